@@ -1,0 +1,51 @@
+"""The validated configuration, as the rest of the app sees it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..domain.probe import ProbeSpec, StatusPageSpec
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    enabled: bool = True
+    host: str = "127.0.0.1"
+    port: int = 8080
+    public_base_url: str = "http://localhost:8080"
+    metrics_enabled: bool = False           # GET /metrics (Prometheus), off by default
+    frame_ancestors: str = "*"              # CSP frame-ancestors for the public routes
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    allow_private_targets: bool = False
+    ca_bundle: str = ""
+    timeout_s: float = 10.0
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    executions_s: float = 30 * 86400.0
+    history_s: float = 400 * 86400.0
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    max_concurrency: int = 64               # probes running at once (all kinds)
+    call_concurrency: int = 4               # concurrent sip_call probes (4 per pjsua2 worker process)
+
+
+@dataclass(frozen=True)
+class Config:
+    path: Path | None = None
+    project_name: str = "Default Project"
+    database_url: str = ""                  # "" = SQLite under the XDG data dir
+    web: WebSettings = field(default_factory=WebSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    engine: EngineSettings = field(default_factory=EngineSettings)
+    probes: tuple[ProbeSpec, ...] = ()
+    status_pages: tuple[StatusPageSpec, ...] = ()
+    demo: bool = False                      # start the built-in demo SIP target too

@@ -1,0 +1,77 @@
+"""What a probe, a webhook and a status page are, independent of where they are declared.
+
+The config loader, the TUI forms and the store all build these; the engine and probes consume them.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from .thresholds import Threshold
+
+
+class ProbeKind(str, enum.Enum):
+    SIP_OPTIONS = "sip_options"
+    SIP_REGISTER = "sip_register"
+    SIP_CALL = "sip_call"
+
+
+class WebhookFormat(str, enum.Enum):
+    GENERIC = "generic"
+    SLACK = "slack"
+    PAGERDUTY = "pagerduty"
+    TEAMS = "teams"
+
+
+@dataclass(frozen=True)
+class WebhookSpec:
+    url: str
+    format: WebhookFormat = WebhookFormat.GENERIC
+    secret_env: str | None = None
+    routing_key_env: str | None = None
+    enabled: bool = True
+
+
+@dataclass(frozen=True)
+class ProbeSpec:
+    """A probe's settings. Secrets are never held here, only the env var names."""
+
+    name: str
+    kind: ProbeKind
+    target: str
+    interval_s: float = 60.0
+    timeout_s: float = 10.0
+    enabled: bool = True
+    agent: str = "local"
+    username: str | None = None
+    password_env: str | None = None
+    thresholds: dict[str, Threshold] = field(default_factory=dict)
+    confirm: int = 1
+    expect_codes: tuple[int, ...] = ()          # sip_options: empty means any 2xx
+    codec: str = "PCMU"                          # sip_call
+    call_duration_s: float = 15.0                # sip_call
+    outbound_proxy: str | None = None            # sip_call
+    audio_file: str | None = None                # sip_call: WAV to play; None = bundled test signal
+    asr_window: int = 20                         # sip_call
+    webhooks: tuple[WebhookSpec, ...] = ()
+    source: str = "config"                       # "config" or "interactive"
+
+
+@dataclass(frozen=True)
+class ComponentSpec:
+    probe: str       # probe name
+    name: str        # customer-facing name
+
+
+@dataclass(frozen=True)
+class StatusPageSpec:
+    slug: str
+    name: str
+    description: str = ""
+    accent_color: str = "#0b7285"
+    logo: str | None = None
+    timezone: str = "UTC"
+    bar_days: int = 90
+    refresh_s: int = 60
+    components: tuple[ComponentSpec, ...] = ()

@@ -1,0 +1,229 @@
+"""The schema. Times are UTC epoch seconds (Float) so SQLite, PostgreSQL and numpy agree.
+
+States are stored as HealthState values ("HEALTHY", ...). JSON columns hold plain dicts/lists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Project(Base):
+    __tablename__ = "project"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+
+
+class Probe(Base):
+    """A probe's settings plus its current confirmed health (the engine's memory across restarts)."""
+
+    __tablename__ = "probe"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("project.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    target: Mapped[str] = mapped_column(String(500))
+    interval_s: Mapped[float] = mapped_column(Float, default=60.0)
+    timeout_s: Mapped[float] = mapped_column(Float, default=10.0)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    agent: Mapped[str] = mapped_column(String(100), default="local")
+    username: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    password_env: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    thresholds: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # {"mos": {"warning": 3.5, "critical": 2.5}}
+    confirm: Mapped[int] = mapped_column(Integer, default=1)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)  # expect_codes, codec, call_duration_s, ...
+    source: Mapped[str] = mapped_column(String(20), default="config")  # "config" | "interactive"
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    group: Mapped[str] = mapped_column(String(100), default="")
+    # Current confirmed health and the confirm-N bookkeeping.
+    state: Mapped[str] = mapped_column(String(10), default="UNKNOWN")
+    state_since: Mapped[float | None] = mapped_column(Float, nullable=True)
+    pending_state: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    pending_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_execution_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_execution_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+    webhooks: Mapped[list[Webhook]] = relationship(back_populates="probe", cascade="all, delete-orphan")
+
+
+class Execution(Base):
+    """One probe run: raw, pruned after retention.executions."""
+
+    __tablename__ = "execution"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    probe_id: Mapped[int] = mapped_column(ForeignKey("probe.id", ondelete="CASCADE"))
+    started_at: Mapped[float] = mapped_column(Float)
+    duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    state: Mapped[str] = mapped_column(String(10))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    sip_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    sip_reason: Mapped[str] = mapped_column(String(200), default="")
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    breaches: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    agent: Mapped[str] = mapped_column(String(100), default="local")
+
+    __table_args__ = (Index("ix_execution_probe_time", "probe_id", "started_at"),)
+
+
+class HealthSpanRow(Base):
+    """Run-length health timeline: [started_at, ended_at) in one state. ``open`` marks the current span,
+    whose ended_at is the time of its latest execution (extended on every record)."""
+
+    __tablename__ = "health_span"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    probe_id: Mapped[int] = mapped_column(ForeignKey("probe.id", ondelete="CASCADE"))
+    state: Mapped[str] = mapped_column(String(10))
+    started_at: Mapped[float] = mapped_column(Float)
+    ended_at: Mapped[float] = mapped_column(Float)
+    open: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    __table_args__ = (Index("ix_span_probe_time", "probe_id", "started_at"),)
+
+
+class Transition(Base):
+    __tablename__ = "transition"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    probe_id: Mapped[int] = mapped_column(ForeignKey("probe.id", ondelete="CASCADE"))
+    at: Mapped[float] = mapped_column(Float)
+    previous_state: Mapped[str] = mapped_column(String(10))
+    current_state: Mapped[str] = mapped_column(String(10))
+    execution_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    breaches: Mapped[list[Any]] = mapped_column(JSON, default=list)
+
+    __table_args__ = (Index("ix_transition_probe_time", "probe_id", "at"),)
+
+
+class MetricRollup(Base):
+    """Hourly aggregate per probe and metric, kept for history charts after raw executions are pruned."""
+
+    __tablename__ = "metric_rollup"
+    probe_id: Mapped[int] = mapped_column(ForeignKey("probe.id", ondelete="CASCADE"), primary_key=True)
+    hour_start: Mapped[float] = mapped_column(Float, primary_key=True)
+    metric: Mapped[str] = mapped_column(String(40), primary_key=True)
+    count: Mapped[int] = mapped_column(Integer)
+    min: Mapped[float] = mapped_column(Float)
+    mean: Mapped[float] = mapped_column(Float)
+    max: Mapped[float] = mapped_column(Float)
+    p95: Mapped[float] = mapped_column(Float)
+
+
+class StatusPage(Base):
+    __tablename__ = "status_page"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+    accent_color: Mapped[str] = mapped_column(String(7), default="#0b7285")
+    logo_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
+    logo_bytes: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    logo_mime: Mapped[str | None] = mapped_column(String(50), nullable=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC")
+    bar_days: Mapped[int] = mapped_column(Integer, default=90)
+    refresh_s: Mapped[int] = mapped_column(Integer, default=60)
+    source: Mapped[str] = mapped_column(String(20), default="config")
+    updated_at: Mapped[float] = mapped_column(Float)
+
+    components: Mapped[list[Component]] = relationship(
+        back_populates="page", cascade="all, delete-orphan", order_by="Component.position"
+    )
+
+
+class Component(Base):
+    __tablename__ = "component"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("status_page.id", ondelete="CASCADE"))
+    probe_id: Mapped[int] = mapped_column(ForeignKey("probe.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    page: Mapped[StatusPage] = relationship(back_populates="components")
+    __table_args__ = (UniqueConstraint("page_id", "position"),)
+
+
+class Webhook(Base):
+    __tablename__ = "webhook"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    probe_id: Mapped[int] = mapped_column(ForeignKey("probe.id", ondelete="CASCADE"))
+    url: Mapped[str] = mapped_column(String(2000))
+    format: Mapped[str] = mapped_column(String(20), default="generic")
+    secret: Mapped[str | None] = mapped_column(String(200), nullable=True)  # generated; None when secret_env pins it
+    secret_env: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    routing_key_env: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    failures_reset_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # count failures after this
+    source: Mapped[str] = mapped_column(String(20), default="config")
+    created_at: Mapped[float] = mapped_column(Float)
+
+    probe: Mapped[Probe] = relationship(back_populates="webhooks")
+    __table_args__ = (UniqueConstraint("probe_id", "url", "format"),)
+
+
+class Delivery(Base):
+    """Outbox row: written in the transition's transaction; the body is frozen so every attempt is identical."""
+
+    __tablename__ = "delivery"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhook.id", ondelete="CASCADE"))
+    transition_id: Mapped[int | None] = mapped_column(ForeignKey("transition.id", ondelete="SET NULL"), nullable=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)  # X-CallMeter-Delivery
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    status: Mapped[str] = mapped_column(String(12), default="pending")  # pending|in_flight|succeeded|failed
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[float] = mapped_column(Float)
+    lease_owner: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    lease_until: Mapped[float | None] = mapped_column(Float, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    is_test: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_delivery_due", "status", "next_attempt_at"),)
+
+
+class DeliveryAttempt(Base):
+    __tablename__ = "delivery_attempt"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    delivery_id: Mapped[int] = mapped_column(ForeignKey("delivery.id", ondelete="CASCADE"))
+    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhook.id", ondelete="CASCADE"))
+    at: Mapped[float] = mapped_column(Float)
+    http_status: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    duration_ms: Mapped[float] = mapped_column(Float, default=0.0)
+    success: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    __table_args__ = (Index("ix_attempt_webhook_time", "webhook_id", "at"),)
+
+
+class Notification(Base):
+    """Something the operator must see (webhook auto-disabled, prober restarted)."""
+
+    __tablename__ = "notification"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[float] = mapped_column(Float)
+    level: Mapped[str] = mapped_column(String(10), default="warning")  # info|warning|error
+    kind: Mapped[str] = mapped_column(String(40))
+    text: Mapped[str] = mapped_column(Text)
+    read: Mapped[bool] = mapped_column(Boolean, default=False)
