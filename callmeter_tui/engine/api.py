@@ -41,6 +41,56 @@ class ProbeView:
     mos_history: tuple[float, ...] = ()   # recent MOS values, oldest first (sparkline)
 
 
+@dataclass(frozen=True)
+class HistoryView:
+    """Uptime bar and percentage of one probe. ``segments`` are domain.bars.BarSegment, oldest first."""
+
+    probe_id: int
+    segments: tuple[Any, ...]
+    uptime: str | None                # "99.86" (truncated, two decimals) or None with no monitored time
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    id: int
+    created_at: float
+    status: str                       # pending | in_flight | succeeded | failed
+    attempts: int
+    last_error: str | None
+    is_test: bool
+    attempt_log: tuple[dict[str, Any], ...] = ()   # {"at", "http_status", "error", "duration_ms", "success"}
+
+
+@dataclass(frozen=True)
+class WebhookView:
+    id: int
+    probe_id: int
+    url: str
+    format: str
+    enabled: bool
+    disabled_reason: str | None
+    masked_secret: str
+    source: str
+    deliveries: tuple[DeliveryView, ...] = ()
+
+
+@dataclass(frozen=True)
+class ProbeDetail:
+    view: ProbeView
+    executions: tuple[dict[str, Any], ...]        # newest first: id, started_at, state, ok, sip_code, sip_reason, error, metrics, breaches, duration_ms, details
+    transitions: tuple[dict[str, Any], ...]       # newest first: at, previous_state, current_state
+    incidents: tuple[Any, ...]                    # domain.incidents.Incident, newest first
+    series: dict[str, tuple[tuple[float, float], ...]]  # metric -> ((hour_start|t, mean), ...) over the asked range
+    webhooks: tuple[WebhookView, ...]
+
+
+@dataclass(frozen=True)
+class StatusPageView:
+    id: int
+    spec: StatusPageSpec
+    source: str
+
+
 class MonitorAPI(Protocol):
     config: Config
     bus: EventBus
@@ -55,3 +105,21 @@ class MonitorAPI(Protocol):
     async def delete_probe(self, probe_id: int) -> None: ...
     async def save_status_page(self, spec: StatusPageSpec, page_id: int | None = None) -> int: ...
     async def delete_status_page(self, page_id: int) -> None: ...
+    async def list_status_pages(self) -> list[StatusPageView]: ...
+
+    async def history(self, probe_ids: list[int], mode: str = "days") -> dict[int, HistoryView]:
+        """mode "days": 90 daily segments; "hours": last 24 hours in hourly segments."""
+        ...
+
+    async def probe_detail(self, probe_id: int, range_s: float = 86400.0) -> ProbeDetail: ...
+
+    async def add_webhook(self, probe_id: int, url: str, format: str = "generic") -> tuple[int, str]:
+        """Returns (webhook id, the new secret in full: shown to the operator once)."""
+        ...
+
+    async def set_webhook_enabled(self, webhook_id: int, enabled: bool) -> None: ...
+    async def rotate_webhook_secret(self, webhook_id: int) -> str: ...
+    async def delete_webhook(self, webhook_id: int) -> None: ...
+    async def redeliver(self, delivery_id: int) -> int: ...
+    async def send_test_event(self, webhook_id: int) -> int: ...
+    def recent_notifications(self) -> list[dict[str, Any]]: ...
