@@ -1,1 +1,6 @@
-"""config layer."""
+"""Configuration: TOML file -> validated Config (one validator shared with the TUI forms)."""
+
+from .loader import ConfigError, load_config, parse_config, resolve_config_path
+from .model import Config
+
+__all__ = ["Config", "ConfigError", "load_config", "parse_config", "resolve_config_path"]

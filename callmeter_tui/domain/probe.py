@@ -56,6 +56,7 @@ class ProbeSpec:
     asr_window: int = 20                         # sip_call
     webhooks: tuple[WebhookSpec, ...] = ()
     source: str = "config"                       # "config" or "interactive"
+    group: str = ""                              # dashboard grouping
 
 
 @dataclass(frozen=True)

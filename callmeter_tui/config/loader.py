@@ -1,0 +1,192 @@
+"""Reading the TOML config: which file, its sections, and every problem reported at once."""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .fields import Problems, Table
+from .model import Config, EngineSettings, RetentionSettings, WebhookSettings, WebSettings
+from .validate import read_probe, read_status_page
+
+DEMO_LABEL = "<built-in demo config>"
+
+
+class ConfigError(Exception):
+    """The config has problems; ``lines`` holds one line per problem."""
+
+    def __init__(self, lines: list[str]) -> None:
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+def resolve_config_path(arg: str | None, env: Mapping[str, str] = os.environ) -> Path | None:
+    """--config, then $CALLMETER_CONFIG, then ~/.config/callmeter-tui/config.toml; None = built-in demo."""
+    if arg:
+        return Path(arg).expanduser()
+    if env.get("CALLMETER_CONFIG"):
+        return Path(env["CALLMETER_CONFIG"]).expanduser()
+    xdg = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    default = Path(xdg) / "callmeter-tui" / "config.toml"
+    return default if default.is_file() else None
+
+
+def demo_toml() -> str:
+    return resources.files("callmeter_tui.config").joinpath("demo.toml").read_text(encoding="utf-8")
+
+
+def load_config(path: Path | None, *, env: Mapping[str, str] = os.environ) -> tuple[Config, list[str]]:
+    """(config, warnings). ``path`` None loads the built-in demo config. Raises ConfigError."""
+    if path is None:
+        text, label, base_dir = demo_toml(), DEMO_LABEL, None
+    else:
+        label, base_dir = path.name, path.parent
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError([f"{path}: file not found"]) from None
+        except (OSError, UnicodeDecodeError) as e:
+            raise ConfigError([f"{path}: cannot read: {e}"]) from None
+    return parse_config(text, label=label, path=path, base_dir=base_dir, env=env)
+
+
+def parse_config(text: str, *, label: str = "config.toml", path: Path | None = None,
+                 base_dir: Path | None = None, env: Mapping[str, str] = os.environ) -> tuple[Config, list[str]]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError([f"{label}: TOML syntax error: {_toml_message(e)}"]) from None
+    problems = Problems(label)
+    root = Table(data, "", problems)
+
+    project_name = "Default Project"
+    if (t := root.table("project")) is not None:
+        project_name = t.str("name", project_name) or project_name
+        t.done()
+
+    database_url = ""
+    if (t := root.table("database")) is not None:
+        database_url = t.str("url", "") or ""
+        t.done()
+    if env.get("CALLMETER_DATABASE_URL"):
+        database_url = env["CALLMETER_DATABASE_URL"]
+    if database_url and not re.match(r"^(sqlite|postgresql(\+psycopg)?)://", database_url):
+        problems.add("database.url", f"expected sqlite:///PATH or postgresql+psycopg://..., got {database_url!r}")
+
+    web = _web(root.table("web"))
+    webhooks = _webhooks(root.table("webhooks"), base_dir)
+    retention = _retention(root.table("retention"))
+    engine = _engine(root.table("engine"))
+    demo = False
+    if (t := root.table("demo")) is not None:
+        demo = t.bool("enabled", False)
+        t.done()
+
+    probes = []
+    seen: dict[str, int] = {}
+    for i, t in enumerate(root.tables("probes")):
+        spec = read_probe(t, base_dir)
+        name = t.data.get("name") if t.ok else None
+        if isinstance(name, str):
+            if name in seen:
+                problems.add(f"probes[{i}].name", f"duplicate probe name {name!r} (also probes[{seen[name]}])")
+            seen.setdefault(name, i)
+        if spec is not None:
+            probes.append(spec)
+    pages = []
+    slugs: dict[str, int] = {}
+    for i, t in enumerate(root.tables("status_pages")):
+        page = read_status_page(t, set(seen), base_dir)
+        slug = t.data.get("slug") if t.ok else None
+        if isinstance(slug, str):
+            if slug in slugs:
+                problems.add(f"status_pages[{i}].slug", f"duplicate slug {slug!r} (also status_pages[{slugs[slug]}])")
+            slugs.setdefault(slug, i)
+        if page is not None:
+            pages.append(page)
+    root.done()
+
+    for i, p in enumerate(probes):
+        for key in (p.password_env, *(w.secret_env for w in p.webhooks), *(w.routing_key_env for w in p.webhooks)):
+            if key and key not in env:
+                problems.warn(f"probes[{i}]", f"environment variable {key} is not set")
+    if problems:
+        raise ConfigError(problems.lines())
+    cfg = Config(path=path, project_name=project_name, database_url=database_url, web=web, webhooks=webhooks,
+                 retention=retention, engine=engine, probes=tuple(probes), status_pages=tuple(pages), demo=demo)
+    return cfg, problems.warning_lines()
+
+
+def _toml_message(e: tomllib.TOMLDecodeError) -> str:
+    msg = str(e)
+    m = re.search(r"^(.*) \(at line (\d+), column (\d+)\)$", msg)
+    if m:
+        return f"line {m.group(2)}, column {m.group(3)}: {m.group(1)}"
+    m = re.search(r"^(.*) \(at end of document\)$", msg)
+    return f"at end of file: {m.group(1)}" if m else msg
+
+
+def _web(t: Table | None) -> WebSettings:
+    if t is None:
+        return WebSettings()
+    d = WebSettings()
+    s = WebSettings(
+        enabled=t.bool("enabled", d.enabled),
+        host=t.str("host", d.host) or d.host,
+        port=t.int("port", d.port, 0, 65535),
+        public_base_url=t.str("public_base_url", d.public_base_url) or d.public_base_url,
+        metrics_enabled=t.bool("metrics", d.metrics_enabled),
+        frame_ancestors=t.str("frame_ancestors", d.frame_ancestors) or d.frame_ancestors,
+    )
+    t.done()
+    u = urlsplit(s.public_base_url)
+    if u.scheme not in ("http", "https") or not u.netloc:
+        t.problems.add("web.public_base_url", f"expected an http(s):// URL, got {s.public_base_url!r}")
+    if not re.match(r"^[\w\s.:/*'-]+$", s.frame_ancestors):
+        t.problems.add("web.frame_ancestors", "expected CSP sources like \"*\" or \"'self' https://intranet.example\"")
+    return s
+
+
+def _webhooks(t: Table | None, base_dir: Path | None) -> WebhookSettings:
+    if t is None:
+        return WebhookSettings()
+    d = WebhookSettings()
+    ca = t.str("ca_bundle", "", nonempty=False) or ""
+    s = WebhookSettings(allow_private_targets=t.bool("allow_private_targets", d.allow_private_targets),
+                        ca_bundle=ca, timeout_s=t.duration("timeout", d.timeout_s, lo=0.1, hi=120.0))
+    t.done()
+    if ca:
+        p = Path(ca).expanduser()
+        if base_dir is not None and not p.is_absolute():
+            p = base_dir / p
+        if not p.is_file():
+            t.problems.add("webhooks.ca_bundle", f"file not found: {str(p)!r}")
+        s = WebhookSettings(s.allow_private_targets, str(p), s.timeout_s)
+    return s
+
+
+def _retention(t: Table | None) -> RetentionSettings:
+    if t is None:
+        return RetentionSettings()
+    d = RetentionSettings()
+    s = RetentionSettings(executions_s=t.duration("executions", d.executions_s, lo=3600.0),
+                          history_s=t.duration("history", d.history_s, lo=86400.0))
+    t.done()
+    if s.history_s < s.executions_s:
+        t.problems.add("retention.history", "must be at least as long as retention.executions")
+    return s
+
+
+def _engine(t: Table | None) -> EngineSettings:
+    if t is None:
+        return EngineSettings()
+    d = EngineSettings()
+    s = EngineSettings(max_concurrency=t.int("max_concurrency", d.max_concurrency, 1, 10000),
+                       call_concurrency=t.int("call_concurrency", d.call_concurrency, 1, 256))
+    t.done()
+    return s
