@@ -15,6 +15,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    MetaData,
     String,
     Text,
     UniqueConstraint,
@@ -22,7 +23,18 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
+# Named constraints so later Alembic migrations (batch mode on SQLite) can address them.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
 class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {dict[str, Any]: JSON, list[Any]: JSON}
 
 
@@ -112,6 +124,7 @@ class Transition(Base):
     execution_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     metrics: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     breaches: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # why, when not an execution (stale, retargeted)
 
     __table_args__ = (Index("ix_transition_probe_time", "probe_id", "at"),)
 
@@ -128,6 +141,14 @@ class MetricRollup(Base):
     mean: Mapped[float] = mapped_column(Float)
     max: Mapped[float] = mapped_column(Float)
     p95: Mapped[float] = mapped_column(Float)
+
+
+class RollupMark(Base):
+    """Per probe: executions before ``rolled_until`` are rolled up (so rollups are idempotent and pruning is safe)."""
+
+    __tablename__ = "rollup_mark"
+    probe_id: Mapped[int] = mapped_column(ForeignKey("probe.id", ondelete="CASCADE"), primary_key=True)
+    rolled_until: Mapped[float] = mapped_column(Float)
 
 
 class StatusPage(Base):

@@ -1,0 +1,113 @@
+"""One handle on the database: engine, sessions, and migrations applied on open."""
+
+from __future__ import annotations
+
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, inspect, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from .db import open_engine, session_factory
+from .models import Project
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+@dataclass
+class Database:
+    url: str
+    engine: Engine
+    sessions: sessionmaker[Session]
+
+    @property
+    def dialect(self) -> str:
+        """"sqlite" or "postgresql"."""
+        return self.engine.dialect.name
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session that commits on normal exit and rolls back on error (one unit of work)."""
+        s = self.sessions()
+        try:
+            yield s
+            s.commit()
+        except BaseException:
+            s.rollback()
+            raise
+        finally:
+            s.close()
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def alembic_config(url: str | None = None) -> AlembicConfig:
+    """Alembic configured in code: the packaged migrations, no alembic.ini."""
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    if url:
+        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    return cfg
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None
+    return head
+
+
+def current_revision(engine: Engine) -> str | None:
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """``alembic upgrade <revision>``: only applies what is missing, so it is safe on any existing DB.
+
+    A database made by ``Base.metadata.create_all`` (no version table but our tables) is stamped
+    at head first instead of failing on "table exists".
+    """
+    cfg = alembic_config()
+    with engine.begin() as conn:
+        cfg.attributes["connection"] = conn
+        names = set(inspect(conn).get_table_names())
+        if "alembic_version" not in names and "probe" in names:
+            command.stamp(cfg, "head")
+        else:
+            command.upgrade(cfg, revision)
+
+
+def open_database(url: str, project_name: str = "Default Project") -> Database:
+    """Open (SQLite pragmas / PG pool), migrate to head, and make sure the Project row exists."""
+    engine = open_engine(url)
+    try:
+        migrate(engine)
+        db = Database(url=url, engine=engine, sessions=session_factory(engine))
+        with db.session() as s:
+            if s.scalar(select(Project.id).limit(1)) is None:
+                s.add(Project(name=project_name))
+    except BaseException:
+        engine.dispose()
+        raise
+    return db
+
+
+def project_id(session: Session) -> int:
+    """The single Project's id (created by open_database)."""
+    pid = session.scalar(select(Project.id).order_by(Project.id).limit(1))
+    if pid is None:
+        pid_row = Project(name="Default Project")
+        session.add(pid_row)
+        session.flush()
+        pid = pid_row.id
+    return pid
+
+

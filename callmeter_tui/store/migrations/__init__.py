@@ -1,0 +1,1 @@
+"""Alembic migrations for the store (configured programmatically by store.database)."""
