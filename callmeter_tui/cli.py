@@ -1,0 +1,115 @@
+"""Command line: the dashboard (default), serve, check, probe, webhooks, demo-target."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import sys
+import tempfile
+from pathlib import Path
+
+from . import __version__
+from .config import Config, ConfigError, load_config, resolve_config_path
+
+COMMANDS = ("run", "serve", "check", "probe", "webhooks", "demo-target")
+EXIT_OK, EXIT_FATAL, EXIT_CONFIG = 0, 1, 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="callmeter-tui", description="SIP/VoIP monitoring console.")
+    p.add_argument("--version", action="version", version=f"callmeter-tui {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--config", metavar="PATH",
+                        help="config file (default: $CALLMETER_CONFIG, ~/.config/callmeter-tui/config.toml, built-in demo)")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", parents=[common], help="the live dashboard (default command)")
+    _demo_flag(run)
+    run.add_argument("--kiosk", action="store_true", help="wall-screen mode: no footer, auto-cycle, alert flash, read-only")
+    run.add_argument("--theme", choices=("dark", "light", "high-contrast"), default="dark")
+    run.add_argument("--agent", default="local", help="run only the probes of this agent (default: local)")
+
+    serve = sub.add_parser("serve", parents=[common], help="headless: engine + web + webhooks, one log line per event")
+    _demo_flag(serve)
+    serve.add_argument("--agent", default="local", help="run only the probes whose agent is this (default: local)")
+    serve.add_argument("--log-format", choices=("plain", "json"), default="plain")
+
+    sub.add_parser("check", parents=[common], help="validate the config; exit 0 if clean, 2 if not")
+
+    probe = sub.add_parser("probe", parents=[common], help="run one probe once and print its execution")
+    probe.add_argument("name", help="the probe's name in the config")
+    probe.add_argument("--json", action="store_true", help="print the execution as JSON")
+    _demo_flag(probe)
+
+    hooks = sub.add_parser("webhooks", parents=[common], help="list webhooks (secrets masked)")
+    hooks.add_argument("--reveal", action="store_true", help="print the secrets in full")
+
+    sub.add_parser("demo-target", help="run the demo SIP target (see demo-target --help)", add_help=False)
+    return p
+
+
+def _demo_flag(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--demo", action="store_true", help="built-in demo config and a throw-away database")
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["demo-target"]:
+        from .probes.demo_target.cli import main as demo_main
+        return demo_main(argv[1:])
+    if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
+        argv.insert(0, "run")
+    args = _parser().parse_args(argv)
+    try:
+        config, warnings = _load(args)
+    except ConfigError as e:
+        print("\n".join(e.lines), file=sys.stderr)
+        return EXIT_CONFIG
+    if args.command == "check":
+        for w in warnings:
+            print(w, file=sys.stderr)
+        where = config.path or "built-in demo config"
+        print(f"{where}: OK ({len(config.probes)} probes, {len(config.status_pages)} status pages)")
+        return EXIT_OK
+    try:
+        if args.command == "serve":
+            from .engine.serve import serve
+            return serve(config, agent=args.agent, log_format=args.log_format)
+        if args.command == "probe":
+            from .engine.oneshot import probe_command
+            return probe_command(config, args.name, as_json=args.json)
+        if args.command == "webhooks":
+            from .engine.oneshot import webhooks_command
+            return webhooks_command(config, reveal=args.reveal)
+        from .tui.launch import run_dashboard
+        return run_dashboard(config, kiosk=args.kiosk, theme=args.theme, agent=args.agent)
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def _load(args: argparse.Namespace) -> tuple[Config, list[str]]:
+    demo = getattr(args, "demo", False)
+    path = None if demo else resolve_config_path(getattr(args, "config", None))
+    config, warnings = load_config(path, env=_env_with_demo_defaults(path is None))
+    if path is None and args.command in ("run", "serve") and demo:
+        # --demo: a throw-away database, so the demo never mixes with real history.
+        tmp = Path(tempfile.mkdtemp(prefix="callmeter-demo-"))
+        if not os.environ.get("CALLMETER_DATABASE_URL"):
+            config = _replace_db(config, f"sqlite:///{tmp / 'demo.db'}")
+    return config, warnings
+
+
+def _env_with_demo_defaults(is_demo: bool) -> dict[str, str]:
+    if is_demo:
+        os.environ.setdefault("CALLMETER_DEMO_PASSWORD", "demo")
+    return dict(os.environ)
+
+
+def _replace_db(config: Config, url: str) -> Config:
+    import dataclasses
+    return dataclasses.replace(config, database_url=url)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

@@ -1,0 +1,300 @@
+"""The monitor: keeps the scheduler's jobs equal to the probes in the store, runs them, and keeps an
+in-memory snapshot (ProbeView) that the views read without I/O. Implements engine.api.MonitorAPI."""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from ..config.model import Config
+from ..domain.probe import ProbeSpec, StatusPageSpec
+from ..store import queries
+from ..store.database import Database
+from ..store.models import Notification, Probe
+from ..store.retention import prune, rollup_hours
+from ..store.sync import apply_probe_spec, probe_spec_from_row, sync_config
+from . import actions, reads
+from .api import HistoryView, ProbeDetail, ProbeView, StatusPageView
+from .events import EventBus, ExecutionRecorded, NotificationRaised, ProbesChanged, StateChanged
+from .runner import Prober, Runner
+from .schedule import ProbeSchedule
+
+log = logging.getLogger("callmeter_tui.engine")
+MOS_HISTORY = 30
+
+
+class Monitor:
+    """Run probe -> evaluate -> persist -> publish, on APScheduler inside the running loop."""
+
+    def __init__(self, config: Config, db: Database, prober: Prober, *, bus: EventBus | None = None,
+                 agent: str = "local", clock: Callable[[], float] = time.time, watchdog_s: float = 15.0) -> None:
+        self.config = config
+        self.db = db
+        self.bus = bus or EventBus()
+        self.agent = agent
+        self.clock = clock
+        self.runner = Runner(db, self.bus, prober, agent=agent, clock=clock,
+                             max_concurrency=config.engine.max_concurrency)
+        self.schedule = ProbeSchedule(self._job)
+        self.watchdog_s = watchdog_s
+        self._specs: dict[int, ProbeSpec] = {}
+        self._views: dict[int, ProbeView] = {}
+        self._mos: dict[int, collections.deque[float]] = {}
+        self._notifications: collections.deque[dict[str, Any]] = collections.deque(maxlen=200)
+        self._web_url: str | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self.bus.on(self._on_event)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        changed = await self.runner.db_call(self._import_config)
+        await self._reload()
+        self.schedule.start()
+        self._reconcile()
+        self.schedule.add_periodic("watchdog", self.watchdog_s, self._watchdog)
+        self.schedule.add_periodic("retention", 3600.0, self._retention, first_in=120.0)
+        for pid in changed:
+            if pid in self._specs:
+                await self.runner.to_unknown(pid, self._specs[pid].name, "probe added or its target changed")
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Stop scheduling; let in-flight runs finish (bounded by the longest probe timeout)."""
+        self.schedule.shutdown()
+        if grace_s is None:
+            grace_s = max((s.timeout_s + (s.call_duration_s if s.kind.value == "sip_call" else 0)
+                           for s in self._specs.values()), default=0) + 2
+        deadline = time.monotonic() + grace_s
+        while self.runner.in_flight and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        for t in list(self._tasks):
+            t.cancel()
+        await asyncio.get_running_loop().run_in_executor(None, self.runner.close)
+
+    def _import_config(self) -> list[int]:
+        with self.db.session() as s:
+            report = sync_config(s, self.config)
+            s.commit()
+        for line in report.conflicts:
+            log.warning("config import: %s", line)
+        return list(report.created_ids) + list(report.retargeted_ids)
+
+    async def reload_config(self, config: Config) -> None:
+        """SIGHUP: re-import the file and apply changes at once, without a restart."""
+        self.config = config
+        changed = await self.runner.db_call(self._import_config)
+        await self._reload()
+        self._reconcile()
+        for pid in changed:
+            if pid in self._specs:
+                await self.runner.to_unknown(pid, self._specs[pid].name, "probe added or its target changed")
+        self.bus.publish(ProbesChanged(tuple(self._specs)))
+
+    async def _reload(self) -> None:
+        rows, mos = await self.runner.db_call(self._load_rows)
+        self._specs = {pid: spec for pid, (spec, _meta) in rows.items()}
+        self._views = {pid: _view(pid, spec, meta) for pid, (spec, meta) in rows.items()}
+        for pid, values in mos.items():
+            self._mos[pid] = collections.deque(values, maxlen=MOS_HISTORY)
+            self._views[pid] = dataclasses.replace(self._views[pid], mos_history=tuple(values))
+
+    def _load_rows(self) -> tuple[dict[int, tuple[ProbeSpec, dict[str, Any]]], dict[int, list[float]]]:
+        with self.db.session() as s:
+            rows = {p.id: (probe_spec_from_row(p), _meta(s, p)) for p in queries.all_probes(s)}
+            mos = queries.recent_metric_values(s, list(rows), "mos", MOS_HISTORY)
+        return rows, mos
+
+    def _reconcile(self) -> None:
+        wanted = {pid: spec.interval_s for pid, spec in self._specs.items()
+                  if spec.enabled and spec.agent == self.agent}
+        self.schedule.reconcile(wanted)
+
+    # --- jobs -----------------------------------------------------------------------------------
+    async def _job(self, probe_id: int) -> None:
+        spec = self._specs.get(probe_id)
+        if spec is None or not spec.enabled:
+            return
+        try:
+            await self.runner.run(probe_id, spec)
+        except Exception:
+            log.exception("run of %s failed", spec.name)
+
+    async def _watchdog(self) -> None:
+        """A probe with no result for 3 intervals goes to UNKNOWN (engine stalled, worker died, node down)."""
+        now = self.clock()
+        for pid, view in list(self._views.items()):
+            spec = self._specs.get(pid)
+            if spec is None or not spec.enabled or view.state == "UNKNOWN" or pid in self.runner.in_flight:
+                continue
+            last = view.last_execution_at or view.state_since or now
+            if now - last > 3 * spec.interval_s:
+                await self.runner.to_unknown(pid, spec.name, "no result for 3 intervals")
+
+    async def _retention(self) -> None:
+        def work() -> None:
+            with self.db.session() as s:
+                rollup_hours(s, self.clock())
+                prune(s, self.config.retention, self.clock())
+                s.commit()
+        try:
+            await self.runner.db_call(work)
+        except Exception:
+            log.exception("retention job failed")
+
+    # --- snapshot ---------------------------------------------------------------------------------
+    def _on_event(self, event: object) -> None:
+        if isinstance(event, ExecutionRecorded):
+            v = self._views.get(event.probe_id)
+            if v is None:
+                return
+            if "mos" in event.metrics:
+                self._mos.setdefault(event.probe_id, collections.deque(maxlen=MOS_HISTORY)).append(event.metrics["mos"])
+            since = v.state_since if v.state == event.state else event.at
+            self._views[event.probe_id] = dataclasses.replace(
+                v, state=event.state, state_since=since, last_execution_at=event.at,
+                last_execution_id=event.execution_id, metrics=dict(event.metrics), breaches=list(event.breaches),
+                error=event.error, sip_code=event.sip_code,
+                mos_history=tuple(self._mos.get(event.probe_id, ())))
+        elif isinstance(event, StateChanged):
+            v = self._views.get(event.probe_id)
+            if v is not None and v.state != event.current:
+                self._views[event.probe_id] = dataclasses.replace(v, state=event.current, state_since=event.at)
+        elif isinstance(event, NotificationRaised):
+            self._notifications.appendleft({"id": event.notification_id, "at": event.at, "level": event.level,
+                                            "kind": event.kind, "text": event.text})
+
+    def probe_views(self) -> list[ProbeView]:
+        return sorted(self._views.values(), key=lambda v: (v.group, v.position, v.name.lower()))
+
+    def web_url(self) -> str | None:
+        return self._web_url
+
+    def set_web_url(self, url: str | None) -> None:
+        self._web_url = url
+
+    def recent_notifications(self) -> list[dict[str, Any]]:
+        return list(self._notifications)
+
+    def notify(self, kind: str, text: str, level: str = "warning") -> None:
+        """Store and publish an operator notification (e.g. prober restarted)."""
+        def work() -> int:
+            with self.db.session() as s:
+                n = Notification(at=self.clock(), level=level, kind=kind, text=text)
+                s.add(n)
+                s.commit()
+                return n.id
+        async def go() -> None:
+            nid = await self.runner.db_call(work)
+            log.warning("%s: %s", kind, text)
+            self.bus.publish(NotificationRaised(nid, level, kind, text, self.clock()))
+        self._spawn(go())
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    # --- actions (MonitorAPI) ---------------------------------------------------------------------
+    async def run_now(self, probe_id: int) -> None:
+        spec = self._specs.get(probe_id)
+        if spec is not None:
+            await self.runner.run(probe_id, spec)
+
+    async def add_probe(self, spec: ProbeSpec) -> int:
+        spec = dataclasses.replace(spec, source="interactive")
+        pid = await self.runner.db_call(actions.create_probe, self.db, spec, self.clock())
+        await self._after_probe_change(pid, unknown=True)
+        return pid
+
+    async def update_probe(self, probe_id: int, spec: ProbeSpec) -> None:
+        def work() -> bool:
+            with self.db.session() as s:
+                row = s.get(Probe, probe_id)
+                if row is None:
+                    raise KeyError(f"probe {probe_id} no longer exists")
+                changed = apply_probe_spec(row, spec, self.clock())
+                s.commit()
+                return bool(changed & {"target", "kind"})
+        target_changed = await self.runner.db_call(work)
+        await self._after_probe_change(probe_id, unknown=target_changed)
+
+    async def set_enabled(self, probe_id: int, enabled: bool) -> None:
+        spec = self._specs.get(probe_id)
+        if spec is not None:
+            await self.update_probe(probe_id, dataclasses.replace(spec, enabled=enabled))
+
+    async def delete_probe(self, probe_id: int) -> None:
+        await self.runner.db_call(actions.delete_probe, self.db, probe_id)
+        self.schedule.remove(probe_id)
+        self._specs.pop(probe_id, None)
+        self._views.pop(probe_id, None)
+        self.bus.publish(ProbesChanged((probe_id,)))
+
+    async def _after_probe_change(self, probe_id: int, *, unknown: bool) -> None:
+        await self._reload()
+        self._reconcile()
+        if unknown and probe_id in self._specs:
+            await self.runner.to_unknown(probe_id, self._specs[probe_id].name, "probe added or its target changed")
+        self.bus.publish(ProbesChanged((probe_id,)))
+
+    async def save_status_page(self, spec: StatusPageSpec, page_id: int | None = None) -> int:
+        return await actions.save_status_page(self, spec, page_id)
+
+    async def delete_status_page(self, page_id: int) -> None:
+        await actions.delete_status_page(self, page_id)
+
+    async def list_status_pages(self) -> list[StatusPageView]:
+        return await self.runner.db_call(reads.list_status_pages, self.db)
+
+    async def history(self, probe_ids: list[int], mode: str = "days") -> dict[int, HistoryView]:
+        return await asyncio.to_thread(reads.history, self.db, probe_ids, mode, self.clock())
+
+    async def probe_detail(self, probe_id: int, range_s: float = 86400.0) -> ProbeDetail:
+        view = self._views[probe_id]
+        return await asyncio.to_thread(reads.probe_detail, self.db, view, range_s, self.clock())
+
+    async def add_webhook(self, probe_id: int, url: str, format: str = "generic") -> tuple[int, str]:
+        return await actions.add_webhook(self, probe_id, url, format)
+
+    async def set_webhook_enabled(self, webhook_id: int, enabled: bool) -> None:
+        await actions.set_webhook_enabled(self, webhook_id, enabled)
+
+    async def rotate_webhook_secret(self, webhook_id: int) -> str:
+        return await actions.rotate_webhook_secret(self, webhook_id)
+
+    async def delete_webhook(self, webhook_id: int) -> None:
+        await actions.delete_webhook(self, webhook_id)
+
+    async def redeliver(self, delivery_id: int) -> int:
+        return await actions.redeliver(self, delivery_id)
+
+    async def send_test_event(self, webhook_id: int) -> int:
+        return await actions.send_test_event(self, webhook_id)
+
+
+def _meta(s: Any, p: Probe) -> dict[str, Any]:
+    last = None
+    if p.last_execution_id is not None:
+        from ..store.models import Execution
+        last = s.get(Execution, p.last_execution_id)
+    return {
+        "state": p.state, "state_since": p.state_since, "last_execution_at": p.last_execution_at,
+        "last_execution_id": p.last_execution_id, "position": p.position, "group": p.group,
+        "metrics": dict(last.metrics) if last else {}, "breaches": list(last.breaches) if last else [],
+        "error": last.error if last else None, "sip_code": last.sip_code if last else None,
+    }
+
+
+def _view(pid: int, spec: ProbeSpec, meta: dict[str, Any]) -> ProbeView:
+    return ProbeView(
+        id=pid, name=spec.name, kind=spec.kind.value, target=spec.target, enabled=spec.enabled, agent=spec.agent,
+        source=spec.source, group=meta["group"] or spec.group, position=meta["position"], interval_s=spec.interval_s,
+        state=meta["state"], state_since=meta["state_since"], last_execution_at=meta["last_execution_at"],
+        last_execution_id=meta["last_execution_id"], metrics=meta["metrics"], breaches=meta["breaches"],
+        error=meta["error"], sip_code=meta["sip_code"],
+        thresholds={m: {"warning": t.warning, "critical": t.critical} for m, t in spec.thresholds.items()},
+    )

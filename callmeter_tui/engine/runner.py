@@ -1,0 +1,145 @@
+"""One probe run: prober -> ASR -> threshold rule -> one transaction (execution, spans, transition,
+outbox) -> events. A failure of the prober itself becomes a recorded probe error, never a silent drop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from ..domain.probe import ProbeKind, ProbeSpec
+from ..domain.results import ProbeResult
+from ..domain.thresholds import evaluate
+from ..store import queries
+from ..store.database import Database
+from ..store.models import Probe, Project, Transition
+from ..store.recording import RecordOutcome, mark_unknown, record_execution
+from ..webhooks.outbox import enqueue_for_transition
+from .events import DeliveriesQueued, EventBus, ExecutionRecorded, StateChanged
+
+log = logging.getLogger("callmeter_tui.engine")
+
+
+class Prober(Protocol):
+    async def run(self, spec: ProbeSpec, password: str | None = None) -> ProbeResult: ...
+
+
+@dataclass
+class RunOutcome:
+    probe_id: int
+    result: ProbeResult
+    record: RecordOutcome
+    breaches: list[dict[str, Any]]
+    execution_state: str
+    queued: int = 0
+
+
+class Runner:
+    """Runs probes and persists their results. DB work runs on one writer thread (SQLite has one writer)."""
+
+    def __init__(self, db: Database, bus: EventBus, prober: Prober, *, agent: str = "local",
+                 clock: Callable[[], float] = time.time, max_concurrency: int = 64) -> None:
+        self.db = db
+        self.bus = bus
+        self.prober = prober
+        self.agent = agent
+        self.clock = clock
+        self._sem = asyncio.Semaphore(max_concurrency)
+        self._locks: dict[int, asyncio.Lock] = {}
+        self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callmeter-db")
+        self.in_flight: set[int] = set()
+
+    async def db_call(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
+
+    def lock_for(self, probe_id: int) -> asyncio.Lock:
+        return self._locks.setdefault(probe_id, asyncio.Lock())
+
+    async def run(self, probe_id: int, spec: ProbeSpec) -> RunOutcome | None:
+        """Run ``spec`` once unless that probe is already running (a probe never overlaps itself)."""
+        lock = self.lock_for(probe_id)
+        if lock.locked():
+            return None
+        async with lock, self._sem:
+            self.in_flight.add(probe_id)
+            try:
+                result = await self._probe(spec)
+                outcome = await self.db_call(self._persist, probe_id, spec, result)
+            finally:
+                self.in_flight.discard(probe_id)
+        self._publish(outcome, spec)
+        return outcome
+
+    async def _probe(self, spec: ProbeSpec) -> ProbeResult:
+        started = self.clock()
+        password = None
+        if spec.password_env:
+            password = os.environ.get(spec.password_env)
+            if password is None:
+                return ProbeResult.failure(started, 0.0, f"auth.password_env: environment variable {spec.password_env} is not set")
+        try:
+            return await self.prober.run(spec, password)
+        except asyncio.CancelledError:
+            raise
+        except Exception as e:  # the prober must not take the engine down
+            log.exception("prober failed on %s", spec.name)
+            return ProbeResult.failure(started, (self.clock() - started) * 1000, f"prober error: {type(e).__name__}: {e}")
+
+    def _persist(self, probe_id: int, spec: ProbeSpec, result: ProbeResult) -> RunOutcome:
+        with self.db.session() as s:
+            if spec.kind is ProbeKind.SIP_CALL and "call_answered" in result.details:
+                asr = queries.asr_pct(s, probe_id, max(spec.asr_window - 1, 0), include=bool(result.details["call_answered"]))
+                if asr is not None:
+                    result.metrics["asr_pct"] = asr
+            evaluation = evaluate(result, spec.thresholds)
+            rec = record_execution(s, probe_id, result, evaluation, agent=self.agent)
+            queued = 0
+            if rec.transition_id is not None:
+                queued = self._enqueue(s, probe_id, rec.transition_id)
+            s.commit()
+        return RunOutcome(probe_id, result, rec, evaluation.breaches, evaluation.state.value, queued)
+
+    def _enqueue(self, s: Any, probe_id: int, transition_id: int) -> int:
+        probe = s.get(Probe, probe_id)
+        transition = s.get(Transition, transition_id)
+        project = s.get(Project, probe.project_id)
+        return enqueue_for_transition(s, transition, probe, project, self.clock())
+
+    def _publish(self, o: RunOutcome, spec: ProbeSpec) -> None:
+        r = o.result
+        self.bus.publish(ExecutionRecorded(
+            probe_id=o.probe_id, probe_name=spec.name, execution_id=o.record.execution_id, at=r.started_at,
+            state=o.record.state.value, execution_state=o.execution_state, metrics=dict(r.metrics),
+            breaches=list(o.breaches), error=r.error, sip_code=r.sip_code, duration_ms=r.duration_ms))
+        if o.record.changed and o.record.transition_id is not None:
+            log.info("%s: %s -> %s", spec.name, o.record.previous_state.value, o.record.state.value)
+            self.bus.publish(StateChanged(o.probe_id, spec.name, o.record.previous_state.value, o.record.state.value,
+                                          r.started_at, o.record.transition_id, o.record.execution_id))
+        if o.queued:
+            self.bus.publish(DeliveriesQueued(o.queued))
+
+    async def to_unknown(self, probe_id: int, name: str, reason: str) -> bool:
+        """Mark a probe UNKNOWN (stale, added, target changed) with its transition and outbox rows."""
+        def work() -> tuple[RecordOutcome | None, int]:
+            with self.db.session() as s:
+                rec = mark_unknown(s, probe_id, self.clock(), reason)
+                queued = self._enqueue(s, probe_id, rec.transition_id) if rec and rec.transition_id else 0
+                s.commit()
+                return rec, queued
+        rec, queued = await self.db_call(work)
+        if rec is None or rec.transition_id is None:
+            return False
+        log.info("%s: %s -> UNKNOWN (%s)", name, rec.previous_state.value, reason)
+        self.bus.publish(StateChanged(probe_id, name, rec.previous_state.value, "UNKNOWN", self.clock(),
+                                      rec.transition_id, None))
+        if queued:
+            self.bus.publish(DeliveriesQueued(queued))
+        return True
+
+    def close(self) -> None:
+        self.writer.shutdown(wait=True)

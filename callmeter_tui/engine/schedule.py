@@ -1,0 +1,78 @@
+"""APScheduler 3.11 jobs: one interval job per enabled probe, plus the watchdog and retention jobs.
+
+The AsyncIOScheduler runs inside the app's running loop. Each probe job has a stable id, a start time
+spread over the first 10% of its interval (1,000 probes with one interval never fire in one burst),
+coalesce=True and max_instances=1 (a probe never overlaps itself).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Awaitable, Callable
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
+
+log = logging.getLogger("callmeter_tui.engine")
+
+
+def job_id(probe_id: int) -> str:
+    return f"probe-{probe_id}"
+
+
+class ProbeSchedule:
+    """Keeps the scheduler's jobs equal to the set of probes this node should run."""
+
+    def __init__(self, run: Callable[[int], Awaitable[object]], *, rng: random.Random | None = None) -> None:
+        self._run = run
+        self._rng = rng or random.Random()
+        self.scheduler = AsyncIOScheduler(timezone=dt.timezone.utc,
+                                          job_defaults={"coalesce": True, "max_instances": 1})
+        self._intervals: dict[int, float] = {}
+
+    def start(self) -> None:
+        self.scheduler.start()
+
+    def shutdown(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+    def add_periodic(self, name: str, seconds: float, fn: Callable[[], Awaitable[object]],
+                     first_in: float | None = None) -> None:
+        first = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=first_in if first_in is not None else seconds)
+        self.scheduler.add_job(fn, IntervalTrigger(seconds=seconds), id=name, replace_existing=True,
+                               next_run_time=first, misfire_grace_time=max(1, int(seconds)))
+
+    def upsert(self, probe_id: int, interval_s: float) -> None:
+        """Add a probe's job, or reschedule it when its interval changed."""
+        jid = job_id(probe_id)
+        if self._intervals.get(probe_id) == interval_s and self.scheduler.get_job(jid):
+            return
+        spread = self._rng.uniform(0, 0.1 * interval_s)
+        first = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=spread)
+        self.scheduler.add_job(self._run, IntervalTrigger(seconds=interval_s, start_date=first), args=[probe_id],
+                               id=jid, replace_existing=True, next_run_time=first,
+                               misfire_grace_time=max(1, int(interval_s)))
+        self._intervals[probe_id] = interval_s
+
+    def remove(self, probe_id: int) -> None:
+        self._intervals.pop(probe_id, None)
+        if self.scheduler.get_job(job_id(probe_id)):
+            self.scheduler.remove_job(job_id(probe_id))
+
+    def reconcile(self, wanted: dict[int, float]) -> None:
+        """Make the jobs exactly ``{probe_id: interval_s}``."""
+        for pid in list(self._intervals):
+            if pid not in wanted:
+                self.remove(pid)
+        for pid, interval in wanted.items():
+            self.upsert(pid, interval)
+
+    def planned(self) -> dict[int, dt.datetime | None]:
+        out = {}
+        for job in self.scheduler.get_jobs():
+            if job.id.startswith("probe-"):
+                out[int(job.id[6:])] = job.next_run_time
+        return out

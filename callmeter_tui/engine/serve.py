@@ -1,0 +1,127 @@
+"""Headless ``callmeter-tui serve``: engine + web + webhooks, one log line per event, systemd-friendly.
+
+SIGTERM/SIGINT shut down gracefully within the longest probe timeout (in-flight runs finish; outbox
+rows stay in the database). Exit 0 on clean shutdown, 1 on a fatal error (with the reason).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import signal
+import sys
+import time
+from typing import Any
+
+from ..config import ConfigError, load_config
+from ..config.model import Config
+from .events import (
+    DeliveriesQueued,
+    ExecutionRecorded,
+    NotificationRaised,
+    PagesChanged,
+    ProbesChanged,
+    StateChanged,
+)
+
+log = logging.getLogger("callmeter_tui")
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        out: dict[str, Any] = {"ts": _iso(record.created), "level": record.levelname.lower(), "msg": record.getMessage()}
+        event = getattr(record, "event", None)
+        if event:
+            out.update(event)
+        if record.exc_info:
+            out["error"] = self.formatException(record.exc_info).splitlines()[-1]
+        return json.dumps(out, separators=(",", ":"))
+
+
+def _iso(t: float) -> str:
+    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
+
+
+def setup_logging(log_format: str, stream: Any = sys.stdout) -> None:
+    handler = logging.StreamHandler(stream)
+    if log_format == "json":
+        handler.setFormatter(JsonFormatter())
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+    for noisy in ("apscheduler", "aiohttp.access", "httpx", "httpcore", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+def describe(event: object) -> tuple[str, dict[str, Any]] | None:
+    """One log line (text, structured fields) per engine event."""
+    if isinstance(event, ExecutionRecorded):
+        m = " ".join(f"{k}={v:g}" for k, v in sorted(event.metrics.items()))
+        err = f" error={event.error!r}" if event.error else ""
+        code = f" sip={event.sip_code}" if event.sip_code else ""
+        return (f"execution probe={event.probe_name!r} state={event.state} result={event.execution_state}{code} {m}{err}".rstrip(),
+                {"event": "execution", "probe": event.probe_name, "probe_id": event.probe_id, "state": event.state,
+                 "result": event.execution_state, "metrics": event.metrics, "error": event.error, "sip_code": event.sip_code})
+    if isinstance(event, StateChanged):
+        return (f"transition probe={event.probe_name!r} {event.previous} -> {event.current}",
+                {"event": "transition", "probe": event.probe_name, "probe_id": event.probe_id,
+                 "previous": event.previous, "current": event.current})
+    if isinstance(event, NotificationRaised):
+        return (f"notification {event.kind}: {event.text}", {"event": "notification", "kind": event.kind, "text": event.text})
+    if isinstance(event, (ProbesChanged, PagesChanged)):
+        return (f"{type(event).__name__}", {"event": type(event).__name__})
+    if isinstance(event, DeliveriesQueued):
+        return None
+    return None
+
+
+def serve(config: Config, *, agent: str = "local", log_format: str = "plain") -> int:
+    setup_logging(log_format)
+    try:
+        return asyncio.run(_serve(config, agent))
+    except Exception as e:  # fatal: one line with the reason
+        log.error("fatal: %s: %s", type(e).__name__, e)
+        return 1
+
+
+async def _serve(config: Config, agent: str) -> int:
+    from .runtime import Runtime
+
+    runtime = Runtime(config, agent=agent)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload(runtime)))
+
+    def on_event(event: object) -> None:
+        line = describe(event)
+        if line:
+            log.info(line[0], extra={"event": line[1]})
+
+    runtime.bus.on(on_event)
+    await runtime.start()
+    log.info("serving %d probes (agent %s)%s", len(runtime.monitor.probe_views()), agent,
+             f"; status pages at {runtime.monitor.web_url()}" if runtime.monitor.web_url() else "")
+    await stop.wait()
+    log.info("shutting down")
+    await runtime.stop()
+    log.info("stopped")
+    return 0
+
+
+async def _reload(runtime: Any) -> None:
+    path = runtime.config.path
+    try:
+        config, warnings = load_config(path)
+    except ConfigError as e:
+        for line in e.lines:
+            log.error("reload refused: %s", line)
+        return
+    import dataclasses
+    config = dataclasses.replace(config, database_url=runtime.config.database_url)
+    await runtime.monitor.reload_config(config)
+    log.info("config reloaded from %s", path or "built-in demo config")
