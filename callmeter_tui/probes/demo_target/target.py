@@ -1,0 +1,377 @@
+"""DemoTarget: a small SIP UAS over UDP that answers OPTIONS, REGISTER (digest) and INVITE.
+
+It exists so the demo and the measurement tests have a peer whose network quality we control.
+Every setting (loss_pct, jitter_ms, delay_ms, ring_ms, reject_code, user, password) is a plain
+attribute read when it is needed, so it may be changed while the target runs (even from another
+thread: each is a single assignment). Malformed input is logged in one line and ignored.
+
+INVITE: 100 Trying, 180 Ringing, then after ``ring_ms`` a 200 OK with one G.711 codec, retransmitted
+until the ACK (RFC 3261 timer G/H); or, with ``reject_code`` set, that final code instead.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import time
+from dataclasses import dataclass, field
+
+from .media import MediaSession, MediaStats
+from .sdp import build_answer, parse_offer
+from .sipmsg import ALLOW, SipParseError, SipRequest, build_response, digest_response, parse_digest, parse_request
+
+log = logging.getLogger("callmeter.demo_target")
+
+REALM = "callmeter-demo"
+T1, T2, TIMER_H = 0.5, 4.0, 32.0
+MEDIA_IDLE_S = 60.0
+NONCE_TTL_S = 300.0
+
+
+@dataclass
+class TargetStats:
+    """Counters over the target's lifetime; ``media`` holds one ground-truth record per answered call."""
+
+    options: int = 0
+    registers_ok: int = 0
+    registers_failed: int = 0
+    calls: int = 0
+    calls_rejected: int = 0
+    bad_messages: int = 0
+    media: list[MediaStats] = field(default_factory=list)
+
+    @property
+    def packets_in(self) -> int:
+        return sum(m.packets_in for m in self.media)
+
+    @property
+    def packets_out(self) -> int:
+        return sum(m.packets_out for m in self.media)
+
+    @property
+    def packets_dropped(self) -> int:
+        return sum(m.packets_dropped for m in self.media)
+
+
+@dataclass
+class _Call:
+    call_id: str
+    to_tag: str
+    invite: SipRequest
+    src: tuple[str, int]
+    media: MediaSession | None = None
+    final: bytes | None = None          # final response to the INVITE (kept until ACK)
+    last: bytes = b""                   # latest response to the INVITE, for retransmissions
+    acked: bool = False
+    retransmit: asyncio.TimerHandle | None = None
+
+
+class _SipProtocol(asyncio.DatagramProtocol):
+    def __init__(self, target: DemoTarget) -> None:
+        self._target = target
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        self._target._datagram(data, addr)
+
+    def error_received(self, exc: Exception) -> None:
+        log.debug("demo target: SIP socket error: %s", exc)
+
+
+class DemoTarget:
+    """The demo SIP peer. ``await start()`` binds (port 0 picks a free one), ``await stop()`` ends it."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 5070,
+        *,
+        loss_pct: float = 0.0,
+        jitter_ms: float = 0.0,
+        delay_ms: float = 0.0,
+        ring_ms: int = 0,
+        reject_code: int | None = None,
+        user: str = "demo",
+        password: str = "demo",
+        seed: int = 1,
+    ) -> None:
+        self.host, self.port = host, port
+        self.loss_pct, self.jitter_ms, self.delay_ms = loss_pct, jitter_ms, delay_ms
+        self.ring_ms, self.reject_code = ring_ms, reject_code
+        self.user, self.password, self.seed = user, password, seed
+        self.stats = TargetStats()
+        self._transport: asyncio.DatagramTransport | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._calls: dict[str, _Call] = {}
+        self._responses: dict[tuple[str, str, str], tuple[float, bytes]] = {}
+        self._nonces: dict[str, float] = {}
+        self.bindings: dict[str, dict[str, float]] = {}
+        self._housekeeping: asyncio.Task[None] | None = None
+
+    @property
+    def uri(self) -> str:
+        return f"sip:{self.user}@{self.host}:{self.port}"
+
+    @property
+    def active_calls(self) -> int:
+        return sum(1 for c in self._calls.values() if c.media is not None)
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._transport, _ = await self._loop.create_datagram_endpoint(
+            lambda: _SipProtocol(self), local_addr=(self.host, self.port)
+        )
+        self.port = self._transport.get_extra_info("sockname")[1]
+        self._housekeeping = asyncio.create_task(self._tick())
+        log.info("demo target listening on udp %s:%s", self.host, self.port)
+
+    async def stop(self) -> None:
+        if self._housekeeping is not None:
+            self._housekeeping.cancel()
+            try:
+                await self._housekeeping
+            except asyncio.CancelledError:
+                pass
+        for call in list(self._calls.values()):
+            self._end_call(call)
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    # --- dispatch --------------------------------------------------------------------------
+
+    def _datagram(self, data: bytes, src: tuple[str, int]) -> None:
+        try:
+            req = parse_request(data)
+            if req is None:
+                return
+            cached = self._responses.get((req.branch, req.method, req.call_id))
+            if cached is not None and req.method != "ACK":
+                self._send(cached[1], src)  # a retransmitted request gets the last response again
+                return
+            handler = getattr(self, f"_on_{req.method.lower()}", None)
+            if handler is None:
+                self._reply(req, 405, src, extra=[("Allow", ALLOW)])
+            else:
+                handler(req, src)
+        except SipParseError as exc:
+            self.stats.bad_messages += 1
+            log.warning("demo target: bad SIP from %s:%s ignored: %s", src[0], src[1], exc)
+        except Exception as exc:  # never let one message stop the target
+            self.stats.bad_messages += 1
+            log.warning("demo target: SIP from %s:%s ignored: %s: %s", src[0], src[1], type(exc).__name__, exc)
+
+    def _send(self, data: bytes, dest: tuple[str, int]) -> None:
+        if self._transport is not None:
+            self._transport.sendto(data, dest)
+
+    def _reply(self, req: SipRequest, code: int, src: tuple[str, int], **kw) -> bytes:  # type: ignore[no-untyped-def]
+        msg = build_response(req, code, src, **kw)
+        self._send(msg, src)
+        if req.method != "INVITE" or code >= 200:
+            self._responses[(req.branch, req.method, req.call_id)] = (time.monotonic(), msg)
+        return msg
+
+    def _contact(self) -> tuple[str, str]:
+        return ("Contact", f"<sip:{self.user}@{self.host}:{self.port}>")
+
+    # --- simple requests -------------------------------------------------------------------
+
+    def _on_options(self, req: SipRequest, src: tuple[str, int]) -> None:
+        self.stats.options += 1
+        self._reply(req, 200, src, to_tag=secrets.token_hex(4),
+                    extra=[("Allow", ALLOW), ("Accept", "application/sdp"), self._contact()])
+
+    def _on_info(self, req: SipRequest, src: tuple[str, int]) -> None:
+        self._reply(req, 200 if req.call_id in self._calls else 481, src)
+
+    def _on_update(self, req: SipRequest, src: tuple[str, int]) -> None:
+        call = self._calls.get(req.call_id)
+        if call is None or call.media is None:
+            self._reply(req, 481, src)
+            return
+        body = self._answer(call, parse_offer(req.body)) if req.body else b""
+        self._reply(req, 200, src, extra=[self._contact()], body=body)
+
+    def _on_register(self, req: SipRequest, src: tuple[str, int]) -> None:
+        auth = parse_digest(req.get("authorization", "") or "")
+        now = time.monotonic()
+        issued = self._nonces.get(auth.get("nonce", ""))
+        if not auth or issued is None or now - issued > NONCE_TTL_S:
+            nonce = secrets.token_hex(16)
+            self._nonces[nonce] = now
+            stale = ', stale=true' if auth else ""
+            self._reply(req, 401, src, to_tag=secrets.token_hex(4), extra=[(
+                "WWW-Authenticate",
+                f'Digest realm="{REALM}", nonce="{nonce}", algorithm=MD5, qop="auth"{stale}',
+            )])
+            return
+        expected = digest_response(
+            self.user, auth.get("realm", REALM), self.password, "REGISTER", auth.get("uri", ""),
+            auth["nonce"], auth.get("qop"), auth.get("nc", ""), auth.get("cnonce", ""),
+        )
+        if auth.get("username") != self.user or auth.get("response", "").lower() != expected:
+            self.stats.registers_failed += 1
+            self._reply(req, 403, src, to_tag=secrets.token_hex(4), reason="Forbidden (bad credentials)")
+            return
+        self.stats.registers_ok += 1
+        self._reply(req, 200, src, to_tag=secrets.token_hex(4), extra=self._update_bindings(req, now))
+
+    def _update_bindings(self, req: SipRequest, now: float) -> list[tuple[str, str]]:
+        aor = (req.get("to") or "").split(";")[0].strip()
+        default = int(req.get("expires", "3600") or 3600)
+        current = self.bindings.setdefault(aor, {})
+        for value in req.get_all("contact"):
+            for contact in value.split(","):
+                contact = contact.strip()
+                if contact == "*":
+                    current.clear()
+                    continue
+                uri, _, params = contact.partition(";")
+                expires = default
+                for p in params.split(";"):
+                    if p.strip().lower().startswith("expires="):
+                        expires = int(p.split("=", 1)[1])
+                if expires <= 0:
+                    current.pop(uri, None)
+                else:
+                    current[uri] = now + expires
+        headers = [("Contact", f"{uri};expires={max(0, int(exp - now))}") for uri, exp in current.items()]
+        return headers + [("Expires", str(default))]
+
+    # --- calls -----------------------------------------------------------------------------
+
+    def _on_invite(self, req: SipRequest, src: tuple[str, int]) -> None:
+        call = self._calls.get(req.call_id)
+        if call is not None and call.invite.branch == req.branch:
+            self._send(call.last, src)  # retransmitted INVITE before the final response
+            return
+        if call is not None and req.tag("to") == call.to_tag and call.media is not None:
+            body = self._answer(call, parse_offer(req.body)) if req.body else self._answer(call, None)
+            call.final = self._reply(req, 200, src, extra=[self._contact()], body=body)
+            self._start_retransmit(call)
+            return
+        call = _Call(call_id=req.call_id, to_tag=secrets.token_hex(6), invite=req, src=src)
+        call.last = self._reply(req, 100, src)
+        self._calls[req.call_id] = call
+        if self.reject_code:
+            self.stats.calls_rejected += 1
+            self._final(call, int(self.reject_code))
+            return
+        offer = parse_offer(req.body) if req.body else None
+        if req.body and (offer is None or offer.pick() is None):
+            self._final(call, 488)
+            return
+        assert self._loop is not None
+        self._loop.create_task(self._ring_and_answer(call, offer))
+
+    async def _ring_and_answer(self, call: _Call, offer) -> None:  # type: ignore[no-untyped-def]
+        try:
+            media = MediaSession(self, MediaStats(call.call_id), self.seed + 1000 * len(self.stats.media), self.host)
+            await media.open()
+        except OSError as exc:
+            log.warning("demo target: no media ports for call %s: %s", call.call_id, exc)
+            self._final(call, 503)
+            return
+        call.media = media
+        self.stats.media.append(media.stats)
+        call.last = self._reply(call.invite, 180, call.src, to_tag=call.to_tag, extra=[self._contact()])
+        if self.ring_ms > 0:
+            await asyncio.sleep(self.ring_ms / 1000.0)
+        if self._calls.get(call.call_id) is not call or call.final is not None:
+            return  # cancelled while ringing
+        self.stats.calls += 1
+        self._final(call, 200, body=self._answer(call, offer))
+
+    def _answer(self, call: _Call, offer) -> bytes:  # type: ignore[no-untyped-def]
+        assert call.media is not None
+        if offer is not None and offer.address and offer.port:
+            call.media.remote_rtcp = call.media.remote_rtcp or (offer.address, offer.rtcp_port or offer.port + 1)
+        codec = offer.pick() if offer is not None else None
+        te = offer.telephone_event() if offer is not None else 101
+        session_id = int(time.time())
+        return build_answer(self.host, call.media.rtp_port, call.media.rtcp_port, session_id, codec, te)
+
+    def _final(self, call: _Call, code: int, body: bytes = b"") -> None:
+        extra = [self._contact()] if code < 300 else []
+        call.final = call.last = self._reply(call.invite, code, call.src, to_tag=call.to_tag, extra=extra, body=body)
+        if code >= 300 and call.media is not None:
+            call.media.close()
+            call.media = None
+        self._start_retransmit(call)
+
+    def _start_retransmit(self, call: _Call) -> None:
+        """Resend the final response until the ACK (timer G), giving up after timer H."""
+        assert self._loop is not None
+        call.acked = False
+        started = time.monotonic()
+
+        def again(interval: float) -> None:
+            if call.acked or call.final is None:
+                return
+            if time.monotonic() - started > TIMER_H:
+                log.warning("demo target: no ACK for call %s, giving up", call.call_id)
+                self._end_call(call)
+                return
+            self._send(call.final, call.src)
+            call.retransmit = self._loop.call_later(interval, again, min(interval * 2, T2))  # type: ignore[union-attr]
+
+        if call.retransmit is not None:
+            call.retransmit.cancel()
+        call.retransmit = self._loop.call_later(T1, again, min(T1 * 2, T2))
+
+    def _on_ack(self, req: SipRequest, src: tuple[str, int]) -> None:
+        call = self._calls.get(req.call_id)
+        if call is None:
+            return
+        call.acked = True
+        if call.retransmit is not None:
+            call.retransmit.cancel()
+        if call.media is None:  # ACK of a rejection: the transaction is done
+            self._calls.pop(req.call_id, None)
+
+    def _on_cancel(self, req: SipRequest, src: tuple[str, int]) -> None:
+        call = self._calls.get(req.call_id)
+        if call is None or call.invite.branch != req.branch:
+            self._reply(req, 481, src)
+            return
+        self._reply(req, 200, src)
+        if call.final is None:
+            self._final(call, 487)
+
+    def _on_bye(self, req: SipRequest, src: tuple[str, int]) -> None:
+        call = self._calls.get(req.call_id)
+        if call is None:
+            self._reply(req, 481, src)
+            return
+        self._reply(req, 200, src)
+        self._end_call(call)
+
+    def _end_call(self, call: _Call) -> None:
+        if call.retransmit is not None:
+            call.retransmit.cancel()
+        if call.media is not None:
+            call.media.close()
+            call.media = None
+        self._calls.pop(call.call_id, None)
+
+    async def _tick(self) -> None:
+        """Once a second: periodic RTCP, forget old transactions and nonces, end dead calls."""
+        while True:
+            await asyncio.sleep(1.0)
+            now = time.monotonic()
+            for call in list(self._calls.values()):
+                media = call.media
+                if media is None:
+                    continue
+                if media.report_due(now):
+                    media.send_report()
+                if call.acked and now - media.last_activity > MEDIA_IDLE_S:
+                    log.warning("demo target: call %s has no media for %ds, ending it", call.call_id, MEDIA_IDLE_S)
+                    self._end_call(call)
+            for key, (at, _) in list(self._responses.items()):
+                if now - at > TIMER_H:
+                    del self._responses[key]
+            for nonce, at in list(self._nonces.items()):
+                if now - at > NONCE_TTL_S:
+                    del self._nonces[nonce]
