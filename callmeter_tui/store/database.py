@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,6 +20,8 @@ from .db import open_engine, session_factory
 from .models import Project
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+# Alembic keeps its running context in module globals: one migration at a time per process.
+_MIGRATE_LOCK = threading.Lock()
 
 
 @dataclass
@@ -76,7 +79,7 @@ def migrate(engine: Engine, revision: str = "head") -> None:
     at head first instead of failing on "table exists".
     """
     cfg = alembic_config()
-    with engine.begin() as conn:
+    with _MIGRATE_LOCK, engine.begin() as conn:
         cfg.attributes["connection"] = conn
         names = set(inspect(conn).get_table_names())
         if "alembic_version" not in names and "probe" in names:

@@ -1,0 +1,140 @@
+"""Read side of the store: spans for uptime bars, recent executions, series for charts, ASR."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..domain.health import HealthState
+from ..domain.spans import HealthSpan
+from .models import Execution, HealthSpanRow, MetricRollup, Probe, Transition
+from .recording import NO_DATA_INTERVALS
+from .retention import hour_floor
+
+
+def open_span_end(ended_at: float, interval_s: float, until: float) -> float:
+    """Where the open span ends as seen at ``until``: there if the probe is fresh, else one interval on
+    (the recorder's gap rule, so a later execution never rewrites what was shown)."""
+    if until - ended_at <= NO_DATA_INTERVALS * interval_s:
+        return max(until, ended_at)
+    return ended_at + interval_s
+
+
+def load_spans(session: Session, probe_ids: Iterable[int], since: float, until: float) -> dict[int, list[HealthSpan]]:
+    """Spans overlapping [since, until), clipped to it, oldest first; every asked id is a key."""
+    ids = list(probe_ids)
+    out: dict[int, list[HealthSpan]] = {pid: [] for pid in ids}
+    if not ids:
+        return out
+    intervals = dict(session.execute(select(Probe.id, Probe.interval_s).where(Probe.id.in_(ids))).tuples())
+    rows = session.execute(
+        select(HealthSpanRow.probe_id, HealthSpanRow.state, HealthSpanRow.started_at, HealthSpanRow.ended_at,
+               HealthSpanRow.open)
+        .where(HealthSpanRow.probe_id.in_(ids), HealthSpanRow.started_at < until,
+               # An open span may reach past its stored end: filter it after extending.
+               (HealthSpanRow.ended_at > since) | HealthSpanRow.open.is_(True))
+        .order_by(HealthSpanRow.probe_id, HealthSpanRow.started_at)
+    )
+    for probe_id, state, started_at, ended_at, is_open in rows:
+        end = open_span_end(ended_at, intervals.get(probe_id, 60.0), until) if is_open else ended_at
+        start, end = max(started_at, since), min(end, until)
+        if end > start:
+            out[probe_id].append(HealthSpan(state=HealthState.parse(state), started_at=start, ended_at=end))
+    return out
+
+
+def latest_executions(session: Session, probe_id: int, limit: int = 50) -> list[Execution]:
+    """Newest first."""
+    return list(session.scalars(
+        select(Execution).where(Execution.probe_id == probe_id)
+        .order_by(Execution.started_at.desc(), Execution.id.desc()).limit(limit)
+    ))
+
+
+def _recent(session: Session, probe_ids: Sequence[int], n: int, *cols):  # type: ignore[no-untyped-def]
+    """The last ``n`` executions of each probe (one query, window function), oldest first."""
+    rn = func.row_number().over(partition_by=Execution.probe_id,
+                                order_by=(Execution.started_at.desc(), Execution.id.desc())).label("rn")
+    sub = select(Execution.probe_id, Execution.started_at, *cols, rn).where(Execution.probe_id.in_(probe_ids)).subquery()
+    return session.execute(
+        select(sub).where(sub.c.rn <= n).order_by(sub.c.probe_id, sub.c.started_at, sub.c.rn.desc())
+    )
+
+
+def recent_metric_values(session: Session, probe_ids: Iterable[int], metric: str = "mos",
+                         n: int = 30) -> dict[int, list[float]]:
+    """Values of ``metric`` in each probe's last ``n`` executions that measured it, oldest first."""
+    ids = list(probe_ids)
+    out: dict[int, list[float]] = {pid: [] for pid in ids}
+    if not ids:
+        return out
+    for row in _recent(session, ids, n, Execution.metrics):
+        value = (row.metrics or {}).get(metric)
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[row.probe_id].append(float(value))
+    return out
+
+
+def transitions(session: Session, probe_id: int, limit: int = 50) -> list[Transition]:
+    """Newest first."""
+    return list(session.scalars(
+        select(Transition).where(Transition.probe_id == probe_id)
+        .order_by(Transition.at.desc(), Transition.id.desc()).limit(limit)
+    ))
+
+
+def metric_series(session: Session, probe_id: int, metric: str, since: float, until: float) -> list[tuple[float, float]]:
+    """(time, value) points in [since, until), oldest first.
+
+    Raw execution values where executions are still kept; before the oldest kept execution, hourly
+    rollup means (time = hour start), so a long range reads from rollups beyond retention.
+    """
+    oldest = session.scalar(select(func.min(Execution.started_at)).where(Execution.probe_id == probe_id))
+    # Rollups cover whole hours before the hour in which kept executions begin (pruning is hour-aligned).
+    rollup_until = until if oldest is None else min(until, hour_floor(oldest))
+    points: list[tuple[float, float]] = [
+        (float(t), float(v)) for t, v in session.execute(
+            select(MetricRollup.hour_start, MetricRollup.mean)
+            .where(MetricRollup.probe_id == probe_id, MetricRollup.metric == metric,
+                   MetricRollup.hour_start >= since, MetricRollup.hour_start < rollup_until)
+            .order_by(MetricRollup.hour_start)
+        ).tuples()
+    ]
+    if oldest is not None:
+        for t, metrics in session.execute(
+            select(Execution.started_at, Execution.metrics)
+            .where(Execution.probe_id == probe_id, Execution.started_at >= since, Execution.started_at < until)
+            .order_by(Execution.started_at)
+        ):
+            value = (metrics or {}).get(metric)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                points.append((float(t), float(value)))
+    return points
+
+
+def asr_pct(session: Session, probe_id: int, window: int) -> float | None:
+    """Answered / attempted calls over the last ``window`` executions, in percent; None with no attempts.
+
+    An attempt is an execution whose ``details`` has a boolean ``call_answered``.
+    """
+    attempted = answered = 0
+    for row in _recent(session, [probe_id], window, Execution.details):
+        value = (row.details or {}).get("call_answered")
+        if isinstance(value, bool):
+            attempted += 1
+            answered += value
+    return None if attempted == 0 else 100.0 * answered / attempted
+
+
+def probe_by_name(session: Session, name: str) -> Probe | None:
+    return session.scalars(select(Probe).where(Probe.name == name)).first()
+
+
+def all_probes(session: Session, agent: str | None = None) -> list[Probe]:
+    """Ordered as the dashboard lists them (position, then id); only ``agent``'s probes when given."""
+    stmt = select(Probe).order_by(Probe.position, Probe.id)
+    if agent is not None:
+        stmt = stmt.where(Probe.agent == agent)
+    return list(session.scalars(stmt))
