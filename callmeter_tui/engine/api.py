@@ -39,6 +39,7 @@ class ProbeView:
     sip_code: int | None = None
     thresholds: dict[str, dict[str, float | None]] = field(default_factory=dict)
     mos_history: tuple[float, ...] = ()   # recent MOS values, oldest first (sparkline)
+    spec: ProbeSpec | None = None         # full settings, so edit forms keep fields the summary lacks
 
 
 @dataclass(frozen=True)
