@@ -10,8 +10,11 @@ from sqlalchemy.orm import Session
 from ..domain.health import HealthState
 from ..domain.spans import HealthSpan
 from .models import Execution, HealthSpanRow, MetricRollup, Probe, Transition
-from .recording import NO_DATA_INTERVALS
 from .retention import hour_floor
+
+# Evidence more than this many intervals after the open span's end is a gap (no data). recording.py
+# applies the same rule when it stores, so what was shown is never rewritten later.
+NO_DATA_INTERVALS = 3.0
 
 
 def open_span_end(ended_at: float, interval_s: float, until: float) -> float:
@@ -28,7 +31,7 @@ def load_spans(session: Session, probe_ids: Iterable[int], since: float, until: 
     out: dict[int, list[HealthSpan]] = {pid: [] for pid in ids}
     if not ids:
         return out
-    intervals = dict(session.execute(select(Probe.id, Probe.interval_s).where(Probe.id.in_(ids))).tuples())
+    intervals = dict(session.execute(select(Probe.id, Probe.interval_s).where(Probe.id.in_(ids))).all())
     rows = session.execute(
         select(HealthSpanRow.probe_id, HealthSpanRow.state, HealthSpanRow.started_at, HealthSpanRow.ended_at,
                HealthSpanRow.open)
@@ -100,7 +103,7 @@ def metric_series(session: Session, probe_id: int, metric: str, since: float, un
             .where(MetricRollup.probe_id == probe_id, MetricRollup.metric == metric,
                    MetricRollup.hour_start >= since, MetricRollup.hour_start < rollup_until)
             .order_by(MetricRollup.hour_start)
-        ).tuples()
+        ).all()
     ]
     if oldest is not None:
         for t, metrics in session.execute(
@@ -114,17 +117,21 @@ def metric_series(session: Session, probe_id: int, metric: str, since: float, un
     return points
 
 
-def asr_pct(session: Session, probe_id: int, window: int) -> float | None:
+def asr_pct(session: Session, probe_id: int, window: int, include: bool | None = None) -> float | None:
     """Answered / attempted calls over the last ``window`` executions, in percent; None with no attempts.
 
-    An attempt is an execution whose ``details`` has a boolean ``call_answered``.
+    An attempt is an execution whose ``details`` has a boolean ``call_answered``. ``include`` adds one
+    more attempt (the run being recorded, not stored yet): the engine passes ``asr_window - 1`` with it.
     """
     attempted = answered = 0
-    for row in _recent(session, [probe_id], window, Execution.details):
-        value = (row.details or {}).get("call_answered")
-        if isinstance(value, bool):
-            attempted += 1
-            answered += value
+    if include is not None:
+        attempted, answered = 1, int(bool(include))
+    if window > 0:
+        for row in _recent(session, [probe_id], window, Execution.details):
+            value = (row.details or {}).get("call_answered")
+            if isinstance(value, bool):
+                attempted += 1
+                answered += value
     return None if attempted == 0 else 100.0 * answered / attempted
 
 

@@ -21,8 +21,7 @@ from ..domain.confirm import apply_confirm
 from ..domain.health import HealthState
 from ..domain.results import Evaluation, ProbeResult
 from .models import Execution, HealthSpanRow, Probe, Transition
-
-NO_DATA_INTERVALS = 3.0
+from .queries import NO_DATA_INTERVALS
 
 
 @dataclass

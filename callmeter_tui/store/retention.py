@@ -57,10 +57,10 @@ def _rollup_range(session: Session, probe_id: int, start: float, end: float) -> 
                 buckets[(h, name)].append(float(value))
     if not buckets:
         return 0
-    existing = set(session.execute(
+    existing = {(h, m) for h, m in session.execute(
         select(MetricRollup.hour_start, MetricRollup.metric)
         .where(MetricRollup.probe_id == probe_id, MetricRollup.hour_start >= start, MetricRollup.hour_start < end)
-    ).tuples())
+    )}
     new = [
         MetricRollup(probe_id=probe_id, hour_start=h, metric=m, **_aggregate(v))
         for (h, m), v in sorted(buckets.items())
