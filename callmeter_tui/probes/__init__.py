@@ -1,1 +1,11 @@
-"""probes layer."""
+"""probes layer: real SIP probes (OPTIONS, REGISTER, calls) run by pjsua2 in supervised worker processes.
+
+The main process never imports pjsua2; only the workers do.
+"""
+
+from __future__ import annotations
+
+from .oneshot import run_once
+from .pool import ProberPool
+
+__all__ = ["ProberPool", "run_once"]

@@ -1,0 +1,61 @@
+"""What a call's RTP/RTCP statistics say, in the metric catalogue's names and units."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _pct(part: float, whole: float) -> float:
+    return round(100.0 * part / whole, 3) if whole > 0 else 0.0
+
+
+def read_stream(call: Any, med_idx: int = 0) -> dict[str, Any]:
+    """Read getStreamStat/getStreamInfo while the call is still up (pjsua forgets them on DISCONNECTED)."""
+    st = call.getStreamStat(med_idx)
+    info = call.getStreamInfo(med_idx)
+    rx, tx = st.rtcp.rxStat, st.rtcp.txStat
+    received, lost = int(rx.pkt), int(rx.loss)
+    metrics: dict[str, float] = {
+        "packet_loss_pct": _pct(lost, received + lost),
+        "jitter_ms": round(rx.jitterUsec.mean / 1000.0, 3) if rx.jitterUsec.n else 0.0,
+    }
+    out: dict[str, Any] = {
+        "codec": f"{info.codecName}/{info.codecClockRate}",
+        "packets_sent": int(tx.pkt),
+        "packets_received": received,
+        "packets_lost": lost,
+        "packets_discarded": int(rx.discard),
+        "jitter_max_ms": round(rx.jitterUsec.max / 1000.0, 3) if rx.jitterUsec.n else 0.0,
+        "jbuf_avg_delay_ms": float(st.jbuf.avgDelayMsec),
+        "jbuf_discard": int(st.jbuf.discard),
+        "discard_pct": _pct(int(st.jbuf.discard), received),
+        "rtcp_reports": int(tx.updateCount),
+    }
+    if tx.updateCount:
+        # The far end's view of what we sent, from its RTCP receiver reports.
+        out["far_end_loss_pct"] = _pct(int(tx.loss), int(tx.pkt))
+        out["far_end_jitter_ms"] = round(tx.jitterUsec.mean / 1000.0, 3) if tx.jitterUsec.n else 0.0
+    if st.rtcp.rttUsec.n:
+        metrics["rtt_ms"] = round(st.rtcp.rttUsec.mean / 1000.0, 3)
+    out["metrics"] = metrics
+    return out
+
+
+def score(metrics: dict[str, float], details: dict[str, Any]) -> dict[str, float]:
+    """MOS from the shared E-model; R and MOS go to details as well. Empty when it cannot be scored."""
+    try:
+        from callmeter_tui.domain.emodel import assess
+    except ImportError:  # TEMP until domain/emodel.py lands
+        return {}
+
+    codec = str(details.get("codec", "PCMU")).split("/")[0]
+    r, mos = assess(
+        metrics.get("rtt_ms"),
+        float(details.get("jbuf_avg_delay_ms", 0.0)),
+        float(metrics.get("packet_loss_pct", 0.0)),
+        float(details.get("discard_pct", 0.0)),
+        codec,
+    )
+    details["r_factor"] = round(float(r), 2)
+    details["mos"] = round(float(mos), 2)
+    return {"mos": round(float(mos), 2)}

@@ -1,0 +1,170 @@
+"""The one pjsua2 Endpoint a worker process owns, driven by its own thread blocking in libHandleEvents.
+
+Blocking (not polling) keeps measured times honest: a response is handled the moment it arrives.
+Only the worker process imports this module.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import pjsua2 as pj
+
+TRANSPORT_TYPES = {
+    "udp": pj.PJSIP_TRANSPORT_UDP,
+    "tcp": pj.PJSIP_TRANSPORT_TCP,
+    "tls": pj.PJSIP_TRANSPORT_TLS,
+}
+BIND_ADDRESS = os.environ.get("CALLMETER_SIP_BIND", "127.0.0.1")
+PROBE_HEADER = "X-Callmeter-Probe"
+
+
+def media_config(acc_cfg: pj.AccountConfig) -> None:
+    """RTP on the bind address, any free port; no codec lock re-INVITE after answer."""
+    acc_cfg.mediaConfig.transportConfig.boundAddress = BIND_ADDRESS
+    acc_cfg.mediaConfig.transportConfig.port = 0
+    acc_cfg.mediaConfig.lockCodecEnabled = False
+
+
+class ProbeAccount(pj.Account):
+    """An account whose callbacks feed the waiting probe threads (callbacks must never raise)."""
+
+    def __init__(self, owner: WorkerEndpoint) -> None:
+        super().__init__()
+        self.owner = owner
+        self.reg_events: list[tuple[float, int, str, int, bool]] = []
+        self.reg_cond = threading.Condition()
+
+    def onSendRequest(self, prm: Any) -> None:
+        try:
+            now = time.perf_counter()
+            tsx = prm.e.body.tsxState.tsx
+            probe_id = _header_value(tsx.lastTx.wholeMsg, PROBE_HEADER)
+            received = prm.e.body.tsxState.type == pj.PJSIP_EVENT_RX_MSG  # else a local timeout/transport error
+            self.owner.deliver(probe_id, (now, int(tsx.statusCode), str(tsx.statusText), received))
+        except Exception as exc:  # noqa: BLE001 - pjsua2 swallows callback exceptions silently
+            self.owner.note(f"onSendRequest: {exc}")
+
+    def onRegState(self, prm: Any) -> None:
+        try:
+            with self.reg_cond:
+                received = bool(prm.rdata.wholeMsg)  # empty when pjsip itself gave up (timeout, transport error)
+                self.reg_events.append((time.perf_counter(), int(prm.code), str(prm.reason), int(prm.expiration), received))
+                self.reg_cond.notify_all()
+        except Exception as exc:  # noqa: BLE001
+            self.owner.note(f"onRegState: {exc}")
+
+
+def _header_value(msg: str, name: str) -> str | None:
+    prefix = name.lower() + ":"
+    for line in msg.split("\r\n"):
+        if line.lower().startswith(prefix):
+            return line.split(":", 1)[1].strip()
+    return None
+
+
+class WorkerEndpoint:
+    """Owns the Endpoint, its transports, the shared account and the event thread."""
+
+    def __init__(self, on_heartbeat: Callable[[], None], heartbeat_s: float = 0.5) -> None:
+        self.ep = pj.Endpoint()
+        self.ep.libCreate()
+        cfg = pj.EpConfig()
+        cfg.uaConfig.threadCnt = 0          # our own thread drives events (see _pump)
+        cfg.uaConfig.mainThreadOnly = False
+        cfg.uaConfig.maxCalls = 4
+        cfg.uaConfig.userAgent = "callmeter-tui"
+        cfg.logConfig.level = 1
+        cfg.logConfig.consoleLevel = 1
+        cfg.medConfig.noVad = True
+        self.ep.libInit(cfg)
+        self.transports: dict[str, str] = {}
+        tcfg = pj.TransportConfig()
+        tcfg.port = 0
+        tcfg.boundAddress = BIND_ADDRESS
+        tcfg.tlsConfig.verifyServer = False
+        for name, ttype in TRANSPORT_TYPES.items():
+            tid = self.ep.transportCreate(ttype, tcfg)
+            self.transports[name] = str(self.ep.transportGetInfo(tid).localName)
+        self.ep.audDevManager().setNullDev()
+        self.ep.libStart()
+        self.codecs = tuple(c.codecId for c in self.ep.codecEnum2())
+        self.codec_lock = threading.Lock()
+        self._pending: dict[str, Callable[[tuple[float, int, str, bool]], None]] = {}
+        self._pending_lock = threading.Lock()
+        self.notes: list[str] = []
+        self._stopping = False
+        self._on_heartbeat = on_heartbeat
+        self._heartbeat_s = heartbeat_s
+        acc_cfg = pj.AccountConfig()
+        acc_cfg.idUri = f"sip:callmeter@{BIND_ADDRESS}"
+        media_config(acc_cfg)
+        self.shared = ProbeAccount(self)
+        self.shared.create(acc_cfg)
+        self._thread = threading.Thread(target=self._pump, name="pj-events", daemon=True)
+        self._thread.start()
+
+    # -- events ---------------------------------------------------------------------------------
+    def _pump(self) -> None:
+        self.ep.libRegisterThread("pj-events")
+        last = 0.0
+        while not self._stopping:
+            self.ep.libHandleEvents(50)
+            now = time.monotonic()
+            if now - last >= self._heartbeat_s:
+                last = now
+                self._on_heartbeat()
+
+    def expect(self, probe_id: str, callback: Callable[[tuple[float, int, str, bool]], None]) -> None:
+        with self._pending_lock:
+            self._pending[probe_id] = callback
+
+    def forget(self, probe_id: str) -> None:
+        with self._pending_lock:
+            self._pending.pop(probe_id, None)
+
+    def deliver(self, probe_id: str | None, outcome: tuple[float, int, str, bool]) -> None:
+        with self._pending_lock:
+            callback = self._pending.pop(probe_id or "", None)
+        if callback is not None:
+            callback(outcome)
+
+    def note(self, text: str) -> None:
+        self.notes.append(text)
+        del self.notes[:-20]
+
+    def codec_id(self, codec: str) -> str | None:
+        """The endpoint's codec id for a probe's codec name ("PCMU", "g722", "speex/16000")."""
+        want = codec.strip().lower()
+        for cid in self.codecs:
+            if cid.lower() == want or cid.lower().startswith(want + "/"):
+                return cid
+        return None
+
+    def prefer_codec(self, codec_id: str) -> None:
+        """Offer only ``codec_id``. Caller holds codec_lock until the INVITE's SDP is built."""
+        for cid in self.codecs:
+            self.ep.codecSetPriority(cid, 255 if cid == codec_id else 0)
+
+    # -- shutdown -------------------------------------------------------------------------------
+    def shutdown(self) -> None:
+        """Hang up, pump, shut accounts down, drop refs, collect, then libDestroy (the safe order)."""
+        try:
+            self.ep.hangupAllCalls()
+        except pj.Error:
+            pass
+        time.sleep(0.2)
+        try:
+            self.shared.shutdown()
+        except pj.Error:
+            pass
+        self._stopping = True
+        self._thread.join(timeout=2)
+        del self.shared
+        gc.collect()
+        self.ep.libDestroy()

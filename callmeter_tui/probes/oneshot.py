@@ -1,0 +1,17 @@
+"""One probe, start to finish, for the CLI's ``callmeter-tui probe NAME`` and checks."""
+
+from __future__ import annotations
+
+from callmeter_tui.domain.probe import ProbeSpec
+from callmeter_tui.domain.results import ProbeResult
+
+from .pool import ProberPool
+
+
+async def run_once(spec: ProbeSpec, password: str | None = None) -> ProbeResult:
+    """Start a one-worker pool, run ``spec``, stop the pool. Never raises."""
+    pool = ProberPool(call_concurrency=1)
+    try:
+        return await pool.run(spec, password)
+    finally:
+        await pool.stop()

@@ -1,0 +1,218 @@
+"""ProberPool: supervised pjsua2 worker processes sized to the call concurrency, hard timeouts per probe.
+
+Each worker holds one Endpoint (4 calls max in this pjsua2 build), so 16 concurrent calls take 4
+workers; OPTIONS and REGISTER share them. A worker that dies or stops sending heartbeats is killed
+and restarted; its in-flight probes come back as failures "prober crashed: ...", others keep running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
+from callmeter_tui.domain.results import ProbeResult
+
+from .outcome import one_line
+from .protocol import ACCOUNTS_PER_WORKER, CALLS_PER_WORKER, SHARED_ACCOUNTS, ProbeOrder
+from .supervisor import WorkerHandle, WorkerLost
+from .target import check_spec, resolve
+
+HANG_AFTER_S = 5.0          # no heartbeat for this long = hung worker
+CALL_GRACE_S = 6.0          # media set-up, stats, hangup and recorder close after the held call
+OWN_ACCOUNTS = ACCOUNTS_PER_WORKER - SHARED_ACCOUNTS - 1
+
+
+def hard_timeout_s(spec: ProbeSpec) -> float:
+    """OPTIONS/REGISTER: timeout_s. Calls: timeout_s covers set-up, the held duration comes on top."""
+    if ProbeKind(spec.kind) is ProbeKind.SIP_CALL:
+        return float(spec.timeout_s) + float(spec.call_duration_s) + CALL_GRACE_S
+    return float(spec.timeout_s)
+
+
+class ProberPool:
+    """Runs probes in worker processes. ``run`` never raises and always returns within its hard timeout."""
+
+    def __init__(self, call_concurrency: int = 4, *, log: Any = None,
+                 on_worker_restart: Callable[[str], None] | None = None) -> None:
+        self.call_concurrency = max(1, int(call_concurrency))
+        self.size = max(1, math.ceil(self.call_concurrency / CALLS_PER_WORKER))
+        self._log = log if log is not None else logging.getLogger("callmeter_tui.probes")
+        self._on_restart = on_worker_restart
+        self._workers: list[WorkerHandle] = []
+        self._ids = itertools.count(1)
+        self._slots: asyncio.Condition | None = None
+        self._monitor: asyncio.Task[None] | None = None
+        self._restarts: set[asyncio.Task[None]] = set()
+        self._started = False
+        self._stopping = False
+        self._start_lock: asyncio.Lock | None = None
+        self.restart_count = 0
+
+    # -- life cycle -----------------------------------------------------------------------------
+    async def start(self) -> None:
+        if self._start_lock is None:
+            self._start_lock = asyncio.Lock()
+        async with self._start_lock:
+            if self._started:
+                return
+            self._stopping = False
+            self._slots = asyncio.Condition()
+            self._workers = [self._handle(i) for i in range(self.size)]
+            await asyncio.gather(*(w.start() for w in self._workers))
+            self._monitor = asyncio.create_task(self._watch(), name="prober-watch")
+            self._started = True
+
+    async def stop(self) -> None:
+        self._stopping = True
+        if self._monitor is not None:
+            self._monitor.cancel()
+            self._monitor = None
+        for task in list(self._restarts):
+            task.cancel()
+        await asyncio.gather(*(w.stop() for w in self._workers), return_exceptions=True)
+        self._workers = []
+        self._started = False
+
+    @property
+    def workers(self) -> list[WorkerHandle]:
+        """Live handles (read-only use: tests and the bench look at pids and load)."""
+        return list(self._workers)
+
+    # -- running --------------------------------------------------------------------------------
+    async def run(self, spec: ProbeSpec, password: str | None = None) -> ProbeResult:
+        started_at, t0 = time.time(), time.perf_counter()
+
+        def fail(error: str, **kw: Any) -> ProbeResult:
+            return ProbeResult.failure(started_at, (time.perf_counter() - t0) * 1000, one_line(error), **kw)
+
+        try:
+            uri, proxy = check_spec(spec)
+            await resolve(uri, "target", spec.timeout_s)
+            if proxy is not None:
+                await resolve(proxy, "outbound_proxy", spec.timeout_s)
+            if not self._started:
+                await self.start()
+            order = ProbeOrder.from_spec(next(self._ids), spec, password)
+            hard = hard_timeout_s(spec)
+            worker = await self._acquire(order, hard)
+            if worker is None:
+                return fail(f"prober busy: no free worker slot within {hard:g} s")
+            fut = worker.dispatch(order)
+            try:
+                done = await asyncio.wait_for(asyncio.shield(fut), hard)
+            except TimeoutError:
+                worker.abandon(order.id)
+                call = ProbeKind(spec.kind) is ProbeKind.SIP_CALL
+                what = "call did not complete" if call else "no response"
+                return fail(f"timeout: {what} within {hard:g} s",
+                            details={"call_answered": False} if call else {})
+            return ProbeResult.from_dict(done)
+        except ValueError as exc:
+            return fail(str(exc), **_call_details(spec))
+        except WorkerLost as exc:
+            return fail(f"prober crashed: {exc}", **_call_details(spec))
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the contract: run() never raises
+            self._warn(f"probe {spec.name!r} failed inside the pool: {exc!r}")
+            return fail(f"prober error: {type(exc).__name__}: {exc}")
+
+    async def _acquire(self, order: ProbeOrder, wait_s: float) -> WorkerHandle | None:
+        """The least loaded live worker with a free call/account slot, waiting up to ``wait_s``."""
+        assert self._slots is not None
+        deadline = time.monotonic() + wait_s
+        async with self._slots:
+            while True:
+                worker = self._pick(order)
+                if worker is not None:
+                    return worker
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return None
+                try:
+                    await asyncio.wait_for(self._slots.wait(), min(left, 0.5))
+                except TimeoutError:
+                    pass
+
+    def _pick(self, order: ProbeOrder) -> WorkerHandle | None:
+        fits = [
+            w for w in self._workers
+            if w.alive
+            and (order.kind != "sip_call" or w.calls < CALLS_PER_WORKER)
+            and (not order.needs_account or w.accounts < OWN_ACCOUNTS)
+        ]
+        if not fits:
+            return None
+        return min(fits, key=lambda w: (w.calls, len(w.inflight)))
+
+    # -- supervision ----------------------------------------------------------------------------
+    def _handle(self, index: int) -> WorkerHandle:
+        return WorkerHandle(name=f"prober-{index}", on_exit=self._worker_event)
+
+    def _worker_event(self, worker: WorkerHandle, reason: str) -> None:
+        """Called by a handle when a slot frees (reason "") or the process is gone (reason set)."""
+        if reason and not self._stopping:
+            task = asyncio.get_running_loop().create_task(self._restart(worker, reason))
+            self._restarts.add(task)
+            task.add_done_callback(self._restarts.discard)
+        asyncio.get_running_loop().create_task(self._notify_slots())
+
+    async def _notify_slots(self) -> None:
+        if self._slots is not None:
+            async with self._slots:
+                self._slots.notify_all()
+
+    async def _restart(self, dead: WorkerHandle, reason: str) -> None:
+        self.restart_count += 1
+        self._warn(f"prober worker restarted: {reason}")
+        if self._on_restart is not None:
+            try:
+                self._on_restart(reason)
+            except Exception as exc:  # noqa: BLE001 - a listener bug must not stop supervision
+                self._warn(f"on_worker_restart callback failed: {exc!r}")
+        index = self._workers.index(dead) if dead in self._workers else None
+        fresh = WorkerHandle(name=dead.name, on_exit=self._worker_event)
+        for attempt in range(5):
+            if self._stopping:
+                return
+            try:
+                await fresh.start()
+                break
+            except Exception as exc:  # noqa: BLE001
+                self._warn(f"prober worker {dead.name} failed to restart: {exc}")
+                await asyncio.sleep(min(5.0, 0.5 * 2**attempt))
+                fresh = WorkerHandle(name=dead.name, on_exit=self._worker_event)
+        if self._stopping:
+            await fresh.stop()
+            return
+        if index is not None and index < len(self._workers) and self._workers[index] is dead:
+            self._workers[index] = fresh
+        else:
+            self._workers.append(fresh)
+        await self._notify_slots()
+
+    async def _watch(self) -> None:
+        """Kill workers whose event thread stopped sending heartbeats (a hang in native code)."""
+        while True:
+            await asyncio.sleep(0.5)
+            now = time.monotonic()
+            for w in list(self._workers):
+                if w.alive and now - w.last_beat > HANG_AFTER_S:
+                    w.kill(f"hung: no heartbeat for {HANG_AFTER_S:g} s")
+
+    def _warn(self, text: str) -> None:
+        log = self._log
+        if hasattr(log, "warning"):
+            log.warning(text)
+        elif callable(log):
+            log(text)
+
+
+def _call_details(spec: ProbeSpec) -> dict[str, Any]:
+    return {"details": {"call_answered": False}} if spec.kind == ProbeKind.SIP_CALL.value else {}

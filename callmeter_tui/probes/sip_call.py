@@ -1,0 +1,234 @@
+"""Call probe (runs inside a worker): INVITE, hold the call playing a WAV, read RTP/RTCP stats, hang up.
+
+Stats are read before hangup because pjsua drops them once the call is DISCONNECTED.
+"""
+
+from __future__ import annotations
+
+import gc
+import os
+import tempfile
+import threading
+import time
+from typing import Any
+
+import pjsua2 as pj
+
+from callmeter_tui.domain.results import ProbeResult
+
+from .call_stats import read_stream, score
+from .endpoint import WorkerEndpoint
+from .outcome import Clock, one_line, pj_error_text, sip_failure_text
+from .protocol import ProbeOrder
+from .signal import TEST_SIGNAL, level_dbfs
+from .sip_register import account_config
+from .endpoint import ProbeAccount
+
+HANGUP_WAIT_S = 3.0
+
+
+class ProbeCall(pj.Call):
+    """Records call-state times (perf counter) and wires player/recorder when media comes up."""
+
+    def __init__(self, acc: pj.Account, wep: WorkerEndpoint, audio_file: str, record_path: str) -> None:
+        super().__init__(acc)
+        self.wep = wep
+        self.audio_file = audio_file
+        self.record_path = record_path
+        self.cond = threading.Condition()
+        self.t_ring: float | None = None
+        self.t_answer: float | None = None
+        self.t_confirmed: float | None = None
+        self.disconnected = False
+        self.final_received = True
+        self.last_code = 0
+        self.last_reason = ""
+        self.media_ready = False
+        self.media_error: str | None = None
+        self.player: pj.AudioMediaPlayer | None = None
+        self.recorder: pj.AudioMediaRecorder | None = None
+
+    def onCallState(self, prm: Any) -> None:
+        try:
+            now = time.perf_counter()
+            ci = self.getInfo()
+            with self.cond:
+                self.last_code, self.last_reason = int(ci.lastStatusCode), str(ci.lastReason)
+                if ci.state == pj.PJSIP_INV_STATE_EARLY and self.last_code in (180, 183) and self.t_ring is None:
+                    self.t_ring = now
+                if ci.state in (pj.PJSIP_INV_STATE_CONNECTING, pj.PJSIP_INV_STATE_CONFIRMED) and self.t_answer is None:
+                    self.t_answer = now
+                if ci.state == pj.PJSIP_INV_STATE_CONFIRMED:
+                    self.t_confirmed = now
+                if ci.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+                    self.disconnected = True
+                    try:
+                        body = prm.e.body.tsxState
+                        self.final_received = not (
+                            prm.e.type == pj.PJSIP_EVENT_TSX_STATE and body.type != pj.PJSIP_EVENT_RX_MSG
+                        )
+                    except Exception:  # noqa: BLE001
+                        pass
+                self.cond.notify_all()
+        except Exception as exc:  # noqa: BLE001 - pjsua2 swallows callback exceptions
+            self.wep.note(f"onCallState: {exc}")
+
+    def onCallMediaState(self, prm: Any) -> None:
+        try:
+            ci = self.getInfo()  # keep the CallInfo alive before touching .media
+            for mi in ci.media:
+                if mi.type != pj.PJMEDIA_TYPE_AUDIO or mi.status != pj.PJSUA_CALL_MEDIA_ACTIVE:
+                    continue
+                aud = self.getAudioMedia(mi.index)
+                if self.player is None:
+                    self.player = pj.AudioMediaPlayer()
+                    self.player.createPlayer(self.audio_file, 0)  # 0 = loop
+                    self.recorder = pj.AudioMediaRecorder()
+                    self.recorder.createRecorder(self.record_path)
+                self.player.startTransmit(aud)
+                aud.startTransmit(self.recorder)
+                with self.cond:
+                    self.media_ready = True
+                    self.cond.notify_all()
+                break
+        except Exception as exc:  # noqa: BLE001
+            self.media_error = one_line(pj_error_text(exc) if isinstance(exc, pj.Error) else str(exc))
+            self.wep.note(f"onCallMediaState: {exc}")
+
+    def wait(self, pred: Any, deadline: float, cancel: threading.Event) -> bool:
+        with self.cond:
+            while not pred():
+                left = deadline - time.perf_counter()
+                if left <= 0 or cancel.is_set():
+                    return bool(pred())
+                self.cond.wait(min(left, 0.05))
+            return True
+
+
+def run_call(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event) -> ProbeResult:
+    clock = Clock()
+    codec_id = wep.codec_id(order.codec)
+    if codec_id is None:
+        names = sorted({c.split("/")[0] for c in wep.codecs})
+        return clock.fail(f"codec: {order.codec!r} is not available (known: {', '.join(names)})")
+    audio = order.audio_file or str(TEST_SIGNAL)
+    if not os.path.isfile(audio):
+        return clock.fail(f"audio_file: {audio!r} does not exist")
+    acc: pj.Account = wep.shared
+    own_acc: ProbeAccount | None = None
+    if order.needs_account:
+        own_acc = ProbeAccount(wep)
+        try:
+            own_acc.create(account_config(order, registrar=False))
+        except pj.Error as exc:
+            return clock.fail(f"outbound_proxy: {pj_error_text(exc)}")
+        acc = own_acc
+    fd, record_path = tempfile.mkstemp(prefix="callmeter-rx-", suffix=".wav")
+    os.close(fd)
+    call = ProbeCall(acc, wep, audio, record_path)
+    try:
+        return _drive(wep, order, cancel, clock, call, codec_id)
+    finally:
+        _dispose(call, own_acc)
+        del call
+        gc.collect()
+        try:
+            os.unlink(record_path)
+        except OSError:
+            pass
+
+
+def _drive(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event, clock: Clock,
+           call: ProbeCall, codec_id: str) -> ProbeResult:
+    prm = pj.CallOpParam(True)
+    prm.opt.audioCount = 1
+    prm.opt.videoCount = 0
+    with wep.codec_lock:  # codec priorities are endpoint-wide: hold them until the offer is built
+        wep.prefer_codec(codec_id)
+        t_invite = time.perf_counter()
+        try:
+            call.makeCall(order.target, prm)
+        except pj.Error as exc:
+            return clock.fail(f"target: {pj_error_text(exc)}", details={"call_answered": False})
+    answered = call.wait(lambda: call.t_answer is not None or call.disconnected, t_invite + order.timeout_s, cancel)
+    if not answered or call.disconnected:
+        return _not_answered(order, call, clock, cancel)
+    pdd = min(t for t in (call.t_ring, call.t_answer) if t is not None)
+    metrics: dict[str, float] = {"setup_time_ms": round((call.t_answer - t_invite) * 1000, 3)}  # type: ignore[operator]
+    details: dict[str, Any] = {"call_answered": True, "pdd_ms": round((pdd - t_invite) * 1000, 3)}
+    call.wait(lambda: call.media_ready or call.disconnected, time.perf_counter() + 2.0, cancel)
+    t_hold = time.perf_counter()
+    call.wait(lambda: call.disconnected, t_hold + order.call_duration_s, cancel)
+    if call.disconnected:
+        return clock.fail(f"call dropped by the far end after {time.perf_counter() - t_hold:.1f} s "
+                          f"({sip_failure_text(call.last_code, call.last_reason)})", metrics=metrics, details=details,
+                          sip_code=call.last_code or None, sip_reason=call.last_reason)
+    if cancel.is_set():
+        return clock.fail("cancelled", metrics=metrics, details=details)
+    try:
+        stream = read_stream(call)
+    except pj.Error as exc:
+        stream = {"error": pj_error_text(exc)}
+    details["held_s"] = round(time.perf_counter() - t_hold, 2)
+    _hangup(call)
+    _release_media(call)
+    details["rx_level_dbfs"] = level_dbfs(call.record_path)
+    if call.media_error:
+        details["media_error"] = call.media_error
+    if "error" in stream:
+        return clock.fail(f"stream stats unavailable: {stream['error']}", metrics=metrics, details=details,
+                          sip_code=200, sip_reason="OK")
+    metrics.update(stream.pop("metrics"))
+    details.update(stream)
+    metrics.update(score(metrics, details))
+    if details.get("packets_received", 0) == 0:
+        return clock.fail("no audio received", metrics=metrics, details=details, sip_code=200, sip_reason="OK")
+    return ProbeResult(ok=True, started_at=clock.started_at, duration_ms=clock.ms(), metrics=metrics,
+                       sip_code=200, sip_reason="OK", details=details)
+
+
+def _not_answered(order: ProbeOrder, call: ProbeCall, clock: Clock, cancel: threading.Event) -> ProbeResult:
+    details: dict[str, Any] = {"call_answered": False}
+    if call.t_ring is not None:
+        details["ringing"] = True
+    if not call.disconnected:
+        ringing = " (ringing)" if call.t_ring is not None else ""
+        why = "cancelled" if cancel.is_set() else f"timeout: no answer within {order.timeout_s:g} s{ringing}"
+        _hangup(call)
+        code = call.last_code if call.disconnected and call.last_code >= 300 else None
+        return clock.fail(why, details=details, sip_code=code, sip_reason=call.last_reason if code else "")
+    code, reason = call.last_code, call.last_reason
+    if not call.final_received:
+        what = "timeout: no response" if code == 408 else f"transport: {reason}"
+        return clock.fail(what, details=details)
+    if code in (401, 403, 407):
+        why = "authentication rejected" if order.username else "authentication required (no username)"
+        return clock.fail(f"{why} ({sip_failure_text(code, reason)})", details=details, sip_code=code, sip_reason=reason)
+    return clock.fail(sip_failure_text(code, reason), details=details, sip_code=code, sip_reason=reason)
+
+
+def _hangup(call: ProbeCall) -> None:
+    if call.disconnected:
+        return
+    try:
+        call.hangup(pj.CallOpParam(True))
+    except pj.Error:
+        pass
+    call.wait(lambda: call.disconnected, time.perf_counter() + HANGUP_WAIT_S, threading.Event())
+
+
+def _release_media(call: ProbeCall) -> None:
+    """Destroying the recorder finalises the WAV header; players must not outlive the endpoint."""
+    call.player = None
+    call.recorder = None
+    gc.collect()
+
+
+def _dispose(call: ProbeCall, own_acc: ProbeAccount | None) -> None:
+    _hangup(call)
+    _release_media(call)
+    if own_acc is not None:
+        try:
+            own_acc.shutdown()
+        except pj.Error:
+            pass

@@ -1,0 +1,217 @@
+"""The main process's handle on one worker process: spawn, pipe reading on the event loop, liveness.
+
+The pipe is read with ``loop.add_reader`` (no polling); a closed pipe means the process died, and a
+missing heartbeat means it hangs. Either way the handle's in-flight orders fail with the reason.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from multiprocessing.connection import Connection
+from typing import Any
+
+from .outcome import one_line
+from .protocol import Cancel, ProbeOrder, Stop
+
+READY_TIMEOUT_S = 30.0
+
+
+@dataclass
+class InFlight:
+    order: ProbeOrder
+    future: asyncio.Future[dict[str, Any]]
+    abandoned: bool = False   # the caller gave up (hard timeout); the slot stays taken until the worker answers
+
+
+@dataclass
+class WorkerHandle:
+    name: str
+    on_exit: Callable[[WorkerHandle, str], None]
+    proc: Any = None
+    conn: Any = None
+    pid: int = 0
+    transports: dict[str, str] = field(default_factory=dict)
+    inflight: dict[int, InFlight] = field(default_factory=dict)
+    last_beat: float = 0.0
+    alive: bool = False
+    kill_reason: str | None = None
+    stderr_path: str = ""
+    _ready: asyncio.Future[dict[str, Any]] | None = None
+    _loop: asyncio.AbstractEventLoop | None = None
+
+    # -- load ---------------------------------------------------------------------------------
+    @property
+    def calls(self) -> int:
+        return sum(1 for f in self.inflight.values() if f.order.kind == "sip_call")
+
+    @property
+    def accounts(self) -> int:
+        return sum(1 for f in self.inflight.values() if f.order.needs_account)
+
+    # -- life cycle ---------------------------------------------------------------------------
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        parent_sock, child_sock = socket.socketpair()
+        fd, self.stderr_path = tempfile.mkstemp(prefix=f"callmeter-{self.name}-", suffix=".err")
+        os.close(fd)
+        # A fresh interpreter (not multiprocessing's re-import of __main__): the worker never runs
+        # the console's own start-up code, and the console never imports pjsua2.
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "callmeter_tui.probes.worker", str(child_sock.fileno()), self.stderr_path],
+            pass_fds=(child_sock.fileno(),), stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+        child_sock.close()  # so the parent sees EOF when the worker dies
+        self.conn, self.pid = Connection(parent_sock.detach()), self.proc.pid
+        self._ready = self._loop.create_future()
+        self._loop.add_reader(self.conn.fileno(), self._readable)
+        try:
+            ready = await asyncio.wait_for(asyncio.shield(self._ready), READY_TIMEOUT_S)
+        except TimeoutError:
+            self.kill("did not start within 30 s")
+            raise RuntimeError(f"prober worker {self.name} did not start within {READY_TIMEOUT_S:g} s") from None
+        if ready.get("type") == "fatal":
+            raise RuntimeError(ready["error"])
+        self.transports = dict(ready.get("transports", {}))
+        self.last_beat = time.monotonic()
+        self.alive = True
+
+    def send(self, msg: Any) -> None:
+        self.conn.send(asdict(msg))
+
+    def dispatch(self, order: ProbeOrder) -> asyncio.Future[dict[str, Any]]:
+        assert self._loop is not None
+        fut: asyncio.Future[dict[str, Any]] = self._loop.create_future()
+        self.inflight[order.id] = InFlight(order, fut)
+        try:
+            self.send(order)
+        except (OSError, ValueError) as exc:
+            self.inflight.pop(order.id, None)
+            raise RuntimeError(f"prober worker {self.name} unreachable: {exc}") from None
+        return fut
+
+    def abandon(self, order_id: int) -> None:
+        entry = self.inflight.get(order_id)
+        if entry is not None:
+            entry.abandoned = True
+            try:
+                self.send(Cancel(id=order_id))
+            except (OSError, ValueError):
+                pass
+
+    def kill(self, reason: str) -> None:
+        """SIGKILL the worker; the closed pipe then reports the exit with ``reason``."""
+        self.kill_reason = reason
+        if self.proc is not None and self.proc.poll() is None:
+            os.kill(self.proc.pid, signal.SIGKILL)
+
+    async def stop(self, timeout_s: float = 5.0) -> None:
+        if self.proc is None:
+            return
+        self.alive = False
+        try:
+            self.send(Stop())
+        except (OSError, ValueError):
+            pass
+        deadline = time.monotonic() + timeout_s
+        while self.proc.poll() is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        if self.proc.poll() is None:
+            self.kill("did not stop in time")
+            await asyncio.sleep(0.1)
+        self._close("prober stopped")
+
+    # -- pipe ---------------------------------------------------------------------------------
+    def _readable(self) -> None:
+        try:
+            while self.conn.poll():
+                self._handle(self.conn.recv())
+        except (EOFError, OSError):
+            self._close(self._exit_reason())
+
+    def _handle(self, msg: dict[str, Any]) -> None:
+        kind = msg.get("type")
+        if kind == "heartbeat":
+            self.last_beat = time.monotonic()
+        elif kind == "done":
+            self.last_beat = time.monotonic()
+            entry = self.inflight.pop(msg["id"], None)
+            if entry is not None and not entry.future.done():
+                entry.future.set_result(msg["result"])
+            self.on_exit(self, "")  # slot released: wake waiters (empty reason = not an exit)
+        elif kind in ("ready", "fatal") and self._ready is not None and not self._ready.done():
+            self._ready.set_result(msg)
+
+    def _exit_reason(self) -> str:
+        code = None
+        if self.proc is not None:
+            try:
+                code = self.proc.wait(timeout=1.0)
+            except subprocess.TimeoutExpired:
+                code = None
+        if code is not None and code < 0:
+            try:
+                what = f"killed by {signal.Signals(-code).name}"
+            except ValueError:
+                what = f"killed by signal {-code}"
+        elif code is not None:
+            what = f"exited with code {code}"
+        else:
+            what = "closed its pipe"
+        tail = _last_line(self.stderr_path)
+        reason = f"worker {self.name} (pid {self.pid}) {what}"
+        if self.kill_reason:
+            reason += f" ({self.kill_reason})"
+        elif tail:
+            reason += f": {tail}"
+        return one_line(reason)
+
+    def _close(self, reason: str) -> None:
+        """Fail every order still in flight with ``reason`` and release the pipe."""
+        was_alive = self.alive
+        self.alive = False
+        if self._loop is not None and self.conn is not None:
+            try:
+                self._loop.remove_reader(self.conn.fileno())
+            except (OSError, ValueError):
+                pass
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_result({"type": "fatal", "error": f"prober worker failed to start: {reason}"})
+        for entry in self.inflight.values():
+            if not entry.future.done():
+                entry.future.set_exception(WorkerLost(reason))
+        self.inflight.clear()
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            except OSError:
+                pass
+        try:
+            os.unlink(self.stderr_path)
+        except OSError:
+            pass
+        if was_alive and reason != "prober stopped":
+            self.on_exit(self, reason)
+
+
+class WorkerLost(Exception):
+    """The worker running an order died or hung; the message is the one-line reason."""
+
+
+def _last_line(path: str) -> str:
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            fh.seek(max(0, fh.tell() - 2000))
+            lines = [ln.strip() for ln in fh.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+    except OSError:
+        return ""
+    return lines[-1] if lines else ""

@@ -1,0 +1,54 @@
+"""Checks done in the main process before an order reaches pjsip: a malformed URI or an unknown host
+fails at once with a one-line reason naming the field, instead of an opaque pjsip status."""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+
+from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
+from callmeter_tui.domain.sipuri import SipUri, parse_sip_uri
+
+DEFAULT_PORTS = {"udp": 5060, "tcp": 5060, "tls": 5061}
+
+
+def check_spec(spec: ProbeSpec) -> tuple[SipUri, SipUri | None]:
+    """Parse target (and outbound proxy). Raises ValueError("target: ...") with one line."""
+    try:
+        kind = ProbeKind(spec.kind)
+    except ValueError:
+        raise ValueError(f"kind: unknown probe kind {spec.kind!r}") from None
+    try:
+        uri = parse_sip_uri(spec.target)
+    except ValueError as exc:
+        raise ValueError(f"target: {exc}") from None
+    proxy = None
+    if spec.outbound_proxy and kind is ProbeKind.SIP_CALL:
+        try:
+            proxy = parse_sip_uri(spec.outbound_proxy)
+        except ValueError as exc:
+            raise ValueError(f"outbound_proxy: {exc}") from None
+    if kind is ProbeKind.SIP_REGISTER and not spec.username:
+        raise ValueError("username: a sip_register probe needs a username")
+    if not spec.timeout_s or spec.timeout_s <= 0:
+        raise ValueError(f"timeout_s: must be above 0, got {spec.timeout_s!r}")
+    return uri, proxy
+
+
+async def resolve(uri: SipUri, field: str, timeout_s: float) -> None:
+    """Fail fast on a host that does not resolve (pjsip would report it only as status 70018)."""
+    try:
+        ipaddress.ip_address(uri.host)
+        return
+    except ValueError:
+        pass
+    loop = asyncio.get_running_loop()
+    port = uri.port or DEFAULT_PORTS[uri.transport]
+    try:
+        await asyncio.wait_for(loop.getaddrinfo(uri.host, port, type=socket.SOCK_DGRAM), timeout_s)
+    except TimeoutError:
+        raise ValueError(f"{field}: resolving host {uri.host!r} took longer than {timeout_s:g} s") from None
+    except (socket.gaierror, OSError) as exc:
+        reason = exc.strerror if getattr(exc, "strerror", None) else str(exc)
+        raise ValueError(f"{field}: cannot resolve host {uri.host!r} ({reason})") from None

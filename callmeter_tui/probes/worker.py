@@ -1,0 +1,112 @@
+"""A prober worker process: one pjsua2 Endpoint, commands over a pipe, one thread per running probe.
+
+It runs in its own process (``python -m callmeter_tui.probes.worker FD STDERR``) so a native crash, abort or hang in pjsip costs one worker (restarted by
+the pool), never the console. The main process never imports pjsua2.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import traceback
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict
+from multiprocessing.connection import Connection
+from typing import Any, Callable
+
+from callmeter_tui.domain.probe import ProbeKind
+from callmeter_tui.domain.results import ProbeResult
+
+from .outcome import Clock, one_line
+from .protocol import CALLS_PER_WORKER, HEARTBEAT_S, Done, Fatal, Heartbeat, ProbeOrder, Ready
+
+
+def _silence_stdio(stderr_path: str | None) -> None:
+    """pjlib prints banner lines before any log config applies: keep the console's stdout clean.
+    stderr goes to a file so the pool can quote an abort message as the crash reason."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    if stderr_path:
+        err = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        os.dup2(err, 2)
+
+
+def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
+    """Process entry point: start the endpoint, then serve orders until Stop or the pipe closes."""
+    _silence_stdio(stderr_path)
+    send_lock = threading.Lock()
+
+    def send(msg: Any) -> None:
+        with send_lock:
+            try:
+                conn.send(asdict(msg))
+            except (OSError, ValueError):
+                pass  # main process is gone; the recv loop will see EOF
+
+    try:
+        from .endpoint import WorkerEndpoint
+
+        wep = WorkerEndpoint(on_heartbeat=lambda: send(Heartbeat()), heartbeat_s=HEARTBEAT_S)
+    except Exception as exc:  # noqa: BLE001 - report, do not crash silently
+        send(Fatal(error=one_line(f"endpoint failed to start: {exc}")))
+        os._exit(3)
+    send(Ready(pid=os.getpid(), transports=dict(wep.transports), codecs=wep.codecs))
+    runners = _runners()
+    cancels: dict[int, threading.Event] = {}
+    pool = ThreadPoolExecutor(
+        max_workers=CALLS_PER_WORKER + 28,
+        thread_name_prefix="probe",
+        initializer=lambda: wep.ep.libRegisterThread("probe"),
+    )
+
+    def run_one(order: ProbeOrder, cancel: threading.Event) -> None:
+        try:
+            result = runners[order.kind](wep, order, cancel)
+        except Exception as exc:  # noqa: BLE001 - a bug must become a failed probe, not a dead worker
+            last = traceback.extract_tb(exc.__traceback__)[-1:]
+            where = f" at {os.path.basename(last[0].filename)}:{last[0].lineno}" if last else ""
+            result = Clock().fail(f"prober error: {type(exc).__name__}: {exc}{where}")
+        finally:
+            cancels.pop(order.id, None)
+        send(Done(id=order.id, result=result.to_dict()))
+
+    while True:
+        try:
+            msg = conn.recv()
+        except (EOFError, OSError):
+            break
+        kind = msg.get("type")
+        if kind == "probe":
+            order = ProbeOrder(**msg)
+            cancels[order.id] = threading.Event()
+            pool.submit(run_one, order, cancels[order.id])
+        elif kind == "cancel":
+            ev = cancels.get(msg["id"])
+            if ev is not None:
+                ev.set()
+        elif kind == "stop":
+            break
+    for ev in list(cancels.values()):
+        ev.set()
+    pool.shutdown(wait=True)
+    wep.shutdown()
+    conn.close()
+    os._exit(0)  # pjsip is destroyed; skip interpreter teardown of SWIG objects
+
+
+def _runners() -> dict[str, Callable[..., ProbeResult]]:
+    from .sip_call import run_call
+    from .sip_options import run_options
+    from .sip_register import run_register
+
+    return {
+        ProbeKind.SIP_OPTIONS.value: run_options,
+        ProbeKind.SIP_REGISTER.value: run_register,
+        ProbeKind.SIP_CALL.value: run_call,
+    }
+
+
+if __name__ == "__main__":
+    import sys
+
+    worker_main(Connection(int(sys.argv[1])), sys.argv[2] if len(sys.argv) > 2 else None)

@@ -1,0 +1,223 @@
+"""Real SIP peers for the prober tests, started once per session (per xdist worker).
+
+- ``registrar``: kamailio 5.6 with digest auth (htable users, usrloc db_mode 0); it also answers
+  OPTIONS, rejects INVITEs to ``busy`` with 486 and lets INVITEs to ``ring`` ring (180) forever.
+- ``echo_peer``: baresip auto-answering with the echo app (aubridge audio, G.711).
+- ``sipsak_options``: the sipsak client, the reference timing for OPTIONS.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+KAMAILIO_MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
+BARESIP_MODULES = "/usr/lib/baresip/modules"
+USERS = {"alice": "wonderland", "bob": "builder"}
+
+
+def free_port() -> int:
+    """A port free for both UDP and TCP on 127.0.0.1."""
+    for _ in range(50):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u:
+            u.bind(("127.0.0.1", 0))
+            port = u.getsockname()[1]
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+                try:
+                    t.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+        return port
+    raise RuntimeError("no free port")
+
+
+def dead_udp_port() -> int:
+    """A UDP port with nothing listening (bound and released)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _wait_options(port: int, proc: subprocess.Popen[bytes], what: str, timeout: float = 10.0) -> None:
+    """Wait until the peer answers a raw OPTIONS on UDP."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited with {proc.returncode}")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.3)
+            lport = s.bind(("127.0.0.1", 0)) or s.getsockname()[1]
+            msg = (
+                f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bK{time.time_ns()}\r\n"
+                f"From: <sip:t@127.0.0.1>;tag=1\r\nTo: <sip:127.0.0.1:{port}>\r\nCall-ID: {time.time_ns()}@t\r\n"
+                f"CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+            )
+            try:
+                s.sendto(msg.encode(), ("127.0.0.1", port))
+                if s.recv(4096).startswith(b"SIP/2.0"):
+                    return
+            except OSError:
+                time.sleep(0.1)
+    raise RuntimeError(f"{what} did not answer OPTIONS on port {port}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(5)
+
+
+@dataclass(frozen=True)
+class Peer:
+    port: int
+    users: dict[str, str]
+
+    def uri(self, user: str | None = None, transport: str = "udp") -> str:
+        u = f"{user}@" if user else ""
+        tp = "" if transport == "udp" else f";transport={transport}"
+        return f"sip:{u}127.0.0.1:{self.port}{tp}"
+
+
+KAMAILIO_CFG = """#!KAMAILIO
+debug=1
+log_stderror=yes
+children=2
+tcp_children=2
+auto_aliases=no
+listen=udp:127.0.0.1:{port}
+listen=tcp:127.0.0.1:{port}
+mpath="{mpath}/"
+loadmodule "tm.so"
+loadmodule "sl.so"
+loadmodule "pv.so"
+loadmodule "kex.so"
+loadmodule "corex.so"
+loadmodule "textops.so"
+loadmodule "siputils.so"
+loadmodule "htable.so"
+loadmodule "auth.so"
+loadmodule "usrloc.so"
+loadmodule "registrar.so"
+modparam("htable", "htable", "users=>size=4;")
+modparam("usrloc", "db_mode", 0)
+
+event_route[htable:mod-init] {{
+{users}
+}}
+
+request_route {{
+    if (is_method("OPTIONS")) {{ sl_send_reply("200", "OK"); exit; }}
+    if (is_method("REGISTER")) {{
+        if (!is_present_hf("Authorization")) {{ www_challenge("$td", "0"); exit; }}
+        if ($sht(users=>$au) == $null) {{ sl_send_reply("403", "Forbidden"); exit; }}
+        if (!pv_www_authenticate("$td", "$sht(users=>$au)", "0")) {{ www_challenge("$td", "0"); exit; }}
+        save("location");
+        exit;
+    }}
+    if (is_method("INVITE")) {{
+        if ($rU == "busy") {{ sl_send_reply("486", "Busy Here"); exit; }}
+        if ($rU == "ring") {{ t_newtran(); t_reply("180", "Ringing"); exit; }}
+        sl_send_reply("404", "Not Found");
+        exit;
+    }}
+    if (is_method("CANCEL") || is_method("ACK")) {{
+        if (t_check_trans()) {{ t_relay(); }}
+        exit;
+    }}
+    sl_send_reply("405", "Method Not Allowed");
+}}
+"""
+
+
+@pytest.fixture(scope="session")
+def registrar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peer]:
+    """kamailio registrar with digest auth (users alice/bob), OPTIONS 200, INVITE busy/ring."""
+    if not shutil.which("kamailio"):
+        pytest.skip("kamailio not installed (scripts/install-peers.sh)")
+    d = tmp_path_factory.mktemp("kamailio")
+    port = free_port()
+    users = "\n".join(f'    $sht(users=>{u}) = "{p}";' for u, p in USERS.items())
+    cfg = d / "kamailio.cfg"
+    cfg.write_text(KAMAILIO_CFG.format(port=port, mpath=KAMAILIO_MODULES, users=users))
+    (d / "run").mkdir()
+    log = open(d / "kamailio.log", "wb")
+    proc = subprocess.Popen(
+        ["kamailio", "-f", str(cfg), "-P", str(d / "kamailio.pid"), "-Y", str(d / "run"), "-DD", "-E", "-m", "32", "-M", "8"],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+    )
+    try:
+        _wait_options(port, proc, "kamailio")
+        yield Peer(port, dict(USERS))
+    finally:
+        _stop(proc)
+        log.close()
+
+
+BARESIP_CONFIG = """
+sip_listen 127.0.0.1:{port}
+net_interface 127.0.0.1
+audio_player aubridge,echo
+audio_source aubridge,echo
+audio_alert aubridge,echo
+rtp_stats yes
+module_path {mpath}
+module account.so
+module g711.so
+module aubridge.so
+module_app echo.so
+"""
+
+
+@pytest.fixture(scope="session")
+def echo_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peer]:
+    """baresip auto-answering echo UA on 127.0.0.1 (any user part reaches it)."""
+    if not shutil.which("baresip"):
+        pytest.skip("baresip not installed (scripts/install-peers.sh)")
+    d = tmp_path_factory.mktemp("baresip")
+    port = free_port()
+    (d / "config").write_text(BARESIP_CONFIG.format(port=port, mpath=BARESIP_MODULES))
+    (d / "accounts").write_text(f"<sip:echo@127.0.0.1:{port}>;regint=0;answermode=auto\n")
+    (d / "contacts").write_text("")
+    log = open(d / "baresip.log", "wb")
+    proc = subprocess.Popen(["baresip", "-f", str(d)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    try:
+        _wait_options(port, proc, "baresip")
+        yield Peer(port, {})
+    finally:
+        _stop(proc)
+        log.close()
+
+
+def sipsak_options_ms(uri: str, count: int = 5) -> list[tuple[int, float]]:
+    """sipsak's own OPTIONS (status code, round-trip ms) to ``uri``: the comparison reference."""
+    out: list[tuple[int, float]] = []
+    for _ in range(count):
+        res = subprocess.run(["sipsak", "-vv", "-s", uri], capture_output=True, text=True, timeout=10)
+        text = res.stdout + res.stderr
+        m = re.search(r"reply received after ([0-9.]+) ms \*\*\s+SIP/2.0 (\d{3})", text)
+        if m:
+            out.append((int(m.group(2)), float(m.group(1))))
+    return out
+
+
+@pytest.fixture(scope="session")
+def sipsak_options():
+    if not shutil.which("sipsak"):
+        pytest.skip("sipsak not installed (scripts/install-peers.sh)")
+    return sipsak_options_ms
+
+
