@@ -344,8 +344,8 @@ class DemoTarget:
         if call is None:
             self._reply(req, 481, src)
             return
-        self._reply(req, 200, src)
         self._end_call(call)
+        self._reply(req, 200, src)
 
     def _end_call(self, call: _Call) -> None:
         if call.retransmit is not None:
