@@ -1,0 +1,236 @@
+"""The webhook dispatcher: sends due outbox rows, each attempt its own task, under leases in the database.
+
+It sleeps until the next due time (or a foreign lease expiring) and is woken early by the event bus
+(DeliveriesQueued / StateChanged) and by its own finished attempts. Concurrency is bounded overall and per
+webhook, so a slow or dead endpoint only ever occupies its own slots. Several dispatchers may share one
+PostgreSQL database: a delivery is only ever in flight at one of them (see ledger.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..config.model import WebhookSettings
+from ..domain.probe import WebhookFormat
+from ..engine.events import DeliveriesQueued, EventBus, NotificationRaised, StateChanged
+from . import ledger
+from .formats import fill_routing_key
+from .guard import Resolver
+from .ledger import Claimed, host_of
+from .sender import Sender, SendResult, signed_headers
+
+log = logging.getLogger("callmeter_tui.webhooks")
+
+IDLE_S = 60.0             # safety net for rows written by other processes that did not wake us
+LEASE_MARGIN_S = 30.0     # lease = attempt timeout + this
+_DEFAULT = object()
+
+
+def default_owner() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:4]}"
+
+
+class Dispatcher:
+    def __init__(self, session_factory: sessionmaker[Session], settings: WebhookSettings, *,
+                 bus: EventBus | None = None, owner: str | None = None, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep, ca_bundle: Any = _DEFAULT,
+                 max_concurrency: int = 16, per_webhook_concurrency: int = 2,
+                 resolver: Resolver | None = None) -> None:
+        self.sessions = session_factory
+        self.settings = settings
+        self.bus = bus
+        self.owner = owner or default_owner()
+        self.clock = clock
+        self.sleep = sleep
+        self.ca_bundle = settings.ca_bundle if ca_bundle is _DEFAULT else ca_bundle
+        self.max_concurrency = max(1, max_concurrency)
+        self.per_webhook = max(1, per_webhook_concurrency)
+        self.resolver = resolver
+        self.sender: Sender | None = None
+        self._tasks: dict[int, tuple[asyncio.Task[None], int]] = {}   # delivery id -> (task, webhook id)
+        self._wake = asyncio.Event()
+        self._stopping = False
+        self._loop_task: asyncio.Task[None] | None = None
+        self._bus_task: asyncio.Task[None] | None = None
+        self._queue: asyncio.Queue[Any] | None = None
+
+    @property
+    def lease_s(self) -> float:
+        return self.settings.timeout_s + LEASE_MARGIN_S
+
+    # ---- lifecycle ---------------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.sender = Sender(ca_bundle=self.ca_bundle or None, allow_private=self.settings.allow_private_targets,
+                             max_connections=self.max_concurrency, resolver=self.resolver)
+        self._stopping = False
+        if self.bus is not None:
+            self._queue = self.bus.subscribe()
+            self._bus_task = asyncio.create_task(self._listen(self._queue), name="webhooks-bus")
+        self._loop_task = asyncio.create_task(self._run(), name="webhooks-dispatcher")
+        log.info("webhook dispatcher %s started", self.owner)
+
+    async def stop(self, grace_s: float | None = None) -> None:
+        """Stop claiming; let in-flight attempts finish (up to the attempt timeout), then close the pool."""
+        self._stopping = True
+        self._wake.set()
+        if self._bus_task is not None:
+            self._bus_task.cancel()
+        for task in (self._bus_task, self._loop_task):
+            if task is not None:
+                try:
+                    await task
+                except asyncio.CancelledError:
+                    pass
+        if self.bus is not None and self._queue is not None:
+            self.bus.unsubscribe(self._queue)
+        pending = [t for t, _ in self._tasks.values()]
+        if pending:
+            done, still = await asyncio.wait(pending, timeout=self.settings.timeout_s + 1 if grace_s is None else grace_s)
+            for t in still:  # their leases expire and another run reclaims them: nothing is lost
+                t.cancel()
+            await asyncio.gather(*still, return_exceptions=True)
+        if self.sender is not None:
+            await self.sender.aclose()
+        self._loop_task = self._bus_task = None
+
+    def wake(self) -> None:
+        """Look for due deliveries now (new outbox rows were committed)."""
+        self._wake.set()
+
+    async def _listen(self, queue: asyncio.Queue[Any]) -> None:
+        while True:
+            event = await queue.get()
+            if isinstance(event, (DeliveriesQueued, StateChanged)):
+                self.wake()
+
+    # ---- the loop ----------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            self._wake.clear()
+            try:
+                delay = await self._tick()
+            except Exception:  # a DB hiccup must not kill the dispatcher: try again shortly
+                log.exception("webhook dispatcher tick failed")
+                delay = 5.0
+            if self._stopping:
+                return
+            await self._wait(delay)
+
+    async def _tick(self) -> float | None:
+        """Reclaim dead leases, claim what is due, start attempts. Returns seconds until the next timer (or None)."""
+        now = self.clock()
+        live = set(self._tasks)
+        busy: dict[int, int] = {}
+        for _task, wid in self._tasks.values():
+            busy[wid] = busy.get(wid, 0) + 1
+        room = self.max_concurrency - len(self._tasks)
+
+        def work() -> tuple[list[Claimed], float | None]:
+            with self.sessions() as s, s.begin():
+                ledger.reclaim_expired(s, now=now, live=live)
+            with self.sessions() as s, s.begin():
+                claimed = ledger.claim_due(s, owner=self.owner, now=now, lease_s=self.lease_s, limit=room,
+                                           busy=busy, per_webhook=self.per_webhook)
+            for c in claimed:
+                busy[c.webhook_id] = busy.get(c.webhook_id, 0) + 1
+            if room - len(claimed) <= 0:
+                return claimed, None  # full: a finishing attempt wakes us
+            with self.sessions() as s:
+                return claimed, ledger.next_due(s, owner=self.owner, busy=busy, per_webhook=self.per_webhook)
+
+        claimed, due = await asyncio.to_thread(work)
+        for c in claimed:
+            task = asyncio.create_task(self._attempt(c), name=f"webhook-delivery-{c.delivery_id}")
+            self._tasks[c.delivery_id] = (task, c.webhook_id)
+            task.add_done_callback(lambda _t, did=c.delivery_id: self._done(did))
+        if due is None:
+            return None
+        return max(0.0, due - now)
+
+    def _done(self, delivery_id: int) -> None:
+        self._tasks.pop(delivery_id, None)
+        self._wake.set()
+
+    async def _wait(self, delay: float | None) -> None:
+        """Until woken, or ``delay`` seconds pass. With nothing due and nothing in flight, an idle safety timer."""
+        if delay is None and not self._tasks:
+            delay = IDLE_S
+        if delay is not None and delay <= 0:
+            await asyncio.sleep(0)
+            return
+        waiter = asyncio.create_task(self._wake.wait())
+        timer = asyncio.create_task(self._sleep_for(delay)) if delay is not None else None
+        try:
+            await asyncio.wait([t for t in (waiter, timer) if t is not None], return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for t in (waiter, timer):
+                if t is not None and not t.done():
+                    t.cancel()
+
+    async def _sleep_for(self, delay: float) -> None:
+        await self.sleep(delay)
+
+    # ---- one attempt -------------------------------------------------------------------------------
+
+    async def _attempt(self, c: Claimed) -> None:
+        at = self.clock()
+        body, secret, problem = self._prepare(c)
+        if problem is not None:
+            result = SendResult(None, problem, None, 0.0)
+        else:
+            assert self.sender is not None and secret is not None
+            headers = signed_headers(secret, int(at * 1000), body, c.key)
+            result = await self.sender.post(c.url, headers, body, self.settings.timeout_s)
+        now = self.clock()
+        retry_after = ledger.retry_after_seconds(result.retry_after, now)
+
+        def work() -> ledger.Finished:
+            with self.sessions() as s, s.begin():
+                return ledger.finish(s, c, owner=self.owner, at=at, now=now, http_status=result.status,
+                                     error=result.error, duration_ms=result.duration_ms, success=result.ok,
+                                     retry_after_s=retry_after)
+
+        try:
+            fin = await asyncio.to_thread(work)
+        except Exception:
+            log.exception("recording webhook delivery %d failed (its lease will expire and it is retried)", c.delivery_id)
+            return
+        where = f"webhook #{c.webhook_id} ({host_of(c.url)}) delivery {c.key}"
+        if result.ok:
+            log.info("%s: HTTP %s in %.0f ms", where, result.status, result.duration_ms)
+        else:
+            log.warning("%s attempt %d failed: %s -> %s", where, c.attempts + 1, result.error, fin.status)
+        if fin.notification is not None:
+            n = fin.notification
+            log.warning("%s", n.text)
+            if self.bus is not None:
+                self.bus.publish(NotificationRaised(n.id, n.level, n.kind, n.text, n.at))
+
+    def _prepare(self, c: Claimed) -> tuple[bytes, str | None, str | None]:
+        """(body to send, secret, problem): secrets and the PagerDuty routing key are read now, never stored."""
+        secret = c.secret
+        if c.secret_env:
+            secret = os.environ.get(c.secret_env)
+            if not secret:
+                return c.body, None, f"secret: environment variable {c.secret_env} (secret_env) is not set"
+        if not secret:
+            return c.body, None, "secret: the webhook has no secret (rotate it to create one)"
+        body = c.body
+        if c.format == WebhookFormat.PAGERDUTY.value:
+            key = os.environ.get(c.routing_key_env or "") if c.routing_key_env else None
+            if not key:
+                name = c.routing_key_env or "(routing_key_env not set)"
+                return body, None, f"routing key: environment variable {name} (routing_key_env) is not set"
+            body = fill_routing_key(body, key)
+        return body, secret, None

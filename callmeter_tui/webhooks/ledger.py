@@ -1,0 +1,199 @@
+"""The dispatcher's database work: claim due deliveries under a lease, reclaim dead leases, record attempts.
+
+Claiming is a conditional UPDATE (``status='pending'`` -> ``'in_flight'``) per row, so two dispatchers can never
+both own a delivery; on PostgreSQL the candidate SELECT also uses ``FOR UPDATE SKIP LOCKED`` so concurrent
+dispatchers pick disjoint rows instead of queueing on each other's locks.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.orm import Session
+
+from ..store.models import Delivery, DeliveryAttempt, Notification, Webhook
+from .outbox import disable_webhook
+
+log = logging.getLogger("callmeter_tui.webhooks")
+
+RETRY_DELAYS = (1.0, 5.0, 30.0, 300.0)      # after failed attempt 1, 2, 3, 4; attempt 5 is the last
+MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
+DISABLE_AFTER = 10                           # failed attempts ...
+DISABLE_WINDOW_S = 24 * 3600.0               # ... within this window
+MAX_RETRY_AFTER_S = 24 * 3600.0
+INTERRUPTED = "interrupted:"                 # prefix of attempts cut short by our own crash (not the endpoint's fault)
+
+
+@dataclass(frozen=True)
+class Claimed:
+    """One claimed delivery with what sending it needs (secret only in memory, never logged)."""
+
+    delivery_id: int
+    webhook_id: int
+    key: str
+    body: bytes
+    attempts: int
+    url: str
+    format: str
+    secret: str | None
+    secret_env: str | None
+    routing_key_env: str | None
+
+
+@dataclass(frozen=True)
+class Finished:
+    status: str                         # pending | succeeded | failed | lost (lease taken over meanwhile)
+    next_attempt_at: float | None = None
+    disabled_reason: str | None = None
+    notification: Notification | None = None
+
+
+def host_of(url: str) -> str:
+    """The host part only: webhook URLs (Slack, Teams) carry secrets in their path, so logs show just this."""
+    try:
+        return urlsplit(url).hostname or "?"
+    except ValueError:
+        return "?"
+
+
+def claim_due(s: Session, *, owner: str, now: float, lease_s: float, limit: int, busy: dict[int, int],
+              per_webhook: int) -> list[Claimed]:
+    """Claim up to ``limit`` due deliveries of enabled webhooks that still have per-webhook room."""
+    if limit <= 0:
+        return []
+    full = [wid for wid, n in busy.items() if n >= per_webhook]
+    q = (select(Delivery.id, Delivery.webhook_id)
+         .join(Webhook, Webhook.id == Delivery.webhook_id)
+         .where(Delivery.status == "pending", Delivery.next_attempt_at <= now, Webhook.enabled.is_(True))
+         .order_by(Delivery.next_attempt_at, Delivery.id)
+         .limit(limit * 4))
+    if full:
+        q = q.where(Delivery.webhook_id.not_in(full))
+    if s.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True, of=Delivery)
+    taken: list[int] = []
+    counts = dict(busy)
+    for did, wid in s.execute(q).all():
+        if len(taken) >= limit or counts.get(wid, 0) >= per_webhook:
+            continue
+        res = s.execute(update(Delivery)
+                        .where(Delivery.id == did, Delivery.status == "pending")
+                        .values(status="in_flight", lease_owner=owner, lease_until=now + lease_s))
+        if res.rowcount == 1:  # type: ignore[attr-defined]
+            taken.append(did)
+            counts[wid] = counts.get(wid, 0) + 1
+    if not taken:
+        return []
+    rows = s.execute(select(Delivery, Webhook).join(Webhook, Webhook.id == Delivery.webhook_id)
+                     .where(Delivery.id.in_(taken)).order_by(Delivery.next_attempt_at, Delivery.id)).all()
+    return [Claimed(d.id, w.id, d.key, bytes(d.body), d.attempts, w.url, w.format, w.secret, w.secret_env,
+                    w.routing_key_env) for d, w in rows]
+
+
+def reclaim_expired(s: Session, *, now: float, live: set[int]) -> int:
+    """In-flight rows whose lease ran out (their dispatcher died or hung) go back to pending, due now."""
+    q = select(Delivery).where(Delivery.status == "in_flight", Delivery.lease_until < now)
+    if live:
+        q = q.where(Delivery.id.not_in(live))
+    if s.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    n = 0
+    for d in s.scalars(q).all():
+        owner = d.lease_owner
+        res = s.execute(update(Delivery)
+                        .where(Delivery.id == d.id, Delivery.status == "in_flight", Delivery.lease_owner == owner)
+                        .values(status="pending", next_attempt_at=now, lease_owner=None, lease_until=None))
+        if res.rowcount == 1:  # type: ignore[attr-defined]
+            s.add(DeliveryAttempt(delivery_id=d.id, webhook_id=d.webhook_id, at=now, http_status=None,
+                                  error=f"{INTERRUPTED} dispatcher {owner} stopped during the attempt (lease expired)",
+                                  duration_ms=0.0, success=False))
+            n += 1
+    if n:
+        log.warning("reclaimed %d webhook deliveries from expired leases", n)
+    return n
+
+
+def next_due(s: Session, *, owner: str, busy: dict[int, int], per_webhook: int) -> float | None:
+    """When something needs this dispatcher next: a pending row with room to send it, or a foreign lease expiring."""
+    full = [wid for wid, n in busy.items() if n >= per_webhook]
+    q = (select(func.min(Delivery.next_attempt_at)).join(Webhook, Webhook.id == Delivery.webhook_id)
+         .where(Delivery.status == "pending", Webhook.enabled.is_(True)))
+    if full:
+        q = q.where(Delivery.webhook_id.not_in(full))
+    pending = s.scalar(q)
+    lease = s.scalar(select(func.min(Delivery.lease_until)).where(
+        Delivery.status == "in_flight", or_(Delivery.lease_owner.is_(None), Delivery.lease_owner != owner)))
+    times = [t for t in (pending, lease) if t is not None]
+    return min(times) if times else None
+
+
+def retry_after_seconds(value: str | None, now: float) -> float | None:
+    """Retry-After as seconds from now: delta-seconds or an HTTP date. None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(float(value), MAX_RETRY_AFTER_S)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if when is None or when.tzinfo is None:
+        return None
+    return max(0.0, min(when.timestamp() - now, MAX_RETRY_AFTER_S))
+
+
+def finish(s: Session, c: Claimed, *, owner: str, at: float, now: float, http_status: int | None, error: str | None,
+           duration_ms: float, success: bool, retry_after_s: float | None) -> Finished:
+    """Record one attempt and move the delivery on: succeeded, retry later, failed; disable the webhook if due."""
+    s.add(DeliveryAttempt(delivery_id=c.delivery_id, webhook_id=c.webhook_id, at=at, http_status=http_status,
+                          error=error, duration_ms=duration_ms, success=success))
+    d = s.get(Delivery, c.delivery_id)
+    hook = s.get(Webhook, c.webhook_id)
+    if d is None or hook is None:
+        return Finished("lost")
+    if d.status != "in_flight" or d.lease_owner != owner:
+        return Finished("lost")  # our lease expired and another dispatcher took it over: only log the attempt
+    d.attempts += 1
+    d.lease_owner, d.lease_until = None, None
+    if success:
+        d.status, d.last_error = "succeeded", None
+        hook.failures_reset_at = now
+        return Finished("succeeded")
+    d.last_error = error
+    if http_status == 410:
+        d.status = "failed"
+        reason = "the endpoint answered 410 Gone"
+        return Finished("failed", disabled_reason=reason, notification=_disable(s, hook, reason, now))
+    if d.attempts >= MAX_ATTEMPTS:
+        d.status = "failed"
+    else:
+        delay = RETRY_DELAYS[d.attempts - 1]
+        if retry_after_s is not None and retry_after_s > delay:
+            delay = retry_after_s
+        d.status, d.next_attempt_at = "pending", now + delay
+    result = Finished(d.status, d.next_attempt_at if d.status == "pending" else None)
+    if hook.enabled:
+        since = max(now - DISABLE_WINDOW_S, hook.failures_reset_at or 0.0)
+        s.flush()
+        failures = s.scalar(select(func.count(DeliveryAttempt.id)).where(
+            DeliveryAttempt.webhook_id == hook.id, DeliveryAttempt.success.is_(False), DeliveryAttempt.at >= since,
+            or_(DeliveryAttempt.error.is_(None), DeliveryAttempt.error.not_like(f"{INTERRUPTED}%")))) or 0
+        if failures >= DISABLE_AFTER:
+            reason = f"{failures} failed attempts within 24 h (last: {error})"
+            return Finished("failed", disabled_reason=reason, notification=_disable(s, hook, reason, now))
+    return result
+
+
+def _disable(s: Session, hook: Webhook, reason: str, now: float) -> Notification:
+    disable_webhook(s, hook, f"auto-disabled: {reason}")
+    note = Notification(at=now, level="error", kind="webhook_disabled",
+                        text=f"webhook #{hook.id} ({host_of(hook.url)}) of probe {hook.probe.name!r} was disabled: {reason}",
+                        read=False)
+    s.add(note)
+    s.flush()
+    return note

@@ -1,0 +1,126 @@
+"""One HTTPS POST of a frozen body: verified TLS, no redirects, SSRF-guarded connect, one overall timeout.
+
+httpcore is used directly (not httpx) because it takes a network backend, which is where the address
+that is actually connected to gets checked and pinned (see guard.py), and it never follows redirects.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import ssl
+import time
+from dataclasses import dataclass
+
+import httpcore
+
+from .. import __version__
+from .guard import BlockedTarget, GuardedBackend, Resolver
+
+USER_AGENT = f"callmeter-tui/{__version__}"
+MAX_RESPONSE_BYTES = 64 * 1024
+
+
+def signature(secret: str, timestamp_ms: int, body: bytes) -> str:
+    """``sha256=<hex HMAC-SHA256(secret, "{timestamp}.{raw body}")>`` as in the contract."""
+    mac = hmac.new(secret.encode("utf-8"), f"{timestamp_ms}.".encode("ascii") + body, hashlib.sha256)
+    return "sha256=" + mac.hexdigest()
+
+
+def signed_headers(secret: str, timestamp_ms: int, body: bytes, delivery_key: str) -> list[tuple[str, str]]:
+    """Headers of one attempt: a fresh timestamp and signature each time, the same delivery key on retries."""
+    return [
+        ("Content-Type", "application/json"),
+        ("User-Agent", USER_AGENT),
+        ("X-CallMeter-Delivery", delivery_key),
+        ("X-CallMeter-Timestamp", str(timestamp_ms)),
+        ("X-CallMeter-Signature", signature(secret, timestamp_ms, body)),
+    ]
+
+
+def ssl_context(ca_bundle: str | None = None) -> ssl.SSLContext:
+    """System CAs plus the optional extra bundle (PEM); hostname checking on."""
+    ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
+    if ca_bundle:
+        ctx.load_verify_locations(cafile=ca_bundle)
+    return ctx
+
+
+@dataclass(frozen=True)
+class SendResult:
+    status: int | None          # HTTP status, None when no response
+    error: str | None           # one-line reason when no 2xx
+    retry_after: str | None     # raw Retry-After header (429/503)
+    duration_ms: float
+
+    @property
+    def ok(self) -> bool:
+        return self.status is not None and 200 <= self.status < 300
+
+
+class Sender:
+    """A shared connection pool for all webhook attempts of one dispatcher."""
+
+    def __init__(self, *, ca_bundle: str | None = None, allow_private: bool = False, max_connections: int = 16,
+                 resolver: Resolver | None = None) -> None:
+        self.backend = GuardedBackend(allow_private=allow_private, resolver=resolver)
+        self.pool = httpcore.AsyncConnectionPool(
+            ssl_context=ssl_context(ca_bundle), max_connections=max_connections, keepalive_expiry=30.0,
+            network_backend=self.backend, retries=0,
+        )
+
+    async def post(self, url: str, headers: list[tuple[str, str]], body: bytes, timeout_s: float) -> SendResult:
+        started = time.perf_counter()
+        try:
+            status, retry_after = await asyncio.wait_for(self._post(url, headers, body, timeout_s), timeout_s)
+        except (asyncio.TimeoutError, httpcore.TimeoutException):
+            return SendResult(None, f"timed out after {timeout_s:g} s", None, _ms(started))
+        except BlockedTarget as exc:
+            return SendResult(None, str(exc), None, _ms(started))
+        except (httpcore.ConnectError, OSError) as exc:
+            return SendResult(None, f"connection failed: {_reason(exc)}", None, _ms(started))
+        except httpcore.ProtocolError as exc:
+            return SendResult(None, f"HTTP protocol error: {_reason(exc)}", None, _ms(started))
+        except (httpcore.NetworkError, httpcore.UnsupportedProtocol, ssl.SSLError) as exc:
+            return SendResult(None, f"network error: {_reason(exc)}", None, _ms(started))
+        duration = _ms(started)
+        if 200 <= status < 300:
+            return SendResult(status, None, None, duration)
+        if 300 <= status < 400:
+            return SendResult(status, f"HTTP {status}: redirects are not followed", None, duration)
+        return SendResult(status, f"HTTP {status}", retry_after if status in (429, 503) else None, duration)
+
+    async def _post(self, url: str, headers: list[tuple[str, str]], body: bytes,
+                    timeout_s: float) -> tuple[int, str | None]:
+        ext = {"timeout": {"connect": timeout_s, "read": timeout_s, "write": timeout_s, "pool": timeout_s}}
+        async with self.pool.stream("POST", url, headers=headers, content=body, extensions=ext) as resp:
+            seen = 0
+            async for chunk in resp.aiter_stream():  # read (and drop) a bounded amount of the answer
+                seen += len(chunk)
+                if seen > MAX_RESPONSE_BYTES:
+                    break
+            retry_after = None
+            for name, value in resp.headers:
+                if name.lower() == b"retry-after":
+                    retry_after = value.decode("latin-1").strip()
+            return resp.status, retry_after
+
+    async def aclose(self) -> None:
+        await self.pool.aclose()
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000.0
+
+
+def _reason(exc: BaseException) -> str:
+    """The most specific one-line text in an exception chain (e.g. the TLS verification failure)."""
+    texts = []
+    cur: BaseException | None = exc
+    while cur is not None and len(texts) < 5:
+        text = str(cur).strip() or type(cur).__name__
+        texts.append(text)
+        cur = cur.__cause__ or cur.__context__
+    best = next((t for t in texts if "certificate" in t.lower()), texts[0])
+    return best.splitlines()[0][:300]
