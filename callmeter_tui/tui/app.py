@@ -1,0 +1,377 @@
+"""CallMeterApp: wires the MonitorAPI to the screens.
+
+Events arrive on the engine's bus; a worker drains the queue into coalesced ``BusBatch`` messages,
+and a 1 s tick applies them (one snapshot read per tick, never one table rebuild per event).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from ..domain.health import HealthState
+from ..engine.api import MonitorAPI
+from ..engine.events import ExecutionRecorded, NotificationRaised, PagesChanged, ProbesChanged, StateChanged
+from .theme import THEME_ORDER, THEMES, textual_name
+from .wall import WallScreen
+
+log = logging.getLogger(__name__)
+STYLES = Path(__file__).resolve().parent / "styles"
+
+
+@dataclass(frozen=True)
+class Action:
+    id: str
+    key: str
+    action: str
+    title: str
+    help: str
+
+
+# Every user action: default key, palette title and help text. ``keys`` passed to the app remaps by id.
+ACTIONS: tuple[Action, ...] = (
+    Action("details", "enter", "details", "Probe details", "Open the selected probe's drill-down"),
+    Action("run_now", "r", "run_now", "Run now", "Run the selected probe now"),
+    Action("pause", "p", "toggle_pause", "Pause / resume", "Pause or resume the selected probe"),
+    Action("add_probe", "a", "add_probe", "Add probe", "Create a probe"),
+    Action("edit_probe", "e", "edit_probe", "Edit probe", "Edit the selected probe"),
+    Action("delete_probe", "x", "delete_probe", "Delete probe", "Delete the selected probe (asks first)"),
+    Action("pages", "s", "status_pages", "Status pages", "List, create, edit and delete status pages"),
+    Action("history_mode", "h", "toggle_history", "Toggle history bars", "90 days / last 24 hours"),
+    Action("toggle_log", "n", "toggle_log", "Notifications log", "Show or hide the notification log"),
+    Action("theme", "t", "cycle_theme", "Cycle theme", "Dark, light, high contrast"),
+    Action("help", "question_mark", "help", "Help", "Key bindings"),
+    Action("quit_app", "q", "quit_app", "Quit", "Leave the dashboard"),
+)
+
+
+class BusBatch(Message):
+    """Events drained from the bus in one go."""
+
+    def __init__(self, events: list[object]) -> None:
+        super().__init__()
+        self.events = events
+
+
+class CallMeterApp(App):
+    """The dashboard. ``kiosk`` makes it a read-only wall display."""
+
+    TITLE = "callmeter-tui"
+    CSS_PATH = str(STYLES / "app.tcss")
+    BINDINGS = [Binding(a.key, a.action, a.title, id=a.id, show=a.id in {"run_now", "pause", "add_probe",
+                        "edit_probe", "delete_probe", "pages", "history_mode", "help", "quit_app"})
+                for a in ACTIONS if a.id != "details"]
+
+    def __init__(self, monitor: MonitorAPI, *, kiosk: bool = False, clock: Callable[[], float] = time.time,
+                 theme: str = "dark", kiosk_cycle_s: float = 15.0,
+                 startup: Callable[[], Awaitable[None]] | None = None,
+                 shutdown: Callable[[], Awaitable[None]] | None = None,
+                 keys: Mapping[str, str] | None = None, history_refresh_s: float = 60.0) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.kiosk = kiosk
+        self.clock = clock
+        self.kiosk_cycle_s = kiosk_cycle_s
+        self._on_startup, self._on_shutdown = startup, shutdown
+        self._keys = dict(keys or {})
+        self.history_refresh_s = history_refresh_s
+        for t, _pal in THEMES.values():
+            self.register_theme(t)
+        self.theme = textual_name(theme)
+        if kiosk:
+            self.use_command_palette = False
+        self._dirty = True
+        self._history_dirty = True
+        self._history_at = -1e9
+        self._pages_dirty = True
+        self._kiosk_views: list[tuple[str, set[int] | None]] = [("All probes", None)]
+        self._kiosk_index = 0
+        self._queue: asyncio.Queue | None = None
+        self._stopped = False
+        self.wall = WallScreen(now=clock, kiosk=kiosk)
+
+    # --- lifecycle ------------------------------------------------------------------------------
+    async def on_mount(self) -> None:
+        if self._keys:
+            self.set_keymap(self._keys)
+        self._queue = self.monitor.bus.subscribe()
+        await self.push_screen(self.wall)
+        self.apply_pending()
+        self.run_worker(self._pump(), group="bus", exit_on_error=False)
+        if self._on_startup is not None:
+            self.run_worker(self._start(), group="startup", exit_on_error=False)
+        self.set_interval(1.0, self.tick)
+        if self.kiosk:
+            self.set_interval(self.kiosk_cycle_s, self.kiosk_cycle)
+
+    async def _start(self) -> None:
+        try:
+            assert self._on_startup is not None
+            await self._on_startup()
+        except Exception as e:  # the dashboard still shows; the operator sees why nothing runs
+            log.exception("engine startup failed")
+            self.notify(f"Engine failed to start: {e}", severity="error", timeout=30)
+        self._dirty = self._history_dirty = self._pages_dirty = True
+        self.apply_pending()
+
+    async def on_unmount(self) -> None:
+        if self._queue is not None:
+            self.monitor.bus.unsubscribe(self._queue)
+        if self._on_shutdown is not None and not self._stopped:
+            self._stopped = True
+            try:
+                await self._on_shutdown()
+            except Exception:
+                log.exception("engine shutdown failed")
+
+    async def _pump(self) -> None:
+        """Drain the bus: one message per burst, at most ~10 per second."""
+        q = self._queue
+        assert q is not None
+        while True:
+            batch = [await q.get()]
+            while len(batch) < 10_000:
+                try:
+                    batch.append(q.get_nowait())
+                except asyncio.QueueEmpty:
+                    break
+            self.post_message(BusBatch(batch))
+            await asyncio.sleep(0.1)
+
+    # --- events ---------------------------------------------------------------------------------
+    def on_bus_batch(self, message: BusBatch) -> None:
+        for ev in message.events:
+            if isinstance(ev, ExecutionRecorded):
+                self._dirty = True
+            elif isinstance(ev, StateChanged):
+                self._dirty = self._history_dirty = True
+                if ev.current == HealthState.UNHEALTHY.value and self.kiosk:
+                    self.flash_alert(ev.probe_name, ev.at)
+            elif isinstance(ev, ProbesChanged):
+                self._dirty = self._history_dirty = self._pages_dirty = True
+            elif isinstance(ev, PagesChanged):
+                self._pages_dirty = True
+            elif isinstance(ev, NotificationRaised):
+                self.show_notification(ev.level, ev.text, ev.at)
+
+    def show_notification(self, level: str, text: str, at: float) -> None:
+        severity = {"error": "error", "critical": "error", "warning": "warning"}.get(level, "information")
+        self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
+        stamp = time.strftime("%H:%M:%S", time.gmtime(at))
+        self.wall.log_panel.write(f"{stamp}  {level.upper():<7} {text}")
+
+    def tick(self) -> None:
+        self.apply_pending()
+
+    def apply_pending(self) -> None:
+        """Apply what the bus told us since the last tick; repaint the banner and visible rows."""
+        if not self.wall.is_mounted:
+            return
+        views = self.monitor.probe_views()
+        plist = self.wall.probes
+        if self._dirty:
+            plist.set_views(views)
+            self._dirty = False
+        plist.refresh()                      # the "checked … ago" column moves every second
+        name, only = self._kiosk_views[self._kiosk_index % len(self._kiosk_views)]
+        shown = [v for v in views if only is None or v.id in only]
+        subtitle = f"{name} ({self._kiosk_index % len(self._kiosk_views) + 1}/{len(self._kiosk_views)})" \
+            if self.kiosk and len(self._kiosk_views) > 1 else ""
+        self.wall.banner.show(shown, project=self.monitor.config.project_name, now=self.clock(),
+                              web_url=self.monitor.web_url(), subtitle=subtitle)
+        mono = time.monotonic()
+        if (self._history_dirty and mono - self._history_at >= 5) or mono - self._history_at >= self.history_refresh_s:
+            self._history_at, self._history_dirty = mono, False
+            self.run_worker(self._load_history(plist.mode), group="history", exclusive=True, exit_on_error=False)
+        if self.kiosk and self._pages_dirty:
+            self._pages_dirty = False
+            self.run_worker(self._load_kiosk_views(), group="pages", exclusive=True, exit_on_error=False)
+
+    async def _load_history(self, mode: str) -> None:
+        ids = list(self.wall.probes.views)
+        try:
+            hist = await self.monitor.history(ids, mode)
+        except Exception as e:
+            self.notify(f"Could not load history: {e}", severity="warning")
+            return
+        self.wall.probes.set_history(hist, mode)
+
+    async def _load_kiosk_views(self) -> None:
+        """Kiosk cycles through status pages (by component probe names), else through agents."""
+        views = self.monitor.probe_views()
+        by_name = {v.name: v.id for v in views}
+        cycle: list[tuple[str, set[int] | None]] = [("All probes", None)]
+        try:
+            pages = await self.monitor.list_status_pages()
+        except Exception:
+            pages = []
+        for p in pages:
+            ids = {by_name[c.probe] for c in p.spec.components if c.probe in by_name}
+            if ids:
+                cycle.append((p.spec.name, ids))
+        if len(cycle) == 1:
+            agents = sorted({v.agent for v in views})
+            if len(agents) > 1:
+                cycle += [(f"Agent {a}", {v.id for v in views if v.agent == a}) for a in agents]
+        self._kiosk_views = cycle
+
+    def kiosk_cycle(self) -> None:
+        """Page down through the list; after the last page, go to the next status page or agent."""
+        plist = self.wall.probes
+        if plist.page_forward():
+            return
+        self._kiosk_index = (self._kiosk_index + 1) % len(self._kiosk_views)
+        plist.set_filter(self._kiosk_views[self._kiosk_index][1])
+        self.apply_pending()
+
+    def flash_alert(self, probe_name: str, at: float) -> None:
+        from .screens import AlertFlash
+
+        if isinstance(self.screen, AlertFlash):
+            self.screen.add(probe_name)
+        else:
+            self.push_screen(AlertFlash(probe_name))
+
+    # --- kiosk guard ----------------------------------------------------------------------------
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if self.kiosk:
+            return action == "quit"          # ctrl+q only: no key changes anything on a wall display
+        return True
+
+    # --- actions --------------------------------------------------------------------------------
+    @property
+    def selected_id(self) -> int | None:
+        return self.wall.probes.selected_id
+
+    def _selected_view(self):
+        pid = self.selected_id
+        return next((v for v in self.monitor.probe_views() if v.id == pid), None) if pid is not None else None
+
+    async def _call(self, coro: Awaitable[object], done: str) -> None:
+        try:
+            await coro
+        except Exception as e:
+            self.notify(f"Failed: {e}", severity="error")
+            return
+        self.notify(done, timeout=3)
+
+    def action_quit_app(self) -> None:
+        self.exit()
+
+    def action_details(self) -> None:
+        if self.selected_id is not None:
+            self.open_detail(self.selected_id)
+
+    def on_probe_list_selected(self, message) -> None:
+        self.open_detail(message.probe_id)
+
+    def open_detail(self, probe_id: int) -> None:
+        if self.kiosk:
+            return
+        from .detail import ProbeDetailScreen
+
+        self.push_screen(ProbeDetailScreen(self.monitor, probe_id, clock=self.clock))
+
+    def action_run_now(self, probe_id: int | None = None) -> None:
+        view = self._view(probe_id)
+        if view:
+            self.run_worker(self._call(self.monitor.run_now(view.id), f"Run queued: {view.name}"))
+
+    def action_toggle_pause(self, probe_id: int | None = None) -> None:
+        view = self._view(probe_id)
+        if view:
+            verb = "Paused" if view.enabled else "Resumed"
+            self.run_worker(self._call(self.monitor.set_enabled(view.id, not view.enabled), f"{verb}: {view.name}"))
+
+    def action_add_probe(self) -> None:
+        from .forms import ProbeForm
+
+        self.push_screen(ProbeForm(self.monitor, None))
+
+    def action_edit_probe(self, probe_id: int | None = None) -> None:
+        from .forms import ProbeForm
+
+        view = self._view(probe_id)
+        if view:
+            self.push_screen(ProbeForm(self.monitor, view))
+
+    def action_delete_probe(self, probe_id: int | None = None) -> None:
+        from .screens import ConfirmScreen
+
+        view = self._view(probe_id)
+        if not view:
+            return
+        extra = " It is defined in the config file and will come back on restart unless removed there." \
+            if view.source == "config" else ""
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(self._call(self.monitor.delete_probe(view.id), f"Deleted: {view.name}"))
+                if isinstance(self.screen, Screen) and self.screen is not self.wall:
+                    from .detail import ProbeDetailScreen
+
+                    if isinstance(self.screen, ProbeDetailScreen):
+                        self.pop_screen()
+
+        self.push_screen(ConfirmScreen(f"Delete probe {view.name!r} and its history?{extra}"), done)
+
+    def _view(self, probe_id: int | None):
+        pid = probe_id if probe_id is not None else self.selected_id
+        if pid is None:
+            self.notify("No probe selected", severity="warning", timeout=3)
+            return None
+        return next((v for v in self.monitor.probe_views() if v.id == pid), None)
+
+    def action_status_pages(self) -> None:
+        from .pages import PagesScreen
+
+        self.push_screen(PagesScreen(self.monitor))
+
+    def action_toggle_history(self) -> None:
+        plist = self.wall.probes
+        plist.set_mode("hours" if plist.mode == "days" else "days")
+        self._history_at = time.monotonic()
+        self.run_worker(self._load_history(plist.mode), group="history", exclusive=True, exit_on_error=False)
+
+    def action_toggle_log(self) -> None:
+        self.wall.log_panel.toggle_class("shown")
+
+    def action_cycle_theme(self) -> None:
+        names = [textual_name(t) for t in THEME_ORDER]
+        i = names.index(self.theme) if self.theme in names else -1
+        self.theme = names[(i + 1) % len(names)]
+        self.wall.probes.refresh()
+        self.apply_pending()
+
+    def action_help(self) -> None:
+        from .screens import HelpScreen
+
+        self.push_screen(HelpScreen(self.key_table()))
+
+    def key_table(self) -> list[tuple[str, str, str]]:
+        """(keys, title, help) as currently bound, remaps applied."""
+        return [(self._keys.get(a.id, a.key), a.title, a.help) for a in ACTIONS]
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if self.kiosk:
+            return
+        for a in ACTIONS:
+            if a.id in ("quit_app", "theme"):
+                continue
+            yield SystemCommand(a.title, a.help, getattr(self, f"action_{a.action}"))
+        yield SystemCommand("Add status page", "Create a status page", self._add_page)
+
+    def _add_page(self) -> None:
+        from .pages import PageForm
+
+        self.push_screen(PageForm(self.monitor, None))

@@ -1,0 +1,277 @@
+"""Probe drill-down: metrics vs thresholds, charts per range, executions, transitions, webhooks."""
+
+from __future__ import annotations
+
+import dataclasses
+import time
+from collections.abc import Callable
+from typing import Any
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import DataTable, Footer, Label, Sparkline, Static, TabbedContent, TabPane
+
+from ..domain.health import HealthState
+from ..domain.metrics import METRICS
+from ..engine.api import MonitorAPI, ProbeDetail
+from .render import fmt_metric
+from .theme import SYMBOLS
+
+RANGES = {"1": ("1 h", 3600.0), "2": ("24 h", 86400.0), "3": ("7 d", 7 * 86400.0), "4": ("30 d", 30 * 86400.0)}
+
+
+def _t(at: float | None) -> str:
+    return "—" if at is None else time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(at))
+
+
+class ProbeDetailScreen(Screen):
+    BINDINGS = [
+        Binding("escape,backspace", "app.pop_screen", "Back"),
+        Binding("1", "range('1')", "1h"), Binding("2", "range('2')", "24h"),
+        Binding("3", "range('3')", "7d"), Binding("4", "range('4')", "30d"),
+        Binding("r", "run_now", "Run now"),
+        Binding("p", "pause", "Pause/resume"),
+        Binding("e", "edit", "Edit"),
+        Binding("x", "delete", "Delete"),
+        Binding("a", "add_webhook", "Add webhook"),
+        Binding("t", "test_event", "Test event"),
+        Binding("w", "toggle_webhook", "Enable/disable webhook"),
+        Binding("d", "redeliver", "Redeliver"),
+        Binding("R", "rotate", "Rotate secret", show=False),
+    ]
+
+    def __init__(self, monitor: MonitorAPI, probe_id: int, *, clock: Callable[[], float] = time.time) -> None:
+        super().__init__()
+        self.monitor = monitor
+        self.probe_id = probe_id
+        self.clock = clock
+        self.range_key = "2"
+        self.detail: ProbeDetail | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Loading…", id="detail-head")
+        with TabbedContent(id="tabs"):
+            with TabPane("Overview", id="tab-overview"):
+                with VerticalScroll():
+                    yield DataTable(id="metrics", cursor_type="none", zebra_stripes=True)
+                    yield Label("", id="range-label", classes="chart-label")
+                    yield VerticalScroll(id="charts")
+            with TabPane("Executions", id="tab-executions"):
+                yield DataTable(id="executions", cursor_type="row", zebra_stripes=True)
+            with TabPane("Transitions & incidents", id="tab-transitions"):
+                with VerticalScroll():
+                    yield DataTable(id="transitions", cursor_type="row")
+                    yield Label("Incidents", classes="chart-label")
+                    yield DataTable(id="incidents", cursor_type="row")
+            with TabPane("Webhooks", id="tab-webhooks"):
+                with VerticalScroll():
+                    yield DataTable(id="webhooks", cursor_type="row")
+                    yield Label("Deliveries (d: redeliver)", classes="chart-label")
+                    yield DataTable(id="deliveries", cursor_type="row")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.query_one("#metrics", DataTable).add_columns("Metric", "Latest", "Warning", "Critical", "Status")
+        self.query_one("#executions", DataTable).add_columns("Started (UTC)", "State", "SIP", "Reason", "Error",
+                                                             "Duration", "MOS")
+        self.query_one("#transitions", DataTable).add_columns("At (UTC)", "From", "To")
+        self.query_one("#incidents", DataTable).add_columns("Incident")
+        self.query_one("#webhooks", DataTable).add_columns("Id", "URL", "Format", "Enabled", "Secret", "Source")
+        self.query_one("#deliveries", DataTable).add_columns("Id", "Created (UTC)", "Status", "Attempts",
+                                                             "Last error", "Test")
+        self.reload()
+        self.set_interval(15.0, self.reload)
+
+    def reload(self) -> None:
+        self.run_worker(self._load(), group="detail", exclusive=True, exit_on_error=False)
+
+    async def _load(self) -> None:
+        try:
+            detail = await self.monitor.probe_detail(self.probe_id, RANGES[self.range_key][1])
+        except Exception as e:
+            self.query_one("#detail-head", Static).update(f"Could not load probe {self.probe_id}: {e}")
+            return
+        self.detail = detail
+        self._fill(detail)
+
+    # --- filling ------------------------------------------------------------------------------
+    def _fill(self, d: ProbeDetail) -> None:
+        v = d.view
+        st = HealthState.parse(v.state)
+        origin = "from the config file" if v.source == "config" else "created in the dashboard"
+        status = "enabled" if v.enabled else "PAUSED"
+        err = f"\nLast error: {v.error}" + (f" (SIP {v.sip_code})" if v.sip_code else "") if v.error else ""
+        self.query_one("#detail-head", Static).update(
+            f"{SYMBOLS[st]} {st.label.upper()}  {v.name}  ·  {v.kind} → {v.target}\n"
+            f"{status} · every {v.interval_s:g}s · agent {v.agent} · {origin} · "
+            f"state since {_t(v.state_since)} · last run {_t(v.last_execution_at)}{err}")
+        levels = {b.get("metric"): b.get("level") for b in v.breaches}
+        mt = self.query_one("#metrics", DataTable)
+        mt.clear()
+        for name, metric in METRICS.items():
+            th = v.thresholds.get(name, {})
+            if name not in v.metrics and not th:
+                continue
+            fmt = lambda x: "—" if x is None else f"{x:g}{metric.unit}"  # noqa: E731
+            level = levels.get(name)
+            mt.add_row(metric.label, fmt_metric(name, v.metrics.get(name)), fmt(th.get("warning")),
+                       fmt(th.get("critical")),
+                       {"critical": "✖ critical", "warning": "▲ warning"}.get(str(level), "● ok"))
+        self._fill_charts(d)
+        et = self.query_one("#executions", DataTable)
+        et.clear()
+        for e in d.executions:
+            mos = (e.get("metrics") or {}).get("mos")
+            et.add_row(_t(e.get("started_at")), str(e.get("state")), str(e.get("sip_code") or "—"),
+                       str(e.get("sip_reason") or ""), str(e.get("error") or ""),
+                       f"{e.get('duration_ms', 0):.0f} ms", "—" if mos is None else f"{mos:.2f}")
+        tt = self.query_one("#transitions", DataTable)
+        tt.clear()
+        for t in d.transitions:
+            tt.add_row(_t(t.get("at")), str(t.get("previous_state")), str(t.get("current_state")))
+        it = self.query_one("#incidents", DataTable)
+        it.clear()
+        for inc in d.incidents:
+            it.add_row(_describe(inc))
+        self._fill_webhooks(d)
+
+    def _fill_charts(self, d: ProbeDetail) -> None:
+        label, _ = RANGES[self.range_key]
+        self.query_one("#range-label", Label).update(f"Charts over {label}  (1: 1 h  2: 24 h  3: 7 d  4: 30 d)")
+        charts = self.query_one("#charts", VerticalScroll)
+        charts.remove_children()
+        widgets = []
+        for name in ("mos", "jitter_ms", "packet_loss_pct", "rtt_ms", "response_time_ms", "setup_time_ms"):
+            points = d.series.get(name) or ()
+            if not points:
+                continue
+            values = [p[1] for p in points]
+            m = METRICS[name]
+            widgets.append(Label(f"{m.label}: last {fmt_metric(name, values[-1])}  min {fmt_metric(name, min(values))}"
+                                 f"  max {fmt_metric(name, max(values))}  ({len(values)} points)",
+                                 classes="chart-label"))
+            widgets.append(Sparkline(values, summary_function=max))
+        if not widgets:
+            widgets.append(Label("No measurements in this range yet.", classes="chart-label"))
+        charts.mount_all(widgets)
+
+    def _fill_webhooks(self, d: ProbeDetail) -> None:
+        wt = self.query_one("#webhooks", DataTable)
+        keep = wt.cursor_row
+        wt.clear()
+        for w in d.webhooks:
+            enabled = "yes" if w.enabled else f"no ({w.disabled_reason})" if w.disabled_reason else "no"
+            wt.add_row(str(w.id), w.url, w.format, enabled, w.masked_secret, w.source, key=str(w.id))
+        if d.webhooks:
+            wt.move_cursor(row=min(keep, len(d.webhooks) - 1))
+        self._fill_deliveries()
+
+    def _fill_deliveries(self) -> None:
+        dt = self.query_one("#deliveries", DataTable)
+        dt.clear()
+        hook = self.selected_webhook
+        for dv in hook.deliveries if hook else ():
+            dt.add_row(str(dv.id), _t(dv.created_at), dv.status, str(dv.attempts), dv.last_error or "",
+                       "yes" if dv.is_test else "", key=str(dv.id))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        if event.data_table.id == "webhooks":
+            self._fill_deliveries()
+
+    @property
+    def selected_webhook(self):
+        if not self.detail or not self.detail.webhooks:
+            return None
+        row = self.query_one("#webhooks", DataTable).cursor_row
+        return self.detail.webhooks[max(0, min(row, len(self.detail.webhooks) - 1))]
+
+    @property
+    def selected_delivery(self):
+        hook = self.selected_webhook
+        if not hook or not hook.deliveries:
+            return None
+        row = self.query_one("#deliveries", DataTable).cursor_row
+        return hook.deliveries[max(0, min(row, len(hook.deliveries) - 1))]
+
+    # --- actions ------------------------------------------------------------------------------
+    def action_run_now(self) -> None:
+        self.app.action_run_now(self.probe_id)  # type: ignore[attr-defined]
+
+    def action_range(self, key: str) -> None:
+        self.range_key = key
+        self.reload()
+
+    def action_pause(self) -> None:
+        self.app.action_toggle_pause(self.probe_id)  # type: ignore[attr-defined]
+        self.set_timer(0.5, self.reload)
+
+    def action_edit(self) -> None:
+        self.app.action_edit_probe(self.probe_id)  # type: ignore[attr-defined]
+
+    def action_delete(self) -> None:
+        self.app.action_delete_probe(self.probe_id)  # type: ignore[attr-defined]
+
+    def action_add_webhook(self) -> None:
+        from .forms import WebhookForm
+
+        self.app.push_screen(WebhookForm(self.monitor, self.probe_id), lambda _: self.reload())
+
+    async def _do(self, coro: Any, done: str) -> None:
+        try:
+            result = await coro
+        except Exception as e:
+            self.notify(f"Failed: {e}", severity="error")
+            return
+        self.notify(done.format(result=result), timeout=4)
+        self.reload()
+
+    def action_test_event(self) -> None:
+        hook = self.selected_webhook
+        if hook is None:
+            self.notify("No webhook: press 'a' to add one", severity="warning")
+            return
+        self.run_worker(self._do(self.monitor.send_test_event(hook.id), "Test event queued (delivery {result})"))
+
+    def action_toggle_webhook(self) -> None:
+        hook = self.selected_webhook
+        if hook is not None:
+            word = "Disabled" if hook.enabled else "Re-enabled"
+            self.run_worker(self._do(self.monitor.set_webhook_enabled(hook.id, not hook.enabled),
+                                     f"{word} webhook {hook.id}"))
+
+    def action_redeliver(self) -> None:
+        dv = self.selected_delivery
+        if dv is None:
+            self.notify("No delivery selected", severity="warning")
+            return
+        self.run_worker(self._do(self.monitor.redeliver(dv.id), f"Redelivery of {dv.id} queued (delivery {{result}})"))
+
+    def action_rotate(self) -> None:
+        hook = self.selected_webhook
+        if hook is not None:
+            self.run_worker(self._rotate(hook.id))
+
+    async def _rotate(self, webhook_id: int) -> None:
+        from .screens import SecretScreen
+
+        try:
+            secret = await self.monitor.rotate_webhook_secret(webhook_id)
+        except Exception as e:
+            self.notify(f"Failed: {e}", severity="error")
+            return
+        self.app.push_screen(SecretScreen(f"New secret for webhook {webhook_id}", secret))
+        self.reload()
+
+
+def _describe(inc: Any) -> str:
+    if dataclasses.is_dataclass(inc):
+        parts = []
+        for f in dataclasses.fields(inc):
+            val = getattr(inc, f.name)
+            if isinstance(val, float) and val > 1e9:
+                val = _t(val)
+            parts.append(f"{f.name}: {val}")
+        return " · ".join(parts)
+    return str(inc)

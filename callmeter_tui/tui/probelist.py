@@ -1,0 +1,229 @@
+"""The wall's probe list: a virtualised line widget that renders only the visible rows.
+
+Why not DataTable: with 1,000 probes and an "ago" column changing every second, a table would
+re-measure cells on every update. Here an update swaps a snapshot in a dict and repaints the
+visible lines only; the column layout follows the widget's width, so bars always fit.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from rich.segment import Segment
+from rich.style import Style
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from ..engine.api import HistoryView, ProbeView
+from . import render
+from .theme import palette_for
+
+Row = tuple[str, Any]          # ("group", (name, count)) | ("probe", probe_id)
+
+
+class ProbeList(ScrollView, can_focus=True):
+    """Probe rows grouped by ``group`` and ordered by ``position``; header line stays on top."""
+
+    BINDINGS = [
+        Binding("up,k", "cursor(-1)", "Up", show=False),
+        Binding("down,j", "cursor(1)", "Down", show=False),
+        Binding("pageup", "cursor_page(-1)", "Page up", show=False),
+        Binding("pagedown", "cursor_page(1)", "Page down", show=False),
+        Binding("home", "cursor_to(0)", "First", show=False),
+        Binding("end", "cursor_to(-1)", "Last", show=False),
+        Binding("enter", "select", "Details", id="details"),
+    ]
+
+    class Selected(Message):
+        def __init__(self, probe_id: int) -> None:
+            super().__init__()
+            self.probe_id = probe_id
+
+    def __init__(self, *, now: Any, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._now = now
+        self.views: dict[int, ProbeView] = {}
+        self.history: dict[int, HistoryView] = {}
+        self.rows: list[Row] = []
+        self._row_of: dict[int, int] = {}
+        self.cursor = 0
+        self.mode = "days"
+        self.only: set[int] | None = None       # kiosk: show only these probes (a status page)
+        self.show_cursor = True
+
+    # --- data -----------------------------------------------------------------------------------
+    @property
+    def n_segments(self) -> int:
+        return 90 if self.mode == "days" else 24
+
+    def set_views(self, views: Iterable[ProbeView]) -> set[int]:
+        """Swap in a snapshot; returns ids whose view changed. Rebuilds order only when needed."""
+        new = {v.id: v for v in views}
+        old = self.views
+        changed = {i for i, v in new.items() if old.get(i) is not v and old.get(i) != v}
+        self.views = new
+        if new.keys() != old.keys() or any(
+            (old[i].group, old[i].position, old[i].name) != (new[i].group, new[i].position, new[i].name)
+            for i in changed if i in old
+        ):
+            self._rebuild()
+            self.refresh()
+        else:
+            self.refresh_ids(changed)
+        return changed
+
+    def set_history(self, history: dict[int, HistoryView], mode: str) -> None:
+        if mode != self.mode:
+            return                  # a late answer for the other mode
+        self.history = dict(history)
+        self.refresh()
+
+    def set_mode(self, mode: str) -> None:
+        self.mode = mode
+        self.history = {}
+        self.refresh()
+
+    def set_filter(self, only: set[int] | None) -> None:
+        self.only = only
+        self._rebuild()
+        self.scroll_to(y=0, animate=False)
+        self.refresh()
+
+    def _rebuild(self) -> None:
+        current = self.selected_id
+        probes = [v for v in self.views.values() if self.only is None or v.id in self.only]
+        probes.sort(key=lambda v: (v.group, v.position, v.name.lower(), v.id))
+        groups = {v.group for v in probes}
+        rows: list[Row] = []
+        last: str | None = None
+        for v in probes:
+            if len(groups) > 1 and v.group != last:
+                rows.append(("group", (v.group, sum(1 for p in probes if p.group == v.group))))
+                last = v.group
+            rows.append(("probe", v.id))
+        self.rows = rows
+        self._row_of = {rid: i for i, (kind, rid) in enumerate(rows) if kind == "probe"}
+        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        if current in self._row_of:
+            self.cursor = self._row_of[current]
+        self.cursor = self._skip_groups(min(self.cursor, max(0, len(rows) - 1)), 1)
+
+    def visible_ids(self) -> list[int]:
+        top = int(self.scroll_offset.y)
+        return [rid for kind, rid in self.rows[top: top + self.page_rows] if kind == "probe"]
+
+    def refresh_ids(self, ids: Iterable[int]) -> None:
+        """Repaint just the lines of these probes, if they are on screen."""
+        top = int(self.scroll_offset.y)
+        for pid in ids:
+            row = self._row_of.get(pid)
+            if row is not None and top <= row < top + self.page_rows:
+                self.refresh(Region(0, row - top + 1, self.size.width, 1))
+
+    # --- cursor ---------------------------------------------------------------------------------
+    @property
+    def page_rows(self) -> int:
+        return max(1, self.size.height - 1)
+
+    @property
+    def selected_id(self) -> int | None:
+        if 0 <= self.cursor < len(self.rows) and self.rows[self.cursor][0] == "probe":
+            return self.rows[self.cursor][1]
+        return None
+
+    def _skip_groups(self, i: int, step: int) -> int:
+        n = len(self.rows)
+        j = i
+        while 0 <= j < n and self.rows[j][0] != "probe":
+            j += step
+        if not 0 <= j < n:
+            j = i
+            while 0 <= j < n and self.rows[j][0] != "probe":
+                j -= step
+        return max(0, min(j, n - 1)) if n else 0
+
+    def move_to(self, i: int, step: int = 1) -> None:
+        if not self.rows:
+            return
+        old = self.cursor
+        self.cursor = self._skip_groups(max(0, min(i, len(self.rows) - 1)), step)
+        top = int(self.scroll_offset.y)
+        if self.cursor < top:
+            self.scroll_to(y=self.cursor, animate=False)
+        elif self.cursor >= top + self.page_rows:
+            self.scroll_to(y=self.cursor - self.page_rows + 1, animate=False)
+        if old != self.cursor:
+            self.refresh()
+
+    def action_cursor(self, step: int) -> None:
+        self.move_to(self.cursor + step, 1 if step > 0 else -1)
+
+    def action_cursor_page(self, step: int) -> None:
+        self.move_to(self.cursor + step * self.page_rows, 1 if step > 0 else -1)
+
+    def action_cursor_to(self, i: int) -> None:
+        self.move_to(len(self.rows) - 1 if i < 0 else 0, -1 if i < 0 else 1)
+
+    def action_select(self) -> None:
+        if self.selected_id is not None:
+            self.post_message(self.Selected(self.selected_id))
+
+    def select_id(self, probe_id: int) -> None:
+        if probe_id in self._row_of:
+            self.move_to(self._row_of[probe_id])
+
+    def page_forward(self) -> bool:
+        """Kiosk paging: scroll one page; False when the last page was already showing."""
+        top = int(self.scroll_offset.y)
+        if top + self.page_rows >= len(self.rows):
+            return False
+        self.scroll_to(y=top + self.page_rows, animate=False)
+        return True
+
+    def on_click(self, event: events.Click) -> None:
+        if not self.show_cursor:
+            return
+        row = int(self.scroll_offset.y) + event.y - 1
+        if event.y >= 1 and 0 <= row < len(self.rows) and self.rows[row][0] == "probe":
+            if row == self.cursor:
+                self.action_select()
+            else:
+                self.move_to(row)
+
+    # --- painting -------------------------------------------------------------------------------
+    def on_resize(self, event: events.Resize) -> None:
+        self.virtual_size = Size(event.size.width, len(self.rows) + 1)
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        pal = palette_for(self.app.theme)
+        cols = render.layout(width, self.n_segments)
+        if y == 0:
+            title = "Last 90 days" if self.mode == "days" else "Last 24 hours"
+            return Strip(render.header_row(cols, pal, title)).adjust_cell_length(width)
+        row = int(self.scroll_offset.y) + y - 1
+        if row >= len(self.rows):
+            if not self.rows and y == 2:
+                return Strip([Segment("  No probes yet: press 'a' to add one.", Style(color=pal.dim))]).adjust_cell_length(width)
+            return Strip.blank(width)
+        kind, data = self.rows[row]
+        if kind == "group":
+            name, count = data
+            return Strip(render.group_row(name, count, width, pal)).adjust_cell_length(width)
+        view = self.views.get(data)
+        if view is None:
+            return Strip.blank(width)
+        segs = render.probe_row(view, self.history.get(data), cols, pal, self._now(), self.n_segments,
+                                cursor=self.show_cursor and self.has_focus and row == self.cursor)
+        return Strip(segs).adjust_cell_length(width)
+
+    def on_focus(self) -> None:
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self.refresh()

@@ -1,0 +1,186 @@
+"""Pure rendering of wall rows: column layout for a width, uptime bar cells, metric cells, sparkline.
+
+No widget state here, so the virtualised list stays small and these rules are tested on their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
+
+from ..domain.health import HealthState, worst
+from ..engine.api import HistoryView, ProbeView
+from .theme import SYMBOLS, Palette
+
+SPARK = "▁▂▃▄▅▆▇█"
+MOS_RANGE = (1.0, 5.0)          # fixed scale: sparklines of different probes compare by eye
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    width: int                  # cells, without the one-cell gap after it
+
+
+# Optional columns in the order they are given up when the terminal gets narrow (last goes first).
+OPTIONAL: tuple[Column, ...] = (
+    Column("uptime", "Uptime", 7),
+    Column("ago", "Checked", 8),
+    Column("mos", "MOS", 4),
+    Column("loss", "Loss", 6),
+    Column("jitter", "Jitter", 7),
+    Column("rtt", "RTT", 7),
+    Column("setup", "Setup", 7),
+    Column("spark", "MOS trend", 10),
+)
+NAME_MIN, NAME_MAX, BAR_MIN = 20, 36, 20
+
+
+def layout(width: int, bar_segments: int = 90) -> list[Column]:
+    """Columns that fit ``width``: state, name and bar always; optional ones by priority."""
+    chosen: list[Column] = []
+    fixed = 2  # state symbol + gap
+    for col in OPTIONAL:
+        if fixed + col.width + 1 + NAME_MIN + 1 + BAR_MIN + 1 <= width:
+            chosen.append(col)
+            fixed += col.width + 1
+    rest = max(width - fixed - 2, NAME_MIN + BAR_MIN)
+    name_w = max(NAME_MIN, min(NAME_MAX, rest * 2 // 5))
+    bar_w = rest - name_w
+    if bar_w > bar_segments:        # whole cells per segment; the rest goes to the name
+        per = bar_w // bar_segments
+        bar_w = per * bar_segments
+        name_w = min(NAME_MAX + 20, rest - bar_w)
+    cols = [Column("state", "", 1), Column("name", "Probe", name_w), Column("bar", "History", bar_w)]
+    order = {c.key: i for i, c in enumerate(OPTIONAL)}
+    return cols + sorted(chosen, key=lambda c: (c.key != "uptime", order[c.key]))
+
+
+def bar_cells(segments: Sequence[Any], width: int) -> list[HealthState]:
+    """One state per cell: segments are spread over ``width`` cells; a cell covering several
+    segments shows the worst of them (a bad day never disappears on a narrow terminal)."""
+    n = len(segments)
+    if width <= 0:
+        return []
+    if n == 0:
+        return [HealthState.UNKNOWN] * width
+    states = [HealthState.parse(getattr(s, "state", HealthState.UNKNOWN)) for s in segments]
+    out: list[HealthState] = []
+    for i in range(width):
+        lo, hi = i * n // width, max((i + 1) * n // width, i * n // width + 1)
+        out.append(worst(states[lo:hi]))
+    return out
+
+
+def sparkline(values: Sequence[float], width: int, lo: float = MOS_RANGE[0], hi: float = MOS_RANGE[1]) -> str:
+    """Last ``width`` values as block characters on a fixed scale."""
+    vals = list(values)[-width:]
+    top = len(SPARK) - 1
+    chars = [SPARK[max(0, min(top, round((v - lo) / (hi - lo) * top)))] for v in vals]
+    return "".join(chars).rjust(width)
+
+
+def ago(now: float, at: float | None) -> str:
+    """'12s ago', '5m ago', '2h ago', '3d ago' or 'never'."""
+    if at is None:
+        return "never"
+    d = max(0, int(now - at))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if d >= size:
+            return f"{d // size}{unit} ago"
+    return f"{d}s ago"
+
+
+def fmt_metric(metric: str, value: float | None) -> str:
+    if value is None:
+        return "—"
+    if metric == "mos":
+        return f"{value:.2f}"
+    if metric.endswith("_pct"):
+        return f"{value:.1f}%"
+    if value >= 10000:
+        return f"{value / 1000:.1f}s"
+    return f"{value:.0f}ms" if value >= 100 else f"{value:.1f}ms"
+
+
+_METRIC_OF = {"mos": ("mos",), "loss": ("packet_loss_pct",), "jitter": ("jitter_ms",),
+              "rtt": ("rtt_ms", "response_time_ms"), "setup": ("setup_time_ms",)}
+
+
+def breach_levels(view: ProbeView) -> dict[str, str]:
+    return {str(b.get("metric")): str(b.get("level")) for b in view.breaches}
+
+
+def _cell(text: str, width: int, style: Style, right: bool = False) -> Segment:
+    if cell_len(text) > width:
+        text = set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
+    pad = width - cell_len(text)
+    return Segment((" " * pad + text) if right else (text + " " * pad), style)
+
+
+def probe_row(view: ProbeView, hist: HistoryView | None, cols: list[Column], pal: Palette, now: float,
+              n_segments: int, cursor: bool = False) -> list[Segment]:
+    """The segments of one probe row, exactly ``sum(widths + gaps)`` cells wide."""
+    state = HealthState.parse(view.state)
+    bg = pal.cursor_bg if cursor else None
+    base = Style(color=pal.fg, bgcolor=bg)
+    dim = Style(color=pal.dim, bgcolor=bg)
+    gap = Segment(" ", base)
+    levels = breach_levels(view)
+    out: list[Segment] = []
+    for col in cols:
+        k, w = col.key, col.width
+        if k == "state":
+            out.append(_cell(SYMBOLS[state], w, Style(color=pal.state[state], bold=True, bgcolor=bg)))
+        elif k == "name":
+            name = view.name if view.enabled else f"‖ {view.name}"
+            out.append(_cell(name, w, base if view.enabled else dim))
+        elif k == "bar":
+            cells = bar_cells(hist.segments if hist else (), n_segments)
+            per = max(1, w // max(1, n_segments)) if w >= n_segments else 1
+            drawn = cells if w >= n_segments else bar_cells(hist.segments if hist else (), w)
+            used = 0
+            for st in drawn:
+                glyph = pal.bar_glyph[st] * per
+                out.append(Segment(glyph, Style(color=pal.state[st], bgcolor=bg)))
+                used += per
+            if used < w:
+                out.append(Segment(" " * (w - used), base))
+        elif k == "uptime":
+            text = f"{hist.uptime}%" if hist and hist.uptime is not None else "—"
+            out.append(_cell(text, w, base, right=True))
+        elif k == "ago":
+            out.append(_cell(ago(now, view.last_execution_at) if view.enabled else "paused", w, dim, right=True))
+        elif k == "spark":
+            out.append(_cell(sparkline(view.mos_history, w), w, Style(color=pal.group_fg, bgcolor=bg)))
+        else:
+            metric = next((m for m in _METRIC_OF[k] if m in view.metrics), _METRIC_OF[k][0])
+            level = levels.get(metric)
+            style = base
+            if level == "warning":
+                style = Style(color=pal.warning, bold=True, underline=True, bgcolor=bg)
+            elif level == "critical":
+                style = Style(color=pal.critical, bold=True, reverse=True)
+            out.append(_cell(fmt_metric(metric, view.metrics.get(metric)), w, style, right=True))
+        out.append(gap)
+    return out
+
+
+def header_row(cols: list[Column], pal: Palette, bar_title: str) -> list[Segment]:
+    style = Style(color=pal.dim, bold=True)
+    out: list[Segment] = []
+    for col in cols:
+        title = bar_title if col.key == "bar" else col.title
+        right = col.key not in ("state", "name", "bar", "spark")
+        out += [_cell(title, col.width, style, right=right), Segment(" ", style)]
+    return out
+
+
+def group_row(name: str, count: int, width: int, pal: Palette) -> list[Segment]:
+    return [_cell(f"▾ {name or 'Ungrouped'} ({count})", width, Style(color=pal.group_fg, bold=True))]

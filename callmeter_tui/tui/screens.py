@@ -1,0 +1,117 @@
+"""Small modal screens: confirmation, one-time secret, kiosk alert flash, key help."""
+
+from __future__ import annotations
+
+from rich.table import Table
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Label, Static
+
+
+class ConfirmScreen(ModalScreen[bool]):
+    """Yes/No; defaults to No so a stray Enter never deletes."""
+
+    BINDINGS = [Binding("escape,n", "answer(False)", "No"), Binding("y", "answer(True)", "Yes")]
+
+    def __init__(self, question: str) -> None:
+        super().__init__()
+        self.question = question
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.question, id="question")
+            with Horizontal(classes="buttons"):
+                yield Button("Cancel", id="no", variant="primary")
+                yield Button("Delete", id="yes", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#no", Button).focus()
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, value: bool) -> None:
+        self.dismiss(value)
+
+
+class SecretScreen(ModalScreen[None]):
+    """Shows a new webhook secret once, with a copy action; it is not retrievable afterwards."""
+
+    BINDINGS = [Binding("c", "copy", "Copy"), Binding("escape", "close", "Close")]
+
+    def __init__(self, title: str, secret: str) -> None:
+        super().__init__()
+        self.title_text = title
+        self.secret = secret
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Label(self.title_text)
+            yield Static(self.secret, id="secret")
+            yield Label("Store it now: it is shown only once (receivers verify X-CallMeter-Signature with it).")
+            with Horizontal(classes="buttons"):
+                yield Button("Copy", id="copy", variant="primary")
+                yield Button("Close", id="close")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        if event.button.id == "copy":
+            self.action_copy()
+        else:
+            self.dismiss(None)
+
+    def action_copy(self) -> None:
+        self.app.copy_to_clipboard(self.secret)
+        self.notify("Secret copied to the clipboard", timeout=3)
+
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class AlertFlash(ModalScreen[None]):
+    """Kiosk: full-screen red flash when a probe turns UNHEALTHY; goes away by itself."""
+
+    def __init__(self, probe_name: str, seconds: float = 6.0) -> None:
+        super().__init__()
+        self.names = [probe_name]
+        self.seconds = seconds
+
+    def compose(self) -> ComposeResult:
+        yield Static(self._text(), id="alert")
+
+    def _text(self) -> str:
+        names = ", ".join(self.names[:5]) + (f" and {len(self.names) - 5} more" if len(self.names) > 5 else "")
+        return f"✖  UNHEALTHY  ✖\n\n{names}"
+
+    def add(self, probe_name: str) -> None:
+        if probe_name not in self.names:
+            self.names.append(probe_name)
+        self.query_one("#alert", Static).update(self._text())
+
+    def on_mount(self) -> None:
+        self.set_timer(self.seconds, lambda: self.dismiss(None))
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "close", "Close")]
+
+    def __init__(self, keys: list[tuple[str, str, str]]) -> None:
+        super().__init__()
+        self.keys = keys
+
+    def compose(self) -> ComposeResult:
+        table = Table(title="Keys (remap with [keys] in the config: action id = \"key\")", expand=True)
+        table.add_column("Key", style="bold")
+        table.add_column("Action")
+        table.add_column("What it does")
+        for key, title, help_text in self.keys:
+            table.add_row(key, title, help_text)
+        table.add_row("ctrl+p", "Command palette", "Every action by name")
+        table.add_row("ctrl+q", "Quit", "Also the only key that works in --kiosk")
+        with Vertical():
+            yield Static(table)
+            yield Label("Esc closes this help.")
+
+    def action_close(self) -> None:
+        self.dismiss(None)
