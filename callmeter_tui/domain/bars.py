@@ -1,0 +1,204 @@
+"""Uptime bars: day (or hour) segments per component, coloured by the worst state present.
+
+The status page draws 90 day-segments for every component, so the seconds-per-state matrix is
+computed for all components at once with numpy (one concatenation, two searchsorted, one bincount)
+instead of a Python loop per span. Rules shared with ``domain.spans``: no data counts as UNKNOWN,
+overlapping spans are resolved first-started-wins, time after ``now`` is not counted.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from itertools import chain
+from operator import attrgetter
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import numpy as np
+
+from .health import STATE_ORDER, HealthState
+from .spans import HealthSpan
+
+_N_KNOWN = 3          # HEALTHY, DEGRADED, UNHEALTHY: UNKNOWN is whatever is left of a segment
+_UNKNOWN_CODE = 3
+_CODE = {state: i for i, state in enumerate(STATE_ORDER)}
+_CODE.update({state.value: i for i, state in enumerate(STATE_ORDER)})
+
+
+def _zone(tz: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(tz)
+    except (ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValueError(f"unknown time zone {tz!r} (expected an IANA name like 'Europe/Berlin')") from None
+
+
+def day_boundaries(now: float, days: int = 90, tz: str = "UTC") -> np.ndarray:
+    """``days + 1`` local midnights (epoch seconds), oldest first; the last segment is today.
+
+    Built from calendar dates, not by adding 86400, so DST days are 23 or 25 hours long. A midnight
+    that falls in a DST gap resolves (fold=0) to the instant the local day really starts.
+    """
+    if int(days) < 1:
+        raise ValueError(f"days must be at least 1, got {days!r}")
+    zone = _zone(tz)
+    today = datetime.fromtimestamp(now, zone).date()
+    first = today - timedelta(days=int(days) - 1)
+    dates = (first + timedelta(days=i) for i in range(int(days) + 1))
+    return np.array([datetime(d.year, d.month, d.day, tzinfo=zone).timestamp() for d in dates], dtype=np.float64)
+
+
+def hour_boundaries(now: float, hours: int = 24) -> np.ndarray:
+    """``hours + 1`` hour edges (epoch seconds), oldest first; the last segment is the current hour."""
+    if int(hours) < 1:
+        raise ValueError(f"hours must be at least 1, got {hours!r}")
+    current = math.floor(now / 3600.0) * 3600.0
+    return current + 3600.0 * np.arange(-(int(hours) - 1), 2, dtype=np.float64)
+
+
+@dataclass(frozen=True)
+class SpanArrays:
+    """All components' spans as flat arrays; component ``c`` owns ``[offsets[c], offsets[c+1])``."""
+
+    starts: np.ndarray    # float64
+    ends: np.ndarray      # float64
+    codes: np.ndarray     # int8 index into health.STATE_ORDER
+    offsets: np.ndarray   # int64, length C + 1
+
+    @property
+    def components(self) -> int:
+        return len(self.offsets) - 1
+
+
+def pack_spans(spans_per_component: Sequence[Sequence[HealthSpan]]) -> SpanArrays:
+    """Flatten spans into arrays (the only per-span Python work; kept to C-level iterators)."""
+    counts = np.fromiter(map(len, spans_per_component), dtype=np.int64, count=len(spans_per_component))
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(counts, out=offsets[1:])
+    n = int(offsets[-1])
+    flat = list(chain.from_iterable(spans_per_component))
+    starts = np.fromiter(map(attrgetter("started_at"), flat), dtype=np.float64, count=n)
+    ends = np.fromiter(map(attrgetter("ended_at"), flat), dtype=np.float64, count=n)
+    codes = np.fromiter(map(_CODE.__getitem__, map(attrgetter("state"), flat)), dtype=np.int8, count=n)
+    return SpanArrays(starts, ends, codes, offsets)
+
+
+def _as_boundaries(boundaries: Sequence[float] | np.ndarray) -> np.ndarray:
+    b = np.asarray(boundaries, dtype=np.float64)
+    if b.ndim != 1 or len(b) < 2:
+        raise ValueError("boundaries need at least two edges")
+    if not np.all(np.diff(b) > 0):
+        raise ValueError("boundaries must be strictly increasing")
+    return b
+
+
+def _first_started_wins(starts: np.ndarray, ends: np.ndarray, comp: np.ndarray, same: np.ndarray) -> np.ndarray:
+    """Starts moved past everything earlier spans of the same component already cover."""
+    overlap = same & (starts[1:] < ends[:-1])
+    if not np.any(overlap):
+        return starts
+    # Rare (the store writes run-length spans): fix each affected component with a running max.
+    starts = starts.copy()
+    for c in np.unique(comp[1:][overlap]):
+        lo, hi = np.searchsorted(comp, c, "left"), np.searchsorted(comp, c, "right")
+        reach = np.maximum.accumulate(ends[lo:hi])
+        starts[lo + 1:hi] = np.maximum(starts[lo + 1:hi], reach[:-1])
+    return starts
+
+
+def state_seconds_matrix_arrays(packed: SpanArrays, boundaries: Sequence[float] | np.ndarray, now: float) -> np.ndarray:
+    """(C, N, 4) seconds per component, segment and state (``STATE_ORDER``), from packed spans.
+
+    Each span adds its head (start to the end of its first segment) and, when it crosses edges, its
+    tail; whole segments in between are marked +1/-1 and filled by a cumulative sum. UNKNOWN is what
+    is left of each segment up to ``now``.
+    """
+    b = _as_boundaries(boundaries)
+    n_seg, n_comp = len(b) - 1, packed.components
+    s, e, k = packed.starts, packed.ends, packed.codes
+    comp = np.repeat(np.arange(n_comp, dtype=np.int64), np.diff(packed.offsets))
+    same = comp[1:] == comp[:-1]
+    if np.any(same & (s[1:] < s[:-1])):
+        order = np.lexsort((s, comp))          # stable: equal starts keep their given order
+        s, e, k, comp = s[order], e[order], k[order], comp[order]
+    s = _first_started_wins(s, e, comp, same)
+    lo, hi = b[0], min(b[-1], float(now))
+    s = np.maximum(s, lo)
+    e = np.minimum(e, hi)
+    valid = e > s
+    if not np.all(valid):
+        keep = np.flatnonzero(valid)
+        s, e, k, comp = s[keep], e[keep], k[keep], comp[keep]
+
+    j0 = np.searchsorted(b, s, "right") - 1     # segment holding the start
+    j1 = np.searchsorted(b, e, "left") - 1      # segment holding the end
+    row = comp * n_seg
+    size = n_comp * n_seg * 4
+    known = np.bincount((row + j0) * 4 + k, np.minimum(e, b[j0 + 1]) - s, minlength=size)
+    cross = np.flatnonzero(j1 > j0)
+    if len(cross):
+        c0, c1, kc = j0[cross], j1[cross], k[cross]
+        known += np.bincount((row[cross] + c1) * 4 + kc, e[cross] - b[c1], minlength=size)
+    known = known.reshape(n_comp, n_seg, 4)
+
+    seg_len = np.clip(np.minimum(b[1:], hi) - b[:-1], 0.0, None)
+    if len(cross):
+        full = np.flatnonzero(c1 - c0 > 1)
+        if len(full):                          # whole segments inside one span: +1 ... -1, then cumsum
+            r = comp[cross][full] * (n_seg + 1)
+            kf = kc[full]
+            marks = np.concatenate(((r + c0[full] + 1) * 4 + kf, (r + c1[full]) * 4 + kf))
+            signs = np.repeat(np.array([1.0, -1.0]), len(full))
+            diff = np.bincount(marks, signs, minlength=n_comp * (n_seg + 1) * 4).reshape(n_comp, n_seg + 1, 4)
+            known += np.cumsum(diff, axis=1)[:, :n_seg, :] * seg_len[None, :, None]
+
+    known[:, :, _UNKNOWN_CODE] = np.clip(seg_len[None, :] - known[:, :, :_N_KNOWN].sum(axis=2), 0.0, None)
+    return known
+
+
+def state_seconds_matrix(spans_per_component: Sequence[Sequence[HealthSpan]],
+                         boundaries: Sequence[float] | np.ndarray, now: float) -> np.ndarray:
+    """(C, N, 4) seconds per component, segment and state in ``health.STATE_ORDER`` order."""
+    return state_seconds_matrix_arrays(pack_spans(spans_per_component), boundaries, now)
+
+
+@dataclass(frozen=True)
+class BarSegment:
+    """One segment of an uptime bar; ``state`` is its colour (worst state present, UNKNOWN = grey)."""
+
+    start: float
+    end: float
+    state: HealthState
+    healthy_s: float
+    degraded_s: float
+    unhealthy_s: float
+    unknown_s: float
+
+
+def segment_states(matrix: np.ndarray) -> np.ndarray:
+    """(C, N) index into STATE_ORDER: UNHEALTHY if any, else DEGRADED if any, else HEALTHY if any, else UNKNOWN."""
+    h, d, u = matrix[..., 0] > 0, matrix[..., 1] > 0, matrix[..., 2] > 0
+    return np.where(u, 2, np.where(d, 1, np.where(h, 0, _UNKNOWN_CODE)))
+
+
+def _segments(matrix: np.ndarray, b: np.ndarray) -> list[list[BarSegment]]:
+    codes_rows = segment_states(matrix).tolist()
+    starts, ends = b[:-1].tolist(), b[1:].tolist()
+    order = STATE_ORDER
+    return [
+        [BarSegment(start, end, order[code], *secs) for start, end, code, secs in zip(starts, ends, codes, row)]
+        for row, codes in zip(matrix.tolist(), codes_rows)
+    ]
+
+
+def bar_segments_many(spans_per_component: Sequence[Sequence[HealthSpan]],
+                      boundaries: Sequence[float] | np.ndarray, now: float) -> list[list[BarSegment]]:
+    """Bar segments for every component, oldest first, one per boundary interval."""
+    b = _as_boundaries(boundaries)
+    return _segments(state_seconds_matrix(spans_per_component, b, now), b)
+
+
+def bar_segments(spans: Sequence[HealthSpan], boundaries: Sequence[float] | np.ndarray, now: float) -> list[BarSegment]:
+    """Bar segments for one component."""
+    return bar_segments_many([spans], boundaries, now)[0]

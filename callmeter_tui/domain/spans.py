@@ -1,0 +1,143 @@
+"""Health spans and the uptime rule: seconds per state, uptime ratio, the truncated percentage.
+
+A span is ``[started_at, ended_at)`` in one state. Time no span covers is no data, which counts as
+UNKNOWN; UNKNOWN time never counts for or against uptime. Spans are expected not to overlap; if
+they do, the span that started first keeps the shared time (the same rule as ``domain.bars``), so
+the four state totals always add up to the window.
+
+Uptime is an SLA figure, so it is computed exactly: every float is a binary fraction, the clipped
+span ends are summed as integers, and the percentage is truncated (never rounded up) from that
+exact fraction. "100.00" therefore means not one degraded or unhealthy instant in the window.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable
+from dataclasses import dataclass
+from decimal import Decimal
+from fractions import Fraction
+
+from .health import STATE_ORDER, HealthState
+
+_BAD = (HealthState.DEGRADED, HealthState.UNHEALTHY)
+_MONITORED = (HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY)
+
+
+@dataclass(frozen=True)
+class HealthSpan:
+    """``[started_at, ended_at)`` (UTC epoch seconds) spent in ``state``."""
+
+    state: HealthState
+    started_at: float
+    ended_at: float
+
+    def __post_init__(self) -> None:
+        # The store hands over DB spellings; accept them so every consumer sees a HealthState.
+        if not isinstance(self.state, HealthState):
+            object.__setattr__(self, "state", HealthState.parse(self.state))
+
+    @property
+    def duration(self) -> float:
+        return max(0.0, self.ended_at - self.started_at)
+
+
+def clipped_spans(spans: Iterable[HealthSpan], start: float, end: float) -> list[tuple[HealthState, float, float]]:
+    """(state, s, e) pieces inside ``[start, end)``, oldest first, overlaps removed (first-started wins),
+    empty pieces dropped. Clipping uses only min/max, so every bound is one of the input floats."""
+    out: list[tuple[HealthState, float, float]] = []
+    reach = start
+    for span in sorted(spans, key=_start_key):
+        s = max(span.started_at, reach)
+        e = min(span.ended_at, end)
+        if e > s:
+            out.append((HealthState.parse(span.state), s, e))
+            reach = e
+    return out
+
+
+def _start_key(span: HealthSpan) -> float:
+    return span.started_at
+
+
+def exact_sum(values: Iterable[float]) -> Fraction:
+    """The exact sum of floats (each float is n / 2**k: add them as integers over a common 2**k)."""
+    pairs = [float(v).as_integer_ratio() for v in values]
+    if not pairs:
+        return Fraction(0)
+    k = max(d.bit_length() for _, d in pairs) - 1
+    return Fraction(sum(n << (k - d.bit_length() + 1) for n, d in pairs), 1 << k)
+
+
+def exact_state_seconds(spans: Iterable[HealthSpan], start: float, end: float) -> dict[HealthState, Fraction]:
+    """Exact seconds per state in ``[start, end)``; UNKNOWN includes time no span covers."""
+    pieces = clipped_spans(spans, start, end)
+    out: dict[HealthState, Fraction] = {}
+    for state in _MONITORED:
+        mine = [(s, e) for st, s, e in pieces if st is state]
+        out[state] = exact_sum(e for _, e in mine) - exact_sum(s for s, _ in mine)
+    total = max(Fraction(end) - Fraction(start), Fraction(0))
+    out[HealthState.UNKNOWN] = total - sum(out.values(), Fraction(0))
+    return {state: out[state] for state in STATE_ORDER}
+
+
+def state_seconds(spans: Iterable[HealthSpan], start: float, end: float) -> dict[HealthState, float]:
+    """Seconds per state in ``[start, end)`` (all four keys, adding up to ``end - start``)."""
+    return {state: float(v) for state, v in exact_state_seconds(spans, start, end).items()}
+
+
+class UptimeRatio(float):
+    """A float ratio that also carries the exact fraction, so ``format_uptime`` can truncate it
+    without float error (0.29 must print "29.00", not "28.99")."""
+
+    exact: Fraction
+
+    def __new__(cls, exact: Fraction) -> UptimeRatio:
+        value = float(exact)
+        if exact < 1 and value == 1.0:  # a bad instant too short for a float still is not 100 %
+            value = math.nextafter(1.0, 0.0)
+        obj = super().__new__(cls, value)
+        obj.exact = exact
+        return obj
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (UptimeRatio, (self.exact,))
+
+
+def uptime_ratio(spans: Iterable[HealthSpan], start: float, end: float) -> float | None:
+    """healthy / (healthy + degraded + unhealthy) in the window; None with no monitored time."""
+    secs = exact_state_seconds(spans, start, end)
+    monitored = sum((secs[s] for s in _MONITORED), Fraction(0))
+    if monitored <= 0:
+        return None
+    return UptimeRatio(secs[HealthState.HEALTHY] / monitored)
+
+
+def format_uptime(ratio: float | Fraction | Decimal | None) -> str | None:
+    """Two decimals of a percentage, truncated: 719/720 -> "99.86", 0.999999 -> "99.99"; None -> None.
+
+    A ratio from ``uptime_ratio`` is truncated exactly; a plain float is read as the decimal it prints
+    as (``repr``), so 0.29 gives "29.00". Raises ValueError outside [0, 1].
+    """
+    if ratio is None:
+        return None
+    exact = getattr(ratio, "exact", None)
+    if exact is None:
+        if isinstance(ratio, (Fraction, int)) and not isinstance(ratio, bool):
+            exact = Fraction(ratio)
+        elif isinstance(ratio, Decimal) and ratio.is_finite():
+            exact = Fraction(ratio)
+        elif isinstance(ratio, float) and math.isfinite(ratio):
+            exact = Fraction(Decimal(repr(ratio)))
+        else:
+            raise ValueError(f"uptime ratio must be a number within [0, 1], got {ratio!r}")
+    if not 0 <= exact <= 1:
+        raise ValueError(f"uptime ratio must be within [0, 1], got {ratio!r}")
+    hundredths = math.floor(exact * 10000)
+    return f"{hundredths // 100}.{hundredths % 100:02d}"
+
+
+def bad_seconds(spans: Iterable[HealthSpan], start: float, end: float) -> float:
+    """Degraded plus unhealthy seconds in the window (what an SLA report subtracts)."""
+    secs = exact_state_seconds(spans, start, end)
+    return float(sum((secs[s] for s in _BAD), Fraction(0)))
