@@ -1,0 +1,96 @@
+"""Pre-rendered responses held in memory: body, precompressed gzip body, validators.
+
+Requests never render: they pick an Asset and answer 200 or 304. An Asset whose bytes did not change
+keeps its ETag and Last-Modified across re-renders, so caches and the page's live refresh stay cheap.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+from dataclasses import dataclass
+from email.utils import formatdate, parsedate_to_datetime
+from typing import Mapping
+
+GZIP_MIN_BYTES = 200
+_COMPRESSIBLE = ("text/", "application/json", "application/atom+xml", "image/svg+xml", "application/javascript")
+
+
+@dataclass(frozen=True)
+class Asset:
+    body: bytes
+    gz: bytes | None
+    content_type: str
+    digest: str
+    last_modified: float
+    max_age: int
+
+    @property
+    def etag(self) -> str:
+        return f'"{self.digest}"'
+
+    @property
+    def etag_gz(self) -> str:
+        return f'"{self.digest}-gz"'
+
+
+def make_asset(
+    body: bytes, content_type: str, max_age: int, now: float, previous: Asset | None = None
+) -> Asset:
+    """An Asset for ``body``; reuses ``previous`` (and its Last-Modified) when the bytes are identical."""
+    digest = hashlib.blake2b(body, digest_size=12).hexdigest()
+    if previous is not None and previous.digest == digest and previous.content_type == content_type:
+        if previous.max_age == max_age:
+            return previous
+        return Asset(previous.body, previous.gz, content_type, digest, previous.last_modified, max_age)
+    gz = None
+    if len(body) >= GZIP_MIN_BYTES and content_type.startswith(_COMPRESSIBLE):
+        packed = gzip.compress(body, compresslevel=6, mtime=0)
+        gz = packed if len(packed) < len(body) else None
+    return Asset(body, gz, content_type, digest, float(int(now)), max_age)
+
+
+def make_assets(
+    bodies: Mapping[str, tuple[bytes, str]], max_age: int, now: float, previous: Mapping[str, Asset] | None = None
+) -> dict[str, Asset]:
+    prev = previous or {}
+    return {key: make_asset(body, ctype, max_age, now, prev.get(key)) for key, (body, ctype) in bodies.items()}
+
+
+def accepts_gzip(accept_encoding: str | None) -> bool:
+    """True when the client lists gzip (or *) with a non-zero q value."""
+    if not accept_encoding:
+        return False
+    for part in accept_encoding.split(","):
+        coding, _, params = part.strip().partition(";")
+        if coding.strip().lower() not in ("gzip", "x-gzip", "*"):
+            continue
+        q = 1.0
+        for p in params.split(";"):
+            k, _, v = p.strip().partition("=")
+            if k.strip().lower() == "q":
+                try:
+                    q = float(v)
+                except ValueError:
+                    q = 0.0
+        if q > 0:
+            return True
+    return False
+
+
+def not_modified(asset: Asset, if_none_match: str | None, if_modified_since: str | None) -> bool:
+    """RFC 9110 conditional GET: If-None-Match wins; either encoding's tag matches (weak comparison)."""
+    if if_none_match is not None:
+        tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+        return "*" in tags or asset.etag in tags or asset.etag_gz in tags
+    if if_modified_since:
+        try:
+            since = parsedate_to_datetime(if_modified_since).timestamp()
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+        return asset.last_modified <= since
+    return False
+
+
+def http_date(ts: float) -> str:
+    return formatdate(ts, usegmt=True)

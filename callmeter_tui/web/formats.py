@@ -1,0 +1,208 @@
+"""Machine-readable outputs of a PageView: status.json, Statuspage-shaped JSON, SVG badges, Atom feed."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+from xml.sax.saxutils import escape
+
+from ..domain.health import HealthState
+from .view import ComponentView, PageView, iso
+
+# Statuspage has no "unknown": a component without results yet is reported operational, and its
+# description says so, rather than claiming an outage nobody has observed.
+_COMPONENT_STATUS = {
+    HealthState.HEALTHY: "operational",
+    HealthState.DEGRADED: "degraded_performance",
+    HealthState.UNHEALTHY: "major_outage",
+    HealthState.UNKNOWN: "operational",
+}
+_INDICATOR = {
+    HealthState.HEALTHY: "none",
+    HealthState.DEGRADED: "minor",
+    HealthState.UNHEALTHY: "major",
+    HealthState.UNKNOWN: "none",
+}
+BADGE_COLOR = {
+    HealthState.HEALTHY: "#1f9d55",
+    HealthState.DEGRADED: "#c98a00",
+    HealthState.UNHEALTHY: "#d93025",
+    HealthState.UNKNOWN: "#7b8794",
+}
+BADGE_TEXT = {
+    HealthState.HEALTHY: "operational",
+    HealthState.DEGRADED: "degraded",
+    HealthState.UNHEALTHY: "major outage",
+    HealthState.UNKNOWN: "pending",
+}
+
+
+def _dumps(obj: Any) -> bytes:
+    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+def status_json(view: PageView) -> bytes:
+    """Our own format: everything the page shows, times ISO 8601 UTC."""
+    data = view.data
+    return _dumps(
+        {
+            "name": data.name,
+            "description": data.description,
+            "status": view.state.value,
+            "banner": view.banner,
+            "components": [
+                {
+                    "name": c.name,
+                    "status": c.state.value,
+                    "uptime_pct": c.uptime_pct,
+                    "uptime_window_days": view.window_days,
+                    "bars": [
+                        {
+                            "start": iso(s.start),
+                            "end": iso(s.end),
+                            "status": HealthState.parse(s.state).value,
+                            "healthy_s": round(float(s.healthy_s), 3),
+                            "degraded_s": round(float(s.degraded_s), 3),
+                            "unhealthy_s": round(float(s.unhealthy_s), 3),
+                            "unknown_s": round(float(s.unknown_s), 3),
+                        }
+                        for s in c.segments
+                    ],
+                    "last_checked": iso(c.last_checked),
+                }
+                for c in view.components
+            ],
+            "incidents": [
+                {
+                    "component": i.component,
+                    "status": i.state.value,
+                    "started_at": iso(i.started_at),
+                    "ended_at": iso(i.ended_at),
+                }
+                for i in view.incidents
+            ],
+        }
+    )
+
+
+def _sp_page(view: PageView, base_url: str) -> dict[str, Any]:
+    data = view.data
+    updated = max([data.updated_at, *(c.updated_at for c in view.components)])
+    return {
+        "id": _sp_id("p", data.id),
+        "name": data.name,
+        "url": f"{base_url.rstrip('/')}/{data.slug}",
+        "time_zone": data.timezone,
+        "updated_at": iso(updated),
+    }
+
+
+def _sp_status(view: PageView) -> dict[str, str]:
+    indicator = _INDICATOR[view.state]
+    if view.state is HealthState.UNHEALTHY and all(c.state is HealthState.UNHEALTHY for c in view.components):
+        indicator = "critical"
+    return {"indicator": indicator, "description": view.banner}
+
+
+def _sp_component(view: PageView, c: ComponentView) -> dict[str, Any]:
+    return {
+        "id": _sp_id("c", view.data.id * 100000 + c.position),
+        "name": c.name,
+        "status": _COMPONENT_STATUS[c.state],
+        "created_at": iso(c.created_at),
+        "updated_at": iso(c.updated_at),
+        "position": c.position,
+        "description": "Status pending: no check has completed yet" if c.state is HealthState.UNKNOWN else None,
+        "showcase": True,
+        "start_date": None,
+        "group_id": None,
+        "page_id": _sp_id("p", view.data.id),
+        "group": False,
+        "only_show_if_degraded": False,
+    }
+
+
+def statuspage_summary(view: PageView, base_url: str) -> bytes:
+    """Atlassian Statuspage public API v2 /summary.json shape (for existing status aggregators)."""
+    return _dumps(
+        {
+            "page": _sp_page(view, base_url),
+            "components": [_sp_component(view, c) for c in view.components],
+            "incidents": [],
+            "scheduled_maintenances": [],
+            "status": _sp_status(view),
+        }
+    )
+
+
+def statuspage_status(view: PageView, base_url: str) -> bytes:
+    """Atlassian Statuspage public API v2 /status.json shape."""
+    return _dumps({"page": _sp_page(view, base_url), "status": _sp_status(view)})
+
+
+def _sp_id(prefix: str, n: int) -> str:
+    """Statuspage ids are opaque strings; ours are stable per row."""
+    return f"{prefix}{n:011d}"
+
+
+def _text_width(text: str) -> int:
+    """Approximate Verdana 11px advance (what shields-style badges assume)."""
+    wide = sum(1 for ch in text if ch in "mwMW@%")
+    narrow = sum(1 for ch in text if ch in "iljtf.,:;!|' ")
+    return int(len(text) * 6.8 + wide * 3 - narrow * 3) + 10
+
+
+def badge_svg(label: str, state: HealthState) -> bytes:
+    """A flat two-part badge: label on grey, state on its colour."""
+    value = BADGE_TEXT[state]
+    lw, vw = _text_width(label), _text_width(value)
+    w = lw + vw
+    color = BADGE_COLOR[state]
+    el, ev = escape(label, {'"': "&quot;"}), escape(value)
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" role="img" aria-label="{el}: {ev}">'
+        f"<title>{el}: {ev}</title>"
+        f'<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/>'
+        f'<stop offset="1" stop-opacity=".1"/></linearGradient>'
+        f'<clipPath id="r"><rect width="{w}" height="20" rx="3" fill="#fff"/></clipPath>'
+        f'<g clip-path="url(#r)"><rect width="{lw}" height="20" fill="#555"/>'
+        f'<rect x="{lw}" width="{vw}" height="20" fill="{color}"/>'
+        f'<rect width="{w}" height="20" fill="url(#s)"/></g>'
+        f'<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">'
+        f'<text x="{lw / 2:.1f}" y="14">{el}</text><text x="{lw + vw / 2:.1f}" y="14">{ev}</text></g></svg>'
+    )
+    return svg.encode()
+
+
+def atom_feed(view: PageView, base_url: str) -> bytes:
+    """Incidents as an Atom 1.0 feed (RFC 4287), newest first."""
+    data = view.data
+    page_url = f"{base_url.rstrip('/')}/{data.slug}"
+    times = [data.updated_at] + [i.ended_at or i.started_at for i in view.incidents]
+    parts = [
+        '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">',
+        f"<id>{escape(page_url)}</id>",
+        f"<title>{escape(data.name)}: incidents</title>",
+        f"<updated>{iso(max(times))}</updated>",
+        f'<link rel="alternate" type="text/html" href="{escape(page_url, {chr(34): "&quot;"})}"/>',
+        f'<link rel="self" type="application/atom+xml" href="{escape(page_url, {chr(34): "&quot;"})}/feed.atom"/>',
+        f"<author><name>{escape(data.name)}</name></author>",
+    ]
+    for inc in view.incidents:
+        ongoing = inc.ended_at is None
+        title = f"{inc.component}: {inc.state.label}" + (" (ongoing)" if ongoing else " (resolved)")
+        summary = f"{inc.component} was {inc.state.label.lower()} from {iso(inc.started_at)}" + (
+            " and is still ongoing." if ongoing else f" to {iso(inc.ended_at)}."
+        )
+        parts += [
+            "<entry>",
+            f"<id>{escape(page_url)}/incidents/{inc.position}-{int(inc.started_at)}</id>",
+            f"<title>{escape(title)}</title>",
+            f"<published>{iso(inc.started_at)}</published>",
+            f"<updated>{iso(inc.ended_at or inc.started_at)}</updated>",
+            f'<link rel="alternate" type="text/html" href="{escape(page_url, {chr(34): "&quot;"})}"/>',
+            f"<summary>{escape(summary)}</summary>",
+            "</entry>",
+        ]
+    parts.append("</feed>\n")
+    return "\n".join(parts).encode()

@@ -1,0 +1,315 @@
+"""The public, read-only HTTP server for status pages (aiohttp), run inside the app's event loop.
+
+Pages are rendered off the loop (worker threads) whenever the bus says something they show changed,
+and at least once a minute for the bars; requests are answered from memory. No admin routes, no secrets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import re
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from aiohttp import web
+
+from ..config.model import Config
+from ..engine.events import EventBus, ExecutionRecorded, PagesChanged, ProbesChanged, StateChanged
+from .cache import Asset, accepts_gzip, http_date, make_asset, not_modified
+from .metrics import CONTENT_TYPE as METRICS_TYPE, UPTIME_WINDOW_DAYS, prometheus_text
+from .publish import StaticFiles, load_static, publish
+from .snapshot import list_slugs, load_page, load_probe_metrics
+
+log = logging.getLogger(__name__)
+
+FULL_REFRESH_S = 60.0     # bars move with time even when nothing happens
+DEBOUNCE_S = 1.0          # at most one re-render per page per second for execution bursts
+_SLUG = r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}"
+_FRAME_SOURCES = re.compile(r"^[\w\s.:/*'-]+$")
+_JSON_CORS = ("json", "feed.atom", "badge.svg")
+
+
+class WebServer:
+    """``await start()`` binds ``config.web.host:port`` (port 0 picks a free one: see ``port``/``url``)."""
+
+    def __init__(self, database: Any, config: Config, bus: EventBus, *, clock: Callable[[], float] = time.time):
+        fa = (config.web.frame_ancestors or "*").strip()
+        if not _FRAME_SOURCES.match(fa):
+            raise ValueError(f"web.frame_ancestors: expected CSP sources like \"*\" or \"'self' https://x\", got {fa!r}")
+        self._db = database
+        self._config = config
+        self._bus = bus
+        self._clock = clock
+        self._csp = (
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; "
+            f"frame-ancestors {fa}; base-uri 'none'; form-action 'none'"
+        )
+        self._pages: dict[str, dict[str, Asset]] = {}
+        self._page_probes: dict[str, frozenset[int]] = {}
+        self._installed_gen: dict[str, int] = {}
+        self._gen = itertools.count(1)
+        self._debounced: dict[str, asyncio.Task[None]] = {}
+        self._again: set[str] = set()
+        self._urgent: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._executor: ThreadPoolExecutor | None = None
+        self._static: StaticFiles | None = None
+        self._metrics: tuple[float, Asset] | None = None
+        self._runner: web.AppRunner | None = None
+        self._site: web.TCPSite | None = None
+        self._ticker: asyncio.Task[None] | None = None
+        self._running = False
+        self._ready = asyncio.Event()
+        self.port: int | None = None
+
+    # ---- lifecycle -------------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        host = self._config.web.host
+        host = f"[{host}]" if ":" in host else host
+        return f"http://{host}:{self.port}"
+
+    async def start(self) -> None:
+        """Bind, render every page, then answer (page requests wait for that first render)."""
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="web-render")
+        self._running = True
+        try:
+            self._static = await self._off_loop(load_static, self._clock())
+            await self._bind()
+            self._bus.on(self._on_event)
+            await self._refresh_all()
+        except BaseException:
+            await self.stop()
+            raise
+        self._ready.set()
+        self._ticker = asyncio.create_task(self._tick(), name="web-refresh")
+        log.info("status pages at %s", self.url)
+
+    @property
+    def base_url(self) -> str:
+        """Absolute links in feeds and JSON: the configured public URL, or where we bound when port was 0."""
+        if self._config.web.port == 0 and self.port:
+            return self.url
+        return self._config.web.public_base_url
+
+    async def _bind(self) -> None:
+        app = web.Application(middlewares=[self._headers_middleware])
+        app.router.add_get("/healthz", self._healthz)
+        app.router.add_get("/metrics", self._metrics_route)
+        app.router.add_get("/static/page.css", self._static_route("css"))
+        app.router.add_get("/static/refresh.js", self._static_route("js"))
+        app.router.add_get("/{slug:%s}" % _SLUG, self._page_route)
+        app.router.add_get("/{slug:%s}/{rest:.+}" % _SLUG, self._page_route)
+        app.on_response_prepare.append(self._on_prepare)
+        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        await self._runner.setup()
+        self._site = web.TCPSite(self._runner, self._config.web.host, self._config.web.port, reuse_address=True)
+        await self._site.start()
+        addresses = self._runner.addresses  # the bound socket tells the real port when 0 was asked
+        self.port = int(addresses[0][1]) if addresses else self._config.web.port
+
+    async def stop(self) -> None:
+        self._running = False
+        for task in [self._ticker, *self._debounced.values(), *self._urgent, *self._tasks]:
+            if task is not None:
+                task.cancel()
+        if self._runner is not None:
+            await self._runner.cleanup()
+        if self._executor is not None:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+        self._runner = self._site = self._ticker = None
+
+    # ---- rendering (off the loop) ----------------------------------------------------------------
+
+    async def _off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
+        assert self._executor is not None
+        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
+
+    def _render_sync(self, slug: str) -> tuple[dict[str, Asset], frozenset[int]] | None:
+        now = self._clock()
+        with self._db.session() as session:
+            data = load_page(session, slug, now)
+        if data is None:
+            return None
+        assert self._static is not None
+        assets = publish(data, self.base_url, self._static, now, self._pages.get(slug))
+        return assets, frozenset(c.probe_id for c in data.components)
+
+    async def _render(self, slug: str) -> None:
+        """Render ``slug`` and install it unless a render that started later already did."""
+        gen = next(self._gen)
+        try:
+            result = await self._off_loop(self._render_sync, slug)
+        except Exception:  # a broken page must not take the others (or the app) down
+            log.exception("status page %r failed to render", slug)
+            return
+        if gen < self._installed_gen.get(slug, 0):
+            return
+        self._installed_gen[slug] = gen
+        if result is None:
+            self._pages.pop(slug, None)
+            self._page_probes.pop(slug, None)
+        else:
+            self._pages[slug], self._page_probes[slug] = result
+
+    def _list_slugs_sync(self) -> list[str]:
+        with self._db.session() as session:
+            return list_slugs(session)
+
+    async def _refresh_all(self) -> None:
+        try:
+            slugs = set(await self._off_loop(self._list_slugs_sync))
+        except Exception:
+            log.exception("status pages: cannot list pages")
+            return
+        for gone in set(self._pages) - slugs:
+            self._installed_gen[gone] = next(self._gen)
+            self._pages.pop(gone, None)
+            self._page_probes.pop(gone, None)
+        for slug in sorted(slugs):
+            await self._render(slug)
+
+    async def _tick(self) -> None:
+        while self._running:
+            await asyncio.sleep(FULL_REFRESH_S)
+            await self._refresh_all()
+
+    # ---- events ----------------------------------------------------------------------------------
+
+    def _on_event(self, event: object) -> None:
+        """Bus callback (same loop, must not block): schedule re-renders."""
+        if not self._running:
+            return
+        if isinstance(event, PagesChanged):
+            self._urgent_refresh(event.slugs)
+        elif isinstance(event, ProbesChanged):
+            for slug in list(self._pages):
+                self._debounce(slug)
+        elif isinstance(event, (StateChanged, ExecutionRecorded)):
+            for slug, probes in list(self._page_probes.items()):
+                if event.probe_id in probes:
+                    self._debounce(slug)
+
+    def _urgent_refresh(self, slugs: tuple[str, ...]) -> None:
+        """Settings edits and deletions show at once: requests wait for this render to finish."""
+        coro = self._refresh_all() if not slugs else asyncio.gather(*(self._render(s) for s in slugs))
+        task = asyncio.ensure_future(coro)
+        self._urgent.add(task)
+        task.add_done_callback(self._urgent.discard)
+
+    def _debounce(self, slug: str) -> None:
+        """Render now, then at most once per DEBOUNCE_S while events keep coming."""
+        if slug in self._debounced:
+            self._again.add(slug)
+            return
+        self._debounced[slug] = asyncio.create_task(self._debounced_render(slug))
+
+    async def _debounced_render(self, slug: str) -> None:
+        try:
+            last: float | None = None
+            while self._running:
+                if last is not None:
+                    await asyncio.sleep(max(0.0, last + DEBOUNCE_S - time.monotonic()))
+                last = time.monotonic()
+                self._again.discard(slug)
+                await self._render(slug)
+                if slug not in self._again:
+                    break
+        finally:
+            self._debounced.pop(slug, None)
+
+    # ---- HTTP ------------------------------------------------------------------------------------
+
+    @web.middleware
+    async def _headers_middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
+        try:
+            response = await handler(request)
+        except web.HTTPNotFound:
+            response = self._not_found()
+        except web.HTTPMethodNotAllowed:
+            response = web.Response(status=405, text="Method Not Allowed\n", headers={"Allow": "GET, HEAD"})
+        except web.HTTPException as exc:
+            response = web.Response(status=exc.status, text=f"{exc.reason}\n")
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.exception("status page request failed: %s", request.path)
+            response = web.Response(status=500, text="Internal Server Error\n")
+        return response
+
+    async def _on_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
+        h = response.headers
+        h["Content-Security-Policy"] = self._csp
+        h["X-Content-Type-Options"] = "nosniff"
+        h["Referrer-Policy"] = "no-referrer"
+        h["Server"] = "callmeter-tui"
+
+    def _not_found(self) -> web.Response:
+        assert self._static is not None
+        asset = self._static.not_found
+        return web.Response(
+            status=404, body=asset.body, content_type="text/html", charset="utf-8",
+            headers={"Cache-Control": "no-cache"},
+        )
+
+    def _respond(self, request: web.Request, asset: Asset, *, cors: bool = False) -> web.Response:
+        gz = asset.gz is not None and accepts_gzip(request.headers.get("Accept-Encoding"))
+        headers = {
+            "ETag": asset.etag_gz if gz else asset.etag,
+            "Last-Modified": http_date(asset.last_modified),
+            "Cache-Control": f"public, max-age={asset.max_age}" if asset.max_age else "no-cache",
+            "Vary": "Accept-Encoding",
+        }
+        if cors:
+            headers["Access-Control-Allow-Origin"] = "*"
+        if not_modified(asset, request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")):
+            return web.Response(status=304, headers=headers)
+        headers["Content-Type"] = asset.content_type
+        if gz:
+            headers["Content-Encoding"] = "gzip"
+        return web.Response(body=asset.gz if gz else asset.body, headers=headers)
+
+    async def _page_route(self, request: web.Request) -> web.Response:
+        await self._ready.wait()
+        if self._urgent:
+            await asyncio.shield(asyncio.gather(*self._urgent, return_exceptions=True))
+        slug = request.match_info["slug"]
+        rest = request.match_info.get("rest", "")
+        assets = self._pages.get(slug)
+        asset = assets.get(rest) if assets is not None else None
+        if asset is None:
+            return self._not_found()
+        return self._respond(request, asset, cors=rest.endswith(_JSON_CORS))
+
+    def _static_route(self, which: str) -> Callable[[web.Request], Any]:
+        async def handler(request: web.Request) -> web.Response:
+            assert self._static is not None
+            return self._respond(request, getattr(self._static, which))
+
+        return handler
+
+    async def _healthz(self, request: web.Request) -> web.Response:
+        return web.Response(text="ok\n", headers={"Cache-Control": "no-store"})
+
+    def _metrics_sync(self) -> Asset:
+        now = self._clock()
+        since = now - UPTIME_WINDOW_DAYS * 86400.0
+        with self._db.session() as session:
+            probes = load_probe_metrics(session, since, now)
+        return make_asset(prometheus_text(probes, since, now), METRICS_TYPE, 0, now)
+
+    async def _metrics_route(self, request: web.Request) -> web.Response:
+        if not self._config.web.metrics_enabled:
+            return self._not_found()
+        cached = self._metrics
+        if cached is None or time.monotonic() - cached[0] > 1.0:
+            cached = (time.monotonic(), await self._off_loop(self._metrics_sync))
+            self._metrics = cached
+        response = self._respond(request, cached[1])
+        response.headers["Cache-Control"] = "no-store"
+        return response
