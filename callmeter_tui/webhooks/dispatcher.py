@@ -163,14 +163,21 @@ class Dispatcher:
         self._wake.set()
 
     async def _wait(self, delay: float | None) -> None:
-        """Until woken, or ``delay`` seconds pass. With nothing due and nothing in flight, an idle safety timer."""
-        if delay is None and not self._tasks:
-            delay = IDLE_S
+        """Until woken, or ``delay`` seconds pass (the injected sleep: due times are on the injected clock).
+
+        With nothing due and nothing in flight, a real-time idle timer is the safety net for rows that another
+        process wrote without waking us.
+        """
         if delay is not None and delay <= 0:
-            await asyncio.sleep(0)
+            await asyncio.sleep(0.005)  # due now (e.g. rows another dispatcher holds a row lock on): look again
             return
         waiter = asyncio.create_task(self._wake.wait())
-        timer = asyncio.create_task(self._sleep_for(delay)) if delay is not None else None
+        if delay is not None:
+            timer: asyncio.Task[Any] | None = asyncio.create_task(self._sleep_for(delay))
+        elif not self._tasks:
+            timer = asyncio.create_task(asyncio.sleep(IDLE_S))
+        else:
+            timer = None  # a finishing attempt wakes us
         try:
             await asyncio.wait([t for t in (waiter, timer) if t is not None], return_when=asyncio.FIRST_COMPLETED)
         finally:

@@ -150,11 +150,14 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
 def finish(s: Session, c: Claimed, *, owner: str, at: float, now: float, http_status: int | None, error: str | None,
            duration_ms: float, success: bool, retry_after_s: float | None) -> Finished:
     """Record one attempt and move the delivery on: succeeded, retry later, failed; disable the webhook if due."""
+    # The webhook row is locked (PostgreSQL) so concurrent finishes count each other's failures.
+    hook = s.get(Webhook, c.webhook_id, with_for_update=True)
+    if hook is None:
+        return Finished("lost")  # deleted meanwhile (its deliveries went with it)
     s.add(DeliveryAttempt(delivery_id=c.delivery_id, webhook_id=c.webhook_id, at=at, http_status=http_status,
                           error=error, duration_ms=duration_ms, success=success))
     d = s.get(Delivery, c.delivery_id)
-    hook = s.get(Webhook, c.webhook_id)
-    if d is None or hook is None:
+    if d is None:
         return Finished("lost")
     if d.status != "in_flight" or d.lease_owner != owner:
         return Finished("lost")  # our lease expired and another dispatcher took it over: only log the attempt
