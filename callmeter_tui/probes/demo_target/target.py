@@ -26,6 +26,7 @@ log = logging.getLogger("callmeter.demo_target")
 REALM = "callmeter-demo"
 T1, T2, TIMER_H = 0.5, 4.0, 32.0
 MEDIA_IDLE_S = 60.0
+MEDIA_HISTORY = 500
 NONCE_TTL_S = 300.0
 
 
@@ -107,6 +108,8 @@ class DemoTarget:
         self._nonces: dict[str, float] = {}
         self.bindings: dict[str, dict[str, float]] = {}
         self._housekeeping: asyncio.Task[None] | None = None
+        self._call_count = 0
+        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def uri(self) -> str:
@@ -132,6 +135,8 @@ class DemoTarget:
                 await self._housekeeping
             except asyncio.CancelledError:
                 pass
+        for task in list(self._tasks):
+            task.cancel()
         for call in list(self._calls.values()):
             self._end_call(call)
         if self._transport is not None:
@@ -251,6 +256,8 @@ class DemoTarget:
             call.final = self._reply(req, 200, src, extra=[self._contact()], body=body)
             self._start_retransmit(call)
             return
+        if call is not None:  # a fresh INVITE reusing a Call-ID replaces whatever was left of the old one
+            self._end_call(call)
         call = _Call(call_id=req.call_id, to_tag=secrets.token_hex(6), invite=req, src=src)
         call.last = self._reply(req, 100, src)
         self._calls[req.call_id] = call
@@ -263,11 +270,14 @@ class DemoTarget:
             self._final(call, 488)
             return
         assert self._loop is not None
-        self._loop.create_task(self._ring_and_answer(call, offer))
+        task = self._loop.create_task(self._ring_and_answer(call, offer))
+        self._tasks.add(task)  # keep a reference until done (asyncio holds tasks weakly)
+        task.add_done_callback(self._tasks.discard)
 
     async def _ring_and_answer(self, call: _Call, offer) -> None:  # type: ignore[no-untyped-def]
         try:
-            media = MediaSession(self, MediaStats(call.call_id), self.seed + 1000 * len(self.stats.media), self.host)
+            self._call_count += 1
+            media = MediaSession(self, MediaStats(call.call_id), self.seed + 1000 * self._call_count, self.host)
             await media.open()
         except OSError as exc:
             log.warning("demo target: no media ports for call %s: %s", call.call_id, exc)
@@ -275,6 +285,7 @@ class DemoTarget:
             return
         call.media = media
         self.stats.media.append(media.stats)
+        del self.stats.media[:-MEDIA_HISTORY]  # a long-running demo keeps only recent calls' truth
         call.last = self._reply(call.invite, 180, call.src, to_tag=call.to_tag, extra=[self._contact()])
         if self.ring_ms > 0:
             await asyncio.sleep(self.ring_ms / 1000.0)
