@@ -1,0 +1,104 @@
+"""Read queries: spans as the views see them, recent executions, sparkline values, ASR, lookups."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from callmeter_tui.domain.health import HealthState
+from callmeter_tui.domain.probe import ProbeKind
+from callmeter_tui.domain.spans import HealthSpan
+from callmeter_tui.store import queries
+from callmeter_tui.store.models import HealthSpanRow, Probe
+from callmeter_tui.store.recording import mark_unknown, record_execution
+
+from .conftest import T0, add_probe, result
+
+H, D, U = HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY
+
+
+def rec(session, pid: int, at: float, state: HealthState = H, metrics=None, **details):  # type: ignore[no-untyped-def]
+    r, ev = result(at, state, metrics, **details)
+    return record_execution(session, pid, r, ev)
+
+
+def test_load_spans_extends_fresh_open_span_to_until_and_stale_one_by_an_interval(session) -> None:  # type: ignore[no-untyped-def]
+    fresh, stale, silent = add_probe(session, "fresh"), add_probe(session, "stale"), add_probe(session, "silent")
+    for i in range(5):
+        rec(session, fresh, T0 + 60 * i, D if i >= 3 else H)
+    rec(session, stale, T0)
+    got = queries.load_spans(session, [fresh, stale, silent], since=T0 - 3600, until=T0 + 420)
+    assert got[fresh] == [HealthSpan(H, T0, T0 + 180), HealthSpan(D, T0 + 180, T0 + 420)]  # 420-240 <= 180
+    assert got[stale] == [HealthSpan(H, T0, T0 + 60)]        # 420 s without a result: only one interval counted
+    assert got[silent] == []
+
+    clipped = queries.load_spans(session, [fresh], since=T0 + 100, until=T0 + 200)
+    assert clipped[fresh] == [HealthSpan(H, T0 + 100, T0 + 180), HealthSpan(D, T0 + 180, T0 + 200)]
+    assert queries.load_spans(session, [fresh], since=T0 + 1000, until=T0 + 2000)[fresh] == []   # long gone quiet
+
+
+def test_load_spans_agrees_with_what_recording_stores_after_a_gap(session) -> None:  # type: ignore[no-untyped-def]
+    pid = add_probe(session, interval_s=60.0)
+    rec(session, pid, T0)
+    shown = queries.load_spans(session, [pid], T0 - 60, T0 + 900)[pid]
+    rec(session, pid, T0 + 900)                           # the probe comes back after 15 minutes
+    stored = queries.load_spans(session, [pid], T0 - 60, T0 + 900)[pid]
+    assert shown == stored == [HealthSpan(H, T0, T0 + 60)]
+
+
+def test_unknown_span_from_mark_is_returned(session) -> None:  # type: ignore[no-untyped-def]
+    pid = add_probe(session)
+    rec(session, pid, T0)
+    mark_unknown(session, pid, T0 + 60, "target changed")
+    got = queries.load_spans(session, [pid], T0, T0 + 120)[pid]
+    assert [s.state for s in got] == [H, HealthState.UNKNOWN] and got[1].ended_at == T0 + 120
+
+
+def test_latest_executions_transitions_and_recent_values(session) -> None:  # type: ignore[no-untyped-def]
+    a, b = add_probe(session, "a"), add_probe(session, "b")
+    for i in range(40):
+        rec(session, a, T0 + 60 * i, U if i == 20 else H, {"mos": 3.0 + i / 100} if i % 10 != 5 else {})
+    rec(session, b, T0, H, {"rtt_ms": 5.0})
+    latest = queries.latest_executions(session, a, limit=3)
+    assert [e.started_at for e in latest] == [T0 + 60 * 39, T0 + 60 * 38, T0 + 60 * 37]
+    trs = queries.transitions(session, a, limit=2)
+    assert [(t.previous_state, t.current_state) for t in trs] == [("UNHEALTHY", "HEALTHY"), ("HEALTHY", "UNHEALTHY")]
+    values = queries.recent_metric_values(session, [a, b], "mos", n=12)
+    # last 12 executions are i = 28..39; i = 35 measured no MOS
+    assert values[a] == [3.0 + i / 100 for i in range(28, 40) if i != 35]
+    assert values[b] == []
+
+
+def test_asr_counts_answered_over_attempted_in_the_window(session) -> None:  # type: ignore[no-untyped-def]
+    pid = add_probe(session, "call", kind=ProbeKind.SIP_CALL)
+    assert queries.asr_pct(session, pid, 10) is None
+    rec(session, pid, T0, U)                                  # prober error before dialling: not an attempt
+    assert queries.asr_pct(session, pid, 10) is None
+    answers = [True, False, True, True, False, True, True, True]
+    for i, answered in enumerate(answers, start=1):
+        rec(session, pid, T0 + 60 * i, H if answered else U, call_answered=answered)
+    assert queries.asr_pct(session, pid, 3) == 100.0          # the last three all answered
+    assert queries.asr_pct(session, pid, 4) == 75.0
+    assert queries.asr_pct(session, pid, 5) == 80.0
+    assert queries.asr_pct(session, pid, 20) == 75.0          # 6 of 8 attempts
+    assert queries.asr_pct(session, pid, 3, include=False) == 75.0   # the run being recorded counts too
+    assert queries.asr_pct(session, pid, 0, include=True) == 100.0
+
+
+def test_metric_series_from_raw_executions(session) -> None:  # type: ignore[no-untyped-def]
+    pid = add_probe(session)
+    for i in range(5):
+        rec(session, pid, T0 + 60 * i, H, {"mos": 4.0 + i / 10} if i != 2 else {})
+    series = queries.metric_series(session, pid, "mos", T0 + 60, T0 + 240)
+    assert series == [(T0 + 60, 4.1), (T0 + 180, 4.3)]
+
+
+def test_lookups(session) -> None:  # type: ignore[no-untyped-def]
+    add_probe(session, "z-first", agent="local")
+    add_probe(session, "remote", agent="paris")
+    session.scalars(select(Probe).where(Probe.name == "remote")).one().position = -1
+    session.flush()
+    assert queries.probe_by_name(session, "remote").agent == "paris"
+    assert queries.probe_by_name(session, "nope") is None
+    assert [p.name for p in queries.all_probes(session)] == ["remote", "z-first"]
+    assert [p.name for p in queries.all_probes(session, agent="local")] == ["z-first"]
+    assert session.scalars(select(HealthSpanRow)).all() == []
