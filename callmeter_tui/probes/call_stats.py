@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from callmeter_tui.domain.emodel import assess
+
 
 def _pct(part: float, whole: float) -> float:
     return round(100.0 * part / whole, 3) if whole > 0 else 0.0
@@ -42,20 +44,23 @@ def read_stream(call: Any, med_idx: int = 0) -> dict[str, Any]:
 
 
 def score(metrics: dict[str, float], details: dict[str, Any]) -> dict[str, float]:
-    """MOS from the shared E-model; R and MOS go to details as well. Empty when it cannot be scored."""
+    """MOS from the shared E-model (R and MOS also go to details). Without an RTCP round-trip sample
+    (calls shorter than ~12 s) the network delay counts as 0 and details say so; a codec the model
+    has no planning values for gets no MOS."""
+    rtt = metrics.get("rtt_ms")
+    if rtt is None:
+        details["mos_rtt_assumed_ms"] = 0.0
     try:
-        from callmeter_tui.domain.emodel import assess
-    except ImportError:  # TEMP until domain/emodel.py lands
+        r, mos = assess(
+            float(rtt or 0.0),
+            float(details.get("jbuf_avg_delay_ms", 0.0)),
+            float(metrics.get("packet_loss_pct", 0.0)),
+            float(details.get("discard_pct", 0.0)),
+            str(details.get("codec", "PCMU")),
+        )
+    except ValueError as exc:
+        details["mos_unavailable"] = str(exc)
         return {}
-
-    codec = str(details.get("codec", "PCMU")).split("/")[0]
-    r, mos = assess(
-        metrics.get("rtt_ms"),
-        float(details.get("jbuf_avg_delay_ms", 0.0)),
-        float(metrics.get("packet_loss_pct", 0.0)),
-        float(details.get("discard_pct", 0.0)),
-        codec,
-    )
     details["r_factor"] = round(float(r), 2)
     details["mos"] = round(float(mos), 2)
     return {"mos": round(float(mos), 2)}

@@ -68,6 +68,7 @@ def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
             result = Clock().fail(f"prober error: {type(exc).__name__}: {exc}{where}")
         finally:
             cancels.pop(order.id, None)
+        result.details.setdefault("prober_pid", os.getpid())
         send(Done(id=order.id, result=result.to_dict()))
 
     while True:

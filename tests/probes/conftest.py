@@ -174,9 +174,11 @@ audio_player aubridge,echo
 audio_source aubridge,echo
 audio_alert aubridge,echo
 rtp_stats yes
+call_max_calls 32
 module_path {mpath}
 module account.so
 module g711.so
+module g722.so
 module aubridge.so
 module_app echo.so
 """
@@ -190,7 +192,7 @@ def echo_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peer]:
     d = tmp_path_factory.mktemp("baresip")
     port = free_port()
     (d / "config").write_text(BARESIP_CONFIG.format(port=port, mpath=BARESIP_MODULES))
-    (d / "accounts").write_text(f"<sip:echo@127.0.0.1:{port}>;regint=0;answermode=auto\n")
+    (d / "accounts").write_text(f"<sip:echo@127.0.0.1:{port}>;regint=0\n")
     (d / "contacts").write_text("")
     log = open(d / "baresip.log", "wb")
     proc = subprocess.Popen(["baresip", "-f", str(d)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

@@ -32,3 +32,51 @@ async def test_call_to_echo_is_answered_with_clean_media(echo_peer) -> None:
     assert 0 < res.details["pdd_ms"] <= res.metrics["setup_time_ms"]
     assert res.metrics["mos"] > 4.0
     assert res.details["rx_level_dbfs"] > -40  # the echoed test signal, not silence
+
+
+async def test_failed_calls_keep_code_and_reason(registrar, echo_peer) -> None:
+    pool = ProberPool(8)
+    await pool.start()
+    try:
+        busy, ring, missing, pcma, g722, bad_codec = await asyncio.gather(
+            pool.run(call_spec(registrar.uri("busy"))),
+            pool.run(call_spec(registrar.uri("ring"), timeout_s=1.5)),
+            pool.run(call_spec(registrar.uri("nobody"))),
+            pool.run(call_spec(echo_peer.uri("echo"), codec="PCMA")),
+            pool.run(call_spec(echo_peer.uri("echo"), codec="G722")),
+            pool.run(call_spec(echo_peer.uri("echo"), codec="AMR-WB")),
+        )
+    finally:
+        await pool.stop()
+    assert not busy.ok and busy.sip_code == 486 and busy.error == "SIP 486 Busy Here"
+    assert busy.details["call_answered"] is False
+    assert not ring.ok and ring.error.startswith("timeout: no answer within 1.5 s (ringing)")
+    assert ring.details["call_answered"] is False and ring.details["ringing"] is True
+    assert ring.sip_code in (487, None)
+    assert ring.duration_ms < 1500 + 3500, "the unanswered call is cancelled at its set-up timeout"
+    assert not missing.ok and missing.sip_code == 404
+    assert pcma.ok and pcma.details["codec"] == "PCMA/8000", pcma.error
+    assert g722.ok and g722.details["codec"] == "G722/16000", g722.error
+    assert not bad_codec.ok and bad_codec.error.startswith("codec: 'AMR-WB' is not available")
+
+
+async def test_concurrent_calls_spread_over_two_workers_and_rtt_on_a_long_call(echo_peer) -> None:
+    """Six calls at once (one ~12 s long, for an RTCP round-trip sample) need two workers of 4 calls."""
+    pool = ProberPool(8)
+    await pool.start()
+    try:
+        assert len(pool.workers) == 2
+        long_call = pool.run(call_spec(echo_peer.uri("echo"), call_duration_s=12.0))
+        # baresip's echo app names its audio bridge after the caller's URI: distinct From users per call.
+        short = [pool.run(call_spec(echo_peer.uri("echo"), call_duration_s=3.0, username=f"caller{i}")) for i in range(5)]
+        results = await asyncio.gather(long_call, *short)
+    finally:
+        await pool.stop()
+    assert all(r.ok for r in results), [r.error for r in results]
+    assert len({r.details["prober_pid"] for r in results}) == 2
+    assert all(r.metrics["packet_loss_pct"] == 0 for r in results)
+    long_res = results[0]
+    assert long_res.details["rtcp_reports"] >= 1
+    assert 0 < long_res.metrics["rtt_ms"] < 50, "loopback RTT from RTCP is small but present"
+    assert long_res.metrics["mos"] > 4.0
+    assert long_res.details["far_end_loss_pct"] == 0

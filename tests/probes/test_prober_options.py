@@ -1,0 +1,91 @@
+"""OPTIONS probes against real peers (kamailio, baresip), compared with sipsak; bad targets fail fast."""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+import pytest
+
+from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
+from callmeter_tui.probes import ProberPool, run_once
+
+from .conftest import dead_udp_port, free_port
+
+pytestmark = pytest.mark.peers
+
+
+def options(target: str, **kw: object) -> ProbeSpec:
+    kw.setdefault("timeout_s", 2.0)
+    return ProbeSpec(name="opt", kind=ProbeKind.SIP_OPTIONS, target=target, **kw)  # type: ignore[arg-type]
+
+
+async def test_options_ok_and_response_time_like_sipsak(registrar, echo_peer, sipsak_options) -> None:
+    pool = ProberPool(4)
+    await pool.start()
+    try:
+        for peer, uri in ((registrar, registrar.uri()), (echo_peer, echo_peer.uri("echo"))):
+            ours = [await pool.run(options(uri)) for _ in range(5)]
+            ref = sipsak_options(uri, 5)
+            assert all(r.ok for r in ours), [r.error for r in ours]
+            assert {r.sip_code for r in ours} == {200}
+            assert {code for code, _ in ref} == {200}, "sipsak sees the same peer answer 200"
+            ms = [r.metrics["response_time_ms"] for r in ours]
+            assert all(m > 0 for m in ms)
+            # Same loopback target: both round trips are tiny; ours must be of the same order, not a
+            # polling interval (10 ms) or a timeout. (Figures: bench/bench_probes.py.)
+            assert statistics.median(ms) < statistics.median(t for _, t in ref) + 5.0
+    finally:
+        await pool.stop()
+
+
+async def test_options_over_tcp(registrar) -> None:
+    res = await run_once(options(registrar.uri(transport="tcp")))
+    assert res.ok, res.error
+    assert res.sip_code == 200 and res.metrics["response_time_ms"] > 0
+
+
+async def test_expect_codes_turn_a_2xx_into_a_failure(registrar) -> None:
+    res = await run_once(options(registrar.uri(), expect_codes=(404,)))
+    assert not res.ok
+    assert res.sip_code == 200
+    assert res.error == "SIP 200 OK (expected 404)"
+    assert "\n" not in res.error
+
+
+async def test_options_to_dead_udp_port_fails_within_the_probe_timeout() -> None:
+    t0 = time.monotonic()
+    res = await run_once(options(f"sip:127.0.0.1:{dead_udp_port()}", timeout_s=1.5))
+    took = time.monotonic() - t0
+    assert not res.ok
+    assert res.error.startswith("timeout:")
+    assert took < 1.5 + 2.0, "the hard timeout applies, not pjsip's 32 s Timer F (plus worker start-up)"
+    assert res.duration_ms < 1.5 * 1000 + 200
+
+
+async def test_bad_targets_fail_with_one_line_reasons() -> None:
+    pool = ProberPool(1)
+    await pool.start()
+    try:
+        unresolvable = await pool.run(options("sip:no-such-host.invalid"))
+        malformed = await pool.run(options("sip:pbx example com"))
+        bad_port = await pool.run(options("sip:127.0.0.1:99999"))
+        refused_tcp = await pool.run(options(f"sip:127.0.0.1:{free_port()};transport=tcp"))
+        refused_tls = await pool.run(options(f"sip:127.0.0.1:{free_port()};transport=tls"))
+    finally:
+        await pool.stop()
+    assert unresolvable.error.startswith("target: cannot resolve host 'no-such-host.invalid'")
+    assert malformed.error.startswith("target: ")
+    assert bad_port.error.startswith("target: ") and "port" in bad_port.error
+    assert refused_tcp.error == "transport: Connection refused"
+    assert refused_tls.error == "transport: Connection refused"
+    for r in (unresolvable, malformed, bad_port, refused_tcp, refused_tls):
+        assert not r.ok and "\n" not in r.error and "Traceback" not in r.error
+
+
+async def test_tls_handshake_against_a_plain_tcp_peer_fails(registrar) -> None:
+    # kamailio listens on plain TCP at this port: the TLS handshake cannot succeed.
+    res = await run_once(options(registrar.uri(transport="tls"), timeout_s=3.0))
+    assert not res.ok
+    assert res.error.startswith(("transport:", "timeout:")), res.error
+    assert "\n" not in res.error
