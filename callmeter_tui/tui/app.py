@@ -105,6 +105,9 @@ class CallMeterApp(App):
             self.set_keymap(self._keys)
         self._queue = self.monitor.bus.subscribe()
         await self.push_screen(self.wall)
+        for n in self.monitor.recent_notifications()[-200:]:   # the log starts with what happened before
+            self.wall.log_panel.write(self._log_line(str(n.get("level", "info")), str(n.get("text", "")),
+                                                     float(n.get("at") or 0.0)))
         self.apply_pending()
         self.run_worker(self._pump(), group="bus", exit_on_error=False)
         if self._on_startup is not None:
@@ -166,8 +169,11 @@ class CallMeterApp(App):
     def show_notification(self, level: str, text: str, at: float) -> None:
         severity = {"error": "error", "critical": "error", "warning": "warning"}.get(level, "information")
         self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
-        stamp = time.strftime("%H:%M:%S", time.gmtime(at))
-        self.wall.log_panel.write(f"{stamp}  {level.upper():<7} {text}")
+        self.wall.log_panel.write(self._log_line(level, text, at))
+
+    @staticmethod
+    def _log_line(level: str, text: str, at: float) -> str:
+        return f"{time.strftime('%m-%d %H:%M:%S', time.gmtime(at))}  {level.upper():<7} {text}"
 
     def tick(self) -> None:
         self.apply_pending()

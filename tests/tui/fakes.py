@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from callmeter_tui.config.model import Config
+from callmeter_tui.domain.health import HealthState
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec, StatusPageSpec
 from callmeter_tui.domain.thresholds import Threshold, evaluate
 from callmeter_tui.domain.results import ProbeResult
@@ -182,11 +183,12 @@ class FakeMonitor:
                     st = "UNHEALTHY"
                 else:
                     st = "HEALTHY"
-                segs.append(BarSegment(start, start + size, st, size if st == "HEALTHY" else 0.0,
+                segs.append(BarSegment(start, start + size, HealthState(st), size if st == "HEALTHY" else 0.0,
                                        size if st == "DEGRADED" else 0.0, size if st == "UNHEALTHY" else 0.0,
                                        size if st == "UNKNOWN" else 0.0))
-            known = [s for s in segs if s.state != "UNKNOWN"]
-            up = None if not known else f"{int(10000 * sum(s.state == 'HEALTHY' for s in known) / len(known)) / 100:.2f}"
+            known = [s for s in segs if s.state != HealthState.UNKNOWN]
+            healthy = sum(s.state == HealthState.HEALTHY for s in known)
+            up = None if not known else f"{int(10000 * healthy / len(known)) / 100:.2f}"
             out[pid] = HistoryView(pid, tuple(segs), up)
         return out
 

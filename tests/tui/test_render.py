@@ -1,0 +1,67 @@
+"""Row rendering rules: layout fits every width, bars keep bad days, cells show breaches."""
+
+from __future__ import annotations
+
+import pytest
+from rich.cells import cell_len
+
+from callmeter_tui.domain.health import HealthState
+from callmeter_tui.engine.api import HistoryView
+from callmeter_tui.tui import render
+from callmeter_tui.tui.theme import DARK, HIGH_CONTRAST
+from tests.tui.fakes import BarSegment, FakeMonitor
+
+H, D, U, K = HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY, HealthState.UNKNOWN
+
+
+def seg(state: str) -> BarSegment:
+    return BarSegment(0.0, 1.0, HealthState(state), 0.0, 0.0, 0.0, 0.0)
+
+
+@pytest.mark.parametrize("width", [80, 100, 120, 160, 200, 300])
+def test_layout_fits_width_and_keeps_essentials(width: int) -> None:
+    cols = render.layout(width)
+    total = sum(c.width + 1 for c in cols)
+    assert total <= width
+    keys = [c.key for c in cols]
+    assert keys[:3] == ["state", "name", "bar"] and "uptime" in keys and "ago" in keys
+    assert (width >= 120) == ("spark" in keys)
+    assert (width >= 100) == ("setup" in keys)
+
+
+def test_bar_cells_narrow_bar_shows_worst_of_merged_days() -> None:
+    segments = [seg("HEALTHY")] * 89 + [seg("UNHEALTHY")]
+    cells = render.bar_cells(segments, 30)
+    assert len(cells) == 30 and cells[-1] is U and set(cells[:-1]) == {H}
+    one_bad_day = [seg("HEALTHY")] * 45 + [seg("DEGRADED")] + [seg("HEALTHY")] * 44
+    assert D in render.bar_cells(one_bad_day, 10)
+    assert render.bar_cells([], 5) == [K] * 5
+
+
+def test_row_width_and_breach_styles() -> None:
+    m = FakeMonitor()
+    pid = m.add("Trunk", "UNHEALTHY")
+    view = m.views[pid]
+    hist = HistoryView(pid, tuple(seg("HEALTHY") for _ in range(90)), "99.86")
+    cols = render.layout(200)
+    segs = render.probe_row(view, hist, cols, DARK, view.last_execution_at + 12, 90)
+    text = "".join(s.text for s in segs)
+    assert cell_len(text) == sum(c.width + 1 for c in cols)
+    assert text.startswith("✖") and "99.86%" in text and "12s ago" in text and "2.41" in text
+    mos_seg = next(s for s in segs if s.text.strip() == "2.41")
+    assert mos_seg.style.reverse and mos_seg.style.bold        # critical reads on monochrome too
+    jitter_seg = next(s for s in segs if s.text.strip() == "71.0ms")
+    assert jitter_seg.style.reverse                            # jitter 71 > critical 50
+
+
+def test_high_contrast_uses_distinct_glyphs() -> None:
+    assert len(set(HIGH_CONTRAST.bar_glyph.values())) == 4
+    assert len(set(HIGH_CONTRAST.state.values())) == 4
+
+
+def test_sparkline_and_ago() -> None:
+    assert render.sparkline([1.0, 5.0], 4) == "  ▁█"
+    assert render.ago(100.0, 88.0) == "12s ago"
+    assert render.ago(4000.0, 0.0) == "1h ago"
+    assert render.ago(1.0, None) == "never"
+    assert render.fmt_metric("packet_loss_pct", 1.25) == "1.2%" or render.fmt_metric("packet_loss_pct", 1.25) == "1.3%"

@@ -1,0 +1,149 @@
+"""The wall screen driven through the real EventBus, as the engine drives it."""
+
+from __future__ import annotations
+
+from callmeter_tui.domain.banner import ALL_OPERATIONAL, MAJOR_ISSUES, PARTIAL_DEGRADATION, STATUS_PENDING
+from callmeter_tui.domain.probe import ComponentSpec, StatusPageSpec
+from callmeter_tui.tui.app import CallMeterApp
+from callmeter_tui.tui.screens import AlertFlash
+from callmeter_tui.tui.theme import DARK
+from tests.tui.fakes import T0, bulk_monitor, mixed_monitor
+from tests.tui.helpers import screen_text
+
+
+def app_for(monitor, **kw) -> CallMeterApp:
+    return CallMeterApp(monitor, clock=lambda: T0, **kw)
+
+
+async def test_banner_follows_the_banner_rule_for_each_mix() -> None:
+    for mix, text in (("healthy", ALL_OPERATIONAL), ("degraded", PARTIAL_DEGRADATION),
+                      ("major", MAJOR_ISSUES), ("pending", STATUS_PENDING)):
+        app = app_for(mixed_monitor(mix))
+        async with app.run_test(size=(120, 30)) as pilot:
+            await pilot.pause()
+            lines = screen_text(app).splitlines()
+            assert text in lines[0], (mix, lines[0])
+            assert "Fake Project" in lines[0] and "2026-05-28 20:26:40 UTC" in lines[0]
+
+
+async def test_rows_show_symbol_name_metrics_and_uptime() -> None:
+    app = app_for(mixed_monitor("major", web_url="http://127.0.0.1:8123/"))
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "● 3 healthy   ▲ 1 degraded   ✖ 2 unhealthy   ? 0 unknown" in text
+        assert "http://127.0.0.1:8123/" in text
+        row = next(line for line in text.splitlines() if "Primary SIP Trunk" in line)
+        assert row.startswith("✖") and "2.41" in row and "12s ago" in row and "%" in row
+        assert "▾ Core (2)" in text and "▾ Trunks (4)" in text
+        assert app.wall.banner.styles.background.hex.lower() == DARK.state[app.wall.banner.state].lower()
+
+
+async def test_execution_events_update_rows_and_banner() -> None:
+    m = mixed_monitor("healthy")
+    app = app_for(m)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause()
+        assert ALL_OPERATIONAL in screen_text(app)
+        pid = next(v.id for v in m.views.values() if v.name == "Conference Bridge")
+        m.record(pid, "UNHEALTHY")
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause()
+        text = screen_text(app)
+        assert MAJOR_ISSUES in text.splitlines()[0]
+        row = next(line for line in text.splitlines() if "Conference Bridge" in line)
+        assert row.startswith("✖") and "0s ago" in row
+
+
+async def test_history_toggle_and_refresh_on_state_change() -> None:
+    m = mixed_monitor("healthy")
+    app = app_for(m)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.2)
+        assert "Last 90 days" in screen_text(app)
+        calls = m.history_calls
+        await pilot.press("h")
+        await pilot.pause(0.2)
+        assert "Last 24 hours" in screen_text(app) and m.history_calls == calls + 1
+        assert app.wall.probes.mode == "hours"
+        assert all(len(h.segments) == 24 for h in app.wall.probes.history.values())
+
+
+async def test_notifications_toast_and_log() -> None:
+    m = mixed_monitor("healthy")
+    app = app_for(m)
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await pilot.pause()
+        m.notify("warning", "Conference Bridge is DEGRADED (jitter 27 ms)")
+        await pilot.pause(0.3)
+        assert any("Conference Bridge is DEGRADED" in str(n.message) for n in app._notifications)
+        await pilot.press("n")
+        await pilot.pause()
+        assert "Conference Bridge is DEGRADED" in screen_text(app)
+
+
+async def test_thousand_probes_scroll_and_cursor() -> None:
+    m = bulk_monitor(1000)
+    app = app_for(m)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.2)
+        assert len(app.wall.probes.rows) == 1005           # 5 group headers
+        first = app.wall.probes.selected_id
+        await pilot.press("pagedown", "pagedown", "end")
+        await pilot.pause()
+        assert app.wall.probes.selected_id != first
+        assert "probe-0999" in screen_text(app) or "probe-0998" in screen_text(app) or \
+            any(f"probe-0{n}" in screen_text(app) for n in range(980, 1000))
+
+
+async def test_theme_cycles_through_three() -> None:
+    app = app_for(mixed_monitor("healthy"))
+    async with app.run_test(size=(80, 24)) as pilot:
+        seen = {app.theme}
+        for _ in range(3):
+            await pilot.press("t")
+            seen.add(app.theme)
+        assert seen == {"callmeter-dark", "callmeter-light", "callmeter-high-contrast"}
+
+
+async def test_kiosk_ignores_keys_flashes_and_cycles_pages() -> None:
+    m = mixed_monitor("healthy")
+    await m.save_status_page(StatusPageSpec(slug="trunks", name="Trunks page", components=(
+        ComponentSpec("Conference Bridge", "Conference"), ComponentSpec("IVR System", "IVR"))))
+    m.calls.clear()
+    app = app_for(m, kiosk=True, kiosk_cycle_s=0.3)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.2)
+        for key in ("a", "x", "p", "r", "enter", "s", "q", "ctrl+p", "t"):
+            await pilot.press(key)
+        await pilot.pause()
+        assert m.calls == [] and app.screen is app.wall and app.is_running
+        assert app.theme == "callmeter-dark"
+        text = screen_text(app)
+        assert "Run now" not in text                      # no footer
+        pid = next(v.id for v in m.views.values() if v.name == "IVR System")
+        m.record(pid, "UNHEALTHY")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, AlertFlash) and "IVR System" in screen_text(app)
+        app.pop_screen()
+        await pilot.pause(0.8)
+        names = {n for n, _ in app._kiosk_views}
+        assert "Trunks page" in names
+        assert any("Trunks page" in screen_text(app) for _ in [await pilot.pause(0.35) for _ in range(4)])
+
+
+async def test_startup_and_shutdown_callables_run() -> None:
+    seen = []
+
+    async def startup() -> None:
+        seen.append("up")
+
+    async def shutdown() -> None:
+        seen.append("down")
+
+    app = CallMeterApp(mixed_monitor("healthy"), clock=lambda: T0, startup=startup, shutdown=shutdown)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert seen == ["up"]
+    assert seen == ["up", "down"]
