@@ -63,14 +63,17 @@ class Monitor:
                 await self.runner.to_unknown(pid, self._specs[pid].name, "probe added or its target changed")
 
     async def stop(self, grace_s: float | None = None) -> None:
-        """Stop scheduling; let in-flight runs finish (bounded by the longest probe timeout)."""
-        self.schedule.shutdown()
+        """Stop scheduling; let in-flight runs finish (bounded by the longest probe timeout), then
+        cancel what is left: the runner records those executions as interrupted."""
+        self.schedule.pause()
         if grace_s is None:
             grace_s = max((s.timeout_s + (s.call_duration_s if s.kind.value == "sip_call" else 0)
                            for s in self._specs.values()), default=0) + 2
         deadline = time.monotonic() + grace_s
         while self.runner.in_flight and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
+        await self.runner.cancel_in_flight()
+        self.schedule.shutdown()
         for t in list(self._tasks):
             t.cancel()
         await asyncio.get_running_loop().run_in_executor(None, self.runner.close)
@@ -297,4 +300,5 @@ def _view(pid: int, spec: ProbeSpec, meta: dict[str, Any]) -> ProbeView:
         last_execution_id=meta["last_execution_id"], metrics=meta["metrics"], breaches=meta["breaches"],
         error=meta["error"], sip_code=meta["sip_code"],
         thresholds={m: {"warning": t.warning, "critical": t.critical} for m, t in spec.thresholds.items()},
+        spec=spec,
     )

@@ -17,7 +17,7 @@ from ..domain.results import ProbeResult
 from ..domain.thresholds import evaluate
 from ..store import queries
 from ..store.database import Database
-from ..store.models import Probe, Project, Transition
+from ..store.models import Execution, Probe, Project, Transition
 from ..store.recording import RecordOutcome, mark_unknown, record_execution
 from ..webhooks.outbox import enqueue_for_transition
 from .events import DeliveriesQueued, EventBus, ExecutionRecorded, StateChanged
@@ -53,6 +53,7 @@ class Runner:
         self._locks: dict[int, asyncio.Lock] = {}
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callmeter-db")
         self.in_flight: set[int] = set()
+        self._tasks: dict[int, asyncio.Task[Any]] = {}
 
     async def db_call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
@@ -67,11 +68,19 @@ class Runner:
             return None
         async with lock, self._sem:
             self.in_flight.add(probe_id)
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks[probe_id] = task
+            started = self.clock()
             try:
                 result = await self._probe(spec)
                 outcome = await self.db_call(self._persist, probe_id, spec, result)
+            except asyncio.CancelledError:
+                await self.db_call(self._persist_interrupted, probe_id, started)
+                raise
             finally:
                 self.in_flight.discard(probe_id)
+                self._tasks.pop(probe_id, None)
         self._publish(outcome, spec)
         return outcome
 
@@ -103,6 +112,12 @@ class Runner:
                 queued = self._enqueue(s, probe_id, rec.transition_id)
             s.commit()
         return RunOutcome(probe_id, result, rec, evaluation.breaches, evaluation.state.value, queued)
+
+    def _persist_interrupted(self, probe_id: int, started: float) -> None:
+        """Shutdown cut a run short: keep a trace of it, without judging the target (no state change)."""
+        with self.db.session() as s:
+            s.add(Execution(probe_id=probe_id, started_at=started, duration_ms=(self.clock() - started) * 1000,
+                            state="UNKNOWN", ok=False, error="interrupted: monitor shutting down", agent=self.agent))
 
     def _enqueue(self, s: Any, probe_id: int, transition_id: int) -> int:
         probe = s.get(Probe, probe_id)
@@ -140,6 +155,13 @@ class Runner:
         if queued:
             self.bus.publish(DeliveriesQueued(queued))
         return True
+
+    async def cancel_in_flight(self) -> None:
+        """Cancel runs still going (shutdown grace over); each records itself as interrupted."""
+        tasks = [t for t in self._tasks.values() if not t.done()]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def close(self) -> None:
         self.writer.shutdown(wait=True)

@@ -35,6 +35,11 @@ class ProbeSchedule:
     def start(self) -> None:
         self.scheduler.start()
 
+    def pause(self) -> None:
+        """No new runs start; running ones go on (graceful shutdown)."""
+        if self.scheduler.running:
+            self.scheduler.pause()
+
     def shutdown(self) -> None:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)

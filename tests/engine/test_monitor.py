@@ -269,3 +269,26 @@ def test_config_probe_missing_password_env_is_a_probe_error(database) -> None:
             await m.stop()
 
     asyncio.run(go())
+
+
+async def test_shutdown_lets_in_flight_runs_finish_or_records_them_interrupted(database) -> None:
+    clock = Clock()
+
+    class Hanging(ScriptedProber):
+        async def run(self, spec, password=None):  # type: ignore[no-untyped-def]
+            await asyncio.sleep(3600)
+
+    m = Monitor(_config(database.url, dataclasses.replace(PBX, webhooks=())), database, Hanging(clock), clock=clock,
+                watchdog_s=3600)
+    await m.start()
+    pid = _pid(m, "PBX")
+    task = asyncio.create_task(m.run_now(pid))
+    await asyncio.sleep(0.05)
+    await m.stop(grace_s=0.2)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    with database.session() as s:
+        e = s.scalars(select(Execution).where(Execution.probe_id == pid)).one()
+        probe = s.get(Probe, pid)
+    assert (e.state, e.error) == ("UNKNOWN", "interrupted: monitor shutting down")
+    assert probe.state == "UNKNOWN"    # no verdict on the target from an interrupted run
