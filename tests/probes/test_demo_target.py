@@ -199,3 +199,30 @@ def test_call_through_kamailio_proxy_reaches_baresip(kamailio_registrar: Peer) -
     assert "record-route" in call.answer.headers
     assert b"baresip" in call.answer.raw.lower() or b"m=audio" in call.answer.body
     assert call.hangup().code == 200
+
+
+def test_tcp_messages_are_framed_by_content_length(demo_target: DemoTarget) -> None:
+    def options(n: int) -> bytes:
+        return (f"OPTIONS sip:{HOST}:{demo_target.port} SIP/2.0\r\nVia: SIP/2.0/TCP {HOST}:9;branch=z9hG4bKtcp{n}\r\n"
+                f"From: <sip:t@{HOST}>;tag=t{n}\r\nTo: <sip:{HOST}>\r\nCall-ID: tcp{n}@{HOST}\r\nCSeq: {n} OPTIONS\r\n"
+                "Content-Length: 0\r\n\r\n").encode()
+
+    with socket.create_connection((HOST, demo_target.port), timeout=5) as conn:
+        stream = b"\r\n\r\n" + options(1) + options(2)  # a keep-alive, then two pipelined requests
+        conn.sendall(stream[:50])
+        time.sleep(0.05)
+        conn.sendall(stream[50:])
+        got = b""
+        while got.count(b"SIP/2.0 200 OK") < 2:
+            chunk = conn.recv(4096)
+            assert chunk, f"connection closed after {got!r}"
+            got += chunk
+    assert b"CSeq: 1 OPTIONS" in got and b"CSeq: 2 OPTIONS" in got
+
+
+def test_split_stream_keeps_partial_messages() -> None:
+    from callmeter_tui.probes.demo_target.sipmsg import split_stream
+
+    msg = b"INFO sip:x SIP/2.0\r\nl: 4\r\n\r\nbody"
+    assert split_stream(msg + msg[:10]) == ([msg], msg[:10])
+    assert split_stream(msg[:-1]) == ([], msg[:-1])

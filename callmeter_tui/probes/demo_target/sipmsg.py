@@ -190,3 +190,48 @@ def digest_response(
     if qop:
         return _md5(f"{ha1}:{nonce}:{nc}:{cnonce}:{qop}:{ha2}")
     return _md5(f"{ha1}:{nonce}:{ha2}")
+
+
+_CONTENT_LENGTH = re.compile(rb"(?im)^(?:content-length|l)[ \t]*:[ \t]*(\d+)")
+
+
+def split_stream(buf: bytes) -> tuple[list[bytes], bytes]:
+    """Whole SIP messages framed by Content-Length from a TCP byte stream, and the unread rest."""
+    messages: list[bytes] = []
+    while True:
+        buf = buf.lstrip(b"\r\n")  # CRLF keep-alives
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            if len(buf) > 65536:
+                raise ValueError("header section over 64 KiB")
+            return messages, buf
+        m = _CONTENT_LENGTH.search(buf[:end])
+        total = end + 4 + (int(m.group(1)) if m else 0)
+        if len(buf) < total:
+            return messages, buf
+        messages.append(buf[:total])
+        buf = buf[total:]
+
+
+def update_bindings(bindings: dict[str, dict[str, float]], req: SipRequest, now: float) -> list[tuple[str, str]]:
+    """Apply a REGISTER's Contacts to ``bindings`` (AOR -> contact -> expiry); the 200's headers."""
+    aor = (req.get("to") or "").split(";")[0].strip()
+    default = int(req.get("expires", "3600") or 3600)
+    current = bindings.setdefault(aor, {})
+    for value in req.get_all("contact"):
+        for contact in value.split(","):
+            contact = contact.strip()
+            if contact == "*":
+                current.clear()
+                continue
+            uri, _, params = contact.partition(";")
+            expires = default
+            for p in params.split(";"):
+                if p.strip().lower().startswith("expires="):
+                    expires = int(p.split("=", 1)[1])
+            if expires <= 0:
+                current.pop(uri, None)
+            else:
+                current[uri] = now + expires
+    headers = [("Contact", f"{uri};expires={max(0, int(exp - now))}") for uri, exp in current.items()]
+    return headers + [("Expires", str(default))]

@@ -1,4 +1,4 @@
-"""DemoTarget: a small SIP UAS over UDP that answers OPTIONS, REGISTER (digest) and INVITE.
+"""DemoTarget: a small SIP UAS over UDP (and TCP on the same port) that answers OPTIONS, REGISTER (digest) and INVITE.
 
 It exists so the demo and the measurement tests have a peer whose network quality we control.
 Every setting (loss_pct, jitter_ms, delay_ms, ring_ms, reject_code, user, password) is a plain
@@ -19,7 +19,10 @@ from dataclasses import dataclass, field
 
 from .media import MediaSession, MediaStats
 from .sdp import build_answer, parse_offer
-from .sipmsg import ALLOW, SipParseError, SipRequest, build_response, digest_response, parse_digest, parse_request
+from .sipmsg import (
+    ALLOW, SipParseError, SipRequest, build_response, digest_response, parse_digest, parse_request, split_stream,
+    update_bindings,
+)
 
 log = logging.getLogger("callmeter.demo_target")
 
@@ -109,6 +112,8 @@ class DemoTarget:
         self.bindings: dict[str, dict[str, float]] = {}
         self._housekeeping: asyncio.Task[None] | None = None
         self._call_count = 0
+        self._tcp_server: asyncio.Server | None = None
+        self._tcp_conns: dict[tuple[str, int], asyncio.StreamWriter] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     @property
@@ -125,8 +130,12 @@ class DemoTarget:
             lambda: _SipProtocol(self), local_addr=(self.host, self.port)
         )
         self.port = self._transport.get_extra_info("sockname")[1]
+        try:
+            self._tcp_server = await asyncio.start_server(self._on_tcp, self.host, self.port)
+        except OSError as exc:  # TCP is a convenience; UDP is what the demo relies on
+            log.warning("demo target: no TCP on %s:%s (%s), UDP only", self.host, self.port, exc.strerror or exc)
         self._housekeeping = asyncio.create_task(self._tick())
-        log.info("demo target listening on udp %s:%s", self.host, self.port)
+        log.info("demo target listening on udp%s %s:%s", "+tcp" if self._tcp_server else "", self.host, self.port)
 
     async def stop(self) -> None:
         if self._housekeeping is not None:
@@ -139,6 +148,11 @@ class DemoTarget:
             task.cancel()
         for call in list(self._calls.values()):
             self._end_call(call)
+        if self._tcp_server is not None:
+            self._tcp_server.close()
+            for writer in list(self._tcp_conns.values()):
+                writer.close()
+            self._tcp_server = None
         if self._transport is not None:
             self._transport.close()
             self._transport = None
@@ -167,8 +181,27 @@ class DemoTarget:
             log.warning("demo target: SIP from %s:%s ignored: %s: %s", src[0], src[1], type(exc).__name__, exc)
 
     def _send(self, data: bytes, dest: tuple[str, int]) -> None:
-        if self._transport is not None:
+        writer = self._tcp_conns.get(dest)
+        if writer is not None:
+            writer.write(data)  # responses go back on the connection the request came in on
+        elif self._transport is not None:
             self._transport.sendto(data, dest)
+
+    async def _on_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        """Frame SIP messages on a TCP connection by Content-Length and hand each to the dispatcher."""
+        peer = tuple(writer.get_extra_info("peername")[:2])
+        self._tcp_conns[peer] = writer  # type: ignore[index]
+        buf = b""
+        try:
+            while chunk := await reader.read(65536):
+                messages, buf = split_stream(buf + chunk)
+                for message in messages:
+                    self._datagram(message, peer)  # type: ignore[arg-type]
+        except (ConnectionError, ValueError) as exc:
+            log.warning("demo target: TCP connection from %s:%s closed: %s", peer[0], peer[1], exc)
+        finally:
+            self._tcp_conns.pop(peer, None)  # type: ignore[arg-type]
+            writer.close()
 
     def _reply(self, req: SipRequest, code: int, src: tuple[str, int], **kw) -> bytes:  # type: ignore[no-untyped-def]
         msg = build_response(req, code, src, **kw)
@@ -220,29 +253,7 @@ class DemoTarget:
             self._reply(req, 403, src, to_tag=secrets.token_hex(4), reason="Forbidden (bad credentials)")
             return
         self.stats.registers_ok += 1
-        self._reply(req, 200, src, to_tag=secrets.token_hex(4), extra=self._update_bindings(req, now))
-
-    def _update_bindings(self, req: SipRequest, now: float) -> list[tuple[str, str]]:
-        aor = (req.get("to") or "").split(";")[0].strip()
-        default = int(req.get("expires", "3600") or 3600)
-        current = self.bindings.setdefault(aor, {})
-        for value in req.get_all("contact"):
-            for contact in value.split(","):
-                contact = contact.strip()
-                if contact == "*":
-                    current.clear()
-                    continue
-                uri, _, params = contact.partition(";")
-                expires = default
-                for p in params.split(";"):
-                    if p.strip().lower().startswith("expires="):
-                        expires = int(p.split("=", 1)[1])
-                if expires <= 0:
-                    current.pop(uri, None)
-                else:
-                    current[uri] = now + expires
-        headers = [("Contact", f"{uri};expires={max(0, int(exp - now))}") for uri, exp in current.items()]
-        return headers + [("Expires", str(default))]
+        self._reply(req, 200, src, to_tag=secrets.token_hex(4), extra=update_bindings(self.bindings, req, now))
 
     # --- calls -----------------------------------------------------------------------------
 
