@@ -116,7 +116,8 @@ class ProberPool:
         except ValueError as exc:
             return fail(str(exc), **_call_details(spec))
         except WorkerLost as exc:
-            return fail(f"prober crashed: {exc}", **_call_details(spec))
+            why = str(exc) if str(exc) == "prober stopped" else f"prober crashed: {exc}"
+            return fail(why, **_call_details(spec))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - the contract: run() never raises

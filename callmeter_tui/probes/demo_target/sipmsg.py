@@ -219,12 +219,15 @@ def update_bindings(bindings: dict[str, dict[str, float]], req: SipRequest, now:
     default = int(req.get("expires", "3600") or 3600)
     current = bindings.setdefault(aor, {})
     for value in req.get_all("contact"):
-        for contact in value.split(","):
-            contact = contact.strip()
+        for contact in _split_top_level(value):
             if contact == "*":
                 current.clear()
                 continue
-            uri, _, params = contact.partition(";")
+            if ">" in contact:  # name-addr: parameters inside <...> belong to the URI
+                close = contact.index(">") + 1
+                uri, params = contact[:close], contact[close:]
+            else:
+                uri, _, params = contact.partition(";")
             expires = default
             for p in params.split(";"):
                 if p.strip().lower().startswith("expires="):
@@ -235,3 +238,18 @@ def update_bindings(bindings: dict[str, dict[str, float]], req: SipRequest, now:
                 current[uri] = now + expires
     headers = [("Contact", f"{uri};expires={max(0, int(exp - now))}") for uri, exp in current.items()]
     return headers + [("Expires", str(default))]
+
+
+def _split_top_level(value: str) -> list[str]:
+    """Split a header value on commas outside <...> and quotes (Contact lists)."""
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(value):
+        if ch == '"':
+            quoted = not quoted
+        elif not quoted and ch in "<>":
+            depth += 1 if ch == "<" else -1
+        elif ch == "," and not quoted and depth == 0:
+            parts.append(value[start:i])
+            start = i + 1
+    parts.append(value[start:])
+    return [p.strip() for p in parts if p.strip()]
