@@ -167,7 +167,10 @@ def probe_row(view: ProbeView, hist: HistoryView | None, cols: list[Column], pal
                 style = Style(color=pal.warning, bold=True, underline=True, bgcolor=bg)
             elif level == "critical":
                 style = Style(color=pal.critical, bold=True, reverse=True)
-            out.append(_cell(fmt_metric(metric, view.metrics.get(metric)), w, style, right=True))
+            text = fmt_metric(metric, view.metrics.get(metric))[:w]
+            if w > cell_len(text):          # padding stays plain: the underline marks the value only
+                out.append(Segment(" " * (w - cell_len(text)), base))
+            out.append(Segment(text, style))
         out.append(gap)
     return out
 
