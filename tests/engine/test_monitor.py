@@ -292,3 +292,39 @@ async def test_shutdown_lets_in_flight_runs_finish_or_records_them_interrupted(d
         probe = s.get(Probe, pid)
     assert (e.state, e.error) == ("UNKNOWN", "interrupted: monitor shutting down")
     assert probe.state == "UNKNOWN"    # no verdict on the target from an interrupted run
+
+
+def test_start_spread_widens_with_probe_count() -> None:
+    from callmeter_tui.engine.schedule import spread_window
+    assert spread_window(60, 10) == 6.0
+    assert spread_window(60, 1000) == 6.0
+    assert spread_window(60, 10_000) == 50.0
+    assert spread_window(60, 100_000) == 60.0
+
+
+async def test_jobs_have_stable_ids_spread_starts_and_no_overlap() -> None:
+    import datetime as dt
+    import random
+
+    from callmeter_tui.engine.schedule import ProbeSchedule
+
+    async def run(pid: int) -> None:
+        return None
+
+    sched = ProbeSchedule(run, rng=random.Random(7))
+    sched.start()
+    try:
+        t0 = dt.datetime.now(dt.timezone.utc)
+        sched.reconcile({i: 60.0 for i in range(1000)})
+        planned = sched.planned()
+        assert set(planned) == set(range(1000))
+        offsets = sorted((t - t0).total_seconds() for t in planned.values())
+        assert offsets[0] >= 0 and offsets[-1] <= 6.5
+        per_second = [sum(1 for o in offsets if k <= o < k + 1) for k in range(6)]
+        assert max(per_second) < 300, per_second           # no single burst
+        job = sched.scheduler.get_job("probe-5")
+        assert job.max_instances == 1 and job.coalesce is True
+        sched.reconcile({5: 30.0})
+        assert set(sched.planned()) == {5} and sched._intervals[5] == 30.0
+    finally:
+        sched.shutdown()
