@@ -23,12 +23,15 @@ class FakeClock:
 
     t: float
     slept: list[float] = field(default_factory=list)
+    hold_from: float | None = None          # sleeps this long or longer never end (a dispatcher parked mid-retry)
 
     def __call__(self) -> float:
         return self.t
 
     async def sleep(self, seconds: float) -> None:
         self.slept.append(seconds)
+        if self.hold_from is not None and seconds >= self.hold_from:
+            await asyncio.Event().wait()
         self.t += seconds
         await asyncio.sleep(0.002)
 
