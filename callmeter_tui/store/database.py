@@ -14,6 +14,8 @@ from alembic.config import Config as AlembicConfig
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Engine, inspect, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from .db import open_engine, session_factory
@@ -22,6 +24,10 @@ from .models import Project
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Alembic keeps its running context in module globals: one migration at a time per process.
 _MIGRATE_LOCK = threading.Lock()
+
+
+class StoreError(Exception):
+    """The database cannot be opened; the message is one line naming ``database_url``."""
 
 
 @dataclass
@@ -88,19 +94,42 @@ def migrate(engine: Engine, revision: str = "head") -> None:
             command.upgrade(cfg, revision)
 
 
+def _shown(url: str) -> str:
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        return repr(url)
+
+
 def open_database(url: str, project_name: str = "Default Project") -> Database:
-    """Open (SQLite pragmas / PG pool), migrate to head, and make sure the Project row exists."""
-    engine = open_engine(url)
+    """Open (SQLite pragmas / PG pool), migrate to head, and make sure the Project row exists.
+
+    Raises StoreError (one line, password hidden) for an unusable URL or an unreachable database.
+    """
+    if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
+        raise StoreError(f"database_url: only sqlite:///PATH and postgresql://... are supported, got {_shown(url)}")
+    try:
+        engine = open_engine(url)
+    except (ArgumentError, NoSuchModuleError, OSError, ValueError) as exc:
+        raise StoreError(f"database_url: cannot use {_shown(url)}: {_first_line(exc)}") from exc
     try:
         migrate(engine)
         db = Database(url=url, engine=engine, sessions=session_factory(engine))
         with db.session() as s:
             if s.scalar(select(Project.id).limit(1)) is None:
                 s.add(Project(name=project_name))
+    except OperationalError as exc:
+        engine.dispose()
+        raise StoreError(f"database_url: cannot open {_shown(url)}: {_first_line(exc.orig or exc)}") from exc
     except BaseException:
         engine.dispose()
         raise
     return db
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def project_id(session: Session) -> int:

@@ -77,6 +77,7 @@ def probe_columns(spec: ProbeSpec) -> dict[str, Any]:
         "confirm": int(spec.confirm),
         "options": probe_options(spec),
         "source": spec.source,
+        "group": spec.group,
     }
 
 
@@ -93,7 +94,7 @@ def apply_probe_spec(probe: Probe, spec: ProbeSpec, now: float | None = None) ->
 def new_probe_row(spec: ProbeSpec, project: int, now: float | None = None, position: int = 0) -> Probe:
     """A new Probe row (state UNKNOWN, no executions yet). Webhooks are added separately."""
     t = time.time() if now is None else now
-    return Probe(project_id=project, position=position, group="", state="UNKNOWN", pending_state=None,
+    return Probe(project_id=project, position=position, state="UNKNOWN", pending_state=None,
                  pending_count=0, created_at=t, updated_at=t, **probe_columns(spec))
 
 
@@ -127,6 +128,7 @@ def probe_spec_from_row(probe: Probe) -> ProbeSpec:
         asr_window=int(o.get("asr_window", d.asr_window)),
         webhooks=tuple(webhook_spec_from_row(w) for w in sorted(probe.webhooks, key=lambda w: w.id or 0)),
         source=probe.source,
+        group=probe.group or "",
     )
 
 

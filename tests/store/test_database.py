@@ -14,7 +14,7 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
-from callmeter_tui.store.database import current_revision, head_revision, migrate, open_database
+from callmeter_tui.store.database import StoreError, current_revision, head_revision, migrate, open_database
 from callmeter_tui.store.db import open_engine
 from callmeter_tui.store.models import Base, Execution, Probe, Project, Transition
 from tests.fixtures import postgres as pg_fixture
@@ -139,3 +139,19 @@ def test_postgres_fixture_fails_clearly_without_binaries(tmp_path: Path, monkeyp
     monkeypatch.setattr(pg_fixture, "PG_BIN", tmp_path)
     with pytest.raises(RuntimeError, match="PostgreSQL 15 binaries not found"):
         pg_fixture.start_pg_server()
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("mysql://u:hunter2@127.0.0.1/db", "only sqlite:///PATH and postgresql://"),
+        ("postgresql://u:hunter2@127.0.0.1:1/db", "cannot open postgresql://u:***@127.0.0.1:1/db"),
+        ("sqlite:////proc/no-such-dir/x.db", "cannot use sqlite:////proc/no-such-dir/x.db"),
+    ],
+)
+def test_unusable_database_url_is_one_clear_line(url: str, expected: str) -> None:
+    with pytest.raises(StoreError) as err:
+        open_database(url)
+    message = str(err.value)
+    assert message.startswith("database_url: ") and expected in message
+    assert "\n" not in message and "hunter2" not in message

@@ -25,7 +25,7 @@ CALL = ProbeSpec(
     name="pbx-call", kind=ProbeKind.SIP_CALL, target="sip:echo@127.0.0.1:5080", interval_s=120.0, timeout_s=20.0,
     username="alice", password_env="PBX_PASS", thresholds={"mos": Threshold(3.5, 2.5), "jitter_ms": Threshold(30, 60)},
     confirm=3, codec="PCMA", call_duration_s=5.0, outbound_proxy="sip:127.0.0.1:5070", audio_file="/tmp/a.wav",
-    asr_window=10, webhooks=(WebhookSpec("https://hooks.example/a"),
+    asr_window=10, group="core", webhooks=(WebhookSpec("https://hooks.example/a"),
                              WebhookSpec("https://hooks.example/b", WebhookFormat.SLACK, secret_env="B_SECRET")),
 )
 OPTIONS = ProbeSpec(name="edge-options", kind=ProbeKind.SIP_OPTIONS, target="sip:127.0.0.1:5060",
@@ -45,7 +45,7 @@ def test_first_sync_creates_probes_webhooks_pages(session) -> None:  # type: ign
     call = session.scalars(select(Probe).where(Probe.name == "pbx-call")).one()
     assert call.thresholds == {"mos": {"warning": 3.5, "critical": 2.5}, "jitter_ms": {"warning": 30, "critical": 60}}
     assert call.options["codec"] == "PCMA" and call.options["asr_window"] == 10
-    assert (call.state, call.source, call.confirm, call.position) == ("UNKNOWN", "config", 3, 0)
+    assert (call.state, call.source, call.confirm, call.position, call.group) == ("UNKNOWN", "config", 3, 0, "core")
     hooks = {w.url: w for w in call.webhooks}
     assert len(hooks["https://hooks.example/a"].secret) >= 40          # generated token_urlsafe(32)
     assert hooks["https://hooks.example/b"].secret is None                # pinned by secret_env
