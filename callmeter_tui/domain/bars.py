@@ -135,7 +135,7 @@ def state_seconds_matrix_arrays(packed: SpanArrays, boundaries: Sequence[float] 
     j1 = np.searchsorted(b, e, "left") - 1      # segment holding the end
     row = comp * n_seg
     size = n_comp * n_seg * 4
-    known = np.bincount((row + j0) * 4 + k, np.minimum(e, b[j0 + 1]) - s, minlength=size)
+    known = np.bincount((row + j0) * 4 + k, np.minimum(e, b[j0 + 1]) - s, minlength=size).astype(np.float64, copy=False)
     cross = np.flatnonzero(j1 > j0)
     if len(cross):
         c0, c1, kc = j0[cross], j1[cross], k[cross]

@@ -33,14 +33,16 @@ class Incident:
 
 def incidents(spans: Iterable[HealthSpan], ongoing: bool = True) -> list[Incident]:
     """Runs of DEGRADED/UNHEALTHY spans, newest first. When ``ongoing`` and the latest span is bad,
-    the newest incident has ``ended_at=None``."""
+    the newest incident has ``ended_at=None``. A zero-length HEALTHY/UNKNOWN span does not split a run
+    (it covers no time), but as the latest span it does end the ongoing incident."""
     ordered = sorted(spans, key=lambda sp: (sp.started_at, sp.ended_at))
     runs: list[list[float | HealthState]] = []   # [start, end, worst]
     open_run = False
     for span in ordered:
         state = HealthState.parse(span.state)
         if state not in _BAD:
-            open_run = False
+            if span.ended_at > span.started_at:   # a zero-length span covers no time: it ends nothing
+                open_run = False
             continue
         start, end = span.started_at, max(span.ended_at, span.started_at)
         if open_run and start <= runs[-1][1]:  # type: ignore[operator]

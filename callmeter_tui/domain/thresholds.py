@@ -5,6 +5,7 @@ Written once; the engine, the probe command, the TUI forms and the config checke
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -28,6 +29,10 @@ class Threshold:
             return [f"unknown metric {metric!r} (known: {', '.join(METRICS)})"]
         if self.warning is None and self.critical is None:
             return ["needs warning and/or critical"]
+        for level, value in (("warning", self.warning), ("critical", self.critical)):
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
+                                      or not math.isfinite(value)):
+                return [f"{level} must be a finite number, got {value!r}"]
         if self.warning is not None and self.critical is not None:
             if m.direction is Direction.LOWER_IS_WORSE and not self.warning > self.critical:
                 return [
@@ -43,7 +48,8 @@ class Threshold:
 
 
 def _fmt(v: float) -> str:
-    return repr(float(v)) if float(v) != int(v) else f"{float(v):.1f}"
+    v = float(v)
+    return f"{v:.1f}" if math.isfinite(v) and v == int(v) else repr(v)
 
 
 def evaluate(result: ProbeResult, thresholds: Mapping[str, Threshold]) -> Evaluation:
