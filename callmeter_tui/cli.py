@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Config, ConfigError, load_config, resolve_config_path
+from .store.database import StoreError
 
 COMMANDS = ("run", "serve", "check", "probe", "webhooks", "demo-target")
 EXIT_OK, EXIT_FATAL, EXIT_CONFIG = 0, 1, 2
@@ -86,6 +87,9 @@ def main(argv: list[str] | None = None) -> int:
         return run_dashboard(config, kiosk=args.kiosk, theme=args.theme, agent=args.agent)
     except KeyboardInterrupt:
         return EXIT_OK
+    except StoreError as e:  # unusable database.url: one line, no traceback
+        print(e, file=sys.stderr)
+        return EXIT_CONFIG
 
 
 def _load(args: argparse.Namespace) -> tuple[Config, list[str]]:

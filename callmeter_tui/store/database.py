@@ -27,7 +27,7 @@ _MIGRATE_LOCK = threading.Lock()
 
 
 class StoreError(Exception):
-    """The database cannot be opened; the message is one line naming ``database_url``."""
+    """The database cannot be opened; the message is one line naming the config key ``database.url``."""
 
 
 @dataclass
@@ -107,11 +107,11 @@ def open_database(url: str, project_name: str = "Default Project") -> Database:
     Raises StoreError (one line, password hidden) for an unusable URL or an unreachable database.
     """
     if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:")):
-        raise StoreError(f"database_url: only sqlite:///PATH and postgresql://... are supported, got {_shown(url)}")
+        raise StoreError(f"database.url: only sqlite:///PATH and postgresql://... are supported, got {_shown(url)}")
     try:
         engine = open_engine(url)
     except (ArgumentError, NoSuchModuleError, OSError, ValueError) as exc:
-        raise StoreError(f"database_url: cannot use {_shown(url)}: {_first_line(exc)}") from exc
+        raise StoreError(f"database.url: cannot use {_shown(url)}: {_first_line(exc)}") from exc
     try:
         migrate(engine)
         db = Database(url=url, engine=engine, sessions=session_factory(engine))
@@ -120,7 +120,7 @@ def open_database(url: str, project_name: str = "Default Project") -> Database:
                 s.add(Project(name=project_name))
     except OperationalError as exc:
         engine.dispose()
-        raise StoreError(f"database_url: cannot open {_shown(url)}: {_first_line(exc.orig or exc)}") from exc
+        raise StoreError(f"database.url: cannot open {_shown(url)}: {_first_line(exc.orig or exc)}") from exc
     except BaseException:
         engine.dispose()
         raise

@@ -153,5 +153,5 @@ def test_unusable_database_url_is_one_clear_line(url: str, expected: str) -> Non
     with pytest.raises(StoreError) as err:
         open_database(url)
     message = str(err.value)
-    assert message.startswith("database_url: ") and expected in message
+    assert message.startswith("database.url: ") and expected in message
     assert "\n" not in message and "hunter2" not in message
