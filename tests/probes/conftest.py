@@ -8,7 +8,7 @@
 
 from __future__ import annotations
 
-import os
+import contextlib
 import re
 import shutil
 import signal
@@ -85,6 +85,7 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
 class Peer:
     port: int
     users: dict[str, str]
+    pid: int = 0
 
     def uri(self, user: str | None = None, transport: str = "udp") -> str:
         u = f"{user}@" if user else ""
@@ -143,28 +144,33 @@ request_route {{
 """
 
 
-@pytest.fixture(scope="session")
-def registrar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peer]:
-    """kamailio registrar with digest auth (users alice/bob), OPTIONS 200, INVITE busy/ring."""
-    if not shutil.which("kamailio"):
-        pytest.skip("kamailio not installed (scripts/install-peers.sh)")
-    d = tmp_path_factory.mktemp("kamailio")
+@contextlib.contextmanager
+def kamailio_peer(d: Path) -> Iterator[Peer]:
+    """kamailio registrar with digest auth (users alice/bob), OPTIONS 200, INVITE busy/ring, in dir ``d``."""
     port = free_port()
     users = "\n".join(f'    $sht(users=>{u}) = "{p}";' for u, p in USERS.items())
     cfg = d / "kamailio.cfg"
     cfg.write_text(KAMAILIO_CFG.format(port=port, mpath=KAMAILIO_MODULES, users=users))
-    (d / "run").mkdir()
-    log = open(d / "kamailio.log", "wb")
-    proc = subprocess.Popen(
-        ["kamailio", "-f", str(cfg), "-P", str(d / "kamailio.pid"), "-Y", str(d / "run"), "-DD", "-E", "-m", "32", "-M", "8"],
-        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-    )
-    try:
-        _wait_options(port, proc, "kamailio")
-        yield Peer(port, dict(USERS))
-    finally:
-        _stop(proc)
-        log.close()
+    (d / "run").mkdir(exist_ok=True)
+    with open(d / "kamailio.log", "wb") as log:
+        proc = subprocess.Popen(
+            ["kamailio", "-f", str(cfg), "-P", str(d / "kamailio.pid"), "-Y", str(d / "run"), "-DD", "-E",
+             "-m", "32", "-M", "8"],
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )
+        try:
+            _wait_options(port, proc, "kamailio")
+            yield Peer(port, dict(USERS), proc.pid)
+        finally:
+            _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def registrar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peer]:
+    if not shutil.which("kamailio"):
+        pytest.skip("kamailio not installed (scripts/install-peers.sh)")
+    with kamailio_peer(tmp_path_factory.mktemp("kamailio")) as peer:
+        yield peer
 
 
 BARESIP_CONFIG = """
@@ -184,24 +190,28 @@ module_app echo.so
 """
 
 
-@pytest.fixture(scope="session")
-def echo_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peer]:
-    """baresip auto-answering echo UA on 127.0.0.1 (any user part reaches it)."""
-    if not shutil.which("baresip"):
-        pytest.skip("baresip not installed (scripts/install-peers.sh)")
-    d = tmp_path_factory.mktemp("baresip")
+@contextlib.contextmanager
+def baresip_peer(d: Path) -> Iterator[Peer]:
+    """baresip auto-answering echo UA on 127.0.0.1 (user ``echo``); the echo app answers by itself."""
     port = free_port()
     (d / "config").write_text(BARESIP_CONFIG.format(port=port, mpath=BARESIP_MODULES))
     (d / "accounts").write_text(f"<sip:echo@127.0.0.1:{port}>;regint=0\n")
     (d / "contacts").write_text("")
-    log = open(d / "baresip.log", "wb")
-    proc = subprocess.Popen(["baresip", "-f", str(d)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    try:
-        _wait_options(port, proc, "baresip")
-        yield Peer(port, {})
-    finally:
-        _stop(proc)
-        log.close()
+    with open(d / "baresip.log", "wb") as log:
+        proc = subprocess.Popen(["baresip", "-f", str(d)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        try:
+            _wait_options(port, proc, "baresip")
+            yield Peer(port, {}, proc.pid)
+        finally:
+            _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def echo_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peer]:
+    if not shutil.which("baresip"):
+        pytest.skip("baresip not installed (scripts/install-peers.sh)")
+    with baresip_peer(tmp_path_factory.mktemp("baresip")) as peer:
+        yield peer
 
 
 def sipsak_options_ms(uri: str, count: int = 5) -> list[tuple[int, float]]:
