@@ -34,7 +34,9 @@ def account_config(order: ProbeOrder, registrar: bool) -> pj.AccountConfig:
     if order.username:
         cfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", order.username, 0, order.password or ""))
     if order.outbound_proxy:
-        cfg.sipConfig.proxies.append(order.outbound_proxy)
+        proxy = order.outbound_proxy.strip()
+        # Without ;lr pjsip would use strict routing and rewrite the Request-URI to the proxy.
+        cfg.sipConfig.proxies.append(proxy if ";lr" in proxy.lower() else proxy + ";lr")
     media_config(cfg)
     return cfg
 

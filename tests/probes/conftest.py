@@ -1,7 +1,8 @@
 """Real SIP peers for the prober tests, started once per session (per xdist worker).
 
 - ``registrar``: kamailio 5.6 with digest auth (htable users, usrloc db_mode 0); it also answers
-  OPTIONS, rejects INVITEs to ``busy`` with 486 and lets INVITEs to ``ring`` ring (180) forever.
+  OPTIONS, rejects INVITEs to ``busy`` with 486, lets INVITEs to ``ring`` ring (180) forever, and
+  proxies requests for other hosts (as an outbound proxy) after proxy digest auth of INVITEs.
 - ``echo_peer``: baresip auto-answering with the echo app (aubridge audio, G.711).
 - ``sipsak_options``: the sipsak client, the reference timing for OPTIONS.
 """
@@ -113,6 +114,7 @@ loadmodule "htable.so"
 loadmodule "auth.so"
 loadmodule "usrloc.so"
 loadmodule "registrar.so"
+loadmodule "rr.so"
 modparam("htable", "htable", "users=>size=4;")
 modparam("usrloc", "db_mode", 0)
 
@@ -121,6 +123,27 @@ event_route[htable:mod-init] {{
 }}
 
 request_route {{
+    if (has_totag()) {{
+        if (loose_route()) {{ t_relay(); }}
+        else if (is_method("ACK") && t_check_trans()) {{ t_relay(); }}
+        exit;
+    }}
+    if (is_method("CANCEL")) {{
+        if (t_check_trans()) {{ t_relay(); }}
+        exit;
+    }}
+    if (!(uri == myself)) {{
+        # Outbound proxy for another peer: INVITEs need proxy digest auth.
+        if (is_method("INVITE")) {{
+            if (!is_present_hf("Proxy-Authorization")) {{ proxy_challenge("$fd", "0"); exit; }}
+            if ($sht(users=>$au) == $null) {{ sl_send_reply("403", "Forbidden"); exit; }}
+            if (!pv_proxy_authenticate("$fd", "$sht(users=>$au)", "0")) {{ proxy_challenge("$fd", "0"); exit; }}
+            consume_credentials();
+        }}
+        record_route();
+        t_relay();
+        exit;
+    }}
     if (is_method("OPTIONS")) {{ sl_send_reply("200", "OK"); exit; }}
     if (is_method("REGISTER")) {{
         if (!is_present_hf("Authorization")) {{ www_challenge("$td", "0"); exit; }}
@@ -133,10 +156,6 @@ request_route {{
         if ($rU == "busy") {{ sl_send_reply("486", "Busy Here"); exit; }}
         if ($rU == "ring") {{ t_newtran(); t_reply("180", "Ringing"); exit; }}
         sl_send_reply("404", "Not Found");
-        exit;
-    }}
-    if (is_method("CANCEL") || is_method("ACK")) {{
-        if (t_check_trans()) {{ t_relay(); }}
         exit;
     }}
     sl_send_reply("405", "Method Not Allowed");

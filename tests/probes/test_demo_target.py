@@ -157,7 +157,7 @@ async def test_start_demo_targets_gives_clean_impaired_and_rejecting_targets() -
     targets = await start_demo_targets(free_ports=True)
     try:
         assert [t.reject_code for t in targets] == [None, None, 503]
-        assert (targets[1].loss_pct, targets[1].jitter_ms) == (4.0, 30.0)
+        assert targets[1].loss_pct == 4.0 and targets[1].jitter_ms > 0
         assert len({t.port for t in targets}) == 3 and all(t.port for t in targets)
     finally:
         for t in targets:

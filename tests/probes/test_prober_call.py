@@ -80,3 +80,23 @@ async def test_concurrent_calls_spread_over_two_workers_and_rtt_on_a_long_call(e
     assert 0 < long_res.metrics["rtt_ms"] < 50, "loopback RTT from RTCP is small but present"
     assert long_res.metrics["mos"] > 4.0
     assert long_res.details["far_end_loss_pct"] == 0
+
+
+async def test_call_through_an_authenticating_outbound_proxy(registrar, echo_peer) -> None:
+    proxy = f"sip:127.0.0.1:{registrar.port}"  # ;lr is added by the prober
+    pool = ProberPool(4)
+    await pool.start()
+    try:
+        ok, wrong, anonymous = await asyncio.gather(
+            pool.run(call_spec(echo_peer.uri("echo"), outbound_proxy=proxy, username="alice"), registrar.users["alice"]),
+            pool.run(call_spec(echo_peer.uri("echo"), outbound_proxy=proxy, username="bob"), "wrong"),
+            pool.run(call_spec(echo_peer.uri("echo"), outbound_proxy=proxy)),
+        )
+    finally:
+        await pool.stop()
+    assert ok.ok, ok.error
+    assert ok.details["call_answered"] is True and ok.details["packets_received"] > 50
+    assert not wrong.ok and wrong.sip_code == 407
+    assert wrong.error == "authentication rejected (SIP 407 Proxy Authentication Required)"
+    assert not anonymous.ok and anonymous.sip_code == 407, "the proxy is really in the path"
+    assert anonymous.error.startswith("authentication required")
