@@ -13,6 +13,7 @@ exact fraction. "100.00" therefore means not one degraded or unhealthy instant i
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
@@ -127,8 +128,8 @@ def format_uptime(ratio: float | Fraction | Decimal | None) -> str | None:
             exact = Fraction(ratio)
         elif isinstance(ratio, Decimal) and ratio.is_finite():
             exact = Fraction(ratio)
-        elif isinstance(ratio, float) and math.isfinite(ratio):
-            exact = Fraction(Decimal(repr(ratio)))
+        elif isinstance(ratio, numbers.Real) and not isinstance(ratio, bool) and math.isfinite(ratio):
+            exact = Fraction(Decimal(repr(float(ratio))))
         else:
             raise ValueError(f"uptime ratio must be a number within [0, 1], got {ratio!r}")
     if not 0 <= exact <= 1:

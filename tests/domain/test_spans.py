@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -74,7 +75,8 @@ def test_hundred_only_without_any_bad_time() -> None:
 @pytest.mark.parametrize(
     ("ratio", "text"),
     [(0.999999, "99.99"), (1.0, "100.00"), (0.0, "0.00"), (0.29, "29.00"), (0.5, "50.00"),
-     (719 / 720, "99.86"), (0.99995, "99.99"), (0.12345, "12.34"), (1e-05, "0.00"), (Fraction(2, 3), "66.66")],
+     (719 / 720, "99.86"), (0.99995, "99.99"), (0.12345, "12.34"), (1e-05, "0.00"), (Fraction(2, 3), "66.66"),
+     (np.float64(0.29), "29.00"), (1, "100.00"), (0, "0.00")],
 )
 def test_format_truncates_never_rounds_up(ratio: float, text: str) -> None:
     assert format_uptime(ratio) == text
