@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -56,14 +56,18 @@ def latest_executions(session: Session, probe_id: int, limit: int = 50) -> list[
     ))
 
 
-def _recent(session: Session, probe_ids: Sequence[int], n: int, *cols):  # type: ignore[no-untyped-def]
-    """The last ``n`` executions of each probe (one query, window function), oldest first."""
-    rn = func.row_number().over(partition_by=Execution.probe_id,
-                                order_by=(Execution.started_at.desc(), Execution.id.desc())).label("rn")
-    sub = select(Execution.probe_id, Execution.started_at, *cols, rn).where(Execution.probe_id.in_(probe_ids)).subquery()
-    return session.execute(
-        select(sub).where(sub.c.rn <= n).order_by(sub.c.probe_id, sub.c.started_at, sub.c.rn.desc())
-    )
+def _recent(session: Session, probe_id: int, n: int, column):  # type: ignore[no-untyped-def]
+    """``column`` of the probe's last ``n`` executions, newest first.
+
+    One indexed LIMIT query per probe: a window function over all kept executions would sort
+    millions of rows (200 probes x 30 days) just to keep a few.
+    """
+    if n <= 0:
+        return []
+    return list(session.scalars(
+        select(column).where(Execution.probe_id == probe_id)
+        .order_by(Execution.started_at.desc(), Execution.id.desc()).limit(n)
+    ))
 
 
 def recent_metric_values(session: Session, probe_ids: Iterable[int], metric: str = "mos",
@@ -73,10 +77,11 @@ def recent_metric_values(session: Session, probe_ids: Iterable[int], metric: str
     out: dict[int, list[float]] = {pid: [] for pid in ids}
     if not ids:
         return out
-    for row in _recent(session, ids, n, Execution.metrics):
-        value = (row.metrics or {}).get(metric)
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            out[row.probe_id].append(float(value))
+    for pid in ids:
+        for metrics in reversed(_recent(session, pid, n, Execution.metrics)):
+            value = (metrics or {}).get(metric)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                out[pid].append(float(value))
     return out
 
 
@@ -126,12 +131,11 @@ def asr_pct(session: Session, probe_id: int, window: int, include: bool | None =
     attempted = answered = 0
     if include is not None:
         attempted, answered = 1, int(bool(include))
-    if window > 0:
-        for row in _recent(session, [probe_id], window, Execution.details):
-            value = (row.details or {}).get("call_answered")
-            if isinstance(value, bool):
-                attempted += 1
-                answered += value
+    for details in _recent(session, probe_id, window, Execution.details):
+        value = (details or {}).get("call_answered")
+        if isinstance(value, bool):
+            attempted += 1
+            answered += value
     return None if attempted == 0 else 100.0 * answered / attempted
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from sqlalchemy import select
@@ -134,7 +134,7 @@ def probe_spec_from_row(probe: Probe) -> ProbeSpec:
 
 # ---- sync ------------------------------------------------------------------------------------------
 
-def _sync_webhooks(session: Session, probe: Probe, specs: tuple[WebhookSpec, ...], now: float) -> bool:
+def _sync_webhooks(probe: Probe, specs: tuple[WebhookSpec, ...], now: float) -> bool:
     """Config webhooks of one config probe, matched by (url, format). Returns True if anything changed."""
     changed = False
     existing = {(w.url, w.format): w for w in probe.webhooks}
@@ -175,13 +175,13 @@ def _sync_probes(session: Session, config: Config, report: SyncReport, now: floa
     rows = {p.name: p for p in session.scalars(select(Probe))}
     declared: set[str] = set()
     for position, spec in enumerate(config.probes):
-        spec_cfg = spec if spec.source == CONFIG else _replace_source(spec)
+        spec_cfg = spec if spec.source == CONFIG else replace(spec, source=CONFIG)
         declared.add(spec.name)
         probe = rows.get(spec.name)
         if probe is None:
             probe = new_probe_row(spec_cfg, pid, now, position)
             session.add(probe)
-            _sync_webhooks(session, probe, spec.webhooks, now)
+            _sync_webhooks(probe, spec.webhooks, now)
             session.flush()
             rows[spec.name] = probe
             report.created.append(spec.name)
@@ -197,7 +197,7 @@ def _sync_probes(session: Session, config: Config, report: SyncReport, now: floa
         if probe.position != position:
             probe.position = position
             changed.add("position")
-        hooks_changed = _sync_webhooks(session, probe, spec.webhooks, now)
+        hooks_changed = _sync_webhooks(probe, spec.webhooks, now)
         if changed or hooks_changed:
             report.updated.append(spec.name)
             probe.updated_at = now
@@ -212,12 +212,6 @@ def _sync_probes(session: Session, config: Config, report: SyncReport, now: floa
             report.disabled.append(name)
     session.flush()
     return {name: p.id for name, p in rows.items()}
-
-
-def _replace_source(spec: ProbeSpec) -> ProbeSpec:
-    from dataclasses import replace
-
-    return replace(spec, source=CONFIG)
 
 
 def _page_values(spec: StatusPageSpec) -> dict[str, Any]:
