@@ -45,20 +45,23 @@ CODECS: dict[str, CodecPlanning] = {
         CodecPlanning("GSM", 20.0, 10.0, 20.0,
                       "GSM 06.10 full rate: Ie 20 from G.113 Table I.1; no Bpl in G.113, assumed the GSM-EFR "
                       "value 10.0 of Table I.3; 20 ms frame, no look-ahead"),
-        CodecPlanning("ILBC", 11.0, 19.0, 40.0,
+        CodecPlanning("iLBC", 11.0, 19.0, 40.0,
                       "iLBC is not in G.113; assumed the G.729A+VAD values of Table I.3 (Ie 11, Bpl 19.0), "
                       "the nearest low-rate CELP codec with PLC; 30 ms mode: 30 ms frame + 10 ms look-ahead"),
-        CodecPlanning("SPEEX", 11.0, 19.0, 30.0,
+        CodecPlanning("speex", 11.0, 19.0, 30.0,
                       "Speex is not in G.113; assumed the G.729A+VAD values of Table I.3 (Ie 11, Bpl 19.0) for "
                       "the 8 kbit/s narrowband CELP mode; 20 ms frame + 10 ms look-ahead"),
     )
 }
 
 
+_BY_KEY = {name.upper(): c for name, c in CODECS.items()}
+
+
 def codec_planning(codec: str) -> CodecPlanning:
     """Planning values for a codec name as SIP/SDP spells it ('PCMU', 'pcma/8000', 'G.722', 'iLBC')."""
     key = str(codec).strip().split("/", 1)[0].replace(".", "").replace(" ", "").upper()
-    found = CODECS.get(key)
+    found = _BY_KEY.get(key)
     if found is None:
         raise ValueError(f"unknown codec {codec!r} (known: {', '.join(CODECS)})")
     return found

@@ -51,11 +51,12 @@ def test_bursty_loss_hurts_more() -> None:
 def test_codec_names_as_sdp_spells_them() -> None:
     assert codec_planning("pcmu/8000") is CODECS["PCMU"]
     assert codec_planning("G.722") is CODECS["G722"]
-    assert codec_planning("iLBC") is CODECS["ILBC"]
-    assert codec_planning("speex/8000") is CODECS["SPEEX"]
+    assert codec_planning("iLBC") is CODECS["iLBC"]
+    assert codec_planning("speex/8000") is CODECS["speex"]
     with pytest.raises(ValueError, match="unknown codec 'opus'"):
         codec_planning("opus")
     assert all(c.source for c in CODECS.values())
+    assert set(CODECS) >= {"PCMU", "PCMA", "G722", "GSM", "iLBC", "speex"}
 
 
 def test_codec_impairment_orders_quality() -> None:
