@@ -132,14 +132,15 @@ def state_seconds_matrix_arrays(packed: SpanArrays, boundaries: Sequence[float] 
         s, e, k, comp = s[keep], e[keep], k[keep], comp[keep]
 
     j0 = np.searchsorted(b, s, "right") - 1     # segment holding the start
-    j1 = np.searchsorted(b, e, "left") - 1      # segment holding the end
+    first_end = b[j0 + 1]
     row = comp * n_seg
     size = n_comp * n_seg * 4
-    known = np.bincount((row + j0) * 4 + k, np.minimum(e, b[j0 + 1]) - s, minlength=size).astype(np.float64, copy=False)
-    cross = np.flatnonzero(j1 > j0)
+    known = np.bincount((row + j0) * 4 + k, np.minimum(e, first_end) - s, minlength=size).astype(np.float64, copy=False)
+    cross = np.flatnonzero(e > first_end)       # spans that run past their first segment
     if len(cross):
-        c0, c1, kc = j0[cross], j1[cross], k[cross]
-        known += np.bincount((row[cross] + c1) * 4 + kc, e[cross] - b[c1], minlength=size)
+        c0, kc, ec = j0[cross], k[cross], e[cross]
+        c1 = np.searchsorted(b, ec, "left") - 1  # segment holding the end
+        known += np.bincount((row[cross] + c1) * 4 + kc, ec - b[c1], minlength=size)
     known = known.reshape(n_comp, n_seg, 4)
 
     seg_len = np.clip(np.minimum(b[1:], hi) - b[:-1], 0.0, None)
