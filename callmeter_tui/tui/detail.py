@@ -40,6 +40,7 @@ class ProbeDetailScreen(Screen):
         Binding("w", "toggle_webhook", "Enable/disable webhook"),
         Binding("d", "redeliver", "Redeliver"),
         Binding("R", "rotate", "Rotate secret", show=False),
+        Binding("X", "delete_webhook", "Delete webhook", show=False),
     ]
 
     def __init__(self, monitor: MonitorAPI, probe_id: int, *, clock: Callable[[], float] = time.time) -> None:
@@ -70,6 +71,7 @@ class ProbeDetailScreen(Screen):
                     yield DataTable(id="webhooks", cursor_type="row")
                     yield Label("Deliveries (d: redeliver)", classes="chart-label")
                     yield DataTable(id="deliveries", cursor_type="row")
+                    yield Static("", id="attempts")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -152,7 +154,10 @@ class ProbeDetailScreen(Screen):
             widgets.append(Label(f"{m.label}: last {fmt_metric(name, values[-1])}  min {fmt_metric(name, min(values))}"
                                  f"  max {fmt_metric(name, max(values))}  ({len(values)} points)",
                                  classes="chart-label"))
-            widgets.append(Sparkline(values, summary_function=max))
+            if len(values) >= 2 and max(values) > min(values):
+                widgets.append(Sparkline(values, summary_function=max))
+            else:                       # a flat or single-point line would draw as a full block
+                widgets.append(Label("  (flat: not enough variation to chart)"))
         if not widgets:
             widgets.append(Label("No measurements in this range yet.", classes="chart-label"))
         charts.mount_all(widgets)
@@ -176,9 +181,22 @@ class ProbeDetailScreen(Screen):
             dt.add_row(str(dv.id), _t(dv.created_at), dv.status, str(dv.attempts), dv.last_error or "",
                        "yes" if dv.is_test else "", key=str(dv.id))
 
+        self._fill_attempts()
+
+    def _fill_attempts(self) -> None:
+        dv = self.selected_delivery
+        lines = [f"Attempts of delivery {dv.id}:"] if dv and dv.attempt_log else []
+        for a in dv.attempt_log if dv else ():
+            status = a.get("http_status") or "—"
+            ok = "ok" if a.get("success") else (a.get("error") or "failed")
+            lines.append(f"  {_t(a.get('at'))}  HTTP {status}  {a.get('duration_ms', 0):.0f} ms  {ok}")
+        self.query_one("#attempts", Static).update("\n".join(lines))
+
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "webhooks":
             self._fill_deliveries()
+        elif event.data_table.id == "deliveries":
+            self._fill_attempts()
 
     @property
     def selected_webhook(self):
@@ -247,6 +265,19 @@ class ProbeDetailScreen(Screen):
             self.notify("No delivery selected", severity="warning")
             return
         self.run_worker(self._do(self.monitor.redeliver(dv.id), f"Redelivery of {dv.id} queued (delivery {{result}})"))
+
+    def action_delete_webhook(self) -> None:
+        from .screens import ConfirmScreen
+
+        hook = self.selected_webhook
+        if hook is None:
+            return
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(self._do(self.monitor.delete_webhook(hook.id), f"Deleted webhook {hook.id}"))
+
+        self.app.push_screen(ConfirmScreen(f"Delete webhook {hook.id} ({hook.url})?"), done)
 
     def action_rotate(self) -> None:
         hook = self.selected_webhook

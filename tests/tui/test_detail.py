@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, Sparkline
+from textual.widgets import DataTable, Input, Sparkline, TabbedContent
 
 from callmeter_tui.tui.app import ACTIONS, CallMeterApp
 from callmeter_tui.tui.detail import ProbeDetailScreen
@@ -82,6 +82,16 @@ async def test_webhook_add_shows_secret_once_and_actions_reach_the_engine() -> N
         assert ("send_test_event", (wid,)) in m.calls
         assert ("set_webhook_enabled", (wid, False)) in m.calls
         assert ("redeliver", (wid * 10,)) in m.calls
+        await pilot.pause(0.3)
+        screen.query_one(TabbedContent).active = "tab-webhooks"
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "https://hooks.example.com/x" in text and "HTTP 500" in text and "Attempts of delivery" in text
+        await pilot.press("X")
+        await pilot.pause()
+        await pilot.press("y")
+        await pilot.pause(0.3)
+        assert ("delete_webhook", (wid,)) in m.calls and m.webhooks == {}
 
 
 async def test_help_lists_remapped_keys_and_remap_works() -> None:
