@@ -15,7 +15,9 @@ from ..config.model import Config
 from ..domain.probe import ProbeSpec, StatusPageSpec
 from ..store import queries
 from ..store.database import Database
-from ..store.models import Notification, Probe
+from sqlalchemy import select
+
+from ..store.models import Execution, Notification, Probe
 from ..store.retention import prune, rollup_hours
 from ..store.sync import apply_probe_spec, probe_spec_from_row, sync_config
 from . import actions, reads
@@ -84,7 +86,7 @@ class Monitor:
             s.commit()
         for line in report.conflicts:
             log.warning("config import: %s", line)
-        return list(report.created_ids) + list(report.retargeted_ids)
+        return list(report.retargeted_ids)   # created probes start UNKNOWN already
 
     async def reload_config(self, config: Config) -> None:
         """SIGHUP: re-import the file and apply changes at once, without a restart."""
@@ -107,7 +109,13 @@ class Monitor:
 
     def _load_rows(self) -> tuple[dict[int, tuple[ProbeSpec, dict[str, Any]]], dict[int, list[float]]]:
         with self.db.session() as s:
-            rows = {p.id: (probe_spec_from_row(p), _meta(s, p)) for p in queries.all_probes(s)}
+            probes = queries.all_probes(s)
+            last_ids = [p.last_execution_id for p in probes if p.last_execution_id is not None]
+            last = {}
+            for chunk in range(0, len(last_ids), 500):
+                last.update({e.id: e for e in s.scalars(select(Execution).where(
+                    Execution.id.in_(last_ids[chunk:chunk + 500])))})
+            rows = {p.id: (probe_spec_from_row(p), _meta(p, last.get(p.last_execution_id))) for p in probes}
             mos = queries.recent_metric_values(s, list(rows), "mos", MOS_HISTORY)
         return rows, mos
 
@@ -279,11 +287,7 @@ class Monitor:
         return await actions.send_test_event(self, webhook_id)
 
 
-def _meta(s: Any, p: Probe) -> dict[str, Any]:
-    last = None
-    if p.last_execution_id is not None:
-        from ..store.models import Execution
-        last = s.get(Execution, p.last_execution_id)
+def _meta(p: Probe, last: Execution | None) -> dict[str, Any]:
     return {
         "state": p.state, "state_since": p.state_since, "last_execution_at": p.last_execution_at,
         "last_execution_id": p.last_execution_id, "position": p.position, "group": p.group,

@@ -1,0 +1,135 @@
+"""Engine at scale: 1,000 and 10,000 OPTIONS probes (60 s interval) from one process against local
+demo targets (separate processes). Prints schedule lateness (actual prober start minus the planned
+start, p50/p99), executions per second, CPU and memory of the node (main process + pjsua2 workers).
+
+Usage: python bench/bench_engine.py [--probes 1000 10000] [--seconds 75]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import resource
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from apscheduler.events import EVENT_JOB_SUBMITTED
+
+from callmeter_tui.config.model import Config, EngineSettings
+from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
+from callmeter_tui.engine.runtime import Runtime
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def children_of(pid: int) -> list[int]:
+    out = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out += [int(c) for c in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return out
+
+
+def cpu_s(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
+
+
+async def run_scale(n: int, seconds: float, ports: list[int]) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="bench-engine-"))
+    probes = tuple(ProbeSpec(name=f"p{i:05d}", kind=ProbeKind.SIP_OPTIONS, target=f"sip:127.0.0.1:{ports[i % len(ports)]}",
+                             interval_s=60.0, timeout_s=5.0) for i in range(n))
+    config = Config(project_name="bench", database_url=f"sqlite:///{tmp / 'bench.db'}", probes=probes,
+                    engine=EngineSettings(max_concurrency=256, call_concurrency=4))
+    rt = Runtime(config, start_web=False, start_dispatcher=False)
+    planned: dict[str, float] = {}
+    lateness: list[float] = []
+    ok = [0, 0]
+    name_to_job: dict[str, str] = {}
+    real_run = rt.prober.run
+
+    async def timed_run(spec, password=None):  # type: ignore[no-untyped-def]
+        if not name_to_job:
+            name_to_job.update({sp.name: f"probe-{pid}" for pid, sp in rt.monitor._specs.items()})
+        jid = name_to_job.get(spec.name)
+        if jid in planned:
+            lateness.append((time.time() - planned.pop(jid)) * 1000)
+        result = await real_run(spec, password)
+        ok[0 if result.ok else 1] += 1
+        return result
+
+    rt.prober.run = timed_run  # type: ignore[method-assign]
+    rt.monitor.runner.prober = rt.prober
+
+    def on_submit(event) -> None:  # type: ignore[no-untyped-def]
+        if event.job_id.startswith("probe-"):
+            planned[event.job_id] = event.scheduled_run_times[-1].timestamp()
+
+    rt.monitor.schedule.scheduler.add_listener(on_submit, EVENT_JOB_SUBMITTED)
+    t_start = time.perf_counter()
+    await rt.start()
+    t_started = time.perf_counter() - t_start
+    me = os.getpid()
+    cpu0 = cpu_s(me) + sum(cpu_s(c) for c in children_of(me))
+    w0 = time.perf_counter()
+    await asyncio.sleep(seconds)
+    wall = time.perf_counter() - w0
+    kids = children_of(me)
+    cpu1 = cpu_s(me) + sum(cpu_s(c) for c in kids)
+    rss = rss_mb(me) + sum(rss_mb(c) for c in kids)
+    await rt.stop()
+    done = ok[0] + ok[1]
+    print(f"probes={n:>6}  start-up {t_started:5.1f}s  runs={done} ({done / wall:.1f}/s, {ok[1]} failed)  "
+          f"lateness p50={pct(lateness, .5):.1f}ms p99={pct(lateness, .99):.1f}ms max={max(lateness or [0]):.0f}ms  "
+          f"CPU={100 * (cpu1 - cpu0) / wall:.0f}% of one core  RSS={rss:.0f}MB (main+{len(kids)} workers)  "
+          f"peak main RSS={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}MB")
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--probes", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--seconds", type=float, default=75.0)
+    ap.add_argument("--targets", type=int, default=2)
+    args = ap.parse_args()
+    ports = [free_port() for _ in range(args.targets)]
+    targets = [subprocess.Popen([sys.executable, "-m", "callmeter_tui.cli", "demo-target", "--port", str(p)],
+                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+    time.sleep(2)
+    try:
+        print(f"# {os.cpu_count()} cores; {args.targets} demo-target processes; interval 60 s; run {args.seconds:.0f} s each")
+        for n in args.probes:
+            await run_scale(n, args.seconds, ports)
+    finally:
+        for t in targets:
+            t.terminate()
+            t.wait()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
