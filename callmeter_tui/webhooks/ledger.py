@@ -174,6 +174,8 @@ def finish(s: Session, c: Claimed, *, owner: str, at: float, now: float, http_st
         return Finished("failed", disabled_reason=reason, notification=_disable(s, hook, reason, now))
     if d.attempts >= MAX_ATTEMPTS:
         d.status = "failed"
+    elif not hook.enabled:  # switched off while this attempt was in flight: no retry
+        d.status, d.last_error = "failed", f"webhook disabled: {hook.disabled_reason or 'disabled'} (last: {error})"
     else:
         delay = RETRY_DELAYS[d.attempts - 1]
         if retry_after_s is not None and retry_after_s > delay:

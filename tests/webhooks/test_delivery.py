@@ -26,7 +26,8 @@ def _create(db, probe_id, url, fmt="generic", **kw):  # type: ignore[no-untyped-
         return hook.id, secret
 
 
-async def test_transition_is_delivered_signed_with_the_contract_body(database, https_receiver, hook_settings):
+async def test_transition_is_delivered_signed_with_the_contract_body(database, https_receiver, hook_settings, caplog):
+    caplog.set_level("DEBUG")
     probe_id = add_probe(database)
     hook_id, secret = _create(database, probe_id, https_receiver.url("/hook"))
     assert secret is not None and len(secret) >= 43      # token_urlsafe(32): 32 random bytes
@@ -70,6 +71,7 @@ async def test_transition_is_delivered_signed_with_the_contract_body(database, h
     }
     [a] = attempts(database)
     assert a.success and a.http_status == 200 and a.duration_ms > 0 and a.error is None
+    assert "HTTP 200" in caplog.text and secret not in caplog.text and "/hook" not in caplog.text   # host only
 
 
 async def test_unknown_without_execution_has_null_execution_id(sqlite_db, https_receiver, hook_settings):

@@ -130,3 +130,23 @@ async def test_dispatcher_refuses_loopback_without_the_flag(sqlite_db, https_rec
     assert not a.success and a.http_status is None
     assert a.error.startswith("refused webhook target: localhost resolves to ") and "loopback" in a.error
     assert https_receiver.received == []
+
+
+async def test_a_hanging_endpoint_times_out(https_receiver, webhook_ca) -> None:  # type: ignore[no-untyped-def]
+    import asyncio
+
+    gate = asyncio.Event()
+
+    async def hang(_rec):  # type: ignore[no-untyped-def]
+        await gate.wait()
+        return web.Response(status=200)
+
+    https_receiver.handlers["/hang"] = hang
+    sender = Sender(ca_bundle=webhook_ca.ca_bundle, allow_private=True)
+    try:
+        body = b"{}"
+        res = await sender.post(https_receiver.url("/hang"), signed_headers("s" * 43, 1, body, "k"), body, 0.3)
+    finally:
+        gate.set()
+        await sender.aclose()
+    assert not res.ok and res.status is None and res.error == "timed out after 0.3 s"
