@@ -15,9 +15,10 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from ..domain.health import HealthState
-from .view import PageView, iso
+from .view import BarCell, PageBars, PageView, iso
 
 NARROW_DAYS = 30          # days still shown on phone-sized screens
+SHOWN_INCIDENTS = 8       # newest incidents listed; older ones fold into a <details>
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_ACCENT = "#0b7285"
 _SEG_CLASS = {
@@ -38,6 +39,7 @@ def environment() -> Environment:
     )
 
 
+@lru_cache(maxsize=4096)
 def human_duration(seconds: float) -> str:
     """"2d 4h", "23h 59m", "45m", "30s": the resolution a visitor cares about."""
     s = int(round(seconds))
@@ -53,36 +55,53 @@ def human_duration(seconds: float) -> str:
     return f"{sec}s"
 
 
-def bar_markup(segments: tuple[object, ...], tz: ZoneInfo) -> Markup:
-    """One focusable element per day with its tooltip: date in the page's zone and time per state."""
-    n = len(segments)
+def _day_label(start: float, tz: ZoneInfo) -> str:
+    day = datetime.fromtimestamp(start, tz)
+    return str(escape(f"{day:%a} {day.day} {day:%b %Y}"))
+
+
+def _edge_classes(n: int) -> list[str]:
+    """Tooltip anchoring (l/r near the bar's ends) and "o" for days hidden on narrow screens."""
     out = []
-    for i, seg in enumerate(segments):
-        state = HealthState.parse(seg.state)  # type: ignore[attr-defined]
-        day = datetime.fromtimestamp(seg.start, tz)  # type: ignore[attr-defined]
-        lines = [f"{day:%a} {day.day} {day:%b %Y}"]
-        for label, secs in (
-            ("Healthy", seg.healthy_s),  # type: ignore[attr-defined]
-            ("Degraded", seg.degraded_s),  # type: ignore[attr-defined]
-            ("Unhealthy", seg.unhealthy_s),  # type: ignore[attr-defined]
-        ):
-            if secs >= 0.5:
-                lines.append(f"{label} {human_duration(secs)}")
-        if len(lines) == 1:
-            lines.append("No data")
-        elif seg.unknown_s >= 60:  # type: ignore[attr-defined]
-            lines.append(f"No data {human_duration(seg.unknown_s)}")  # type: ignore[attr-defined]
-        cls = _SEG_CLASS[state]
-        if i < n * 0.2:
-            cls += " l"
-        elif i >= n * 0.8:
-            cls += " r"
-        if i < n - NARROW_DAYS:
-            cls += " o"
-        tip = escape("\n".join(lines))
-        label = escape(lines[0] + ": " + ", ".join(lines[1:]))
-        out.append(f'<span class="seg {cls}" tabindex="0" role="img" data-tip="{tip}" aria-label="{label}"></span>')
-    return Markup("".join(out).replace("\n", "&#10;"))
+    for i in range(n):
+        cls = " l" if i < n * 0.2 else " r" if i >= n * 0.8 else ""
+        out.append(cls + (" o" if i < n - NARROW_DAYS else ""))
+    return out
+
+
+def _cell_text(cell: BarCell) -> str:
+    """The tooltip body after the date (our own words and numbers only: nothing to escape)."""
+    parts = [
+        f"{label} {human_duration(secs)}"
+        for label, secs in (("Healthy", cell.healthy_s), ("Degraded", cell.degraded_s), ("Unhealthy", cell.unhealthy_s))
+        if secs >= 0.5
+    ]
+    if not parts:
+        return "No data"
+    if cell.unknown_s >= 60:
+        parts.append(f"No data {human_duration(cell.unknown_s)}")
+    return "&#10;".join(parts)
+
+
+class BarPainter:
+    """Uptime bar markup for one page: one focusable element per day whose aria-label is also the CSS
+    tooltip (date in the page's zone, time per state). Day and cell parts are built once per page."""
+
+    def __init__(self, bars: PageBars, tz: ZoneInfo) -> None:
+        self._bars = bars
+        edges = _edge_classes(len(bars.starts))
+        days = [_day_label(s, tz) for s in bars.starts]
+        # "<span class="seg h" ... aria-label="" is split as: class letter | edges + label head | text
+        self._heads = [f'{edges[i]}" tabindex="0" role="img" aria-label="{days[i]}&#10;' for i in range(len(days))]
+        self._cells = [(_SEG_CLASS[c.state], _cell_text(c)) for c in bars.cells]
+
+    def paint(self, component_index: int) -> Markup:
+        heads, cells = self._heads, self._cells
+        out = []
+        for i, k in enumerate(self._bars.row(component_index)):
+            letter, text = cells[k]
+            out.append(f'<span class="seg {letter}{heads[i]}{text}"></span>')
+        return Markup("".join(out))
 
 
 def _when(start: float, end: float | None, tz: ZoneInfo) -> tuple[str, str]:
@@ -100,13 +119,14 @@ def render_html(view: PageView, *, css_version: str, js_version: str, theme_vers
     """The full page."""
     data = view.data
     tz = ZoneInfo(data.timezone)
+    painter = BarPainter(view.bars, tz)
     components = [
         {
             "position": c.position,
             "name": c.name,
             "state": c.state,
             "uptime_pct": c.uptime_pct,
-            "bar": bar_markup(c.segments, tz),
+            "bar": painter.paint(c.index),
         }
         for c in view.components
     ]
@@ -134,6 +154,7 @@ def render_html(view: PageView, *, css_version: str, js_version: str, theme_vers
         incidents=incidents,
         last_checked=last,
         narrow_days=min(NARROW_DAYS, data.bar_days),
+        shown_incidents=SHOWN_INCIDENTS,
         css_version=css_version,
         js_version=js_version,
         theme_version=theme_version,

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from ..domain.bars import day_boundaries
-from ..store.models import Execution, Probe, StatusPage
+from ..store.models import Component, Execution, Probe, StatusPage
 from ..store.queries import load_spans
 from .logo import load_logo, sniff_logo
 
@@ -54,36 +54,43 @@ def list_slugs(session: Session) -> list[str]:
 
 
 def load_page(session: Session, slug: str, now: float) -> PageData | None:
-    """The page called ``slug`` with its components, states and spans; None when there is no such page."""
-    page = session.scalars(
-        select(StatusPage).where(StatusPage.slug == slug).options(selectinload(StatusPage.components))
+    """The page called ``slug`` with its components, states and spans; None when there is no such page.
+
+    Plain column queries, not ORM entities: a big page would otherwise keep thousands of tracked
+    objects alive during the render (more full GC passes, which pause every thread).
+    """
+    page = session.execute(
+        select(StatusPage.id, StatusPage.slug, StatusPage.name, StatusPage.description, StatusPage.accent_color,
+               StatusPage.logo_path, StatusPage.logo_bytes, StatusPage.timezone, StatusPage.bar_days,
+               StatusPage.refresh_s, StatusPage.updated_at)
+        .where(StatusPage.slug == slug)
     ).first()
     if page is None:
         return None
     tz = safe_timezone(page.timezone)
     bar_days = max(1, min(int(page.bar_days or 90), 3650))
-    boundaries = tuple(day_boundaries(now, bar_days, tz))
-    comps = sorted(page.components, key=lambda c: c.position)
-    probe_ids = [c.probe_id for c in comps]
-    probes = {p.id: p for p in session.scalars(select(Probe).where(Probe.id.in_(probe_ids)))} if probe_ids else {}
-    spans = load_spans(session, probe_ids, boundaries[0], now) if probe_ids else {}
-    components = []
-    for i, comp in enumerate(comps, start=1):
-        probe = probes.get(comp.probe_id)
-        if probe is None:
-            continue
-        components.append(
-            ComponentData(
-                position=i,
-                name=comp.name,
-                probe_id=probe.id,
-                state=probe.state or "UNKNOWN",
-                last_checked=probe.last_execution_at,
-                created_at=probe.created_at,
-                updated_at=max(probe.updated_at or 0.0, probe.state_since or 0.0),
-                spans=tuple(spans.get(probe.id, ())),
-            )
+    boundaries = tuple(day_boundaries(now, bar_days, tz).tolist())
+    rows = session.execute(
+        select(Component.name, Probe.id, Probe.state, Probe.last_execution_at, Probe.created_at, Probe.updated_at,
+               Probe.state_since)
+        .join(Probe, Probe.id == Component.probe_id)
+        .where(Component.page_id == page.id)
+        .order_by(Component.position, Component.id)
+    ).all()
+    spans = load_spans(session, [r.id for r in rows], boundaries[0], now) if rows else {}
+    components = tuple(
+        ComponentData(
+            position=i,
+            name=r.name,
+            probe_id=r.id,
+            state=r.state or "UNKNOWN",
+            last_checked=r.last_execution_at,
+            created_at=r.created_at,
+            updated_at=max(r.updated_at or 0.0, r.state_since or 0.0),
+            spans=tuple(spans.get(r.id, ())),
         )
+        for i, r in enumerate(rows, start=1)
+    )
     return PageData(
         id=page.id,
         slug=page.slug,
@@ -94,22 +101,22 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
         bar_days=bar_days,
         refresh_s=max(1, int(page.refresh_s or 60)),
         updated_at=page.updated_at,
-        logo=_logo(page),
-        components=tuple(components),
+        logo=_logo(page.slug, page.logo_bytes, page.logo_path),
+        components=components,
         boundaries=boundaries,
         now=now,
     )
 
 
-def _logo(page: StatusPage) -> tuple[bytes, str] | None:
+def _logo(slug: str, data: bytes | None, path: str | None) -> tuple[bytes, str] | None:
     """Stored logo bytes win over the path; a bad logo is dropped (the page still renders)."""
     try:
-        if page.logo_bytes:
-            return sniff_logo(page.logo_bytes)
-        if page.logo_path:
-            return load_logo(page.logo_path)
+        if data:
+            return sniff_logo(data)
+        if path:
+            return load_logo(path)
     except ValueError as exc:
-        log.warning("status page %s: %s", page.slug, exc)
+        log.warning("status page %s: %s", slug, exc)
     return None
 
 

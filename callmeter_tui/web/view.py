@@ -1,28 +1,64 @@
 """The page as the public sees it, derived from a PageData with the domain's rules (banner, bars,
-uptime, incidents). Every output format (HTML, JSON, badges, feed) is written from this one view."""
+uptime, incidents). Every output format (HTML, JSON, badges, feed) is written from this one view.
+
+Bars are kept as numpy arrays plus the few distinct (state, seconds) cells they use, not as one
+object per day: a 1,000-component page has 90,000 segments, and that many live Python objects
+would trigger full garbage collections that freeze the app's event loop (the GIL is shared).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
+import numpy as np
+
 from ..domain.banner import banner
-from ..domain.bars import bar_segments_many
-from ..domain.health import HealthState
+from ..domain.bars import segment_states, state_seconds_matrix
+from ..domain.health import STATE_ORDER, HealthState
 from ..domain.incidents import incidents
 from ..domain.spans import format_uptime, uptime_ratio
 from .snapshot import PageData
 
 MAX_INCIDENTS = 50
+BAR_CHUNK = 50            # components per numpy call: bounds how long one call holds the GIL
+
+
+@dataclass(frozen=True)
+class BarCell:
+    """One distinct segment content: its colour (worst state present) and seconds per state."""
+
+    state: HealthState
+    healthy_s: float
+    degraded_s: float
+    unhealthy_s: float
+    unknown_s: float
+
+
+@dataclass(frozen=True)
+class PageBars:
+    """Every component's daily segments: ``keys[c, i]`` indexes ``cells`` for component c, day i."""
+
+    starts: tuple[float, ...]        # day starts in the page's zone, oldest first
+    ends: tuple[float, ...]
+    cells: tuple[BarCell, ...]
+    keys: np.ndarray                 # (components, days) int
+
+    def row(self, component_index: int) -> list[int]:
+        return self.keys[component_index].tolist() if len(self.keys) else []
+
+    def segments(self, component_index: int) -> list[tuple[float, float, BarCell]]:
+        """(start, end, cell) per day: convenient for small pages and tests."""
+        return [(self.starts[i], self.ends[i], self.cells[k]) for i, k in enumerate(self.row(component_index))]
 
 
 @dataclass(frozen=True)
 class ComponentView:
+    index: int                       # row in PageBars
     position: int
     name: str
     state: HealthState
     uptime_pct: str | None           # "99.86" or None with no monitored time
-    segments: tuple[object, ...]     # domain.bars.BarSegment, oldest first
     last_checked: float | None
     created_at: float
     updated_at: float
@@ -43,6 +79,7 @@ class PageView:
     state: HealthState
     banner: str
     components: tuple[ComponentView, ...]
+    bars: PageBars
     incidents: tuple[IncidentView, ...]  # newest first
     last_checked: float | None
 
@@ -51,30 +88,46 @@ class PageView:
         return self.data.bar_days
 
 
+def page_bars(data: PageData) -> PageBars:
+    """Seconds per state per day (domain.bars) and the worst-state colour rule (domain.bars)."""
+    b = np.asarray(data.boundaries, dtype=np.float64)
+    n_days = len(b) - 1
+    comps = data.components
+    blocks = []
+    for i in range(0, len(comps), BAR_CHUNK):
+        matrix = state_seconds_matrix([c.spans for c in comps[i:i + BAR_CHUNK]], b, data.now)
+        codes = segment_states(matrix).astype(np.float64)
+        blocks.append(np.concatenate((codes[..., None], matrix), axis=2).reshape(-1, 5))
+    starts, ends = tuple(b[:-1].tolist()), tuple(b[1:].tolist())
+    if not blocks:
+        return PageBars(starts, ends, (), np.zeros((0, n_days), dtype=np.int64))
+    table = np.concatenate(blocks)
+    uniq, inverse = np.unique(table, axis=0, return_inverse=True)
+    cells = tuple(BarCell(STATE_ORDER[int(row[0])], *row[1:]) for row in uniq.tolist())
+    return PageBars(starts, ends, cells, inverse.reshape(len(comps), n_days))
+
+
 def build_view(data: PageData) -> PageView:
     """Apply the domain rules once for every format."""
     states = [HealthState.parse(c.state) for c in data.components]
     overall, text = banner(states)
-    segments = bar_segments_many([list(c.spans) for c in data.components], list(data.boundaries), data.now)
     since = data.boundaries[0]
     comps = []
     found: list[IncidentView] = []
-    for comp, state, segs in zip(data.components, states, segments):
+    for index, (comp, state) in enumerate(zip(data.components, states)):
         comps.append(
             ComponentView(
+                index=index,
                 position=comp.position,
                 name=comp.name,
                 state=state,
-                uptime_pct=format_uptime(uptime_ratio(list(comp.spans), since, data.now)),
-                segments=tuple(segs),
+                uptime_pct=format_uptime(uptime_ratio(comp.spans, since, data.now)),
                 last_checked=comp.last_checked,
                 created_at=comp.created_at,
                 updated_at=comp.updated_at,
             )
         )
-        for inc in incidents(list(comp.spans)):
-            if inc.ended_at is not None and inc.ended_at < since:
-                continue
+        for inc in incidents(comp.spans):
             found.append(
                 IncidentView(comp.name, comp.position, HealthState.parse(inc.worst), inc.started_at, inc.ended_at)
             )
@@ -85,6 +138,7 @@ def build_view(data: PageData) -> PageView:
         state=overall,
         banner=text,
         components=tuple(comps),
+        bars=page_bars(data),
         incidents=tuple(found[:MAX_INCIDENTS]),
         last_checked=max(checked) if checked else None,
     )

@@ -155,6 +155,6 @@ async def test_page_html_structure(seed: Seed, make_server) -> None:  # type: ig
     assert html.index("Second by id, first by position") < html.index(">Other<")
     assert html.count('class="seg ') == 180 and html.count('tabindex="0"') == 180
     # Tooltip dates are in the page's zone: New York's 22 Nov began at 05:00 UTC.
-    assert 'data-tip="Sun 22 Nov 2026&#10;Healthy 7h' in html
+    assert 'aria-label="Sun 22 Nov 2026&#10;Healthy 7h"' in html
     assert "100.00% uptime" in html and "0.00% uptime" in html
     assert "Ongoing" in html

@@ -24,7 +24,10 @@
     }
     for (i = cur.attributes.length - 1; i >= 0; i--) {
       attr = cur.attributes[i];
-      if (!next.hasAttribute(attr.name)) cur.removeAttribute(attr.name);
+      // A <details> the visitor opened stays open across refreshes.
+      if (!next.hasAttribute(attr.name) && !(attr.name === "open" && cur.nodeName === "DETAILS")) {
+        cur.removeAttribute(attr.name);
+      }
     }
     var kids = cur.childNodes, want = next.childNodes;
     for (i = 0; i < want.length; i++) {
