@@ -49,9 +49,14 @@ class Runtime:
 
     async def start(self) -> None:
         if self.config.demo:
-            from ..probes.demo_target import start_demo_targets
+            from .demo import DemoTargets
             os.environ.setdefault("CALLMETER_DEMO_PASSWORD", "demo")
-            self.demo_targets = await start_demo_targets()
+            demo = DemoTargets()
+            try:
+                await demo.start()
+                self.demo_targets.append(demo)
+            except OSError as e:
+                self.monitor.notify("demo_target", str(e), level="error")
         if hasattr(self.prober, "start"):
             await self.prober.start()
         await self.monitor.start()
