@@ -6,8 +6,8 @@ in send order. Loss, delay and jitter (see ``impair``) are applied to this retur
 A dropped packet still consumes a sequence number at the moment it would have been sent, so
 the caller counts exactly the packets we dropped as lost.
 
-RTCP: on each caller SR we answer at once with an SR whose report block carries LSR/DLSR
-(DLSR computed when the report is built) and the RFC 3550 loss and jitter of what *we* received
+RTCP: on each caller SR we answer with an SR whose report block carries LSR/DLSR and the
+RFC 3550 loss and jitter of what *we* received
 (the caller->target path is not impaired). Reports go out through the same ``delay_ms`` as RTP
 but without jitter, so the caller's RTCP round-trip time is ``delay_ms`` plus loopback time.
 A report also goes out every 5 s when no SR came, so the caller always gets a far-end view.
@@ -239,7 +239,9 @@ class MediaSession:
         return self._received > 0 and now - self._last_report_at >= REPORT_INTERVAL_S
 
     def send_report(self) -> None:
-        """Build the report now (so DLSR excludes our added delay) and send it after delay_ms."""
+        """Send a report ``delay_ms`` from now. It is built when it leaves, with DLSR = time held
+        minus the delay we add on purpose, so our own scheduling lag is not mistaken for network
+        delay: the caller's RTT is the configured delay plus the real loopback time."""
         if self._closed or self._rtcp_t is None:
             return
         dest = self.remote_rtcp
@@ -247,21 +249,20 @@ class MediaSession:
             dest = (self.remote_rtp[0], self.remote_rtp[1] + 1)
         if dest is None:
             return
-        now = time.monotonic()
-        self._last_report_at = now
-        pkt = self._build_report(now)
+        self._last_report_at = time.monotonic()
         delay_s = max(0.0, float(self._imp.delay_ms)) / 1000.0
+        last_sr = (self._lsr, self._lsr_at + delay_s)  # the SR this report answers, as of now
         if delay_s:
-            self._later(delay_s, self._send_rtcp, pkt, dest)
+            self._later(delay_s, self._send_rtcp, dest, last_sr)
         else:
-            self._send_rtcp(pkt, dest)
+            self._send_rtcp(dest, last_sr)
 
-    def _send_rtcp(self, pkt: bytes, dest: tuple[str, int]) -> None:
+    def _send_rtcp(self, dest: tuple[str, int], last_sr: tuple[int, float]) -> None:
         if not self._closed and self._rtcp_t is not None:
-            self._rtcp_t.sendto(pkt, dest)
+            self._rtcp_t.sendto(self._build_report(time.monotonic(), last_sr), dest)
             self.stats.rtcp_out += 1
 
-    def _report_block(self, now: float) -> bytes:
+    def _report_block(self, now: float, last_sr: tuple[int, float]) -> bytes:
         ext_max = self._cycles + self._max_seq
         expected = ext_max - self._base_seq + 1
         lost = max(0, expected - self._received)
@@ -270,9 +271,8 @@ class MediaSession:
         self._expected_prior, self._received_prior = expected, self._received
         lost_int = exp_int - rec_int
         fraction = (lost_int << 8) // exp_int if exp_int > 0 and lost_int > 0 else 0
-        dlsr = 0
-        if self._lsr:
-            dlsr = max(1, int((now - self._lsr_at) * 65536))  # 0 would make pjmedia skip the RTT
+        lsr, held_since = last_sr  # held_since: SR arrival plus the delay we add on purpose
+        dlsr = max(1, int((now - held_since) * 65536)) if lsr else 0  # 0 would make pjmedia skip the RTT
         return struct.pack(
             "!IB3sIIII",
             self._peer_ssrc,
@@ -280,12 +280,12 @@ class MediaSession:
             min(lost, 0x7FFFFF).to_bytes(3, "big"),
             ext_max & 0xFFFFFFFF,
             int(self._in_jitter) & 0xFFFFFFFF,
-            self._lsr,
+            lsr,
             dlsr,
         )
 
-    def _build_report(self, now: float) -> bytes:
-        block = self._report_block(now)
+    def _build_report(self, now: float, last_sr: tuple[int, float]) -> bytes:
+        block = self._report_block(now, last_sr)
         if self.stats.packets_out:
             wall = time.time()
             ntp_sec = int(wall) + NTP_EPOCH_OFFSET
