@@ -1,7 +1,7 @@
 """Uptime bars: day (or hour) segments per component, coloured by the worst state present.
 
 The status page draws 90 day-segments for every component, so the seconds-per-state matrix is
-computed for all components at once with numpy (one concatenation, two searchsorted, one bincount)
+computed for all components at once with numpy (searchsorted for segment indices, bincount to sum)
 instead of a Python loop per span. Rules shared with ``domain.spans``: no data counts as UNKNOWN,
 overlapping spans are resolved first-started-wins, time after ``now`` is not counted.
 """
@@ -93,15 +93,15 @@ def _as_boundaries(boundaries: Sequence[float] | np.ndarray) -> np.ndarray:
     return b
 
 
-def _first_started_wins(starts: np.ndarray, ends: np.ndarray, comp: np.ndarray, same: np.ndarray) -> np.ndarray:
+def _first_started_wins(starts: np.ndarray, ends: np.ndarray, offsets: np.ndarray, same: np.ndarray) -> np.ndarray:
     """Starts moved past everything earlier spans of the same component already cover."""
     overlap = same & (starts[1:] < ends[:-1])
     if not np.any(overlap):
         return starts
     # Rare (the store writes run-length spans): fix each affected component with a running max.
     starts = starts.copy()
-    for c in np.unique(comp[1:][overlap]):
-        lo, hi = np.searchsorted(comp, c, "left"), np.searchsorted(comp, c, "right")
+    for c in np.unique(np.searchsorted(offsets, np.flatnonzero(overlap) + 1, "right") - 1):
+        lo, hi = offsets[c], offsets[c + 1]
         reach = np.maximum.accumulate(ends[lo:hi])
         starts[lo + 1:hi] = np.maximum(starts[lo + 1:hi], reach[:-1])
     return starts
@@ -116,44 +116,45 @@ def state_seconds_matrix_arrays(packed: SpanArrays, boundaries: Sequence[float] 
     """
     b = _as_boundaries(boundaries)
     n_seg, n_comp = len(b) - 1, packed.components
-    s, e, k = packed.starts, packed.ends, packed.codes
-    comp = np.repeat(np.arange(n_comp, dtype=np.int64), np.diff(packed.offsets))
-    same = comp[1:] == comp[:-1]
+    s, e, k, offsets = packed.starts, packed.ends, packed.codes, packed.offsets
+    n = len(s)
+    same = np.ones(max(n - 1, 0), dtype=bool)          # span i and i+1 belong to one component
+    cut = offsets[1:-1]
+    same[cut[(cut > 0) & (cut < n)] - 1] = False
     if np.any(same & (s[1:] < s[:-1])):
-        order = np.lexsort((s, comp))          # stable: equal starts keep their given order
-        s, e, k, comp = s[order], e[order], k[order], comp[order]
-    s = _first_started_wins(s, e, comp, same)
+        comp = np.repeat(np.arange(n_comp, dtype=np.int64), np.diff(offsets))
+        order = np.lexsort((s, comp))          # stable, and components keep their places in the arrays
+        s, e, k = s[order], e[order], k[order]
+    s = _first_started_wins(s, e, offsets, same)
+    cell = n_seg * 4                           # matrix cells per component
+    base = np.repeat(np.arange(n_comp, dtype=np.int64) * cell, np.diff(offsets))
     lo, hi = b[0], min(b[-1], float(now))
     s = np.maximum(s, lo)
     e = np.minimum(e, hi)
     valid = e > s
     if not np.all(valid):
         keep = np.flatnonzero(valid)
-        s, e, k, comp = s[keep], e[keep], k[keep], comp[keep]
+        s, e, k, base = s[keep], e[keep], k[keep], base[keep]
 
     j0 = np.searchsorted(b, s, "right") - 1     # segment holding the start
     first_end = b[j0 + 1]
-    row = comp * n_seg
-    size = n_comp * n_seg * 4
-    known = np.bincount((row + j0) * 4 + k, np.minimum(e, first_end) - s, minlength=size).astype(np.float64, copy=False)
+    size = n_comp * cell
+    known = np.bincount(base + j0 * 4 + k, np.minimum(e, first_end) - s, minlength=size).astype(np.float64, copy=False)
     cross = np.flatnonzero(e > first_end)       # spans that run past their first segment
-    if len(cross):
-        c0, kc, ec = j0[cross], k[cross], e[cross]
-        c1 = np.searchsorted(b, ec, "left") - 1  # segment holding the end
-        known += np.bincount((row[cross] + c1) * 4 + kc, ec - b[c1], minlength=size)
-    known = known.reshape(n_comp, n_seg, 4)
-
     seg_len = np.clip(np.minimum(b[1:], hi) - b[:-1], 0.0, None)
     if len(cross):
+        c0, kc, ec, bc = j0[cross], k[cross], e[cross], base[cross]
+        c1 = np.searchsorted(b, ec, "left") - 1  # segment holding the end
+        known += np.bincount(bc + c1 * 4 + kc, ec - b[c1], minlength=size)
         full = np.flatnonzero(c1 - c0 > 1)
         if len(full):                          # whole segments inside one span: +1 ... -1, then cumsum
-            r = comp[cross][full] * (n_seg + 1)
+            r = bc[full] // cell * (n_seg + 1)
             kf = kc[full]
             marks = np.concatenate(((r + c0[full] + 1) * 4 + kf, (r + c1[full]) * 4 + kf))
             signs = np.repeat(np.array([1.0, -1.0]), len(full))
             diff = np.bincount(marks, signs, minlength=n_comp * (n_seg + 1) * 4).reshape(n_comp, n_seg + 1, 4)
-            known += np.cumsum(diff, axis=1)[:, :n_seg, :] * seg_len[None, :, None]
-
+            known += (np.cumsum(diff, axis=1)[:, :n_seg, :] * seg_len[None, :, None]).ravel()
+    known = known.reshape(n_comp, n_seg, 4)
     known[:, :, _UNKNOWN_CODE] = np.clip(seg_len[None, :] - known[:, :, :_N_KNOWN].sum(axis=2), 0.0, None)
     return known
 
