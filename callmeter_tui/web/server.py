@@ -120,8 +120,9 @@ class WebServer:
                 task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
-        if self._executor is not None:
-            self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._executor is not None:  # let an in-flight render finish before the database closes
+            await asyncio.to_thread(self._executor.shutdown, True, cancel_futures=True)
+            self._executor = None
         self._runner = self._site = self._ticker = None
 
     # ---- rendering (off the loop) ----------------------------------------------------------------

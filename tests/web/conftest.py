@@ -108,7 +108,7 @@ def bus() -> EventBus:
 
 
 def web_config(**web: Any) -> Config:
-    return Config(web=dataclasses.replace(WebSettings(), host="127.0.0.1", port=0, **web))
+    return Config(web=dataclasses.replace(WebSettings(), **({"host": "127.0.0.1", "port": 0} | web)))
 
 
 class Running:

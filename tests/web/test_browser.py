@@ -73,6 +73,8 @@ async def test_page_in_chromium(seed: Seed, make_server, browser) -> None:  # ty
         ctx = b.new_context(viewport={"width": 1280, "height": 900})
         page = ctx.new_page()
         collect_console(page, console)
+        requested: list[str] = []
+        page.on("request", lambda req: requested.append(req.url))
         page.goto(url, wait_until="load")
         result = {
             "banner": page.inner_text(".banner-text"),
@@ -94,6 +96,9 @@ async def test_page_in_chromium(seed: Seed, make_server, browser) -> None:  # ty
             page.screenshot(path=str(out / f"status-{w}x{h}.png"), full_page=True)
             result[f"overflow_{w}"] = page.evaluate(
                 "() => document.documentElement.scrollWidth > document.documentElement.clientWidth")
+        page.emulate_media(color_scheme="dark")
+        page.screenshot(path=str(out / "status-1280x900-dark.png"), full_page=True)
+        page.emulate_media(color_scheme="light")
         page.set_viewport_size({"width": 375, "height": 812})
         result["visible_segments_375"] = page.evaluate(
             "() => [...document.querySelectorAll('.component')[0].querySelectorAll('.seg')]"
@@ -103,6 +108,8 @@ async def test_page_in_chromium(seed: Seed, make_server, browser) -> None:  # ty
             "() => document.documentElement.scrollWidth > document.documentElement.clientWidth")
         ctx.close()
         result["console"] = console
+        result["foreign"] = [u for u in requested if not u.startswith(srv.url + "/") and not u.startswith("data:")]
+        result["requested"] = requested
         return result
 
     r = await browser.run(check)
@@ -116,6 +123,8 @@ async def test_page_in_chromium(seed: Seed, make_server, browser) -> None:  # ty
     assert r["banner_bg"] == "rgb(240, 180, 41)"           # the degraded yellow
     assert not any(r[f"overflow_{w}"] for w in (320, 375, 1280, 2560))
     assert r["console"] == []
+    assert r["foreign"] == []                               # no CDN, no fonts, no trackers
+    assert any(u.endswith("/static/refresh.js?v=" + u.rsplit("=", 1)[-1]) for u in r["requested"])
 
 
 async def test_live_refresh_patches_in_place_and_js_off_still_works(seed: Seed, bus: EventBus, make_server, browser) -> None:  # type: ignore[no-untyped-def]

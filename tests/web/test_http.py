@@ -158,3 +158,18 @@ async def test_page_html_structure(seed: Seed, make_server) -> None:  # type: ig
     assert 'aria-label="Sun 22 Nov 2026&#10;Healthy 7h"' in html
     assert "100.00% uptime" in html and "0.00% uptime" in html
     assert "Ongoing" in html
+
+
+async def test_port_in_use_is_an_oserror_and_cleans_up(seed: Seed, db, bus: EventBus) -> None:  # type: ignore[no-untyped-def]
+    import socket
+    import threading
+
+    simple_page(seed)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        server = WebServer(db, web_config(port=port), bus)
+        with pytest.raises(OSError):
+            await server.start()
+    assert not [t for t in threading.enumerate() if t.name.startswith("web-render")]
