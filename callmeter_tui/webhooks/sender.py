@@ -43,7 +43,10 @@ def ssl_context(ca_bundle: str | None = None) -> ssl.SSLContext:
     """System CAs plus the optional extra bundle (PEM); hostname checking on."""
     ctx = ssl.create_default_context(ssl.Purpose.SERVER_AUTH)
     if ca_bundle:
-        ctx.load_verify_locations(cafile=ca_bundle)
+        try:
+            ctx.load_verify_locations(cafile=ca_bundle)
+        except (OSError, ssl.SSLError) as exc:
+            raise ValueError(f"webhooks.ca_bundle: cannot load {ca_bundle!r}: {getattr(exc, 'strerror', None) or exc}") from None
     return ctx
 
 

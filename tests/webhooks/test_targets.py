@@ -150,3 +150,12 @@ async def test_a_hanging_endpoint_times_out(https_receiver, webhook_ca) -> None:
         gate.set()
         await sender.aclose()
     assert not res.ok and res.status is None and res.error == "timed out after 0.3 s"
+
+
+def test_unreadable_ca_bundle_is_a_one_line_error(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    bad = tmp_path / "ca.pem"
+    bad.write_text("not a certificate\n")
+    for path in (str(bad), str(tmp_path / "missing.pem")):
+        with pytest.raises(ValueError, match=r"^webhooks\.ca_bundle: cannot load") as exc:
+            Sender(ca_bundle=path)
+        assert "\n" not in str(exc.value)
