@@ -13,13 +13,17 @@ from .models import Execution, HealthSpanRow, MetricRollup, Probe, Transition
 from .retention import hour_floor
 
 # Evidence more than this many intervals after the open span's end is a gap (no data). recording.py
-# applies the same rule when it stores, so what was shown is never rewritten later.
+# applies the same rule when it stores, so a silent probe reads the same before and after it returns.
 NO_DATA_INTERVALS = 3.0
 
 
 def open_span_end(ended_at: float, interval_s: float, until: float) -> float:
-    """Where the open span ends as seen at ``until``: there if the probe is fresh, else one interval on
-    (the recorder's gap rule, so a later execution never rewrites what was shown)."""
+    """Where the open span ends as seen at ``until``: there if the probe is fresh, else one interval on.
+
+    The second case is exactly what the recorder stores when the probe comes back after the gap. Within
+    the grace of ``NO_DATA_INTERVALS`` the span is shown up to ``until``; if the probe then stays silent
+    past the grace, that tail becomes no data (one interval after the last result), as it is stored.
+    """
     if until - ended_at <= NO_DATA_INTERVALS * interval_s:
         return max(until, ended_at)
     return ended_at + interval_s
