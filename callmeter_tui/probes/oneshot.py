@@ -12,6 +12,10 @@ async def run_once(spec: ProbeSpec, password: str | None = None) -> ProbeResult:
     """Start a one-worker pool, run ``spec``, stop the pool. Never raises."""
     pool = ProberPool(call_concurrency=1)
     try:
+        try:
+            await pool.start()  # start-up outside the probe's own clock
+        except Exception:  # noqa: BLE001 - run() below reports the failure as a result
+            pass
         return await pool.run(spec, password)
     finally:
         await pool.stop()

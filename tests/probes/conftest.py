@@ -132,6 +132,8 @@ request_route {{
         if (t_check_trans()) {{ t_relay(); }}
         exit;
     }}
+    # OPTIONS without a user are for us whatever the port: sipsak 0.9.8 drops the R-URI port's last digit.
+    if (is_method("OPTIONS") && $rU == $null) {{ sl_send_reply("200", "OK"); exit; }}
     if (!(uri == myself)) {{
         # Outbound proxy for another peer: INVITEs need proxy digest auth.
         if (is_method("INVITE")) {{
@@ -144,7 +146,6 @@ request_route {{
         t_relay();
         exit;
     }}
-    if (is_method("OPTIONS")) {{ sl_send_reply("200", "OK"); exit; }}
     if (is_method("REGISTER")) {{
         if (!is_present_hf("Authorization")) {{ www_challenge("$td", "0"); exit; }}
         if ($sht(users=>$au) == $null) {{ sl_send_reply("403", "Forbidden"); exit; }}

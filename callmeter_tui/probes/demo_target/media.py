@@ -30,6 +30,7 @@ log = logging.getLogger("callmeter.demo_target")
 
 NTP_EPOCH_OFFSET = 2208988800
 REPORT_INTERVAL_S = 5.0
+SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux value; Python does not export it
 
 
 class Impairment(Protocol):
@@ -104,7 +105,7 @@ class MediaSession:
         self._seq = self._rng.getrandbits(16)
         self._ts_offset = self._rng.getrandbits(32)
         self._rtp_t: asyncio.DatagramTransport | None = None
-        self._rtcp_t: asyncio.DatagramTransport | None = None
+        self._rtcp_sock: socket.socket | None = None
         self.rtp_port = 0
         self.rtcp_port = 0
         self.remote_rtp: tuple[str, int] | None = None
@@ -138,16 +139,27 @@ class MediaSession:
         rtp, rtcp = bind_rtp_pair(self.host)
         self.rtp_port, self.rtcp_port = rtp.getsockname()[1], rtcp.getsockname()[1]
         self._rtp_t, _ = await self._loop.create_datagram_endpoint(lambda: _Receiver(self._on_rtp), sock=rtp)
-        self._rtcp_t, _ = await self._loop.create_datagram_endpoint(lambda: _Receiver(self._on_rtcp), sock=rtcp)
+        # RTCP is read by hand to get the kernel's arrival time: an SR that waited while our loop was
+        # busy must not shorten DLSR (that lag would show as network delay in the caller's RTT).
+        try:
+            rtcp.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
+        except OSError:
+            pass
+        self._rtcp_sock = rtcp
+        self._loop.add_reader(rtcp.fileno(), self._read_rtcp)
 
     def close(self) -> None:
         self._closed = True
         for h in self._timers:
             h.cancel()
         self._timers.clear()
-        for t in (self._rtp_t, self._rtcp_t):
-            if t is not None:
-                t.close()
+        if self._rtp_t is not None:
+            self._rtp_t.close()
+        if self._rtcp_sock is not None:
+            if self._loop is not None:
+                self._loop.remove_reader(self._rtcp_sock.fileno())
+            self._rtcp_sock.close()
+            self._rtcp_sock = None
 
     # --- RTP -------------------------------------------------------------------------------
 
@@ -214,7 +226,28 @@ class MediaSession:
 
     # --- RTCP ------------------------------------------------------------------------------
 
-    def _on_rtcp(self, data: bytes, addr: tuple[str, int]) -> None:
+    def _read_rtcp(self) -> None:
+        while self._rtcp_sock is not None:
+            try:
+                data, anc, _, addr = self._rtcp_sock.recvmsg(2048, socket.CMSG_SPACE(16))
+            except (BlockingIOError, InterruptedError):
+                return
+            except ConnectionRefusedError:  # ICMP for an earlier send: one-shot, read on
+                continue
+            except OSError as exc:
+                log.debug("demo target: RTCP socket error: %s", exc)
+                return
+            arrived = time.monotonic()
+            for level, kind, cdata in anc:
+                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(cdata) >= 16:
+                    sec, nsec = struct.unpack("qq", cdata[:16])
+                    arrived -= max(0.0, time.time() - (sec + nsec / 1e9))
+            try:
+                self._on_rtcp(data, addr, arrived)
+            except Exception as exc:  # a bad packet must never stop the echo
+                log.warning("demo target: RTCP from %s:%s ignored: %s", addr[0], addr[1], exc)
+
+    def _on_rtcp(self, data: bytes, addr: tuple[str, int], arrived: float) -> None:
         if self._closed:
             return
         self.remote_rtcp = addr
@@ -229,7 +262,7 @@ class MediaSession:
             if pt == 200 and pos + 28 <= len(data):  # SR: keep the middle 32 bits of its NTP time
                 ntp_sec, ntp_frac = struct.unpack_from("!II", data, pos + 8)
                 self._lsr = ((ntp_sec & 0xFFFF) << 16) | (ntp_frac >> 16)
-                self._lsr_at = time.monotonic()
+                self._lsr_at = arrived
                 saw_sr = True
             pos += (length + 1) * 4
         if saw_sr:
@@ -242,7 +275,7 @@ class MediaSession:
         """Send a report ``delay_ms`` from now. It is built when it leaves, with DLSR = time held
         minus the delay we add on purpose, so our own scheduling lag is not mistaken for network
         delay: the caller's RTT is the configured delay plus the real loopback time."""
-        if self._closed or self._rtcp_t is None:
+        if self._closed or self._rtcp_sock is None:
             return
         dest = self.remote_rtcp
         if dest is None and self.remote_rtp is not None:
@@ -258,9 +291,12 @@ class MediaSession:
             self._send_rtcp(dest, last_sr)
 
     def _send_rtcp(self, dest: tuple[str, int], last_sr: tuple[int, float]) -> None:
-        if not self._closed and self._rtcp_t is not None:
-            self._rtcp_t.sendto(self._build_report(time.monotonic(), last_sr), dest)
-            self.stats.rtcp_out += 1
+        if not self._closed and self._rtcp_sock is not None:
+            try:
+                self._rtcp_sock.sendto(self._build_report(time.monotonic(), last_sr), dest)
+                self.stats.rtcp_out += 1
+            except OSError as exc:  # e.g. the caller already closed its port
+                log.debug("demo target: RTCP to %s:%s not sent: %s", dest[0], dest[1], exc)
 
     def _report_block(self, now: float, last_sr: tuple[int, float]) -> bytes:
         ext_max = self._cycles + self._max_seq
