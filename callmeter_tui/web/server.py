@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 FULL_REFRESH_S = 60.0     # bars move with time even when nothing happens
 DEBOUNCE_S = 1.0          # at most one re-render per page per second for execution bursts
+RENDER_SHARE = 4          # ...and, for pages slow to render, at most one per 4x its render time
 _SLUG = r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}"
 _FRAME_SOURCES = re.compile(r"^[\w\s.:/*'-]+$")
 _JSON_CORS = ("json", "feed.atom", "badge.svg")
@@ -54,6 +55,7 @@ class WebServer:
         self._gen = itertools.count(1)
         self._debounced: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
+        self._cost: dict[str, float] = {}
         self._urgent: set[asyncio.Task[None]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._executor: ThreadPoolExecutor | None = None
@@ -144,11 +146,14 @@ class WebServer:
     async def _render(self, slug: str) -> None:
         """Render ``slug`` and install it unless a render that started later already did."""
         gen = next(self._gen)
+        started = time.monotonic()
         try:
             result = await self._off_loop(self._render_sync, slug)
         except Exception:  # a broken page must not take the others (or the app) down
             log.exception("status page %r failed to render", slug)
             return
+        finally:
+            self._cost[slug] = time.monotonic() - started
         if gen < self._installed_gen.get(slug, 0):
             return
         self._installed_gen[slug] = gen
@@ -215,7 +220,9 @@ class WebServer:
             last: float | None = None
             while self._running:
                 if last is not None:
-                    await asyncio.sleep(max(0.0, last + DEBOUNCE_S - time.monotonic()))
+                    # Big pages render for a while: keep re-renders under ~1/RENDER_SHARE of a core.
+                    gap = max(DEBOUNCE_S, self._cost.get(slug, 0.0) * RENDER_SHARE)
+                    await asyncio.sleep(max(0.0, last + gap - time.monotonic()))
                 last = time.monotonic()
                 self._again.discard(slug)
                 await self._render(slug)

@@ -51,8 +51,9 @@ def seed_showcase(seed: Seed, **page: Any) -> list[int]:
     return ids
 
 
-def shots_dir() -> Path:
-    d = Path(os.environ.get("CALLMETER_SHOTS_DIR") or "/tmp/callmeter-web-shots")
+def shots_dir(tmp_path: Path) -> Path:
+    """Screenshots go to the test's tmp dir, or to $CALLMETER_SHOTS_DIR to keep them for review."""
+    d = Path(os.environ["CALLMETER_SHOTS_DIR"]) if os.environ.get("CALLMETER_SHOTS_DIR") else tmp_path / "shots"
     d.mkdir(parents=True, exist_ok=True)
     return d
 
@@ -62,11 +63,11 @@ def collect_console(page: Any, sink: list[str]) -> None:
     page.on("pageerror", lambda e: sink.append(f"pageerror: {e}"))
 
 
-async def test_page_in_chromium(seed: Seed, make_server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_page_in_chromium(seed: Seed, make_server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     seed_showcase(seed)
     srv = await make_server()
     url = f"{srv.url}/acme"
-    out = shots_dir()
+    out = shots_dir(tmp_path)
 
     def check(b: Any) -> dict[str, Any]:
         console: list[str] = []
@@ -189,7 +190,8 @@ async def _foreign_site(port_holder: dict[str, int], target: str) -> web.AppRunn
 
 
 @pytest.mark.parametrize("frame_ancestors, allowed", [("*", True), ("'self'", False)])
-async def test_embedded_in_foreign_iframe(seed: Seed, make_server, browser, frame_ancestors: str, allowed: bool) -> None:  # type: ignore[no-untyped-def]
+async def test_embedded_in_foreign_iframe(seed: Seed, make_server, browser, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                          frame_ancestors: str, allowed: bool) -> None:
     seed_showcase(seed)
     srv = await make_server(frame_ancestors=frame_ancestors)
     holder: dict[str, int] = {}
@@ -207,7 +209,7 @@ async def test_embedded_in_foreign_iframe(seed: Seed, make_server, browser, fram
             if allowed:
                 frame.wait_for_selector(".banner-text")
                 banner = frame.inner_text(".banner-text")
-                page.screenshot(path=str(shots_dir() / "status-iframe-420.png"))
+                page.screenshot(path=str(shots_dir(tmp_path) / "status-iframe-420.png"))
             else:
                 page.wait_for_timeout(500)
                 banner = frame.evaluate("() => document.querySelector('.banner-text') && 'shown'") if frame else None
