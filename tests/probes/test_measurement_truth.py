@@ -108,6 +108,8 @@ def test_prober_metrics_match_the_applied_impairment(make_demo_target: Any) -> N
     check(rtt < 20.0, f"clean: loopback RTT should be small, got {rtt} ms")
 
     mos = [measured[name].metric("mos") for name in ("clean", "loss2", "loss5", "loss10")]
-    check(mos == sorted(mos, reverse=True) and len(set(mos)) == 4, f"MOS for loss 0/2/5/10 %: {mos}")
+    why = [{k: measured[name].result.details.get(k) for k in ("discard_pct", "jbuf_avg_delay_ms", "r_factor")}
+           for name in ("clean", "loss2", "loss5", "loss10")]
+    check(mos == sorted(mos, reverse=True) and len(set(mos)) == 4, f"MOS for loss 0/2/5/10 %: {mos} ({why})")
 
     assert not problems, "\n".join(problems)
