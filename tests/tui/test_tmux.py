@@ -1,72 +1,123 @@
 """The dashboard in a real terminal: tmux runs it, capture-pane reads the screen.
 
-Uses the FakeMonitor launcher (tests/tui/demo_fake.py); switch ``COMMAND`` to ``callmeter-tui --demo``
-to run the real engine.
+Two runs: the FakeMonitor launcher (tests/tui/demo_fake.py, fast and scripted) and the real
+``callmeter-tui`` with the real engine on a temporary config (SQLite in tmp, web on port 0, one
+OPTIONS probe against a closed local port, so it turns UNHEALTHY). Each test has its own tmux server.
 """
 
 from __future__ import annotations
 
-import os
 import shutil
+import socket
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-COMMAND = [sys.executable, "-m", "tests.tui.demo_fake"]
+FAKE = f"{sys.executable} -m tests.tui.demo_fake"
+REAL = str(Path(sys.executable).with_name("callmeter-tui"))
 
 pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed (scripts/install-peers.sh)")
 
 
-def capture(session: str) -> str:
-    return subprocess.run(["tmux", "capture-pane", "-p", "-t", session], capture_output=True, text=True,
-                          check=True).stdout
+class Term:
+    def __init__(self, command: str, width: int = 120, height: int = 40) -> None:
+        self.sock = f"cmtui-{uuid.uuid4().hex[:10]}"
+        self.run("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), "-c", str(ROOT),
+                 f"env -u COLUMNS -u LINES PYTHONPATH={ROOT} TERM=xterm-256color {command}; echo EXITED $?; sleep 30")
 
+    def run(self, *args: str) -> str:
+        return subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null", *args], capture_output=True, text=True, check=True).stdout
 
-def wait_for(session: str, needle: str, timeout: float = 20.0) -> str:
-    deadline = time.monotonic() + timeout
-    text = ""
-    while time.monotonic() < deadline:
-        text = capture(session)
-        if needle in text:
-            return text
-        time.sleep(0.2)
-    raise AssertionError(f"{needle!r} never appeared; screen was:\n{text}")
+    def screen(self) -> str:
+        return self.run("capture-pane", "-p", "-t", "t")
 
+    def keys(self, *keys: str) -> None:
+        self.run("send-keys", "-t", "t", *keys)
 
-def test_dashboard_in_a_real_terminal() -> None:
-    session = f"cmtui-{uuid.uuid4().hex[:8]}"
-    env = {**os.environ, "TERM": "xterm-256color", "PYTHONPATH": str(ROOT)}
-    cmd = " ".join(COMMAND)
-    subprocess.run(["tmux", "new-session", "-d", "-s", session, "-x", "120", "-y", "40", "-c", str(ROOT),
-                    f"env PYTHONPATH={ROOT} TERM=xterm-256color {cmd}"], check=True, env=env)
-    try:
-        screen = wait_for(session, "Major Issues Detected")
-        assert "Primary SIP Trunk" in screen and "Last 90 days" in screen
-        assert "● " in screen and "✖ " in screen
-        wait_for(session, "Uptime")
-        subprocess.run(["tmux", "send-keys", "-t", session, "h"], check=True)
-        wait_for(session, "Last 24 hours")
-        subprocess.run(["tmux", "send-keys", "-t", session, "?"], check=True)
-        wait_for(session, "Keys (remap")
-        subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)
-        time.sleep(0.5)
-        subprocess.run(["tmux", "send-keys", "-t", session, "Enter"], check=True)
-        wait_for(session, "Executions")
-        subprocess.run(["tmux", "send-keys", "-t", session, "Escape"], check=True)
-        wait_for(session, "Last 24 hours")
-        subprocess.run(["tmux", "send-keys", "-t", session, "q"], check=True)
-        deadline = time.monotonic() + 10
+    def wait_for(self, needle: str, timeout: float = 30.0) -> str:
+        deadline = time.monotonic() + timeout
+        text = ""
         while time.monotonic() < deadline:
-            alive = subprocess.run(["tmux", "has-session", "-t", session], capture_output=True).returncode == 0
-            if not alive or "Major Issues" not in capture(session):
-                break
+            text = self.screen()
+            if needle in text:
+                return text
             time.sleep(0.2)
-        else:
-            raise AssertionError("q did not quit the dashboard")
-    finally:
-        subprocess.run(["tmux", "kill-session", "-t", session], capture_output=True)
+        raise AssertionError(f"{needle!r} never appeared; screen was:\n{text}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "-L", self.sock, "kill-server"], capture_output=True)
+
+
+@pytest.fixture
+def term_factory() -> Iterator:
+    terms: list[Term] = []
+
+    def make(command: str, **kw) -> Term:
+        terms.append(Term(command, **kw))
+        return terms[-1]
+
+    yield make
+    for t in terms:
+        t.close()
+
+
+def test_dashboard_with_fake_monitor_in_a_real_terminal(term_factory) -> None:
+    t = term_factory(FAKE)
+    screen = t.wait_for("MOS trend")                 # the 120-column layout (80x24 has no trend column)
+    assert "Major Issues Detected" in screen and "Primary SIP Trunk" in screen and "Last 90 days" in screen
+    assert "● " in screen and "✖ " in screen
+    t.wait_for("Uptime")
+    t.keys("h")
+    t.wait_for("Last 24 hours")
+    t.keys("?")
+    t.wait_for("Keys (remap")
+    t.keys("Escape")
+    time.sleep(0.5)
+    t.keys("Enter")
+    t.wait_for("Executions")
+    t.keys("Escape")
+    t.wait_for("Last 24 hours")
+    t.keys("q")
+    t.wait_for("EXITED 0")
+
+
+def _closed_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_real_engine_dashboard_in_a_real_terminal(term_factory, tmp_path: Path) -> None:
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f"""
+[project]
+name = "Tmux Real"
+[database]
+url = "sqlite:///{tmp_path / 'db.sqlite'}"
+[web]
+enabled = true
+host = "127.0.0.1"
+port = 0
+[[probes]]
+name = "Dead PBX"
+kind = "sip_options"
+target = "sip:127.0.0.1:{_closed_udp_port()}"
+interval = "5s"
+timeout = "1s"
+""")
+    t = term_factory(f"{REAL} --config {cfg}", width=120, height=30)
+    assert "Tmux Real" in t.wait_for("Status page: http://127.0.0.1:")
+    screen = t.wait_for("Major Issues Detected")           # after the first (failed) run
+    row = next(line for line in screen.splitlines() if "Dead PBX" in line)
+    assert row.startswith("✖")
+    t.keys("p")
+    t.wait_for("‖ Dead PBX")
+    t.keys("q")
+    t.wait_for("EXITED 0")
