@@ -23,6 +23,7 @@ from ..webhooks.outbox import enqueue_for_transition
 from .events import DeliveriesQueued, EventBus, ExecutionRecorded, StateChanged
 
 log = logging.getLogger("callmeter_tui.engine")
+MAX_BATCH = 500
 
 
 class Prober(Protocol):
@@ -54,6 +55,8 @@ class Runner:
         self.writer = ThreadPoolExecutor(max_workers=1, thread_name_prefix="callmeter-db")
         self.in_flight: set[int] = set()
         self._tasks: dict[int, asyncio.Task[Any]] = {}
+        self._pending: list[tuple[int, ProbeSpec, ProbeResult, asyncio.Future[RunOutcome]]] = []
+        self._flushing = False
 
     async def db_call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
@@ -66,15 +69,16 @@ class Runner:
         lock = self.lock_for(probe_id)
         if lock.locked():
             return None
-        async with lock, self._sem:
+        async with lock:
             self.in_flight.add(probe_id)
             task = asyncio.current_task()
             if task is not None:
                 self._tasks[probe_id] = task
             started = self.clock()
             try:
-                result = await self._probe(spec)
-                outcome = await self.db_call(self._persist, probe_id, spec, result)
+                async with self._sem:          # bounds probing, not the database write behind it
+                    result = await self._probe(spec)
+                outcome = await self._write(probe_id, spec, result)
             except asyncio.CancelledError:
                 await self.db_call(self._persist_interrupted, probe_id, started)
                 raise
@@ -99,18 +103,61 @@ class Runner:
             log.exception("prober failed on %s", spec.name)
             return ProbeResult.failure(started, (self.clock() - started) * 1000, f"prober error: {type(e).__name__}: {e}")
 
-    def _persist(self, probe_id: int, spec: ProbeSpec, result: ProbeResult) -> RunOutcome:
+    async def _write(self, probe_id: int, spec: ProbeSpec, result: ProbeResult) -> RunOutcome:
+        """Queue one result for the writer. Results that arrive while a batch is being written go
+        into the next one: one transaction per burst under load, no added wait when idle."""
+        fut: asyncio.Future[RunOutcome] = asyncio.get_running_loop().create_future()
+        self._pending.append((probe_id, spec, result, fut))
+        if not self._flushing:
+            self._flushing = True
+            asyncio.get_running_loop().create_task(self._flush())
+        return await fut
+
+    async def _flush(self) -> None:
+        try:
+            while self._pending:
+                batch, self._pending = self._pending[:MAX_BATCH], self._pending[MAX_BATCH:]
+                items = [(pid, spec, res) for pid, spec, res, _ in batch]
+                try:
+                    outcomes: list[RunOutcome | BaseException] = await self.db_call(self._persist_many, items)
+                except Exception:
+                    log.warning("batch of %d executions failed; writing them one by one", len(items), exc_info=True)
+                    outcomes = await self.db_call(self._persist_each, items)
+                for (_, _, _, fut), outcome in zip(batch, outcomes):
+                    if fut.done():
+                        continue
+                    if isinstance(outcome, BaseException):
+                        fut.set_exception(outcome)
+                    else:
+                        fut.set_result(outcome)
+        finally:
+            self._flushing = False
+
+    def _persist_many(self, items: list[tuple[int, ProbeSpec, ProbeResult]]) -> list[RunOutcome]:
         with self.db.session() as s:
-            if spec.kind is ProbeKind.SIP_CALL and "call_answered" in result.details:
-                asr = queries.asr_pct(s, probe_id, max(spec.asr_window - 1, 0), include=bool(result.details["call_answered"]))
-                if asr is not None:
-                    result.metrics["asr_pct"] = asr
-            evaluation = evaluate(result, spec.thresholds)
-            rec = record_execution(s, probe_id, result, evaluation, agent=self.agent)
-            queued = 0
-            if rec.transition_id is not None:
-                queued = self._enqueue(s, probe_id, rec.transition_id)
-            s.commit()
+            return [self._persist_in(s, *item) for item in items]
+
+    def _persist_each(self, items: list[tuple[int, ProbeSpec, ProbeResult]]) -> list[RunOutcome | BaseException]:
+        out: list[RunOutcome | BaseException] = []
+        for item in items:
+            try:
+                with self.db.session() as s:
+                    out.append(self._persist_in(s, *item))
+            except Exception as e:  # e.g. the probe was deleted meanwhile
+                out.append(e)
+        return out
+
+    def _persist_in(self, s: Any, probe_id: int, spec: ProbeSpec, result: ProbeResult) -> RunOutcome:
+        if spec.kind is ProbeKind.SIP_CALL and "call_answered" in result.details:
+            asr = queries.asr_pct(s, probe_id, max(spec.asr_window - 1, 0), include=bool(result.details["call_answered"]))
+            if asr is not None:
+                result.metrics["asr_pct"] = asr
+        evaluation = evaluate(result, spec.thresholds)
+        rec = record_execution(s, probe_id, result, evaluation, agent=self.agent)
+        queued = 0
+        if rec.transition_id is not None:
+            queued = self._enqueue(s, probe_id, rec.transition_id)
+        s.flush()
         return RunOutcome(probe_id, result, rec, evaluation.breaches, evaluation.state.value, queued)
 
     def _persist_interrupted(self, probe_id: int, started: float) -> None:
