@@ -167,4 +167,5 @@ class WorkerEndpoint:
         self._thread.join(timeout=2)
         del self.shared
         gc.collect()
-        self.ep.libDestroy()
+        # Calls are hung up and accounts unregistered above; NO_RX_MSG skips pjsua's blind 1 s wait.
+        self.ep.libDestroy(pj.PJSUA_DESTROY_NO_RX_MSG)

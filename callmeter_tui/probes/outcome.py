@@ -44,3 +44,10 @@ def pj_error_text(exc: BaseException) -> str:
     if "[status=" in text:
         text = text.split("[status=")[0].strip()
     return one_line(f"{text} ({status})" if status and str(status) not in text else text)
+
+
+def transport_failure(target: str, reason: str) -> str:
+    """pjsip's local transport error, saying TLS when the handshake/connection was TLS."""
+    low = target.lower()
+    tls = low.startswith("sips:") or ";transport=tls" in low
+    return one_line(f"transport: {reason}{' (TLS)' if tls else ''}")

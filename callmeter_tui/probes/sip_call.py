@@ -18,7 +18,7 @@ from callmeter_tui.domain.results import ProbeResult
 
 from .call_stats import read_stream, score
 from .endpoint import WorkerEndpoint
-from .outcome import Clock, one_line, pj_error_text, sip_failure_text
+from .outcome import Clock, transport_failure, one_line, pj_error_text, sip_failure_text
 from .protocol import ProbeOrder
 from .signal import TEST_SIGNAL, level_dbfs
 from .sip_register import account_config
@@ -199,7 +199,7 @@ def _not_answered(order: ProbeOrder, call: ProbeCall, clock: Clock, cancel: thre
         return clock.fail(why, details=details, sip_code=code, sip_reason=call.last_reason if code else "")
     code, reason = call.last_code, call.last_reason
     if not call.final_received:
-        what = "timeout: no response" if code == 408 else f"transport: {reason}"
+        what = "timeout: no response" if code == 408 else transport_failure(order.target, reason)
         return clock.fail(what, details=details)
     if code in (401, 403, 407):
         why = "authentication rejected" if order.username else "authentication required (no username)"

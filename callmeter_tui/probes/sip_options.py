@@ -11,7 +11,7 @@ import pjsua2 as pj
 from callmeter_tui.domain.results import ProbeResult
 
 from .endpoint import PROBE_HEADER, WorkerEndpoint
-from .outcome import Clock, pj_error_text, sip_failure_text
+from .outcome import Clock, transport_failure, pj_error_text, sip_failure_text
 from .protocol import ProbeOrder
 
 
@@ -55,7 +55,7 @@ def run_options(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event)
         if code == 408:
             return clock.fail(f"timeout: no response within {rt_ms / 1000:.0f} s")
         # pjsip reports transport failures (refused TCP, TLS handshake) as a local status with the OS reason.
-        return clock.fail(f"transport: {reason}")
+        return clock.fail(transport_failure(order.target, reason))
     if code_is_healthy(code, order.expect_codes):
         return ProbeResult(
             ok=True, started_at=clock.started_at, duration_ms=clock.ms(),

@@ -12,7 +12,7 @@ from callmeter_tui.domain.results import ProbeResult
 from callmeter_tui.domain.sipuri import parse_sip_uri
 
 from .endpoint import ProbeAccount, WorkerEndpoint, media_config
-from .outcome import Clock, pj_error_text, sip_failure_text
+from .outcome import Clock, transport_failure, pj_error_text, sip_failure_text
 from .protocol import ProbeOrder
 
 UNREGISTER_WAIT_S = 2.0
@@ -90,7 +90,7 @@ def run_register(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event
                 sip_code=code, sip_reason=reason, metrics={"response_time_ms": rt_ms},
             )
         if not received:
-            what = "timeout: no response" if code == 408 else f"transport: {reason}"
+            what = "timeout: no response" if code == 408 else transport_failure(order.target, reason)
             return clock.fail(what)
         return clock.fail(sip_failure_text(code, reason), sip_code=code, sip_reason=reason,
                           metrics={"response_time_ms": rt_ms})

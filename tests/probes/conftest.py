@@ -22,6 +22,11 @@ from pathlib import Path
 
 import pytest
 
+try:
+    import trustme
+except ImportError:  # pragma: no cover - trustme is a test dependency
+    trustme = None
+
 KAMAILIO_MODULES = "/usr/lib/x86_64-linux-gnu/kamailio/modules"
 BARESIP_MODULES = "/usr/lib/baresip/modules"
 USERS = {"alice": "wonderland", "bob": "builder"}
@@ -40,6 +45,15 @@ def free_port() -> int:
                     continue
         return port
     raise RuntimeError("no free port")
+
+
+def _port_free(port: int) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+        try:
+            t.bind(("127.0.0.1", port))
+        except OSError:
+            return False
+    return True
 
 
 def dead_udp_port() -> int:
@@ -87,11 +101,13 @@ class Peer:
     port: int
     users: dict[str, str]
     pid: int = 0
+    tls_port: int | None = None
 
     def uri(self, user: str | None = None, transport: str = "udp") -> str:
         u = f"{user}@" if user else ""
         tp = "" if transport == "udp" else f";transport={transport}"
-        return f"sip:{u}127.0.0.1:{self.port}{tp}"
+        port = self.tls_port if transport == "tls" and self.tls_port else self.port
+        return f"sip:{u}127.0.0.1:{port}{tp}"
 
 
 KAMAILIO_CFG = """#!KAMAILIO
@@ -212,16 +228,25 @@ module_app echo.so
 
 @contextlib.contextmanager
 def baresip_peer(d: Path) -> Iterator[Peer]:
-    """baresip auto-answering echo UA on 127.0.0.1 (user ``echo``); the echo app answers by itself."""
+    """baresip auto-answering echo UA on 127.0.0.1 (user ``echo``); the echo app answers by itself.
+    With a certificate (trustme) it also serves SIP over TLS, on its port + 1."""
     port = free_port()
-    (d / "config").write_text(BARESIP_CONFIG.format(port=port, mpath=BARESIP_MODULES))
+    config = BARESIP_CONFIG.format(port=port, mpath=BARESIP_MODULES)
+    tls_port = None
+    if trustme is not None and _port_free(port + 1):
+        cert = trustme.CA().issue_cert("127.0.0.1")
+        pem = d / "sip-cert.pem"
+        pem.write_bytes(cert.private_key_pem.bytes() + b"".join(p.bytes() for p in cert.cert_chain_pems))
+        config += f"sip_certificate {pem}\n"
+        tls_port = port + 1
+    (d / "config").write_text(config)
     (d / "accounts").write_text(f"<sip:echo@127.0.0.1:{port}>;regint=0\n")
     (d / "contacts").write_text("")
     with open(d / "baresip.log", "wb") as log:
         proc = subprocess.Popen(["baresip", "-f", str(d)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         try:
             _wait_options(port, proc, "baresip")
-            yield Peer(port, {}, proc.pid)
+            yield Peer(port, {}, proc.pid, tls_port)
         finally:
             _stop(proc)
 

@@ -34,17 +34,18 @@ async def test_call_to_echo_is_answered_with_clean_media(echo_peer) -> None:
     assert res.details["rx_level_dbfs"] > -40  # the echoed test signal, not silence
 
 
-async def test_failed_calls_keep_code_and_reason(registrar, echo_peer) -> None:
+async def test_failed_calls_keep_code_and_reason_and_codec_tls_variants(registrar, echo_peer) -> None:
     pool = ProberPool(8)
     await pool.start()
     try:
-        busy, ring, missing, pcma, g722, bad_codec = await asyncio.gather(
+        busy, ring, missing, pcma, g722, bad_codec, tls = await asyncio.gather(
             pool.run(call_spec(registrar.uri("busy"))),
             pool.run(call_spec(registrar.uri("ring"), timeout_s=1.5)),
             pool.run(call_spec(registrar.uri("nobody"))),
             pool.run(call_spec(echo_peer.uri("echo"), codec="PCMA")),
             pool.run(call_spec(echo_peer.uri("echo"), codec="G722")),
             pool.run(call_spec(echo_peer.uri("echo"), codec="AMR-WB")),
+            pool.run(call_spec(echo_peer.uri("echo", transport="tls"), username="tls-caller")),
         )
     finally:
         await pool.stop()
@@ -58,6 +59,7 @@ async def test_failed_calls_keep_code_and_reason(registrar, echo_peer) -> None:
     assert pcma.ok and pcma.details["codec"] == "PCMA/8000", pcma.error
     assert g722.ok and g722.details["codec"] == "G722/16000", g722.error
     assert not bad_codec.ok and bad_codec.error.startswith("codec: 'AMR-WB' is not available")
+    assert tls.ok and tls.details["packets_received"] > 50, tls.error
 
 
 async def test_concurrent_calls_spread_over_two_workers_and_rtt_on_a_long_call(echo_peer) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import socket
 import statistics
+import threading
 import time
 
 import pytest
@@ -78,14 +80,33 @@ async def test_bad_targets_fail_with_one_line_reasons() -> None:
     assert malformed.error.startswith("target: ")
     assert bad_port.error.startswith("target: ") and "port" in bad_port.error
     assert refused_tcp.error == "transport: Connection refused"
-    assert refused_tls.error == "transport: Connection refused"
+    assert refused_tls.error == "transport: Connection refused (TLS)"
     for r in (unresolvable, malformed, bad_port, refused_tcp, refused_tls):
         assert not r.ok and "\n" not in r.error and "Traceback" not in r.error
 
 
-async def test_tls_handshake_against_a_plain_tcp_peer_fails(registrar) -> None:
-    # kamailio listens on plain TCP at this port: the TLS handshake cannot succeed.
-    res = await run_once(options(registrar.uri(transport="tls"), timeout_s=3.0))
-    assert not res.ok
-    assert res.error.startswith(("transport:", "timeout:")), res.error
-    assert "\n" not in res.error
+async def test_options_over_tls_and_a_failed_handshake(echo_peer) -> None:
+    assert echo_peer.tls_port, "baresip serves TLS with a trustme certificate"
+    closer = socket.socket()
+    closer.bind(("127.0.0.1", 0))
+    closer.listen(1)
+
+    def close_on_hello() -> None:  # a TCP peer that drops the connection at the ClientHello
+        conn, _ = closer.accept()
+        conn.recv(1024)
+        conn.close()
+
+    threading.Thread(target=close_on_hello, daemon=True).start()
+    pool = ProberPool(1)
+    await pool.start()
+    try:
+        ok = await pool.run(options(echo_peer.uri("echo", transport="tls")))
+        broken = await pool.run(options(f"sip:127.0.0.1:{closer.getsockname()[1]};transport=tls", timeout_s=3.0))
+    finally:
+        await pool.stop()
+        closer.close()
+    assert ok.ok, ok.error
+    assert ok.sip_code == 200 and ok.metrics["response_time_ms"] > 0
+    assert not broken.ok
+    assert broken.error.startswith("transport: ") and broken.error.endswith("(TLS)"), broken.error
+    assert "\n" not in broken.error
