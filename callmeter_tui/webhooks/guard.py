@@ -36,7 +36,7 @@ def forbidden_reason(address: str | IPAddress) -> str | None:
             embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
         if embedded is not None:
             inner = forbidden_reason(embedded)
-            return f"{ip} embeds {inner}" if inner else None
+            return f"{ip} embeds {inner.replace(' is ', ', ', 1)}" if inner else None
         if ip.scope_id:
             return f"{ip} is a scoped (link-local) address"
     checks = (

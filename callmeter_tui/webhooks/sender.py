@@ -120,10 +120,13 @@ def _ms(started: float) -> float:
 def _reason(exc: BaseException) -> str:
     """The most specific one-line text in an exception chain (e.g. the TLS verification failure)."""
     texts = []
+    specific: str | None = None
     cur: BaseException | None = exc
-    while cur is not None and len(texts) < 5:
+    while cur is not None and len(texts) < 6:
         text = str(cur).strip() or type(cur).__name__
         texts.append(text)
+        if specific is None and isinstance(cur, OSError) and cur.strerror:   # e.g. "Connection refused"
+            specific = f"{cur.strerror} ({text})" if cur.strerror not in text else text
         cur = cur.__cause__ or cur.__context__
-    best = next((t for t in texts if "certificate" in t.lower()), texts[0])
+    best = next((t for t in texts if "certificate" in t.lower()), specific or texts[0])
     return best.splitlines()[0][:300]
