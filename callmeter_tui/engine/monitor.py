@@ -34,7 +34,8 @@ class Monitor:
     """Run probe -> evaluate -> persist -> publish, on APScheduler inside the running loop."""
 
     def __init__(self, config: Config, db: Database, prober: Prober, *, bus: EventBus | None = None,
-                 agent: str = "local", clock: Callable[[], float] = time.time, watchdog_s: float = 15.0) -> None:
+                 agent: str = "local", clock: Callable[[], float] = time.time, watchdog_s: float = 15.0,
+                 remote_s: float = 5.0) -> None:
         self.config = config
         self.db = db
         self.bus = bus or EventBus()
@@ -44,6 +45,7 @@ class Monitor:
                              max_concurrency=config.engine.max_concurrency)
         self.schedule = ProbeSchedule(self._job)
         self.watchdog_s = watchdog_s
+        self.remote_s = remote_s
         self._specs: dict[int, ProbeSpec] = {}
         self._views: dict[int, ProbeView] = {}
         self._mos: dict[int, collections.deque[float]] = {}
@@ -60,6 +62,7 @@ class Monitor:
         self._reconcile()
         self.schedule.add_periodic("watchdog", self.watchdog_s, self._watchdog)
         self.schedule.add_periodic("retention", 3600.0, self._retention, first_in=120.0)
+        self.schedule.add_periodic("remote", self.remote_s, self._follow_remote)
         for pid in changed:
             if pid in self._specs:
                 await self.runner.to_unknown(pid, self._specs[pid].name, "probe added or its target changed")
@@ -144,6 +147,30 @@ class Monitor:
             last = view.last_execution_at or view.state_since or now
             if now - last > 3 * spec.interval_s:
                 await self.runner.to_unknown(pid, spec.name, "no result for 3 intervals")
+
+    async def _follow_remote(self) -> None:
+        """Probes other nodes run (other agents, shared PostgreSQL): read their latest results from the
+        store and publish them as events, so every view shows every probe."""
+        remote = {pid: v for pid, v in self._views.items() if self._specs[pid].agent != self.agent}
+        if not remote:
+            return
+
+        def work() -> list[tuple[Probe, Execution | None]]:
+            with self.db.session() as s:
+                rows = s.scalars(select(Probe).where(Probe.id.in_(list(remote)))).all()
+                fresh = [p for p in rows if p.last_execution_id != remote[p.id].last_execution_id
+                         or p.state != remote[p.id].state]
+                return [(p, s.get(Execution, p.last_execution_id) if p.last_execution_id else None) for p in fresh]
+
+        for p, e in await self.runner.db_call(work):
+            old = remote[p.id]
+            if e is not None and e.id != old.last_execution_id:
+                self.bus.publish(ExecutionRecorded(p.id, p.name, e.id, e.started_at, p.state, e.state,
+                                                   dict(e.metrics or {}), list(e.breaches or []), e.error,
+                                                   e.sip_code, e.duration_ms))
+            if p.state != old.state:
+                self.bus.publish(StateChanged(p.id, p.name, old.state, p.state, p.state_since or self.clock(), 0,
+                                              p.last_execution_id))
 
     async def _retention(self) -> None:
         def work() -> None:

@@ -328,3 +328,31 @@ async def test_jobs_have_stable_ids_spread_starts_and_no_overlap() -> None:
         assert set(sched.planned()) == {5} and sched._intervals[5] == 30.0
     finally:
         sched.shutdown()
+
+
+async def test_views_follow_probes_run_by_other_agents(database) -> None:
+    """A dashboard node (agent "jump") runs nothing but shows what the "eu" node records."""
+    clock = Clock()
+    spec = dataclasses.replace(PBX, agent="eu", webhooks=())
+    prober = ScriptedProber(clock)
+    node = Monitor(_config(database.url, spec), database, prober, agent="eu", clock=clock, watchdog_s=3600)
+    await node.start()
+    viewer = Monitor(_config(database.url, spec), database, ScriptedProber(clock), agent="jump", clock=clock,
+                     watchdog_s=3600)
+    await viewer.start()
+    try:
+        pid = _pid(node, "PBX")
+        assert pid in node.schedule.planned() and pid not in viewer.schedule.planned()
+        events = viewer.bus.subscribe()
+        prober.script["PBX"] = ["fail"]
+        await _steps(node, clock, pid, 1)
+        await viewer._follow_remote()
+        view = next(v for v in viewer.probe_views() if v.id == pid)
+        assert view.state == "UNHEALTHY" and view.error == "timeout after 3s"
+        got = [events.get_nowait() for _ in range(events.qsize())]
+        assert any(isinstance(e, StateChanged) and e.current == "UNHEALTHY" for e in got)
+        await viewer._follow_remote()
+        assert events.qsize() == 0          # nothing new: nothing published
+    finally:
+        await viewer.stop()
+        await node.stop()
