@@ -216,16 +216,15 @@ class WebServer:
         self._debounced[slug] = asyncio.create_task(self._debounced_render(slug))
 
     async def _debounced_render(self, slug: str) -> None:
+        """Render, then hold the slot for the pause: events meanwhile give one more render after it."""
         try:
-            last: float | None = None
             while self._running:
-                if last is not None:
-                    # Big pages render for a while: keep re-renders under ~1/RENDER_SHARE of a core.
-                    gap = max(DEBOUNCE_S, self._cost.get(slug, 0.0) * RENDER_SHARE)
-                    await asyncio.sleep(max(0.0, last + gap - time.monotonic()))
-                last = time.monotonic()
                 self._again.discard(slug)
+                started = time.monotonic()
                 await self._render(slug)
+                # Big pages render for a while: keep re-renders under ~1/RENDER_SHARE of a core.
+                gap = max(DEBOUNCE_S, self._cost.get(slug, 0.0) * RENDER_SHARE)
+                await asyncio.sleep(max(0.0, started + gap - time.monotonic()))
                 if slug not in self._again:
                     break
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from datetime import datetime
@@ -78,6 +79,8 @@ async def test_status_json_shape_and_values(seed: Seed, make_server) -> None:  #
         ("Backup SIP Trunk (EU West)", "DEGRADED"), ("Primary SIP Trunk (US East)", "UNHEALTHY")]
     assert incs[0]["ended_at"] is None and iso_utc(incs[0]["started_at"]) == NOW - 2 * HOUR
     assert (iso_utc(incs[1]["started_at"]), iso_utc(incs[1]["ended_at"])) == (NOW - 300 * HOUR, NOW - 299 * HOUR)
+    html = (await srv.client.get("/voip")).text
+    assert '<span class="uptime">99.86% uptime</span>' in html
 
 
 async def test_uptime_is_null_without_monitored_time(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
@@ -291,3 +294,34 @@ async def test_events_update_the_page(seed: Seed, db, bus: EventBus, make_server
             break
         await asyncio.sleep(0.05)
     assert doc["components"][0]["last_checked"] == "2026-11-22T11:59:55Z"
+
+
+async def test_execution_bursts_are_coalesced(seed: Seed, bus: EventBus, make_server) -> None:  # type: ignore[no-untyped-def]
+    """A burst of executions re-renders the page once; more during the pause give one more render later."""
+    import asyncio
+
+    a, _ = seed_trunks(seed)
+    other = seed.probe("not-on-page", "HEALTHY")
+    srv = await make_server()
+    renders: list[float] = []
+    original = srv.server._render_sync
+
+    def counting(slug: str):  # type: ignore[no-untyped-def]
+        assert slug == "voip"
+        renders.append(time.monotonic())
+        return original(slug)
+
+    srv.server._render_sync = counting
+    for i in range(50):
+        bus.publish(ExecutionRecorded(a, "trunk-a", 100 + i, NOW, "HEALTHY", "HEALTHY"))
+    bus.publish(ExecutionRecorded(other, "not-on-page", 999, NOW, "HEALTHY", "HEALTHY"))
+    for _ in range(100):
+        if renders:
+            break
+        await asyncio.sleep(0.01)
+    for i in range(20):
+        bus.publish(ExecutionRecorded(a, "trunk-a", 200 + i, NOW, "HEALTHY", "HEALTHY"))
+        await asyncio.sleep(0.01)
+    await asyncio.sleep(3.0)
+    assert len(renders) == 2
+    assert renders[1] - renders[0] >= 0.9     # DEBOUNCE_S apart (thread start jitter aside)
