@@ -194,3 +194,18 @@ def test_arrays_entry_point_matches() -> None:
     b = np.array([T0, T0 + 5, T0 + 20])
     assert np.array_equal(state_seconds_matrix_arrays(pack_spans(comps), b, T0 + 20),
                           state_seconds_matrix(comps, b, T0 + 20))
+
+
+def test_segment_build_restores_the_garbage_collector_setting() -> None:
+    import gc
+
+    b = np.array([T0, T0 + DAY])
+    assert gc.isenabled()
+    bar_segments([HealthSpan(H, T0, T0 + 5)], b, T0 + DAY)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        bar_segments([], b, T0 + DAY)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
