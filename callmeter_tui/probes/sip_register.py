@@ -85,8 +85,9 @@ def run_register(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event
                 details={"expires_s": expiration, "unregistered": bool(unreg and 200 <= unreg[1] < 300)},
             )
         if code in (401, 403, 407):
+            hint = "; no password given" if not order.password else ""
             return clock.fail(
-                f"authentication rejected ({sip_failure_text(code, reason)})",
+                f"authentication rejected ({sip_failure_text(code, reason)}{hint})",
                 sip_code=code, sip_reason=reason, metrics={"response_time_ms": rt_ms},
             )
         if not received:
