@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..config.validate import validate_webhook_url
+from ..domain.health import HealthState, notifies
 from ..domain.probe import WebhookFormat
 from ..store.models import Delivery, Probe, Project, Transition, Webhook
 from . import formats
@@ -149,7 +150,12 @@ def _enabled_hooks(session: Session, probe_id: int) -> list[Webhook]:
 
 def enqueue_for_transition(session: Session, transition: Transition, probe: Probe, project: Project,
                            now: float) -> int:
-    """One Delivery per enabled webhook of the probe, body rendered per format and frozen. No commit."""
+    """One Delivery per enabled webhook of the probe, body rendered per format and frozen. No commit.
+
+    Same -> same is never a notification (the domain rule); the engine should not call us for one anyway.
+    """
+    if not notifies(HealthState.parse(transition.previous_state), HealthState.parse(transition.current_state)):
+        return 0
     hooks = _enabled_hooks(session, probe.id)
     if not hooks:
         return 0

@@ -53,3 +53,14 @@ def test_listing_shows_disabled_state_and_last_delivery(sqlite_db) -> None:  # t
     list_webhooks(sqlite_db, False, out)
     assert "DISABLED (disabled by operator)" in out.getvalue()
     assert "last:    failed" in out.getvalue()
+
+
+def test_same_to_same_queues_nothing_any_change_queues_one_per_enabled_hook(sqlite_db) -> None:  # type: ignore[no-untyped-def]
+    probe_id = add_probe(sqlite_db)
+    with sqlite_db.session() as s:
+        outbox.create_webhook(s, probe_id, "https://example.com/a", "generic", time.time())
+        outbox.create_webhook(s, probe_id, "https://example.com/b", "slack", time.time())
+    assert record_transition(sqlite_db, probe_id, "DEGRADED", "DEGRADED")[1] == 0
+    for prev, cur in [("HEALTHY", "UNKNOWN"), ("UNKNOWN", "HEALTHY"), ("HEALTHY", "UNHEALTHY")]:
+        assert record_transition(sqlite_db, probe_id, prev, cur)[1] == 2
+    assert len(deliveries(sqlite_db)) == 6
