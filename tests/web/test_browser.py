@@ -140,22 +140,28 @@ async def test_live_refresh_patches_in_place_and_js_off_still_works(seed: Seed, 
         collect_console(page, console)
         page.goto(url)
         page.evaluate("() => { window.__sameDocument = true; }")
+        page.click(".older summary")                       # the visitor opens older incidents...
+        page.focus(".component >> nth=2 >> .seg >> nth=-3")  # ...and reads a tooltip by keyboard
         return ctx, page, console
 
     ctx, page, console = await browser.run(open_page)
     seed.set_state(ids[0], "UNHEALTHY")
     bus.publish(StateChanged(ids[0], "probe-0", "HEALTHY", "UNHEALTHY", NOW, 1))
 
-    def wait_patch(_b: Any) -> tuple[bool, str, str]:
+    def wait_patch(_b: Any) -> tuple[bool, str, str, bool, bool]:
         page.wait_for_function(
             "() => document.querySelector('.banner-text').textContent === 'Major Issues Detected'", timeout=15000)
         return (page.evaluate("() => window.__sameDocument === true"),
                 page.inner_text(".component >> nth=0 >> .state"),
-                page.get_attribute(".banner", "class"))
+                page.get_attribute(".banner", "class"),
+                page.evaluate("() => document.querySelector('.older').open"),
+                page.evaluate("() => document.activeElement === document.querySelectorAll('.component')[2]"
+                              ".querySelectorAll('.seg')[87]"))
 
-    same_doc, state, banner_cls = await browser.run(wait_patch)
+    same_doc, state, banner_cls, still_open, still_focused = await browser.run(wait_patch)
     assert same_doc, "the page reloaded instead of patching in place"
     assert state.strip() == "Unhealthy" and banner_cls == "banner is-unhealthy"
+    assert still_open and still_focused      # patched in place: the visitor's context survives
 
     def js_off(b: Any) -> tuple[str, int, str]:
         ctx.close()

@@ -325,3 +325,20 @@ async def test_execution_bursts_are_coalesced(seed: Seed, bus: EventBus, make_se
     await asyncio.sleep(3.0)
     assert len(renders) == 2
     assert renders[1] - renders[0] >= 0.9     # DEBOUNCE_S apart (thread start jitter aside)
+
+
+async def test_same_page_on_sqlite_and_postgresql(database, bus: EventBus) -> None:  # type: ignore[no-untyped-def]
+    """The page reads through the store's queries only: both backends give the same document."""
+    from .conftest import start_server
+
+    seed_trunks(Seed(database))
+    running = await start_server(database, bus)
+    try:
+        doc = (await running.client.get("/voip/status.json")).json()
+    finally:
+        await running.client.aclose()
+        await running.server.stop()
+    a, b = doc["components"]
+    assert (doc["banner"], a["uptime_pct"], b["status"]) == ("Partial Degradation", "99.86", "DEGRADED")
+    assert [x["start"] for x in a["bars"] if x["status"] == "UNHEALTHY"] == ["2026-11-10T00:00:00Z"]
+    assert [i["ended_at"] is None for i in doc["incidents"]] == [True, False]
