@@ -196,9 +196,12 @@ async def test_slow_endpoint_does_not_hold_back_a_fast_one(sqlite_db, https_rece
     await d.start()
     try:
         [fast] = await https_receiver.wait_for(1, "/fast", timeout=10)
-        # The slow endpoint holds exactly its two slots; the other four wait their turn.
-        assert len(https_receiver.at("/slow")) == 2
         assert fast.verdict is None
+        # The slow endpoint holds exactly its two slots; the other four wait their turn.
+        await https_receiver.wait_for(2, "/slow", timeout=10)
+        await asyncio.sleep(0.3)
+        assert len(https_receiver.at("/slow")) == 2
+        assert [d.status for d in deliveries(sqlite_db)].count("in_flight") == 2
     finally:
         release.set()
         await d.stop()

@@ -107,7 +107,9 @@ async def test_ten_failures_in_24h_auto_disable_then_re_enable(database, https_r
     bus = EventBus()
     seen = []
     bus.on(lambda e: seen.append(e) if isinstance(e, NotificationRaised) else None)
-    await _run_until(database, hook_settings, clock, lambda: not _webhook(database, hook_id).enabled, bus=bus)
+    # One attempt at a time for this webhook, so nothing else can be in flight when the 10th failure lands.
+    await _run_until(database, hook_settings, clock, lambda: not _webhook(database, hook_id).enabled, bus=bus,
+                     per_webhook_concurrency=1)
     await eventually(lambda: not any(d.status in ("pending", "in_flight") for d in deliveries(database)))
     assert len(https_receiver.at("/dead")) == 10                        # disabled on the 10th failure exactly
     hook = _webhook(database, hook_id)
