@@ -62,7 +62,6 @@ class Dispatcher:
         self._loop_task: asyncio.Task[None] | None = None
         self._bus_task: asyncio.Task[None] | None = None
         self._queue: asyncio.Queue[Any] | None = None
-        self._reclaim_after = float("-inf")
 
     @property
     def lease_s(self) -> float:
@@ -137,14 +136,9 @@ class Dispatcher:
             busy[wid] = busy.get(wid, 0) + 1
         room = self.max_concurrency - len(self._tasks)
 
-        reclaim = now >= self._reclaim_after   # dead leases are rare: look for them at most once a second
-        if reclaim:
-            self._reclaim_after = now + 1.0
-
         def work() -> tuple[list[Claimed], float | None]:
             with self.sessions() as s, s.begin():
-                if reclaim:
-                    ledger.reclaim_expired(s, now=now, live=live)
+                ledger.reclaim_expired(s, now=now, live=live)
                 claimed = ledger.claim_due(s, owner=self.owner, now=now, lease_s=self.lease_s, limit=room,
                                            busy=busy, per_webhook=self.per_webhook)
             for c in claimed:
