@@ -173,3 +173,17 @@ async def test_port_in_use_is_an_oserror_and_cleans_up(seed: Seed, db, bus: Even
         with pytest.raises(OSError):
             await server.start()
     assert not [t for t in threading.enumerate() if t.name.startswith("web-render")]
+
+
+async def test_odd_settings_still_render(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
+    """An empty page, a zone this machine lacks, a short bar and a bad colour: the page still answers."""
+    seed.page("empty", "Nothing yet", [], timezone="Mars/Olympus_Mons", accent_color="red", bar_days=7)
+    srv = await make_server()
+    r = await srv.client.get("/empty")
+    assert r.status_code == 200 and "No components on this page yet." in r.text
+    doc = (await srv.client.get("/empty/status.json")).json()
+    assert (doc["banner"], doc["components"], doc["incidents"]) == ("Status Pending", [], [])
+    summary = (await srv.client.get("/empty/api/v2/summary.json")).json()
+    assert summary["page"]["time_zone"] == "UTC" and summary["status"]["indicator"] == "none"
+    theme = [x for x in r.text.split('"') if x.startswith("/empty/theme.css")][0]
+    assert "--accent:#0b7285" in (await srv.client.get(theme)).text
