@@ -51,6 +51,8 @@ class ProberPool:
         self._restarts: set[asyncio.Task[None]] = set()
         self._started = False
         self._stopping = False
+        self._closed = False          # stop() was called: run() fails instead of starting workers again
+        self._bg: set[asyncio.Task[None]] = set()
         self._start_lock: asyncio.Lock | None = None
         self.restart_count = 0
 
@@ -62,6 +64,7 @@ class ProberPool:
             if self._started:
                 return
             self._stopping = False
+            self._closed = False
             self._slots = asyncio.Condition()
             self._workers = [self._handle(i) for i in range(self.size)]
             await asyncio.gather(*(w.start() for w in self._workers))
@@ -70,6 +73,7 @@ class ProberPool:
 
     async def stop(self) -> None:
         self._stopping = True
+        self._closed = True
         if self._monitor is not None:
             self._monitor.cancel()
             self._monitor = None
@@ -96,6 +100,8 @@ class ProberPool:
             await resolve(uri, "target", spec.timeout_s)
             if proxy is not None:
                 await resolve(proxy, "outbound_proxy", spec.timeout_s)
+            if self._closed:
+                return fail("prober stopped")
             if not self._started:
                 await self.start()
             order = ProbeOrder.from_spec(next(self._ids), spec, password)
@@ -162,7 +168,9 @@ class ProberPool:
             task = asyncio.get_running_loop().create_task(self._restart(worker, reason))
             self._restarts.add(task)
             task.add_done_callback(self._restarts.discard)
-        asyncio.get_running_loop().create_task(self._notify_slots())
+        notify = asyncio.get_running_loop().create_task(self._notify_slots())
+        self._bg.add(notify)
+        notify.add_done_callback(self._bg.discard)
 
     async def _notify_slots(self) -> None:
         if self._slots is not None:

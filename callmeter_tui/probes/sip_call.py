@@ -17,12 +17,11 @@ import pjsua2 as pj
 from callmeter_tui.domain.results import ProbeResult
 
 from .call_stats import read_stream, score
-from .endpoint import WorkerEndpoint
-from .outcome import Clock, transport_failure, one_line, pj_error_text, sip_failure_text
+from .endpoint import ProbeAccount, WorkerEndpoint
+from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
 from .signal import TEST_SIGNAL, level_dbfs
 from .sip_register import account_config
-from .endpoint import ProbeAccount
 
 HANGUP_WAIT_S = 3.0
 

@@ -11,7 +11,7 @@ import pjsua2 as pj
 from callmeter_tui.domain.results import ProbeResult
 
 from .endpoint import PROBE_HEADER, WorkerEndpoint
-from .outcome import Clock, transport_failure, pj_error_text, sip_failure_text
+from .outcome import Clock, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
 
 

@@ -12,7 +12,7 @@ from callmeter_tui.domain.results import ProbeResult
 from callmeter_tui.domain.sipuri import parse_sip_uri
 
 from .endpoint import ProbeAccount, WorkerEndpoint, media_config
-from .outcome import Clock, transport_failure, pj_error_text, sip_failure_text
+from .outcome import Clock, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
 
 UNREGISTER_WAIT_S = 2.0

@@ -75,3 +75,12 @@ async def test_hung_worker_is_detected_by_missing_heartbeats(registrar) -> None:
     assert res.error.startswith(f"prober crashed: worker prober-0 (pid {victim.pid}) killed by SIGKILL (hung: no heartbeat")
     assert len(restarts) == 1 and "hung" in restarts[0]
     assert after.ok, after.error
+
+
+async def test_run_after_stop_fails_instead_of_starting_workers(registrar) -> None:
+    pool = ProberPool(1)
+    await pool.start()
+    await pool.stop()
+    res = await pool.run(ProbeSpec(name="o", kind=ProbeKind.SIP_OPTIONS, target=registrar.uri(), timeout_s=2.0))
+    assert not res.ok and res.error == "prober stopped"
+    assert pool.workers == []
