@@ -69,6 +69,8 @@ def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
         finally:
             cancels.pop(order.id, None)
         result.details.setdefault("prober_pid", os.getpid())
+        if order.kind == ProbeKind.SIP_CALL.value:
+            result.details.setdefault("call_answered", False)  # ASR counts every call attempt
         send(Done(id=order.id, result=result.to_dict()))
 
     while True:

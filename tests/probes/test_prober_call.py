@@ -20,7 +20,6 @@ def call_spec(target: str, **kw: object) -> ProbeSpec:
 
 async def test_call_to_echo_is_answered_with_clean_media(echo_peer) -> None:
     res = await run_once(call_spec(echo_peer.uri("echo")))
-    print(res)
     assert res.ok, res.error
     assert res.sip_code == 200
     assert res.details["call_answered"] is True
@@ -102,3 +101,12 @@ async def test_call_through_an_authenticating_outbound_proxy(registrar, echo_pee
     assert wrong.error == "authentication rejected (SIP 407 Proxy Authentication Required)"
     assert not anonymous.ok and anonymous.sip_code == 407, "the proxy is really in the path"
     assert anonymous.error.startswith("authentication required")
+
+
+async def test_answered_call_without_returning_rtp_fails_as_no_audio(make_demo_target) -> None:
+    mute = make_demo_target(loss_pct=100.0)  # answers, then drops every echoed RTP packet
+    res = await run_once(call_spec(f"sip:echo@127.0.0.1:{mute.port}"))
+    assert not res.ok
+    assert res.error == "no audio received"
+    assert res.details["call_answered"] is True and res.sip_code == 200
+    assert res.details["packets_received"] == 0 and res.details["packets_sent"] > 50
