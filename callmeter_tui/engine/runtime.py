@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import gc
 import logging
 import os
 import socket
@@ -67,6 +68,10 @@ class Runtime:
             await self.dispatcher.start()
         if self.start_web:
             await self._start_web()
+        # Start-up objects (config, ORM state, templates, pjsua2 proxies) live for the whole run: move
+        # them out of the collector's reach so full GC passes stay short and never stall the UI loop.
+        gc.collect()
+        gc.freeze()
 
     async def _start_web(self) -> None:
         from ..web.server import WebServer
