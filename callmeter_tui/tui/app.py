@@ -169,7 +169,8 @@ class CallMeterApp(App):
     def show_notification(self, level: str, text: str, at: float) -> None:
         severity = {"error": "error", "critical": "error", "warning": "warning"}.get(level, "information")
         self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
-        self.wall.log_panel.write(self._log_line(level, text, at))
+        if self.wall.ready:
+            self.wall.log_panel.write(self._log_line(level, text, at))
 
     @staticmethod
     def _log_line(level: str, text: str, at: float) -> str:
@@ -180,8 +181,8 @@ class CallMeterApp(App):
 
     def apply_pending(self) -> None:
         """Apply what the bus told us since the last tick; repaint the banner and visible rows."""
-        if not self.wall.is_mounted:
-            return
+        if not self.wall.ready:
+            return                           # composing, or tearing down at exit
         views = self.monitor.probe_views()
         plist = self.wall.probes
         if self._dirty:
@@ -209,7 +210,8 @@ class CallMeterApp(App):
         except Exception as e:
             self.notify(f"Could not load history: {e}", severity="warning")
             return
-        self.wall.probes.set_history(hist, mode)
+        if self.wall.ready:
+            self.wall.probes.set_history(hist, mode)
 
     async def _load_kiosk_views(self) -> None:
         """Kiosk cycles through status pages (by component probe names), else through agents."""

@@ -82,6 +82,11 @@ class WallScreen(Screen):
             yield Footer()
 
     @property
+    def ready(self) -> bool:
+        """Children exist (not before compose finished, not after teardown began)."""
+        return self.is_mounted and bool(self.query(ProbeList)) and bool(self.query(Banner))
+
+    @property
     def probes(self) -> ProbeList:
         return self.query_one(ProbeList)
 
