@@ -144,11 +144,16 @@ def _drive(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event, cloc
     prm.opt.videoCount = 0
     with wep.codec_lock:  # codec priorities are endpoint-wide: hold them until the offer is built
         wep.prefer_codec(codec_id)
-        t_invite = time.perf_counter()
+        t_call = time.perf_counter()
         try:
             call.makeCall(order.target, prm)
         except pj.Error as exc:
             return clock.fail(f"target: {pj_error_text(exc)}", details={"call_answered": False})
+        # As for OPTIONS: the INVITE leaves at the end of makeCall (media set-up and SDP come first).
+        t_invite = time.perf_counter()
+    first = min((t for t in (call.t_ring, call.t_answer) if t is not None), default=None)
+    if first is not None and first < t_invite:
+        t_invite = t_call
     answered = call.wait(lambda: call.t_answer is not None or call.disconnected, t_invite + order.timeout_s, cancel)
     if not answered or call.disconnected:
         return _not_answered(order, call, clock, cancel)
