@@ -100,6 +100,7 @@ async def timing_error(kam_uri: str, kam_port: int, n: int = 40) -> None:
     ref_raw = raw_options_ms(kam_port, n)
     for name, xs in (("callmeter response_time_ms", ours), ("sipsak", ref_sipsak), ("raw UDP socket", ref_raw)):
         print(f"  {name:<28} median {statistics.median(xs):.3f} ms  p95 {pct(xs, 0.95):.3f} ms  (n={len(xs)})")
+    print("  (sipsak prints sub-millisecond times coarsely, often 0.00x ms: the raw socket is the fair reference)")
     print(f"OPTIONS timing error vs raw socket: median {statistics.median(ours) - statistics.median(ref_raw):+.3f} ms; "
           f"vs sipsak: {statistics.median(ours) - statistics.median(ref_sipsak):+.3f} ms")
 
