@@ -10,7 +10,6 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 
 from textual.app import App, SystemCommand
@@ -21,37 +20,12 @@ from textual.screen import Screen
 from ..domain.health import HealthState
 from ..engine.api import MonitorAPI
 from ..engine.events import ExecutionRecorded, NotificationRaised, PagesChanged, ProbesChanged, StateChanged
+from .keys import ACTIONS, kiosk_views
 from .theme import THEME_ORDER, THEMES, textual_name
 from .wall import WallScreen
 
 log = logging.getLogger(__name__)
 STYLES = Path(__file__).resolve().parent / "styles"
-
-
-@dataclass(frozen=True)
-class Action:
-    id: str
-    key: str
-    action: str
-    title: str
-    help: str
-
-
-# Every user action: default key, palette title and help text. ``keys`` passed to the app remaps by id.
-ACTIONS: tuple[Action, ...] = (
-    Action("details", "enter", "details", "Probe details", "Open the selected probe's drill-down"),
-    Action("run_now", "r", "run_now", "Run now", "Run the selected probe now"),
-    Action("pause", "p", "toggle_pause", "Pause / resume", "Pause or resume the selected probe"),
-    Action("add_probe", "a", "add_probe", "Add probe", "Create a probe"),
-    Action("edit_probe", "e", "edit_probe", "Edit probe", "Edit the selected probe"),
-    Action("delete_probe", "x", "delete_probe", "Delete probe", "Delete the selected probe (asks first)"),
-    Action("pages", "s", "status_pages", "Status pages", "List, create, edit and delete status pages"),
-    Action("history_mode", "h", "toggle_history", "Toggle history bars", "90 days / last 24 hours"),
-    Action("toggle_log", "n", "toggle_log", "Notifications log", "Show or hide the notification log"),
-    Action("theme", "t", "cycle_theme", "Cycle theme", "Dark, light, high contrast"),
-    Action("help", "question_mark", "help", "Help", "Key bindings"),
-    Action("quit_app", "q", "quit_app", "Quit", "Leave the dashboard"),
-)
 
 
 class BusBatch(Message):
@@ -215,21 +189,11 @@ class CallMeterApp(App):
 
     async def _load_kiosk_views(self) -> None:
         """Kiosk cycles through status pages (by component probe names), else through agents."""
-        views = self.monitor.probe_views()
-        by_name = {v.name: v.id for v in views}
-        cycle: list[tuple[str, set[int] | None]] = [("All probes", None)]
         try:
             pages = await self.monitor.list_status_pages()
         except Exception:
             pages = []
-        for p in pages:
-            ids = {by_name[c.probe] for c in p.spec.components if c.probe in by_name}
-            if ids:
-                cycle.append((p.spec.name, ids))
-        if len(cycle) == 1:
-            agents = sorted({v.agent for v in views})
-            if len(agents) > 1:
-                cycle += [(f"Agent {a}", {v.id for v in views if v.agent == a}) for a in agents]
+        cycle = kiosk_views(self.monitor.probe_views(), pages)
         self._kiosk_views = cycle
 
     def kiosk_cycle(self) -> None:
@@ -363,7 +327,11 @@ class CallMeterApp(App):
     def action_help(self) -> None:
         from .screens import HelpScreen
 
-        self.push_screen(HelpScreen(self.key_table()))
+        from .detail import ProbeDetailScreen
+
+        detail = [(b.key, b.description, "probe details screen") for b in ProbeDetailScreen.BINDINGS
+                  if isinstance(b, Binding)]
+        self.push_screen(HelpScreen(self.key_table() + detail))
 
     def key_table(self) -> list[tuple[str, str, str]]:
         """(keys, title, help) as currently bound, remaps applied."""
@@ -378,6 +346,13 @@ class CallMeterApp(App):
                 continue
             yield SystemCommand(a.title, a.help, getattr(self, f"action_{a.action}"))
         yield SystemCommand("Add status page", "Create a status page", self._add_page)
+        from .detail import ProbeDetailScreen
+
+        if isinstance(screen, ProbeDetailScreen):      # the drill-down's own actions, by name
+            for b in ProbeDetailScreen.BINDINGS:
+                if isinstance(b, Binding) and b.action.isidentifier():
+                    yield SystemCommand(f"Probe: {b.description}", f"key {b.key}",
+                                        getattr(screen, f"action_{b.action}"))
 
     def _add_page(self) -> None:
         from .pages import PageForm

@@ -8,7 +8,6 @@ from collections.abc import Iterable
 
 from rich.text import Text
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static
 
@@ -56,8 +55,6 @@ class Banner(Static):
 
 class WallScreen(Screen):
     """Default screen. The app feeds it snapshots; it never does I/O itself."""
-
-    BINDINGS = [Binding("n", "app.toggle_log", "Log", id="toggle_log")]
 
     DEFAULT_CSS = """
     WallScreen ProbeList { height: 1fr; }

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from textual.widgets import DataTable, Input, Sparkline, TabbedContent
 
-from callmeter_tui.tui.app import ACTIONS, CallMeterApp
+from callmeter_tui.tui.app import CallMeterApp
+from callmeter_tui.tui.keys import ACTIONS
 from callmeter_tui.tui.detail import ProbeDetailScreen
 from callmeter_tui.tui.forms import ProbeForm, WebhookForm
 from callmeter_tui.tui.screens import HelpScreen, SecretScreen
@@ -87,6 +88,8 @@ async def test_webhook_add_shows_secret_once_and_actions_reach_the_engine() -> N
         await pilot.pause(0.2)
         text = screen_text(app)
         assert "https://hooks.example.com/x" in text and "HTTP 500" in text and "Attempts of delivery" in text
+        titles = {c.title for c in app.get_system_commands(screen)}
+        assert {"Probe: Redeliver", "Probe: Test event", "Probe: Add webhook", "Probe: Enable/disable webhook"} <= titles
         await pilot.press("X")
         await pilot.pause()
         await pilot.press("y")

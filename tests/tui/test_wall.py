@@ -115,11 +115,12 @@ async def test_kiosk_ignores_keys_flashes_and_cycles_pages() -> None:
     app = app_for(m, kiosk=True, kiosk_cycle_s=0.3)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause(0.2)
-        for key in ("a", "x", "p", "r", "enter", "s", "q", "ctrl+p", "t"):
+        for key in ("a", "x", "p", "r", "enter", "s", "q", "ctrl+p", "t", "n", "h", "e", "question_mark"):
             await pilot.press(key)
         await pilot.pause()
         assert m.calls == [] and app.screen is app.wall and app.is_running
-        assert app.theme == "callmeter-dark"
+        assert app.theme == "callmeter-dark" and app.wall.probes.mode == "days"
+        assert not app.wall.log_panel.has_class("shown")
         text = screen_text(app)
         assert "Run now" not in text                      # no footer
         pid = next(v.id for v in m.views.values() if v.name == "IVR System")
@@ -154,3 +155,20 @@ async def test_startup_and_shutdown_callables_run() -> None:
         await pilot.pause()
         assert seen == ["up"]
     assert seen == ["up", "down"]
+
+
+def test_kiosk_views_pages_then_agents() -> None:
+    from callmeter_tui.engine.api import StatusPageView
+    from callmeter_tui.tui.keys import kiosk_views
+
+    m = mixed_monitor("healthy")
+    views = m.probe_views()
+    page = StatusPageView(1, StatusPageSpec(slug="p", name="P", components=(ComponentSpec("IVR System", "IVR"),
+                                                                             ComponentSpec("gone", "Gone"))), "config")
+    ivr = next(v.id for v in views if v.name == "IVR System")
+    assert kiosk_views(views, [page]) == [("All probes", None), ("P", {ivr})]
+    from dataclasses import replace
+    views[0] = replace(views[0], agent="berlin")
+    cycle = kiosk_views(views, [])
+    assert [name for name, _ in cycle] == ["All probes", "Agent berlin", "Agent local"]
+    assert cycle[1][1] == {views[0].id}
