@@ -209,3 +209,9 @@ def test_segment_build_restores_the_garbage_collector_setting() -> None:
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_no_components() -> None:
+    b = day_boundaries(T0, 3)
+    assert bar_segments_many([], b, T0) == []
+    assert state_seconds_matrix([], b, T0).shape == (0, 3, 4)
