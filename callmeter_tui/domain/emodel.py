@@ -86,7 +86,8 @@ def _basic() -> tuple[float, float, float]:
     ro = 15 - 1.5 * (SLR + no)
     xolr = olr + 0.2 * (64 + no - RLR)
     iolr = 20 * ((1 + (xolr / 8) ** 8) ** (1 / 8) - xolr / 8)
-    stmro = -10 * _lg(10 ** (-STMR / 10) + 10 ** (-TELR / 10))   # e^(-T/4) term taken at T=0 below
+    # STMRo's echo term e^(-T/4) 10^(-TELR/10) is taken at T = 0: with TELR 65 it moves Is by < 0.001.
+    stmro = -10 * _lg(10 ** (-STMR / 10) + 10 ** (-TELR / 10))
     ist = (12 * (1 + ((stmro - 13) / 6) ** 8) ** (1 / 8) - 28 * (1 + ((stmro + 1) / 19.4) ** 35) ** (1 / 35)
            - 13 * (1 + ((stmro - 3) / 33) ** 13) ** (1 / 13) + 29)
     q = 37 - 15 * _lg(QDU)
