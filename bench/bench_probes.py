@@ -137,7 +137,8 @@ async def main() -> None:
         with kamailio_peer(Path(tmp) / "k") as kam, baresip_peer(Path(tmp) / "b") as echo:
             print(f"machine: {os.cpu_count()} cores; peers kamailio :{kam.port}, baresip :{echo.port}")
             await timing_error(kam.uri(), kam.port)
-            await options_throughput(kam.uri())
+            for in_flight in (24, 200):
+                await options_throughput(kam.uri(), in_flight=in_flight)
             workers, res, cpu, rss_delta, peer_cpu = await calls(echo.uri("echo"), 4, 8.0, echo.pid)
             print(f"4 concurrent calls in 1 worker: worker CPU {100 * cpu:.1f}% of a core "
                   f"({100 * cpu / 4:.2f}% per call), RSS +{rss_delta:.1f} MB ({rss_delta / 4:.1f} MB per call); "

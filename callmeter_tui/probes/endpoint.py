@@ -11,6 +11,7 @@ import os
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import pjsua2 as pj
@@ -29,6 +30,16 @@ def media_config(acc_cfg: pj.AccountConfig) -> None:
     acc_cfg.mediaConfig.transportConfig.boundAddress = BIND_ADDRESS
     acc_cfg.mediaConfig.transportConfig.port = 0
     acc_cfg.mediaConfig.lockCodecEnabled = False
+
+
+Outcome = tuple[float, int, str, bool]  # (perf_counter at reply, status code, reason, received from the wire)
+
+
+@dataclass
+class Pending:
+    on_reply: Callable[[Outcome], None]
+    deadline: float            # perf_counter
+    on_expire: Callable[[], None]
 
 
 class ProbeAccount(pj.Account):
@@ -95,7 +106,7 @@ class WorkerEndpoint:
         self.ep.libStart()
         self.codecs = tuple(c.codecId for c in self.ep.codecEnum2())
         self.codec_lock = threading.Lock()
-        self._pending: dict[str, Callable[[tuple[float, int, str, bool]], None]] = {}
+        self._pending: dict[str, Pending] = {}
         self._pending_lock = threading.Lock()
         self.notes: list[str] = []
         self._stopping = False
@@ -115,24 +126,42 @@ class WorkerEndpoint:
         last = 0.0
         while not self._stopping:
             self.ep.libHandleEvents(50)
+            if self._pending:
+                self._expire_due(time.perf_counter())
             now = time.monotonic()
             if now - last >= self._heartbeat_s:
                 last = now
                 self._on_heartbeat()
 
-    def expect(self, probe_id: str, callback: Callable[[tuple[float, int, str, bool]], None]) -> None:
+    # Requests waiting for a reply hold no thread: the event thread delivers replies and deadlines.
+    def expect(self, probe_id: str, on_reply: Callable[[Outcome], None], deadline: float,
+               on_expire: Callable[[], None]) -> None:
         with self._pending_lock:
-            self._pending[probe_id] = callback
+            self._pending[probe_id] = Pending(on_reply, deadline, on_expire)
 
     def forget(self, probe_id: str) -> None:
         with self._pending_lock:
             self._pending.pop(probe_id, None)
 
-    def deliver(self, probe_id: str | None, outcome: tuple[float, int, str, bool]) -> None:
+    def give_up(self, probe_id: str) -> None:
+        """Cancel a pending request now (its on_expire runs)."""
         with self._pending_lock:
-            callback = self._pending.pop(probe_id or "", None)
-        if callback is not None:
-            callback(outcome)
+            entry = self._pending.pop(probe_id, None)
+        if entry is not None:
+            entry.on_expire()
+
+    def deliver(self, probe_id: str | None, outcome: Outcome) -> None:
+        with self._pending_lock:
+            entry = self._pending.pop(probe_id or "", None)
+        if entry is not None:
+            entry.on_reply(outcome)
+
+    def _expire_due(self, now: float) -> None:
+        with self._pending_lock:
+            due = [k for k, v in self._pending.items() if v.deadline <= now]
+            entries = [self._pending.pop(k) for k in due]
+        for entry in entries:
+            entry.on_expire()
 
     def note(self, text: str) -> None:
         self.notes.append(text)

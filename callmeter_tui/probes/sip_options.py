@@ -1,16 +1,21 @@
-"""OPTIONS probe (runs inside a worker): one request through the shared account, timed in the event thread."""
+"""OPTIONS probe (runs inside a worker): one request through the shared account, timed in the event thread.
+
+Event-driven: a waiting OPTIONS holds no thread, so one worker keeps thousands in flight; the
+event thread delivers the reply or the deadline and hands the result to ``finish``.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
 import time
+from collections.abc import Callable
 
 import pjsua2 as pj
 
 from callmeter_tui.domain.results import ProbeResult
 
-from .endpoint import PROBE_HEADER, WorkerEndpoint
+from .endpoint import PROBE_HEADER, Outcome, WorkerEndpoint
 from .outcome import Clock, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
 
@@ -20,17 +25,28 @@ def code_is_healthy(code: int, expect_codes: tuple[int, ...]) -> bool:
     return code in expect_codes if expect_codes else 200 <= code < 300
 
 
-def run_options(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event) -> ProbeResult:
+def options_tag(order_id: int) -> str:
+    """The X-Callmeter-Probe value that ties a reply (and a cancel) to its order."""
+    return f"{os.getpid()}-{order_id}"
+
+
+def start_options(wep: WorkerEndpoint, order: ProbeOrder, finish: Callable[[ProbeResult], None]) -> None:
+    """Send the OPTIONS and return at once; ``finish`` is called exactly once with the result."""
     clock = Clock()
-    tag = f"{os.getpid()}-{order.id}"
-    box: list[tuple[float, int, str, bool]] = []
-    got = threading.Event()
+    tag = options_tag(order.id)
+    once = threading.Lock()
+    t_sent: list[float] = []
 
-    def on_reply(outcome: tuple[float, int, str, bool]) -> None:
-        box.append(outcome)
-        got.set()
+    def complete(result: ProbeResult) -> None:
+        if once.acquire(blocking=False):
+            finish(result)
 
-    wep.expect(tag, on_reply)
+    def on_reply(outcome: Outcome) -> None:
+        complete(judge(order, clock, t_call, t_sent[0] if t_sent else None, outcome))
+
+    def on_expire() -> None:
+        complete(clock.fail(f"timeout: no response within {order.timeout_s:g} s"))
+
     prm = pj.SendRequestParam()
     prm.method = "OPTIONS"
     prm.txOption.targetUri = order.target
@@ -39,23 +55,22 @@ def run_options(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event)
     hdr.hValue = tag
     prm.txOption.headers.append(hdr)
     t_call = time.perf_counter()
+    wep.expect(tag, on_reply, t_call + order.timeout_s, on_expire)
     try:
         wep.shared.sendRequest(prm)
         # The clock starts when sendRequest returns: building the request takes ~0.2 ms of Python and
         # pjsip work before the datagram leaves (sendto is its last step), which is not network time.
-        t_sent = time.perf_counter()
+        t_sent.append(time.perf_counter())
     except pj.Error as exc:
         wep.forget(tag)
-        return clock.fail(f"target: {pj_error_text(exc)}")
-    deadline = t_sent + order.timeout_s
-    while not got.wait(0.05):
-        if cancel.is_set() or time.perf_counter() >= deadline:
-            wep.forget(tag)
-            return clock.fail(f"timeout: no response within {order.timeout_s:g} s")
-    t_reply, code, reason, received = box[0]
-    # A reply handled before sendRequest returned (the event thread runs meanwhile) falls back to
-    # the call's start.
-    rt_ms = round((t_reply - (t_sent if t_reply > t_sent else t_call)) * 1000.0, 3)
+        complete(clock.fail(f"target: {pj_error_text(exc)}"))
+
+
+def judge(order: ProbeOrder, clock: Clock, t_call: float, t_sent: float | None, outcome: Outcome) -> ProbeResult:
+    t_reply, code, reason, received = outcome
+    # A reply handled before sendRequest returned (the event thread runs meanwhile) counts from the call.
+    start = t_sent if t_sent is not None and t_reply > t_sent else t_call
+    rt_ms = round((t_reply - start) * 1000.0, 3)
     if not received:
         if code == 408:
             return clock.fail(f"timeout: no response within {rt_ms / 1000:.0f} s")
@@ -71,4 +86,3 @@ def run_options(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event)
         f"{sip_failure_text(code, reason)} (expected {expected})",
         sip_code=code, sip_reason=reason, metrics={"response_time_ms": rt_ms},
     )
-

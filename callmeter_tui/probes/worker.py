@@ -18,7 +18,7 @@ from callmeter_tui.domain.probe import ProbeKind
 from callmeter_tui.domain.results import ProbeResult
 
 from .outcome import Clock, one_line
-from .protocol import CALLS_PER_WORKER, HEARTBEAT_S, Done, Fatal, Heartbeat, ProbeOrder, Ready
+from .protocol import ACCOUNTS_PER_WORKER, CALLS_PER_WORKER, HEARTBEAT_S, Done, Fatal, Heartbeat, ProbeOrder, Ready
 
 
 def _silence_stdio(stderr_path: str | None) -> None:
@@ -51,27 +51,41 @@ def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
         send(Fatal(error=one_line(f"endpoint failed to start: {exc}")))
         os._exit(3)
     send(Ready(pid=os.getpid(), transports=dict(wep.transports), codecs=wep.codecs))
+    from .sip_options import options_tag, start_options
+
     runners = _runners()
     cancels: dict[int, threading.Event] = {}
     pool = ThreadPoolExecutor(
-        max_workers=CALLS_PER_WORKER + 28,
+        max_workers=CALLS_PER_WORKER + ACCOUNTS_PER_WORKER,
         thread_name_prefix="probe",
         initializer=lambda: wep.ep.libRegisterThread("probe"),
     )
 
-    def run_one(order: ProbeOrder, cancel: threading.Event) -> None:
-        try:
-            result = runners[order.kind](wep, order, cancel)
-        except Exception as exc:  # noqa: BLE001 - a bug must become a failed probe, not a dead worker
-            last = traceback.extract_tb(exc.__traceback__)[-1:]
-            where = f" at {os.path.basename(last[0].filename)}:{last[0].lineno}" if last else ""
-            result = Clock().fail(f"prober error: {type(exc).__name__}: {exc}{where}")
-        finally:
-            cancels.pop(order.id, None)
+    def finish(order: ProbeOrder, result: ProbeResult) -> None:
         result.details.setdefault("prober_pid", os.getpid())
         if order.kind == ProbeKind.SIP_CALL.value:
             result.details.setdefault("call_answered", False)  # ASR counts every call attempt
         send(Done(id=order.id, result=result.to_dict()))
+
+    def run_one(order: ProbeOrder, cancel: threading.Event) -> None:
+        """REGISTER and calls: a pool thread (registered with pjlib) follows the probe step by step."""
+        try:
+            result = runners[order.kind](wep, order, cancel)
+        except Exception as exc:  # noqa: BLE001 - a bug must become a failed probe, not a dead worker
+            result = _bug(exc)
+        finally:
+            cancels.pop(order.id, None)
+        finish(order, result)
+
+    def start(order: ProbeOrder) -> None:
+        if order.kind == ProbeKind.SIP_OPTIONS.value:
+            try:  # OPTIONS are event-driven: sent from this thread, finished by the event thread
+                start_options(wep, order, lambda result: finish(order, result))
+            except Exception as exc:  # noqa: BLE001
+                finish(order, _bug(exc))
+            return
+        cancels[order.id] = threading.Event()
+        pool.submit(run_one, order, cancels[order.id])
 
     while True:
         try:
@@ -80,13 +94,13 @@ def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
             break
         kind = msg.get("type")
         if kind == "probe":
-            order = ProbeOrder(**msg)
-            cancels[order.id] = threading.Event()
-            pool.submit(run_one, order, cancels[order.id])
+            start(ProbeOrder(**msg))
         elif kind == "cancel":
             ev = cancels.get(msg["id"])
             if ev is not None:
                 ev.set()
+            else:
+                wep.give_up(options_tag(msg["id"]))
         elif kind == "stop":
             break
     for ev in list(cancels.values()):
@@ -97,13 +111,17 @@ def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
     os._exit(0)  # pjsip is destroyed; skip interpreter teardown of SWIG objects
 
 
+def _bug(exc: Exception) -> ProbeResult:
+    last = traceback.extract_tb(exc.__traceback__)[-1:]
+    where = f" at {os.path.basename(last[0].filename)}:{last[0].lineno}" if last else ""
+    return Clock().fail(f"prober error: {type(exc).__name__}: {exc}{where}")
+
+
 def _runners() -> dict[str, Callable[..., ProbeResult]]:
     from .sip_call import run_call
-    from .sip_options import run_options
     from .sip_register import run_register
 
     return {
-        ProbeKind.SIP_OPTIONS.value: run_options,
         ProbeKind.SIP_REGISTER.value: run_register,
         ProbeKind.SIP_CALL.value: run_call,
     }
