@@ -79,10 +79,13 @@ async def delete_status_page(m: Monitor, page_id: int) -> None:
         m.bus.publish(PagesChanged((slug,)))
 
 
-async def add_webhook(m: Monitor, probe_id: int, url: str, format: str) -> tuple[int, str]:
+async def add_webhook(m: Monitor, probe_id: int, url: str, format: str,
+                      routing_key_env: str | None = None) -> tuple[int, str]:
     def work() -> tuple[int, str]:
         with m.db.session() as s:
-            hook, secret = outbox.create_webhook(s, probe_id, url, format, m.clock(), source="interactive")
+            hook, secret = outbox.create_webhook(
+                s, probe_id, url, format, m.clock(), source="interactive", routing_key_env=routing_key_env,
+                allow_private=m.config.webhooks.allow_private_targets)
             s.flush()
             return hook.id, secret
     result = await m.runner.db_call(work)

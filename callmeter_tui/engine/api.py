@@ -114,7 +114,8 @@ class MonitorAPI(Protocol):
 
     async def probe_detail(self, probe_id: int, range_s: float = 86400.0) -> ProbeDetail: ...
 
-    async def add_webhook(self, probe_id: int, url: str, format: str = "generic") -> tuple[int, str]:
+    async def add_webhook(self, probe_id: int, url: str, format: str = "generic",
+                          routing_key_env: str | None = None) -> tuple[int, str]:
         """Returns (webhook id, the new secret in full: shown to the operator once)."""
         ...
 

@@ -295,8 +295,9 @@ class Monitor:
         view = self._views[probe_id]
         return await asyncio.to_thread(reads.probe_detail, self.db, view, range_s, self.clock())
 
-    async def add_webhook(self, probe_id: int, url: str, format: str = "generic") -> tuple[int, str]:
-        return await actions.add_webhook(self, probe_id, url, format)
+    async def add_webhook(self, probe_id: int, url: str, format: str = "generic",
+                          routing_key_env: str | None = None) -> tuple[int, str]:
+        return await actions.add_webhook(self, probe_id, url, format, routing_key_env)
 
     async def set_webhook_enabled(self, webhook_id: int, enabled: bool) -> None:
         await actions.set_webhook_enabled(self, webhook_id, enabled)
