@@ -82,9 +82,11 @@ async def options_throughput(kam_uri: str, seconds: float = 8.0, in_flight: int 
     await asyncio.gather(*(loop() for _ in range(in_flight)))
     dt = time.monotonic() - t0
     cw, cm = cpu_s(worker.pid) - c0w, time.process_time() - c0m
+    rss = rss_mb(worker.pid)
     await pool.stop()
     print(f"OPTIONS throughput, 1 worker, {in_flight} in flight: {done / dt:.0f} probes/s "
-          f"({failed} failed); worker CPU {100 * cw / dt:.0f}% of a core, main process CPU {100 * cm / dt:.0f}%")
+          f"({failed} failed); worker CPU {100 * cw / dt:.0f}% of a core, main process CPU {100 * cm / dt:.0f}%; "
+          f"worker RSS {rss:.0f} MB (pjsip keeps each finished UDP transaction ~5 s, Timer K)")
 
 
 async def timing_error(kam_uri: str, kam_port: int, n: int = 40) -> None:
