@@ -67,7 +67,12 @@ class ProberPool:
             self._closed = False
             self._slots = asyncio.Condition()
             self._workers = [self._handle(i) for i in range(self.size)]
-            await asyncio.gather(*(w.start() for w in self._workers))
+            outcomes = await asyncio.gather(*(w.start() for w in self._workers), return_exceptions=True)
+            failed = [o for o in outcomes if isinstance(o, BaseException)]
+            if failed:  # no half-started pool: stop the ones that came up, report the first failure
+                await asyncio.gather(*(w.stop() for w in self._workers), return_exceptions=True)
+                self._workers = []
+                raise RuntimeError(f"prober workers failed to start: {failed[0]}")
             self._monitor = asyncio.create_task(self._watch(), name="prober-watch")
             self._started = True
 

@@ -84,3 +84,14 @@ async def test_run_after_stop_fails_instead_of_starting_workers(registrar) -> No
     res = await pool.run(ProbeSpec(name="o", kind=ProbeKind.SIP_OPTIONS, target=registrar.uri(), timeout_s=2.0))
     assert not res.ok and res.error == "prober stopped"
     assert pool.workers == []
+
+
+async def test_a_worker_that_cannot_start_gives_a_one_line_failure(monkeypatch, registrar) -> None:
+    monkeypatch.setenv("CALLMETER_SIP_BIND", "192.0.2.1")  # TEST-NET address: not on this machine
+    pool = ProberPool(1)
+    res = await pool.run(ProbeSpec(name="o", kind=ProbeKind.SIP_OPTIONS, target=registrar.uri(), timeout_s=2.0))
+    await pool.stop()
+    assert not res.ok
+    assert res.error.startswith("prober error: RuntimeError: prober workers failed to start: endpoint failed to start")
+    assert "\n" not in res.error
+    assert pool.workers == []
