@@ -72,7 +72,7 @@ class ProberPool:
             if failed:  # no half-started pool: stop the ones that came up, report the first failure
                 await asyncio.gather(*(w.stop() for w in self._workers), return_exceptions=True)
                 self._workers = []
-                raise RuntimeError(f"prober workers failed to start: {failed[0]}")
+                raise RuntimeError(f"workers failed to start: {failed[0]}")
             self._monitor = asyncio.create_task(self._watch(), name="prober-watch")
             self._started = True
 
@@ -129,6 +129,8 @@ class ProberPool:
         except WorkerLost as exc:
             why = str(exc) if str(exc) == "prober stopped" else f"prober crashed: {exc}"
             return fail(why, **_call_details(spec))
+        except RuntimeError as exc:  # start-up or pipe failure: the message is already one line
+            return fail(f"prober error: {exc}", **_call_details(spec))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # noqa: BLE001 - the contract: run() never raises

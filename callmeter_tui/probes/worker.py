@@ -17,7 +17,7 @@ from typing import Any, Callable
 from callmeter_tui.domain.probe import ProbeKind
 from callmeter_tui.domain.results import ProbeResult
 
-from .outcome import Clock, one_line
+from .outcome import Clock, one_line, pj_error_text
 from .protocol import ACCOUNTS_PER_WORKER, CALLS_PER_WORKER, HEARTBEAT_S, Done, Fatal, Heartbeat, ProbeOrder, Ready
 
 
@@ -48,7 +48,7 @@ def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
 
         wep = WorkerEndpoint(on_heartbeat=lambda: send(Heartbeat()), heartbeat_s=HEARTBEAT_S)
     except Exception as exc:  # noqa: BLE001 - report, do not crash silently
-        send(Fatal(error=one_line(f"endpoint failed to start: {exc}")))
+        send(Fatal(error=one_line(f"endpoint failed to start: {pj_error_text(exc)}")))
         os._exit(3)
     send(Ready(pid=os.getpid(), transports=dict(wep.transports), codecs=wep.codecs))
     from .sip_options import options_tag, start_options

@@ -92,6 +92,6 @@ async def test_a_worker_that_cannot_start_gives_a_one_line_failure(monkeypatch, 
     res = await pool.run(ProbeSpec(name="o", kind=ProbeKind.SIP_OPTIONS, target=registrar.uri(), timeout_s=2.0))
     await pool.stop()
     assert not res.ok
-    assert res.error.startswith("prober error: RuntimeError: prober workers failed to start: endpoint failed to start")
+    assert res.error.startswith("prober error: workers failed to start: endpoint failed to start: Cannot assign")
     assert "\n" not in res.error
     assert pool.workers == []
