@@ -120,7 +120,8 @@ def run_call(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event) ->
         try:
             own_acc.create(account_config(order, registrar=False))
         except pj.Error as exc:
-            return clock.fail(f"outbound_proxy: {pj_error_text(exc)}")
+            field = "outbound_proxy" if order.outbound_proxy else "username"
+            return clock.fail(f"{field}: {pj_error_text(exc)}")
         acc = own_acc
     fd, record_path = tempfile.mkstemp(prefix="callmeter-rx-", suffix=".wav")
     os.close(fd)
