@@ -200,6 +200,10 @@ class ProbeList(ScrollView, can_focus=True):
         self.virtual_size = Size(event.size.width, len(self.rows) + 1)
 
     def render_line(self, y: int) -> Strip:
+        """One screen line; the widget's own background goes under every cell (themes)."""
+        return self._line(y).apply_style(self.rich_style)
+
+    def _line(self, y: int) -> Strip:
         width = self.size.width
         pal = palette_for(self.app.theme)
         cols = render.layout(width, self.n_segments)

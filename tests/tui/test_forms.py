@@ -197,3 +197,19 @@ async def test_edit_status_page_prefills_components() -> None:
         await pilot.pause(0.2)
         (_, (spec, page_id)), = m.calls
         assert page_id is not None and spec.components == (ComponentSpec("IVR System", "IVR"),)
+
+
+async def test_status_page_by_keyboard_only() -> None:
+    """Tab through the form, tick a probe with space, name and order it, save with ctrl+s."""
+    m = mixed_monitor("healthy")
+    app = app_for(m)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await pilot.press("s")
+        await pilot.pause(0.2)
+        await pilot.press("a")
+        await pilot.pause(0.2)
+        await pilot.press(*"Ops", "tab", *"ops", *["tab"] * 5, "space", "tab", *"Main", "tab", "1", "ctrl+s")
+        await pilot.pause(0.3)
+        (_, (spec, _)), = m.calls
+        assert spec.name == "Ops" and spec.slug == "ops"
+        assert spec.components == (ComponentSpec(app.screen.pages[0].spec.components[0].probe, "Main"),)

@@ -22,8 +22,9 @@ def test_wall_snapshot(snap_compare, mix: str, size: tuple[int, int]) -> None:
     assert snap_compare(app, terminal_size=size, run_before=settle)
 
 
-def test_high_contrast_snapshot(snap_compare) -> None:
-    app = CallMeterApp(mixed_monitor("major"), clock=lambda: T0, theme="high-contrast")
+@pytest.mark.parametrize("theme", ["high-contrast", "light"])
+def test_theme_snapshot(snap_compare, theme: str) -> None:
+    app = CallMeterApp(mixed_monitor("major"), clock=lambda: T0, theme=theme)
 
     async def settle(pilot) -> None:
         await pilot.pause(0.2)
