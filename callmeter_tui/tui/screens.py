@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from rich.table import Table
+from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
@@ -101,7 +102,7 @@ class HelpScreen(ModalScreen[None]):
         self.keys = keys
 
     def compose(self) -> ComposeResult:
-        table = Table(title="Keys (remap with [keys] in the config: action id = \"key\")", expand=True)
+        table = Table(title=Text('Keys (remap with [keys] in the config: action id = "key")'), expand=True)
         table.add_column("Key", style="bold")
         table.add_column("Action")
         table.add_column("What it does")
@@ -109,7 +110,7 @@ class HelpScreen(ModalScreen[None]):
             table.add_row(key, title, help_text)
         table.add_row("ctrl+p", "Command palette", "Every action by name")
         table.add_row("ctrl+q", "Quit", "Also the only key that works in --kiosk")
-        with Vertical():
+        with VerticalScroll():
             yield Static(table)
             yield Label("Esc closes this help.")
 

@@ -106,7 +106,7 @@ async def test_help_lists_remapped_keys_and_remap_works() -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
-        assert "plus" in text and "Add probe" in text and "f5" in text
+        assert "plus" in text and "Add probe" in text and "f5" in text and "[keys]" in text
         await pilot.press("escape")
         await pilot.press("plus")
         await pilot.pause()
