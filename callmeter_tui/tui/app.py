@@ -57,6 +57,10 @@ class CallMeterApp(App):
         self.kiosk_cycle_s = kiosk_cycle_s
         self._on_startup, self._on_shutdown = startup, shutdown
         self._keys = dict(keys or {})
+        known = {a.id for a in ACTIONS}
+        for action_id in self._keys:
+            if action_id not in known:
+                raise ValueError(f"keys.{action_id}: unknown action (known: {', '.join(sorted(known))})")
         self.history_refresh_s = history_refresh_s
         for t, _pal in THEMES.values():
             self.register_theme(t)

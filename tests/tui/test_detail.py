@@ -133,3 +133,10 @@ async def test_command_palette_has_every_action() -> None:
         await pilot.pause(0.3)
         from callmeter_tui.tui.pages import PagesScreen
         assert isinstance(app.screen, PagesScreen)
+
+
+def test_unknown_key_action_is_a_one_line_error() -> None:
+    import pytest
+
+    with pytest.raises(ValueError, match=r"^keys\.launch_rockets: unknown action \(known: add_probe, "):
+        CallMeterApp(mixed_monitor("healthy"), keys={"launch_rockets": "x"})
