@@ -39,6 +39,8 @@ def read_stream(call: Any, med_idx: int = 0) -> dict[str, Any]:
         out["far_end_jitter_ms"] = round(tx.jitterUsec.mean / 1000.0, 3) if tx.jitterUsec.n else 0.0
     if st.rtcp.rttUsec.n:
         metrics["rtt_ms"] = round(st.rtcp.rttUsec.mean / 1000.0, 3)
+        out["rtt_samples"] = int(st.rtcp.rttUsec.n)
+        out["rtt_max_ms"] = round(st.rtcp.rttUsec.max / 1000.0, 3)
     out["metrics"] = metrics
     return out
 

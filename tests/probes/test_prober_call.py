@@ -78,7 +78,9 @@ async def test_concurrent_calls_spread_over_two_workers_and_rtt_on_a_long_call(e
     assert all(r.metrics["packet_loss_pct"] == 0 for r in results)
     long_res = results[0]
     assert long_res.details["rtcp_reports"] >= 1
-    assert 0 < long_res.metrics["rtt_ms"] < 50, "loopback RTT from RTCP is small but present"
+    assert long_res.details["rtt_samples"] >= 1, "a ~12 s call gets an RTCP round-trip sample"
+    # Loopback: tiny, and RTCP's 1/65536 s resolution may round it to 0.
+    assert 0 <= long_res.metrics["rtt_ms"] < 50
     assert long_res.metrics["mos"] > 4.0
     assert long_res.details["far_end_loss_pct"] == 0
 
