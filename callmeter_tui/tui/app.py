@@ -70,6 +70,7 @@ class CallMeterApp(App):
         self._dirty = True
         self._history_dirty = True
         self._history_at = -1e9
+        self._history_busy = False
         self._pages_dirty = True
         self._kiosk_views: list[tuple[str, set[int] | None]] = [("All probes", None)]
         self._kiosk_index = 0
@@ -174,22 +175,26 @@ class CallMeterApp(App):
         self.wall.banner.show(shown, project=self.monitor.config.project_name, now=self.clock(),
                               web_url=self.monitor.web_url(), subtitle=subtitle)
         mono = time.monotonic()
-        if (self._history_dirty and mono - self._history_at >= 5) or mono - self._history_at >= self.history_refresh_s:
-            self._history_at, self._history_dirty = mono, False
-            self.run_worker(self._load_history(plist.mode), group="history", exclusive=True, exit_on_error=False)
+        due = (self._history_dirty and mono - self._history_at >= 5) or mono - self._history_at >= self.history_refresh_s
+        if due and not self._history_busy:  # a slow load is never cancelled by the next one: it finishes first
+            self._history_at, self._history_dirty, self._history_busy = mono, False, True
+            self.run_worker(self._load_history(plist.mode), group="history", exit_on_error=False)
         if self.kiosk and self._pages_dirty:
             self._pages_dirty = False
             self.run_worker(self._load_kiosk_views(), group="pages", exclusive=True, exit_on_error=False)
 
     async def _load_history(self, mode: str) -> None:
-        ids = list(self.wall.probes.views)
         try:
-            hist = await self.monitor.history(ids, mode)
+            hist = await self.monitor.history(list(self.wall.probes.views), mode)
         except Exception as e:
             self.notify(f"Could not load history: {e}", severity="warning")
             return
+        finally:
+            self._history_busy = False
         if self.wall.ready:
             self.wall.probes.set_history(hist, mode)
+        if mode != self.wall.probes.mode:     # toggled while loading: load the other mode now
+            self._history_dirty, self._history_at = True, -1e9
 
     async def _load_kiosk_views(self) -> None:
         """Kiosk cycles through status pages (by component probe names), else through agents."""
@@ -315,8 +320,8 @@ class CallMeterApp(App):
     def action_toggle_history(self) -> None:
         plist = self.wall.probes
         plist.set_mode("hours" if plist.mode == "days" else "days")
-        self._history_at = time.monotonic()
-        self.run_worker(self._load_history(plist.mode), group="history", exclusive=True, exit_on_error=False)
+        self._history_dirty, self._history_at = True, -1e9
+        self.apply_pending()
 
     def action_toggle_log(self) -> None:
         self.wall.log_panel.toggle_class("shown")

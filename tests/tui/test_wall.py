@@ -172,3 +172,32 @@ def test_kiosk_views_pages_then_agents() -> None:
     cycle = kiosk_views(views, [])
     assert [name for name, _ in cycle] == ["All probes", "Agent berlin", "Agent local"]
     assert cycle[1][1] == {views[0].id}
+
+
+async def test_slow_history_is_not_cancelled_and_a_toggle_during_it_is_honoured() -> None:
+    import asyncio
+
+    m = mixed_monitor("healthy")
+    real = m.history
+    finished: list[str] = []
+
+    async def slow(ids, mode="days"):
+        await asyncio.sleep(0.6)
+        out = await real(ids, mode)
+        finished.append(mode)
+        return out
+
+    m.history = slow  # type: ignore[method-assign]
+    app = app_for(m)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.1)
+        await pilot.press("h")                      # while the "days" load is still running
+        pid = next(iter(m.views))
+        m.record(pid, "DEGRADED")                   # a StateChanged must not cancel it either
+        for _ in range(40):
+            await pilot.pause(0.1)
+            if "hours" in finished:
+                break
+        assert finished[:2] == ["days", "hours"]
+        await pilot.pause(0.1)
+        assert all(len(h.segments) == 24 for h in app.wall.probes.history.values())
