@@ -28,7 +28,8 @@ def _parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", parents=[common], help="the live dashboard (default command)")
     _demo_flag(run)
     run.add_argument("--kiosk", action="store_true", help="wall-screen mode: no footer, auto-cycle, alert flash, read-only")
-    run.add_argument("--theme", choices=("dark", "light", "high-contrast"), default="dark")
+    run.add_argument("--theme", choices=("dark", "light", "high-contrast"), default=None,
+                     help="colour theme (default: dashboard.theme in the config, else dark)")
     run.add_argument("--agent", default="local", help="run only the probes of this agent (default: local)")
 
     serve = sub.add_parser("serve", parents=[common], help="headless: engine + web + webhooks, one log line per event")
@@ -67,6 +68,10 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as e:
         print("\n".join(e.lines), file=sys.stderr)
         return EXIT_CONFIG
+    key_problems = _check_keys(config)
+    if key_problems:
+        print("\n".join(key_problems), file=sys.stderr)
+        return EXIT_CONFIG
     if args.command == "check":
         for w in warnings:
             print(w, file=sys.stderr)
@@ -84,12 +89,23 @@ def main(argv: list[str] | None = None) -> int:
             from .engine.oneshot import webhooks_command
             return webhooks_command(config, reveal=args.reveal)
         from .tui.launch import run_dashboard
-        return run_dashboard(config, kiosk=args.kiosk, theme=args.theme, agent=args.agent)
+        d = config.dashboard
+        return run_dashboard(config, kiosk=args.kiosk, theme=args.theme or d.theme, agent=args.agent,
+                             keys=d.keys, kiosk_cycle_s=d.kiosk_cycle_s)
     except KeyboardInterrupt:
         return EXIT_OK
     except StoreError as e:  # unusable database.url: one line, no traceback
         print(e, file=sys.stderr)
         return EXIT_CONFIG
+
+
+def _check_keys(config: Config) -> list[str]:
+    """dashboard.keys must name known actions (the action list lives with the dashboard)."""
+    from .tui.keys import ACTIONS
+    known = {a.id for a in ACTIONS}
+    label = config.path.name if config.path else "<built-in demo config>"
+    return [f"{label}: dashboard.keys.{k}: unknown action (known: {', '.join(sorted(known))})"
+            for k in config.dashboard.keys if k not in known]
 
 
 def _load(args: argparse.Namespace) -> tuple[Config, list[str]]:

@@ -11,7 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .fields import Problems, Table
-from .model import Config, EngineSettings, RetentionSettings, WebhookSettings, WebSettings
+from .model import Config, DashboardSettings, EngineSettings, RetentionSettings, WebhookSettings, WebSettings
 from .validate import read_probe, read_status_page
 
 DEMO_LABEL = "<built-in demo config>"
@@ -82,6 +82,7 @@ def parse_config(text: str, *, label: str = "config.toml", path: Path | None = N
     webhooks = _webhooks(root.table("webhooks"), base_dir)
     retention = _retention(root.table("retention"))
     engine = _engine(root.table("engine"))
+    dashboard = _dashboard(root.table("dashboard"))
     demo = False
     if (t := root.table("demo")) is not None:
         demo = t.bool("enabled", False)
@@ -118,7 +119,7 @@ def parse_config(text: str, *, label: str = "config.toml", path: Path | None = N
     if problems:
         raise ConfigError(problems.lines())
     cfg = Config(path=path, project_name=project_name, database_url=database_url, web=web, webhooks=webhooks,
-                 retention=retention, engine=engine, probes=tuple(probes), status_pages=tuple(pages), demo=demo)
+                 retention=retention, engine=engine, dashboard=dashboard, probes=tuple(probes), status_pages=tuple(pages), demo=demo)
     return cfg, problems.warning_lines()
 
 
@@ -190,3 +191,23 @@ def _engine(t: Table | None) -> EngineSettings:
                        call_concurrency=t.int("call_concurrency", d.call_concurrency, 1, 256))
     t.done()
     return s
+
+
+THEMES = ("dark", "light", "high-contrast")
+
+
+def _dashboard(t: Table | None) -> DashboardSettings:
+    if t is None:
+        return DashboardSettings()
+    d = DashboardSettings()
+    theme = t.choice("theme", THEMES, d.theme) or d.theme
+    cycle = t.duration("kiosk_cycle", d.kiosk_cycle_s, lo=2.0, hi=3600.0)
+    keys: dict[str, str] = {}
+    if (k := t.table("keys")) is not None and k.ok:
+        for action in list(k.data):
+            key = k.str(action)
+            if key is not None:
+                keys[action] = key
+        k.done()
+    t.done()
+    return DashboardSettings(theme=theme, kiosk_cycle_s=cycle, keys=keys)

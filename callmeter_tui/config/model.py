@@ -38,6 +38,13 @@ class EngineSettings:
 
 
 @dataclass(frozen=True)
+class DashboardSettings:
+    theme: str = "dark"                     # dark | light | high-contrast
+    kiosk_cycle_s: float = 15.0             # --kiosk: seconds per status page / agent
+    keys: dict[str, str] = field(default_factory=dict)   # action id -> key, e.g. {"run_now": "R"}
+
+
+@dataclass(frozen=True)
 class Config:
     path: Path | None = None
     project_name: str = "Default Project"
@@ -46,6 +53,7 @@ class Config:
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     engine: EngineSettings = field(default_factory=EngineSettings)
+    dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     probes: tuple[ProbeSpec, ...] = ()
     status_pages: tuple[StatusPageSpec, ...] = ()
     demo: bool = False                      # start the built-in demo SIP target too

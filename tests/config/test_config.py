@@ -154,3 +154,15 @@ def test_version_and_help() -> None:
     for cmd in ("run", "serve", "check", "probe", "webhooks"):
         r = subprocess.run([*CLI, cmd, "--help"], capture_output=True, text=True)
         assert r.returncode == 0 and "--config" in r.stdout, cmd
+
+
+def test_dashboard_keys_are_checked_against_the_dashboard_actions(tmp_path: Path) -> None:
+    cfg = tmp_path / "k.toml"
+    cfg.write_text(GOOD + '\n[dashboard]\ntheme = "light"\nkeys = { run_now = "R", fly = "f" }\n')
+    r = subprocess.run([*CLI, "check", "--config", str(cfg)], capture_output=True, text=True)
+    assert r.returncode == 2
+    assert r.stderr.startswith("k.toml: dashboard.keys.fly: unknown action (known: ")
+    good, _ = parse_config(GOOD + '\n[dashboard]\ntheme = "light"\nkeys = { run_now = "R" }\n', env={})
+    assert good.dashboard.theme == "light" and good.dashboard.keys == {"run_now": "R"}
+    assert problems(GOOD + '\n[dashboard]\ntheme = "pink"\n') == [
+        "config.toml: dashboard.theme: must be one of dark, light, high-contrast, got 'pink'"]
