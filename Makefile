@@ -13,11 +13,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install -q -e '.[test]'
 	touch $(STAMP)
 
+# With no config of your own this is the built-in demo config (demo SIP target in a child process,
+# SQLite under ~/.local/share/callmeter-tui, so history accumulates between runs). RUN_ARGS=--demo for
+# a throw-away database, RUN_ARGS="--config my.toml" for your own.
+RUN_ARGS ?=
 run: $(STAMP)
-	$(BIN)/callmeter-tui --demo
+	$(BIN)/callmeter-tui run $(RUN_ARGS)
 
 serve: $(STAMP)
-	$(BIN)/callmeter-tui serve --demo
+	$(BIN)/callmeter-tui serve $(RUN_ARGS)
 
 check: $(STAMP)
 	$(BIN)/callmeter-tui check
