@@ -8,6 +8,7 @@ import tomllib
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from .fields import Problems, Table
@@ -88,28 +89,11 @@ def parse_config(text: str, *, label: str = "config.toml", path: Path | None = N
         demo = t.bool("enabled", False)
         t.done()
 
-    probes = []
-    seen: dict[str, int] = {}
-    for i, t in enumerate(root.tables("probes")):
-        spec = read_probe(t, base_dir)
-        name = t.data.get("name") if t.ok else None
-        if isinstance(name, str):
-            if name in seen:
-                problems.add(f"probes[{i}].name", f"duplicate probe name {name!r} (also probes[{seen[name]}])")
-            seen.setdefault(name, i)
-        if spec is not None:
-            probes.append(spec)
-    pages = []
-    slugs: dict[str, int] = {}
-    for i, t in enumerate(root.tables("status_pages")):
-        page = read_status_page(t, set(seen), base_dir)
-        slug = t.data.get("slug") if t.ok else None
-        if isinstance(slug, str):
-            if slug in slugs:
-                problems.add(f"status_pages[{i}].slug", f"duplicate slug {slug!r} (also status_pages[{slugs[slug]}])")
-            slugs.setdefault(slug, i)
-        if page is not None:
-            pages.append(page)
+    probe_tables = root.tables("probes")
+    probes = _read_unique(probe_tables, "probes", "name", "probe name", lambda t: read_probe(t, base_dir))
+    names = {t.data["name"] for t in probe_tables if isinstance(t.data.get("name"), str)}
+    pages = _read_unique(root.tables("status_pages"), "status_pages", "slug", "slug",
+                         lambda t: read_status_page(t, names, base_dir))
     root.done()
 
     for i, p in enumerate(probes):
@@ -121,6 +105,21 @@ def parse_config(text: str, *, label: str = "config.toml", path: Path | None = N
     cfg = Config(path=path, project_name=project_name, database_url=database_url, web=web, webhooks=webhooks,
                  retention=retention, engine=engine, dashboard=dashboard, probes=tuple(probes), status_pages=tuple(pages), demo=demo)
     return cfg, problems.warning_lines()
+
+
+def _read_unique(tables: list[Table], array: str, key: str, what: str, read: Any) -> list[Any]:
+    """Read each table of an array, reporting a repeated ``key`` (names and slugs are identities)."""
+    out, seen = [], {}
+    for i, t in enumerate(tables):
+        item = read(t)
+        value = t.data.get(key) if t.ok else None
+        if isinstance(value, str):
+            if value in seen:
+                t.problems.add(f"{array}[{i}].{key}", f"duplicate {what} {value!r} (also {array}[{seen[value]}])")
+            seen.setdefault(value, i)
+        if item is not None:
+            out.append(item)
+    return out
 
 
 def _toml_message(e: tomllib.TOMLDecodeError) -> str:
