@@ -44,6 +44,8 @@ def validate_webhook_url(url: str) -> str | None:
 
 
 def read_webhook(t: Table) -> WebhookSpec | None:
+    if not t.ok:
+        return None
     url = t.str("url", required=True)
     fmt = t.choice("format", [f.value for f in WebhookFormat], "generic")
     secret_env = t.env_name("secret_env")
@@ -87,6 +89,8 @@ def read_thresholds(t: Table | None) -> dict[str, Threshold]:
 
 def read_probe(t: Table, base_dir: Path | None = None) -> ProbeSpec | None:
     """Read one ``[[probes]]`` table (or a form's fields shaped like one)."""
+    if not t.ok:
+        return None
     n_before = len(t.problems.items)
     name = t.str("name", required=True)
     kind = t.choice("kind", [k.value for k in ProbeKind], required=True)
@@ -165,6 +169,8 @@ def _codes(t: Table) -> tuple[int, ...]:
 
 
 def read_status_page(t: Table, probe_names: set[str], base_dir: Path | None = None) -> StatusPageSpec | None:
+    if not t.ok:
+        return None
     n_before = len(t.problems.items)
     slug = t.str("slug", required=True)
     name = t.str("name", required=True)
