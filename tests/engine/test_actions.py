@@ -4,6 +4,7 @@ pages, history bars and the probe drill-down."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import time
@@ -50,7 +51,11 @@ async def test_webhook_lifecycle_from_the_operator(node, https_receiver) -> None
     body = json.loads(first.body)
     assert body["probe_name"] == "Edge" and body.get("test") is True
 
-    detail = await m.probe_detail(pid)
+    for _ in range(100):            # the receiver has the POST; wait for the dispatcher to record it
+        detail = await m.probe_detail(pid)
+        if detail.webhooks[0].deliveries[0].status != "in_flight":
+            break
+        await asyncio.sleep(0.05)
     (hook,) = detail.webhooks
     assert secret not in hook.masked_secret and hook.masked_secret != ""
     (delivery,) = hook.deliveries
