@@ -104,11 +104,14 @@ class WorkerEndpoint:
             self.transports[name] = str(self.ep.transportGetInfo(tid).localName)
         self.ep.audDevManager().setNullDev()
         self.ep.libStart()
+        self.sink = self.ep.audDevManager().getPlaybackDevMedia()  # the null device: calls' audio ends here
         self.codecs = tuple(c.codecId for c in self.ep.codecEnum2())
         self.codec_lock = threading.Lock()
         self._pending: dict[str, Pending] = {}
         self._pending_lock = threading.Lock()
         self.notes: list[str] = []
+        self._players: dict[str, pj.AudioMediaPlayer] = {}
+        self._players_lock = threading.Lock()
         self._stopping = False
         self._on_heartbeat = on_heartbeat
         self._heartbeat_s = heartbeat_s
@@ -163,6 +166,20 @@ class WorkerEndpoint:
         for entry in entries:
             entry.on_expire()
 
+    def player_for(self, path: str) -> pj.AudioMediaPlayer:
+        """The worker's looping player for ``path``, created once and shared by every call.
+
+        Never destroyed before the process ends: pjsua 2.15.1 may free a player's memory while the
+        asynchronous conference bridge still uses it (pjproject #4526: a crash now and then).
+        """
+        with self._players_lock:
+            player = self._players.get(path)
+            if player is None:
+                player = pj.AudioMediaPlayer()
+                player.createPlayer(path, 0)  # 0 = loop
+                self._players[path] = player
+            return player
+
     def note(self, text: str) -> None:
         self.notes.append(text)
         del self.notes[:-20]
@@ -182,7 +199,10 @@ class WorkerEndpoint:
 
     # -- shutdown -------------------------------------------------------------------------------
     def shutdown(self) -> None:
-        """Hang up, pump, shut accounts down, drop refs, collect, then libDestroy (the safe order)."""
+        """Hang up, pump, shut accounts down, drop refs, collect, then libDestroy (the safe order).
+
+        Players stay referenced: the process ends with os._exit right after libDestroy, so their
+        destructors never run against a destroyed library."""
         try:
             self.ep.hangupAllCalls()
         except pj.Error:

@@ -22,7 +22,7 @@ _DETAIL_LINES = (
     ("far_end_loss_pct", "Far-end loss", "%"),
     ("jbuf_avg_delay_ms", "Jitter buffer", "ms"),
     ("jbuf_discard", "Buffer discards", ""),
-    ("rx_level_dbfs", "Received level", "dBFS"),
+    ("rx_level_peak", "Received level", "/255"),
     ("expires_s", "Registration expires", "s"),
 )
 

@@ -187,6 +187,8 @@ class ProberPool:
     async def _restart(self, dead: WorkerHandle, reason: str) -> None:
         self.restart_count += 1
         self._warn(f"prober worker restarted: {reason}")
+        if dead.crash_log:
+            self._warn(f"prober worker {dead.name} stderr before exit:\n{dead.crash_log}")
         if self._on_restart is not None:
             try:
                 self._on_restart(reason)

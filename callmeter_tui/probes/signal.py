@@ -41,21 +41,5 @@ def write_test_signal(path: Path = TEST_SIGNAL, seconds: float = 4.0) -> Path:
     return path
 
 
-def level_dbfs(path: str | Path) -> float | None:
-    """RMS level of a 16-bit mono WAV in dBFS (None when empty): tells silence from real echoed audio."""
-    import numpy as np
-
-    try:
-        with wave.open(str(path), "rb") as w:
-            data = w.readframes(w.getnframes())
-    except (OSError, EOFError, wave.Error):
-        return None
-    samples = np.frombuffer(data[: len(data) // 2 * 2], dtype="<i2").astype(np.float64)
-    if samples.size == 0:
-        return None
-    rms = float(np.sqrt(np.mean(samples**2))) / 32768.0
-    return round(20 * math.log10(rms), 1) if rms > 0 else -120.0
-
-
 if __name__ == "__main__":
     print(write_test_signal())

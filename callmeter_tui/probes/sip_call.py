@@ -1,13 +1,16 @@
 """Call probe (runs inside a worker): INVITE, hold the call playing a WAV, read RTP/RTCP stats, hang up.
 
-Stats are read before hangup because pjsua drops them once the call is DISCONNECTED.
+Stats are read before hangup because pjsua drops them once the call is DISCONNECTED. What comes back
+is measured from the call's conference port level while the call is held, not written to a WAV file:
+destroying a WAV player or recorder in pjsua 2.15.1 races the asynchronous conference bridge and
+crashes now and then (pjproject issue #4526, reproduced here as SIGSEGV), so players are shared per
+worker and never destroyed, and no recorder is used.
 """
 
 from __future__ import annotations
 
 import gc
 import os
-import tempfile
 import threading
 import time
 from typing import Any
@@ -20,20 +23,19 @@ from .call_stats import read_stream, score
 from .endpoint import ProbeAccount, WorkerEndpoint
 from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
-from .signal import TEST_SIGNAL, level_dbfs
+from .signal import TEST_SIGNAL
 from .sip_register import account_config
 
 HANGUP_WAIT_S = 3.0
 
 
 class ProbeCall(pj.Call):
-    """Records call-state times (perf counter) and wires player/recorder when media comes up."""
+    """Records call-state times (perf counter) and connects the worker's player when media comes up."""
 
-    def __init__(self, acc: pj.Account, wep: WorkerEndpoint, audio_file: str, record_path: str) -> None:
+    def __init__(self, acc: pj.Account, wep: WorkerEndpoint, audio_file: str) -> None:
         super().__init__(acc)
         self.wep = wep
         self.audio_file = audio_file
-        self.record_path = record_path
         self.cond = threading.Condition()
         self.t_ring: float | None = None
         self.t_answer: float | None = None
@@ -45,7 +47,7 @@ class ProbeCall(pj.Call):
         self.media_ready = False
         self.media_error: str | None = None
         self.player: pj.AudioMediaPlayer | None = None
-        self.recorder: pj.AudioMediaRecorder | None = None
+        self.audio: pj.AudioMedia | None = None
 
     def onCallState(self, prm: Any) -> None:
         try:
@@ -79,13 +81,12 @@ class ProbeCall(pj.Call):
                 if mi.type != pj.PJMEDIA_TYPE_AUDIO or mi.status != pj.PJSUA_CALL_MEDIA_ACTIVE:
                     continue
                 aud = self.getAudioMedia(mi.index)
-                if self.player is None:
-                    self.player = pj.AudioMediaPlayer()
-                    self.player.createPlayer(self.audio_file, 0)  # 0 = loop
-                    self.recorder = pj.AudioMediaRecorder()
-                    self.recorder.createRecorder(self.record_path)
+                self.player = self.wep.player_for(self.audio_file)
                 self.player.startTransmit(aud)
-                aud.startTransmit(self.recorder)
+                # A listener makes the bridge pull the call's audio: that drains the jitter buffer at
+                # the real playout pace (its delay/discard stats mean something) and measures levels.
+                aud.startTransmit(self.wep.sink)
+                self.audio = aud
                 with self.cond:
                     self.media_ready = True
                     self.cond.notify_all()
@@ -123,19 +124,13 @@ def run_call(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event) ->
             field = "outbound_proxy" if order.outbound_proxy else "username"
             return clock.fail(f"{field}: {pj_error_text(exc)}")
         acc = own_acc
-    fd, record_path = tempfile.mkstemp(prefix="callmeter-rx-", suffix=".wav")
-    os.close(fd)
-    call = ProbeCall(acc, wep, audio, record_path)
+    call = ProbeCall(acc, wep, audio)
     try:
         return _drive(wep, order, cancel, clock, call, codec_id)
     finally:
         _dispose(call, own_acc)
         del call
         gc.collect()
-        try:
-            os.unlink(record_path)
-        except OSError:
-            pass
 
 
 def _drive(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event, clock: Clock,
@@ -163,7 +158,7 @@ def _drive(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event, cloc
     details: dict[str, Any] = {"call_answered": True, "pdd_ms": round((pdd - t_invite) * 1000, 3)}
     call.wait(lambda: call.media_ready or call.disconnected, time.perf_counter() + 2.0, cancel)
     t_hold = time.perf_counter()
-    call.wait(lambda: call.disconnected, t_hold + order.call_duration_s, cancel)
+    levels = _hold(call, t_hold + order.call_duration_s, cancel)
     if call.disconnected:
         return clock.fail(f"call dropped by the far end after {time.perf_counter() - t_hold:.1f} s "
                           f"({sip_failure_text(call.last_code, call.last_reason)})", metrics=metrics, details=details,
@@ -175,9 +170,12 @@ def _drive(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event, cloc
     except pj.Error as exc:
         stream = {"error": pj_error_text(exc)}
     details["held_s"] = round(time.perf_counter() - t_hold, 2)
-    _hangup(call)
     _release_media(call)
-    details["rx_level_dbfs"] = level_dbfs(call.record_path)
+    _hangup(call)
+    if levels:
+        # pjmedia's level scale (0-255): silence stays near 0, speech-like audio reaches tens and more.
+        details["rx_level_peak"] = max(levels)
+        details["rx_level_mean"] = round(sum(levels) / len(levels), 1)
     if call.media_error:
         details["media_error"] = call.media_error
     if "error" in stream:
@@ -222,16 +220,36 @@ def _hangup(call: ProbeCall) -> None:
     call.wait(lambda: call.disconnected, time.perf_counter() + HANGUP_WAIT_S, threading.Event())
 
 
+def _hold(call: ProbeCall, until: float, cancel: threading.Event) -> list[int]:
+    """Keep the call up until ``until``, sampling the received audio level every 100 ms."""
+    levels: list[int] = []
+    while not call.wait(lambda: call.disconnected, min(until, time.perf_counter() + 0.1), cancel):
+        if cancel.is_set() or time.perf_counter() >= until:
+            break
+        if call.audio is not None:
+            try:
+                # pjsua2 names levels from the port's side: "tx" is what the call port sends into the
+                # bridge, i.e. the audio received from the far end.
+                levels.append(int(call.audio.getTxLevel()))
+            except pj.Error:
+                pass
+    return levels
+
+
 def _release_media(call: ProbeCall) -> None:
-    """Destroying the recorder finalises the WAV header; players must not outlive the endpoint."""
+    """Disconnect the shared player from this call (the player itself lives as long as the worker)."""
+    if call.player is not None and call.audio is not None and not call.disconnected:
+        try:
+            call.player.stopTransmit(call.audio)
+        except pj.Error:
+            pass
+    call.audio = None
     call.player = None
-    call.recorder = None
-    gc.collect()
 
 
 def _dispose(call: ProbeCall, own_acc: ProbeAccount | None) -> None:
-    _hangup(call)
     _release_media(call)
+    _hangup(call)
     if own_acc is not None:
         try:
             own_acc.shutdown()

@@ -45,6 +45,7 @@ class WorkerHandle:
     alive: bool = False
     kill_reason: str | None = None
     stderr_path: str = ""
+    crash_log: str = ""       # the worker's stderr tail (faulthandler stacks) after an unexpected exit
     _ready: asyncio.Future[dict[str, Any]] | None = None
     _loop: asyncio.AbstractEventLoop | None = None
 
@@ -166,7 +167,10 @@ class WorkerHandle:
             what = f"exited with code {code}"
         else:
             what = "closed its pipe"
-        tail = _last_line(self.stderr_path)
+        self.crash_log = _tail(self.stderr_path)
+        lines = [ln for ln in self.crash_log.splitlines() if ln.strip()]
+        # An abort message (e.g. a pjlib assertion) is worth quoting; faulthandler stacks go to the log only.
+        tail = lines[-1].strip() if lines and "Fatal Python error" not in self.crash_log else ""
         reason = f"worker {self.name} (pid {self.pid}) {what}"
         if self.kill_reason:
             reason += f" ({self.kill_reason})"
@@ -206,12 +210,11 @@ class WorkerLost(Exception):
     """The worker running an order died or hung; the message is the one-line reason."""
 
 
-def _last_line(path: str) -> str:
+def _tail(path: str, size: int = 6000) -> str:
     try:
         with open(path, "rb") as fh:
             fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - 2000))
-            lines = [ln.strip() for ln in fh.read().decode("utf-8", "replace").splitlines() if ln.strip()]
+            fh.seek(max(0, fh.tell() - size))
+            return fh.read().decode("utf-8", "replace").strip()
     except OSError:
         return ""
-    return lines[-1] if lines else ""

@@ -6,6 +6,7 @@ the pool), never the console. The main process never imports pjsua2.
 
 from __future__ import annotations
 
+import faulthandler
 import os
 import threading
 import traceback
@@ -34,6 +35,7 @@ def _silence_stdio(stderr_path: str | None) -> None:
 def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
     """Process entry point: start the endpoint, then serve orders until Stop or the pipe closes."""
     _silence_stdio(stderr_path)
+    faulthandler.enable()  # a native crash leaves the Python stacks in the stderr file for the pool's log
     send_lock = threading.Lock()
 
     def send(msg: Any) -> None:
