@@ -6,6 +6,7 @@ Only the worker process imports this module.
 
 from __future__ import annotations
 
+import ctypes
 import gc
 import os
 import threading
@@ -71,6 +72,16 @@ class ProbeAccount(pj.Account):
             self.owner.note(f"onRegState: {exc}")
 
 
+TRIM_AFTER = 2000
+
+
+def _malloc_trim() -> None:
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
+
+
 def _header_value(msg: str, name: str) -> str | None:
     prefix = name.lower() + ":"
     for line in msg.split("\r\n"):
@@ -111,6 +122,7 @@ class WorkerEndpoint:
         self._pending_lock = threading.Lock()
         self.notes: list[str] = []
         self._players: dict[str, pj.AudioMediaPlayer] = {}
+        self.finished_since_trim = 0
         self._players_lock = threading.Lock()
         self._stopping = False
         self._on_heartbeat = on_heartbeat
@@ -126,7 +138,7 @@ class WorkerEndpoint:
     # -- events ---------------------------------------------------------------------------------
     def _pump(self) -> None:
         self.ep.libRegisterThread("pj-events")
-        last = 0.0
+        last = last_trim = 0.0
         while not self._stopping:
             self.ep.libHandleEvents(50)
             if self._pending:
@@ -135,6 +147,11 @@ class WorkerEndpoint:
             if now - last >= self._heartbeat_s:
                 last = now
                 self._on_heartbeat()
+            if self.finished_since_trim >= TRIM_AFTER and now - last_trim >= 10.0:
+                # After a burst, pjsip has freed its transactions (Timer K, 5 s) but glibc keeps the
+                # pages: hand them back so a worker's memory follows its load.
+                last_trim, self.finished_since_trim = now, 0
+                _malloc_trim()
 
     # Requests waiting for a reply hold no thread: the event thread delivers replies and deadlines.
     def expect(self, probe_id: str, on_reply: Callable[[Outcome], None], deadline: float,
@@ -154,6 +171,7 @@ class WorkerEndpoint:
             entry.on_expire()
 
     def deliver(self, probe_id: str | None, outcome: Outcome) -> None:
+        self.finished_since_trim += 1
         with self._pending_lock:
             entry = self._pending.pop(probe_id or "", None)
         if entry is not None:
