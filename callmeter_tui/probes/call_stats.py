@@ -21,6 +21,9 @@ def read_stream(call: Any, med_idx: int = 0) -> dict[str, Any]:
         "packet_loss_pct": _pct(lost, received + lost),
         "jitter_ms": round(rx.jitterUsec.mean / 1000.0, 3) if rx.jitterUsec.n else 0.0,
     }
+    if received == 0:
+        # Nothing came back: every packet of the call was lost to the listener; jitter was not measured.
+        metrics = {"packet_loss_pct": 100.0}
     out: dict[str, Any] = {
         "codec": f"{info.codecName}/{info.codecClockRate}",
         "packets_sent": int(tx.pkt),

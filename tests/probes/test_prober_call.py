@@ -113,3 +113,4 @@ async def test_answered_call_without_returning_rtp_fails_as_no_audio(make_demo_t
     assert res.details["call_answered"] is True and res.sip_code == 200
     assert res.details["packets_received"] == 0 and res.details["packets_sent"] > 50
     assert res.details.get("rx_level_peak", 0) == 0
+    assert res.metrics["packet_loss_pct"] == 100.0 and res.metrics["mos"] < 2.0
