@@ -53,6 +53,7 @@ class ProberPool:
         self._stopping = False
         self._closed = False          # stop() was called: run() fails instead of starting workers again
         self._bg: set[asyncio.Task[None]] = set()
+        self._waiting = 0             # run() calls waiting for a free slot
         self._start_lock: asyncio.Lock | None = None
         self.restart_count = 0
 
@@ -149,10 +150,13 @@ class ProberPool:
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return None
+                self._waiting += 1
                 try:
                     await asyncio.wait_for(self._slots.wait(), min(left, 0.5))
                 except TimeoutError:
                     pass
+                finally:
+                    self._waiting -= 1
 
     def _pick(self, order: ProbeOrder) -> WorkerHandle | None:
         fits = [
@@ -175,6 +179,8 @@ class ProberPool:
             task = asyncio.get_running_loop().create_task(self._restart(worker, reason))
             self._restarts.add(task)
             task.add_done_callback(self._restarts.discard)
+        if not (reason or self._waiting):
+            return  # the common case: nobody waits for a slot
         notify = asyncio.get_running_loop().create_task(self._notify_slots())
         self._bg.add(notify)
         notify.add_done_callback(self._bg.discard)

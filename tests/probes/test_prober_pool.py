@@ -95,3 +95,17 @@ async def test_a_worker_that_cannot_start_gives_a_one_line_failure(monkeypatch, 
     assert res.error.startswith("prober error: workers failed to start: endpoint failed to start: Cannot assign")
     assert "\n" not in res.error
     assert pool.workers == []
+
+
+async def test_a_fifth_call_waits_for_a_free_slot_in_a_one_worker_pool(echo_peer) -> None:
+    pool = ProberPool(4)  # one worker: 4 calls at most
+    await pool.start()
+    try:
+        specs = [ProbeSpec(name=f"c{i}", kind=ProbeKind.SIP_CALL, target=echo_peer.uri("echo"), timeout_s=5.0,
+                           call_duration_s=2.0, username=f"slot{i}") for i in range(5)]
+        results = await asyncio.gather(*(pool.run(s) for s in specs))
+    finally:
+        await pool.stop()
+    assert all(r.ok for r in results), [r.error for r in results]
+    starts = sorted(r.started_at for r in results)
+    assert starts[4] - starts[0] >= 1.5, "the fifth call started only when one of the first four ended"
