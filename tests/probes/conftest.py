@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import shutil
 import signal
@@ -87,13 +88,17 @@ def _wait_options(port: int, proc: subprocess.Popen[bytes], what: str, timeout: 
 
 
 def _stop(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.send_signal(signal.SIGTERM)
+    """Stop the peer's whole process group: kamailio forks its workers even with -DD."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
         try:
             proc.wait(5)
+            return
         except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(5)
+            continue
 
 
 @dataclass(frozen=True)
@@ -192,7 +197,7 @@ def kamailio_peer(d: Path) -> Iterator[Peer]:
         proc = subprocess.Popen(
             ["kamailio", "-f", str(cfg), "-P", str(d / "kamailio.pid"), "-Y", str(d / "run"), "-DD", "-E",
              "-m", "32", "-M", "8"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
         )
         try:
             _wait_options(port, proc, "kamailio")
@@ -243,7 +248,8 @@ def baresip_peer(d: Path) -> Iterator[Peer]:
     (d / "accounts").write_text(f"<sip:echo@127.0.0.1:{port}>;regint=0\n")
     (d / "contacts").write_text("")
     with open(d / "baresip.log", "wb") as log:
-        proc = subprocess.Popen(["baresip", "-f", str(d)], stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        proc = subprocess.Popen(["baresip", "-f", str(d)], stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, start_new_session=True)
         try:
             _wait_options(port, proc, "baresip")
             yield Peer(port, {}, proc.pid, tls_port)
