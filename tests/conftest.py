@@ -1,5 +1,10 @@
 """Shared test set-up. Each layer's real-peer fixtures live in tests/fixtures/ as plugins."""
 
+import os
+
+# Every test peer listens on loopback only; the prober's SIP/RTP binds there too (product default 0.0.0.0).
+os.environ.setdefault("CALLMETER_SIP_BIND", "127.0.0.1")
+
 pytest_plugins = [
     "tests.fixtures.postgres",
     "tests.fixtures.sip",

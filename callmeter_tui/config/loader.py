@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
@@ -187,8 +188,13 @@ def _engine(t: Table | None) -> EngineSettings:
         return EngineSettings()
     d = EngineSettings()
     s = EngineSettings(max_concurrency=t.int("max_concurrency", d.max_concurrency, 1, 10000),
-                       call_concurrency=t.int("call_concurrency", d.call_concurrency, 1, 256))
+                       call_concurrency=t.int("call_concurrency", d.call_concurrency, 1, 256),
+                       sip_bind=t.str("sip_bind", d.sip_bind) or d.sip_bind)
     t.done()
+    try:
+        ipaddress.ip_address(s.sip_bind)
+    except ValueError:
+        t.problems.add("engine.sip_bind", f"expected an IP address like '0.0.0.0' or '127.0.0.1', got {s.sip_bind!r}")
     return s
 
 

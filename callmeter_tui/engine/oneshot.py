@@ -28,6 +28,7 @@ async def _probe(config: Config, spec, as_json: bool) -> int:  # type: ignore[no
     from ..probes import run_once
     from ..probes.format import format_result, result_json
 
+    os.environ.setdefault("CALLMETER_SIP_BIND", config.engine.sip_bind)
     targets = []
     if config.demo:
         from ..probes.demo_target import start_demo_targets

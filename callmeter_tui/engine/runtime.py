@@ -32,6 +32,8 @@ class Runtime:
         self.db: Database = open_database(config.database_url or default_sqlite_url(), project_name=config.project_name)
         if prober is None:
             from ..probes.pool import ProberPool
+            # Workers read it at start-up; an explicit environment setting (tests) wins.
+            os.environ.setdefault("CALLMETER_SIP_BIND", config.engine.sip_bind)
             prober = ProberPool(call_concurrency=config.engine.call_concurrency,
                                 on_worker_restart=self._prober_restarted)
         self.prober = prober

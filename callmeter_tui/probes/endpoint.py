@@ -22,7 +22,7 @@ TRANSPORT_TYPES = {
     "tcp": pj.PJSIP_TRANSPORT_TCP,
     "tls": pj.PJSIP_TRANSPORT_TLS,
 }
-BIND_ADDRESS = os.environ.get("CALLMETER_SIP_BIND", "127.0.0.1")
+BIND_ADDRESS = os.environ.get("CALLMETER_SIP_BIND", "0.0.0.0")  # engine.sip_bind; tests pin 127.0.0.1
 PROBE_HEADER = "X-Callmeter-Probe"
 
 
