@@ -4,7 +4,7 @@ on a free loopback port, and a fixed clock so uptime and bars are exact."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import datetime, timezone
 from typing import Any
 
@@ -13,7 +13,7 @@ import pytest
 
 from callmeter_tui.config.model import Config, WebSettings
 from callmeter_tui.engine.events import EventBus
-from callmeter_tui.store.database import Database, open_database
+from callmeter_tui.store.database import Database
 from callmeter_tui.store.models import Component, HealthSpanRow, Probe, StatusPage
 from callmeter_tui.web.server import WebServer
 
@@ -89,12 +89,8 @@ class Seed:
 
 
 @pytest.fixture
-def db(tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
-    database = open_database(f"sqlite:///{tmp_path / 'web.db'}")
-    try:
-        yield database
-    finally:
-        database.close()
+def db(sqlite_database: Database) -> Database:
+    return sqlite_database
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from callmeter_tui.config.model import WebhookSettings
-from callmeter_tui.store.database import Database, open_database
+from callmeter_tui.store.database import Database
 from callmeter_tui.store.models import Delivery, DeliveryAttempt, Execution, Probe, Project, Transition
 
 T0 = 1_768_473_000.0   # 2026-01-15T10:30:00Z
@@ -37,12 +37,8 @@ class FakeClock:
 
 
 @pytest.fixture
-def sqlite_db(tmp_path) -> Iterator[Database]:  # type: ignore[no-untyped-def]
-    db = open_database(f"sqlite:///{tmp_path / 'hooks.db'}")
-    try:
-        yield db
-    finally:
-        db.close()
+def sqlite_db(sqlite_database: Database) -> Database:
+    return sqlite_database
 
 
 def add_probe(db: Database, name: str = "Production PBX Health", state: str = "HEALTHY", now: float = T0) -> int:
