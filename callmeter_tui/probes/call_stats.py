@@ -35,6 +35,7 @@ def read_stream(call: Any, med_idx: int = 0) -> dict[str, Any]:
         "jbuf_discard": int(st.jbuf.discard),
         "discard_pct": _pct(int(st.jbuf.discard), received),
         "rtcp_reports": int(tx.updateCount),
+        "rtt_samples": int(st.rtcp.rttUsec.n),
     }
     if tx.updateCount:
         # The far end's view of what we sent, from its RTCP receiver reports.
@@ -42,7 +43,6 @@ def read_stream(call: Any, med_idx: int = 0) -> dict[str, Any]:
         out["far_end_jitter_ms"] = round(tx.jitterUsec.mean / 1000.0, 3) if tx.jitterUsec.n else 0.0
     if st.rtcp.rttUsec.n:
         metrics["rtt_ms"] = round(st.rtcp.rttUsec.mean / 1000.0, 3)
-        out["rtt_samples"] = int(st.rtcp.rttUsec.n)
         out["rtt_max_ms"] = round(st.rtcp.rttUsec.max / 1000.0, 3)
     out["metrics"] = metrics
     return out

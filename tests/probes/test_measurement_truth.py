@@ -21,7 +21,7 @@ from callmeter_tui.probes.demo_target import DemoTarget, MediaStats
 
 pytestmark = [pytest.mark.peers, pytest.mark.slow]
 
-SHORT_S, LONG_S = 5.0, 12.0
+SHORT_S, LONG_S = 5.0, 15.0   # 15 s (the product default) so RTCP surely yields a round-trip sample
 CASES: dict[str, tuple[float, dict[str, float]]] = {
     "clean": (LONG_S, {}),
     "loss2": (SHORT_S, {"loss_pct": 2.0}),
