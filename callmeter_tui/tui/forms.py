@@ -250,6 +250,7 @@ class WebhookForm(FormScreen):
                 yield Select([(f.value, f.value) for f in WebhookFormat], value="generic", allow_blank=False,
                              id="f-format", compact=True)
             yield Label("", id="err-format", classes="field-error")
+            yield from self.field_row("routing_key_env", "Routing key env (pagerduty)", "", "PD_ROUTING_KEY")
             yield from self.buttons()
         yield Footer()
 
@@ -263,18 +264,21 @@ class WebhookForm(FormScreen):
         errors: dict[str, str] = {}
         if (err := validate_webhook_url(url)) is not None:
             errors["url"] = err
-        if fmt == WebhookFormat.PAGERDUTY.value:
-            errors["format"] = "pagerduty needs routing_key_env: declare it in the config file's probe webhooks"
+        routing_key_env = self.value("routing_key_env").strip() or None
+        if fmt == WebhookFormat.PAGERDUTY.value and routing_key_env is None:
+            errors["routing_key_env"] = "is required for pagerduty: the environment variable holding the routing key"
+        elif routing_key_env is not None and not routing_key_env.replace("_", "a").isalnum():
+            errors["routing_key_env"] = f"expected an environment variable name like 'PD_ROUTING_KEY', got {routing_key_env!r}"
         if errors:
             self.show_errors(errors)
             return
-        self.run_worker(self._save(url, fmt), exclusive=True, exit_on_error=False)
+        self.run_worker(self._save(url, fmt, routing_key_env), exclusive=True, exit_on_error=False)
 
-    async def _save(self, url: str, fmt: str) -> None:
+    async def _save(self, url: str, fmt: str, routing_key_env: str | None = None) -> None:
         from .screens import SecretScreen
 
         try:
-            wid, secret = await self.monitor.add_webhook(self.probe_id, url, fmt)
+            wid, secret = await self.monitor.add_webhook(self.probe_id, url, fmt, routing_key_env)
         except Exception as e:
             self.form_error(f"Not saved: {e}")
             return

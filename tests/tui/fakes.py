@@ -209,8 +209,9 @@ class FakeMonitor:
         hooks = tuple(w for w in self.webhooks.values() if w.probe_id == probe_id)
         return ProbeDetail(v, executions, transitions, (), series, hooks)
 
-    async def add_webhook(self, probe_id: int, url: str, format: str = "generic") -> tuple[int, str]:
-        self.calls.append(("add_webhook", (probe_id, url, format)))
+    async def add_webhook(self, probe_id: int, url: str, format: str = "generic",
+                          routing_key_env: str | None = None) -> tuple[int, str]:
+        self.calls.append(("add_webhook", (probe_id, url, format) + ((routing_key_env,) if routing_key_env else ())))
         wid = next(self._ids)
         secret = f"whsec_fake{wid:04d}abcdef0123456789"
         self.webhooks[wid] = WebhookView(wid, probe_id, url, format, True, None, "whsec_…" + secret[-4:],

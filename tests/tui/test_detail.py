@@ -140,3 +140,26 @@ def test_unknown_key_action_is_a_one_line_error() -> None:
 
     with pytest.raises(ValueError, match=r"^keys\.launch_rockets: unknown action \(known: add_probe, "):
         CallMeterApp(mixed_monitor("healthy"), keys={"launch_rockets": "x"})
+
+
+async def test_pagerduty_webhook_needs_a_routing_key_env_named_in_the_form() -> None:
+    from textual.widgets import Select
+
+    m = mixed_monitor("healthy")
+    app = app_for(m)
+    async with app.run_test(size=(140, 45)) as pilot:
+        await pilot.pause()
+        screen = await open_detail(pilot, app, "IVR System")
+        pid = screen.probe_id
+        await pilot.press("a")
+        await pilot.pause()
+        form = app.screen
+        form.query_one("#f-url", Input).value = "https://events.pagerduty.com/v2/enqueue"
+        form.query_one("#f-format", Select).value = "pagerduty"
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "is required for pagerduty" in screen_text(app) and m.calls == []
+        form.query_one("#f-routing_key_env", Input).value = "PD_ROUTING_KEY"
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.3)
+        assert m.calls == [("add_webhook", (pid, "https://events.pagerduty.com/v2/enqueue", "pagerduty", "PD_ROUTING_KEY"))]
