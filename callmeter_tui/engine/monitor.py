@@ -11,12 +11,12 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from sqlalchemy import select
+
 from ..config.model import Config
 from ..domain.probe import ProbeSpec, StatusPageSpec
 from ..store import queries
 from ..store.database import Database
-from sqlalchemy import select
-
 from ..store.models import Execution, Notification, Probe
 from ..store.retention import prune, rollup_hours
 from ..store.sync import apply_probe_spec, probe_spec_from_row, sync_config
