@@ -14,7 +14,6 @@ from pathlib import Path
 
 from aiohttp import web
 
-from callmeter_tui.config.model import WebhookSettings
 from callmeter_tui.webhooks import outbox
 from callmeter_tui.webhooks.dispatcher import Dispatcher
 
