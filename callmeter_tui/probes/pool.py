@@ -21,7 +21,7 @@ from callmeter_tui.domain.results import ProbeResult
 from .outcome import one_line
 from .protocol import ACCOUNTS_PER_WORKER, CALLS_PER_WORKER, SHARED_ACCOUNTS, ProbeOrder
 from .supervisor import WorkerHandle, WorkerLost
-from .target import check_spec, resolve
+from .target import check_spec, resolve, udp_port_unreachable
 
 HANG_AFTER_S = 5.0          # no heartbeat for this long = hung worker
 CALL_GRACE_S = 6.0          # media set-up, stats, hangup and recorder close after the held call
@@ -116,8 +116,15 @@ class ProberPool:
             if worker is None:
                 return fail(f"prober busy: no free worker slot within {hard:g} s")
             fut = worker.dispatch(order)
+            watch = None
+            if uri.transport == "udp" and proxy is None:
+                watch = asyncio.ensure_future(udp_port_unreachable(uri, spec.timeout_s))
             try:
-                done = await asyncio.wait_for(asyncio.shield(fut), hard)
+                done = await _first_of(fut, hard, watch)
+            except PortUnreachable:
+                worker.abandon(order.id)
+                return fail(f"transport: port unreachable: nothing listens on UDP {uri.hostport} (ICMP)",
+                            **_call_details(spec))
             except TimeoutError:
                 worker.abandon(order.id)
                 call = ProbeKind(spec.kind) is ProbeKind.SIP_CALL
@@ -236,6 +243,26 @@ class ProberPool:
             log.warning(text)
         elif callable(log):
             log(text)
+
+
+class PortUnreachable(Exception):
+    """The UDP target answered with ICMP port-unreachable before the SIP transaction ended."""
+
+
+async def _first_of(fut: asyncio.Future[Any], hard: float, watch: asyncio.Future[bool] | None) -> Any:
+    """The worker's answer within ``hard`` seconds, unless the ICMP watch proves the port dead first."""
+    if watch is None:
+        return await asyncio.wait_for(asyncio.shield(fut), hard)
+    waiter = asyncio.ensure_future(asyncio.wait_for(asyncio.shield(fut), hard))
+    try:
+        done, _ = await asyncio.wait({waiter, watch}, return_when=asyncio.FIRST_COMPLETED)
+        if waiter not in done and watch.result():
+            raise PortUnreachable()
+        return await waiter
+    finally:
+        watch.cancel()
+        if not waiter.done():
+            waiter.cancel()
 
 
 def _call_details(spec: ProbeSpec) -> dict[str, Any]:

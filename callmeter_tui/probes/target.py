@@ -52,3 +52,37 @@ async def resolve(uri: SipUri, field: str, timeout_s: float) -> None:
     except (socket.gaierror, OSError) as exc:
         reason = exc.strerror if getattr(exc, "strerror", None) else str(exc)
         raise ValueError(f"{field}: cannot resolve host {uri.host!r} ({reason})") from None
+
+
+class _Unreachable(asyncio.DatagramProtocol):
+    def __init__(self) -> None:
+        self.refused = asyncio.get_running_loop().create_future()
+
+    def error_received(self, exc: Exception) -> None:
+        if isinstance(exc, ConnectionRefusedError) and not self.refused.done():
+            self.refused.set_result(True)
+
+
+async def udp_port_unreachable(uri: SipUri, within_s: float) -> bool:
+    """True when the target's UDP port answers with ICMP port-unreachable.
+
+    pjsip gets no signal for a dead UDP port and would wait for its transaction timer; a connected
+    UDP socket of our own sees the ICMP error at once. It sends a SIP keep-alive (CRLF CRLF, RFC 5626),
+    which a live SIP server ignores, twice in case the first ICMP reply is rate-limited or lost.
+    """
+    loop = asyncio.get_running_loop()
+    port = uri.port or DEFAULT_PORTS["udp"]
+    try:
+        transport, proto = await loop.create_datagram_endpoint(_Unreachable, remote_addr=(uri.host, port))
+    except OSError:
+        return False
+    try:
+        for wait in (0.5, max(within_s - 0.5, 0.0)):
+            transport.sendto(b"\r\n\r\n")
+            try:
+                return await asyncio.wait_for(asyncio.shield(proto.refused), wait)
+            except TimeoutError:
+                continue
+        return False
+    finally:
+        transport.close()

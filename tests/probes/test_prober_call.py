@@ -62,8 +62,7 @@ async def test_failed_calls_keep_code_and_reason_and_codec_tls_variants(registra
 
 
 async def test_concurrent_calls_spread_over_two_workers_and_rtt_on_a_long_call(echo_peer) -> None:
-    """Six calls at once (one 15 s long, the default: RTCP comes every ~5 s with randomised timing, and
-    12 s calls now and then ended before the far end's first report on our SR) need two workers."""
+    """Six calls at once (one 15 s long, the product default, so RTCP reports flow) need two workers."""
     pool = ProberPool(8)
     await pool.start()
     try:
@@ -78,10 +77,14 @@ async def test_concurrent_calls_spread_over_two_workers_and_rtt_on_a_long_call(e
     assert len({r.details["prober_pid"] for r in results}) == 2
     assert all(r.metrics["packet_loss_pct"] == 0 for r in results)
     long_res = results[0]
-    assert long_res.details["rtcp_reports"] >= 1
-    assert long_res.details["rtt_samples"] >= 1, "a 15 s call gets an RTCP round-trip sample"
-    # Loopback: tiny, and RTCP's 1/65536 s resolution may round it to 0.
-    assert 0 <= long_res.metrics["rtt_ms"] < 50
+    assert long_res.details["rtcp_reports"] >= 1, "baresip's receiver reports reached us"
+    # On loopback the true RTT (~0.1 ms) is below RTCP's 1/65536 s resolution, and pjmedia drops a report
+    # whose rounding makes now - DLSR < LSR ("clock skew"), so a sample is not guaranteed here. RTT
+    # accuracy is tested with injected delay against the demo target (test_measurement_truth.py).
+    if long_res.details["rtt_samples"]:
+        assert 0 <= long_res.metrics["rtt_ms"] < 50
+    else:
+        assert "rtt_ms" not in long_res.metrics and long_res.details["mos_rtt_assumed_ms"] == 0.0
     assert long_res.metrics["mos"] > 4.0
     assert long_res.details["far_end_loss_pct"] == 0
 

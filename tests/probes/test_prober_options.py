@@ -55,14 +55,27 @@ async def test_expect_codes_turn_a_2xx_into_a_failure(registrar) -> None:
     assert "\n" not in res.error
 
 
-async def test_options_to_dead_udp_port_fails_within_the_probe_timeout() -> None:
+async def test_options_to_dead_udp_port_fails_at_once_from_icmp() -> None:
+    port = dead_udp_port()
     t0 = time.monotonic()
-    res = await run_once(options(f"sip:127.0.0.1:{dead_udp_port()}", timeout_s=1.5))
+    res = await run_once(options(f"sip:127.0.0.1:{port}", timeout_s=5.0))
     took = time.monotonic() - t0
+    assert not res.ok
+    assert res.error == f"transport: port unreachable: nothing listens on UDP 127.0.0.1:{port} (ICMP)"
+    assert res.duration_ms < 1000, "ICMP port-unreachable, not the 5 s probe timeout (nor pjsip's 32 s Timer F)"
+    assert took < 5.0
+
+
+async def test_options_to_a_silent_udp_peer_fails_within_the_probe_timeout() -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:   # receives, never answers
+        silent.bind(("127.0.0.1", 0))
+        t0 = time.monotonic()
+        res = await run_once(options(f"sip:127.0.0.1:{silent.getsockname()[1]}", timeout_s=1.5))
+        took = time.monotonic() - t0
     assert not res.ok
     assert res.error.startswith("timeout:")
     assert took < 1.5 + 2.0, "the hard timeout applies, not pjsip's 32 s Timer F (plus worker start-up)"
-    assert res.duration_ms < 1.5 * 1000 + 200
+    assert 1400 < res.duration_ms < 1.5 * 1000 + 200
 
 
 async def test_bad_targets_fail_with_one_line_reasons() -> None:

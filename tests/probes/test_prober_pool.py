@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 
 import pytest
 
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.probes import ProberPool
 
-from .conftest import dead_udp_port
 
 pytestmark = pytest.mark.peers
 
@@ -34,13 +34,17 @@ async def test_killed_worker_is_restarted_and_only_its_probes_fail(echo_peer, re
     await pool.start()
     try:
         victim, survivor = pool.workers
-        # One call per worker (the pool spreads by load), plus an OPTIONS stuck on a dead port.
+        # One call per worker (the pool spreads by load), plus an OPTIONS stuck on a silent peer (a dead
+        # port would fail at once from ICMP).
+        silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        silent.bind(("127.0.0.1", 0))
         doomed_call = asyncio.create_task(pool.run(call(echo_peer.uri("echo"), 4.0)))
         await _until(lambda: victim.calls == 1)
         kept_call = asyncio.create_task(pool.run(call(echo_peer.uri("echo"), 3.0)))
         await _until(lambda: survivor.calls == 1)
         stuck = asyncio.create_task(pool.run(
-            ProbeSpec(name="o", kind=ProbeKind.SIP_OPTIONS, target=f"sip:127.0.0.1:{dead_udp_port()}", timeout_s=8.0)))
+            ProbeSpec(name="o", kind=ProbeKind.SIP_OPTIONS, target=f"sip:127.0.0.1:{silent.getsockname()[1]}",
+                      timeout_s=8.0)))
         await _until(lambda: len(victim.inflight) == 2)
         await asyncio.sleep(1.0)  # mid-call
         os.kill(victim.pid, signal.SIGKILL)
@@ -49,6 +53,7 @@ async def test_killed_worker_is_restarted_and_only_its_probes_fail(echo_peer, re
         after = await pool.run(ProbeSpec(name="o", kind=ProbeKind.SIP_OPTIONS, target=registrar.uri(), timeout_s=2.0))
     finally:
         await pool.stop()
+        silent.close()
     expected = f"prober crashed: worker prober-0 (pid {victim.pid}) killed by SIGKILL"
     assert lost_call.error == expected and not lost_call.ok
     assert lost_call.details["call_answered"] is False
