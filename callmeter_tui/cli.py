@@ -93,6 +93,9 @@ def main(argv: list[str] | None = None) -> int:
                              keys=d.keys, kiosk_cycle_s=d.kiosk_cycle_s)
     except KeyboardInterrupt:
         return EXIT_OK
+    except BrokenPipeError:  # `callmeter-tui webhooks | head`: the reader left, not an error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except StoreError as e:  # unusable database.url: one line, no traceback
         print(e, file=sys.stderr)
         return EXIT_CONFIG
