@@ -7,6 +7,7 @@ OPTIONS probe against a closed local port, so it turns UNHEALTHY). Each test has
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -119,5 +120,21 @@ timeout = "1s"
     assert row.startswith("✖")
     t.keys("p")
     t.wait_for("‖ Dead PBX")
+    t.keys("q")
+    t.wait_for("EXITED 0")
+
+
+@pytest.mark.slow
+def test_demo_config_dashboard_shows_every_state(term_factory, tmp_path: Path) -> None:
+    """What `make run` shows a new user: the built-in demo config, its demo SIP target in a child process,
+    real probes reaching healthy, degraded and unhealthy within a minute. (It binds the demo's fixed
+    ports 5070-5072 and 8080; nothing else in the suite does.)"""
+    t = term_factory(f"env XDG_DATA_HOME={tmp_path} {REAL} --demo", width=160, height=40)
+    screen = t.wait_for("1 degraded", timeout=60)
+    screen = t.wait_for("3 healthy", timeout=30)
+    assert "Demo Environment" in screen and "Major Issues Detected" in screen and "1 unhealthy" in screen
+    rows = {m.group(2): m.group(1) for m in (re.match(r"^(\S) (Demo.+?)\s{2,}", line) for line in screen.splitlines()) if m}
+    assert rows == {"Demo PBX OPTIONS": "●", "Demo PBX Registration": "●", "Demo Call (clean line)": "●",
+                    "Demo Call (impaired line)": "▲", "Demo Call (failing trunk)": "✖"}, rows
     t.keys("q")
     t.wait_for("EXITED 0")
