@@ -1,9 +1,12 @@
 """Shared test set-up. Each layer's real-peer fixtures live in tests/fixtures/ as plugins."""
 
 import os
+import tempfile
 
 # Every test peer listens on loopback only; the prober's SIP/RTP binds there too (product default 0.0.0.0).
 os.environ.setdefault("CALLMETER_SIP_BIND", "127.0.0.1")
+# Call probes keep their last recording per probe; in tests that goes to a throw-away directory.
+os.environ.setdefault("CALLMETER_RECORDINGS_DIR", tempfile.mkdtemp(prefix="callmeter-rec-"))
 
 pytest_plugins = [
     "tests.fixtures.postgres",

@@ -17,6 +17,8 @@ from typing import Any
 
 import pjsua2 as pj
 
+from .recording import TapPool
+
 TRANSPORT_TYPES = {
     "udp": pj.PJSIP_TRANSPORT_UDP,
     "tcp": pj.PJSIP_TRANSPORT_TCP,
@@ -116,6 +118,7 @@ class WorkerEndpoint:
         self.ep.audDevManager().setNullDev()
         self.ep.libStart()
         self.sink = self.ep.audDevManager().getPlaybackDevMedia()  # the null device: calls' audio ends here
+        self.taps = TapPool(cfg.uaConfig.maxCalls, int(cfg.medConfig.clockRate))  # never destroyed: see recording.py
         self.codecs = tuple(c.codecId for c in self.ep.codecEnum2())
         self.codec_lock = threading.Lock()
         self._pending: dict[str, Pending] = {}

@@ -6,6 +6,8 @@ so the worker stays independent of config changes and secrets never ride along b
 
 from __future__ import annotations
 
+import os
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -16,6 +18,14 @@ CALLS_PER_WORKER = 4
 ACCOUNTS_PER_WORKER = 8
 SHARED_ACCOUNTS = 1  # the worker's anonymous account for OPTIONS and calls without auth/proxy
 HEARTBEAT_S = 0.5
+
+
+def recording_path(probe_name: str) -> str:
+    """The last call's received audio per probe: $CALLMETER_RECORDINGS_DIR, else under XDG state."""
+    base = os.environ.get("CALLMETER_RECORDINGS_DIR") or os.path.join(
+        os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"), "callmeter-tui", "recordings")
+    slug = re.sub(r"[^A-Za-z0-9._-]+", "-", probe_name).strip("-.") or "probe"
+    return os.path.join(base, f"{slug[:80]}.wav")
 
 
 @dataclass(frozen=True)
@@ -33,6 +43,7 @@ class ProbeOrder:
     call_duration_s: float = 0.0
     outbound_proxy: str | None = None
     audio_file: str | None = None
+    record_path: str | None = None      # sip_call: where the received audio of the last call is kept
     type: str = "probe"
 
     @classmethod
@@ -49,6 +60,7 @@ class ProbeOrder:
             call_duration_s=float(spec.call_duration_s),
             outbound_proxy=spec.outbound_proxy,
             audio_file=spec.audio_file,
+            record_path=recording_path(spec.name) if ProbeKind(spec.kind) is ProbeKind.SIP_CALL else None,
         )
 
     @property

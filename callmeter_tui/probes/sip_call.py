@@ -1,10 +1,10 @@
 """Call probe (runs inside a worker): INVITE, hold the call playing a WAV, read RTP/RTCP stats, hang up.
 
 Stats are read before hangup because pjsua drops them once the call is DISCONNECTED. What comes back
-is measured from the call's conference port level while the call is held, not written to a WAV file:
-destroying a WAV player or recorder in pjsua 2.15.1 races the asynchronous conference bridge and
-crashes now and then (pjproject issue #4526, reproduced here as SIGSEGV), so players are shared per
-worker and never destroyed, and no recorder is used.
+is measured from the call's conference port level while the call is held and recorded through a tap
+port (recording.py): destroying a WAV player or recorder in pjsua 2.15.1 races the asynchronous
+conference bridge and crashes now and then (pjproject issue #4526, reproduced here as SIGSEGV), so
+players and taps are per worker and never destroyed, and no pjsua recorder is used.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from .call_stats import read_stream, score
 from .endpoint import ProbeAccount, WorkerEndpoint
 from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
+from .recording import Tap, save_wav
 from .signal import TEST_SIGNAL
 from .sip_register import account_config
 
@@ -48,6 +49,8 @@ class ProbeCall(pj.Call):
         self.media_error: str | None = None
         self.player: pj.AudioMediaPlayer | None = None
         self.audio: pj.AudioMedia | None = None
+        self.tap: Tap | None = None
+        self.received = b""                 # the far end's audio, once the tap is detached
 
     def onCallState(self, prm: Any) -> None:
         try:
@@ -86,6 +89,10 @@ class ProbeCall(pj.Call):
                 # A listener makes the bridge pull the call's audio: that drains the jitter buffer at
                 # the real playout pace (its delay/discard stats mean something) and measures levels.
                 aud.startTransmit(self.wep.sink)
+                self.tap = self.wep.taps.acquire()
+                if self.tap is not None:
+                    self.tap.begin()
+                    aud.startTransmit(self.tap)
                 self.audio = aud
                 with self.cond:
                     self.media_ready = True
@@ -172,6 +179,7 @@ def _drive(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event, cloc
     details["held_s"] = round(time.perf_counter() - t_hold, 2)
     _release_media(call)
     _hangup(call)
+    _keep_recording(wep, order, call, details)
     if levels:
         # pjmedia's level scale (0-255): silence stays near 0, speech-like audio reaches tens and more.
         details["rx_level_peak"] = max(levels)
@@ -237,7 +245,17 @@ def _hold(call: ProbeCall, until: float, cancel: threading.Event) -> list[int]:
 
 
 def _release_media(call: ProbeCall) -> None:
-    """Disconnect the shared player from this call (the player itself lives as long as the worker)."""
+    """Disconnect the shared player and this call's tap (both live as long as the worker); keep what
+    the tap collected in ``call.received``."""
+    if call.tap is not None:
+        if call.audio is not None and not call.disconnected:
+            try:
+                call.audio.stopTransmit(call.tap)
+            except pj.Error:
+                pass
+        call.received = call.tap.take()
+        call.wep.taps.release(call.tap)
+        call.tap = None
     if call.player is not None and call.audio is not None and not call.disconnected:
         try:
             call.player.stopTransmit(call.audio)
@@ -245,6 +263,19 @@ def _release_media(call: ProbeCall) -> None:
             pass
     call.audio = None
     call.player = None
+
+
+def _keep_recording(wep: WorkerEndpoint, order: ProbeOrder, call: ProbeCall, details: dict[str, Any]) -> None:
+    """Write the received audio of this call where the probe's last recording lives."""
+    if not call.received or not order.record_path:
+        return
+    try:
+        save_wav(order.record_path, call.received, wep.taps.clock_rate)
+    except OSError as exc:
+        details["recording_error"] = one_line(f"recording: {exc.strerror or exc}: {order.record_path}")
+        return
+    details["recording"] = order.record_path
+    details["recorded_s"] = round(len(call.received) / (2 * wep.taps.clock_rate), 2)
 
 
 def _dispose(call: ProbeCall, own_acc: ProbeAccount | None) -> None:

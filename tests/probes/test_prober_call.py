@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import array
 import asyncio
+import dataclasses
+import math
+import wave
 
 import pytest
 
@@ -118,3 +122,32 @@ async def test_answered_call_without_returning_rtp_fails_as_no_audio(make_demo_t
     assert res.details["packets_received"] == 0 and res.details["packets_sent"] > 50
     assert res.details.get("rx_level_peak", 0) == 0
     assert res.metrics["packet_loss_pct"] == 100.0 and res.metrics["mos"] < 2.0
+
+
+async def test_what_comes_back_is_recorded_and_silence_when_nothing_returns(
+        echo_peer, make_demo_target, tmp_path, monkeypatch) -> None:
+    """The call's received audio is kept as the probe's last recording: the echo returns our test signal
+    (loud, the whole held time); a far end that answers but returns no RTP leaves a silent file."""
+    monkeypatch.setenv("CALLMETER_RECORDINGS_DIR", str(tmp_path))
+    mute = make_demo_target(loss_pct=100.0)
+    pool = ProberPool(4)
+    await pool.start()
+    try:
+        echo, silent = await asyncio.gather(
+            pool.run(dataclasses.replace(call_spec(echo_peer.uri("echo"), call_duration_s=3.0), name="Echo / line 1")),
+            pool.run(dataclasses.replace(call_spec(f"sip:echo@127.0.0.1:{mute.port}", call_duration_s=3.0), name="Mute")))
+    finally:
+        await pool.stop()
+    assert echo.ok, echo.error
+    assert echo.details["recording"] == str(tmp_path / "Echo-line-1.wav")
+    with wave.open(echo.details["recording"]) as w:
+        assert (w.getnchannels(), w.getsampwidth()) == (1, 2)
+        seconds = w.getnframes() / w.getframerate()
+        samples = array.array("h", w.readframes(w.getnframes()))
+    assert abs(seconds - 3.0) < 0.3 and abs(echo.details["recorded_s"] - seconds) < 0.01
+    rms = math.sqrt(sum(s * s for s in samples) / len(samples))
+    assert rms > 500, f"the echoed test signal should be loud, rms {rms:.0f}"
+    assert not silent.ok and silent.error == "no audio received"
+    with wave.open(silent.details["recording"]) as w:
+        quiet = array.array("h", w.readframes(w.getnframes()))
+    assert max(map(abs, quiet), default=0) < 50, "nothing came back: the recording is silence"
