@@ -48,17 +48,22 @@ async def test_detail_shows_metrics_charts_executions_and_transitions() -> None:
         assert app.screen is app.wall
 
 
+async def open_webhook_form(pilot, app):  # type: ignore[no-untyped-def]
+    """The "IVR System" drill-down, then its add-webhook form: (drill-down screen, form)."""
+    await pilot.pause()
+    screen = await open_detail(pilot, app, "IVR System")
+    await pilot.press("a")
+    await pilot.pause()
+    assert isinstance(app.screen, WebhookForm)
+    return screen, app.screen
+
+
 async def test_webhook_add_shows_secret_once_and_actions_reach_the_engine() -> None:
     m = mixed_monitor("healthy")
     app = app_for(m)
     async with app.run_test(size=(140, 45)) as pilot:
-        await pilot.pause()
-        screen = await open_detail(pilot, app, "IVR System")
+        screen, form = await open_webhook_form(pilot, app)
         pid = screen.probe_id
-        await pilot.press("a")
-        await pilot.pause()
-        form = app.screen
-        assert isinstance(form, WebhookForm)
         form.query_one("#f-url", Input).value = "http://hooks.example.com/x"
         await pilot.press("ctrl+s")
         await pilot.pause()
@@ -148,12 +153,8 @@ async def test_pagerduty_webhook_needs_a_routing_key_env_named_in_the_form() -> 
     m = mixed_monitor("healthy")
     app = app_for(m)
     async with app.run_test(size=(140, 45)) as pilot:
-        await pilot.pause()
-        screen = await open_detail(pilot, app, "IVR System")
+        screen, form = await open_webhook_form(pilot, app)
         pid = screen.probe_id
-        await pilot.press("a")
-        await pilot.pause()
-        form = app.screen
         form.query_one("#f-url", Input).value = "https://events.pagerduty.com/v2/enqueue"
         form.query_one("#f-format", Select).value = "pagerduty"
         await pilot.press("ctrl+s")
