@@ -50,6 +50,7 @@ class ProbeCall(pj.Call):
         self.player: pj.AudioMediaPlayer | None = None
         self.audio: pj.AudioMedia | None = None
         self.tap: Tap | None = None
+        self.placed = False                 # makeCall succeeded: the call has a pjsua call id
         self.received = b""                 # the far end's audio, once the tap is detached
 
     def onCallState(self, prm: Any) -> None:
@@ -150,6 +151,7 @@ def _drive(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event, cloc
         t_call = time.perf_counter()
         try:
             call.makeCall(order.target, prm)
+            call.placed = True
         except pj.Error as exc:
             return clock.fail(f"target: {pj_error_text(exc)}", details={"call_answered": False})
         # As for OPTIONS: the INVITE leaves at the end of makeCall (media set-up and SDP come first).
@@ -219,7 +221,10 @@ def _not_answered(order: ProbeOrder, call: ProbeCall, clock: Clock, cancel: thre
 
 
 def _hangup(call: ProbeCall) -> None:
-    if call.disconnected:
+    # pjsua asserts (aborting the worker) on a hangup without a valid call id: a call whose makeCall
+    # failed, or one pjsua2 already invalidated on DISCONNECTED when our onCallState could not see it
+    # (getInfo() racing the disconnect). getId() is a plain field read, safe in every state.
+    if call.disconnected or not call.placed or call.getId() < 0:
         return
     try:
         call.hangup(pj.CallOpParam(True))
