@@ -1,7 +1,7 @@
 """Themes and state styling: one palette per theme, shared by every widget that colours a state.
 
-State colours match the public status page (healthy #2f9e44, degraded #f59f00, unhealthy #e03131,
-unknown #868e96); the high-contrast theme uses pure, distinct colours and distinct bar glyphs so the
+State colours are the public status page's (domain.palette, one table for both); the high-contrast
+theme uses pure, distinct colours and distinct bar glyphs so the
 four states also read on monochrome or colour-blind setups.
 """
 
@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from textual.theme import Theme
 
 from ..domain.health import HealthState
+from ..domain.palette import ON_STATE_COLOR, STATE_COLOR
 
 # Symbols make the state readable without colour.
 SYMBOLS: dict[HealthState, str] = {
@@ -37,23 +38,18 @@ class Palette:
     group_fg: str
 
 
-_PAGE = {
-    HealthState.HEALTHY: "#2f9e44",
-    HealthState.DEGRADED: "#f59f00",
-    HealthState.UNHEALTHY: "#e03131",
-    HealthState.UNKNOWN: "#868e96",
-}
+_PAGE = STATE_COLOR
 _BLOCKS = {s: "█" for s in HealthState} | {HealthState.UNKNOWN: "░"}
 
 DARK = Palette(
     state=_PAGE,
-    banner_fg={s: "#ffffff" for s in HealthState} | {HealthState.DEGRADED: "#1a1a1a"},
+    banner_fg=ON_STATE_COLOR,
     bar_glyph=_BLOCKS,
-    fg="#e0e0e0", dim="#8a8f98", warning="#f59f00", critical="#ff6b6b", cursor_bg="#2b3a55", group_fg="#74c0fc",
+    fg="#e0e0e0", dim="#8a8f98", warning=STATE_COLOR[HealthState.DEGRADED], critical="#ff6b6b", cursor_bg="#2b3a55", group_fg="#74c0fc",
 )
 LIGHT = Palette(
     state=_PAGE,
-    banner_fg={s: "#ffffff" for s in HealthState} | {HealthState.DEGRADED: "#1a1a1a"},
+    banner_fg=ON_STATE_COLOR,
     bar_glyph=_BLOCKS,
     fg="#1a1a1a", dim="#5c636a", warning="#b35c00", critical="#c92a2a", cursor_bg="#d0ebff", group_fg="#0b7285",
 )

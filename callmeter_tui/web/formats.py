@@ -7,6 +7,7 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from ..domain.health import HealthState
+from ..domain.palette import ON_STATE_COLOR, STATE_COLOR
 from .view import ComponentView, PageBars, PageView, iso
 
 # Statuspage has no "unknown": a component without results yet is reported operational, and its
@@ -22,12 +23,6 @@ _INDICATOR = {
     HealthState.DEGRADED: "minor",
     HealthState.UNHEALTHY: "major",
     HealthState.UNKNOWN: "none",
-}
-BADGE_COLOR = {
-    HealthState.HEALTHY: "#1f9d55",
-    HealthState.DEGRADED: "#c98a00",
-    HealthState.UNHEALTHY: "#d93025",
-    HealthState.UNKNOWN: "#7b8794",
 }
 BADGE_TEXT = {
     HealthState.HEALTHY: "operational",
@@ -162,7 +157,7 @@ def badge_svg(label: str, state: HealthState) -> bytes:
     value = BADGE_TEXT[state]
     lw, vw = _text_width(label), _text_width(value)
     w = lw + vw
-    color = BADGE_COLOR[state]
+    color, on_color = STATE_COLOR[state], ON_STATE_COLOR[state]
     el, ev = escape(label, {'"': "&quot;"}), escape(value)
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" role="img" aria-label="{el}: {ev}">'
@@ -174,7 +169,8 @@ def badge_svg(label: str, state: HealthState) -> bytes:
         f'<rect x="{lw}" width="{vw}" height="20" fill="{color}"/>'
         f'<rect width="{w}" height="20" fill="url(#s)"/></g>'
         f'<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">'
-        f'<text x="{lw / 2:.1f}" y="14">{el}</text><text x="{lw + vw / 2:.1f}" y="14">{ev}</text></g></svg>'
+        f'<text x="{lw / 2:.1f}" y="14">{el}</text><text x="{lw + vw / 2:.1f}" y="14" fill="{on_color}">{ev}</text>'
+        f"</g></svg>"
     )
     return svg.encode()
 

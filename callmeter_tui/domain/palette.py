@@ -1,0 +1,26 @@
+"""State colours, written once: the dashboard, the page's CSS and the badges all show these.
+
+``styles/page.css`` repeats them as CSS variables (--banner-ok, ...); tests/web/test_palette.py holds
+the stylesheet to this table so the terminal and the web page never drift apart.
+"""
+
+from __future__ import annotations
+
+from .health import HealthState
+
+STATE_COLOR: dict[HealthState, str] = {
+    HealthState.HEALTHY: "#1f9d55",
+    HealthState.DEGRADED: "#f0b429",
+    HealthState.UNHEALTHY: "#d93025",
+    HealthState.UNKNOWN: "#6b7785",
+}
+
+# Text drawn on a state colour (banners, badges): dark on amber, white elsewhere.
+ON_STATE_COLOR: dict[HealthState, str] = {s: "#ffffff" for s in HealthState} | {HealthState.DEGRADED: "#3a2a00"}
+
+CSS_VARIABLE: dict[HealthState, str] = {
+    HealthState.HEALTHY: "--banner-ok",
+    HealthState.DEGRADED: "--banner-warn",
+    HealthState.UNHEALTHY: "--banner-bad",
+    HealthState.UNKNOWN: "--banner-none",
+}
