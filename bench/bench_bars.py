@@ -14,7 +14,11 @@ from typing import Any
 import numpy as np
 
 from callmeter_tui.domain.bars import (
-    bar_segments_many, day_boundaries, pack_spans, state_seconds_matrix, state_seconds_matrix_arrays,
+    bar_segments_many,
+    day_boundaries,
+    pack_spans,
+    state_seconds_matrix,
+    state_seconds_matrix_arrays,
 )
 from callmeter_tui.domain.health import STATE_ORDER
 from callmeter_tui.domain.spans import HealthSpan
@@ -32,7 +36,7 @@ def build(components: int, days: int, per_day: float, now: float, seed: int = 7)
     for _ in range(components):
         cuts = np.sort(rng.uniform(start, now, n + 1))
         codes = rng.choice(4, size=n, p=[0.85, 0.08, 0.05, 0.02])
-        ends = np.where(rng.random(n) < 0.03, (cuts[:-1] + cuts[1:]) / 2, cuts[1:])   # 3 % leave a gap
+        ends = np.where(rng.random(n) < 0.03, (cuts[:-1] + cuts[1:]) / 2, cuts[1:])  # 3 % leave a gap
         out.append([HealthSpan(st, s, e) for st, s, e in zip(states[codes], cuts[:-1].tolist(), ends.tolist())])
     return out
 
@@ -62,8 +66,9 @@ def main() -> None:
         "state_seconds_matrix (pack + core)": timed_ms(lambda: state_seconds_matrix(comps, b, now)),
         "bar_segments_many (all, BarSegment objects)": timed_ms(lambda: bar_segments_many(comps, b, now)),
     }
-    print(f"{components} components x {days} days, {spans:,} spans, {components * days:,} segments; "
-          f"median of {RUNS} runs")
+    print(
+        f"{components} components x {days} days, {spans:,} spans, {components * days:,} segments; median of {RUNS} runs"
+    )
     print(f"  {'':<46} {'median':>9}    {'best':>9}    {'spans/s (median)':>16}")
     for label, (ms, best) in figures.items():
         print(f"  {label:<46} {ms:9.1f} ms {best:9.1f} ms {spans / ms * 1000:16,.0f}")

@@ -62,10 +62,22 @@ def pct(values: list[float], q: float) -> float:
 
 async def run_scale(n: int, seconds: float, ports: list[int]) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-engine-"))
-    probes = tuple(ProbeSpec(name=f"p{i:05d}", kind=ProbeKind.SIP_OPTIONS, target=f"sip:127.0.0.1:{ports[i % len(ports)]}",
-                             interval_s=60.0, timeout_s=5.0) for i in range(n))
-    config = Config(project_name="bench", database_url=f"sqlite:///{tmp / 'bench.db'}", probes=probes,
-                    engine=EngineSettings(max_concurrency=256, call_concurrency=4))
+    probes = tuple(
+        ProbeSpec(
+            name=f"p{i:05d}",
+            kind=ProbeKind.SIP_OPTIONS,
+            target=f"sip:127.0.0.1:{ports[i % len(ports)]}",
+            interval_s=60.0,
+            timeout_s=5.0,
+        )
+        for i in range(n)
+    )
+    config = Config(
+        project_name="bench",
+        database_url=f"sqlite:///{tmp / 'bench.db'}",
+        probes=probes,
+        engine=EngineSettings(max_concurrency=256, call_concurrency=4),
+    )
     rt = Runtime(config, start_web=False, start_dispatcher=False)
     planned: dict[str, float] = {}
     lateness: list[float] = []
@@ -104,10 +116,12 @@ async def run_scale(n: int, seconds: float, ports: list[int]) -> None:
     rss = rss_mb(me) + sum(rss_mb(c) for c in kids)
     await rt.stop()
     done = ok[0] + ok[1]
-    print(f"probes={n:>6}  start-up {t_started:5.1f}s  runs={done} ({done / wall:.1f}/s, {ok[1]} failed)  "
-          f"lateness p50={pct(lateness, .5):.1f}ms p99={pct(lateness, .99):.1f}ms max={max(lateness or [0]):.0f}ms  "
-          f"CPU={100 * (cpu1 - cpu0) / wall:.0f}% of one core  RSS={rss:.0f}MB (main+{len(kids)} workers)  "
-          f"peak main RSS={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}MB")
+    print(
+        f"probes={n:>6}  start-up {t_started:5.1f}s  runs={done} ({done / wall:.1f}/s, {ok[1]} failed)  "
+        f"lateness p50={pct(lateness, 0.5):.1f}ms p99={pct(lateness, 0.99):.1f}ms max={max(lateness or [0]):.0f}ms  "
+        f"CPU={100 * (cpu1 - cpu0) / wall:.0f}% of one core  RSS={rss:.0f}MB (main+{len(kids)} workers)  "
+        f"peak main RSS={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}MB"
+    )
 
 
 async def main() -> None:
@@ -117,11 +131,19 @@ async def main() -> None:
     ap.add_argument("--targets", type=int, default=2)
     args = ap.parse_args()
     ports = [free_port() for _ in range(args.targets)]
-    targets = [subprocess.Popen([sys.executable, "-m", "callmeter_tui.cli", "demo-target", "--port", str(p)],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL) for p in ports]
+    targets = [
+        subprocess.Popen(
+            [sys.executable, "-m", "callmeter_tui.cli", "demo-target", "--port", str(p)],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for p in ports
+    ]
     time.sleep(2)
     try:
-        print(f"# {os.cpu_count()} cores; {args.targets} demo-target processes; interval 60 s; run {args.seconds:.0f} s each")
+        print(
+            f"# {os.cpu_count()} cores; {args.targets} demo-target processes; interval 60 s; run {args.seconds:.0f} s each"
+        )
         for n in args.probes:
             await run_scale(n, args.seconds, ports)
     finally:

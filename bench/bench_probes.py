@@ -47,9 +47,11 @@ def raw_options_ms(port: int, count: int) -> list[float]:
         s.settimeout(2)
         lport = s.getsockname()[1]
         for i in range(count):
-            msg = (f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bKraw{i}{time.time_ns()}\r\n"
-                   f"From: <sip:raw@127.0.0.1>;tag={i}\r\nTo: <sip:127.0.0.1:{port}>\r\nCall-ID: raw{i}{time.time_ns()}\r\n"
-                   f"CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode()
+            msg = (
+                f"OPTIONS sip:127.0.0.1:{port} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:{lport};branch=z9hG4bKraw{i}{time.time_ns()}\r\n"
+                f"From: <sip:raw@127.0.0.1>;tag={i}\r\nTo: <sip:127.0.0.1:{port}>\r\nCall-ID: raw{i}{time.time_ns()}\r\n"
+                f"CSeq: 1 OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
+            ).encode()
             t0 = time.perf_counter()
             s.sendto(msg, ("127.0.0.1", port))
             s.recv(4096)
@@ -84,9 +86,11 @@ async def options_throughput(kam_uri: str, seconds: float = 8.0, in_flight: int 
     cw, cm = cpu_s(worker.pid) - c0w, time.process_time() - c0m
     rss = rss_mb(worker.pid)
     await pool.stop()
-    print(f"OPTIONS throughput, 1 worker, {in_flight} in flight: {done / dt:.0f} probes/s "
-          f"({failed} failed); worker CPU {100 * cw / dt:.0f}% of a core, main process CPU {100 * cm / dt:.0f}%; "
-          f"worker RSS {rss:.0f} MB (pjsip keeps each finished UDP transaction ~5 s, Timer K)")
+    print(
+        f"OPTIONS throughput, 1 worker, {in_flight} in flight: {done / dt:.0f} probes/s "
+        f"({failed} failed); worker CPU {100 * cw / dt:.0f}% of a core, main process CPU {100 * cm / dt:.0f}%; "
+        f"worker RSS {rss:.0f} MB (pjsip keeps each finished UDP transaction ~5 s, Timer K)"
+    )
 
 
 async def timing_error(kam_uri: str, kam_port: int, n: int = 40) -> None:
@@ -103,8 +107,10 @@ async def timing_error(kam_uri: str, kam_port: int, n: int = 40) -> None:
     for name, xs in (("callmeter response_time_ms", ours), ("sipsak", ref_sipsak), ("raw UDP socket", ref_raw)):
         print(f"  {name:<28} median {statistics.median(xs):.3f} ms  p95 {pct(xs, 0.95):.3f} ms  (n={len(xs)})")
     print("  (sipsak prints sub-millisecond times coarsely, often 0.00x ms: the raw socket is the fair reference)")
-    print(f"OPTIONS timing error vs raw socket: median {statistics.median(ours) - statistics.median(ref_raw):+.3f} ms; "
-          f"vs sipsak: {statistics.median(ours) - statistics.median(ref_sipsak):+.3f} ms")
+    print(
+        f"OPTIONS timing error vs raw socket: median {statistics.median(ours) - statistics.median(ref_raw):+.3f} ms; "
+        f"vs sipsak: {statistics.median(ours) - statistics.median(ref_sipsak):+.3f} ms"
+    )
 
 
 async def calls(echo_uri: str, n: int, seconds: float, peer_pid: int) -> tuple[int, list, float, float, float]:
@@ -112,8 +118,17 @@ async def calls(echo_uri: str, n: int, seconds: float, peer_pid: int) -> tuple[i
     await pool.start()
     pids = [w.pid for w in pool.workers]
     rss0 = sum(rss_mb(p) for p in pids)
-    spec = [ProbeSpec(name=f"c{i}", kind=ProbeKind.SIP_CALL, target=echo_uri, timeout_s=5.0,
-                      call_duration_s=seconds, username=f"caller{i}") for i in range(n)]
+    spec = [
+        ProbeSpec(
+            name=f"c{i}",
+            kind=ProbeKind.SIP_CALL,
+            target=echo_uri,
+            timeout_s=5.0,
+            call_duration_s=seconds,
+            username=f"caller{i}",
+        )
+        for i in range(n)
+    ]
     task = asyncio.gather(*(pool.run(s) for s in spec))
     await asyncio.sleep(2.0)  # calls up
     c0, p0, t0 = sum(cpu_s(p) for p in pids), cpu_s(peer_pid), time.monotonic()
@@ -142,18 +157,22 @@ async def main() -> None:
             for in_flight in (24, 200):
                 await options_throughput(kam.uri(), in_flight=in_flight)
             workers, res, cpu, rss_delta, peer_cpu = await calls(echo.uri("echo"), 4, 8.0, echo.pid)
-            print(f"4 concurrent calls in 1 worker: worker CPU {100 * cpu:.1f}% of a core "
-                  f"({100 * cpu / 4:.2f}% per call), RSS +{rss_delta:.1f} MB ({rss_delta / 4:.1f} MB per call); "
-                  f"baresip echo CPU {100 * peer_cpu:.1f}%; clean {sum(map(clean, res))}/4")
+            print(
+                f"4 concurrent calls in 1 worker: worker CPU {100 * cpu:.1f}% of a core "
+                f"({100 * cpu / 4:.2f}% per call), RSS +{rss_delta:.1f} MB ({rss_delta / 4:.1f} MB per call); "
+                f"baresip echo CPU {100 * peer_cpu:.1f}%; clean {sum(map(clean, res))}/4"
+            )
             best = 0
             for n in (8, 16, 24, 32):
                 workers, res, cpu, rss_delta, peer_cpu = await calls(echo.uri("echo"), n, 8.0, echo.pid)
                 ok = sum(map(clean, res))
                 jit = max((r.metrics.get("jitter_ms", 0) for r in res if r.ok), default=0)
                 errors = sorted({r.error for r in res if not r.ok})
-                print(f"{n:>2} concurrent calls on {workers} workers: {ok}/{n} clean (loss 0, MOS > 4), "
-                      f"worst jitter {jit:.2f} ms, workers CPU {100 * cpu:.0f}%, baresip CPU {100 * peer_cpu:.0f}%"
-                      + (f", errors {errors}" if errors else ""))
+                print(
+                    f"{n:>2} concurrent calls on {workers} workers: {ok}/{n} clean (loss 0, MOS > 4), "
+                    f"worst jitter {jit:.2f} ms, workers CPU {100 * cpu:.0f}%, baresip CPU {100 * peer_cpu:.0f}%"
+                    + (f", errors {errors}" if errors else "")
+                )
                 if ok == n:
                     best = n
                 else:

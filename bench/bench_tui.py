@@ -41,7 +41,7 @@ async def main() -> None:
         ticks = 0
         while time.perf_counter() - w0 < SECONDS:
             m.now = time.time()
-            for i, pid in enumerate(ids):          # every probe reports once per second
+            for i, pid in enumerate(ids):  # every probe reports once per second
                 m.record(pid, states[(i + ticks) % len(states)], at=m.now)
             published += len(ids)
             ticks += 1
@@ -65,9 +65,11 @@ async def main() -> None:
         while not q.empty():
             q.get_nowait()
     pub = (cpu() - c1) / 3
-    print(f"publisher alone: {pub * 1000:.0f} ms CPU per 1,000 events "
-          f"-> dashboard share ~{100 * used / wall - 100 * pub:.1f} % of one core "
-          f"({time.perf_counter() - t:.2f} s)")
+    print(
+        f"publisher alone: {pub * 1000:.0f} ms CPU per 1,000 events "
+        f"-> dashboard share ~{100 * used / wall - 100 * pub:.1f} % of one core "
+        f"({time.perf_counter() - t:.2f} s)"
+    )
 
 
 if __name__ == "__main__":

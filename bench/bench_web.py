@@ -43,10 +43,21 @@ def seed(db, slug: str, components: int, now: float, first_probe: int, rng: rand
         probes, spans = [], []
         for i in range(components):
             n = first_probe + i
-            probes.append(dict(id=n, project_id=pid, name=f"probe-{n}", kind="sip_options",
-                               target=f"sip:pbx{n}.example", state="HEALTHY", state_since=now - DAY,
-                               last_execution_at=now - 20, created_at=now - 100 * DAY, updated_at=now - 100 * DAY,
-                               interval_s=60.0))
+            probes.append(
+                dict(
+                    id=n,
+                    project_id=pid,
+                    name=f"probe-{n}",
+                    kind="sip_options",
+                    target=f"sip:pbx{n}.example",
+                    state="HEALTHY",
+                    state_since=now - DAY,
+                    last_execution_at=now - 20,
+                    created_at=now - 100 * DAY,
+                    updated_at=now - 100 * DAY,
+                    interval_s=60.0,
+                )
+            )
             t = now - 91 * DAY
             while t < now:
                 run = rng.uniform(3, 20) * DAY
@@ -55,14 +66,23 @@ def seed(db, slug: str, components: int, now: float, first_probe: int, rng: rand
                 if end >= now:
                     break
                 bad = rng.uniform(600, 4 * 3600)
-                spans.append(dict(probe_id=n, state=rng.choice(["DEGRADED", "UNHEALTHY"]), started_at=end,
-                                  ended_at=end + bad, open=False))
+                spans.append(
+                    dict(
+                        probe_id=n,
+                        state=rng.choice(["DEGRADED", "UNHEALTHY"]),
+                        started_at=end,
+                        ended_at=end + bad,
+                        open=False,
+                    )
+                )
                 t = end + bad
         s.execute(insert(Probe), probes)
         s.execute(insert(HealthSpanRow), spans)
         page = StatusPage(slug=slug, name=f"Bench {components}", updated_at=now)
-        page.components = [Component(probe_id=first_probe + i, name=f"SIP Trunk {i + 1} (Region {i % 7})", position=i)
-                           for i in range(components)]
+        page.components = [
+            Component(probe_id=first_probe + i, name=f"SIP Trunk {i + 1} (Region {i % 7})", position=i)
+            for i in range(components)
+        ]
         s.add(page)
 
 
@@ -103,8 +123,11 @@ http {{
     }}
 }}
 """)
-    proc = subprocess.Popen([NGINX, "-p", str(root), "-e", str(root / "error.log"), "-c", str(conf)],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [NGINX, "-p", str(root), "-e", str(root / "error.log"), "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     for _ in range(100):
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.1):
@@ -119,8 +142,15 @@ http {{
 async def wrk(url: str, seconds: int, connections: int) -> tuple[float, str]:
     """(requests/s, p99 latency text) from wrk --latency, run without blocking the loop under test."""
     proc = await asyncio.create_subprocess_exec(
-        WRK, "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", url,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        WRK,
+        "-t2",
+        f"-c{connections}",
+        f"-d{seconds}s",
+        "--latency",
+        url,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     out = (await proc.communicate())[0].decode()
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
@@ -192,17 +222,21 @@ async def main(args: argparse.Namespace) -> None:
         times, lags = [], []
         pauses = GcPauses()
         for _ in range(3):
-            server._pages.pop("big", None)          # cold: no previous assets to reuse
+            server._pages.pop("big", None)  # cold: no previous assets to reuse
             t = time.perf_counter()
             _, lag = await loop_lag_during(server._render("big"))
             times.append(time.perf_counter() - t)
             lags.append(lag)
         big = server._pages["big"][""]
-        print(f"cold render, 1,000 components x 90 days: best {min(times) * 1000:.0f} ms, "
-              f"worst {max(times) * 1000:.0f} ms (HTML {len(big.body) / 1e6:.1f} MB, gzip {len(big.gz or b'') / 1e6:.2f} MB)")
-        print(f"longest event-loop stall during those renders: {max(lags) * 1000:.1f} ms "
-              f"({pauses.count} full GC passes meanwhile, longest {pauses.worst * 1000:.1f} ms; "
-              f"{len(gc.get_objects())} objects tracked)")
+        print(
+            f"cold render, 1,000 components x 90 days: best {min(times) * 1000:.0f} ms, "
+            f"worst {max(times) * 1000:.0f} ms (HTML {len(big.body) / 1e6:.1f} MB, gzip {len(big.gz or b'') / 1e6:.2f} MB)"
+        )
+        print(
+            f"longest event-loop stall during those renders: {max(lags) * 1000:.1f} ms "
+            f"({pauses.count} full GC passes meanwhile, longest {pauses.worst * 1000:.1f} ms; "
+            f"{len(gc.get_objects())} objects tracked)"
+        )
 
         small = []
         for _ in range(5):
@@ -210,17 +244,21 @@ async def main(args: argparse.Namespace) -> None:
             t = time.perf_counter()
             _, lag = await loop_lag_during(server._render("noc"))
             small.append((time.perf_counter() - t, lag))
-        print(f"cold render, {args.components} components: best {min(x[0] for x in small) * 1000:.0f} ms, "
-              f"longest event-loop stall {max(x[1] for x in small) * 1000:.1f} ms")
+        print(
+            f"cold render, {args.components} components: best {min(x[0] for x in small) * 1000:.0f} ms, "
+            f"longest event-loop stall {max(x[1] for x in small) * 1000:.1f} ms"
+        )
 
         body = server._pages["noc"][""].body
         ngx, port = start_nginx(root, body)
         try:
             ours = f"{server.url}/noc"
             theirs = f"http://127.0.0.1:{port}/page"
-            print(f"page under test: {args.components} components, {len(body) / 1e3:.0f} kB HTML (identity), "
-                  f"wrk -t2 -c{args.connections} -d{args.seconds}s")
-            await wrk(ours, 1, args.connections)     # warm-up
+            print(
+                f"page under test: {args.components} components, {len(body) / 1e3:.0f} kB HTML (identity), "
+                f"wrk -t2 -c{args.connections} -d{args.seconds}s"
+            )
+            await wrk(ours, 1, args.connections)  # warm-up
             rps, p99 = await wrk(ours, args.seconds, args.connections)
             print(f"callmeter-tui  GET /noc : {rps:10.0f} req/s   p99 {p99}")
             await wrk(theirs, 1, args.connections)

@@ -67,8 +67,9 @@ class Receiver:
         self.proc: asyncio.subprocess.Process | None = None
 
     async def start(self) -> None:
-        self.proc = await asyncio.create_subprocess_exec(sys.executable, "-c", RECEIVER, self.cert, self.key,
-                                                         stdout=asyncio.subprocess.PIPE)
+        self.proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-c", RECEIVER, self.cert, self.key, stdout=asyncio.subprocess.PIPE
+        )
         assert self.proc.stdout is not None
         self.port = int((await self.proc.stdout.readline()).decode())
         self._reader = asyncio.create_task(self._read())
@@ -93,12 +94,19 @@ def setup_db(db: Database, receiver: Receiver, probes: int) -> list[int]:
     with db.session() as s:
         project = s.scalar(select(Project).limit(1))
         for i in range(probes):
-            p = Probe(project_id=project.id, name=f"bench-{i}", kind="sip_options", target="sip:x.example",
-                      created_at=now, updated_at=now)
+            p = Probe(
+                project_id=project.id,
+                name=f"bench-{i}",
+                kind="sip_options",
+                target="sip:x.example",
+                created_at=now,
+                updated_at=now,
+            )
             s.add(p)
             s.flush()
-            outbox.create_webhook(s, p.id, f"https://127.0.0.1:{receiver.port}/h{i}", "generic", now,
-                                  allow_private=True)
+            outbox.create_webhook(
+                s, p.id, f"https://127.0.0.1:{receiver.port}/h{i}", "generic", now, allow_private=True
+            )
             ids.append(p.id)
     return ids
 
@@ -108,8 +116,15 @@ def transition(db: Database, probe_id: int, n: int) -> tuple[str, float]:
     with db.session() as s:
         now = time.time()
         prev, cur = ("HEALTHY", "DEGRADED") if n % 2 else ("DEGRADED", "HEALTHY")
-        tr = Transition(probe_id=probe_id, at=now, previous_state=prev, current_state=cur, execution_id=n,
-                        metrics={"mos": 4.1, "rtt_ms": 20.0}, breaches=[])
+        tr = Transition(
+            probe_id=probe_id,
+            at=now,
+            previous_state=prev,
+            current_state=cur,
+            execution_id=n,
+            metrics={"mos": 4.1, "rtt_ms": 20.0},
+            breaches=[],
+        )
         s.add(tr)
         s.flush()
         probe = s.get(Probe, probe_id)
@@ -157,8 +172,10 @@ async def main() -> None:
                 receiver.event.clear()
                 await asyncio.wait_for(receiver.event.wait(), 10)
             lat.append((receiver.arrivals[key] - committed) * 1000)
-        print(f"transition -> first attempt at receiver ({args.latency} transitions, one at a time): "
-              f"p50 {statistics.median(lat):.1f} ms, p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms")
+        print(
+            f"transition -> first attempt at receiver ({args.latency} transitions, one at a time): "
+            f"p50 {statistics.median(lat):.1f} ms, p99 {pct(lat, 99):.1f} ms, max {max(lat):.1f} ms"
+        )
 
         # 2) throughput: a backlog of N deliveries over 20 webhooks, drained by one dispatcher
         await d.stop()
@@ -175,12 +192,15 @@ async def main() -> None:
         def done() -> int:
             with db.session() as s:
                 return s.scalar(select(func.count(Delivery.id)).where(Delivery.status == "succeeded")) or 0
+
         while await asyncio.to_thread(done) < args.latency + args.throughput:
             await asyncio.sleep(0.05)
         recorded = time.perf_counter() - t0
-        print(f"throughput: {args.throughput} deliveries over 20 webhooks: all received in {sent:.2f} s "
-              f"({args.throughput / sent:.0f}/s), all recorded as succeeded in {recorded:.2f} s "
-              f"({args.throughput / recorded:.0f}/s)")
+        print(
+            f"throughput: {args.throughput} deliveries over 20 webhooks: all received in {sent:.2f} s "
+            f"({args.throughput / sent:.0f}/s), all recorded as succeeded in {recorded:.2f} s "
+            f"({args.throughput / recorded:.0f}/s)"
+        )
     finally:
         await d.stop()
         db.close()

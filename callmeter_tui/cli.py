@@ -20,15 +20,24 @@ def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="callmeter-tui", description="SIP/VoIP monitoring console.")
     p.add_argument("--version", action="version", version=f"callmeter-tui {__version__}")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--config", metavar="PATH",
-                        help="config file (default: $CALLMETER_CONFIG, ~/.config/callmeter-tui/config.toml, built-in demo)")
+    common.add_argument(
+        "--config",
+        metavar="PATH",
+        help="config file (default: $CALLMETER_CONFIG, ~/.config/callmeter-tui/config.toml, built-in demo)",
+    )
     sub = p.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", parents=[common], help="the live dashboard (default command)")
     _demo_flag(run)
-    run.add_argument("--kiosk", action="store_true", help="wall-screen mode: no footer, auto-cycle, alert flash, read-only")
-    run.add_argument("--theme", choices=("dark", "light", "high-contrast"), default=None,
-                     help="colour theme (default: dashboard.theme in the config, else dark)")
+    run.add_argument(
+        "--kiosk", action="store_true", help="wall-screen mode: no footer, auto-cycle, alert flash, read-only"
+    )
+    run.add_argument(
+        "--theme",
+        choices=("dark", "light", "high-contrast"),
+        default=None,
+        help="colour theme (default: dashboard.theme in the config, else dark)",
+    )
     run.add_argument("--agent", default="local", help="run only the probes of this agent (default: local)")
 
     serve = sub.add_parser("serve", parents=[common], help="headless: engine + web + webhooks, one log line per event")
@@ -58,6 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["demo-target"]:
         from .probes.demo_target.cli import main as demo_main
+
         return demo_main(argv[1:])
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
         argv.insert(0, "run")
@@ -80,17 +90,27 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "serve":
             from .engine.serve import serve
+
             return serve(config, agent=args.agent, log_format=args.log_format)
         if args.command == "probe":
             from .engine.oneshot import probe_command
+
             return probe_command(config, args.name, as_json=args.json)
         if args.command == "webhooks":
             from .engine.oneshot import webhooks_command
+
             return webhooks_command(config, reveal=args.reveal)
         from .tui.launch import run_dashboard
+
         d = config.dashboard
-        return run_dashboard(config, kiosk=args.kiosk, theme=args.theme or d.theme, agent=args.agent,
-                             keys=d.keys, kiosk_cycle_s=d.kiosk_cycle_s)
+        return run_dashboard(
+            config,
+            kiosk=args.kiosk,
+            theme=args.theme or d.theme,
+            agent=args.agent,
+            keys=d.keys,
+            kiosk_cycle_s=d.kiosk_cycle_s,
+        )
     except KeyboardInterrupt:
         return EXIT_OK
     except BrokenPipeError:  # `callmeter-tui webhooks | head`: the reader left, not an error
@@ -104,10 +124,14 @@ def main(argv: list[str] | None = None) -> int:
 def _check_keys(config: Config) -> list[str]:
     """dashboard.keys must name known actions (the action list lives with the dashboard)."""
     from .tui.keys import ACTIONS
+
     known = {a.id for a in ACTIONS}
     label = config.path.name if config.path else "<built-in demo config>"
-    return [f"{label}: dashboard.keys.{k}: unknown action (known: {', '.join(sorted(known))})"
-            for k in config.dashboard.keys if k not in known]
+    return [
+        f"{label}: dashboard.keys.{k}: unknown action (known: {', '.join(sorted(known))})"
+        for k in config.dashboard.keys
+        if k not in known
+    ]
 
 
 def _load(args: argparse.Namespace) -> tuple[Config, list[str]]:
@@ -130,6 +154,7 @@ def _env_with_demo_defaults(is_demo: bool) -> dict[str, str]:
 
 def _replace_db(config: Config, url: str) -> Config:
     import dataclasses
+
     return dataclasses.replace(config, database_url=url)
 
 

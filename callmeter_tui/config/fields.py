@@ -130,11 +130,15 @@ class Table:
     def env_name(self, key: str) -> str | None:
         v = self.str(key)
         if v is not None and not _ENV_NAME.match(v):
-            self.problems.add(join(self.path, key), f"expected an environment variable name like 'PBX_PASSWORD', got {v!r}")
+            self.problems.add(
+                join(self.path, key), f"expected an environment variable name like 'PBX_PASSWORD', got {v!r}"
+            )
             return None
         return v
 
-    def choice(self, key: str, choices: Iterable[str], default: str | None = None, *, required: bool = False) -> str | None:
+    def choice(
+        self, key: str, choices: Iterable[str], default: str | None = None, *, required: bool = False
+    ) -> str | None:
         choices = list(choices)
         v = self.str(key, None, required=required)
         if v is None:
@@ -171,9 +175,14 @@ class Table:
 
 
 def _tname(v: Any) -> str:
-    return {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "an array", dict: "a table"}.get(
-        type(v), type(v).__name__
-    )
+    return {
+        str: "a string",
+        bool: "a boolean",
+        int: "a number",
+        float: "a number",
+        list: "an array",
+        dict: "a table",
+    }.get(type(v), type(v).__name__)
 
 
 def _show(v: Any) -> str:

@@ -57,8 +57,14 @@ def load_config(path: Path | None, *, env: Mapping[str, str] = os.environ) -> tu
     return parse_config(text, label=label, path=path, base_dir=base_dir, env=env)
 
 
-def parse_config(text: str, *, label: str = "config.toml", path: Path | None = None,
-                 base_dir: Path | None = None, env: Mapping[str, str] = os.environ) -> tuple[Config, list[str]]:
+def parse_config(
+    text: str,
+    *,
+    label: str = "config.toml",
+    path: Path | None = None,
+    base_dir: Path | None = None,
+    env: Mapping[str, str] = os.environ,
+) -> tuple[Config, list[str]]:
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -93,8 +99,9 @@ def parse_config(text: str, *, label: str = "config.toml", path: Path | None = N
     probe_tables = root.tables("probes")
     probes = _read_unique(probe_tables, "probes", "name", "probe name", lambda t: read_probe(t, base_dir))
     names = {t.data["name"] for t in probe_tables if isinstance(t.data.get("name"), str)}
-    pages = _read_unique(root.tables("status_pages"), "status_pages", "slug", "slug",
-                         lambda t: read_status_page(t, names, base_dir))
+    pages = _read_unique(
+        root.tables("status_pages"), "status_pages", "slug", "slug", lambda t: read_status_page(t, names, base_dir)
+    )
     root.done()
 
     for i, p in enumerate(probes):
@@ -103,8 +110,19 @@ def parse_config(text: str, *, label: str = "config.toml", path: Path | None = N
                 problems.warn(f"probes[{i}]", f"environment variable {key} is not set")
     if problems:
         raise ConfigError(problems.lines())
-    cfg = Config(path=path, project_name=project_name, database_url=database_url, web=web, webhooks=webhooks,
-                 retention=retention, engine=engine, dashboard=dashboard, probes=tuple(probes), status_pages=tuple(pages), demo=demo)
+    cfg = Config(
+        path=path,
+        project_name=project_name,
+        database_url=database_url,
+        web=web,
+        webhooks=webhooks,
+        retention=retention,
+        engine=engine,
+        dashboard=dashboard,
+        probes=tuple(probes),
+        status_pages=tuple(pages),
+        demo=demo,
+    )
     return cfg, problems.warning_lines()
 
 
@@ -149,7 +167,7 @@ def _web(t: Table | None) -> WebSettings:
     if u.scheme not in ("http", "https") or not u.netloc:
         t.problems.add("web.public_base_url", f"expected an http(s):// URL, got {s.public_base_url!r}")
     if not re.match(r"^[\w\s.:/*'-]+$", s.frame_ancestors):
-        t.problems.add("web.frame_ancestors", "expected CSP sources like \"*\" or \"'self' https://intranet.example\"")
+        t.problems.add("web.frame_ancestors", 'expected CSP sources like "*" or "\'self\' https://intranet.example"')
     return s
 
 
@@ -158,8 +176,11 @@ def _webhooks(t: Table | None, base_dir: Path | None) -> WebhookSettings:
         return WebhookSettings()
     d = WebhookSettings()
     ca = t.str("ca_bundle", "", nonempty=False) or ""
-    s = WebhookSettings(allow_private_targets=t.bool("allow_private_targets", d.allow_private_targets),
-                        ca_bundle=ca, timeout_s=t.duration("timeout", d.timeout_s, lo=0.1, hi=120.0))
+    s = WebhookSettings(
+        allow_private_targets=t.bool("allow_private_targets", d.allow_private_targets),
+        ca_bundle=ca,
+        timeout_s=t.duration("timeout", d.timeout_s, lo=0.1, hi=120.0),
+    )
     t.done()
     if ca:
         p = Path(ca).expanduser()
@@ -175,8 +196,10 @@ def _retention(t: Table | None) -> RetentionSettings:
     if t is None:
         return RetentionSettings()
     d = RetentionSettings()
-    s = RetentionSettings(executions_s=t.duration("executions", d.executions_s, lo=3600.0),
-                          history_s=t.duration("history", d.history_s, lo=86400.0))
+    s = RetentionSettings(
+        executions_s=t.duration("executions", d.executions_s, lo=3600.0),
+        history_s=t.duration("history", d.history_s, lo=86400.0),
+    )
     t.done()
     if s.history_s < s.executions_s:
         t.problems.add("retention.history", "must be at least as long as retention.executions")
@@ -187,9 +210,11 @@ def _engine(t: Table | None) -> EngineSettings:
     if t is None:
         return EngineSettings()
     d = EngineSettings()
-    s = EngineSettings(max_concurrency=t.int("max_concurrency", d.max_concurrency, 1, 10000),
-                       call_concurrency=t.int("call_concurrency", d.call_concurrency, 1, 256),
-                       sip_bind=t.str("sip_bind", d.sip_bind) or d.sip_bind)
+    s = EngineSettings(
+        max_concurrency=t.int("max_concurrency", d.max_concurrency, 1, 10000),
+        call_concurrency=t.int("call_concurrency", d.call_concurrency, 1, 256),
+        sip_bind=t.str("sip_bind", d.sip_bind) or d.sip_bind,
+    )
     t.done()
     try:
         ipaddress.ip_address(s.sip_bind)

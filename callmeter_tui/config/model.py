@@ -14,8 +14,8 @@ class WebSettings:
     host: str = "127.0.0.1"
     port: int = 8080
     public_base_url: str = "http://localhost:8080"
-    metrics_enabled: bool = False           # GET /metrics (Prometheus), off by default
-    frame_ancestors: str = "*"              # CSP frame-ancestors for the public routes
+    metrics_enabled: bool = False  # GET /metrics (Prometheus), off by default
+    frame_ancestors: str = "*"  # CSP frame-ancestors for the public routes
 
 
 @dataclass(frozen=True)
@@ -33,23 +33,23 @@ class RetentionSettings:
 
 @dataclass(frozen=True)
 class EngineSettings:
-    max_concurrency: int = 64               # probes running at once (all kinds)
-    call_concurrency: int = 4               # concurrent sip_call probes (4 per pjsua2 worker process)
-    sip_bind: str = "0.0.0.0"               # local address the prober's SIP/RTP transports bind to
+    max_concurrency: int = 64  # probes running at once (all kinds)
+    call_concurrency: int = 4  # concurrent sip_call probes (4 per pjsua2 worker process)
+    sip_bind: str = "0.0.0.0"  # local address the prober's SIP/RTP transports bind to
 
 
 @dataclass(frozen=True)
 class DashboardSettings:
-    theme: str = "dark"                     # dark | light | high-contrast
-    kiosk_cycle_s: float = 15.0             # --kiosk: seconds per status page / agent
-    keys: dict[str, str] = field(default_factory=dict)   # action id -> key, e.g. {"run_now": "R"}
+    theme: str = "dark"  # dark | light | high-contrast
+    kiosk_cycle_s: float = 15.0  # --kiosk: seconds per status page / agent
+    keys: dict[str, str] = field(default_factory=dict)  # action id -> key, e.g. {"run_now": "R"}
 
 
 @dataclass(frozen=True)
 class Config:
     path: Path | None = None
     project_name: str = "Default Project"
-    database_url: str = ""                  # "" = SQLite under the XDG data dir
+    database_url: str = ""  # "" = SQLite under the XDG data dir
     web: WebSettings = field(default_factory=WebSettings)
     webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
@@ -57,4 +57,4 @@ class Config:
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     probes: tuple[ProbeSpec, ...] = ()
     status_pages: tuple[StatusPageSpec, ...] = ()
-    demo: bool = False                      # start the built-in demo SIP target too
+    demo: bool = False  # start the built-in demo SIP target too

@@ -58,11 +58,14 @@ def read_webhook(t: Table) -> WebhookSpec | None:
             t.problems.add(join(t.path, "url"), err)
             return None
     if fmt == "pagerduty" and not routing_key_env:
-        t.problems.add(join(t.path, "routing_key_env"), "is required for format 'pagerduty' (the Events API v2 routing key)")
+        t.problems.add(
+            join(t.path, "routing_key_env"), "is required for format 'pagerduty' (the Events API v2 routing key)"
+        )
     if url is None or fmt is None:
         return None
-    return WebhookSpec(url=url, format=WebhookFormat(fmt), secret_env=secret_env,
-                       routing_key_env=routing_key_env, enabled=enabled)
+    return WebhookSpec(
+        url=url, format=WebhookFormat(fmt), secret_env=secret_env, routing_key_env=routing_key_env, enabled=enabled
+    )
 
 
 def read_thresholds(t: Table | None) -> dict[str, Threshold]:
@@ -108,7 +111,9 @@ def read_probe(t: Table, base_dir: Path | None = None) -> ProbeSpec | None:
         password_env = auth.env_name("password_env")
         if "password" in auth.data:
             auth.seen.add("password")
-            auth.problems.add(join(auth.path, "password"), "secrets are not accepted in the file: use password_env = \"VAR\"")
+            auth.problems.add(
+                join(auth.path, "password"), 'secrets are not accepted in the file: use password_env = "VAR"'
+            )
         auth.done()
     thresholds = read_thresholds(t.table("thresholds"))
     webhooks = tuple(w for w in (read_webhook(x) for x in t.tables("webhooks")) if w)
@@ -146,11 +151,25 @@ def read_probe(t: Table, base_dir: Path | None = None) -> ProbeSpec | None:
     if len(t.problems.items) > n_before or name is None or kind is None or target is None:
         return None
     return ProbeSpec(
-        name=name, kind=ProbeKind(kind), target=target, interval_s=interval, timeout_s=timeout,
-        enabled=enabled, agent=agent or "local", username=username, password_env=password_env,
-        thresholds=thresholds, confirm=confirm, expect_codes=expect_codes, codec=codec or "PCMU",
-        call_duration_s=call_duration, outbound_proxy=outbound_proxy, audio_file=audio_file,
-        asr_window=asr_window, webhooks=webhooks, group=group or "",
+        name=name,
+        kind=ProbeKind(kind),
+        target=target,
+        interval_s=interval,
+        timeout_s=timeout,
+        enabled=enabled,
+        agent=agent or "local",
+        username=username,
+        password_env=password_env,
+        thresholds=thresholds,
+        confirm=confirm,
+        expect_codes=expect_codes,
+        codec=codec or "PCMU",
+        call_duration_s=call_duration,
+        outbound_proxy=outbound_proxy,
+        audio_file=audio_file,
+        asr_window=asr_window,
+        webhooks=webhooks,
+        group=group or "",
     )
 
 
@@ -191,7 +210,9 @@ def read_status_page(t: Table, probe_names: set[str], base_dir: Path | None = No
             components.append(ComponentSpec(probe=probe, name=cname or probe))
     t.done()
     if slug is not None and (not _SLUG.match(slug) or slug in RESERVED_SLUGS):
-        t.problems.add(join(t.path, "slug"), f"expected lowercase letters, digits and '-' (max 63, not reserved), got {slug!r}")
+        t.problems.add(
+            join(t.path, "slug"), f"expected lowercase letters, digits and '-' (max 63, not reserved), got {slug!r}"
+        )
     if accent is not None and not _COLOR.match(accent):
         t.problems.add(join(t.path, "accent_color"), f"expected a colour like '#0b7285', got {accent!r}")
     if tz is not None:
@@ -210,12 +231,21 @@ def read_status_page(t: Table, probe_names: set[str], base_dir: Path | None = No
         logo = str(p)
     if len(t.problems.items) > n_before or slug is None or name is None:
         return None
-    return StatusPageSpec(slug=slug, name=name, description=description, accent_color=accent or "#0b7285",
-                          logo=logo, timezone=tz or "UTC", bar_days=bar_days, refresh_s=int(refresh),
-                          components=tuple(components))
+    return StatusPageSpec(
+        slug=slug,
+        name=name,
+        description=description,
+        accent_color=accent or "#0b7285",
+        logo=logo,
+        timezone=tz or "UTC",
+        bar_days=bar_days,
+        refresh_s=int(refresh),
+        components=tuple(components),
+    )
 
 
 # --- forms -----------------------------------------------------------------------------------------
+
 
 def _form_table(fields: dict[str, Any]) -> dict[str, Any]:
     """Turn flat form fields ("auth.username", "thresholds.mos.warning") into a TOML-shaped table.
@@ -252,7 +282,7 @@ def _form_table(fields: dict[str, Any]) -> dict[str, Any]:
 def _form_errors(problems: Problems, prefix: str) -> dict[str, str]:
     out: dict[str, str] = {}
     for path, msg in problems.items:
-        key = path[len(prefix) + 1:] if path.startswith(prefix + ".") else path
+        key = path[len(prefix) + 1 :] if path.startswith(prefix + ".") else path
         out.setdefault(key or "form", msg)
     return out
 
@@ -265,8 +295,9 @@ def validate_probe_fields(fields: dict[str, Any]) -> tuple[ProbeSpec | None, dic
     return (None if errors else spec), errors
 
 
-def validate_page_fields(fields: dict[str, Any], components: list[tuple[str, str]],
-                         probe_names: set[str]) -> tuple[StatusPageSpec | None, dict[str, str]]:
+def validate_page_fields(
+    fields: dict[str, Any], components: list[tuple[str, str]], probe_names: set[str]
+) -> tuple[StatusPageSpec | None, dict[str, str]]:
     """Validate a status page form; ``components`` is [(probe name, customer-facing name)] in order."""
     table = _form_table(fields)
     table["components"] = [{"probe": p, "name": n} if n else {"probe": p} for p, n in components]

@@ -23,7 +23,7 @@ import numpy as np
 from .health import STATE_ORDER, HealthState
 from .spans import HealthSpan
 
-_N_KNOWN = 3          # HEALTHY, DEGRADED, UNHEALTHY: UNKNOWN is whatever is left of a segment
+_N_KNOWN = 3  # HEALTHY, DEGRADED, UNHEALTHY: UNKNOWN is whatever is left of a segment
 _UNKNOWN_CODE = 3
 _CODE = {state: i for i, state in enumerate(STATE_ORDER)}
 _CODE.update({state.value: i for i, state in enumerate(STATE_ORDER)})
@@ -63,10 +63,10 @@ def hour_boundaries(now: float, hours: int = 24) -> np.ndarray:
 class SpanArrays:
     """All components' spans as flat arrays; component ``c`` owns ``[offsets[c], offsets[c+1])``."""
 
-    starts: np.ndarray    # float64
-    ends: np.ndarray      # float64
-    codes: np.ndarray     # int8 index into health.STATE_ORDER
-    offsets: np.ndarray   # int64, length C + 1
+    starts: np.ndarray  # float64
+    ends: np.ndarray  # float64
+    codes: np.ndarray  # int8 index into health.STATE_ORDER
+    offsets: np.ndarray  # int64, length C + 1
 
     @property
     def components(self) -> int:
@@ -105,7 +105,7 @@ def _first_started_wins(starts: np.ndarray, ends: np.ndarray, offsets: np.ndarra
     for c in np.unique(np.searchsorted(offsets, np.flatnonzero(overlap) + 1, "right") - 1):
         lo, hi = offsets[c], offsets[c + 1]
         reach = np.maximum.accumulate(ends[lo:hi])
-        starts[lo + 1:hi] = np.maximum(starts[lo + 1:hi], reach[:-1])
+        starts[lo + 1 : hi] = np.maximum(starts[lo + 1 : hi], reach[:-1])
     return starts
 
 
@@ -120,15 +120,15 @@ def state_seconds_matrix_arrays(packed: SpanArrays, boundaries: Sequence[float] 
     n_seg, n_comp = len(b) - 1, packed.components
     s, e, k, offsets = packed.starts, packed.ends, packed.codes, packed.offsets
     n = len(s)
-    same = np.ones(max(n - 1, 0), dtype=bool)          # span i and i+1 belong to one component
+    same = np.ones(max(n - 1, 0), dtype=bool)  # span i and i+1 belong to one component
     cut = offsets[1:-1]
     same[cut[(cut > 0) & (cut < n)] - 1] = False
     if np.any(same & (s[1:] < s[:-1])):
         comp = np.repeat(np.arange(n_comp, dtype=np.int64), np.diff(offsets))
-        order = np.lexsort((s, comp))          # stable, and components keep their places in the arrays
+        order = np.lexsort((s, comp))  # stable, and components keep their places in the arrays
         s, e, k = s[order], e[order], k[order]
     s = _first_started_wins(s, e, offsets, same)
-    cell = n_seg * 4                           # matrix cells per component
+    cell = n_seg * 4  # matrix cells per component
     base = np.repeat(np.arange(n_comp, dtype=np.int64) * cell, np.diff(offsets))
     lo, hi = b[0], min(b[-1], float(now))
     s = np.maximum(s, lo)
@@ -138,18 +138,18 @@ def state_seconds_matrix_arrays(packed: SpanArrays, boundaries: Sequence[float] 
         keep = np.flatnonzero(valid)
         s, e, k, base = s[keep], e[keep], k[keep], base[keep]
 
-    j0 = np.searchsorted(b, s, "right") - 1     # segment holding the start
+    j0 = np.searchsorted(b, s, "right") - 1  # segment holding the start
     first_end = b[j0 + 1]
     size = n_comp * cell
     known = np.bincount(base + j0 * 4 + k, np.minimum(e, first_end) - s, minlength=size).astype(np.float64, copy=False)
-    cross = np.flatnonzero(e > first_end)       # spans that run past their first segment
+    cross = np.flatnonzero(e > first_end)  # spans that run past their first segment
     seg_len = np.clip(np.minimum(b[1:], hi) - b[:-1], 0.0, None)
     if len(cross):
         c0, kc, ec, bc = j0[cross], k[cross], e[cross], base[cross]
         c1 = np.searchsorted(b, ec, "left") - 1  # segment holding the end
         known += np.bincount(bc + c1 * 4 + kc, ec - b[c1], minlength=size)
         full = np.flatnonzero(c1 - c0 > 1)
-        if len(full):                          # whole segments inside one span: +1 ... -1, then cumsum
+        if len(full):  # whole segments inside one span: +1 ... -1, then cumsum
             r = bc[full] // cell * (n_seg + 1)
             kf = kc[full]
             marks = np.concatenate(((r + c0[full] + 1) * 4 + kf, (r + c1[full]) * 4 + kf))
@@ -161,8 +161,9 @@ def state_seconds_matrix_arrays(packed: SpanArrays, boundaries: Sequence[float] 
     return known
 
 
-def state_seconds_matrix(spans_per_component: Sequence[Sequence[HealthSpan]],
-                         boundaries: Sequence[float] | np.ndarray, now: float) -> np.ndarray:
+def state_seconds_matrix(
+    spans_per_component: Sequence[Sequence[HealthSpan]], boundaries: Sequence[float] | np.ndarray, now: float
+) -> np.ndarray:
     """(C, N, 4) seconds per component, segment and state in ``health.STATE_ORDER`` order."""
     return state_seconds_matrix_arrays(pack_spans(spans_per_component), boundaries, now)
 
@@ -210,8 +211,9 @@ def _segments(matrix: np.ndarray, b: np.ndarray) -> list[list[BarSegment]]:
         ]
 
 
-def bar_segments_many(spans_per_component: Sequence[Sequence[HealthSpan]],
-                      boundaries: Sequence[float] | np.ndarray, now: float) -> list[list[BarSegment]]:
+def bar_segments_many(
+    spans_per_component: Sequence[Sequence[HealthSpan]], boundaries: Sequence[float] | np.ndarray, now: float
+) -> list[list[BarSegment]]:
     """Bar segments for every component, oldest first, one per boundary interval."""
     b = _as_boundaries(boundaries)
     return _segments(state_seconds_matrix(spans_per_component, b, now), b)

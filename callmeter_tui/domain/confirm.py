@@ -13,14 +13,15 @@ from .health import HealthState
 
 @dataclass(frozen=True)
 class ConfirmResult:
-    state: HealthState                # the confirmed state after this observation
-    pending: HealthState | None       # a different state seen but not yet confirmed
-    pending_count: int                # consecutive observations of ``pending``
-    changed: bool                     # the confirmed state changed with this observation
+    state: HealthState  # the confirmed state after this observation
+    pending: HealthState | None  # a different state seen but not yet confirmed
+    pending_count: int  # consecutive observations of ``pending``
+    changed: bool  # the confirmed state changed with this observation
 
 
-def apply_confirm(current: HealthState | None, pending: HealthState | None, pending_count: int,
-                  observed: HealthState, confirm: int) -> ConfirmResult:
+def apply_confirm(
+    current: HealthState | None, pending: HealthState | None, pending_count: int, observed: HealthState, confirm: int
+) -> ConfirmResult:
     """Fold one observation into (confirmed state, pending state, pending count).
 
     ``confirm`` is how many consecutive observations of the same new state it takes (1: at once).

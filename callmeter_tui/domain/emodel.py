@@ -21,36 +21,60 @@ class CodecPlanning:
     """E-model planning values for one codec. ``delay_ms`` is packetisation plus look-ahead."""
 
     name: str
-    ie: float          # equipment impairment factor
-    bpl: float         # packet-loss robustness factor
-    delay_ms: float    # one-way delay the codec adds (frame/ptime + algorithmic look-ahead)
+    ie: float  # equipment impairment factor
+    bpl: float  # packet-loss robustness factor
+    delay_ms: float  # one-way delay the codec adds (frame/ptime + algorithmic look-ahead)
     source: str
 
 
 CODECS: dict[str, CodecPlanning] = {
     c.name: c
     for c in (
-        CodecPlanning("PCMU", 0.0, 25.1, 20.0,
-                      "G.711 mu-law with Appendix I PLC: G.113 Table I.3 (Ie 0, Bpl 25.1); 20 ms ptime"),
-        CodecPlanning("PCMA", 0.0, 25.1, 20.0,
-                      "G.711 A-law with Appendix I PLC: G.113 Table I.3 (Ie 0, Bpl 25.1); 20 ms ptime"),
-        CodecPlanning("PCMU-NOPLC", 0.0, 4.3, 20.0,
-                      "G.711 mu-law without PLC: G.113 Table I.3 (Ie 0, Bpl 4.3); 20 ms ptime"),
-        CodecPlanning("PCMA-NOPLC", 0.0, 4.3, 20.0,
-                      "G.711 A-law without PLC: G.113 Table I.3 (Ie 0, Bpl 4.3); 20 ms ptime"),
-        CodecPlanning("G722", 0.0, 25.1, 21.5,
-                      "G.113 gives G.722 only on the wideband scale (Ie,wb, Appendix IV), better than G.711; "
-                      "assumed here: narrowband Ie 0 and the G.711+PLC Bpl 25.1 (G.722 Appendix III PLC); "
-                      "20 ms ptime + 1.5 ms QMF delay"),
-        CodecPlanning("GSM", 20.0, 10.0, 20.0,
-                      "GSM 06.10 full rate: Ie 20 from G.113 Table I.1; no Bpl in G.113, assumed the GSM-EFR "
-                      "value 10.0 of Table I.3; 20 ms frame, no look-ahead"),
-        CodecPlanning("iLBC", 11.0, 19.0, 40.0,
-                      "iLBC is not in G.113; assumed the G.729A+VAD values of Table I.3 (Ie 11, Bpl 19.0), "
-                      "the nearest low-rate CELP codec with PLC; 30 ms mode: 30 ms frame + 10 ms look-ahead"),
-        CodecPlanning("speex", 11.0, 19.0, 30.0,
-                      "Speex is not in G.113; assumed the G.729A+VAD values of Table I.3 (Ie 11, Bpl 19.0) for "
-                      "the 8 kbit/s narrowband CELP mode; 20 ms frame + 10 ms look-ahead"),
+        CodecPlanning(
+            "PCMU", 0.0, 25.1, 20.0, "G.711 mu-law with Appendix I PLC: G.113 Table I.3 (Ie 0, Bpl 25.1); 20 ms ptime"
+        ),
+        CodecPlanning(
+            "PCMA", 0.0, 25.1, 20.0, "G.711 A-law with Appendix I PLC: G.113 Table I.3 (Ie 0, Bpl 25.1); 20 ms ptime"
+        ),
+        CodecPlanning(
+            "PCMU-NOPLC", 0.0, 4.3, 20.0, "G.711 mu-law without PLC: G.113 Table I.3 (Ie 0, Bpl 4.3); 20 ms ptime"
+        ),
+        CodecPlanning(
+            "PCMA-NOPLC", 0.0, 4.3, 20.0, "G.711 A-law without PLC: G.113 Table I.3 (Ie 0, Bpl 4.3); 20 ms ptime"
+        ),
+        CodecPlanning(
+            "G722",
+            0.0,
+            25.1,
+            21.5,
+            "G.113 gives G.722 only on the wideband scale (Ie,wb, Appendix IV), better than G.711; "
+            "assumed here: narrowband Ie 0 and the G.711+PLC Bpl 25.1 (G.722 Appendix III PLC); "
+            "20 ms ptime + 1.5 ms QMF delay",
+        ),
+        CodecPlanning(
+            "GSM",
+            20.0,
+            10.0,
+            20.0,
+            "GSM 06.10 full rate: Ie 20 from G.113 Table I.1; no Bpl in G.113, assumed the GSM-EFR "
+            "value 10.0 of Table I.3; 20 ms frame, no look-ahead",
+        ),
+        CodecPlanning(
+            "iLBC",
+            11.0,
+            19.0,
+            40.0,
+            "iLBC is not in G.113; assumed the G.729A+VAD values of Table I.3 (Ie 11, Bpl 19.0), "
+            "the nearest low-rate CELP codec with PLC; 30 ms mode: 30 ms frame + 10 ms look-ahead",
+        ),
+        CodecPlanning(
+            "speex",
+            11.0,
+            19.0,
+            30.0,
+            "Speex is not in G.113; assumed the G.729A+VAD values of Table I.3 (Ie 11, Bpl 19.0) for "
+            "the 8 kbit/s narrowband CELP mode; 20 ms frame + 10 ms look-ahead",
+        ),
     )
 }
 
@@ -68,7 +92,21 @@ def codec_planning(codec: str) -> CodecPlanning:
 
 
 # G.107 Table 3 default values.
-SLR, RLR, STMR, LSTR, DS, TELR, WEPL, QDU, NC, NFOR, PS, PR, A = 8.0, 2.0, 15.0, 18.0, 3.0, 65.0, 110.0, 1.0, -70.0, -64.0, 35.0, 35.0, 0.0
+SLR, RLR, STMR, LSTR, DS, TELR, WEPL, QDU, NC, NFOR, PS, PR, A = (
+    8.0,
+    2.0,
+    15.0,
+    18.0,
+    3.0,
+    65.0,
+    110.0,
+    1.0,
+    -70.0,
+    -64.0,
+    35.0,
+    35.0,
+    0.0,
+)
 
 
 def _lg(x: float) -> float:
@@ -88,13 +126,17 @@ def _basic() -> tuple[float, float, float]:
     iolr = 20 * ((1 + (xolr / 8) ** 8) ** (1 / 8) - xolr / 8)
     # STMRo's echo term e^(-T/4) 10^(-TELR/10) is taken at T = 0: with TELR 65 it moves Is by < 0.001.
     stmro = -10 * _lg(10 ** (-STMR / 10) + 10 ** (-TELR / 10))
-    ist = (12 * (1 + ((stmro - 13) / 6) ** 8) ** (1 / 8) - 28 * (1 + ((stmro + 1) / 19.4) ** 35) ** (1 / 35)
-           - 13 * (1 + ((stmro - 3) / 33) ** 13) ** (1 / 13) + 29)
+    ist = (
+        12 * (1 + ((stmro - 13) / 6) ** 8) ** (1 / 8)
+        - 28 * (1 + ((stmro + 1) / 19.4) ** 35) ** (1 / 35)
+        - 13 * (1 + ((stmro - 3) / 33) ** 13) ** (1 / 13)
+        + 29
+    )
     q = 37 - 15 * _lg(QDU)
-    g = 1.07 + 0.258 * q + 0.0602 * q ** 2
+    g = 1.07 + 0.258 * q + 0.0602 * q**2
     y = (ro - 100) / 15 + 46 / 8.4 - g / 9
     z = 46 / 30 - g / 40
-    iq = 15 * _lg(1 + 10 ** y + 10 ** z)
+    iq = 15 * _lg(1 + 10**y + 10**z)
     return ro, iolr + ist + iq, no
 
 
@@ -105,7 +147,7 @@ def delay_impairment(one_way_delay_ms: float) -> float:
     """Id = Idte + Idle + Idd with T = Ta = one-way delay and Tr = 2T (G.107 section 3.4)."""
     t = max(0.0, float(one_way_delay_ms))
     tr = 2 * t
-    terv = TELR - 40 * _lg((1 + t / 10) / (1 + t / 150)) + 6 * math.exp(-0.3 * t ** 2)
+    terv = TELR - 40 * _lg((1 + t / 10) / (1 + t / 150)) + 6 * math.exp(-0.3 * t**2)
     roe = -1.5 * (_NO - RLR)
     re = 80 + 2.5 * (terv - 14)
     idte = ((roe - re) / 2 + math.sqrt((roe - re) ** 2 / 4 + 100) - 1) * (1 - math.exp(-t))
@@ -114,7 +156,7 @@ def delay_impairment(one_way_delay_ms: float) -> float:
     idd = 0.0
     if t > 100:
         x = _lg(t / 100) / _lg(2)
-        idd = 25 * ((1 + x ** 6) ** (1 / 6) - 3 * (1 + (x / 3) ** 6) ** (1 / 6) + 2)
+        idd = 25 * ((1 + x**6) ** (1 / 6) - 3 * (1 + (x / 3) ** 6) ** (1 / 6) + 2)
     return idte + idle + idd
 
 
@@ -148,16 +190,21 @@ def mos_from_r(r: float) -> float:
     return max(1.0, 1 + 0.035 * r + r * (r - 60) * (100 - r) * 7e-6)
 
 
-def assess(rtt_ms: float, jitter_buffer_ms: float, loss_pct: float, discard_pct: float = 0.0,
-           codec: str = "PCMU") -> tuple[float, float]:
+def assess(
+    rtt_ms: float, jitter_buffer_ms: float, loss_pct: float, discard_pct: float = 0.0, codec: str = "PCMU"
+) -> tuple[float, float]:
     """(R, MOS) for a measured call.
 
     One-way delay = rtt/2 (network) + jitter-buffer delay + the codec's packetisation and look-ahead
     (``CODECS[..].delay_ms``). Packets the jitter buffer discarded as late are lost to the listener, so
     effective loss = loss + discards (capped at 100 %).
     """
-    for name, value in (("rtt_ms", rtt_ms), ("jitter_buffer_ms", jitter_buffer_ms),
-                        ("loss_pct", loss_pct), ("discard_pct", discard_pct)):
+    for name, value in (
+        ("rtt_ms", rtt_ms),
+        ("jitter_buffer_ms", jitter_buffer_ms),
+        ("loss_pct", loss_pct),
+        ("discard_pct", discard_pct),
+    ):
         if not math.isfinite(value) or value < 0:
             raise ValueError(f"{name} must be 0 or more, got {value!r}")
     delay = rtt_ms / 2 + jitter_buffer_ms + codec_planning(codec).delay_ms

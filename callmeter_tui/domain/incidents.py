@@ -18,7 +18,7 @@ _BAD = (HealthState.DEGRADED, HealthState.UNHEALTHY)
 @dataclass(frozen=True)
 class Incident:
     started_at: float
-    ended_at: float | None      # None while ongoing
+    ended_at: float | None  # None while ongoing
     worst: HealthState
 
     @property
@@ -36,12 +36,12 @@ def incidents(spans: Iterable[HealthSpan], ongoing: bool = True) -> list[Inciden
     the newest incident has ``ended_at=None``. A zero-length HEALTHY/UNKNOWN span does not split a run
     (it covers no time), but as the latest span it does end the ongoing incident."""
     ordered = sorted(spans, key=lambda sp: (sp.started_at, sp.ended_at))
-    runs: list[list[float | HealthState]] = []   # [start, end, worst]
+    runs: list[list[float | HealthState]] = []  # [start, end, worst]
     open_run = False
     for span in ordered:
         state = HealthState.parse(span.state)
         if state not in _BAD:
-            if span.ended_at > span.started_at:   # a zero-length span covers no time: it ends nothing
+            if span.ended_at > span.started_at:  # a zero-length span covers no time: it ends nothing
                 open_run = False
             continue
         start, end = span.started_at, max(span.ended_at, span.started_at)
@@ -59,4 +59,3 @@ def incidents(spans: Iterable[HealthSpan], ongoing: bool = True) -> list[Inciden
         found[-1] = Incident(last.started_at, None, last.worst)
     found.reverse()
     return found
-

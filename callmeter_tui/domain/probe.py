@@ -48,21 +48,21 @@ class ProbeSpec:
     password_env: str | None = None
     thresholds: dict[str, Threshold] = field(default_factory=dict)
     confirm: int = 1
-    expect_codes: tuple[int, ...] = ()          # sip_options: empty means any 2xx
-    codec: str = "PCMU"                          # sip_call
-    call_duration_s: float = 15.0                # sip_call
-    outbound_proxy: str | None = None            # sip_call
-    audio_file: str | None = None                # sip_call: WAV to play; None = bundled test signal
-    asr_window: int = 20                         # sip_call
+    expect_codes: tuple[int, ...] = ()  # sip_options: empty means any 2xx
+    codec: str = "PCMU"  # sip_call
+    call_duration_s: float = 15.0  # sip_call
+    outbound_proxy: str | None = None  # sip_call
+    audio_file: str | None = None  # sip_call: WAV to play; None = bundled test signal
+    asr_window: int = 20  # sip_call
     webhooks: tuple[WebhookSpec, ...] = ()
-    source: str = "config"                       # "config" or "interactive"
-    group: str = ""                              # dashboard grouping
+    source: str = "config"  # "config" or "interactive"
+    group: str = ""  # dashboard grouping
 
 
 @dataclass(frozen=True)
 class ComponentSpec:
-    probe: str       # probe name
-    name: str        # customer-facing name
+    probe: str  # probe name
+    name: str  # customer-facing name
 
 
 @dataclass(frozen=True)

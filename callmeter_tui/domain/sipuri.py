@@ -7,17 +7,19 @@ import re
 from dataclasses import dataclass
 
 TRANSPORTS = ("udp", "tcp", "tls")
-_HOST = re.compile(r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$")
+_HOST = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
 _USER = re.compile(r"^[A-Za-z0-9\-_.!~*'()&=+$,;?/%]+$")
 
 
 @dataclass(frozen=True)
 class SipUri:
-    scheme: str            # "sip" | "sips"
+    scheme: str  # "sip" | "sips"
     user: str | None
-    host: str              # without brackets for IPv6
+    host: str  # without brackets for IPv6
     port: int | None
-    transport: str         # "udp" | "tcp" | "tls"
+    transport: str  # "udp" | "tcp" | "tls"
     params: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -71,7 +73,7 @@ def _split_hostport(main: str, raw: str) -> tuple[str, int | None]:
         end = main.find("]")
         if end < 0:
             raise ValueError(f"SIP URI {raw!r} has an unclosed IPv6 bracket")
-        host, tail = main[1:end], main[end + 1:]
+        host, tail = main[1:end], main[end + 1 :]
         try:
             ipaddress.IPv6Address(host)
         except ValueError:

@@ -30,8 +30,9 @@ class Threshold:
         if self.warning is None and self.critical is None:
             return ["needs warning and/or critical"]
         for level, value in (("warning", self.warning), ("critical", self.critical)):
-            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))
-                                      or not math.isfinite(value)):
+            if value is not None and (
+                isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value)
+            ):
                 return [f"{level} must be a finite number, got {value!r}"]
         if self.warning is not None and self.critical is not None:
             if m.direction is Direction.LOWER_IS_WORSE and not self.warning > self.critical:

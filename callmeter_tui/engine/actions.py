@@ -60,6 +60,7 @@ async def save_status_page(m: Monitor, spec: StatusPageSpec, page_id: int | None
                 page.components.append(Component(probe_id=probes[c.probe], name=c.name, position=i))
             s.flush()
             return page.id, sorted({old_slug, spec.slug})
+
     pid, slugs = await m.runner.db_call(work)
     m.bus.publish(PagesChanged(tuple(slugs)))
     return pid
@@ -74,20 +75,30 @@ async def delete_status_page(m: Monitor, page_id: int) -> None:
             slug = page.slug
             s.delete(page)
             return slug
+
     slug = await m.runner.db_call(work)
     if slug:
         m.bus.publish(PagesChanged((slug,)))
 
 
-async def add_webhook(m: Monitor, probe_id: int, url: str, format: str,
-                      routing_key_env: str | None = None) -> tuple[int, str]:
+async def add_webhook(
+    m: Monitor, probe_id: int, url: str, format: str, routing_key_env: str | None = None
+) -> tuple[int, str]:
     def work() -> tuple[int, str]:
         with m.db.session() as s:
             hook, secret = outbox.create_webhook(
-                s, probe_id, url, format, m.clock(), source="interactive", routing_key_env=routing_key_env,
-                allow_private=m.config.webhooks.allow_private_targets)
+                s,
+                probe_id,
+                url,
+                format,
+                m.clock(),
+                source="interactive",
+                routing_key_env=routing_key_env,
+                allow_private=m.config.webhooks.allow_private_targets,
+            )
             s.flush()
             return hook.id, secret
+
     result = await m.runner.db_call(work)
     m.bus.publish(ProbesChanged((probe_id,)))
     return result
@@ -97,6 +108,7 @@ async def set_webhook_enabled(m: Monitor, webhook_id: int, enabled: bool) -> Non
     def work() -> None:
         with m.db.session() as s:
             outbox.set_enabled(s, webhook_id, enabled, m.clock())
+
     await m.runner.db_call(work)
 
 
@@ -104,6 +116,7 @@ async def rotate_webhook_secret(m: Monitor, webhook_id: int) -> str:
     def work() -> str:
         with m.db.session() as s:
             return outbox.rotate_secret(s, webhook_id)
+
     return await m.runner.db_call(work)
 
 
@@ -111,6 +124,7 @@ async def delete_webhook(m: Monitor, webhook_id: int) -> None:
     def work() -> None:
         with m.db.session() as s:
             outbox.delete_webhook(s, webhook_id)
+
     await m.runner.db_call(work)
 
 
@@ -118,6 +132,7 @@ async def redeliver(m: Monitor, delivery_id: int) -> int:
     def work() -> int:
         with m.db.session() as s:
             return outbox.redeliver(s, delivery_id, m.clock())
+
     did = await m.runner.db_call(work)
     m.bus.publish(DeliveriesQueued(1))
     return did
@@ -127,6 +142,7 @@ async def send_test_event(m: Monitor, webhook_id: int) -> int:
     def work() -> int:
         with m.db.session() as s:
             return outbox.enqueue_test(s, webhook_id, m.clock())
+
     did = await m.runner.db_call(work)
     m.bus.publish(DeliveriesQueued(1))
     return did

@@ -25,11 +25,11 @@ class ProbeView:
     target: str
     enabled: bool
     agent: str
-    source: str                       # "config" | "interactive"
+    source: str  # "config" | "interactive"
     group: str
     position: int
     interval_s: float
-    state: str                        # confirmed HealthState value
+    state: str  # confirmed HealthState value
     state_since: float | None
     last_execution_at: float | None
     last_execution_id: int | None = None
@@ -38,8 +38,8 @@ class ProbeView:
     error: str | None = None
     sip_code: int | None = None
     thresholds: dict[str, dict[str, float | None]] = field(default_factory=dict)
-    mos_history: tuple[float, ...] = ()   # recent MOS values, oldest first (sparkline)
-    spec: ProbeSpec | None = None         # full settings, so edit forms keep fields the summary lacks
+    mos_history: tuple[float, ...] = ()  # recent MOS values, oldest first (sparkline)
+    spec: ProbeSpec | None = None  # full settings, so edit forms keep fields the summary lacks
 
 
 @dataclass(frozen=True)
@@ -48,18 +48,18 @@ class HistoryView:
 
     probe_id: int
     segments: tuple[Any, ...]
-    uptime: str | None                # "99.86" (truncated, two decimals) or None with no monitored time
+    uptime: str | None  # "99.86" (truncated, two decimals) or None with no monitored time
 
 
 @dataclass(frozen=True)
 class DeliveryView:
     id: int
     created_at: float
-    status: str                       # pending | in_flight | succeeded | failed
+    status: str  # pending | in_flight | succeeded | failed
     attempts: int
     last_error: str | None
     is_test: bool
-    attempt_log: tuple[dict[str, Any], ...] = ()   # {"at", "http_status", "error", "duration_ms", "success"}
+    attempt_log: tuple[dict[str, Any], ...] = ()  # {"at", "http_status", "error", "duration_ms", "success"}
 
 
 @dataclass(frozen=True)
@@ -78,9 +78,11 @@ class WebhookView:
 @dataclass(frozen=True)
 class ProbeDetail:
     view: ProbeView
-    executions: tuple[dict[str, Any], ...]        # newest first: id, started_at, state, ok, sip_code, sip_reason, error, metrics, breaches, duration_ms, details
-    transitions: tuple[dict[str, Any], ...]       # newest first: at, previous_state, current_state
-    incidents: tuple[Any, ...]                    # domain.incidents.Incident, newest first
+    executions: tuple[
+        dict[str, Any], ...
+    ]  # newest first: id, started_at, state, ok, sip_code, sip_reason, error, metrics, breaches, duration_ms, details
+    transitions: tuple[dict[str, Any], ...]  # newest first: at, previous_state, current_state
+    incidents: tuple[Any, ...]  # domain.incidents.Incident, newest first
     series: dict[str, tuple[tuple[float, float], ...]]  # metric -> ((hour_start|t, mean), ...) over the asked range
     webhooks: tuple[WebhookView, ...]
 
@@ -114,8 +116,9 @@ class MonitorAPI(Protocol):
 
     async def probe_detail(self, probe_id: int, range_s: float = 86400.0) -> ProbeDetail: ...
 
-    async def add_webhook(self, probe_id: int, url: str, format: str = "generic",
-                          routing_key_env: str | None = None) -> tuple[int, str]:
+    async def add_webhook(
+        self, probe_id: int, url: str, format: str = "generic", routing_key_env: str | None = None
+    ) -> tuple[int, str]:
         """Returns (webhook id, the new secret in full: shown to the operator once)."""
         ...
 

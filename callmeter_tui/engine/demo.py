@@ -24,8 +24,13 @@ class DemoTargets:
 
     async def start(self, timeout: float = 15.0) -> None:
         self.proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "callmeter_tui.engine.demo",
-            stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+            sys.executable,
+            "-m",
+            "callmeter_tui.engine.demo",
+            stdin=asyncio.subprocess.PIPE,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
         assert self.proc.stdout is not None
         lines: list[str] = []
         try:
@@ -78,7 +83,7 @@ async def _child() -> int:
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
 
     async def parent_gone() -> None:
-        await reader.read()          # EOF: the parent exited (even by kill -9)
+        await reader.read()  # EOF: the parent exited (even by kill -9)
         stop.set()
 
     loop.create_task(parent_gone())

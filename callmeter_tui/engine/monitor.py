@@ -33,16 +33,26 @@ MOS_HISTORY = 30
 class Monitor:
     """Run probe -> evaluate -> persist -> publish, on APScheduler inside the running loop."""
 
-    def __init__(self, config: Config, db: Database, prober: Prober, *, bus: EventBus | None = None,
-                 agent: str = "local", clock: Callable[[], float] = time.time, watchdog_s: float = 15.0,
-                 remote_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        config: Config,
+        db: Database,
+        prober: Prober,
+        *,
+        bus: EventBus | None = None,
+        agent: str = "local",
+        clock: Callable[[], float] = time.time,
+        watchdog_s: float = 15.0,
+        remote_s: float = 5.0,
+    ) -> None:
         self.config = config
         self.db = db
         self.bus = bus or EventBus()
         self.agent = agent
         self.clock = clock
-        self.runner = Runner(db, self.bus, prober, agent=agent, clock=clock,
-                             max_concurrency=config.engine.max_concurrency)
+        self.runner = Runner(
+            db, self.bus, prober, agent=agent, clock=clock, max_concurrency=config.engine.max_concurrency
+        )
         self.schedule = ProbeSchedule(self._job)
         self.watchdog_s = watchdog_s
         self.remote_s = remote_s
@@ -72,8 +82,16 @@ class Monitor:
         cancel what is left: the runner records those executions as interrupted."""
         self.schedule.pause()
         if grace_s is None:
-            grace_s = max((s.timeout_s + (s.call_duration_s if s.kind.value == "sip_call" else 0)
-                           for s in self._specs.values()), default=0) + 2
+            grace_s = (
+                max(
+                    (
+                        s.timeout_s + (s.call_duration_s if s.kind.value == "sip_call" else 0)
+                        for s in self._specs.values()
+                    ),
+                    default=0,
+                )
+                + 2
+            )
         deadline = time.monotonic() + grace_s
         while self.runner.in_flight and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -89,7 +107,7 @@ class Monitor:
             s.commit()
         for line in report.conflicts:
             log.warning("config import: %s", line)
-        return list(report.retargeted_ids)   # created probes start UNKNOWN already
+        return list(report.retargeted_ids)  # created probes start UNKNOWN already
 
     async def reload_config(self, config: Config) -> None:
         """SIGHUP: re-import the file and apply changes at once, without a restart."""
@@ -116,15 +134,20 @@ class Monitor:
             last_ids = [p.last_execution_id for p in probes if p.last_execution_id is not None]
             last = {}
             for chunk in range(0, len(last_ids), 500):
-                last.update({e.id: e for e in s.scalars(select(Execution).where(
-                    Execution.id.in_(last_ids[chunk:chunk + 500])))})
+                last.update(
+                    {
+                        e.id: e
+                        for e in s.scalars(select(Execution).where(Execution.id.in_(last_ids[chunk : chunk + 500])))
+                    }
+                )
             rows = {p.id: (probe_spec_from_row(p), _meta(p, last.get(p.last_execution_id))) for p in probes}
             mos = queries.recent_metric_values(s, list(rows), "mos", MOS_HISTORY)
         return rows, mos
 
     def _reconcile(self) -> None:
-        wanted = {pid: spec.interval_s for pid, spec in self._specs.items()
-                  if spec.enabled and spec.agent == self.agent}
+        wanted = {
+            pid: spec.interval_s for pid, spec in self._specs.items() if spec.enabled and spec.agent == self.agent
+        }
         self.schedule.reconcile(wanted)
 
     # --- jobs -----------------------------------------------------------------------------------
@@ -158,19 +181,37 @@ class Monitor:
         def work() -> list[tuple[Probe, Execution | None]]:
             with self.db.session() as s:
                 rows = s.scalars(select(Probe).where(Probe.id.in_(list(remote)))).all()
-                fresh = [p for p in rows if p.last_execution_id != remote[p.id].last_execution_id
-                         or p.state != remote[p.id].state]
+                fresh = [
+                    p
+                    for p in rows
+                    if p.last_execution_id != remote[p.id].last_execution_id or p.state != remote[p.id].state
+                ]
                 return [(p, s.get(Execution, p.last_execution_id) if p.last_execution_id else None) for p in fresh]
 
         for p, e in await self.runner.db_call(work):
             old = remote[p.id]
             if e is not None and e.id != old.last_execution_id:
-                self.bus.publish(ExecutionRecorded(p.id, p.name, e.id, e.started_at, p.state, e.state,
-                                                   dict(e.metrics or {}), list(e.breaches or []), e.error,
-                                                   e.sip_code, e.duration_ms))
+                self.bus.publish(
+                    ExecutionRecorded(
+                        p.id,
+                        p.name,
+                        e.id,
+                        e.started_at,
+                        p.state,
+                        e.state,
+                        dict(e.metrics or {}),
+                        list(e.breaches or []),
+                        e.error,
+                        e.sip_code,
+                        e.duration_ms,
+                    )
+                )
             if p.state != old.state:
-                self.bus.publish(StateChanged(p.id, p.name, old.state, p.state, p.state_since or self.clock(), 0,
-                                              p.last_execution_id))
+                self.bus.publish(
+                    StateChanged(
+                        p.id, p.name, old.state, p.state, p.state_since or self.clock(), 0, p.last_execution_id
+                    )
+                )
 
     async def _retention(self) -> None:
         def work() -> None:
@@ -178,6 +219,7 @@ class Monitor:
                 rollup_hours(s, self.clock())
                 prune(s, self.config.retention, self.clock())
                 s.commit()
+
         try:
             await self.runner.db_call(work)
         except Exception:
@@ -193,17 +235,31 @@ class Monitor:
                 self._mos.setdefault(event.probe_id, collections.deque(maxlen=MOS_HISTORY)).append(event.metrics["mos"])
             since = v.state_since if v.state == event.state else event.at
             self._views[event.probe_id] = dataclasses.replace(
-                v, state=event.state, state_since=since, last_execution_at=event.at,
-                last_execution_id=event.execution_id, metrics=dict(event.metrics), breaches=list(event.breaches),
-                error=event.error, sip_code=event.sip_code,
-                mos_history=tuple(self._mos.get(event.probe_id, ())))
+                v,
+                state=event.state,
+                state_since=since,
+                last_execution_at=event.at,
+                last_execution_id=event.execution_id,
+                metrics=dict(event.metrics),
+                breaches=list(event.breaches),
+                error=event.error,
+                sip_code=event.sip_code,
+                mos_history=tuple(self._mos.get(event.probe_id, ())),
+            )
         elif isinstance(event, StateChanged):
             v = self._views.get(event.probe_id)
             if v is not None and v.state != event.current:
                 self._views[event.probe_id] = dataclasses.replace(v, state=event.current, state_since=event.at)
         elif isinstance(event, NotificationRaised):
-            self._notifications.appendleft({"id": event.notification_id, "at": event.at, "level": event.level,
-                                            "kind": event.kind, "text": event.text})
+            self._notifications.appendleft(
+                {
+                    "id": event.notification_id,
+                    "at": event.at,
+                    "level": event.level,
+                    "kind": event.kind,
+                    "text": event.text,
+                }
+            )
 
     def probe_views(self) -> list[ProbeView]:
         return sorted(self._views.values(), key=lambda v: (v.group, v.position, v.name.lower()))
@@ -219,16 +275,19 @@ class Monitor:
 
     def notify(self, kind: str, text: str, level: str = "warning") -> None:
         """Store and publish an operator notification (e.g. prober restarted)."""
+
         def work() -> int:
             with self.db.session() as s:
                 n = Notification(at=self.clock(), level=level, kind=kind, text=text)
                 s.add(n)
                 s.commit()
                 return n.id
+
         async def go() -> None:
             nid = await self.runner.db_call(work)
             log.warning("%s: %s", kind, text)
             self.bus.publish(NotificationRaised(nid, level, kind, text, self.clock()))
+
         self._spawn(go())
 
     def _spawn(self, coro: Any) -> None:
@@ -257,6 +316,7 @@ class Monitor:
                 changed = apply_probe_spec(row, spec, self.clock())
                 s.commit()
                 return bool(changed & {"target", "kind"})
+
         target_changed = await self.runner.db_call(work)
         await self._after_probe_change(probe_id, unknown=target_changed)
 
@@ -295,8 +355,9 @@ class Monitor:
         view = self._views[probe_id]
         return await asyncio.to_thread(reads.probe_detail, self.db, view, range_s, self.clock())
 
-    async def add_webhook(self, probe_id: int, url: str, format: str = "generic",
-                          routing_key_env: str | None = None) -> tuple[int, str]:
+    async def add_webhook(
+        self, probe_id: int, url: str, format: str = "generic", routing_key_env: str | None = None
+    ) -> tuple[int, str]:
         return await actions.add_webhook(self, probe_id, url, format, routing_key_env)
 
     async def set_webhook_enabled(self, webhook_id: int, enabled: bool) -> None:
@@ -317,20 +378,39 @@ class Monitor:
 
 def _meta(p: Probe, last: Execution | None) -> dict[str, Any]:
     return {
-        "state": p.state, "state_since": p.state_since, "last_execution_at": p.last_execution_at,
-        "last_execution_id": p.last_execution_id, "position": p.position, "group": p.group,
-        "metrics": dict(last.metrics) if last else {}, "breaches": list(last.breaches) if last else [],
-        "error": last.error if last else None, "sip_code": last.sip_code if last else None,
+        "state": p.state,
+        "state_since": p.state_since,
+        "last_execution_at": p.last_execution_at,
+        "last_execution_id": p.last_execution_id,
+        "position": p.position,
+        "group": p.group,
+        "metrics": dict(last.metrics) if last else {},
+        "breaches": list(last.breaches) if last else [],
+        "error": last.error if last else None,
+        "sip_code": last.sip_code if last else None,
     }
 
 
 def _view(pid: int, spec: ProbeSpec, meta: dict[str, Any]) -> ProbeView:
     return ProbeView(
-        id=pid, name=spec.name, kind=spec.kind.value, target=spec.target, enabled=spec.enabled, agent=spec.agent,
-        source=spec.source, group=meta["group"] or spec.group, position=meta["position"], interval_s=spec.interval_s,
-        state=meta["state"], state_since=meta["state_since"], last_execution_at=meta["last_execution_at"],
-        last_execution_id=meta["last_execution_id"], metrics=meta["metrics"], breaches=meta["breaches"],
-        error=meta["error"], sip_code=meta["sip_code"],
+        id=pid,
+        name=spec.name,
+        kind=spec.kind.value,
+        target=spec.target,
+        enabled=spec.enabled,
+        agent=spec.agent,
+        source=spec.source,
+        group=meta["group"] or spec.group,
+        position=meta["position"],
+        interval_s=spec.interval_s,
+        state=meta["state"],
+        state_since=meta["state_since"],
+        last_execution_at=meta["last_execution_at"],
+        last_execution_id=meta["last_execution_id"],
+        metrics=meta["metrics"],
+        breaches=meta["breaches"],
+        error=meta["error"],
+        sip_code=meta["sip_code"],
         thresholds={m: {"warning": t.warning, "critical": t.critical} for m, t in spec.thresholds.items()},
         spec=spec,
     )

@@ -32,12 +32,15 @@ async def _probe(config: Config, spec, as_json: bool) -> int:  # type: ignore[no
     targets = []
     if config.demo:
         from ..probes.demo_target import start_demo_targets
+
         os.environ.setdefault("CALLMETER_DEMO_PASSWORD", "demo")
         try:
             targets = await start_demo_targets()
-        except OSError as e:   # another instance holds the demo ports: probe whatever answers there
-            print(f"probe: demo SIP target not started ({e.strerror or e}); using what listens on 5070-5072",
-                  file=sys.stderr)
+        except OSError as e:  # another instance holds the demo ports: probe whatever answers there
+            print(
+                f"probe: demo SIP target not started ({e.strerror or e}); using what listens on 5070-5072",
+                file=sys.stderr,
+            )
     try:
         password = os.environ.get(spec.password_env) if spec.password_env else None
         if spec.password_env and password is None:

@@ -41,37 +41,82 @@ def probe_detail(db: Database, view: ProbeView, range_s: float, now: float) -> P
     pid = view.id
     with db.session() as s:
         execs = tuple(_execution(e) for e in queries.latest_executions(s, pid, 50))
-        trans = tuple({"at": t.at, "previous_state": t.previous_state, "current_state": t.current_state}
-                      for t in queries.transitions(s, pid, 50))
+        trans = tuple(
+            {"at": t.at, "previous_state": t.previous_state, "current_state": t.current_state}
+            for t in queries.transitions(s, pid, 50)
+        )
         spans = queries.load_spans(s, [pid], now - max(range_s, 30 * 86400.0), now).get(pid, [])
         series = {m: tuple(queries.metric_series(s, pid, m, now - range_s, now)) for m in METRICS}
-        hooks = tuple(_webhook(s, w) for w in s.scalars(select(Webhook).where(Webhook.probe_id == pid).order_by(Webhook.id)))
-    return ProbeDetail(view=view, executions=execs, transitions=trans, incidents=tuple(incidents(spans)),
-                       series={m: v for m, v in series.items() if v}, webhooks=hooks)
+        hooks = tuple(
+            _webhook(s, w) for w in s.scalars(select(Webhook).where(Webhook.probe_id == pid).order_by(Webhook.id))
+        )
+    return ProbeDetail(
+        view=view,
+        executions=execs,
+        transitions=trans,
+        incidents=tuple(incidents(spans)),
+        series={m: v for m, v in series.items() if v},
+        webhooks=hooks,
+    )
 
 
 def _execution(e: Any) -> dict[str, Any]:
-    return {"id": e.id, "started_at": e.started_at, "state": e.state, "ok": e.ok, "sip_code": e.sip_code,
-            "sip_reason": e.sip_reason, "error": e.error, "metrics": dict(e.metrics or {}),
-            "breaches": list(e.breaches or []), "duration_ms": e.duration_ms, "details": dict(e.details or {})}
+    return {
+        "id": e.id,
+        "started_at": e.started_at,
+        "state": e.state,
+        "ok": e.ok,
+        "sip_code": e.sip_code,
+        "sip_reason": e.sip_reason,
+        "error": e.error,
+        "metrics": dict(e.metrics or {}),
+        "breaches": list(e.breaches or []),
+        "duration_ms": e.duration_ms,
+        "details": dict(e.details or {}),
+    }
 
 
 def _webhook(s: Any, w: Webhook) -> WebhookView:
-    rows = s.scalars(select(Delivery).where(Delivery.webhook_id == w.id)
-                     .order_by(Delivery.id.desc()).limit(DELIVERIES_SHOWN)).all()
+    rows = s.scalars(
+        select(Delivery).where(Delivery.webhook_id == w.id).order_by(Delivery.id.desc()).limit(DELIVERIES_SHOWN)
+    ).all()
     deliveries = []
     for d in rows:
-        attempts = s.scalars(select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == d.id)
-                             .order_by(DeliveryAttempt.id)).all()
-        deliveries.append(DeliveryView(
-            id=d.id, created_at=d.created_at, status=d.status, attempts=d.attempts, last_error=d.last_error,
-            is_test=d.is_test,
-            attempt_log=tuple({"at": a.at, "http_status": a.http_status, "error": a.error,
-                               "duration_ms": a.duration_ms, "success": a.success} for a in attempts)))
+        attempts = s.scalars(
+            select(DeliveryAttempt).where(DeliveryAttempt.delivery_id == d.id).order_by(DeliveryAttempt.id)
+        ).all()
+        deliveries.append(
+            DeliveryView(
+                id=d.id,
+                created_at=d.created_at,
+                status=d.status,
+                attempts=d.attempts,
+                last_error=d.last_error,
+                is_test=d.is_test,
+                attempt_log=tuple(
+                    {
+                        "at": a.at,
+                        "http_status": a.http_status,
+                        "error": a.error,
+                        "duration_ms": a.duration_ms,
+                        "success": a.success,
+                    }
+                    for a in attempts
+                ),
+            )
+        )
     masked = f"${w.secret_env}" if w.secret_env else mask_secret(w.secret or "")
-    return WebhookView(id=w.id, probe_id=w.probe_id, url=w.url, format=w.format, enabled=w.enabled,
-                       disabled_reason=w.disabled_reason, masked_secret=masked, source=w.source,
-                       deliveries=tuple(deliveries))
+    return WebhookView(
+        id=w.id,
+        probe_id=w.probe_id,
+        url=w.url,
+        format=w.format,
+        enabled=w.enabled,
+        disabled_reason=w.disabled_reason,
+        masked_secret=masked,
+        source=w.source,
+        deliveries=tuple(deliveries),
+    )
 
 
 def list_status_pages(db: Database) -> list[StatusPageView]:
@@ -79,14 +124,23 @@ def list_status_pages(db: Database) -> list[StatusPageView]:
         out = []
         for p in s.scalars(select(StatusPage).order_by(StatusPage.slug)):
             comps = tuple(ComponentSpec(probe=_probe_name(s, c.probe_id), name=c.name) for c in p.components)
-            spec = StatusPageSpec(slug=p.slug, name=p.name, description=p.description, accent_color=p.accent_color,
-                                  logo=p.logo_path, timezone=p.timezone, bar_days=p.bar_days, refresh_s=p.refresh_s,
-                                  components=comps)
+            spec = StatusPageSpec(
+                slug=p.slug,
+                name=p.name,
+                description=p.description,
+                accent_color=p.accent_color,
+                logo=p.logo_path,
+                timezone=p.timezone,
+                bar_days=p.bar_days,
+                refresh_s=p.refresh_s,
+                components=comps,
+            )
             out.append(StatusPageView(id=p.id, spec=spec, source=p.source))
         return out
 
 
 def _probe_name(s: Any, probe_id: int) -> str:
     from ..store.models import Probe
+
     p = s.get(Probe, probe_id)
     return p.name if p else f"#{probe_id}"

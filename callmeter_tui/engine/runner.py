@@ -43,8 +43,16 @@ class RunOutcome:
 class Runner:
     """Runs probes and persists their results. DB work runs on one writer thread (SQLite has one writer)."""
 
-    def __init__(self, db: Database, bus: EventBus, prober: Prober, *, agent: str = "local",
-                 clock: Callable[[], float] = time.time, max_concurrency: int = 64) -> None:
+    def __init__(
+        self,
+        db: Database,
+        bus: EventBus,
+        prober: Prober,
+        *,
+        agent: str = "local",
+        clock: Callable[[], float] = time.time,
+        max_concurrency: int = 64,
+    ) -> None:
         self.db = db
         self.bus = bus
         self.prober = prober
@@ -76,7 +84,7 @@ class Runner:
                 self._tasks[probe_id] = task
             started = self.clock()
             try:
-                async with self._sem:          # bounds probing, not the database write behind it
+                async with self._sem:  # bounds probing, not the database write behind it
                     result = await self._probe(spec)
                 outcome = await self._write(probe_id, spec, result)
             except asyncio.CancelledError:
@@ -94,14 +102,18 @@ class Runner:
         if spec.password_env:
             password = os.environ.get(spec.password_env)
             if password is None:
-                return ProbeResult.failure(started, 0.0, f"auth.password_env: environment variable {spec.password_env} is not set")
+                return ProbeResult.failure(
+                    started, 0.0, f"auth.password_env: environment variable {spec.password_env} is not set"
+                )
         try:
             return await self.prober.run(spec, password)
         except asyncio.CancelledError:
             raise
         except Exception as e:  # the prober must not take the engine down
             log.exception("prober failed on %s", spec.name)
-            return ProbeResult.failure(started, (self.clock() - started) * 1000, f"prober error: {type(e).__name__}: {e}")
+            return ProbeResult.failure(
+                started, (self.clock() - started) * 1000, f"prober error: {type(e).__name__}: {e}"
+            )
 
     async def _write(self, probe_id: int, spec: ProbeSpec, result: ProbeResult) -> RunOutcome:
         """Queue one result for the writer. Results that arrive while a batch is being written go
@@ -149,7 +161,9 @@ class Runner:
 
     def _persist_in(self, s: Any, probe_id: int, spec: ProbeSpec, result: ProbeResult) -> RunOutcome:
         if spec.kind is ProbeKind.SIP_CALL and "call_answered" in result.details:
-            asr = queries.asr_pct(s, probe_id, max(spec.asr_window - 1, 0), include=bool(result.details["call_answered"]))
+            asr = queries.asr_pct(
+                s, probe_id, max(spec.asr_window - 1, 0), include=bool(result.details["call_answered"])
+            )
             if asr is not None:
                 result.metrics["asr_pct"] = asr
         evaluation = evaluate(result, spec.thresholds)
@@ -163,8 +177,17 @@ class Runner:
     def _persist_interrupted(self, probe_id: int, started: float) -> None:
         """Shutdown cut a run short: keep a trace of it, without judging the target (no state change)."""
         with self.db.session() as s:
-            s.add(Execution(probe_id=probe_id, started_at=started, duration_ms=(self.clock() - started) * 1000,
-                            state="UNKNOWN", ok=False, error="interrupted: monitor shutting down", agent=self.agent))
+            s.add(
+                Execution(
+                    probe_id=probe_id,
+                    started_at=started,
+                    duration_ms=(self.clock() - started) * 1000,
+                    state="UNKNOWN",
+                    ok=False,
+                    error="interrupted: monitor shutting down",
+                    agent=self.agent,
+                )
+            )
 
     def _enqueue(self, s: Any, probe_id: int, transition_id: int) -> int:
         probe = s.get(Probe, probe_id)
@@ -174,31 +197,54 @@ class Runner:
 
     def _publish(self, o: RunOutcome, spec: ProbeSpec) -> None:
         r = o.result
-        self.bus.publish(ExecutionRecorded(
-            probe_id=o.probe_id, probe_name=spec.name, execution_id=o.record.execution_id, at=r.started_at,
-            state=o.record.state.value, execution_state=o.execution_state, metrics=dict(r.metrics),
-            breaches=list(o.breaches), error=r.error, sip_code=r.sip_code, duration_ms=r.duration_ms))
+        self.bus.publish(
+            ExecutionRecorded(
+                probe_id=o.probe_id,
+                probe_name=spec.name,
+                execution_id=o.record.execution_id,
+                at=r.started_at,
+                state=o.record.state.value,
+                execution_state=o.execution_state,
+                metrics=dict(r.metrics),
+                breaches=list(o.breaches),
+                error=r.error,
+                sip_code=r.sip_code,
+                duration_ms=r.duration_ms,
+            )
+        )
         if o.record.changed and o.record.transition_id is not None:
             log.info("%s: %s -> %s", spec.name, o.record.previous_state.value, o.record.state.value)
-            self.bus.publish(StateChanged(o.probe_id, spec.name, o.record.previous_state.value, o.record.state.value,
-                                          r.started_at, o.record.transition_id, o.record.execution_id))
+            self.bus.publish(
+                StateChanged(
+                    o.probe_id,
+                    spec.name,
+                    o.record.previous_state.value,
+                    o.record.state.value,
+                    r.started_at,
+                    o.record.transition_id,
+                    o.record.execution_id,
+                )
+            )
         if o.queued:
             self.bus.publish(DeliveriesQueued(o.queued))
 
     async def to_unknown(self, probe_id: int, name: str, reason: str) -> bool:
         """Mark a probe UNKNOWN (stale, added, target changed) with its transition and outbox rows."""
+
         def work() -> tuple[RecordOutcome | None, int]:
             with self.db.session() as s:
                 rec = mark_unknown(s, probe_id, self.clock(), reason)
                 queued = self._enqueue(s, probe_id, rec.transition_id) if rec and rec.transition_id else 0
                 s.commit()
                 return rec, queued
+
         rec, queued = await self.db_call(work)
         if rec is None or rec.transition_id is None:
             return False
         log.info("%s: %s -> UNKNOWN (%s)", name, rec.previous_state.value, reason)
-        self.bus.publish(StateChanged(probe_id, name, rec.previous_state.value, "UNKNOWN", self.clock(),
-                                      rec.transition_id, None))
+        self.bus.publish(
+            StateChanged(probe_id, name, rec.previous_state.value, "UNKNOWN", self.clock(), rec.transition_id, None)
+        )
         if queued:
             self.bus.publish(DeliveriesQueued(queued))
         return True

@@ -25,17 +25,26 @@ log = logging.getLogger("callmeter_tui.engine")
 class Runtime:
     """Owns every long-lived part of a node. ``start``/``stop`` run inside the app's event loop."""
 
-    def __init__(self, config: Config, *, agent: str = "local", prober: Any = None,
-                 start_web: bool = True, start_dispatcher: bool = True) -> None:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        agent: str = "local",
+        prober: Any = None,
+        start_web: bool = True,
+        start_dispatcher: bool = True,
+    ) -> None:
         self.config = config
         self.bus = EventBus()
         self.db: Database = open_database(config.database_url or default_sqlite_url(), project_name=config.project_name)
         if prober is None:
             from ..probes.pool import ProberPool
+
             # Workers read it at start-up; an explicit environment setting (tests) wins.
             os.environ.setdefault("CALLMETER_SIP_BIND", config.engine.sip_bind)
-            prober = ProberPool(call_concurrency=config.engine.call_concurrency,
-                                on_worker_restart=self._prober_restarted)
+            prober = ProberPool(
+                call_concurrency=config.engine.call_concurrency, on_worker_restart=self._prober_restarted
+            )
         self.prober = prober
         self.monitor = Monitor(config, self.db, prober, bus=self.bus, agent=agent)
         self.start_web = start_web and config.web.enabled
@@ -53,6 +62,7 @@ class Runtime:
     async def start(self) -> None:
         if self.config.demo:
             from .demo import DemoTargets
+
             os.environ.setdefault("CALLMETER_DEMO_PASSWORD", "demo")
             demo = DemoTargets()
             try:
@@ -65,8 +75,10 @@ class Runtime:
         await self.monitor.start()
         if self.start_dispatcher:
             from ..webhooks.dispatcher import Dispatcher
-            self.dispatcher = Dispatcher(self.db.sessions, self.config.webhooks, bus=self.bus,
-                                         owner=f"{socket.gethostname()}-{os.getpid()}")
+
+            self.dispatcher = Dispatcher(
+                self.db.sessions, self.config.webhooks, bus=self.bus, owner=f"{socket.gethostname()}-{os.getpid()}"
+            )
             await self.dispatcher.start()
         if self.start_web:
             await self._start_web()
@@ -77,6 +89,7 @@ class Runtime:
 
     async def _start_web(self) -> None:
         from ..web.server import WebServer
+
         try:
             self.web = WebServer(self.db, self.config, self.bus)
             await self.web.start()
@@ -84,8 +97,11 @@ class Runtime:
             log.info("status pages at %s", self.monitor.web_url())
         except OSError as e:
             self.web = None
-            self.monitor.notify("web_failed", f"web server not started on {self.config.web.host}:{self.config.web.port}: {e.strerror or e}",
-                                level="error")
+            self.monitor.notify(
+                "web_failed",
+                f"web server not started on {self.config.web.host}:{self.config.web.port}: {e.strerror or e}",
+                level="error",
+            )
 
     async def stop(self) -> None:
         await self.monitor.stop()

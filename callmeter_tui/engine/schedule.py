@@ -20,7 +20,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 log = logging.getLogger("callmeter_tui.engine")
 
 
-MAX_START_RATE = 200.0   # first runs per second when many probes share an interval
+MAX_START_RATE = 200.0  # first runs per second when many probes share an interval
 
 
 def spread_window(interval_s: float, count: int) -> float:
@@ -39,8 +39,7 @@ class ProbeSchedule:
     def __init__(self, run: Callable[[int], Awaitable[object]], *, rng: random.Random | None = None) -> None:
         self._run = run
         self._rng = rng or random.Random()
-        self.scheduler = AsyncIOScheduler(timezone=dt.timezone.utc,
-                                          job_defaults={"coalesce": True, "max_instances": 1})
+        self.scheduler = AsyncIOScheduler(timezone=dt.timezone.utc, job_defaults={"coalesce": True, "max_instances": 1})
         self._intervals: dict[int, float] = {}
 
     def start(self) -> None:
@@ -55,11 +54,18 @@ class ProbeSchedule:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
 
-    def add_periodic(self, name: str, seconds: float, fn: Callable[[], Awaitable[object]],
-                     first_in: float | None = None) -> None:
+    def add_periodic(
+        self, name: str, seconds: float, fn: Callable[[], Awaitable[object]], first_in: float | None = None
+    ) -> None:
         first = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=first_in if first_in is not None else seconds)
-        self.scheduler.add_job(fn, IntervalTrigger(seconds=seconds), id=name, replace_existing=True,
-                               next_run_time=first, misfire_grace_time=max(1, int(seconds)))
+        self.scheduler.add_job(
+            fn,
+            IntervalTrigger(seconds=seconds),
+            id=name,
+            replace_existing=True,
+            next_run_time=first,
+            misfire_grace_time=max(1, int(seconds)),
+        )
 
     def upsert(self, probe_id: int, interval_s: float, window_s: float | None = None) -> None:
         """Add a probe's job, or reschedule it when its interval changed. The first run falls at a random
@@ -69,9 +75,15 @@ class ProbeSchedule:
             return
         spread = self._rng.uniform(0, 0.1 * interval_s if window_s is None else window_s)
         first = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=spread)
-        self.scheduler.add_job(self._run, IntervalTrigger(seconds=interval_s, start_date=first), args=[probe_id],
-                               id=jid, replace_existing=True, next_run_time=first,
-                               misfire_grace_time=max(1, int(interval_s)))
+        self.scheduler.add_job(
+            self._run,
+            IntervalTrigger(seconds=interval_s, start_date=first),
+            args=[probe_id],
+            id=jid,
+            replace_existing=True,
+            next_run_time=first,
+            misfire_grace_time=max(1, int(interval_s)),
+        )
         self._intervals[probe_id] = interval_s
 
     def remove(self, probe_id: int) -> None:

@@ -30,7 +30,11 @@ log = logging.getLogger("callmeter_tui")
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {"ts": _iso(record.created), "level": record.levelname.lower(), "msg": record.getMessage()}
+        out: dict[str, Any] = {
+            "ts": _iso(record.created),
+            "level": record.levelname.lower(),
+            "msg": record.getMessage(),
+        }
         event = getattr(record, "event", None)
         if event:
             out.update(event)
@@ -62,15 +66,35 @@ def describe(event: object) -> tuple[str, dict[str, Any]] | None:
         m = " ".join(f"{k}={v:g}" for k, v in sorted(event.metrics.items()))
         err = f" error={event.error!r}" if event.error else ""
         code = f" sip={event.sip_code}" if event.sip_code else ""
-        return (f"execution probe={event.probe_name!r} state={event.state} result={event.execution_state}{code} {m}{err}".rstrip(),
-                {"event": "execution", "probe": event.probe_name, "probe_id": event.probe_id, "state": event.state,
-                 "result": event.execution_state, "metrics": event.metrics, "error": event.error, "sip_code": event.sip_code})
+        return (
+            f"execution probe={event.probe_name!r} state={event.state} result={event.execution_state}{code} {m}{err}".rstrip(),
+            {
+                "event": "execution",
+                "probe": event.probe_name,
+                "probe_id": event.probe_id,
+                "state": event.state,
+                "result": event.execution_state,
+                "metrics": event.metrics,
+                "error": event.error,
+                "sip_code": event.sip_code,
+            },
+        )
     if isinstance(event, StateChanged):
-        return (f"transition probe={event.probe_name!r} {event.previous} -> {event.current}",
-                {"event": "transition", "probe": event.probe_name, "probe_id": event.probe_id,
-                 "previous": event.previous, "current": event.current})
+        return (
+            f"transition probe={event.probe_name!r} {event.previous} -> {event.current}",
+            {
+                "event": "transition",
+                "probe": event.probe_name,
+                "probe_id": event.probe_id,
+                "previous": event.previous,
+                "current": event.current,
+            },
+        )
     if isinstance(event, NotificationRaised):
-        return (f"notification {event.kind}: {event.text}", {"event": "notification", "kind": event.kind, "text": event.text})
+        return (
+            f"notification {event.kind}: {event.text}",
+            {"event": "notification", "kind": event.kind, "text": event.text},
+        )
     if isinstance(event, (ProbesChanged, PagesChanged)):
         return (f"{type(event).__name__}", {"event": type(event).__name__})
     if isinstance(event, DeliveriesQueued):
@@ -104,8 +128,12 @@ async def _serve(config: Config, agent: str) -> int:
 
     runtime.bus.on(on_event)
     await runtime.start()
-    log.info("serving %d probes (agent %s)%s", len(runtime.monitor.probe_views()), agent,
-             f"; status pages at {runtime.monitor.web_url()}" if runtime.monitor.web_url() else "")
+    log.info(
+        "serving %d probes (agent %s)%s",
+        len(runtime.monitor.probe_views()),
+        agent,
+        f"; status pages at {runtime.monitor.web_url()}" if runtime.monitor.web_url() else "",
+    )
     await stop.wait()
     log.info("shutting down")
     await runtime.stop()
@@ -122,6 +150,7 @@ async def _reload(runtime: Any) -> None:
             log.error("reload refused: %s", line)
         return
     import dataclasses
+
     config = dataclasses.replace(config, database_url=runtime.config.database_url)
     await runtime.monitor.reload_config(config)
     log.info("config reloaded from %s", path or "built-in demo config")

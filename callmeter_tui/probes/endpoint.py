@@ -41,7 +41,7 @@ Outcome = tuple[float, int, str, bool]  # (perf_counter at reply, status code, r
 @dataclass
 class Pending:
     on_reply: Callable[[Outcome], None]
-    deadline: float            # perf_counter
+    deadline: float  # perf_counter
     on_expire: Callable[[], None]
 
 
@@ -68,7 +68,9 @@ class ProbeAccount(pj.Account):
         try:
             with self.reg_cond:
                 received = bool(prm.rdata.wholeMsg)  # empty when pjsip itself gave up (timeout, transport error)
-                self.reg_events.append((time.perf_counter(), int(prm.code), str(prm.reason), int(prm.expiration), received))
+                self.reg_events.append(
+                    (time.perf_counter(), int(prm.code), str(prm.reason), int(prm.expiration), received)
+                )
                 self.reg_cond.notify_all()
         except Exception as exc:  # noqa: BLE001
             self.owner.note(f"onRegState: {exc}")
@@ -99,7 +101,7 @@ class WorkerEndpoint:
         self.ep = pj.Endpoint()
         self.ep.libCreate()
         cfg = pj.EpConfig()
-        cfg.uaConfig.threadCnt = 0          # our own thread drives events (see _pump)
+        cfg.uaConfig.threadCnt = 0  # our own thread drives events (see _pump)
         cfg.uaConfig.mainThreadOnly = False
         cfg.uaConfig.maxCalls = 4
         cfg.uaConfig.userAgent = "callmeter-tui"
@@ -157,8 +159,9 @@ class WorkerEndpoint:
                 _malloc_trim()
 
     # Requests waiting for a reply hold no thread: the event thread delivers replies and deadlines.
-    def expect(self, probe_id: str, on_reply: Callable[[Outcome], None], deadline: float,
-               on_expire: Callable[[], None]) -> None:
+    def expect(
+        self, probe_id: str, on_reply: Callable[[Outcome], None], deadline: float, on_expire: Callable[[], None]
+    ) -> None:
         with self._pending_lock:
             self._pending[probe_id] = Pending(on_reply, deadline, on_expire)
 

@@ -71,8 +71,9 @@ def format_result(spec: ProbeSpec, result: ProbeResult, evaluation: Evaluation) 
         lines.append("Metrics")
         for name in known:
             metric = METRICS[name]
-            lines.append(f"  {metric.label:<18}{_with_unit(result.metrics[name], metric.unit):>12}"
-                         f"{_threshold_text(name, spec)}")
+            lines.append(
+                f"  {metric.label:<18}{_with_unit(result.metrics[name], metric.unit):>12}{_threshold_text(name, spec)}"
+            )
         for name in extra:
             lines.append(f"  {name:<18}{_num(result.metrics[name]):>12}")
     if evaluation.breaches:
@@ -83,7 +84,9 @@ def format_result(spec: ProbeSpec, result: ProbeResult, evaluation: Evaluation) 
             limit = b["critical_threshold"] if b["level"] == "critical" else b["warning_threshold"]
             side = "below" if metric and metric.direction is Direction.LOWER_IS_WORSE else "above"
             unit = metric.unit if metric else ""
-            lines.append(f"  {b['level'].upper():<9}{label} {_with_unit(b['value'], unit)} {side} {_with_unit(limit, unit)}")
+            lines.append(
+                f"  {b['level'].upper():<9}{label} {_with_unit(b['value'], unit)} {side} {_with_unit(limit, unit)}"
+            )
     shown = [(label, result.details[key], unit) for key, label, unit in _DETAIL_LINES if key in result.details]
     if "call_answered" in result.details:
         shown.insert(0, ("Answered", "yes" if result.details["call_answered"] else "no", ""))

@@ -19,7 +19,9 @@ class Clock:
         self.t0 = time.perf_counter()
 
     def ms(self, since: float | None = None, until: float | None = None) -> float:
-        return ((until if until is not None else time.perf_counter()) - (since if since is not None else self.t0)) * 1000.0
+        return (
+            (until if until is not None else time.perf_counter()) - (since if since is not None else self.t0)
+        ) * 1000.0
 
     def fail(self, error: str, **kw: object) -> ProbeResult:
         return ProbeResult.failure(self.started_at, self.ms(), one_line(error), **kw)  # type: ignore[arg-type]

@@ -23,8 +23,8 @@ from .protocol import ACCOUNTS_PER_WORKER, CALLS_PER_WORKER, SHARED_ACCOUNTS, Pr
 from .supervisor import WorkerHandle, WorkerLost
 from .target import check_spec, resolve, udp_port_unreachable
 
-HANG_AFTER_S = 5.0          # no heartbeat for this long = hung worker
-CALL_GRACE_S = 6.0          # media set-up, stats, hangup and recorder close after the held call
+HANG_AFTER_S = 5.0  # no heartbeat for this long = hung worker
+CALL_GRACE_S = 6.0  # media set-up, stats, hangup and recorder close after the held call
 OWN_ACCOUNTS = ACCOUNTS_PER_WORKER - SHARED_ACCOUNTS - 1
 
 
@@ -38,8 +38,9 @@ def hard_timeout_s(spec: ProbeSpec) -> float:
 class ProberPool:
     """Runs probes in worker processes. ``run`` never raises and always returns within its hard timeout."""
 
-    def __init__(self, call_concurrency: int = 4, *, log: Any = None,
-                 on_worker_restart: Callable[[str], None] | None = None) -> None:
+    def __init__(
+        self, call_concurrency: int = 4, *, log: Any = None, on_worker_restart: Callable[[str], None] | None = None
+    ) -> None:
         self.call_concurrency = max(1, int(call_concurrency))
         self.size = max(1, math.ceil(self.call_concurrency / CALLS_PER_WORKER))
         self._log = log if log is not None else logging.getLogger("callmeter_tui.probes")
@@ -51,9 +52,9 @@ class ProberPool:
         self._restarts: set[asyncio.Task[None]] = set()
         self._started = False
         self._stopping = False
-        self._closed = False          # stop() was called: run() fails instead of starting workers again
+        self._closed = False  # stop() was called: run() fails instead of starting workers again
         self._bg: set[asyncio.Task[None]] = set()
-        self._waiting = 0             # run() calls waiting for a free slot
+        self._waiting = 0  # run() calls waiting for a free slot
         self._start_lock: asyncio.Lock | None = None
         self.restart_count = 0
 
@@ -123,14 +124,14 @@ class ProberPool:
                 done = await _first_of(fut, hard, watch)
             except PortUnreachable:
                 worker.abandon(order.id)
-                return fail(f"transport: port unreachable: nothing listens on UDP {uri.hostport} (ICMP)",
-                            **_call_details(spec))
+                return fail(
+                    f"transport: port unreachable: nothing listens on UDP {uri.hostport} (ICMP)", **_call_details(spec)
+                )
             except TimeoutError:
                 worker.abandon(order.id)
                 call = ProbeKind(spec.kind) is ProbeKind.SIP_CALL
                 what = "call did not complete" if call else "no response"
-                return fail(f"timeout: {what} within {hard:g} s",
-                            details={"call_answered": False} if call else {})
+                return fail(f"timeout: {what} within {hard:g} s", details={"call_answered": False} if call else {})
             return ProbeResult.from_dict(done)
         except ValueError as exc:
             return fail(str(exc), **_call_details(spec))
@@ -167,7 +168,8 @@ class ProberPool:
 
     def _pick(self, order: ProbeOrder) -> WorkerHandle | None:
         fits = [
-            w for w in self._workers
+            w
+            for w in self._workers
             if w.alive
             and (order.kind != "sip_call" or w.calls < CALLS_PER_WORKER)
             and (not order.needs_account or w.accounts < OWN_ACCOUNTS)

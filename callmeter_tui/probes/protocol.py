@@ -23,7 +23,8 @@ HEARTBEAT_S = 0.5
 def recording_path(probe_name: str) -> str:
     """The last call's received audio per probe: $CALLMETER_RECORDINGS_DIR, else under XDG state."""
     base = os.environ.get("CALLMETER_RECORDINGS_DIR") or os.path.join(
-        os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"), "callmeter-tui", "recordings")
+        os.environ.get("XDG_STATE_HOME") or os.path.expanduser("~/.local/state"), "callmeter-tui", "recordings"
+    )
     slug = re.sub(r"[^A-Za-z0-9._-]+", "-", probe_name).strip("-.") or "probe"
     return os.path.join(base, f"{slug[:80]}.wav")
 
@@ -43,7 +44,7 @@ class ProbeOrder:
     call_duration_s: float = 0.0
     outbound_proxy: str | None = None
     audio_file: str | None = None
-    record_path: str | None = None      # sip_call: where the received audio of the last call is kept
+    record_path: str | None = None  # sip_call: where the received audio of the last call is kept
     type: str = "probe"
 
     @classmethod

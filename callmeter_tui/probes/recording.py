@@ -16,7 +16,7 @@ from typing import Any
 
 import pjsua2 as pj
 
-MAX_SECONDS = 600          # a runaway call never grows a buffer past this
+MAX_SECONDS = 600  # a runaway call never grows a buffer past this
 
 
 class Tap(pj.AudioMediaPort):
@@ -53,7 +53,7 @@ class TapPool:
     def __init__(self, count: int, clock_rate: int) -> None:
         self.clock_rate = clock_rate
         self._free = [Tap(f"tap{i}", clock_rate) for i in range(count)]
-        self._all = list(self._free)       # keeps every port referenced for the worker's life
+        self._all = list(self._free)  # keeps every port referenced for the worker's life
         self._lock = threading.Lock()
 
     def acquire(self) -> Tap | None:

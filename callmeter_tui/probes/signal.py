@@ -30,9 +30,7 @@ def _sample(t: float) -> float:
 
 def write_test_signal(path: Path = TEST_SIGNAL, seconds: float = 4.0) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    frames = b"".join(
-        struct.pack("<h", int(0.5 * 32767 * _sample(i / RATE))) for i in range(int(seconds * RATE))
-    )
+    frames = b"".join(struct.pack("<h", int(0.5 * 32767 * _sample(i / RATE))) for i in range(int(seconds * RATE)))
     with wave.open(str(path), "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)

@@ -50,8 +50,8 @@ class ProbeCall(pj.Call):
         self.player: pj.AudioMediaPlayer | None = None
         self.audio: pj.AudioMedia | None = None
         self.tap: Tap | None = None
-        self.placed = False                 # makeCall succeeded: the call has a pjsua call id
-        self.received = b""                 # the far end's audio, once the tap is detached
+        self.placed = False  # makeCall succeeded: the call has a pjsua call id
+        self.received = b""  # the far end's audio, once the tap is detached
 
     def onCallState(self, prm: Any) -> None:
         try:
@@ -141,8 +141,9 @@ def run_call(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event) ->
         gc.collect()
 
 
-def _drive(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event, clock: Clock,
-           call: ProbeCall, codec_id: str) -> ProbeResult:
+def _drive(
+    wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event, clock: Clock, call: ProbeCall, codec_id: str
+) -> ProbeResult:
     prm = pj.CallOpParam(True)
     prm.opt.audioCount = 1
     prm.opt.videoCount = 0
@@ -169,9 +170,14 @@ def _drive(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event, cloc
     t_hold = time.perf_counter()
     levels = _hold(call, t_hold + order.call_duration_s, cancel)
     if call.disconnected:
-        return clock.fail(f"call dropped by the far end after {time.perf_counter() - t_hold:.1f} s "
-                          f"({sip_failure_text(call.last_code, call.last_reason)})", metrics=metrics, details=details,
-                          sip_code=call.last_code or None, sip_reason=call.last_reason)
+        return clock.fail(
+            f"call dropped by the far end after {time.perf_counter() - t_hold:.1f} s "
+            f"({sip_failure_text(call.last_code, call.last_reason)})",
+            metrics=metrics,
+            details=details,
+            sip_code=call.last_code or None,
+            sip_reason=call.last_reason,
+        )
     if cancel.is_set():
         return clock.fail("cancelled", metrics=metrics, details=details)
     try:
@@ -189,15 +195,27 @@ def _drive(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event, cloc
     if call.media_error:
         details["media_error"] = call.media_error
     if "error" in stream:
-        return clock.fail(f"stream stats unavailable: {stream['error']}", metrics=metrics, details=details,
-                          sip_code=200, sip_reason="OK")
+        return clock.fail(
+            f"stream stats unavailable: {stream['error']}",
+            metrics=metrics,
+            details=details,
+            sip_code=200,
+            sip_reason="OK",
+        )
     metrics.update(stream.pop("metrics"))
     details.update(stream)
     metrics.update(score(metrics, details))
     if details.get("packets_received", 0) == 0:
         return clock.fail("no audio received", metrics=metrics, details=details, sip_code=200, sip_reason="OK")
-    return ProbeResult(ok=True, started_at=clock.started_at, duration_ms=clock.ms(), metrics=metrics,
-                       sip_code=200, sip_reason="OK", details=details)
+    return ProbeResult(
+        ok=True,
+        started_at=clock.started_at,
+        duration_ms=clock.ms(),
+        metrics=metrics,
+        sip_code=200,
+        sip_reason="OK",
+        details=details,
+    )
 
 
 def _not_answered(order: ProbeOrder, call: ProbeCall, clock: Clock, cancel: threading.Event) -> ProbeResult:
@@ -216,7 +234,9 @@ def _not_answered(order: ProbeOrder, call: ProbeCall, clock: Clock, cancel: thre
         return clock.fail(what, details=details)
     if code in (401, 403, 407):
         why = "authentication rejected" if order.username else "authentication required (no username)"
-        return clock.fail(f"{why} ({sip_failure_text(code, reason)})", details=details, sip_code=code, sip_reason=reason)
+        return clock.fail(
+            f"{why} ({sip_failure_text(code, reason)})", details=details, sip_code=code, sip_reason=reason
+        )
     return clock.fail(sip_failure_text(code, reason), details=details, sip_code=code, sip_reason=reason)
 
 

@@ -41,7 +41,9 @@ def account_config(order: ProbeOrder, registrar: bool) -> pj.AccountConfig:
     return cfg
 
 
-def wait_reg(acc: ProbeAccount, seen: int, deadline: float, cancel: threading.Event) -> tuple[float, int, str, int, bool] | None:
+def wait_reg(
+    acc: ProbeAccount, seen: int, deadline: float, cancel: threading.Event
+) -> tuple[float, int, str, int, bool] | None:
     """The next onRegState after the first ``seen`` ones, or None on deadline/cancel."""
     with acc.reg_cond:
         while len(acc.reg_events) <= seen:
@@ -80,21 +82,28 @@ def run_register(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event
             except pj.Error:
                 unreg = None
             return ProbeResult(
-                ok=True, started_at=clock.started_at, duration_ms=clock.ms(),
-                metrics={"response_time_ms": rt_ms}, sip_code=code, sip_reason=reason,
+                ok=True,
+                started_at=clock.started_at,
+                duration_ms=clock.ms(),
+                metrics={"response_time_ms": rt_ms},
+                sip_code=code,
+                sip_reason=reason,
                 details={"expires_s": expiration, "unregistered": bool(unreg and 200 <= unreg[1] < 300)},
             )
         if code in (401, 403, 407):
             hint = "; no password given" if not order.password else ""
             return clock.fail(
                 f"authentication rejected ({sip_failure_text(code, reason)}{hint})",
-                sip_code=code, sip_reason=reason, metrics={"response_time_ms": rt_ms},
+                sip_code=code,
+                sip_reason=reason,
+                metrics={"response_time_ms": rt_ms},
             )
         if not received:
             what = "timeout: no response" if code == 408 else transport_failure(order.target, reason)
             return clock.fail(what)
-        return clock.fail(sip_failure_text(code, reason), sip_code=code, sip_reason=reason,
-                          metrics={"response_time_ms": rt_ms})
+        return clock.fail(
+            sip_failure_text(code, reason), sip_code=code, sip_reason=reason, metrics={"response_time_ms": rt_ms}
+        )
     finally:
         try:
             acc.shutdown()

@@ -29,7 +29,7 @@ READY_TIMEOUT_S = 30.0
 class InFlight:
     order: ProbeOrder
     future: asyncio.Future[dict[str, Any]]
-    abandoned: bool = False   # the caller gave up (hard timeout); the slot stays taken until the worker answers
+    abandoned: bool = False  # the caller gave up (hard timeout); the slot stays taken until the worker answers
 
 
 @dataclass
@@ -45,7 +45,7 @@ class WorkerHandle:
     alive: bool = False
     kill_reason: str | None = None
     stderr_path: str = ""
-    crash_log: str = ""       # the worker's stderr tail (faulthandler stacks) after an unexpected exit
+    crash_log: str = ""  # the worker's stderr tail (faulthandler stacks) after an unexpected exit
     _ready: asyncio.Future[dict[str, Any]] | None = None
     _loop: asyncio.AbstractEventLoop | None = None
 
@@ -68,7 +68,9 @@ class WorkerHandle:
         # the console's own start-up code, and the console never imports pjsua2.
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "callmeter_tui.probes.worker", str(child_sock.fileno()), self.stderr_path],
-            pass_fds=(child_sock.fileno(),), stdin=subprocess.DEVNULL, start_new_session=True,
+            pass_fds=(child_sock.fileno(),),
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         child_sock.close()  # so the parent sees EOF when the worker dies
         self.conn, self.pid = Connection(parent_sock.detach()), self.proc.pid

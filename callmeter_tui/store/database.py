@@ -37,7 +37,7 @@ class Database:
 
     @property
     def dialect(self) -> str:
-        """"sqlite" or "postgresql"."""
+        """ "sqlite" or "postgresql"."""
         return self.engine.dialect.name
 
     @contextmanager
@@ -140,5 +140,3 @@ def project_id(session: Session) -> int:
         session.flush()
         pid = pid_row.id
     return pid
-
-

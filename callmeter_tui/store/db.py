@@ -31,7 +31,7 @@ def _prepare_sqlite_file(url: str) -> None:
 def open_engine(url: str) -> Engine:
     """An Engine with the per-connection settings the app relies on."""
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
         _prepare_sqlite_file(url)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})

@@ -37,11 +37,19 @@ def load_spans(session: Session, probe_ids: Iterable[int], since: float, until: 
         return out
     intervals = dict(session.execute(select(Probe.id, Probe.interval_s).where(Probe.id.in_(ids))).all())
     rows = session.execute(
-        select(HealthSpanRow.probe_id, HealthSpanRow.state, HealthSpanRow.started_at, HealthSpanRow.ended_at,
-               HealthSpanRow.open)
-        .where(HealthSpanRow.probe_id.in_(ids), HealthSpanRow.started_at < until,
-               # An open span may reach past its stored end: filter it after extending.
-               (HealthSpanRow.ended_at > since) | HealthSpanRow.open.is_(True))
+        select(
+            HealthSpanRow.probe_id,
+            HealthSpanRow.state,
+            HealthSpanRow.started_at,
+            HealthSpanRow.ended_at,
+            HealthSpanRow.open,
+        )
+        .where(
+            HealthSpanRow.probe_id.in_(ids),
+            HealthSpanRow.started_at < until,
+            # An open span may reach past its stored end: filter it after extending.
+            (HealthSpanRow.ended_at > since) | HealthSpanRow.open.is_(True),
+        )
         .order_by(HealthSpanRow.probe_id, HealthSpanRow.started_at)
     )
     for probe_id, state, started_at, ended_at, is_open in rows:
@@ -54,10 +62,14 @@ def load_spans(session: Session, probe_ids: Iterable[int], since: float, until: 
 
 def latest_executions(session: Session, probe_id: int, limit: int = 50) -> list[Execution]:
     """Newest first."""
-    return list(session.scalars(
-        select(Execution).where(Execution.probe_id == probe_id)
-        .order_by(Execution.started_at.desc(), Execution.id.desc()).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(Execution)
+            .where(Execution.probe_id == probe_id)
+            .order_by(Execution.started_at.desc(), Execution.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def _recent(session: Session, probe_id: int, n: int, column):  # type: ignore[no-untyped-def]
@@ -68,14 +80,19 @@ def _recent(session: Session, probe_id: int, n: int, column):  # type: ignore[no
     """
     if n <= 0:
         return []
-    return list(session.scalars(
-        select(column).where(Execution.probe_id == probe_id)
-        .order_by(Execution.started_at.desc(), Execution.id.desc()).limit(n)
-    ))
+    return list(
+        session.scalars(
+            select(column)
+            .where(Execution.probe_id == probe_id)
+            .order_by(Execution.started_at.desc(), Execution.id.desc())
+            .limit(n)
+        )
+    )
 
 
-def recent_metric_values(session: Session, probe_ids: Iterable[int], metric: str = "mos",
-                         n: int = 30) -> dict[int, list[float]]:
+def recent_metric_values(
+    session: Session, probe_ids: Iterable[int], metric: str = "mos", n: int = 30
+) -> dict[int, list[float]]:
     """Values of ``metric`` in each probe's last ``n`` executions that measured it, oldest first."""
     ids = list(probe_ids)
     out: dict[int, list[float]] = {pid: [] for pid in ids}
@@ -91,13 +108,19 @@ def recent_metric_values(session: Session, probe_ids: Iterable[int], metric: str
 
 def transitions(session: Session, probe_id: int, limit: int = 50) -> list[Transition]:
     """Newest first."""
-    return list(session.scalars(
-        select(Transition).where(Transition.probe_id == probe_id)
-        .order_by(Transition.at.desc(), Transition.id.desc()).limit(limit)
-    ))
+    return list(
+        session.scalars(
+            select(Transition)
+            .where(Transition.probe_id == probe_id)
+            .order_by(Transition.at.desc(), Transition.id.desc())
+            .limit(limit)
+        )
+    )
 
 
-def metric_series(session: Session, probe_id: int, metric: str, since: float, until: float) -> list[tuple[float, float]]:
+def metric_series(
+    session: Session, probe_id: int, metric: str, since: float, until: float
+) -> list[tuple[float, float]]:
     """(time, value) points in [since, until), oldest first.
 
     Raw execution values where executions are still kept; before the oldest kept execution, hourly
@@ -107,10 +130,15 @@ def metric_series(session: Session, probe_id: int, metric: str, since: float, un
     # Rollups cover whole hours before the hour in which kept executions begin (pruning is hour-aligned).
     rollup_until = until if oldest is None else min(until, hour_floor(oldest))
     points: list[tuple[float, float]] = [
-        (float(t), float(v)) for t, v in session.execute(
+        (float(t), float(v))
+        for t, v in session.execute(
             select(MetricRollup.hour_start, MetricRollup.mean)
-            .where(MetricRollup.probe_id == probe_id, MetricRollup.metric == metric,
-                   MetricRollup.hour_start >= since, MetricRollup.hour_start < rollup_until)
+            .where(
+                MetricRollup.probe_id == probe_id,
+                MetricRollup.metric == metric,
+                MetricRollup.hour_start >= since,
+                MetricRollup.hour_start < rollup_until,
+            )
             .order_by(MetricRollup.hour_start)
         ).all()
     ]

@@ -43,7 +43,9 @@ def lock_probe(session: Session, probe_id: int) -> Probe:
     """
     if session.get_bind().dialect.name == "sqlite":
         session.execute(
-            update(Probe).where(Probe.id == probe_id).values(pending_count=Probe.pending_count)
+            update(Probe)
+            .where(Probe.id == probe_id)
+            .values(pending_count=Probe.pending_count)
             .execution_options(synchronize_session=False)
         )
         stmt = select(Probe).where(Probe.id == probe_id)
@@ -57,8 +59,10 @@ def lock_probe(session: Session, probe_id: int) -> Probe:
 
 def open_span(session: Session, probe_id: int) -> HealthSpanRow | None:
     return session.scalars(
-        select(HealthSpanRow).where(HealthSpanRow.probe_id == probe_id, HealthSpanRow.open.is_(True))
-        .order_by(HealthSpanRow.started_at.desc()).limit(1)
+        select(HealthSpanRow)
+        .where(HealthSpanRow.probe_id == probe_id, HealthSpanRow.open.is_(True))
+        .order_by(HealthSpanRow.started_at.desc())
+        .limit(1)
     ).first()
 
 
@@ -71,8 +75,7 @@ def _close_stale(span: HealthSpanRow | None, interval_s: float, at: float) -> tu
     return None, True
 
 
-def _switch_span(session: Session, probe_id: int, span: HealthSpanRow | None, state: HealthState,
-                 at: float) -> None:
+def _switch_span(session: Session, probe_id: int, span: HealthSpanRow | None, state: HealthState, at: float) -> None:
     """Close ``span`` at ``at`` (never before its start) and open a span in ``state`` from there."""
     start = at
     if span is not None:
@@ -82,16 +85,25 @@ def _switch_span(session: Session, probe_id: int, span: HealthSpanRow | None, st
     session.add(HealthSpanRow(probe_id=probe_id, state=state.value, started_at=start, ended_at=start, open=True))
 
 
-def record_execution(session: Session, probe_id: int, result: ProbeResult, evaluation: Evaluation,
-                     agent: str = "local") -> RecordOutcome:
+def record_execution(
+    session: Session, probe_id: int, result: ProbeResult, evaluation: Evaluation, agent: str = "local"
+) -> RecordOutcome:
     """Insert the execution and move the probe's confirmed state, spans and transitions. No commit."""
     probe = lock_probe(session, probe_id)
     t = float(result.started_at)
     execution = Execution(
-        probe_id=probe_id, started_at=t, duration_ms=float(result.duration_ms), state=evaluation.state.value,
-        ok=bool(result.ok), sip_code=result.sip_code, sip_reason=(result.sip_reason or "")[:200],
-        error=result.error, metrics=dict(result.metrics), breaches=list(evaluation.breaches),
-        details=dict(result.details), agent=agent,
+        probe_id=probe_id,
+        started_at=t,
+        duration_ms=float(result.duration_ms),
+        state=evaluation.state.value,
+        ok=bool(result.ok),
+        sip_code=result.sip_code,
+        sip_reason=(result.sip_reason or "")[:200],
+        error=result.error,
+        metrics=dict(result.metrics),
+        breaches=list(evaluation.breaches),
+        details=dict(result.details),
+        agent=agent,
     )
     session.add(execution)
     session.flush()
@@ -106,9 +118,15 @@ def record_execution(session: Session, probe_id: int, result: ProbeResult, evalu
     transition_id = None
     if confirmed.changed:
         _switch_span(session, probe_id, span, confirmed.state, t)
-        tr = Transition(probe_id=probe_id, at=t, previous_state=previous.value,
-                        current_state=confirmed.state.value, execution_id=execution.id,
-                        metrics=dict(result.metrics), breaches=list(evaluation.breaches))
+        tr = Transition(
+            probe_id=probe_id,
+            at=t,
+            previous_state=previous.value,
+            current_state=confirmed.state.value,
+            execution_id=execution.id,
+            metrics=dict(result.metrics),
+            breaches=list(evaluation.breaches),
+        )
         session.add(tr)
         session.flush()
         transition_id = tr.id
@@ -126,8 +144,13 @@ def record_execution(session: Session, probe_id: int, result: ProbeResult, evalu
         probe.last_execution_at = t
         probe.last_execution_id = execution.id
     session.flush()
-    return RecordOutcome(execution_id=execution.id, state=confirmed.state, previous_state=previous,
-                         changed=confirmed.changed, transition_id=transition_id)
+    return RecordOutcome(
+        execution_id=execution.id,
+        state=confirmed.state,
+        previous_state=previous,
+        changed=confirmed.changed,
+        transition_id=transition_id,
+    )
 
 
 def mark_unknown(session: Session, probe_id: int, at: float, reason: str) -> RecordOutcome | None:
@@ -139,13 +162,22 @@ def mark_unknown(session: Session, probe_id: int, at: float, reason: str) -> Rec
         return None
     span, _gap = _close_stale(open_span(session, probe_id), probe.interval_s, at)
     _switch_span(session, probe_id, span, HealthState.UNKNOWN, at)
-    tr = Transition(probe_id=probe_id, at=at, previous_state=previous.value, current_state=HealthState.UNKNOWN.value,
-                    execution_id=None, metrics={}, breaches=[], reason=reason)
+    tr = Transition(
+        probe_id=probe_id,
+        at=at,
+        previous_state=previous.value,
+        current_state=HealthState.UNKNOWN.value,
+        execution_id=None,
+        metrics={},
+        breaches=[],
+        reason=reason,
+    )
     session.add(tr)
     probe.state = HealthState.UNKNOWN.value
     probe.state_since = at
     probe.pending_state = None
     probe.pending_count = 0
     session.flush()
-    return RecordOutcome(execution_id=None, state=HealthState.UNKNOWN, previous_state=previous, changed=True,
-                         transition_id=tr.id)
+    return RecordOutcome(
+        execution_id=None, state=HealthState.UNKNOWN, previous_state=previous, changed=True, transition_id=tr.id
+    )

@@ -39,16 +39,22 @@ def hour_floor(t: float) -> float:
 def _aggregate(values: list[float]) -> dict[str, float]:
     a = np.asarray(values, dtype=float)
     # p95 uses numpy's default (linear interpolation between closest ranks).
-    return {"count": int(a.size), "min": float(a.min()), "mean": float(a.mean()), "max": float(a.max()),
-            "p95": float(np.percentile(a, 95))}
+    return {
+        "count": int(a.size),
+        "min": float(a.min()),
+        "mean": float(a.mean()),
+        "max": float(a.max()),
+        "p95": float(np.percentile(a, 95)),
+    }
 
 
 def _rollup_range(session: Session, probe_id: int, start: float, end: float) -> int:
     """Write rollup rows for hours in [start, end) of one probe; existing rows are left alone."""
     buckets: dict[tuple[float, str], list[float]] = defaultdict(list)
     rows = session.execute(
-        select(Execution.started_at, Execution.metrics)
-        .where(Execution.probe_id == probe_id, Execution.started_at >= start, Execution.started_at < end)
+        select(Execution.started_at, Execution.metrics).where(
+            Execution.probe_id == probe_id, Execution.started_at >= start, Execution.started_at < end
+        )
     )
     for started_at, metrics in rows:
         h = hour_floor(started_at)
@@ -57,10 +63,14 @@ def _rollup_range(session: Session, probe_id: int, start: float, end: float) -> 
                 buckets[(h, name)].append(float(value))
     if not buckets:
         return 0
-    existing = {(h, m) for h, m in session.execute(
-        select(MetricRollup.hour_start, MetricRollup.metric)
-        .where(MetricRollup.probe_id == probe_id, MetricRollup.hour_start >= start, MetricRollup.hour_start < end)
-    )}
+    existing = {
+        (h, m)
+        for h, m in session.execute(
+            select(MetricRollup.hour_start, MetricRollup.metric).where(
+                MetricRollup.probe_id == probe_id, MetricRollup.hour_start >= start, MetricRollup.hour_start < end
+            )
+        )
+    }
     new = [
         MetricRollup(probe_id=probe_id, hour_start=h, metric=m, **_aggregate(v))
         for (h, m), v in sorted(buckets.items())
@@ -82,8 +92,12 @@ def rollup_hours(session: Session, now: float, grace_s: float = ROLLUP_GRACE_S) 
         mark = marks.get(probe_id)
         start = mark.rolled_until if mark else None
         if start is None:
-            first = session.scalar(select(Execution.started_at).where(Execution.probe_id == probe_id)
-                                   .order_by(Execution.started_at).limit(1))
+            first = session.scalar(
+                select(Execution.started_at)
+                .where(Execution.probe_id == probe_id)
+                .order_by(Execution.started_at)
+                .limit(1)
+            )
             if first is None:
                 continue
             start = hour_floor(first)
@@ -117,8 +131,9 @@ def prune(session: Session, retention: RetentionSettings, now: float) -> dict[st
         "transitions": delete(Transition).where(Transition.at < hist_cutoff),
         "rollups": delete(MetricRollup).where(MetricRollup.hour_start < hour_floor(hist_cutoff)),
         "attempts": delete(DeliveryAttempt).where(DeliveryAttempt.at < hist_cutoff),
-        "deliveries": delete(Delivery).where(Delivery.created_at < hist_cutoff,
-                                             Delivery.status.in_(("succeeded", "failed"))),
+        "deliveries": delete(Delivery).where(
+            Delivery.created_at < hist_cutoff, Delivery.status.in_(("succeeded", "failed"))
+        ),
     }
     for name, stmt in statements.items():
         counts[name] += session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0

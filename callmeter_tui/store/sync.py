@@ -33,17 +33,18 @@ class SyncReport:
     created: list[str] = field(default_factory=list)
     updated: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
-    disabled: list[str] = field(default_factory=list)            # config probes no longer in the file
+    disabled: list[str] = field(default_factory=list)  # config probes no longer in the file
     pages_created: list[str] = field(default_factory=list)
     pages_updated: list[str] = field(default_factory=list)
     pages_unchanged: list[str] = field(default_factory=list)
     pages_removed: list[str] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)           # one-line reasons something was skipped
-    created_ids: list[int] = field(default_factory=list)         # new probes: the engine marks them UNKNOWN
-    retargeted_ids: list[int] = field(default_factory=list)      # target or kind changed: engine marks UNKNOWN
+    conflicts: list[str] = field(default_factory=list)  # one-line reasons something was skipped
+    created_ids: list[int] = field(default_factory=list)  # new probes: the engine marks them UNKNOWN
+    retargeted_ids: list[int] = field(default_factory=list)  # target or kind changed: engine marks UNKNOWN
 
 
 # ---- ProbeSpec <-> Probe row ---------------------------------------------------------------------
+
 
 def _thresholds_json(spec: ProbeSpec) -> dict[str, Any]:
     return {m: {"warning": t.warning, "critical": t.critical} for m, t in spec.thresholds.items()}
@@ -94,13 +95,26 @@ def apply_probe_spec(probe: Probe, spec: ProbeSpec, now: float | None = None) ->
 def new_probe_row(spec: ProbeSpec, project: int, now: float | None = None, position: int = 0) -> Probe:
     """A new Probe row (state UNKNOWN, no executions yet). Webhooks are added separately."""
     t = time.time() if now is None else now
-    return Probe(project_id=project, position=position, state="UNKNOWN", pending_state=None,
-                 pending_count=0, created_at=t, updated_at=t, **probe_columns(spec))
+    return Probe(
+        project_id=project,
+        position=position,
+        state="UNKNOWN",
+        pending_state=None,
+        pending_count=0,
+        created_at=t,
+        updated_at=t,
+        **probe_columns(spec),
+    )
 
 
 def webhook_spec_from_row(w: Webhook) -> WebhookSpec:
-    return WebhookSpec(url=w.url, format=WebhookFormat(w.format), secret_env=w.secret_env,
-                       routing_key_env=w.routing_key_env, enabled=w.enabled)
+    return WebhookSpec(
+        url=w.url,
+        format=WebhookFormat(w.format),
+        secret_env=w.secret_env,
+        routing_key_env=w.routing_key_env,
+        enabled=w.enabled,
+    )
 
 
 def probe_spec_from_row(probe: Probe) -> ProbeSpec:
@@ -117,8 +131,10 @@ def probe_spec_from_row(probe: Probe) -> ProbeSpec:
         agent=probe.agent,
         username=probe.username,
         password_env=probe.password_env,
-        thresholds={m: Threshold(warning=t.get("warning"), critical=t.get("critical"))
-                    for m, t in (probe.thresholds or {}).items()},
+        thresholds={
+            m: Threshold(warning=t.get("warning"), critical=t.get("critical"))
+            for m, t in (probe.thresholds or {}).items()
+        },
         confirm=probe.confirm,
         expect_codes=tuple(int(c) for c in o.get("expect_codes", d.expect_codes)),
         codec=o.get("codec", d.codec),
@@ -134,6 +150,7 @@ def probe_spec_from_row(probe: Probe) -> ProbeSpec:
 
 # ---- sync ------------------------------------------------------------------------------------------
 
+
 def _sync_webhooks(probe: Probe, specs: tuple[WebhookSpec, ...], now: float) -> bool:
     """Config webhooks of one config probe, matched by (url, format). Returns True if anything changed."""
     changed = False
@@ -142,11 +159,19 @@ def _sync_webhooks(probe: Probe, specs: tuple[WebhookSpec, ...], now: float) -> 
     for key, spec in wanted.items():
         w = existing.get(key)
         if w is None:
-            probe.webhooks.append(Webhook(
-                url=spec.url, format=key[1], secret_env=spec.secret_env, routing_key_env=spec.routing_key_env,
-                secret=None if spec.secret_env else secrets.token_urlsafe(32), enabled=spec.enabled,
-                disabled_reason=None if spec.enabled else "disabled in config", source=CONFIG, created_at=now,
-            ))
+            probe.webhooks.append(
+                Webhook(
+                    url=spec.url,
+                    format=key[1],
+                    secret_env=spec.secret_env,
+                    routing_key_env=spec.routing_key_env,
+                    secret=None if spec.secret_env else secrets.token_urlsafe(32),
+                    enabled=spec.enabled,
+                    disabled_reason=None if spec.enabled else "disabled in config",
+                    source=CONFIG,
+                    created_at=now,
+                )
+            )
             changed = True
             continue
         if w.source != CONFIG:
@@ -215,9 +240,15 @@ def _sync_probes(session: Session, config: Config, report: SyncReport, now: floa
 
 
 def _page_values(spec: StatusPageSpec) -> dict[str, Any]:
-    return {"name": spec.name, "description": spec.description, "accent_color": spec.accent_color,
-            "logo_path": spec.logo, "timezone": spec.timezone, "bar_days": int(spec.bar_days),
-            "refresh_s": int(spec.refresh_s)}
+    return {
+        "name": spec.name,
+        "description": spec.description,
+        "accent_color": spec.accent_color,
+        "logo_path": spec.logo,
+        "timezone": spec.timezone,
+        "bar_days": int(spec.bar_days),
+        "refresh_s": int(spec.refresh_s),
+    }
 
 
 def _sync_pages(session: Session, config: Config, probe_ids: dict[str, int], report: SyncReport, now: float) -> None:
@@ -253,7 +284,7 @@ def _sync_pages(session: Session, config: Config, probe_ids: dict[str, int], rep
                     page.components[i].probe_id, page.components[i].name = probe_id, name
                 else:
                     page.components.append(Component(probe_id=probe_id, name=name, position=i))
-            del page.components[len(wanted):]
+            del page.components[len(wanted) :]
         if created:
             report.pages_created.append(spec.slug)
         elif changed:

@@ -41,15 +41,42 @@ class CallMeterApp(App):
 
     TITLE = "callmeter-tui"
     CSS_PATH = str(STYLES / "app.tcss")
-    BINDINGS = [Binding(a.key, a.action, a.title, id=a.id, show=a.id in {"run_now", "pause", "add_probe",
-                        "edit_probe", "delete_probe", "pages", "history_mode", "help", "quit_app"})
-                for a in ACTIONS if a.id != "details"]
+    BINDINGS = [
+        Binding(
+            a.key,
+            a.action,
+            a.title,
+            id=a.id,
+            show=a.id
+            in {
+                "run_now",
+                "pause",
+                "add_probe",
+                "edit_probe",
+                "delete_probe",
+                "pages",
+                "history_mode",
+                "help",
+                "quit_app",
+            },
+        )
+        for a in ACTIONS
+        if a.id != "details"
+    ]
 
-    def __init__(self, monitor: MonitorAPI, *, kiosk: bool = False, clock: Callable[[], float] = time.time,
-                 theme: str = "dark", kiosk_cycle_s: float = 15.0,
-                 startup: Callable[[], Awaitable[None]] | None = None,
-                 shutdown: Callable[[], Awaitable[None]] | None = None,
-                 keys: Mapping[str, str] | None = None, history_refresh_s: float = 60.0) -> None:
+    def __init__(
+        self,
+        monitor: MonitorAPI,
+        *,
+        kiosk: bool = False,
+        clock: Callable[[], float] = time.time,
+        theme: str = "dark",
+        kiosk_cycle_s: float = 15.0,
+        startup: Callable[[], Awaitable[None]] | None = None,
+        shutdown: Callable[[], Awaitable[None]] | None = None,
+        keys: Mapping[str, str] | None = None,
+        history_refresh_s: float = 60.0,
+    ) -> None:
         super().__init__()
         self.monitor = monitor
         self.kiosk = kiosk
@@ -84,9 +111,10 @@ class CallMeterApp(App):
             self.set_keymap(self._keys)
         self._queue = self.monitor.bus.subscribe()
         await self.push_screen(self.wall)
-        for n in self.monitor.recent_notifications()[-200:]:   # the log starts with what happened before
-            self.wall.log_panel.write(self._log_line(str(n.get("level", "info")), str(n.get("text", "")),
-                                                     float(n.get("at") or 0.0)))
+        for n in self.monitor.recent_notifications()[-200:]:  # the log starts with what happened before
+            self.wall.log_panel.write(
+                self._log_line(str(n.get("level", "info")), str(n.get("text", "")), float(n.get("at") or 0.0))
+            )
         self.apply_pending()
         self.run_worker(self._pump(), group="bus", exit_on_error=False)
         if self._on_startup is not None:
@@ -161,21 +189,31 @@ class CallMeterApp(App):
     def apply_pending(self) -> None:
         """Apply what the bus told us since the last tick; repaint the banner and visible rows."""
         if not self.wall.ready:
-            return                           # composing, or tearing down at exit
+            return  # composing, or tearing down at exit
         views = self.monitor.probe_views()
         plist = self.wall.probes
         if self._dirty:
             plist.set_views(views)
             self._dirty = False
-        plist.refresh()                      # the "checked … ago" column moves every second
+        plist.refresh()  # the "checked … ago" column moves every second
         name, only = self._kiosk_views[self._kiosk_index % len(self._kiosk_views)]
         shown = [v for v in views if only is None or v.id in only]
-        subtitle = f"{name} ({self._kiosk_index % len(self._kiosk_views) + 1}/{len(self._kiosk_views)})" \
-            if self.kiosk and len(self._kiosk_views) > 1 else ""
-        self.wall.banner.show(shown, project=self.monitor.config.project_name, now=self.clock(),
-                              web_url=self.monitor.web_url(), subtitle=subtitle)
+        subtitle = (
+            f"{name} ({self._kiosk_index % len(self._kiosk_views) + 1}/{len(self._kiosk_views)})"
+            if self.kiosk and len(self._kiosk_views) > 1
+            else ""
+        )
+        self.wall.banner.show(
+            shown,
+            project=self.monitor.config.project_name,
+            now=self.clock(),
+            web_url=self.monitor.web_url(),
+            subtitle=subtitle,
+        )
         mono = time.monotonic()
-        due = (self._history_dirty and mono - self._history_at >= 5) or mono - self._history_at >= self.history_refresh_s
+        due = (
+            self._history_dirty and mono - self._history_at >= 5
+        ) or mono - self._history_at >= self.history_refresh_s
         if due and not self._history_busy:  # a slow load is never cancelled by the next one: it finishes first
             self._history_at, self._history_dirty, self._history_busy = mono, False, True
             self.run_worker(self._load_history(plist.mode), group="history", exit_on_error=False)
@@ -193,7 +231,7 @@ class CallMeterApp(App):
             self._history_busy = False
         if self.wall.ready:
             self.wall.probes.set_history(hist, mode)
-        if mode != self.wall.probes.mode:     # toggled while loading: load the other mode now
+        if mode != self.wall.probes.mode:  # toggled while loading: load the other mode now
             self._history_dirty, self._history_at = True, -1e9
 
     async def _load_kiosk_views(self) -> None:
@@ -225,7 +263,7 @@ class CallMeterApp(App):
     # --- kiosk guard ----------------------------------------------------------------------------
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if self.kiosk:
-            return action == "quit"          # ctrl+q only: no key changes anything on a wall display
+            return action == "quit"  # ctrl+q only: no key changes anything on a wall display
         return True
 
     # --- actions --------------------------------------------------------------------------------
@@ -291,8 +329,11 @@ class CallMeterApp(App):
         view = self._view(probe_id)
         if not view:
             return
-        extra = " It is defined in the config file and will come back on restart unless removed there." \
-            if view.source == "config" else ""
+        extra = (
+            " It is defined in the config file and will come back on restart unless removed there."
+            if view.source == "config"
+            else ""
+        )
 
         def done(ok: bool | None) -> None:
             if ok:
@@ -338,8 +379,9 @@ class CallMeterApp(App):
 
         from .detail import ProbeDetailScreen
 
-        detail = [(b.key, b.description, "probe details screen") for b in ProbeDetailScreen.BINDINGS
-                  if isinstance(b, Binding)]
+        detail = [
+            (b.key, b.description, "probe details screen") for b in ProbeDetailScreen.BINDINGS if isinstance(b, Binding)
+        ]
         self.push_screen(HelpScreen(self.key_table() + detail))
 
     def key_table(self) -> list[tuple[str, str, str]]:
@@ -357,11 +399,12 @@ class CallMeterApp(App):
         yield SystemCommand("Add status page", "Create a status page", self._add_page)
         from .detail import ProbeDetailScreen
 
-        if isinstance(screen, ProbeDetailScreen):      # the drill-down's own actions, by name
+        if isinstance(screen, ProbeDetailScreen):  # the drill-down's own actions, by name
             for b in ProbeDetailScreen.BINDINGS:
                 if isinstance(b, Binding) and b.action.isidentifier():
-                    yield SystemCommand(f"Probe: {b.description}", f"key {b.key}",
-                                        getattr(screen, f"action_{b.action}"))
+                    yield SystemCommand(
+                        f"Probe: {b.description}", f"key {b.key}", getattr(screen, f"action_{b.action}")
+                    )
 
     def _add_page(self) -> None:
         from .pages import PageForm

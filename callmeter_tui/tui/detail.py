@@ -29,8 +29,10 @@ def _t(at: float | None) -> str:
 class ProbeDetailScreen(Screen):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back"),
-        Binding("1", "range('1')", "1h"), Binding("2", "range('2')", "24h"),
-        Binding("3", "range('3')", "7d"), Binding("4", "range('4')", "30d"),
+        Binding("1", "range('1')", "1h"),
+        Binding("2", "range('2')", "24h"),
+        Binding("3", "range('3')", "7d"),
+        Binding("4", "range('4')", "30d"),
         Binding("r", "run_now", "Run now"),
         Binding("p", "pause", "Pause/resume"),
         Binding("e", "edit", "Edit"),
@@ -76,13 +78,15 @@ class ProbeDetailScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one("#metrics", DataTable).add_columns("Metric", "Latest", "Warning", "Critical", "Status")
-        self.query_one("#executions", DataTable).add_columns("Started (UTC)", "State", "SIP", "Reason", "Error",
-                                                             "Duration", "MOS")
+        self.query_one("#executions", DataTable).add_columns(
+            "Started (UTC)", "State", "SIP", "Reason", "Error", "Duration", "MOS"
+        )
         self.query_one("#transitions", DataTable).add_columns("At (UTC)", "From", "To")
         self.query_one("#incidents", DataTable).add_columns("Incident")
         self.query_one("#webhooks", DataTable).add_columns("Id", "URL", "Format", "Enabled", "Secret", "Source")
-        self.query_one("#deliveries", DataTable).add_columns("Id", "Created (UTC)", "Status", "Attempts",
-                                                             "Last error", "Test")
+        self.query_one("#deliveries", DataTable).add_columns(
+            "Id", "Created (UTC)", "Status", "Attempts", "Last error", "Test"
+        )
         self.reload()
         self.set_interval(15.0, self.reload)
 
@@ -108,7 +112,8 @@ class ProbeDetailScreen(Screen):
         self.query_one("#detail-head", Static).update(
             f"{SYMBOLS[st]} {st.label.upper()}  {v.name}  ·  {v.kind} → {v.target}\n"
             f"{status} · every {v.interval_s:g}s · agent {v.agent} · {origin} · "
-            f"state since {_t(v.state_since)} · last run {_t(v.last_execution_at)}{err}")
+            f"state since {_t(v.state_since)} · last run {_t(v.last_execution_at)}{err}"
+        )
         levels = {b.get("metric"): b.get("level") for b in v.breaches}
         mt = self.query_one("#metrics", DataTable)
         mt.clear()
@@ -118,17 +123,27 @@ class ProbeDetailScreen(Screen):
                 continue
             fmt = lambda x: "—" if x is None else f"{x:g}{metric.unit}"  # noqa: E731
             level = levels.get(name)
-            mt.add_row(metric.label, fmt_metric(name, v.metrics.get(name)), fmt(th.get("warning")),
-                       fmt(th.get("critical")),
-                       {"critical": "✖ critical", "warning": "▲ warning"}.get(str(level), "● ok"))
+            mt.add_row(
+                metric.label,
+                fmt_metric(name, v.metrics.get(name)),
+                fmt(th.get("warning")),
+                fmt(th.get("critical")),
+                {"critical": "✖ critical", "warning": "▲ warning"}.get(str(level), "● ok"),
+            )
         self._fill_charts(d)
         et = self.query_one("#executions", DataTable)
         et.clear()
         for e in d.executions:
             mos = (e.get("metrics") or {}).get("mos")
-            et.add_row(_t(e.get("started_at")), str(e.get("state")), str(e.get("sip_code") or "—"),
-                       str(e.get("sip_reason") or ""), str(e.get("error") or ""),
-                       f"{e.get('duration_ms', 0):.0f} ms", "—" if mos is None else f"{mos:.2f}")
+            et.add_row(
+                _t(e.get("started_at")),
+                str(e.get("state")),
+                str(e.get("sip_code") or "—"),
+                str(e.get("sip_reason") or ""),
+                str(e.get("error") or ""),
+                f"{e.get('duration_ms', 0):.0f} ms",
+                "—" if mos is None else f"{mos:.2f}",
+            )
         tt = self.query_one("#transitions", DataTable)
         tt.clear()
         for t in d.transitions:
@@ -151,12 +166,16 @@ class ProbeDetailScreen(Screen):
                 continue
             values = [p[1] for p in points]
             m = METRICS[name]
-            widgets.append(Label(f"{m.label}: last {fmt_metric(name, values[-1])}  min {fmt_metric(name, min(values))}"
-                                 f"  max {fmt_metric(name, max(values))}  ({len(values)} points)",
-                                 classes="chart-label"))
+            widgets.append(
+                Label(
+                    f"{m.label}: last {fmt_metric(name, values[-1])}  min {fmt_metric(name, min(values))}"
+                    f"  max {fmt_metric(name, max(values))}  ({len(values)} points)",
+                    classes="chart-label",
+                )
+            )
             if len(values) >= 2 and max(values) > min(values):
                 widgets.append(Sparkline(values, summary_function=max))
-            else:                       # a flat or single-point line would draw as a full block
+            else:  # a flat or single-point line would draw as a full block
                 widgets.append(Label("  (flat: not enough variation to chart)"))
         if not widgets:
             widgets.append(Label("No measurements in this range yet.", classes="chart-label"))
@@ -178,8 +197,15 @@ class ProbeDetailScreen(Screen):
         dt.clear()
         hook = self.selected_webhook
         for dv in hook.deliveries if hook else ():
-            dt.add_row(str(dv.id), _t(dv.created_at), dv.status, str(dv.attempts), dv.last_error or "",
-                       "yes" if dv.is_test else "", key=str(dv.id))
+            dt.add_row(
+                str(dv.id),
+                _t(dv.created_at),
+                dv.status,
+                str(dv.attempts),
+                dv.last_error or "",
+                "yes" if dv.is_test else "",
+                key=str(dv.id),
+            )
 
         self._fill_attempts()
 
@@ -256,8 +282,9 @@ class ProbeDetailScreen(Screen):
         hook = self.selected_webhook
         if hook is not None:
             word = "Disabled" if hook.enabled else "Re-enabled"
-            self.run_worker(self._do(self.monitor.set_webhook_enabled(hook.id, not hook.enabled),
-                                     f"{word} webhook {hook.id}"))
+            self.run_worker(
+                self._do(self.monitor.set_webhook_enabled(hook.id, not hook.enabled), f"{word} webhook {hook.id}")
+            )
 
     def action_redeliver(self) -> None:
         dv = self.selected_delivery

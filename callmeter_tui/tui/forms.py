@@ -106,13 +106,25 @@ class ProbeForm(FormScreen):
         if v is None:
             return None, {"interval": "60s", "timeout": "10s", "agent": "local", "confirm": "1"}
         spec = v.spec
-        vals = {"name": v.name, "target": v.target, "interval": format_duration(v.interval_s), "agent": v.agent,
-                "group": v.group, "timeout": "10s", "confirm": "1"}
+        vals = {
+            "name": v.name,
+            "target": v.target,
+            "interval": format_duration(v.interval_s),
+            "agent": v.agent,
+            "group": v.group,
+            "timeout": "10s",
+            "confirm": "1",
+        }
         if spec is not None:
-            vals.update(timeout=format_duration(spec.timeout_s), confirm=str(spec.confirm),
-                        username=spec.username or "", password_env=spec.password_env or "",
-                        expect_codes=", ".join(map(str, spec.expect_codes)), codec=spec.codec,
-                        call_duration=format_duration(spec.call_duration_s))
+            vals.update(
+                timeout=format_duration(spec.timeout_s),
+                confirm=str(spec.confirm),
+                username=spec.username or "",
+                password_env=spec.password_env or "",
+                expect_codes=", ".join(map(str, spec.expect_codes)),
+                codec=spec.codec,
+                call_duration=format_duration(spec.call_duration_s),
+            )
         for metric, th in v.thresholds.items():
             vals[f"thresholds.{metric}.warning"] = _num(th.get("warning"))
             vals[f"thresholds.{metric}.critical"] = _num(th.get("critical"))
@@ -124,16 +136,24 @@ class ProbeForm(FormScreen):
         title = "New probe" if v is None else f"Edit probe: {v.name}"
         yield Static(title, classes="form-title")
         if v is not None and v.source == "config":
-            yield Label("This probe comes from the config file: changes here last until the file is reloaded; "
-                        "edit the file to keep them.", classes="form-note")
+            yield Label(
+                "This probe comes from the config file: changes here last until the file is reloaded; "
+                "edit the file to keep them.",
+                classes="form-note",
+            )
         yield Label("", id="form-error")
         with VerticalScroll(id="form-body"):
             yield from self.field_row("name", "Name", vals.get("name", ""), "Primary SIP Trunk (US East)")
             with Horizontal(classes="form-row"):
                 yield Label("Kind", classes="form-label")
                 kinds = [(k.value, k.value) for k in ProbeKind]
-                yield Select(kinds, value=v.kind if v else ProbeKind.SIP_OPTIONS.value, allow_blank=False, id="f-kind",
-                             compact=True)
+                yield Select(
+                    kinds,
+                    value=v.kind if v else ProbeKind.SIP_OPTIONS.value,
+                    allow_blank=False,
+                    id="f-kind",
+                    compact=True,
+                )
             yield Label("", id="err-kind", classes="field-error")
             yield from self.field_row("target", "Target (SIP URI)", vals.get("target", ""), "sip:pbx.example.com:5060")
             yield from self.field_row("interval", "Interval", vals.get("interval", ""), "60s")
@@ -146,16 +166,23 @@ class ProbeForm(FormScreen):
                 yield Checkbox("probe runs on its schedule", v.enabled if v else True, id="f-enabled", compact=True)
             yield Label("Authentication (the password is read from an environment variable)", classes="chart-label")
             yield from self.field_row("auth.username", "Username", vals.get("username", ""))
-            yield from self.field_row("auth.password_env", "Password env var", vals.get("password_env", ""),
-                                      "PBX_PASSWORD")
+            yield from self.field_row(
+                "auth.password_env", "Password env var", vals.get("password_env", ""), "PBX_PASSWORD"
+            )
             yield Label("", id="err-auth", classes="field-error")
             yield Label("sip_options / sip_call settings", classes="chart-label")
-            yield from self.field_row("expect_codes", "Expected codes", vals.get("expect_codes", ""),
-                                      "200, 404 (empty: any 2xx)")
+            yield from self.field_row(
+                "expect_codes", "Expected codes", vals.get("expect_codes", ""), "200, 404 (empty: any 2xx)"
+            )
             with Horizontal(classes="form-row"):
                 yield Label("Codec", classes="form-label")
-                yield Select([(c, c) for c in CODECS], value=vals.get("codec", "PCMU"), allow_blank=False,
-                             id="f-codec", compact=True)
+                yield Select(
+                    [(c, c) for c in CODECS],
+                    value=vals.get("codec", "PCMU"),
+                    allow_blank=False,
+                    id="f-codec",
+                    compact=True,
+                )
             yield Label("", id="err-codec", classes="field-error")
             yield from self.field_row("call_duration", "Call duration", vals.get("call_duration", "15s"), "15s")
             yield Label("Thresholds (warning / critical; empty = not checked)", classes="chart-label")
@@ -164,10 +191,18 @@ class ProbeForm(FormScreen):
                 unit = f" ({metric.unit})" if metric.unit else ""
                 with Horizontal(classes="form-row"):
                     yield Label(f"{metric.label}{unit}", classes="form-label")
-                    yield Input(vals.get(f"thresholds.{name}.warning", ""), placeholder="warning",
-                                id=f"f-{dom_id(f'thresholds.{name}.warning')}", compact=True)
-                    yield Input(vals.get(f"thresholds.{name}.critical", ""), placeholder="critical",
-                                id=f"f-{dom_id(f'thresholds.{name}.critical')}", compact=True)
+                    yield Input(
+                        vals.get(f"thresholds.{name}.warning", ""),
+                        placeholder="warning",
+                        id=f"f-{dom_id(f'thresholds.{name}.warning')}",
+                        compact=True,
+                    )
+                    yield Input(
+                        vals.get(f"thresholds.{name}.critical", ""),
+                        placeholder="critical",
+                        id=f"f-{dom_id(f'thresholds.{name}.critical')}",
+                        compact=True,
+                    )
                 yield Label("", id=f"err-{dom_id(f'thresholds.{name}')}", classes="field-error")
                 yield Label("", id=f"err-{dom_id(f'thresholds.{name}.warning')}", classes="field-error")
                 yield Label("", id=f"err-{dom_id(f'thresholds.{name}.critical')}", classes="field-error")
@@ -179,9 +214,22 @@ class ProbeForm(FormScreen):
 
     def fields(self) -> dict[str, Any]:
         """The form as flat config keys, exactly what config.validate reads."""
-        out: dict[str, Any] = {k: self.value(k) for k in (
-            "name", "target", "interval", "timeout", "agent", "group", "confirm", "auth.username",
-            "auth.password_env", "expect_codes", "call_duration")}
+        out: dict[str, Any] = {
+            k: self.value(k)
+            for k in (
+                "name",
+                "target",
+                "interval",
+                "timeout",
+                "agent",
+                "group",
+                "confirm",
+                "auth.username",
+                "auth.password_env",
+                "expect_codes",
+                "call_duration",
+            )
+        }
         out["kind"] = str(self.query_one("#f-kind", Select).value)
         out["codec"] = str(self.query_one("#f-codec", Select).value)
         out["enabled"] = self.query_one("#f-enabled", Checkbox).value
@@ -208,9 +256,15 @@ class ProbeForm(FormScreen):
             self.show_errors(errors or {"form": "the form is not valid"})
             return
         old = self.view.spec if self.view is not None else None
-        if old is not None:      # keep what the form does not edit (webhooks, audio, proxy)
-            spec = replace(spec, webhooks=old.webhooks, outbound_proxy=old.outbound_proxy,
-                           audio_file=old.audio_file, asr_window=old.asr_window, source=old.source)
+        if old is not None:  # keep what the form does not edit (webhooks, audio, proxy)
+            spec = replace(
+                spec,
+                webhooks=old.webhooks,
+                outbound_proxy=old.outbound_proxy,
+                audio_file=old.audio_file,
+                asr_window=old.asr_window,
+                source=old.source,
+            )
         elif self.view is not None:
             spec = replace(spec, source=self.view.source)
         else:
@@ -247,8 +301,13 @@ class WebhookForm(FormScreen):
             yield from self.field_row("url", "URL (https only)", "", "https://hooks.example.com/callmeter")
             with Horizontal(classes="form-row"):
                 yield Label("Format", classes="form-label")
-                yield Select([(f.value, f.value) for f in WebhookFormat], value="generic", allow_blank=False,
-                             id="f-format", compact=True)
+                yield Select(
+                    [(f.value, f.value) for f in WebhookFormat],
+                    value="generic",
+                    allow_blank=False,
+                    id="f-format",
+                    compact=True,
+                )
             yield Label("", id="err-format", classes="field-error")
             yield from self.field_row("routing_key_env", "Routing key env (pagerduty)", "", "PD_ROUTING_KEY")
             yield from self.buttons()
@@ -268,7 +327,9 @@ class WebhookForm(FormScreen):
         if fmt == WebhookFormat.PAGERDUTY.value and routing_key_env is None:
             errors["routing_key_env"] = "is required for pagerduty: the environment variable holding the routing key"
         elif routing_key_env is not None and not routing_key_env.replace("_", "a").isalnum():
-            errors["routing_key_env"] = f"expected an environment variable name like 'PD_ROUTING_KEY', got {routing_key_env!r}"
+            errors["routing_key_env"] = (
+                f"expected an environment variable name like 'PD_ROUTING_KEY', got {routing_key_env!r}"
+            )
         if errors:
             self.show_errors(errors)
             return

@@ -7,16 +7,30 @@ from collections.abc import Mapping
 from ..config.model import Config
 
 
-def run_dashboard(config: Config, *, kiosk: bool = False, theme: str = "dark", agent: str = "local",
-                  keys: Mapping[str, str] | None = None, kiosk_cycle_s: float = 15.0) -> int:
+def run_dashboard(
+    config: Config,
+    *,
+    kiosk: bool = False,
+    theme: str = "dark",
+    agent: str = "local",
+    keys: Mapping[str, str] | None = None,
+    kiosk_cycle_s: float = 15.0,
+) -> int:
     """Run until the operator quits; the engine starts in the app's loop and stops with it."""
     from ..engine.runtime import Runtime
     from .app import CallMeterApp
     from .theme import textual_name
 
-    textual_name(theme)                      # a bad --theme is one line, before anything starts
+    textual_name(theme)  # a bad --theme is one line, before anything starts
     runtime = Runtime(config, agent=agent)
-    app = CallMeterApp(runtime.monitor, kiosk=kiosk, theme=theme, kiosk_cycle_s=kiosk_cycle_s,
-                       startup=runtime.start, shutdown=runtime.stop, keys=keys)
+    app = CallMeterApp(
+        runtime.monitor,
+        kiosk=kiosk,
+        theme=theme,
+        kiosk_cycle_s=kiosk_cycle_s,
+        startup=runtime.start,
+        shutdown=runtime.stop,
+        keys=keys,
+    )
     app.run()
     return 0

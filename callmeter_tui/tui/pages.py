@@ -50,8 +50,14 @@ class PagesScreen(Screen):
         table = self.query_one(DataTable)
         table.clear()
         for p in self.pages:
-            table.add_row(p.spec.slug, p.spec.name, str(len(p.spec.components)), p.spec.accent_color,
-                          "config file" if p.source == "config" else p.source, key=str(p.id))
+            table.add_row(
+                p.spec.slug,
+                p.spec.name,
+                str(len(p.spec.components)),
+                p.spec.accent_color,
+                "config file" if p.source == "config" else p.source,
+                key=str(p.id),
+            )
         self.query_one("#pages-empty", Label).update("" if self.pages else "No status pages yet: press 'a'.")
         table.focus()
 
@@ -79,8 +85,9 @@ class PagesScreen(Screen):
             if ok:
                 self.run_worker(self._delete(page.id), exit_on_error=False)
 
-        self.app.push_screen(ConfirmScreen(f"Delete status page {page.spec.slug!r}? Its public URL stops working."),
-                             done)
+        self.app.push_screen(
+            ConfirmScreen(f"Delete status page {page.spec.slug!r}? Its public URL stops working."), done
+        )
 
     async def _delete(self, page_id: int) -> None:
         try:
@@ -120,8 +127,13 @@ class PageForm(FormScreen):
                 with Horizontal(classes="form-row"):
                     yield Checkbox(v.name, order is not None, id=f"c-on-{i}", compact=True)
                     yield Input(cname if cname != v.name else "", placeholder=v.name, id=f"c-name-{i}", compact=True)
-                    yield Input("" if order is None else str(order + 1), placeholder="order", id=f"c-order-{i}",
-                                classes="order", compact=True)
+                    yield Input(
+                        "" if order is None else str(order + 1),
+                        placeholder="order",
+                        id=f"c-order-{i}",
+                        classes="order",
+                        compact=True,
+                    )
             yield from self.buttons()
         yield Footer()
 
@@ -157,7 +169,7 @@ class PageForm(FormScreen):
         if errors or spec is None:
             self.show_errors(errors or {"form": "the form is not valid"})
             return
-        if self.page is not None:       # keep settings the form does not edit
+        if self.page is not None:  # keep settings the form does not edit
             from dataclasses import replace
 
             spec = replace(spec, bar_days=self.page.spec.bar_days, refresh_s=self.page.spec.refresh_s)
@@ -165,8 +177,9 @@ class PageForm(FormScreen):
 
     async def _save(self, spec: Any) -> None:
         try:
-            slugs = {p.spec.slug for p in await self.monitor.list_status_pages()
-                     if self.page is None or p.id != self.page.id}
+            slugs = {
+                p.spec.slug for p in await self.monitor.list_status_pages() if self.page is None or p.id != self.page.id
+            }
             if spec.slug in slugs:
                 self.show_errors({"slug": f"duplicate slug {spec.slug!r}"})
                 return

@@ -23,7 +23,7 @@ from ..engine.api import HistoryView, ProbeView
 from . import render
 from .theme import palette_for
 
-Row = tuple[str, Any]          # ("group", (name, count)) | ("probe", probe_id)
+Row = tuple[str, Any]  # ("group", (name, count)) | ("probe", probe_id)
 
 
 class ProbeList(ScrollView, can_focus=True):
@@ -53,7 +53,7 @@ class ProbeList(ScrollView, can_focus=True):
         self._row_of: dict[int, int] = {}
         self.cursor = 0
         self.mode = "days"
-        self.only: set[int] | None = None       # kiosk: show only these probes (a status page)
+        self.only: set[int] | None = None  # kiosk: show only these probes (a status page)
         self.show_cursor = True
 
     # --- data -----------------------------------------------------------------------------------
@@ -69,7 +69,8 @@ class ProbeList(ScrollView, can_focus=True):
         self.views = new
         if new.keys() != old.keys() or any(
             (old[i].group, old[i].position, old[i].name) != (new[i].group, new[i].position, new[i].name)
-            for i in changed if i in old
+            for i in changed
+            if i in old
         ):
             self._rebuild()
             self.refresh()
@@ -79,7 +80,7 @@ class ProbeList(ScrollView, can_focus=True):
 
     def set_history(self, history: dict[int, HistoryView], mode: str) -> None:
         if mode != self.mode:
-            return                  # a late answer for the other mode
+            return  # a late answer for the other mode
         self.history = dict(history)
         self.refresh()
 
@@ -115,7 +116,7 @@ class ProbeList(ScrollView, can_focus=True):
 
     def visible_ids(self) -> list[int]:
         top = int(self.scroll_offset.y)
-        return [rid for kind, rid in self.rows[top: top + self.page_rows] if kind == "probe"]
+        return [rid for kind, rid in self.rows[top : top + self.page_rows] if kind == "probe"]
 
     def refresh_ids(self, ids: Iterable[int]) -> None:
         """Repaint just the lines of these probes, if they are on screen."""
@@ -213,7 +214,9 @@ class ProbeList(ScrollView, can_focus=True):
         row = int(self.scroll_offset.y) + y - 1
         if row >= len(self.rows):
             if not self.rows and y == 2:
-                return Strip([Segment("  No probes yet: press 'a' to add one.", Style(color=pal.dim))]).adjust_cell_length(width)
+                return Strip(
+                    [Segment("  No probes yet: press 'a' to add one.", Style(color=pal.dim))]
+                ).adjust_cell_length(width)
             return Strip.blank(width)
         kind, data = self.rows[row]
         if kind == "group":
@@ -222,8 +225,15 @@ class ProbeList(ScrollView, can_focus=True):
         view = self.views.get(data)
         if view is None:
             return Strip.blank(width)
-        segs = render.probe_row(view, self.history.get(data), cols, pal, self._now(), self.n_segments,
-                                cursor=self.show_cursor and self.has_focus and row == self.cursor)
+        segs = render.probe_row(
+            view,
+            self.history.get(data),
+            cols,
+            pal,
+            self._now(),
+            self.n_segments,
+            cursor=self.show_cursor and self.has_focus and row == self.cursor,
+        )
         return Strip(segs).adjust_cell_length(width)
 
     def on_focus(self) -> None:

@@ -18,14 +18,14 @@ from ..engine.api import HistoryView, ProbeView
 from .theme import SYMBOLS, Palette
 
 SPARK = "▁▂▃▄▅▆▇█"
-MOS_RANGE = (1.0, 5.0)          # fixed scale: sparklines of different probes compare by eye
+MOS_RANGE = (1.0, 5.0)  # fixed scale: sparklines of different probes compare by eye
 
 
 @dataclass(frozen=True)
 class Column:
     key: str
     title: str
-    width: int                  # cells, without the one-cell gap after it
+    width: int  # cells, without the one-cell gap after it
 
 
 # Optional columns in the order they are given up when the terminal gets narrow (last goes first).
@@ -53,7 +53,7 @@ def layout(width: int, bar_segments: int = 90) -> list[Column]:
     rest = max(width - fixed - 2, NAME_MIN + BAR_MIN)
     name_w = max(NAME_MIN, min(NAME_MAX, rest * 2 // 5))
     bar_w = rest - name_w
-    if bar_w > bar_segments:        # whole cells per segment; the rest goes to the name
+    if bar_w > bar_segments:  # whole cells per segment; the rest goes to the name
         per = bar_w // bar_segments
         bar_w = per * bar_segments
         name_w = min(NAME_MAX + 20, rest - bar_w)
@@ -109,8 +109,13 @@ def fmt_metric(metric: str, value: float | None) -> str:
     return f"{value:.0f}ms" if value >= 100 else f"{value:.1f}ms"
 
 
-_METRIC_OF = {"mos": ("mos",), "loss": ("packet_loss_pct",), "jitter": ("jitter_ms",),
-              "rtt": ("rtt_ms", "response_time_ms"), "setup": ("setup_time_ms",)}
+_METRIC_OF = {
+    "mos": ("mos",),
+    "loss": ("packet_loss_pct",),
+    "jitter": ("jitter_ms",),
+    "rtt": ("rtt_ms", "response_time_ms"),
+    "setup": ("setup_time_ms",),
+}
 
 
 def breach_levels(view: ProbeView) -> dict[str, str]:
@@ -124,8 +129,15 @@ def _cell(text: str, width: int, style: Style, right: bool = False) -> Segment:
     return Segment((" " * pad + text) if right else (text + " " * pad), style)
 
 
-def probe_row(view: ProbeView, hist: HistoryView | None, cols: list[Column], pal: Palette, now: float,
-              n_segments: int, cursor: bool = False) -> list[Segment]:
+def probe_row(
+    view: ProbeView,
+    hist: HistoryView | None,
+    cols: list[Column],
+    pal: Palette,
+    now: float,
+    n_segments: int,
+    cursor: bool = False,
+) -> list[Segment]:
     """The segments of one probe row, exactly ``sum(widths + gaps)`` cells wide."""
     state = HealthState.parse(view.state)
     bg = pal.cursor_bg if cursor else None
@@ -168,7 +180,7 @@ def probe_row(view: ProbeView, hist: HistoryView | None, cols: list[Column], pal
             elif level == "critical":
                 style = Style(color=pal.critical, bold=True, reverse=True)
             text = fmt_metric(metric, view.metrics.get(metric))[:w]
-            if w > cell_len(text):          # padding stays plain: the underline marks the value only
+            if w > cell_len(text):  # padding stays plain: the underline marks the value only
                 out.append(Segment(" " * (w - cell_len(text)), base))
             out.append(Segment(text, style))
         out.append(gap)

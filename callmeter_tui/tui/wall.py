@@ -25,8 +25,9 @@ class Banner(Static):
     Banner { height: 2; padding: 0 1; text-style: bold; }
     """
 
-    def show(self, views: Iterable[ProbeView], *, project: str, now: float, web_url: str | None,
-             subtitle: str = "") -> None:
+    def show(
+        self, views: Iterable[ProbeView], *, project: str, now: float, web_url: str | None, subtitle: str = ""
+    ) -> None:
         views = list(views)
         enabled = [v for v in views if v.enabled]
         states = [HealthState.parse(v.state) for v in enabled]
@@ -39,13 +40,15 @@ class Banner(Static):
         left = f"{SYMBOLS[state]} {text}  ·  {project}" + (f"  ·  {subtitle}" if subtitle else "")
         line1 = Text(left[: max(1, width - len(clock) - 1)].ljust(max(1, width - len(clock))) + clock)
         counts = Counter(states)
-        parts = [f"{SYMBOLS[s]} {counts.get(s, 0)} {s.label.lower()}" for s in
-                 (HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY, HealthState.UNKNOWN)]
+        parts = [
+            f"{SYMBOLS[s]} {counts.get(s, 0)} {s.label.lower()}"
+            for s in (HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY, HealthState.UNKNOWN)
+        ]
         paused = len(views) - len(enabled)
         if paused:
             parts.append(f"‖ {paused} paused")
         line2 = "   ".join(parts) + (f"   ·   Status page: {web_url}" if web_url else "")
-        if len(line2) > width:      # narrow terminal: counts by symbol only
+        if len(line2) > width:  # narrow terminal: counts by symbol only
             short = [p.rsplit(" ", 1)[0] for p in parts]
             line2 = "  ".join(short) + (f"  ·  {web_url}" if web_url else "")
         self.update(Text.assemble(line1, "\n", line2[:width]))

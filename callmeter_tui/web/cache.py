@@ -34,9 +34,7 @@ class Asset:
         return f'"{self.digest}-gz"'
 
 
-def make_asset(
-    body: bytes, content_type: str, max_age: int, now: float, previous: Asset | None = None
-) -> Asset:
+def make_asset(body: bytes, content_type: str, max_age: int, now: float, previous: Asset | None = None) -> Asset:
     """An Asset for ``body``; reuses ``previous`` (and its Last-Modified) when the bytes are identical."""
     digest = hashlib.blake2b(body, digest_size=12).hexdigest()
     if previous is not None and previous.digest == digest and previous.content_type == content_type:

@@ -67,18 +67,30 @@ def status_json(view: PageView) -> bytes:
     data = view.data
     bars = _BarEncoder(view.bars)
     parts = [
-        _dumps({"name": data.name, "description": data.description, "status": view.state.value,
-                "banner": view.banner})[:-1].decode(),
+        _dumps({"name": data.name, "description": data.description, "status": view.state.value, "banner": view.banner})[
+            :-1
+        ].decode(),
         ',"components":[',
     ]
     for i, c in enumerate(view.components):
-        head = _dumps({"name": c.name, "status": c.state.value, "uptime_pct": c.uptime_pct,
-                       "uptime_window_days": view.window_days})[:-1].decode()
-        parts.append(f'{"," if i else ""}{head},"bars":{bars.encode(c.index)},'
-                     f'"last_checked":{json.dumps(iso(c.last_checked))}}}')
+        head = _dumps(
+            {
+                "name": c.name,
+                "status": c.state.value,
+                "uptime_pct": c.uptime_pct,
+                "uptime_window_days": view.window_days,
+            }
+        )[:-1].decode()
+        parts.append(
+            f'{"," if i else ""}{head},"bars":{bars.encode(c.index)},"last_checked":{json.dumps(iso(c.last_checked))}}}'
+        )
     incidents = [
-        {"component": i.component, "status": i.state.value, "started_at": iso(i.started_at),
-         "ended_at": iso(i.ended_at)}
+        {
+            "component": i.component,
+            "status": i.state.value,
+            "started_at": iso(i.started_at),
+            "ended_at": iso(i.ended_at),
+        }
         for i in view.incidents
     ]
     parts.append('],"incidents":' + _dumps(incidents).decode() + "}")

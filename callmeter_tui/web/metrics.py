@@ -34,7 +34,9 @@ def prometheus_text(probes: list[ProbeMetrics], since: float, now: float) -> byt
     ]
     for p in probes:
         for state in STATE_ORDER:
-            lines.append(f'callmeter_probe_state{{probe="{_label(p.name)}",state="{state.value}"}} {int(p.state == state.value)}')
+            lines.append(
+                f'callmeter_probe_state{{probe="{_label(p.name)}",state="{state.value}"}} {int(p.state == state.value)}'
+            )
     lines += [
         f"# HELP callmeter_probe_uptime_ratio Healthy time over monitored time in the last {UPTIME_WINDOW_DAYS} days.",
         "# TYPE callmeter_probe_uptime_ratio gauge",
@@ -42,14 +44,18 @@ def prometheus_text(probes: list[ProbeMetrics], since: float, now: float) -> byt
     for p in probes:
         ratio = uptime_ratio(list(p.spans), since, now)
         if ratio is not None:
-            lines.append(f'callmeter_probe_uptime_ratio{{probe="{_label(p.name)}",window="{UPTIME_WINDOW_DAYS}d"}} {_num(ratio)}')
+            lines.append(
+                f'callmeter_probe_uptime_ratio{{probe="{_label(p.name)}",window="{UPTIME_WINDOW_DAYS}d"}} {_num(ratio)}'
+            )
     lines += [
         "# HELP callmeter_probe_last_execution_timestamp_seconds When the probe last ran (Unix time).",
         "# TYPE callmeter_probe_last_execution_timestamp_seconds gauge",
     ]
     for p in probes:
         if p.last_execution_at is not None:
-            lines.append(f'callmeter_probe_last_execution_timestamp_seconds{{probe="{_label(p.name)}"}} {_num(p.last_execution_at)}')
+            lines.append(
+                f'callmeter_probe_last_execution_timestamp_seconds{{probe="{_label(p.name)}"}} {_num(p.last_execution_at)}'
+            )
     for key, name, help_text in _GAUGES:
         lines += [f"# HELP {name} {help_text}.", f"# TYPE {name} gauge"]
         for p in probes:

@@ -17,8 +17,8 @@ from markupsafe import Markup, escape
 from ..domain.health import HealthState
 from .view import BarCell, PageBars, PageView, iso
 
-NARROW_DAYS = 30          # days still shown on phone-sized screens
-SHOWN_INCIDENTS = 8       # newest incidents listed; older ones fold into a <details>
+NARROW_DAYS = 30  # days still shown on phone-sized screens
+SHOWN_INCIDENTS = 8  # newest incidents listed; older ones fold into a <details>
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_ACCENT = "#0b7285"
 _SEG_CLASS = {
@@ -41,7 +41,7 @@ def environment() -> Environment:
 
 @lru_cache(maxsize=4096)
 def human_duration(seconds: float) -> str:
-    """"2d 4h", "23h 59m", "45m", "30s": the resolution a visitor cares about."""
+    """ "2d 4h", "23h 59m", "45m", "30s": the resolution a visitor cares about."""
     s = int(round(seconds))
     d, rem = divmod(s, 86400)
     h, rem = divmod(rem, 3600)
@@ -147,18 +147,22 @@ def render_html(view: PageView, *, css_version: str, js_version: str, theme_vers
     if view.last_checked is not None:
         t = datetime.fromtimestamp(view.last_checked, tz)
         last = f"{t.day} {t:%b %Y, %H:%M:%S %Z}"
-    html = environment().get_template("page.html").render(
-        page=data,
-        view=view,
-        components=components,
-        incidents=incidents,
-        last_checked=last,
-        narrow_days=min(NARROW_DAYS, data.bar_days),
-        shown_incidents=SHOWN_INCIDENTS,
-        css_version=css_version,
-        js_version=js_version,
-        theme_version=theme_version,
-        logo_version=logo_version,
+    html = (
+        environment()
+        .get_template("page.html")
+        .render(
+            page=data,
+            view=view,
+            components=components,
+            incidents=incidents,
+            last_checked=last,
+            narrow_days=min(NARROW_DAYS, data.bar_days),
+            shown_incidents=SHOWN_INCIDENTS,
+            css_version=css_version,
+            js_version=js_version,
+            theme_version=theme_version,
+            logo_version=logo_version,
+        )
     )
     return html.encode()
 
@@ -170,7 +174,7 @@ def render_not_found(css_version: str) -> bytes:
 def theme_css(accent: str) -> bytes:
     """Per-page custom properties (the CSP allows stylesheets from 'self' only, not inline styles)."""
     color = accent if _COLOR.match(accent or "") else DEFAULT_ACCENT
-    r, g, b = (int(color[i:i + 2], 16) for i in (1, 3, 5))
+    r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
     on = "#111827" if lum > 150 else "#ffffff"
     return f":root{{--accent:{color.lower()};--on-accent:{on}}}\n".encode()

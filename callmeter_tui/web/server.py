@@ -26,9 +26,9 @@ from .snapshot import list_slugs, load_page, load_probe_metrics
 
 log = logging.getLogger(__name__)
 
-FULL_REFRESH_S = 60.0     # bars move with time even when nothing happens
-DEBOUNCE_S = 1.0          # at most one re-render per page per second for execution bursts
-RENDER_SHARE = 4          # ...and, for pages slow to render, at most one per 4x its render time
+FULL_REFRESH_S = 60.0  # bars move with time even when nothing happens
+DEBOUNCE_S = 1.0  # at most one re-render per page per second for execution bursts
+RENDER_SHARE = 4  # ...and, for pages slow to render, at most one per 4x its render time
 _SLUG = r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}"
 _FRAME_SOURCES = re.compile(r"^[\w\s.:/*'-]+$")
 _JSON_CORS = ("json", "feed.atom", "badge.svg")
@@ -40,7 +40,7 @@ class WebServer:
     def __init__(self, database: Any, config: Config, bus: EventBus, *, clock: Callable[[], float] = time.time):
         fa = (config.web.frame_ancestors or "*").strip()
         if not _FRAME_SOURCES.match(fa):
-            raise ValueError(f"web.frame_ancestors: expected CSP sources like \"*\" or \"'self' https://x\", got {fa!r}")
+            raise ValueError(f'web.frame_ancestors: expected CSP sources like "*" or "\'self\' https://x", got {fa!r}')
         self._db = database
         self._config = config
         self._bus = bus
@@ -260,7 +260,10 @@ class WebServer:
         assert self._static is not None
         asset = self._static.not_found
         return web.Response(
-            status=404, body=asset.body, content_type="text/html", charset="utf-8",
+            status=404,
+            body=asset.body,
+            content_type="text/html",
+            charset="utf-8",
             headers={"Cache-Control": "no-cache"},
         )
 

@@ -22,14 +22,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ComponentData:
-    position: int            # 1-based display order
+    position: int  # 1-based display order
     name: str
     probe_id: int
-    state: str               # HealthState value
+    state: str  # HealthState value
     last_checked: float | None
     created_at: float
     updated_at: float
-    spans: tuple[Any, ...]   # domain.spans.HealthSpan within the bar window
+    spans: tuple[Any, ...]  # domain.spans.HealthSpan within the bar window
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class PageData:
     updated_at: float
     logo: tuple[bytes, str] | None
     components: tuple[ComponentData, ...]
-    boundaries: tuple[float, ...]   # day edges in the page's time zone, oldest first
+    boundaries: tuple[float, ...]  # day edges in the page's time zone, oldest first
     now: float
 
 
@@ -60,10 +60,19 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
     objects alive during the render (more full GC passes, which pause every thread).
     """
     page = session.execute(
-        select(StatusPage.id, StatusPage.slug, StatusPage.name, StatusPage.description, StatusPage.accent_color,
-               StatusPage.logo_path, StatusPage.logo_bytes, StatusPage.timezone, StatusPage.bar_days,
-               StatusPage.refresh_s, StatusPage.updated_at)
-        .where(StatusPage.slug == slug)
+        select(
+            StatusPage.id,
+            StatusPage.slug,
+            StatusPage.name,
+            StatusPage.description,
+            StatusPage.accent_color,
+            StatusPage.logo_path,
+            StatusPage.logo_bytes,
+            StatusPage.timezone,
+            StatusPage.bar_days,
+            StatusPage.refresh_s,
+            StatusPage.updated_at,
+        ).where(StatusPage.slug == slug)
     ).first()
     if page is None:
         return None
@@ -71,8 +80,15 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
     bar_days = max(1, min(int(page.bar_days or 90), 3650))
     boundaries = tuple(day_boundaries(now, bar_days, tz).tolist())
     rows = session.execute(
-        select(Component.name, Probe.id, Probe.state, Probe.last_execution_at, Probe.created_at, Probe.updated_at,
-               Probe.state_since)
+        select(
+            Component.name,
+            Probe.id,
+            Probe.state,
+            Probe.last_execution_at,
+            Probe.created_at,
+            Probe.updated_at,
+            Probe.state_since,
+        )
         .join(Probe, Probe.id == Component.probe_id)
         .where(Component.page_id == page.id)
         .order_by(Component.position, Component.id)
@@ -146,7 +162,8 @@ def load_probe_metrics(session: Session, since: float, now: float) -> list[Probe
     exec_ids = [p.last_execution_id for p in probes if p.last_execution_id]
     latest = (
         {e.id: e.metrics or {} for e in session.scalars(select(Execution).where(Execution.id.in_(exec_ids)))}
-        if exec_ids else {}
+        if exec_ids
+        else {}
     )
     spans = load_spans(session, [p.id for p in probes], since, now) if probes else {}
     return [

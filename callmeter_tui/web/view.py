@@ -21,7 +21,7 @@ from ..domain.spans import format_uptime, uptime_ratio
 from .snapshot import PageData
 
 MAX_INCIDENTS = 50
-BAR_CHUNK = 50            # components per numpy call: bounds how long one call holds the GIL
+BAR_CHUNK = 50  # components per numpy call: bounds how long one call holds the GIL
 
 
 @dataclass(frozen=True)
@@ -39,10 +39,10 @@ class BarCell:
 class PageBars:
     """Every component's daily segments: ``keys[c, i]`` indexes ``cells`` for component c, day i."""
 
-    starts: tuple[float, ...]        # day starts in the page's zone, oldest first
+    starts: tuple[float, ...]  # day starts in the page's zone, oldest first
     ends: tuple[float, ...]
     cells: tuple[BarCell, ...]
-    keys: np.ndarray                 # (components, days) int
+    keys: np.ndarray  # (components, days) int
 
     def row(self, component_index: int) -> list[int]:
         return self.keys[component_index].tolist() if len(self.keys) else []
@@ -54,11 +54,11 @@ class PageBars:
 
 @dataclass(frozen=True)
 class ComponentView:
-    index: int                       # row in PageBars
+    index: int  # row in PageBars
     position: int
     name: str
     state: HealthState
-    uptime_pct: str | None           # "99.86" or None with no monitored time
+    uptime_pct: str | None  # "99.86" or None with no monitored time
     last_checked: float | None
     created_at: float
     updated_at: float
@@ -70,7 +70,7 @@ class IncidentView:
     position: int
     state: HealthState
     started_at: float
-    ended_at: float | None           # None while ongoing
+    ended_at: float | None  # None while ongoing
 
 
 @dataclass(frozen=True)
@@ -95,7 +95,7 @@ def page_bars(data: PageData) -> PageBars:
     comps = data.components
     blocks = []
     for i in range(0, len(comps), BAR_CHUNK):
-        matrix = state_seconds_matrix([c.spans for c in comps[i:i + BAR_CHUNK]], b, data.now)
+        matrix = state_seconds_matrix([c.spans for c in comps[i : i + BAR_CHUNK]], b, data.now)
         codes = segment_states(matrix).astype(np.float64)
         blocks.append(np.concatenate((codes[..., None], matrix), axis=2).reshape(-1, 5))
     starts, ends = tuple(b[:-1].tolist()), tuple(b[1:].tolist())
@@ -105,7 +105,7 @@ def page_bars(data: PageData) -> PageBars:
     # sorts a void dtype holding the GIL (~100 ms for 1,000 x 90 cells, a dashboard stall), while this
     # Python loop lets the event loop run every switch interval.
     index: dict[tuple[float, ...], int] = {}
-    rows = (row for block in blocks for row in block.tolist())   # small C calls, one block at a time
+    rows = (row for block in blocks for row in block.tolist())  # small C calls, one block at a time
     total = sum(len(block) for block in blocks)
     inverse = np.fromiter((index.setdefault(tuple(r), len(index)) for r in rows), dtype=np.int64, count=total)
     cells = tuple(BarCell(STATE_ORDER[int(row[0])], *row[1:]) for row in index)

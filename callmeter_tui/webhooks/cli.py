@@ -35,17 +35,27 @@ def shown_url(url: str, reveal: bool) -> str:
 def list_webhooks(db: Database, reveal: bool, out: TextIO) -> None:
     """One block per webhook: id, probe, format, URL, state, secret, last delivery."""
     with db.session() as s:
-        rows = s.execute(select(Webhook, Probe.name).join(Probe, Probe.id == Webhook.probe_id)
-                         .order_by(Probe.name, Webhook.id)).all()
+        rows = s.execute(
+            select(Webhook, Probe.name).join(Probe, Probe.id == Webhook.probe_id).order_by(Probe.name, Webhook.id)
+        ).all()
         if not rows:
             out.write("no webhooks configured\n")
             return
         for hook, probe_name in rows:
-            last = s.execute(select(Delivery.status, Delivery.created_at, Delivery.last_error)
-                             .where(Delivery.webhook_id == hook.id)
-                             .order_by(Delivery.created_at.desc(), Delivery.id.desc()).limit(1)).first()
-            queued = s.scalar(select(func.count(Delivery.id)).where(
-                Delivery.webhook_id == hook.id, Delivery.status.in_(("pending", "in_flight")))) or 0
+            last = s.execute(
+                select(Delivery.status, Delivery.created_at, Delivery.last_error)
+                .where(Delivery.webhook_id == hook.id)
+                .order_by(Delivery.created_at.desc(), Delivery.id.desc())
+                .limit(1)
+            ).first()
+            queued = (
+                s.scalar(
+                    select(func.count(Delivery.id)).where(
+                        Delivery.webhook_id == hook.id, Delivery.status.in_(("pending", "in_flight"))
+                    )
+                )
+                or 0
+            )
             state = "enabled" if hook.enabled else f"DISABLED ({hook.disabled_reason or 'no reason given'})"
             out.write(f"#{hook.id}  probe {probe_name!r}  format {hook.format}  [{hook.source}]\n")
             out.write(f"    url:     {shown_url(hook.url, reveal)}\n")

@@ -30,8 +30,8 @@ from .sender import Sender, SendResult, signed_headers
 
 log = logging.getLogger("callmeter_tui.webhooks")
 
-IDLE_S = 60.0             # safety net for rows written by other processes that did not wake us
-LEASE_MARGIN_S = 30.0     # lease = attempt timeout + this
+IDLE_S = 60.0  # safety net for rows written by other processes that did not wake us
+LEASE_MARGIN_S = 30.0  # lease = attempt timeout + this
 _DEFAULT = object()
 
 
@@ -40,11 +40,20 @@ def default_owner() -> str:
 
 
 class Dispatcher:
-    def __init__(self, session_factory: sessionmaker[Session], settings: WebhookSettings, *,
-                 bus: EventBus | None = None, owner: str | None = None, clock: Callable[[], float] = time.time,
-                 sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep, ca_bundle: Any = _DEFAULT,
-                 max_concurrency: int = 16, per_webhook_concurrency: int = 2,
-                 resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        session_factory: sessionmaker[Session],
+        settings: WebhookSettings,
+        *,
+        bus: EventBus | None = None,
+        owner: str | None = None,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Awaitable[Any]] = asyncio.sleep,
+        ca_bundle: Any = _DEFAULT,
+        max_concurrency: int = 16,
+        per_webhook_concurrency: int = 2,
+        resolver: Resolver | None = None,
+    ) -> None:
         self.sessions = session_factory
         self.settings = settings
         self.bus = bus
@@ -56,7 +65,7 @@ class Dispatcher:
         self.per_webhook = max(1, per_webhook_concurrency)
         self.resolver = resolver
         self.sender: Sender | None = None
-        self._tasks: dict[int, tuple[asyncio.Task[None], int]] = {}   # delivery id -> (task, webhook id)
+        self._tasks: dict[int, tuple[asyncio.Task[None], int]] = {}  # delivery id -> (task, webhook id)
         self._wake = asyncio.Event()
         self._stopping = False
         self._loop_task: asyncio.Task[None] | None = None
@@ -70,8 +79,12 @@ class Dispatcher:
     # ---- lifecycle ---------------------------------------------------------------------------------
 
     async def start(self) -> None:
-        self.sender = Sender(ca_bundle=self.ca_bundle or None, allow_private=self.settings.allow_private_targets,
-                             max_connections=self.max_concurrency, resolver=self.resolver)
+        self.sender = Sender(
+            ca_bundle=self.ca_bundle or None,
+            allow_private=self.settings.allow_private_targets,
+            max_connections=self.max_concurrency,
+            resolver=self.resolver,
+        )
         self._stopping = False
         if self.bus is not None:
             self._queue = self.bus.subscribe()
@@ -95,7 +108,9 @@ class Dispatcher:
             self.bus.unsubscribe(self._queue)
         pending = [t for t, _ in self._tasks.values()]
         if pending:
-            done, still = await asyncio.wait(pending, timeout=self.settings.timeout_s + 1 if grace_s is None else grace_s)
+            done, still = await asyncio.wait(
+                pending, timeout=self.settings.timeout_s + 1 if grace_s is None else grace_s
+            )
             for t in still:  # their leases expire and another run reclaims them: nothing is lost
                 t.cancel()
             await asyncio.gather(*still, return_exceptions=True)
@@ -139,8 +154,15 @@ class Dispatcher:
         def work() -> tuple[list[Claimed], float | None]:
             with self.sessions() as s, s.begin():
                 ledger.reclaim_expired(s, now=now, live=live)
-                claimed = ledger.claim_due(s, owner=self.owner, now=now, lease_s=self.lease_s, limit=room,
-                                           busy=busy, per_webhook=self.per_webhook)
+                claimed = ledger.claim_due(
+                    s,
+                    owner=self.owner,
+                    now=now,
+                    lease_s=self.lease_s,
+                    limit=room,
+                    busy=busy,
+                    per_webhook=self.per_webhook,
+                )
             for c in claimed:
                 busy[c.webhook_id] = busy.get(c.webhook_id, 0) + 1
             if room - len(claimed) <= 0:
@@ -203,14 +225,25 @@ class Dispatcher:
 
         def work() -> ledger.Finished:
             with self.sessions() as s, s.begin():
-                return ledger.finish(s, c, owner=self.owner, at=at, now=now, http_status=result.status,
-                                     error=result.error, duration_ms=result.duration_ms, success=result.ok,
-                                     retry_after_s=retry_after)
+                return ledger.finish(
+                    s,
+                    c,
+                    owner=self.owner,
+                    at=at,
+                    now=now,
+                    http_status=result.status,
+                    error=result.error,
+                    duration_ms=result.duration_ms,
+                    success=result.ok,
+                    retry_after_s=retry_after,
+                )
 
         try:
             fin = await asyncio.to_thread(work)
         except Exception:
-            log.exception("recording webhook delivery %d failed (its lease will expire and it is retried)", c.delivery_id)
+            log.exception(
+                "recording webhook delivery %d failed (its lease will expire and it is retried)", c.delivery_id
+            )
             return
         where = f"webhook #{c.webhook_id} ({host_of(c.url)}) delivery {c.key}"
         if result.ok:

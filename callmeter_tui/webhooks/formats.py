@@ -52,9 +52,19 @@ def _measured(metrics: dict[str, Any] | None) -> dict[str, float]:
     return out
 
 
-def status_changed(*, probe_id: int, probe_name: str, project_id: int, project_name: str, previous: str,
-                   current: str, at: float, execution_id: int | None, metrics: dict[str, Any] | None,
-                   breaches: list[dict[str, Any]] | None) -> dict[str, Any]:
+def status_changed(
+    *,
+    probe_id: int,
+    probe_name: str,
+    project_id: int,
+    project_name: str,
+    previous: str,
+    current: str,
+    at: float,
+    execution_id: int | None,
+    metrics: dict[str, Any] | None,
+    breaches: list[dict[str, Any]] | None,
+) -> dict[str, Any]:
     """The contract payload, field for field (ids as strings; execution_id null when no execution caused it)."""
     return {
         "event": EVENT,
@@ -71,12 +81,22 @@ def status_changed(*, probe_id: int, probe_name: str, project_id: int, project_n
     }
 
 
-def test_event(*, probe_id: int, probe_name: str, project_id: int, project_name: str, state: str,
-               at: float) -> dict[str, Any]:
+def test_event(
+    *, probe_id: int, probe_name: str, project_id: int, project_name: str, state: str, at: float
+) -> dict[str, Any]:
     """A clearly marked test: ``event: probe.test`` plus ``test: true`` beside the contract fields."""
-    payload = status_changed(probe_id=probe_id, probe_name=probe_name, project_id=project_id,
-                             project_name=project_name, previous=state, current=state, at=at,
-                             execution_id=None, metrics={}, breaches=[])
+    payload = status_changed(
+        probe_id=probe_id,
+        probe_name=probe_name,
+        project_id=project_id,
+        project_name=project_name,
+        previous=state,
+        current=state,
+        at=at,
+        execution_id=None,
+        metrics={},
+        breaches=[],
+    )
     payload["event"] = TEST_EVENT
     payload["test"] = True
     return payload
@@ -103,19 +123,21 @@ def slack(event: dict[str, Any]) -> dict[str, Any]:
     at = datetime.strptime(event["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
     return {
         "text": f"{title}: {text}",
-        "attachments": [{
-            "fallback": f"{title}: {text}",
-            "color": _COLOR.get(event["current_status"], _RED),
-            "title": title,
-            "text": text,
-            "fields": [
-                {"title": "MOS", "value": _num(m, "mos", 1), "short": True},
-                {"title": "Jitter", "value": _num(m, "jitter_ms", 0, "ms"), "short": True},
-                {"title": "Packet Loss", "value": _num(m, "packet_loss_pct", 1, "%"), "short": True},
-                {"title": "RTT", "value": _num(m, "rtt_ms", 0, "ms"), "short": True},
-            ],
-            "ts": at.timestamp(),
-        }],
+        "attachments": [
+            {
+                "fallback": f"{title}: {text}",
+                "color": _COLOR.get(event["current_status"], _RED),
+                "title": title,
+                "text": text,
+                "fields": [
+                    {"title": "MOS", "value": _num(m, "mos", 1), "short": True},
+                    {"title": "Jitter", "value": _num(m, "jitter_ms", 0, "ms"), "short": True},
+                    {"title": "Packet Loss", "value": _num(m, "packet_loss_pct", 1, "%"), "short": True},
+                    {"title": "RTT", "value": _num(m, "rtt_ms", 0, "ms"), "short": True},
+                ],
+                "ts": at.timestamp(),
+            }
+        ],
     }
 
 
@@ -123,7 +145,7 @@ def pagerduty(event: dict[str, Any], webhook_id: int) -> dict[str, Any]:
     """PagerDuty Events API v2 enqueue body; ``routing_key`` is filled at send time (see module doc)."""
     action, severity = _PD_ACTION[event["current_status"]]
     dedup = f"callmeter-test-{webhook_id}" if event.get("test") else f"callmeter-probe-{event['probe_id']}"
-    summary = f"{_prefix(event)}CallMeter probe \"{event['probe_name']}\" is {event['current_status']}"
+    summary = f'{_prefix(event)}CallMeter probe "{event["probe_name"]}" is {event["current_status"]}'
     return {
         "routing_key": "",
         "event_action": action,
@@ -157,18 +179,20 @@ def teams(event: dict[str, Any]) -> dict[str, Any]:
         "themeColor": _COLOR.get(event["current_status"], _RED).lstrip("#"),
         "summary": f"{_prefix(event)}Probe Alert: {name}",
         "title": f"{_prefix(event)}Probe Alert: {name}",
-        "sections": [{
-            "activityTitle": f"Probe: {name}",
-            "activitySubtitle": event["timestamp"],
-            "facts": [
-                {"name": "Previous Status", "value": event["previous_status"]},
-                {"name": "Current Status", "value": event["current_status"]},
-                {"name": "MOS", "value": _num(m, "mos", 1)},
-                {"name": "Jitter", "value": _num(m, "jitter_ms", 0, "ms")},
-                {"name": "Packet Loss", "value": _num(m, "packet_loss_pct", 1, "%")},
-                {"name": "RTT", "value": _num(m, "rtt_ms", 0, "ms")},
-            ],
-        }],
+        "sections": [
+            {
+                "activityTitle": f"Probe: {name}",
+                "activitySubtitle": event["timestamp"],
+                "facts": [
+                    {"name": "Previous Status", "value": event["previous_status"]},
+                    {"name": "Current Status", "value": event["current_status"]},
+                    {"name": "MOS", "value": _num(m, "mos", 1)},
+                    {"name": "Jitter", "value": _num(m, "jitter_ms", 0, "ms")},
+                    {"name": "Packet Loss", "value": _num(m, "packet_loss_pct", 1, "%")},
+                    {"name": "RTT", "value": _num(m, "rtt_ms", 0, "ms")},
+                ],
+            }
+        ],
     }
 
 
@@ -190,4 +214,4 @@ def fill_routing_key(body: bytes, routing_key: str) -> bytes:
     """The PagerDuty body with the routing key in place of the placeholder (same bytes otherwise)."""
     if not body.startswith(ROUTING_KEY_PLACEHOLDER):
         raise ValueError("not a PagerDuty body with a routing_key placeholder")
-    return b'{"routing_key":' + _dumps(routing_key) + b"," + body[len(ROUTING_KEY_PLACEHOLDER):]
+    return b'{"routing_key":' + _dumps(routing_key) + b"," + body[len(ROUTING_KEY_PLACEHOLDER) :]

@@ -84,22 +84,31 @@ def check_addresses(host: str, addresses: Iterable[str]) -> list[str]:
         reason = forbidden_reason(addr)
         if reason:
             where = "" if literal_ip(host) is not None else f"{host} resolves to "
-            raise BlockedTarget(f"refused webhook target: {where}{reason} (set webhooks.allow_private_targets to allow)")
+            raise BlockedTarget(
+                f"refused webhook target: {where}{reason} (set webhooks.allow_private_targets to allow)"
+            )
     return addresses
 
 
 class GuardedBackend(AsyncNetworkBackend):
     """httpcore network backend: resolve once, check, connect to the checked IP (never re-resolving)."""
 
-    def __init__(self, *, allow_private: bool, resolver: Resolver | None = None,
-                 inner: AsyncNetworkBackend | None = None) -> None:
+    def __init__(
+        self, *, allow_private: bool, resolver: Resolver | None = None, inner: AsyncNetworkBackend | None = None
+    ) -> None:
         self.allow_private = allow_private
         self.resolver = resolver or system_resolve
         self.inner = inner or AnyIOBackend()
-        self.connected: list[tuple[str, str]] = []   # (hostname, IP) of recent connects, for diagnostics/tests
+        self.connected: list[tuple[str, str]] = []  # (hostname, IP) of recent connects, for diagnostics/tests
 
-    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                          socket_options: Iterable[Any] | None = None) -> AsyncNetworkStream:
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: Iterable[Any] | None = None,
+    ) -> AsyncNetworkStream:
         ip = literal_ip(host)
         addresses = [str(ip)] if ip is not None else await self.resolver(host, port)
         if not addresses:
@@ -109,8 +118,9 @@ class GuardedBackend(AsyncNetworkBackend):
         last: Exception | None = None
         for addr in addresses:
             try:
-                stream = await self.inner.connect_tcp(addr, port, timeout=timeout, local_address=local_address,
-                                                      socket_options=socket_options)
+                stream = await self.inner.connect_tcp(
+                    addr, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
             except Exception as exc:  # try the next checked address, like a normal client would
                 last = exc
                 continue
@@ -119,8 +129,9 @@ class GuardedBackend(AsyncNetworkBackend):
         assert last is not None
         raise last
 
-    async def connect_unix_socket(self, path: str, timeout: float | None = None,
-                                  socket_options: Iterable[Any] | None = None) -> AsyncNetworkStream:
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+    ) -> AsyncNetworkStream:
         raise BlockedTarget("unix sockets are not webhook targets")
 
     async def sleep(self, seconds: float) -> None:

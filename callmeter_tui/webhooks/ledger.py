@@ -20,12 +20,12 @@ from .outbox import disable_webhook
 
 log = logging.getLogger("callmeter_tui.webhooks")
 
-RETRY_DELAYS = (1.0, 5.0, 30.0, 300.0)      # after failed attempt 1, 2, 3, 4; attempt 5 is the last
+RETRY_DELAYS = (1.0, 5.0, 30.0, 300.0)  # after failed attempt 1, 2, 3, 4; attempt 5 is the last
 MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
-DISABLE_AFTER = 10                           # failed attempts ...
-DISABLE_WINDOW_S = 24 * 3600.0               # ... within this window
+DISABLE_AFTER = 10  # failed attempts ...
+DISABLE_WINDOW_S = 24 * 3600.0  # ... within this window
 MAX_RETRY_AFTER_S = 24 * 3600.0
-INTERRUPTED = "interrupted:"                 # prefix of attempts cut short by our own crash (not the endpoint's fault)
+INTERRUPTED = "interrupted:"  # prefix of attempts cut short by our own crash (not the endpoint's fault)
 
 
 @dataclass(frozen=True)
@@ -46,7 +46,7 @@ class Claimed:
 
 @dataclass(frozen=True)
 class Finished:
-    status: str                         # pending | succeeded | failed | lost (lease taken over meanwhile)
+    status: str  # pending | succeeded | failed | lost (lease taken over meanwhile)
     next_attempt_at: float | None = None
     disabled_reason: str | None = None
     notification: Notification | None = None
@@ -60,17 +60,20 @@ def host_of(url: str) -> str:
         return "?"
 
 
-def claim_due(s: Session, *, owner: str, now: float, lease_s: float, limit: int, busy: dict[int, int],
-              per_webhook: int) -> list[Claimed]:
+def claim_due(
+    s: Session, *, owner: str, now: float, lease_s: float, limit: int, busy: dict[int, int], per_webhook: int
+) -> list[Claimed]:
     """Claim up to ``limit`` due deliveries of enabled webhooks that still have per-webhook room."""
     if limit <= 0:
         return []
     full = [wid for wid, n in busy.items() if n >= per_webhook]
-    q = (select(Delivery.id, Delivery.webhook_id)
-         .join(Webhook, Webhook.id == Delivery.webhook_id)
-         .where(Delivery.status == "pending", Delivery.next_attempt_at <= now, Webhook.enabled.is_(True))
-         .order_by(Delivery.next_attempt_at, Delivery.id)
-         .limit(limit * 4))
+    q = (
+        select(Delivery.id, Delivery.webhook_id)
+        .join(Webhook, Webhook.id == Delivery.webhook_id)
+        .where(Delivery.status == "pending", Delivery.next_attempt_at <= now, Webhook.enabled.is_(True))
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit * 4)
+    )
     if full:
         q = q.where(Delivery.webhook_id.not_in(full))
     if s.get_bind().dialect.name == "postgresql":
@@ -80,18 +83,28 @@ def claim_due(s: Session, *, owner: str, now: float, lease_s: float, limit: int,
     for did, wid in s.execute(q).all():
         if len(taken) >= limit or counts.get(wid, 0) >= per_webhook:
             continue
-        res = s.execute(update(Delivery)
-                        .where(Delivery.id == did, Delivery.status == "pending")
-                        .values(status="in_flight", lease_owner=owner, lease_until=now + lease_s))
+        res = s.execute(
+            update(Delivery)
+            .where(Delivery.id == did, Delivery.status == "pending")
+            .values(status="in_flight", lease_owner=owner, lease_until=now + lease_s)
+        )
         if res.rowcount == 1:  # type: ignore[attr-defined]
             taken.append(did)
             counts[wid] = counts.get(wid, 0) + 1
     if not taken:
         return []
-    rows = s.execute(select(Delivery, Webhook).join(Webhook, Webhook.id == Delivery.webhook_id)
-                     .where(Delivery.id.in_(taken)).order_by(Delivery.next_attempt_at, Delivery.id)).all()
-    return [Claimed(d.id, w.id, d.key, bytes(d.body), d.attempts, w.url, w.format, w.secret, w.secret_env,
-                    w.routing_key_env) for d, w in rows]
+    rows = s.execute(
+        select(Delivery, Webhook)
+        .join(Webhook, Webhook.id == Delivery.webhook_id)
+        .where(Delivery.id.in_(taken))
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+    ).all()
+    return [
+        Claimed(
+            d.id, w.id, d.key, bytes(d.body), d.attempts, w.url, w.format, w.secret, w.secret_env, w.routing_key_env
+        )
+        for d, w in rows
+    ]
 
 
 def reclaim_expired(s: Session, *, now: float, live: set[int]) -> int:
@@ -104,13 +117,23 @@ def reclaim_expired(s: Session, *, now: float, live: set[int]) -> int:
     n = 0
     for d in s.scalars(q).all():
         owner = d.lease_owner
-        res = s.execute(update(Delivery)
-                        .where(Delivery.id == d.id, Delivery.status == "in_flight", Delivery.lease_owner == owner)
-                        .values(status="pending", next_attempt_at=now, lease_owner=None, lease_until=None))
+        res = s.execute(
+            update(Delivery)
+            .where(Delivery.id == d.id, Delivery.status == "in_flight", Delivery.lease_owner == owner)
+            .values(status="pending", next_attempt_at=now, lease_owner=None, lease_until=None)
+        )
         if res.rowcount == 1:  # type: ignore[attr-defined]
-            s.add(DeliveryAttempt(delivery_id=d.id, webhook_id=d.webhook_id, at=now, http_status=None,
-                                  error=f"{INTERRUPTED} dispatcher {owner} stopped during the attempt (lease expired)",
-                                  duration_ms=0.0, success=False))
+            s.add(
+                DeliveryAttempt(
+                    delivery_id=d.id,
+                    webhook_id=d.webhook_id,
+                    at=now,
+                    http_status=None,
+                    error=f"{INTERRUPTED} dispatcher {owner} stopped during the attempt (lease expired)",
+                    duration_ms=0.0,
+                    success=False,
+                )
+            )
             n += 1
     if n:
         log.warning("reclaimed %d webhook deliveries from expired leases", n)
@@ -120,13 +143,19 @@ def reclaim_expired(s: Session, *, now: float, live: set[int]) -> int:
 def next_due(s: Session, *, owner: str, busy: dict[int, int], per_webhook: int) -> float | None:
     """When something needs this dispatcher next: a pending row with room to send it, or a foreign lease expiring."""
     full = [wid for wid, n in busy.items() if n >= per_webhook]
-    q = (select(func.min(Delivery.next_attempt_at)).join(Webhook, Webhook.id == Delivery.webhook_id)
-         .where(Delivery.status == "pending", Webhook.enabled.is_(True)))
+    q = (
+        select(func.min(Delivery.next_attempt_at))
+        .join(Webhook, Webhook.id == Delivery.webhook_id)
+        .where(Delivery.status == "pending", Webhook.enabled.is_(True))
+    )
     if full:
         q = q.where(Delivery.webhook_id.not_in(full))
     pending = s.scalar(q)
-    lease = s.scalar(select(func.min(Delivery.lease_until)).where(
-        Delivery.status == "in_flight", or_(Delivery.lease_owner.is_(None), Delivery.lease_owner != owner)))
+    lease = s.scalar(
+        select(func.min(Delivery.lease_until)).where(
+            Delivery.status == "in_flight", or_(Delivery.lease_owner.is_(None), Delivery.lease_owner != owner)
+        )
+    )
     times = [t for t in (pending, lease) if t is not None]
     return min(times) if times else None
 
@@ -147,15 +176,35 @@ def retry_after_seconds(value: str | None, now: float) -> float | None:
     return max(0.0, min(when.timestamp() - now, MAX_RETRY_AFTER_S))
 
 
-def finish(s: Session, c: Claimed, *, owner: str, at: float, now: float, http_status: int | None, error: str | None,
-           duration_ms: float, success: bool, retry_after_s: float | None) -> Finished:
+def finish(
+    s: Session,
+    c: Claimed,
+    *,
+    owner: str,
+    at: float,
+    now: float,
+    http_status: int | None,
+    error: str | None,
+    duration_ms: float,
+    success: bool,
+    retry_after_s: float | None,
+) -> Finished:
     """Record one attempt and move the delivery on: succeeded, retry later, failed; disable the webhook if due."""
     # The webhook row is locked (PostgreSQL) so concurrent finishes count each other's failures.
     hook = s.get(Webhook, c.webhook_id, with_for_update=True)
     if hook is None:
         return Finished("lost")  # deleted meanwhile (its deliveries went with it)
-    s.add(DeliveryAttempt(delivery_id=c.delivery_id, webhook_id=c.webhook_id, at=at, http_status=http_status,
-                          error=error, duration_ms=duration_ms, success=success))
+    s.add(
+        DeliveryAttempt(
+            delivery_id=c.delivery_id,
+            webhook_id=c.webhook_id,
+            at=at,
+            http_status=http_status,
+            error=error,
+            duration_ms=duration_ms,
+            success=success,
+        )
+    )
     d = s.get(Delivery, c.delivery_id)
     if d is None:
         return Finished("lost")
@@ -185,9 +234,17 @@ def finish(s: Session, c: Claimed, *, owner: str, at: float, now: float, http_st
     if hook.enabled:
         since = max(now - DISABLE_WINDOW_S, hook.failures_reset_at or 0.0)
         s.flush()
-        failures = s.scalar(select(func.count(DeliveryAttempt.id)).where(
-            DeliveryAttempt.webhook_id == hook.id, DeliveryAttempt.success.is_(False), DeliveryAttempt.at >= since,
-            or_(DeliveryAttempt.error.is_(None), DeliveryAttempt.error.not_like(f"{INTERRUPTED}%")))) or 0
+        failures = (
+            s.scalar(
+                select(func.count(DeliveryAttempt.id)).where(
+                    DeliveryAttempt.webhook_id == hook.id,
+                    DeliveryAttempt.success.is_(False),
+                    DeliveryAttempt.at >= since,
+                    or_(DeliveryAttempt.error.is_(None), DeliveryAttempt.error.not_like(f"{INTERRUPTED}%")),
+                )
+            )
+            or 0
+        )
         if failures >= DISABLE_AFTER:
             reason = f"{failures} failed attempts within 24 h (last: {error})"
             return Finished("failed", disabled_reason=reason, notification=_disable(s, hook, reason, now))
@@ -196,9 +253,13 @@ def finish(s: Session, c: Claimed, *, owner: str, at: float, now: float, http_st
 
 def _disable(s: Session, hook: Webhook, reason: str, now: float) -> Notification:
     disable_webhook(s, hook, f"auto-disabled: {reason}")
-    note = Notification(at=now, level="error", kind="webhook_disabled",
-                        text=f"webhook #{hook.id} ({host_of(hook.url)}) of probe {hook.probe.name!r} was disabled: {reason}",
-                        read=False)
+    note = Notification(
+        at=now,
+        level="error",
+        kind="webhook_disabled",
+        text=f"webhook #{hook.id} ({host_of(hook.url)}) of probe {hook.probe.name!r} was disabled: {reason}",
+        read=False,
+    )
     s.add(note)
     s.flush()
     return note

@@ -21,8 +21,18 @@ from . import formats
 from .guard import forbidden_reason, literal_ip
 
 __all__ = [
-    "create_webhook", "delete_webhook", "disable_webhook", "enqueue_for_transition", "enqueue_test", "mask_secret",
-    "new_secret", "redeliver", "rotate_secret", "set_enabled", "validate_webhook_url", "check_target",
+    "create_webhook",
+    "delete_webhook",
+    "disable_webhook",
+    "enqueue_for_transition",
+    "enqueue_test",
+    "mask_secret",
+    "new_secret",
+    "redeliver",
+    "rotate_secret",
+    "set_enabled",
+    "validate_webhook_url",
+    "check_target",
 ]
 
 DISABLED_BY_OPERATOR = "disabled by operator"
@@ -68,9 +78,19 @@ def check_target(url: str, *, allow_private: bool) -> str | None:
     return None
 
 
-def create_webhook(session: Session, probe_id: int, url: str, format: str, now: float, *,
-                   allow_private: bool = False, secret_env: str | None = None, routing_key_env: str | None = None,
-                   source: str = "interactive", enabled: bool = True) -> tuple[Webhook, str | None]:
+def create_webhook(
+    session: Session,
+    probe_id: int,
+    url: str,
+    format: str,
+    now: float,
+    *,
+    allow_private: bool = False,
+    secret_env: str | None = None,
+    routing_key_env: str | None = None,
+    source: str = "interactive",
+    enabled: bool = True,
+) -> tuple[Webhook, str | None]:
     """Add a webhook to a probe. Returns (row, secret): the secret in full, to be shown once (None with secret_env).
 
     Raises ValueError with a one-line reason naming the field.
@@ -81,20 +101,35 @@ def create_webhook(session: Session, probe_id: int, url: str, format: str, now: 
     try:
         fmt = WebhookFormat(format).value
     except ValueError:
-        raise ValueError(f"format: expected one of {', '.join(f.value for f in WebhookFormat)}, got {format!r}") from None
+        raise ValueError(
+            f"format: expected one of {', '.join(f.value for f in WebhookFormat)}, got {format!r}"
+        ) from None
     if fmt == WebhookFormat.PAGERDUTY.value and not routing_key_env:
         raise ValueError("routing_key_env: is required for format 'pagerduty' (the Events API v2 routing key)")
     probe = session.get(Probe, probe_id)
     if probe is None:
         raise ValueError(f"probe: no probe with id {probe_id}")
     url = url.strip()
-    if session.scalar(select(Webhook.id).where(Webhook.probe_id == probe_id, Webhook.url == url,
-                                               Webhook.format == fmt)) is not None:
+    if (
+        session.scalar(
+            select(Webhook.id).where(Webhook.probe_id == probe_id, Webhook.url == url, Webhook.format == fmt)
+        )
+        is not None
+    ):
         raise ValueError(f"url: probe {probe.name!r} already has a {fmt} webhook to {url}")
     secret = None if secret_env else new_secret()
-    hook = Webhook(probe_id=probe_id, url=url, format=fmt, secret=secret, secret_env=secret_env,
-                   routing_key_env=routing_key_env, enabled=enabled, source=source, created_at=now,
-                   failures_reset_at=now)
+    hook = Webhook(
+        probe_id=probe_id,
+        url=url,
+        format=fmt,
+        secret=secret,
+        secret_env=secret_env,
+        routing_key_env=routing_key_env,
+        enabled=enabled,
+        source=source,
+        created_at=now,
+        failures_reset_at=now,
+    )
     session.add(hook)
     session.flush()
     return hook, secret
@@ -144,12 +179,14 @@ def delete_webhook(session: Session, webhook_id: int) -> None:
 
 
 def _enabled_hooks(session: Session, probe_id: int) -> list[Webhook]:
-    return list(session.scalars(
-        select(Webhook).where(Webhook.probe_id == probe_id, Webhook.enabled.is_(True)).order_by(Webhook.id)))
+    return list(
+        session.scalars(
+            select(Webhook).where(Webhook.probe_id == probe_id, Webhook.enabled.is_(True)).order_by(Webhook.id)
+        )
+    )
 
 
-def enqueue_for_transition(session: Session, transition: Transition, probe: Probe, project: Project,
-                           now: float) -> int:
+def enqueue_for_transition(session: Session, transition: Transition, probe: Probe, project: Project, now: float) -> int:
     """One Delivery per enabled webhook of the probe, body rendered per format and frozen. No commit.
 
     Same -> same is never a notification (the domain rule); the engine should not call us for one anyway.
@@ -162,14 +199,31 @@ def enqueue_for_transition(session: Session, transition: Transition, probe: Prob
     if transition.id is None:
         session.flush()
     event = formats.status_changed(
-        probe_id=probe.id, probe_name=probe.name, project_id=project.id, project_name=project.name,
-        previous=transition.previous_state, current=transition.current_state, at=transition.at,
-        execution_id=transition.execution_id, metrics=transition.metrics, breaches=transition.breaches,
+        probe_id=probe.id,
+        probe_name=probe.name,
+        project_id=project.id,
+        project_name=project.name,
+        previous=transition.previous_state,
+        current=transition.current_state,
+        at=transition.at,
+        execution_id=transition.execution_id,
+        metrics=transition.metrics,
+        breaches=transition.breaches,
     )
     for hook in hooks:
-        session.add(Delivery(webhook_id=hook.id, transition_id=transition.id, key=new_key(),
-                             body=formats.render(hook.format, event, hook.id), status="pending", attempts=0,
-                             next_attempt_at=now, is_test=False, created_at=now))
+        session.add(
+            Delivery(
+                webhook_id=hook.id,
+                transition_id=transition.id,
+                key=new_key(),
+                body=formats.render(hook.format, event, hook.id),
+                status="pending",
+                attempts=0,
+                next_attempt_at=now,
+                is_test=False,
+                created_at=now,
+            )
+        )
     return len(hooks)
 
 
@@ -179,10 +233,25 @@ def enqueue_test(session: Session, webhook_id: int, now: float) -> int:
     probe = session.get(Probe, hook.probe_id)
     assert probe is not None
     project = session.get(Project, probe.project_id)
-    event = formats.test_event(probe_id=probe.id, probe_name=probe.name, project_id=probe.project_id,
-                               project_name=project.name if project else "", state=probe.state, at=now)
-    row = Delivery(webhook_id=hook.id, transition_id=None, key=new_key(), body=formats.render(hook.format, event, hook.id),
-                   status="pending", attempts=0, next_attempt_at=now, is_test=True, created_at=now)
+    event = formats.test_event(
+        probe_id=probe.id,
+        probe_name=probe.name,
+        project_id=probe.project_id,
+        project_name=project.name if project else "",
+        state=probe.state,
+        at=now,
+    )
+    row = Delivery(
+        webhook_id=hook.id,
+        transition_id=None,
+        key=new_key(),
+        body=formats.render(hook.format, event, hook.id),
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        is_test=True,
+        created_at=now,
+    )
     session.add(row)
     session.flush()
     return row.id
@@ -193,8 +262,17 @@ def redeliver(session: Session, delivery_id: int, now: float) -> int:
     old = session.get(Delivery, delivery_id)
     if old is None:
         raise ValueError(f"delivery: no delivery with id {delivery_id}")
-    row = Delivery(webhook_id=old.webhook_id, transition_id=old.transition_id, key=new_key(), body=bytes(old.body),
-                   status="pending", attempts=0, next_attempt_at=now, is_test=old.is_test, created_at=now)
+    row = Delivery(
+        webhook_id=old.webhook_id,
+        transition_id=old.transition_id,
+        key=new_key(),
+        body=bytes(old.body),
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        is_test=old.is_test,
+        created_at=now,
+    )
     session.add(row)
     session.flush()
     return row.id

@@ -46,15 +46,17 @@ def ssl_context(ca_bundle: str | None = None) -> ssl.SSLContext:
         try:
             ctx.load_verify_locations(cafile=ca_bundle)
         except (OSError, ssl.SSLError) as exc:
-            raise ValueError(f"webhooks.ca_bundle: cannot load {ca_bundle!r}: {getattr(exc, 'strerror', None) or exc}") from None
+            raise ValueError(
+                f"webhooks.ca_bundle: cannot load {ca_bundle!r}: {getattr(exc, 'strerror', None) or exc}"
+            ) from None
     return ctx
 
 
 @dataclass(frozen=True)
 class SendResult:
-    status: int | None          # HTTP status, None when no response
-    error: str | None           # one-line reason when no 2xx
-    retry_after: str | None     # raw Retry-After header (429/503)
+    status: int | None  # HTTP status, None when no response
+    error: str | None  # one-line reason when no 2xx
+    retry_after: str | None  # raw Retry-After header (429/503)
     duration_ms: float
 
     @property
@@ -65,12 +67,21 @@ class SendResult:
 class Sender:
     """A shared connection pool for all webhook attempts of one dispatcher."""
 
-    def __init__(self, *, ca_bundle: str | None = None, allow_private: bool = False, max_connections: int = 16,
-                 resolver: Resolver | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        ca_bundle: str | None = None,
+        allow_private: bool = False,
+        max_connections: int = 16,
+        resolver: Resolver | None = None,
+    ) -> None:
         self.backend = GuardedBackend(allow_private=allow_private, resolver=resolver)
         self.pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context(ca_bundle), max_connections=max_connections, keepalive_expiry=30.0,
-            network_backend=self.backend, retries=0,
+            ssl_context=ssl_context(ca_bundle),
+            max_connections=max_connections,
+            keepalive_expiry=30.0,
+            network_backend=self.backend,
+            retries=0,
         )
 
     async def post(self, url: str, headers: list[tuple[str, str]], body: bytes, timeout_s: float) -> SendResult:
@@ -94,8 +105,9 @@ class Sender:
             return SendResult(status, f"HTTP {status}: redirects are not followed", None, duration)
         return SendResult(status, f"HTTP {status}", retry_after if status in (429, 503) else None, duration)
 
-    async def _post(self, url: str, headers: list[tuple[str, str]], body: bytes,
-                    timeout_s: float) -> tuple[int, str | None]:
+    async def _post(
+        self, url: str, headers: list[tuple[str, str]], body: bytes, timeout_s: float
+    ) -> tuple[int, str | None]:
         ext = {"timeout": {"connect": timeout_s, "read": timeout_s, "write": timeout_s, "pool": timeout_s}}
         async with self.pool.stream("POST", url, headers=headers, content=body, extensions=ext) as resp:
             seen = 0
@@ -125,7 +137,7 @@ def _reason(exc: BaseException) -> str:
     while cur is not None and len(texts) < 6:
         text = str(cur).strip() or type(cur).__name__
         texts.append(text)
-        if specific is None and isinstance(cur, OSError) and cur.strerror:   # e.g. "Connection refused"
+        if specific is None and isinstance(cur, OSError) and cur.strerror:  # e.g. "Connection refused"
             specific = f"{cur.strerror} ({text})" if cur.strerror not in text else text
         cur = cur.__cause__ or cur.__context__
     best = next((t for t in texts if "certificate" in t.lower()), specific or texts[0])

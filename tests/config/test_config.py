@@ -56,12 +56,17 @@ def test_threshold_direction_error_names_file_and_key() -> None:
 
 
 def test_every_problem_is_reported_at_once() -> None:
-    bad = GOOD.replace('interval = "60s"', 'interval = "60 seconds"\ntypo_key = 1').replace(
-        "https://hooks.example.com/x", "http://hooks.example.com/x").replace('slug = "voip"', 'slug = "VoIP!"')
+    bad = (
+        GOOD.replace('interval = "60s"', 'interval = "60 seconds"\ntypo_key = 1')
+        .replace("https://hooks.example.com/x", "http://hooks.example.com/x")
+        .replace('slug = "voip"', 'slug = "VoIP!"')
+    )
     lines = problems(bad)
     assert any(line.startswith("config.toml: probes[0].interval: expected a duration") for line in lines)
     assert "config.toml: probes[0].typo_key: unknown key (check the spelling; see config.example.toml)" in lines
-    assert any(line.startswith("config.toml: probes[0].webhooks[0].url: HTTP webhook URLs are refused") for line in lines)
+    assert any(
+        line.startswith("config.toml: probes[0].webhooks[0].url: HTTP webhook URLs are refused") for line in lines
+    )
     assert any(line.startswith("config.toml: status_pages[0].slug:") for line in lines)
     assert len(lines) == 4
 
@@ -71,16 +76,19 @@ def test_toml_syntax_error_reports_line_and_column() -> None:
     assert line.startswith("config.toml: TOML syntax error: line 2, column")
 
 
-@pytest.mark.parametrize("snippet,key", [
-    ('target = "pbx.example.com"', "probes[0].target"),
-    ('target = "sip:pbx.example.com:70000"', "probes[0].target"),
-    ('target = "sip:pbx;transport=sctp"', "probes[0].target"),
-    ('kind = "sip_ping"', "probes[0].kind"),
-    ('auth = { username = "a", password = "hunter2" }', "probes[0].auth.password"),
-    ('codec = "G729"', "probes[0].codec"),
-    ('expect_codes = [200, 99]', "probes[0].expect_codes"),
-    ('timeout = "0s"', "probes[0].timeout"),
-])
+@pytest.mark.parametrize(
+    "snippet,key",
+    [
+        ('target = "pbx.example.com"', "probes[0].target"),
+        ('target = "sip:pbx.example.com:70000"', "probes[0].target"),
+        ('target = "sip:pbx;transport=sctp"', "probes[0].target"),
+        ('kind = "sip_ping"', "probes[0].kind"),
+        ('auth = { username = "a", password = "hunter2" }', "probes[0].auth.password"),
+        ('codec = "G729"', "probes[0].codec"),
+        ("expect_codes = [200, 99]", "probes[0].expect_codes"),
+        ('timeout = "0s"', "probes[0].timeout"),
+    ],
+)
 def test_bad_probe_fields_name_the_key(snippet: str, key: str) -> None:
     field = snippet.split(" = ")[0]
     text = "\n".join(l for l in GOOD.splitlines() if not l.startswith(field + " ="))
@@ -97,7 +105,9 @@ def test_component_must_name_an_existing_probe_and_slugs_are_unique() -> None:
 
 
 def test_database_url_env_wins() -> None:
-    cfg, _ = parse_config(GOOD + '\n[database]\nurl = "sqlite:///a.db"\n', env={"CALLMETER_DATABASE_URL": "sqlite:///b.db"})
+    cfg, _ = parse_config(
+        GOOD + '\n[database]\nurl = "sqlite:///a.db"\n', env={"CALLMETER_DATABASE_URL": "sqlite:///b.db"}
+    )
     assert cfg.database_url == "sqlite:///b.db"
 
 
@@ -116,12 +126,23 @@ def test_example_and_demo_configs_are_valid() -> None:
 
 
 def test_form_validation_uses_the_same_rules() -> None:
-    spec, errors = validate_probe_fields({"name": "p", "kind": "sip_options", "target": "sip:127.0.0.1:5060",
-                                          "interval": "30s", "thresholds.response_time_ms.warning": "200",
-                                          "thresholds.response_time_ms.critical": "100"})
+    spec, errors = validate_probe_fields(
+        {
+            "name": "p",
+            "kind": "sip_options",
+            "target": "sip:127.0.0.1:5060",
+            "interval": "30s",
+            "thresholds.response_time_ms.warning": "200",
+            "thresholds.response_time_ms.critical": "100",
+        }
+    )
     assert spec is None
-    assert errors == {"thresholds.response_time_ms": "warning (200.0) must be below critical (100.0) for a metric where higher is worse"}
-    spec, errors = validate_probe_fields({"name": "p", "kind": "sip_options", "target": "sip:127.0.0.1:5060", "interval": "30s"})
+    assert errors == {
+        "thresholds.response_time_ms": "warning (200.0) must be below critical (100.0) for a metric where higher is worse"
+    }
+    spec, errors = validate_probe_fields(
+        {"name": "p", "kind": "sip_options", "target": "sip:127.0.0.1:5060", "interval": "30s"}
+    )
     assert errors == {} and spec is not None and spec.interval_s == 30
     _, errors = validate_probe_fields({"name": "", "kind": "sip_register", "target": "nope", "interval": "x"})
     assert set(errors) >= {"name", "target", "interval"}
@@ -137,7 +158,9 @@ def test_check_command_exit_codes(tmp_path: Path) -> None:
     assert r.returncode == 0, r.stderr
     assert "OK (1 probes, 1 status pages)" in r.stdout
     bad = tmp_path / "bad.toml"
-    bad.write_text(GOOD.replace("warning = 3.5, critical = 2.5", "warning = 2.0, critical = 2.5").replace('"60s"', "60"))
+    bad.write_text(
+        GOOD.replace("warning = 3.5, critical = 2.5", "warning = 2.0, critical = 2.5").replace('"60s"', "60")
+    )
     r = subprocess.run([*CLI, "check", "--config", str(bad)], capture_output=True, text=True, cwd=tmp_path)
     assert r.returncode == 2
     assert r.stderr.splitlines() == [
@@ -165,4 +188,5 @@ def test_dashboard_keys_are_checked_against_the_dashboard_actions(tmp_path: Path
     good, _ = parse_config(GOOD + '\n[dashboard]\ntheme = "light"\nkeys = { run_now = "R" }\n', env={})
     assert good.dashboard.theme == "light" and good.dashboard.keys == {"run_now": "R"}
     assert problems(GOOD + '\n[dashboard]\ntheme = "pink"\n') == [
-        "config.toml: dashboard.theme: must be one of dark, light, high-contrast, got 'pink'"]
+        "config.toml: dashboard.theme: must be one of dark, light, high-contrast, got 'pink'"
+    ]

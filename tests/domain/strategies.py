@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 from callmeter_tui.domain.health import STATE_ORDER
 from callmeter_tui.domain.spans import HealthSpan
 
-T0 = 1_780_000_000.0   # mid 2026, epoch seconds
+T0 = 1_780_000_000.0  # mid 2026, epoch seconds
 
 states = st.sampled_from(STATE_ORDER)
 offsets = st.floats(min_value=-2 * 86400, max_value=6 * 86400, allow_nan=False, allow_infinity=False)
@@ -23,7 +23,7 @@ def timelines(draw: st.DrawFn, max_spans: int = 12, overlapping: bool = True) ->
     t = T0 + draw(offsets)
     spans = []
     for _ in range(n):
-        t += draw(st.sampled_from([0.0, 0.0, 0.0, draw(lengths)]))     # mostly touching, sometimes a gap
+        t += draw(st.sampled_from([0.0, 0.0, 0.0, draw(lengths)]))  # mostly touching, sometimes a gap
         length = draw(lengths)
         spans.append(HealthSpan(draw(states), t, t + length))
         t += length

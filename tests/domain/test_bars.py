@@ -11,8 +11,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from callmeter_tui.domain.bars import (
-    BarSegment, bar_segments, bar_segments_many, day_boundaries, hour_boundaries, pack_spans,
-    state_seconds_matrix, state_seconds_matrix_arrays,
+    BarSegment,
+    bar_segments,
+    bar_segments_many,
+    day_boundaries,
+    hour_boundaries,
+    pack_spans,
+    state_seconds_matrix,
+    state_seconds_matrix_arrays,
 )
 from callmeter_tui.domain.health import STATE_ORDER, HealthState
 from callmeter_tui.domain.spans import HealthSpan
@@ -74,9 +80,21 @@ def test_midnight_in_a_dst_gap_starts_the_day_when_it_really_starts() -> None:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.floats(min_value=1.6e9, max_value=2.1e9), st.integers(1, 40),
-       st.sampled_from(["UTC", "America/New_York", "Europe/Berlin", "Australia/Lord_Howe", "America/Santiago",
-                        "Asia/Kolkata", "Pacific/Chatham"]))
+@given(
+    st.floats(min_value=1.6e9, max_value=2.1e9),
+    st.integers(1, 40),
+    st.sampled_from(
+        [
+            "UTC",
+            "America/New_York",
+            "Europe/Berlin",
+            "Australia/Lord_Howe",
+            "America/Santiago",
+            "Asia/Kolkata",
+            "Pacific/Chatham",
+        ]
+    ),
+)
 def test_property_boundaries_are_first_instants_of_consecutive_days(now: float, days: int, tz: str) -> None:
     b = day_boundaries(now, days, tz)
     assert len(b) == days + 1 and np.all(np.diff(b) > 0)
@@ -94,7 +112,7 @@ def test_day_boundaries_rejects_bad_input() -> None:
 
 
 def test_hour_boundaries() -> None:
-    now = 1_780_003_723.5                       # 43 min 43.5 s into an hour
+    now = 1_780_003_723.5  # 43 min 43.5 s into an hour
     b = hour_boundaries(now, 24)
     assert len(b) == 25 and np.all(np.diff(b) == 3600)
     assert b[-2] <= now < b[-1] and b[-2] % 3600 == 0
@@ -104,13 +122,17 @@ def test_hour_boundaries() -> None:
 def test_matrix_counts_states_no_data_and_stops_at_now() -> None:
     b = np.array([T0, T0 + DAY, T0 + 2 * DAY, T0 + 3 * DAY])
     now = T0 + 1.5 * DAY
-    spans = [HealthSpan(H, T0 - 100, T0 + 1000), HealthSpan(U, T0 + 1000, T0 + 1600),
-             HealthSpan(D, T0 + DAY - 50, T0 + DAY + 50), HealthSpan(H, T0 + DAY + 50, T0 + 2.5 * DAY)]
+    spans = [
+        HealthSpan(H, T0 - 100, T0 + 1000),
+        HealthSpan(U, T0 + 1000, T0 + 1600),
+        HealthSpan(D, T0 + DAY - 50, T0 + DAY + 50),
+        HealthSpan(H, T0 + DAY + 50, T0 + 2.5 * DAY),
+    ]
     m = state_seconds_matrix([spans, []], b, now)
     assert m.shape == (2, 3, 4)
     assert m[0, 0].tolist() == [1000.0, 50.0, 600.0, DAY - 1650.0]
     assert m[0, 1].tolist() == [0.5 * DAY - 50, 50.0, 0.0, 0.0]
-    assert m[0, 2].tolist() == [0.0, 0.0, 0.0, 0.0]               # after now: not counted
+    assert m[0, 2].tolist() == [0.0, 0.0, 0.0, 0.0]  # after now: not counted
     assert m[1].tolist() == [[0, 0, 0, DAY], [0, 0, 0, 0.5 * DAY], [0, 0, 0, 0]]
 
 
@@ -131,9 +153,12 @@ def test_overlapping_unsorted_spans_first_started_wins() -> None:
 def test_colour_rule_worst_present_wins() -> None:
     b = T0 + DAY * np.arange(5)
     spans = [
-        HealthSpan(H, T0, T0 + DAY - 1), HealthSpan(U, T0 + DAY - 1, T0 + DAY),          # day 0: one bad second
-        HealthSpan(H, T0 + DAY, T0 + 1.5 * DAY), HealthSpan(D, T0 + 1.5 * DAY, T0 + 1.6 * DAY),
-        HealthSpan(X, T0 + 2 * DAY, T0 + 2.5 * DAY), HealthSpan(H, T0 + 2.5 * DAY, T0 + 2.6 * DAY),
+        HealthSpan(H, T0, T0 + DAY - 1),
+        HealthSpan(U, T0 + DAY - 1, T0 + DAY),  # day 0: one bad second
+        HealthSpan(H, T0 + DAY, T0 + 1.5 * DAY),
+        HealthSpan(D, T0 + 1.5 * DAY, T0 + 1.6 * DAY),
+        HealthSpan(X, T0 + 2 * DAY, T0 + 2.5 * DAY),
+        HealthSpan(H, T0 + 2.5 * DAY, T0 + 2.6 * DAY),
     ]
     segs = bar_segments(spans, list(b), T0 + 4 * DAY)
     assert [s.state for s in segs] == [U, D, H, X]
@@ -167,8 +192,11 @@ edges = st.lists(st.floats(min_value=-DAY, max_value=5 * DAY, allow_nan=False), 
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(st.one_of(timelines(max_spans=8), timelines(max_spans=8, overlapping=False)), min_size=1, max_size=4), edges,
-       st.floats(min_value=-2 * DAY, max_value=7 * DAY, allow_nan=False))
+@given(
+    st.lists(st.one_of(timelines(max_spans=8), timelines(max_spans=8, overlapping=False)), min_size=1, max_size=4),
+    edges,
+    st.floats(min_value=-2 * DAY, max_value=7 * DAY, allow_nan=False),
+)
 def test_property_matrix_matches_exact_reference(comps, offs, now_off) -> None:  # type: ignore[no-untyped-def]
     b = np.unique(T0 + np.array(offs))
     assume(len(b) >= 2)
@@ -192,8 +220,9 @@ def test_property_matrix_matches_exact_reference(comps, offs, now_off) -> None: 
 def test_arrays_entry_point_matches() -> None:
     comps = [[HealthSpan(H, T0, T0 + 10)], [HealthSpan(U, T0 + 3, T0 + 4)]]
     b = np.array([T0, T0 + 5, T0 + 20])
-    assert np.array_equal(state_seconds_matrix_arrays(pack_spans(comps), b, T0 + 20),
-                          state_seconds_matrix(comps, b, T0 + 20))
+    assert np.array_equal(
+        state_seconds_matrix_arrays(pack_spans(comps), b, T0 + 20), state_seconds_matrix(comps, b, T0 + 20)
+    )
 
 
 def test_segment_build_restores_the_garbage_collector_setting() -> None:

@@ -5,14 +5,20 @@ from __future__ import annotations
 import pytest
 
 from callmeter_tui.domain.emodel import (
-    CODECS, assess, codec_planning, delay_impairment, effective_ie, mos_from_r, r_factor,
+    CODECS,
+    assess,
+    codec_planning,
+    delay_impairment,
+    effective_ie,
+    mos_from_r,
+    r_factor,
 )
 
 
 def test_g107_reference_connection() -> None:
     r = r_factor(0, 0)
     assert r == pytest.approx(93.2, abs=0.1)
-    assert mos_from_r(r) == pytest.approx(4.41, abs=0.01)   # 4.41 to 0.1 and better
+    assert mos_from_r(r) == pytest.approx(4.41, abs=0.01)  # 4.41 to 0.1 and better
     assert delay_impairment(0) == pytest.approx(0.15, abs=0.01)
 
 
@@ -21,7 +27,7 @@ def test_mos_mapping_points() -> None:
     assert mos_from_r(0) == 1.0
     assert mos_from_r(100) == 4.5 and mos_from_r(120) == 4.5
     assert mos_from_r(50) == pytest.approx(1 + 1.75 + 50 * -10 * 50 * 7e-6)
-    assert mos_from_r(3) == 1.0          # the cubic dips below 1 near R 0; MOS has no lower value
+    assert mos_from_r(3) == 1.0  # the cubic dips below 1 near R 0; MOS has no lower value
 
 
 def test_mos_strictly_decreases_as_loss_rises() -> None:
@@ -71,7 +77,8 @@ def test_assess_adds_delays_and_discards() -> None:
 
 
 @pytest.mark.parametrize(
-    "args", [(-1, 0, 0, 0), (0, -5, 0, 0), (0, 0, float("nan"), 0), (0, 0, 0, -1)],
+    "args",
+    [(-1, 0, 0, 0), (0, -5, 0, 0), (0, 0, float("nan"), 0), (0, 0, 0, -1)],
 )
 def test_assess_rejects_bad_measurements(args: tuple[float, float, float, float]) -> None:
     with pytest.raises(ValueError, match="must be 0 or more"):

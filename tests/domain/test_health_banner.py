@@ -7,7 +7,12 @@ import itertools
 import pytest
 
 from callmeter_tui.domain.banner import (
-    ALL_OPERATIONAL, MAJOR_ISSUES, PARTIAL_DEGRADATION, STATUS_PENDING, banner, overall_state,
+    ALL_OPERATIONAL,
+    MAJOR_ISSUES,
+    PARTIAL_DEGRADATION,
+    STATUS_PENDING,
+    banner,
+    overall_state,
 )
 from callmeter_tui.domain.health import STATE_ORDER, HealthState, notifies, worst
 
@@ -25,7 +30,7 @@ H, D, U, X = HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY, H
         ([X, U, H], U, "Major Issues Detected"),
         ([X, X], X, "Status Pending"),
         ([], X, "Status Pending"),
-        ([X, H], H, "All Systems Operational"),     # unknown beside healthy does not spoil the banner
+        ([X, H], H, "All Systems Operational"),  # unknown beside healthy does not spoil the banner
         ([X, D], D, "Partial Degradation"),
     ],
 )
@@ -36,7 +41,11 @@ def test_banner_table(states: list[HealthState], state: HealthState, text: str) 
 
 def test_banner_texts_are_the_seed_spellings() -> None:
     assert (ALL_OPERATIONAL, PARTIAL_DEGRADATION, MAJOR_ISSUES, STATUS_PENDING) == (
-        "All Systems Operational", "Partial Degradation", "Major Issues Detected", "Status Pending")
+        "All Systems Operational",
+        "Partial Degradation",
+        "Major Issues Detected",
+        "Status Pending",
+    )
 
 
 def test_banner_accepts_db_spellings() -> None:

@@ -67,7 +67,7 @@ def test_property_incidents_cover_exactly_the_bad_spans(spans: list[HealthSpan])
     for older, newer in zip(found[1:], found):
         assert older.ended_at is not None and older.ended_at <= newer.started_at
     bad = [s for s in spans if s.state in (D, U)]
-    for s in bad:                                   # every bad span inside exactly one incident
+    for s in bad:  # every bad span inside exactly one incident
         holders = [i for i in found if i.started_at <= s.started_at and s.ended_at <= i.ended_at]  # type: ignore[operator]
         assert len(holders) == 1
         assert holders[0].worst.severity >= s.state.severity

@@ -11,7 +11,11 @@ from hypothesis import strategies as st
 
 from callmeter_tui.domain.health import STATE_ORDER, HealthState
 from callmeter_tui.domain.spans import (
-    HealthSpan, exact_state_seconds, format_uptime, state_seconds, uptime_ratio,
+    HealthSpan,
+    exact_state_seconds,
+    format_uptime,
+    state_seconds,
+    uptime_ratio,
 )
 
 from .strategies import T0, offsets, timelines
@@ -44,7 +48,7 @@ def test_state_seconds_of_nothing_is_all_unknown() -> None:
 
 
 def test_overlap_first_started_wins() -> None:
-    spans = [span(D, 1, 3), span(H, 0, 2)]       # unsorted; H started first and keeps [0, 2)
+    spans = [span(D, 1, 3), span(H, 0, 2)]  # unsorted; H started first and keeps [0, 2)
     assert state_seconds(spans, T0, T0 + 4 * HOUR) == {H: 2 * HOUR, D: HOUR, U: 0.0, X: HOUR}
 
 
@@ -57,16 +61,19 @@ def test_uptime_ignores_unknown_and_no_data() -> None:
 def test_no_monitored_time_is_none() -> None:
     assert uptime_ratio([], T0, T0 + HOUR) is None
     assert uptime_ratio([span(X, 0, 1)], T0, T0 + HOUR) is None
-    assert uptime_ratio([span(H, 2, 3)], T0, T0 + HOUR) is None     # outside the window
+    assert uptime_ratio([span(H, 2, 3)], T0, T0 + HOUR) is None  # outside the window
     assert format_uptime(None) is None
 
 
 def test_hundred_only_without_any_bad_time() -> None:
     assert format_uptime(uptime_ratio([span(H, 0, 720)], T0, T0 + 720 * HOUR)) == "100.00"
-    one_ms_bad = [span(H, 0, 720), HealthSpan(D, T0 + 100.0, T0 + 100.001)]   # H keeps it: first started
+    one_ms_bad = [span(H, 0, 720), HealthSpan(D, T0 + 100.0, T0 + 100.001)]  # H keeps it: first started
     assert format_uptime(uptime_ratio(one_ms_bad, T0, T0 + 720 * HOUR)) == "100.00"
-    one_ms_bad = [HealthSpan(H, T0, T0 + 100.0), HealthSpan(D, T0 + 100.0, T0 + 100.001),
-                  HealthSpan(H, T0 + 100.001, T0 + 720 * HOUR)]
+    one_ms_bad = [
+        HealthSpan(H, T0, T0 + 100.0),
+        HealthSpan(D, T0 + 100.0, T0 + 100.001),
+        HealthSpan(H, T0 + 100.001, T0 + 720 * HOUR),
+    ]
     ratio = uptime_ratio(one_ms_bad, T0, T0 + 720 * HOUR)
     assert ratio is not None and ratio < 1
     assert format_uptime(ratio) == "99.99"
@@ -74,9 +81,21 @@ def test_hundred_only_without_any_bad_time() -> None:
 
 @pytest.mark.parametrize(
     ("ratio", "text"),
-    [(0.999999, "99.99"), (1.0, "100.00"), (0.0, "0.00"), (0.29, "29.00"), (0.5, "50.00"),
-     (719 / 720, "99.86"), (0.99995, "99.99"), (0.12345, "12.34"), (1e-05, "0.00"), (Fraction(2, 3), "66.66"),
-     (np.float64(0.29), "29.00"), (1, "100.00"), (0, "0.00")],
+    [
+        (0.999999, "99.99"),
+        (1.0, "100.00"),
+        (0.0, "0.00"),
+        (0.29, "29.00"),
+        (0.5, "50.00"),
+        (719 / 720, "99.86"),
+        (0.99995, "99.99"),
+        (0.12345, "12.34"),
+        (1e-05, "0.00"),
+        (Fraction(2, 3), "66.66"),
+        (np.float64(0.29), "29.00"),
+        (1, "100.00"),
+        (0, "0.00"),
+    ],
 )
 def test_format_truncates_never_rounds_up(ratio: float, text: str) -> None:
     assert format_uptime(ratio) == text
@@ -95,7 +114,7 @@ def test_format_rejects_out_of_range(bad: object) -> None:
 
 
 def test_span_accepts_db_spelling() -> None:
-    assert HealthSpan("DEGRADED", 1.0, 2.0).state is D    # type: ignore[arg-type]
+    assert HealthSpan("DEGRADED", 1.0, 2.0).state is D  # type: ignore[arg-type]
     assert HealthSpan(D, 1.0, 2.0) == HealthSpan("DEGRADED", 1.0, 2.0)  # type: ignore[arg-type]
 
 
@@ -115,7 +134,11 @@ def reference_seconds(spans: list[HealthSpan], start: float, end: float) -> dict
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.one_of(timelines(), timelines(overlapping=False)), offsets, st.floats(min_value=0, max_value=5 * 86400, allow_nan=False))
+@given(
+    st.one_of(timelines(), timelines(overlapping=False)),
+    offsets,
+    st.floats(min_value=0, max_value=5 * 86400, allow_nan=False),
+)
 def test_properties_seconds_add_up_ratio_in_range_format_never_exceeds(spans, a, length) -> None:  # type: ignore[no-untyped-def]
     start, end = T0 + a, T0 + a + length
     secs = state_seconds(spans, start, end)

@@ -44,14 +44,14 @@ async def test_webhook_lifecycle_from_the_operator(node, https_receiver) -> None
     with pytest.raises(ValueError, match="^url: "):
         await m.add_webhook(pid, "http://127.0.0.1/hook")
     hook_id, secret = await m.add_webhook(pid, https_receiver.url("/ops"))
-    assert len(secret) >= 43                      # >= 32 random bytes, URL-safe
+    assert len(secret) >= 43  # >= 32 random bytes, URL-safe
     await m.send_test_event(hook_id)
     (first,) = await https_receiver.wait_for(1, path="/ops")
     assert verify_signature(first.headers, first.body, secret, int(time.time() * 1000)) is None
     body = json.loads(first.body)
     assert body["probe_name"] == "Edge" and body.get("test") is True
 
-    for _ in range(100):            # the receiver has the POST; wait for the dispatcher to record it
+    for _ in range(100):  # the receiver has the POST; wait for the dispatcher to record it
         detail = await m.probe_detail(pid)
         if detail.webhooks[0].deliveries[0].status != "in_flight":
             break
@@ -87,7 +87,7 @@ async def test_status_pages_saved_listed_deleted_with_events(node) -> None:  # t
     assert view.spec.components == (ComponentSpec("Edge", "SIP Edge"),) and view.source == "interactive"
     with pytest.raises(ValueError, match="^components\\[0\\].probe: no probe named 'Nope'"):
         await m.save_status_page(dataclasses.replace(spec, components=(ComponentSpec("Nope", "x"),)), page_id)
-    assert (await m.list_status_pages())[0].spec.components[0].name == "SIP Edge"   # nothing saved half-way
+    assert (await m.list_status_pages())[0].spec.components[0].name == "SIP Edge"  # nothing saved half-way
     await m.save_status_page(dataclasses.replace(spec, slug="ops2"), page_id)
     await m.delete_status_page(page_id)
     assert await m.list_status_pages() == []
@@ -102,13 +102,15 @@ async def test_history_and_detail_read_what_was_recorded(node) -> None:  # type:
     await _steps(m, clock, pid, 4)
     hist = (await m.history([pid], "days"))[pid]
     assert len(hist.segments) == 90
-    assert hist.segments[-1].state.value == "UNHEALTHY"          # worst state of today
+    assert hist.segments[-1].state.value == "UNHEALTHY"  # worst state of today
     assert hist.uptime is not None and float(hist.uptime) < 100
     hours = (await m.history([pid], "hours"))[pid]
     assert len(hours.segments) == 24
     detail = await m.probe_detail(pid, 3600)
     assert [e["state"] for e in detail.executions] == ["HEALTHY", "UNHEALTHY", "HEALTHY", "HEALTHY"]
     assert [(t["previous_state"], t["current_state"]) for t in detail.transitions][:2] == [
-        ("UNHEALTHY", "HEALTHY"), ("HEALTHY", "UNHEALTHY")]
+        ("UNHEALTHY", "HEALTHY"),
+        ("HEALTHY", "UNHEALTHY"),
+    ]
     assert detail.incidents and detail.incidents[0].worst.value == "UNHEALTHY"
     assert "response_time_ms" in detail.series

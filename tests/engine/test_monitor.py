@@ -45,17 +45,28 @@ class ScriptedProber:
         if step == "fail":
             return ProbeResult.failure(self.clock(), 3.0, "timeout after 3s", sip_code=408)
         rt = float(step) if isinstance(step, (int, float)) else 12.0
-        return ProbeResult(ok=True, started_at=self.clock(), duration_ms=rt, metrics={"response_time_ms": rt},
-                           sip_code=200, sip_reason="OK")
+        return ProbeResult(
+            ok=True,
+            started_at=self.clock(),
+            duration_ms=rt,
+            metrics={"response_time_ms": rt},
+            sip_code=200,
+            sip_reason="OK",
+        )
 
 
 def _config(db_url: str, *probes: ProbeSpec) -> Config:
     return Config(project_name="Production Environment", database_url=db_url, probes=probes)
 
 
-PBX = ProbeSpec(name="PBX", kind=ProbeKind.SIP_OPTIONS, target="sip:127.0.0.1:5060", interval_s=60,
-                thresholds={"response_time_ms": Threshold(warning=100, critical=500)},
-                webhooks=(WebhookSpec(url="https://hooks.example.com/a"), WebhookSpec(url="https://hooks.example.com/b")))
+PBX = ProbeSpec(
+    name="PBX",
+    kind=ProbeKind.SIP_OPTIONS,
+    target="sip:127.0.0.1:5060",
+    interval_s=60,
+    thresholds={"response_time_ms": Threshold(warning=100, critical=500)},
+    webhooks=(WebhookSpec(url="https://hooks.example.com/a"), WebhookSpec(url="https://hooks.example.com/b")),
+)
 
 
 async def _monitor(database, clock: Clock, *probes: ProbeSpec) -> tuple[Monitor, ScriptedProber]:
@@ -84,7 +95,9 @@ async def test_target_down_gives_one_transition_and_one_delivery_per_webhook(dat
         prober.script["PBX"] = ["ok", "ok", "ok", "fail", "fail", "fail", "fail"]
         await _steps(m, clock, pid, 7)
         with database.session() as s:
-            down = s.scalars(select(Transition).where(Transition.probe_id == pid, Transition.current_state == "UNHEALTHY")).all()
+            down = s.scalars(
+                select(Transition).where(Transition.probe_id == pid, Transition.current_state == "UNHEALTHY")
+            ).all()
             assert [(t.previous_state, t.current_state) for t in down] == [("HEALTHY", "UNHEALTHY")]
             deliveries = s.scalars(select(Delivery).where(Delivery.transition_id == down[0].id)).all()
             assert len(deliveries) == 2 and len({d.webhook_id for d in deliveries}) == 2
@@ -117,7 +130,10 @@ async def test_flapping_target_with_confirm_3(database) -> None:
         with database.session() as s:
             trans = s.scalars(select(Transition).where(Transition.probe_id == pid).order_by(Transition.id)).all()
         assert [(t.previous_state, t.current_state) for t in trans][-3:] == [
-            ("UNKNOWN", "HEALTHY"), ("HEALTHY", "UNHEALTHY"), ("UNHEALTHY", "HEALTHY")]
+            ("UNKNOWN", "HEALTHY"),
+            ("HEALTHY", "UNHEALTHY"),
+            ("UNHEALTHY", "HEALTHY"),
+        ]
     finally:
         await m.stop()
 
@@ -131,8 +147,15 @@ async def test_degraded_by_threshold_and_breach_recorded(database) -> None:
         await _steps(m, clock, pid, 1)
         view = next(v for v in m.probe_views() if v.id == pid)
         assert view.state == "DEGRADED"
-        assert view.breaches == [{"metric": "response_time_ms", "value": 150.0, "warning_threshold": 100,
-                                  "critical_threshold": 500, "level": "warning"}]
+        assert view.breaches == [
+            {
+                "metric": "response_time_ms",
+                "value": 150.0,
+                "warning_threshold": 100,
+                "critical_threshold": 500,
+                "level": "warning",
+            }
+        ]
     finally:
         await m.stop()
 
@@ -143,20 +166,28 @@ async def test_stale_probe_goes_unknown(database) -> None:
     try:
         pid = _pid(m, "PBX")
         await _steps(m, clock, pid, 2)
-        clock.t += 2 * 60           # 2 intervals without a result: still fine
+        clock.t += 2 * 60  # 2 intervals without a result: still fine
         await m._watchdog()
         assert next(v.state for v in m.probe_views() if v.id == pid) == "HEALTHY"
-        clock.t += 2 * 60           # now > 3 intervals
+        clock.t += 2 * 60  # now > 3 intervals
         await m._watchdog()
         assert next(v.state for v in m.probe_views() if v.id == pid) == "UNKNOWN"
         with database.session() as s:
-            last = s.scalars(select(Transition).where(Transition.probe_id == pid).order_by(Transition.id.desc())).first()
+            last = s.scalars(
+                select(Transition).where(Transition.probe_id == pid).order_by(Transition.id.desc())
+            ).first()
             assert (last.previous_state, last.current_state, last.execution_id) == ("HEALTHY", "UNKNOWN", None)
             assert s.scalar(select(func.count()).select_from(Delivery).where(Delivery.transition_id == last.id)) == 2
-        await m._watchdog()         # already UNKNOWN: no second transition
+        await m._watchdog()  # already UNKNOWN: no second transition
         with database.session() as s:
-            assert s.scalar(select(func.count()).select_from(Transition).where(
-                Transition.probe_id == pid, Transition.current_state == "UNKNOWN")) == 1
+            assert (
+                s.scalar(
+                    select(func.count())
+                    .select_from(Transition)
+                    .where(Transition.probe_id == pid, Transition.current_state == "UNKNOWN")
+                )
+                == 1
+            )
     finally:
         await m.stop()
 
@@ -171,7 +202,7 @@ async def test_edit_pause_resume_at_runtime(database) -> None:
         spec = m._specs[pid]
         await m.update_probe(pid, dataclasses.replace(spec, target="sip:127.0.0.1:5999", interval_s=5))
         view = next(v for v in m.probe_views() if v.id == pid)
-        assert view.target == "sip:127.0.0.1:5999" and view.state == "UNKNOWN"   # target changed
+        assert view.target == "sip:127.0.0.1:5999" and view.state == "UNKNOWN"  # target changed
         assert m.schedule._intervals[pid] == 5
         await m.set_enabled(pid, False)
         assert pid not in m.schedule.planned()
@@ -195,10 +226,10 @@ async def test_restart_resumes_and_downtime_is_no_data(database) -> None:
     await _steps(m, clock, pid, 3)
     t_last = clock.t
     await m.stop()
-    clock.t += 3600                  # the monitor was down for an hour
+    clock.t += 3600  # the monitor was down for an hour
     m2, prober2 = await _monitor(database, clock, dataclasses.replace(PBX, webhooks=()))
     try:
-        assert next(v.state for v in m2.probe_views() if v.id == pid) == "HEALTHY"   # resumed from the store
+        assert next(v.state for v in m2.probe_views() if v.id == pid) == "HEALTHY"  # resumed from the store
         await _steps(m2, clock, pid, 2)
         with database.session() as s:
             spans = queries.load_spans(s, [pid], t_last - 600, clock.t)[pid]
@@ -216,8 +247,13 @@ async def test_prober_exception_is_recorded_not_dropped(database) -> None:
         async def run(self, spec, password=None):  # type: ignore[no-untyped-def]
             raise RuntimeError("worker pipe closed")
 
-    m = Monitor(_config(database.url, dataclasses.replace(PBX, webhooks=())), database, Broken(clock), clock=clock,
-                watchdog_s=3600)
+    m = Monitor(
+        _config(database.url, dataclasses.replace(PBX, webhooks=())),
+        database,
+        Broken(clock),
+        clock=clock,
+        watchdog_s=3600,
+    )
     await m.start()
     try:
         pid = _pid(m, "PBX")
@@ -240,8 +276,9 @@ async def test_a_probe_never_overlaps_itself(database) -> None:
             return ProbeResult(ok=True, started_at=self.clock(), duration_ms=1.0)
 
     prober = Slow(clock)
-    m = Monitor(_config(database.url, dataclasses.replace(PBX, webhooks=())), database, prober, clock=clock,
-                watchdog_s=3600)
+    m = Monitor(
+        _config(database.url, dataclasses.replace(PBX, webhooks=())), database, prober, clock=clock, watchdog_s=3600
+    )
     await m.start()
     try:
         pid = _pid(m, "PBX")
@@ -253,8 +290,13 @@ async def test_a_probe_never_overlaps_itself(database) -> None:
 
 def test_config_probe_missing_password_env_is_a_probe_error(database) -> None:
     clock = Clock()
-    spec = ProbeSpec(name="Reg", kind=ProbeKind.SIP_REGISTER, target="sip:u@127.0.0.1:5060", username="u",
-                     password_env="CALLMETER_TEST_UNSET_VAR")
+    spec = ProbeSpec(
+        name="Reg",
+        kind=ProbeKind.SIP_REGISTER,
+        target="sip:u@127.0.0.1:5060",
+        username="u",
+        password_env="CALLMETER_TEST_UNSET_VAR",
+    )
 
     async def go() -> None:
         m, prober = await _monitor(database, clock, spec)
@@ -278,8 +320,13 @@ async def test_shutdown_lets_in_flight_runs_finish_or_records_them_interrupted(d
         async def run(self, spec, password=None):  # type: ignore[no-untyped-def]
             await asyncio.sleep(3600)
 
-    m = Monitor(_config(database.url, dataclasses.replace(PBX, webhooks=())), database, Hanging(clock), clock=clock,
-                watchdog_s=3600)
+    m = Monitor(
+        _config(database.url, dataclasses.replace(PBX, webhooks=())),
+        database,
+        Hanging(clock),
+        clock=clock,
+        watchdog_s=3600,
+    )
     await m.start()
     pid = _pid(m, "PBX")
     task = asyncio.create_task(m.run_now(pid))
@@ -291,11 +338,12 @@ async def test_shutdown_lets_in_flight_runs_finish_or_records_them_interrupted(d
         e = s.scalars(select(Execution).where(Execution.probe_id == pid)).one()
         probe = s.get(Probe, pid)
     assert (e.state, e.error) == ("UNKNOWN", "interrupted: monitor shutting down")
-    assert probe.state == "UNKNOWN"    # no verdict on the target from an interrupted run
+    assert probe.state == "UNKNOWN"  # no verdict on the target from an interrupted run
 
 
 def test_start_spread_widens_with_probe_count() -> None:
     from callmeter_tui.engine.schedule import spread_window
+
     assert spread_window(60, 10) == 6.0
     assert spread_window(60, 1000) == 6.0
     assert spread_window(60, 10_000) == 50.0
@@ -321,7 +369,7 @@ async def test_jobs_have_stable_ids_spread_starts_and_no_overlap() -> None:
         offsets = sorted((t - t0).total_seconds() for t in planned.values())
         assert offsets[0] >= 0 and offsets[-1] <= 6.5
         per_second = [sum(1 for o in offsets if k <= o < k + 1) for k in range(6)]
-        assert max(per_second) < 300, per_second           # no single burst
+        assert max(per_second) < 300, per_second  # no single burst
         job = sched.scheduler.get_job("probe-5")
         assert job.max_instances == 1 and job.coalesce is True
         sched.reconcile({5: 30.0})
@@ -337,8 +385,9 @@ async def test_views_follow_probes_run_by_other_agents(database) -> None:
     prober = ScriptedProber(clock)
     node = Monitor(_config(database.url, spec), database, prober, agent="eu", clock=clock, watchdog_s=3600)
     await node.start()
-    viewer = Monitor(_config(database.url, spec), database, ScriptedProber(clock), agent="jump", clock=clock,
-                     watchdog_s=3600)
+    viewer = Monitor(
+        _config(database.url, spec), database, ScriptedProber(clock), agent="jump", clock=clock, watchdog_s=3600
+    )
     await viewer.start()
     try:
         pid = _pid(node, "PBX")
@@ -352,7 +401,7 @@ async def test_views_follow_probes_run_by_other_agents(database) -> None:
         got = [events.get_nowait() for _ in range(events.qsize())]
         assert any(isinstance(e, StateChanged) and e.current == "UNHEALTHY" for e in got)
         await viewer._follow_remote()
-        assert events.qsize() == 0          # nothing new: nothing published
+        assert events.qsize() == 0  # nothing new: nothing published
     finally:
         await viewer.stop()
         await node.stop()

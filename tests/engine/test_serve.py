@@ -42,8 +42,19 @@ def _config(path: Path, db_url: str, probes: list[tuple[str, str, str]], hook_ur
 async def _serve(config: Path, *extra: str) -> asyncio.subprocess.Process:
     env = dict(os.environ, SERVE_HOOK_SECRET=SECRET, PYTHONUNBUFFERED="1")
     return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "callmeter_tui.cli", "serve", "--config", str(config), "--log-format", "json", *extra,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, env=env)
+        sys.executable,
+        "-m",
+        "callmeter_tui.cli",
+        "serve",
+        "--config",
+        str(config),
+        "--log-format",
+        "json",
+        *extra,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+    )
 
 
 async def _stop(proc: asyncio.subprocess.Process, timeout: float = 20.0) -> tuple[int, list[dict]]:
@@ -63,17 +74,23 @@ async def _until(cond, timeout: float = 30.0, what: str = "condition") -> None: 
 
 
 async def test_serve_target_down_one_transition_signed_webhook_and_clean_sigterm(
-        tmp_path, make_demo_target, demo_target_loop, https_receiver, webhook_ca) -> None:
+    tmp_path, make_demo_target, demo_target_loop, https_receiver, webhook_ca
+) -> None:
     target = make_demo_target()
     db_url = f"sqlite:///{tmp_path / 'serve.db'}"
-    cfg = _config(tmp_path / "c.toml", db_url, [("PBX", f"sip:127.0.0.1:{target.port}", "local")],
-                  https_receiver.url("/hook"), webhook_ca.ca_bundle)
+    cfg = _config(
+        tmp_path / "c.toml",
+        db_url,
+        [("PBX", f"sip:127.0.0.1:{target.port}", "local")],
+        https_receiver.url("/hook"),
+        webhook_ca.ca_bundle,
+    )
     proc = await _serve(cfg)
     try:
-        await https_receiver.wait_for(1, timeout=30)            # UNKNOWN -> HEALTHY
-        demo_target_loop.run(target.stop())                     # the target goes down
-        await https_receiver.wait_for(2, timeout=30)            # HEALTHY -> UNHEALTHY
-        await asyncio.sleep(2.5)                                # more failing runs: no more transitions
+        await https_receiver.wait_for(1, timeout=30)  # UNKNOWN -> HEALTHY
+        demo_target_loop.run(target.stop())  # the target goes down
+        await https_receiver.wait_for(2, timeout=30)  # HEALTHY -> UNHEALTHY
+        await asyncio.sleep(2.5)  # more failing runs: no more transitions
     finally:
         code, logs = await _stop(proc)
     assert code == 0
@@ -85,7 +102,10 @@ async def test_serve_target_down_one_transition_signed_webhook_and_clean_sigterm
     for r in got:
         assert verify_signature(r.headers, r.body, SECRET, now_ms) is None
         bodies.append(json.loads(r.body))
-    assert [(b["previous_status"], b["current_status"]) for b in bodies] == [("UNKNOWN", "HEALTHY"), ("HEALTHY", "UNHEALTHY")]
+    assert [(b["previous_status"], b["current_status"]) for b in bodies] == [
+        ("UNKNOWN", "HEALTHY"),
+        ("HEALTHY", "UNHEALTHY"),
+    ]
     assert bodies[1]["probe_name"] == "PBX" and bodies[1]["project_name"] == "Serve Test"
     transitions = [l for l in logs if l.get("event") == "transition"]
     assert [(t["previous"], t["current"]) for t in transitions] == [("UNKNOWN", "HEALTHY"), ("HEALTHY", "UNHEALTHY")]
@@ -105,14 +125,24 @@ async def test_serve_target_down_one_transition_signed_webhook_and_clean_sigterm
 async def test_serve_bad_config_exits_2_with_one_line_per_problem(tmp_path) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text('[[probes]]\nname = "x"\nkind = "sip_options"\ntarget = "sip:127.0.0.1"\ninterval = "often"\n')
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "callmeter_tui.cli", "serve", "--config", str(cfg),
-                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "callmeter_tui.cli",
+        "serve",
+        "--config",
+        str(cfg),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
     out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2
     assert err.decode().strip().startswith("bad.toml: probes[0].interval: expected a duration like")
 
 
-async def test_sighup_reload_adds_a_probe_without_restart(tmp_path, make_demo_target, https_receiver, webhook_ca) -> None:
+async def test_sighup_reload_adds_a_probe_without_restart(
+    tmp_path, make_demo_target, https_receiver, webhook_ca
+) -> None:
     target = make_demo_target()
     db_url = f"sqlite:///{tmp_path / 'reload.db'}"
     uri = f"sip:127.0.0.1:{target.port}"
@@ -133,18 +163,23 @@ async def test_sighup_reload_adds_a_probe_without_restart(tmp_path, make_demo_ta
 
 @pytest.mark.postgres
 async def test_two_nodes_with_agents_share_postgresql_and_deliver_once(
-        tmp_path, pg_server, make_demo_target, demo_target_loop, https_receiver, webhook_ca) -> None:
+    tmp_path, pg_server, make_demo_target, demo_target_loop, https_receiver, webhook_ca
+) -> None:
     target = make_demo_target()
     down = make_demo_target()
-    demo_target_loop.run(down.stop())          # one probe of us-east points at a dead port
+    demo_target_loop.run(down.stop())  # one probe of us-east points at a dead port
     db_url = pg_server.create_database()
     uri = f"sip:127.0.0.1:{target.port}"
-    probes = [("eu-1", uri, "eu-west"), ("eu-2", uri, "eu-west"), ("us-1", uri, "us-east"),
-              ("us-down", f"sip:127.0.0.1:{down.port}", "us-east")]
+    probes = [
+        ("eu-1", uri, "eu-west"),
+        ("eu-2", uri, "eu-west"),
+        ("us-1", uri, "us-east"),
+        ("us-down", f"sip:127.0.0.1:{down.port}", "us-east"),
+    ]
     hook = https_receiver.url("/hook")
     cfg_eu = _config(tmp_path / "eu.toml", db_url, probes, hook, webhook_ca.ca_bundle)
     eu = await _serve(cfg_eu, "--agent", "eu-west")
-    await asyncio.sleep(1.5)   # let the first node create the schema before the second starts
+    await asyncio.sleep(1.5)  # let the first node create the schema before the second starts
     us = await _serve(cfg_eu, "--agent", "us-east")
     try:
         await https_receiver.wait_for(4, timeout=40)
@@ -165,7 +200,7 @@ async def test_two_nodes_with_agents_share_postgresql_and_deliver_once(
             assert states == {"eu-1": "HEALTHY", "eu-2": "HEALTHY", "us-1": "HEALTHY", "us-down": "UNHEALTHY"}
             deliveries = s.scalars(select(Delivery)).all()
             transitions = s.scalars(select(Transition)).all()
-            assert len(deliveries) == len(transitions)       # one webhook per probe: one delivery per transition
+            assert len(deliveries) == len(transitions)  # one webhook per probe: one delivery per transition
             assert all(d.status == "succeeded" for d in deliveries)
     finally:
         db.close()

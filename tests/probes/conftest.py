@@ -195,9 +195,25 @@ def kamailio_peer(d: Path) -> Iterator[Peer]:
     (d / "run").mkdir(exist_ok=True)
     with open(d / "kamailio.log", "wb") as log:
         proc = subprocess.Popen(
-            ["kamailio", "-f", str(cfg), "-P", str(d / "kamailio.pid"), "-Y", str(d / "run"), "-DD", "-E",
-             "-m", "32", "-M", "8"],
-            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            [
+                "kamailio",
+                "-f",
+                str(cfg),
+                "-P",
+                str(d / "kamailio.pid"),
+                "-Y",
+                str(d / "run"),
+                "-DD",
+                "-E",
+                "-m",
+                "32",
+                "-M",
+                "8",
+            ],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
         try:
             _wait_options(port, proc, "kamailio")
@@ -248,8 +264,13 @@ def baresip_peer(d: Path) -> Iterator[Peer]:
     (d / "accounts").write_text(f"<sip:echo@127.0.0.1:{port}>;regint=0\n")
     (d / "contacts").write_text("")
     with open(d / "baresip.log", "wb") as log:
-        proc = subprocess.Popen(["baresip", "-f", str(d)], stdout=log, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(
+            ["baresip", "-f", str(d)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
         try:
             _wait_options(port, proc, "baresip")
             yield Peer(port, {}, proc.pid, tls_port)
@@ -282,5 +303,3 @@ def sipsak_options():
     if not shutil.which("sipsak"):
         pytest.skip("sipsak not installed (scripts/install-peers.sh)")
     return sipsak_options_ms
-
-

@@ -18,6 +18,7 @@ pytestmark = pytest.mark.peers
 
 # --- the demo target ---------------------------------------------------------------------------
 
+
 def test_sipsak_options_against_demo_target(demo_target: DemoTarget, sipsak: Sipsak) -> None:
     before = demo_target.stats.options
     res = sipsak.options(f"sip:{HOST}:{demo_target.port}")
@@ -76,9 +77,13 @@ def test_cancel_while_ringing_ends_with_487(make_demo_target) -> None:  # type: 
 
 def test_malformed_sip_is_ignored_and_target_keeps_answering(make_demo_target, sipsak: Sipsak) -> None:  # type: ignore[no-untyped-def]
     target = make_demo_target()
-    junk = [b"\xff\xfe garbage", b"INVITE nonsense\r\n\r\n", b"OPTIONS sip:x SIP/2.0\r\nVia: x\r\n\r\n",
-            b"OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: x\r\n\r\n",
-            bytes(random.Random(3).getrandbits(8) for _ in range(300))]
+    junk = [
+        b"\xff\xfe garbage",
+        b"INVITE nonsense\r\n\r\n",
+        b"OPTIONS sip:x SIP/2.0\r\nVia: x\r\n\r\n",
+        b"OPTIONS sip:x SIP/2.0\r\nVia: SIP/2.0/UDP 1.2.3.4\r\nFrom: a\r\nTo: b\r\nCall-ID: c\r\nCSeq: x\r\n\r\n",
+        bytes(random.Random(3).getrandbits(8) for _ in range(300)),
+    ]
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         for data in junk:
             s.sendto(data, (HOST, target.port))
@@ -126,6 +131,7 @@ def test_jitter_setting_is_the_rfc3550_jitter_the_caller_sees(make_demo_target) 
 
 # --- the impairment model (pure) ------------------------------------------------------------
 
+
 @pytest.mark.parametrize("pct", [2.0, 4.0, 5.0, 10.0, 3.3])
 def test_loss_pattern_is_within_one_packet_of_the_rate_at_every_point(pct: float) -> None:
     pattern = LossPattern(random.Random(5))
@@ -153,6 +159,7 @@ def test_spread_calibration() -> None:
 
 # --- app and CLI entry points -----------------------------------------------------------------
 
+
 async def test_start_demo_targets_gives_clean_impaired_and_rejecting_targets() -> None:
     targets = await start_demo_targets(free_ports=True)
     try:
@@ -175,6 +182,7 @@ def test_cli_rejects_bad_values_with_one_line(capsys: pytest.CaptureFixture[str]
 
 
 # --- external peers ---------------------------------------------------------------------------
+
 
 def test_sipsak_options_and_register_against_kamailio(kamailio_registrar: Peer, sipsak: Sipsak) -> None:
     res = sipsak.options(f"sip:{HOST}:{kamailio_registrar.port}")
@@ -203,9 +211,11 @@ def test_call_through_kamailio_proxy_reaches_baresip(kamailio_registrar: Peer) -
 
 def test_tcp_messages_are_framed_by_content_length(demo_target: DemoTarget) -> None:
     def options(n: int) -> bytes:
-        return (f"OPTIONS sip:{HOST}:{demo_target.port} SIP/2.0\r\nVia: SIP/2.0/TCP {HOST}:9;branch=z9hG4bKtcp{n}\r\n"
-                f"From: <sip:t@{HOST}>;tag=t{n}\r\nTo: <sip:{HOST}>\r\nCall-ID: tcp{n}@{HOST}\r\nCSeq: {n} OPTIONS\r\n"
-                "Content-Length: 0\r\n\r\n").encode()
+        return (
+            f"OPTIONS sip:{HOST}:{demo_target.port} SIP/2.0\r\nVia: SIP/2.0/TCP {HOST}:9;branch=z9hG4bKtcp{n}\r\n"
+            f"From: <sip:t@{HOST}>;tag=t{n}\r\nTo: <sip:{HOST}>\r\nCall-ID: tcp{n}@{HOST}\r\nCSeq: {n} OPTIONS\r\n"
+            "Content-Length: 0\r\n\r\n"
+        ).encode()
 
     with socket.create_connection((HOST, demo_target.port), timeout=5) as conn:
         stream = b"\r\n\r\n" + options(1) + options(2)  # a keep-alive, then two pipelined requests

@@ -21,7 +21,7 @@ from callmeter_tui.probes.demo_target import DemoTarget, MediaStats
 
 pytestmark = [pytest.mark.peers, pytest.mark.slow]
 
-SHORT_S, LONG_S = 5.0, 15.0   # 15 s (the product default) so RTCP surely yields a round-trip sample
+SHORT_S, LONG_S = 5.0, 15.0  # 15 s (the product default) so RTCP surely yields a round-trip sample
 CASES: dict[str, tuple[float, dict[str, float]]] = {
     "clean": (LONG_S, {}),
     "loss2": (SHORT_S, {"loss_pct": 2.0}),
@@ -58,11 +58,20 @@ def run_cases(make_demo_target: Any) -> dict[str, Measured]:
         pool = ProberPool(len(CASES))
         await pool.start()
         try:
-            return await asyncio.gather(*(
-                pool.run(ProbeSpec(name=name, kind=ProbeKind.SIP_CALL, target=targets[name].uri,
-                                   timeout_s=5.0, call_duration_s=duration))
-                for name, (duration, _) in CASES.items()
-            ))
+            return await asyncio.gather(
+                *(
+                    pool.run(
+                        ProbeSpec(
+                            name=name,
+                            kind=ProbeKind.SIP_CALL,
+                            target=targets[name].uri,
+                            timeout_s=5.0,
+                            call_duration_s=duration,
+                        )
+                    )
+                    for name, (duration, _) in CASES.items()
+                )
+            )
         finally:
             await pool.stop()
 
@@ -89,16 +98,22 @@ def test_prober_metrics_match_the_applied_impairment(make_demo_target: Any) -> N
         reported = m.metric("packet_loss_pct")
         check(abs(reported - pct) <= 1.0, f"{name}: loss reported {reported} % for {pct} % applied")
         # Two packets of 250: drops after the prober's last stats read still count at the target.
-        check(abs(reported - m.truth.loss_pct) <= 0.8,
-              f"{name}: loss reported {reported} % but the target dropped {m.truth.packets_dropped} "
-              f"of {m.truth.packets_dropped + m.truth.packets_out} ({m.truth.loss_pct:.2f} %)")
+        check(
+            abs(reported - m.truth.loss_pct) <= 0.8,
+            f"{name}: loss reported {reported} % but the target dropped {m.truth.packets_dropped} "
+            f"of {m.truth.packets_dropped + m.truth.packets_out} ({m.truth.loss_pct:.2f} %)",
+        )
 
     for name, jitter in (("clean", 0.0), ("jitter20", 20.0), ("jitter40", 40.0)):
         m = measured[name]
         reported = m.metric("jitter_ms")
-        check(abs(reported - jitter) <= max(0.3 * jitter, 5.0), f"{name}: jitter reported {reported} ms for {jitter} ms")
-        check(abs(reported - m.truth.applied_jitter_ms) <= max(0.3 * m.truth.applied_jitter_ms, 5.0),
-              f"{name}: jitter reported {reported} ms, the target applied {m.truth.applied_jitter_ms:.1f} ms")
+        check(
+            abs(reported - jitter) <= max(0.3 * jitter, 5.0), f"{name}: jitter reported {reported} ms for {jitter} ms"
+        )
+        check(
+            abs(reported - m.truth.applied_jitter_ms) <= max(0.3 * m.truth.applied_jitter_ms, 5.0),
+            f"{name}: jitter reported {reported} ms, the target applied {m.truth.applied_jitter_ms:.1f} ms",
+        )
         check(m.metric("packet_loss_pct") == 0.0, f"{name}: jitter alone showed as loss (reordering?)")
 
     for name, delay in (("delay100", 100.0), ("delay200", 200.0)):
@@ -108,8 +123,10 @@ def test_prober_metrics_match_the_applied_impairment(make_demo_target: Any) -> N
     check(rtt < 20.0, f"clean: loopback RTT should be small, got {rtt} ms")
 
     mos = [measured[name].metric("mos") for name in ("clean", "loss2", "loss5", "loss10")]
-    why = [{k: measured[name].result.details.get(k) for k in ("discard_pct", "jbuf_avg_delay_ms", "r_factor")}
-           for name in ("clean", "loss2", "loss5", "loss10")]
+    why = [
+        {k: measured[name].result.details.get(k) for k in ("discard_pct", "jbuf_avg_delay_ms", "r_factor")}
+        for name in ("clean", "loss2", "loss5", "loss10")
+    ]
     check(mos == sorted(mos, reverse=True) and len(set(mos)) == 4, f"MOS for loss 0/2/5/10 %: {mos} ({why})")
 
     assert not problems, "\n".join(problems)

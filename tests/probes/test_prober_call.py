@@ -73,7 +73,9 @@ async def test_concurrent_calls_spread_over_two_workers_and_rtt_on_a_long_call(e
         assert len(pool.workers) == 2
         long_call = pool.run(call_spec(echo_peer.uri("echo"), call_duration_s=15.0))
         # baresip's echo app names its audio bridge after the caller's URI: distinct From users per call.
-        short = [pool.run(call_spec(echo_peer.uri("echo"), call_duration_s=3.0, username=f"caller{i}")) for i in range(5)]
+        short = [
+            pool.run(call_spec(echo_peer.uri("echo"), call_duration_s=3.0, username=f"caller{i}")) for i in range(5)
+        ]
         results = await asyncio.gather(long_call, *short)
     finally:
         await pool.stop()
@@ -99,7 +101,9 @@ async def test_call_through_an_authenticating_outbound_proxy(registrar, echo_pee
     await pool.start()
     try:
         ok, wrong, anonymous = await asyncio.gather(
-            pool.run(call_spec(echo_peer.uri("echo"), outbound_proxy=proxy, username="alice"), registrar.users["alice"]),
+            pool.run(
+                call_spec(echo_peer.uri("echo"), outbound_proxy=proxy, username="alice"), registrar.users["alice"]
+            ),
             pool.run(call_spec(echo_peer.uri("echo"), outbound_proxy=proxy, username="bob"), "wrong"),
             pool.run(call_spec(echo_peer.uri("echo"), outbound_proxy=proxy)),
         )
@@ -125,7 +129,8 @@ async def test_answered_call_without_returning_rtp_fails_as_no_audio(make_demo_t
 
 
 async def test_what_comes_back_is_recorded_and_silence_when_nothing_returns(
-        echo_peer, make_demo_target, tmp_path, monkeypatch) -> None:
+    echo_peer, make_demo_target, tmp_path, monkeypatch
+) -> None:
     """The call's received audio is kept as the probe's last recording: the echo returns our test signal
     (loud, the whole held time); a far end that answers but returns no RTP leaves a silent file."""
     monkeypatch.setenv("CALLMETER_RECORDINGS_DIR", str(tmp_path))
@@ -135,7 +140,10 @@ async def test_what_comes_back_is_recorded_and_silence_when_nothing_returns(
     try:
         echo, silent = await asyncio.gather(
             pool.run(dataclasses.replace(call_spec(echo_peer.uri("echo"), call_duration_s=3.0), name="Echo / line 1")),
-            pool.run(dataclasses.replace(call_spec(f"sip:echo@127.0.0.1:{mute.port}", call_duration_s=3.0), name="Mute")))
+            pool.run(
+                dataclasses.replace(call_spec(f"sip:echo@127.0.0.1:{mute.port}", call_duration_s=3.0), name="Mute")
+            ),
+        )
     finally:
         await pool.stop()
     assert echo.ok, echo.error

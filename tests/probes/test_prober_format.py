@@ -10,15 +10,23 @@ from callmeter_tui.domain.thresholds import Threshold, evaluate
 from callmeter_tui.probes.format import format_result, result_json
 
 SPEC = ProbeSpec(
-    name="pbx-call", kind=ProbeKind.SIP_CALL, target="sip:echo@127.0.0.1:5080",
+    name="pbx-call",
+    kind=ProbeKind.SIP_CALL,
+    target="sip:echo@127.0.0.1:5080",
     thresholds={"mos": Threshold(warning=4.3, critical=3.5), "setup_time_ms": Threshold(warning=100, critical=500)},
 )
 
 
 def test_answered_call_with_a_warning_breach() -> None:
-    res = ProbeResult(ok=True, started_at=1.0, duration_ms=2050.8, sip_code=200, sip_reason="OK",
-                      metrics={"mos": 4.2, "setup_time_ms": 0.85, "packet_loss_pct": 0.0, "jitter_ms": 0.6},
-                      details={"call_answered": True, "codec": "PCMU/8000", "pdd_ms": 0.72, "packets_received": 101})
+    res = ProbeResult(
+        ok=True,
+        started_at=1.0,
+        duration_ms=2050.8,
+        sip_code=200,
+        sip_reason="OK",
+        metrics={"mos": 4.2, "setup_time_ms": 0.85, "packet_loss_pct": 0.0, "jitter_ms": 0.6},
+        details={"call_answered": True, "codec": "PCMU/8000", "pdd_ms": 0.72, "packets_received": 101},
+    )
     text = format_result(SPEC, res, evaluate(res, SPEC.thresholds))
     assert "State     DEGRADED" in text
     assert "SIP       200 OK" in text
@@ -31,8 +39,9 @@ def test_answered_call_with_a_warning_breach() -> None:
 
 
 def test_failed_probe_shows_its_one_line_error_and_code() -> None:
-    res = ProbeResult.failure(1.0, 40.0, "SIP 486 Busy Here", sip_code=486, sip_reason="Busy Here",
-                              details={"call_answered": False})
+    res = ProbeResult.failure(
+        1.0, 40.0, "SIP 486 Busy Here", sip_code=486, sip_reason="Busy Here", details={"call_answered": False}
+    )
     ev = evaluate(res, SPEC.thresholds)
     text = format_result(SPEC, res, ev)
     assert "State     UNHEALTHY  (probe failed)" in text

@@ -67,7 +67,7 @@ async def test_options_to_dead_udp_port_fails_at_once_from_icmp() -> None:
 
 
 async def test_options_to_a_silent_udp_peer_fails_within_the_probe_timeout() -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:   # receives, never answers
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:  # receives, never answers
         silent.bind(("127.0.0.1", 0))
         t0 = time.monotonic()
         res = await run_once(options(f"sip:127.0.0.1:{silent.getsockname()[1]}", timeout_s=1.5))

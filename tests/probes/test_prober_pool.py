@@ -42,9 +42,16 @@ async def test_killed_worker_is_restarted_and_only_its_probes_fail(echo_peer, re
         await _until(lambda: victim.calls == 1)
         kept_call = asyncio.create_task(pool.run(call(echo_peer.uri("echo"), 3.0)))
         await _until(lambda: survivor.calls == 1)
-        stuck = asyncio.create_task(pool.run(
-            ProbeSpec(name="o", kind=ProbeKind.SIP_OPTIONS, target=f"sip:127.0.0.1:{silent.getsockname()[1]}",
-                      timeout_s=8.0)))
+        stuck = asyncio.create_task(
+            pool.run(
+                ProbeSpec(
+                    name="o",
+                    kind=ProbeKind.SIP_OPTIONS,
+                    target=f"sip:127.0.0.1:{silent.getsockname()[1]}",
+                    timeout_s=8.0,
+                )
+            )
+        )
         await _until(lambda: len(victim.inflight) == 2)
         await asyncio.sleep(1.0)  # mid-call
         os.kill(victim.pid, signal.SIGKILL)
@@ -77,7 +84,9 @@ async def test_hung_worker_is_detected_by_missing_heartbeats(registrar) -> None:
     finally:
         await pool.stop()
     assert not res.ok
-    assert res.error.startswith(f"prober crashed: worker prober-0 (pid {victim.pid}) killed by SIGKILL (hung: no heartbeat")
+    assert res.error.startswith(
+        f"prober crashed: worker prober-0 (pid {victim.pid}) killed by SIGKILL (hung: no heartbeat"
+    )
     assert len(restarts) == 1 and "hung" in restarts[0]
     assert after.ok, after.error
 
@@ -106,8 +115,17 @@ async def test_a_fifth_call_waits_for_a_free_slot_in_a_one_worker_pool(echo_peer
     pool = ProberPool(4)  # one worker: 4 calls at most
     await pool.start()
     try:
-        specs = [ProbeSpec(name=f"c{i}", kind=ProbeKind.SIP_CALL, target=echo_peer.uri("echo"), timeout_s=5.0,
-                           call_duration_s=2.0, username=f"slot{i}") for i in range(5)]
+        specs = [
+            ProbeSpec(
+                name=f"c{i}",
+                kind=ProbeKind.SIP_CALL,
+                target=echo_peer.uri("echo"),
+                timeout_s=5.0,
+                call_duration_s=2.0,
+                username=f"slot{i}",
+            )
+            for i in range(5)
+        ]
         results = await asyncio.gather(*(pool.run(s) for s in specs))
     finally:
         await pool.stop()

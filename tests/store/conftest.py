@@ -16,8 +16,14 @@ from callmeter_tui.store.sync import new_probe_row
 T0 = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 
 
-def add_probe(session: Session, name: str = "edge", interval_s: float = 60.0, confirm: int = 1,
-              kind: ProbeKind = ProbeKind.SIP_OPTIONS, **kw: Any) -> int:
+def add_probe(
+    session: Session,
+    name: str = "edge",
+    interval_s: float = 60.0,
+    confirm: int = 1,
+    kind: ProbeKind = ProbeKind.SIP_OPTIONS,
+    **kw: Any,
+) -> int:
     spec = ProbeSpec(name=name, kind=kind, target="sip:127.0.0.1:5060", interval_s=interval_s, confirm=confirm, **kw)
     probe = new_probe_row(spec, project_id(session), now=T0)
     session.add(probe)
@@ -25,11 +31,19 @@ def add_probe(session: Session, name: str = "edge", interval_s: float = 60.0, co
     return probe.id
 
 
-def result(at: float, state: HealthState = HealthState.HEALTHY, metrics: dict[str, float] | None = None,
-           **details: Any) -> tuple[ProbeResult, Evaluation]:
+def result(
+    at: float, state: HealthState = HealthState.HEALTHY, metrics: dict[str, float] | None = None, **details: Any
+) -> tuple[ProbeResult, Evaluation]:
     ok = state is not HealthState.UNHEALTHY
-    r = ProbeResult(ok=ok, started_at=at, duration_ms=12.5, metrics=metrics or {}, sip_code=200 if ok else None,
-                    error=None if ok else "timeout", details=details)
+    r = ProbeResult(
+        ok=ok,
+        started_at=at,
+        duration_ms=12.5,
+        metrics=metrics or {},
+        sip_code=200 if ok else None,
+        error=None if ok else "timeout",
+        details=details,
+    )
     breaches = [] if state is HealthState.HEALTHY else [{"metric": "rtt_ms", "level": "warning"}]
     return r, Evaluation(state=state, breaches=breaches)
 

@@ -51,14 +51,20 @@ def test_database_at_older_revision_upgrades_with_data_intact(db_url: str) -> No
     assert "rollup_mark" not in inspect(engine).get_table_names()
     with engine.begin() as conn:
         conn.execute(text("INSERT INTO project (id, name) VALUES (1, 'Acme')"))
-        conn.execute(text(
-            "INSERT INTO probe (id, project_id, name, kind, target, interval_s, timeout_s, enabled, agent, thresholds,"
-            " confirm, options, source, position, \"group\", state, pending_count, created_at, updated_at) VALUES"
-            " (7, 1, 'old', 'sip_options', 'sip:a', 60, 10, true, 'local', '{}', 1, '{}', 'config', 0, '', 'HEALTHY',"
-            " 0, 1, 1)"))
-        conn.execute(text(
-            "INSERT INTO transition (probe_id, at, previous_state, current_state, metrics, breaches)"
-            " VALUES (7, 5.0, 'UNKNOWN', 'HEALTHY', '{}', '[]')"))
+        conn.execute(
+            text(
+                "INSERT INTO probe (id, project_id, name, kind, target, interval_s, timeout_s, enabled, agent, thresholds,"
+                ' confirm, options, source, position, "group", state, pending_count, created_at, updated_at) VALUES'
+                " (7, 1, 'old', 'sip_options', 'sip:a', 60, 10, true, 'local', '{}', 1, '{}', 'config', 0, '', 'HEALTHY',"
+                " 0, 1, 1)"
+            )
+        )
+        conn.execute(
+            text(
+                "INSERT INTO transition (probe_id, at, previous_state, current_state, metrics, breaches)"
+                " VALUES (7, 5.0, 'UNKNOWN', 'HEALTHY', '{}', '[]')"
+            )
+        )
     engine.dispose()
 
     db = open_database(db_url)

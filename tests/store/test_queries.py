@@ -28,19 +28,19 @@ def test_load_spans_extends_fresh_open_span_to_until_and_stale_one_by_an_interva
     rec(session, stale, T0)
     got = queries.load_spans(session, [fresh, stale, silent], since=T0 - 3600, until=T0 + 420)
     assert got[fresh] == [HealthSpan(H, T0, T0 + 180), HealthSpan(D, T0 + 180, T0 + 420)]  # 420-240 <= 180
-    assert got[stale] == [HealthSpan(H, T0, T0 + 60)]        # 420 s without a result: only one interval counted
+    assert got[stale] == [HealthSpan(H, T0, T0 + 60)]  # 420 s without a result: only one interval counted
     assert got[silent] == []
 
     clipped = queries.load_spans(session, [fresh], since=T0 + 100, until=T0 + 200)
     assert clipped[fresh] == [HealthSpan(H, T0 + 100, T0 + 180), HealthSpan(D, T0 + 180, T0 + 200)]
-    assert queries.load_spans(session, [fresh], since=T0 + 1000, until=T0 + 2000)[fresh] == []   # long gone quiet
+    assert queries.load_spans(session, [fresh], since=T0 + 1000, until=T0 + 2000)[fresh] == []  # long gone quiet
 
 
 def test_load_spans_agrees_with_what_recording_stores_after_a_gap(session) -> None:  # type: ignore[no-untyped-def]
     pid = add_probe(session, interval_s=60.0)
     rec(session, pid, T0)
     shown = queries.load_spans(session, [pid], T0 - 60, T0 + 900)[pid]
-    rec(session, pid, T0 + 900)                           # the probe comes back after 15 minutes
+    rec(session, pid, T0 + 900)  # the probe comes back after 15 minutes
     stored = queries.load_spans(session, [pid], T0 - 60, T0 + 900)[pid]
     assert shown == stored == [HealthSpan(H, T0, T0 + 60)]
 
@@ -71,16 +71,16 @@ def test_latest_executions_transitions_and_recent_values(session) -> None:  # ty
 def test_asr_counts_answered_over_attempted_in_the_window(session) -> None:  # type: ignore[no-untyped-def]
     pid = add_probe(session, "call", kind=ProbeKind.SIP_CALL)
     assert queries.asr_pct(session, pid, 10) is None
-    rec(session, pid, T0, U)                                  # prober error before dialling: not an attempt
+    rec(session, pid, T0, U)  # prober error before dialling: not an attempt
     assert queries.asr_pct(session, pid, 10) is None
     answers = [True, False, True, True, False, True, True, True]
     for i, answered in enumerate(answers, start=1):
         rec(session, pid, T0 + 60 * i, H if answered else U, call_answered=answered)
-    assert queries.asr_pct(session, pid, 3) == 100.0          # the last three all answered
+    assert queries.asr_pct(session, pid, 3) == 100.0  # the last three all answered
     assert queries.asr_pct(session, pid, 4) == 75.0
     assert queries.asr_pct(session, pid, 5) == 80.0
-    assert queries.asr_pct(session, pid, 20) == 75.0          # 6 of 8 attempts
-    assert queries.asr_pct(session, pid, 3, include=False) == 75.0   # the run being recorded counts too
+    assert queries.asr_pct(session, pid, 20) == 75.0  # 6 of 8 attempts
+    assert queries.asr_pct(session, pid, 3, include=False) == 75.0  # the run being recorded counts too
     assert queries.asr_pct(session, pid, 0, include=True) == 100.0
 
 

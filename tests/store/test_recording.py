@@ -39,8 +39,12 @@ def test_first_result_leaves_unknown_at_once_and_same_state_extends(session) -> 
     first = record(session, pid, T0, mos=4.3)
     assert (first.previous_state, first.state, first.changed) == (HealthState.UNKNOWN, H, True)
     tr = session.get(Transition, first.transition_id)
-    assert (tr.at, tr.previous_state, tr.current_state, tr.execution_id) == (T0, "UNKNOWN", "HEALTHY",
-                                                                            first.execution_id)
+    assert (tr.at, tr.previous_state, tr.current_state, tr.execution_id) == (
+        T0,
+        "UNKNOWN",
+        "HEALTHY",
+        first.execution_id,
+    )
     assert tr.metrics == {"mos": 4.3}
     second = record(session, pid, T0 + 60)
     third = record(session, pid, T0 + 120)
@@ -48,7 +52,11 @@ def test_first_result_leaves_unknown_at_once_and_same_state_extends(session) -> 
     assert spans(session, pid) == [("HEALTHY", 0, 120, True)]
     probe = session.get(Probe, pid)
     assert (probe.state, probe.state_since, probe.last_execution_at, probe.last_execution_id) == (
-        "HEALTHY", T0, T0 + 120, third.execution_id)
+        "HEALTHY",
+        T0,
+        T0 + 120,
+        third.execution_id,
+    )
     assert session.get(Execution, third.execution_id).state == "HEALTHY"
 
 
@@ -60,8 +68,12 @@ def test_new_state_closes_span_and_records_transition(session) -> None:  # type:
     assert (out.previous_state, out.state, out.changed) == (H, D, True)
     assert spans(session, pid) == [("HEALTHY", 0, 120, False), ("DEGRADED", 120, 120, True)]
     tr = transitions(session, pid)[-1]
-    assert (tr.previous_state, tr.current_state, tr.at, tr.execution_id) == ("HEALTHY", "DEGRADED", T0 + 120,
-                                                                            out.execution_id)
+    assert (tr.previous_state, tr.current_state, tr.at, tr.execution_id) == (
+        "HEALTHY",
+        "DEGRADED",
+        T0 + 120,
+        out.execution_id,
+    )
     assert tr.metrics == {"rtt_ms": 350.0} and tr.breaches == [{"metric": "rtt_ms", "level": "warning"}]
     assert session.get(Probe, pid).state_since == T0 + 120
 
@@ -77,18 +89,20 @@ def test_confirm_n_needs_consecutive_observations(session) -> None:  # type: ign
     assert (third.changed, third.previous_state, third.state) == (True, H, U)
     assert spans(session, pid) == [("HEALTHY", 0, 360, False), ("UNHEALTHY", 360, 360, True)]
     assert [(t.previous_state, t.current_state) for t in transitions(session, pid)] == [
-        ("UNKNOWN", "HEALTHY"), ("HEALTHY", "UNHEALTHY")]
+        ("UNKNOWN", "HEALTHY"),
+        ("HEALTHY", "UNHEALTHY"),
+    ]
 
 
 def test_gap_longer_than_three_intervals_is_no_data(session) -> None:  # type: ignore[no-untyped-def]
     pid = add_probe(session, interval_s=60.0)
     record(session, pid, T0)
-    record(session, pid, T0 + 180)                        # exactly 3 intervals: still continuous
+    record(session, pid, T0 + 180)  # exactly 3 intervals: still continuous
     assert spans(session, pid) == [("HEALTHY", 0, 180, True)]
-    out = record(session, pid, T0 + 180 + 181)            # just over 3 intervals: a gap
+    out = record(session, pid, T0 + 180 + 181)  # just over 3 intervals: a gap
     assert not out.changed and out.transition_id is None
     assert spans(session, pid) == [("HEALTHY", 0, 240, False), ("HEALTHY", 361, 361, True)]
-    out = record(session, pid, T0 + 361 + 1000, U)        # a gap and a change at once
+    out = record(session, pid, T0 + 361 + 1000, U)  # a gap and a change at once
     assert out.changed
     assert spans(session, pid)[-2:] == [("HEALTHY", 361, 421, False), ("UNHEALTHY", 1361, 1361, True)]
     assert len(transitions(session, pid)) == 2
@@ -96,21 +110,23 @@ def test_gap_longer_than_three_intervals_is_no_data(session) -> None:  # type: i
 
 def test_mark_unknown_then_first_result_changes_at_once(session) -> None:  # type: ignore[no-untyped-def]
     pid = add_probe(session, confirm=3)
-    assert mark_unknown(session, pid, T0, "probe added") is None    # a new probe is already UNKNOWN
+    assert mark_unknown(session, pid, T0, "probe added") is None  # a new probe is already UNKNOWN
     record(session, pid, T0 + 10)
-    record(session, pid, T0 + 70, U)                                 # pending 1 of 3
+    record(session, pid, T0 + 70, U)  # pending 1 of 3
     out = mark_unknown(session, pid, T0 + 100, "target changed")
     assert out is not None and (out.previous_state, out.state, out.changed, out.execution_id) == (
-        H, HealthState.UNKNOWN, True, None)
+        H,
+        HealthState.UNKNOWN,
+        True,
+        None,
+    )
     tr = session.get(Transition, out.transition_id)
-    assert (tr.previous_state, tr.current_state, tr.at, tr.reason) == ("HEALTHY", "UNKNOWN", T0 + 100,
-                                                                       "target changed")
+    assert (tr.previous_state, tr.current_state, tr.at, tr.reason) == ("HEALTHY", "UNKNOWN", T0 + 100, "target changed")
     probe = session.get(Probe, pid)
-    assert (probe.state, probe.state_since, probe.pending_state, probe.pending_count) == (
-        "UNKNOWN", T0 + 100, None, 0)
+    assert (probe.state, probe.state_since, probe.pending_state, probe.pending_count) == ("UNKNOWN", T0 + 100, None, 0)
     assert spans(session, pid) == [("HEALTHY", 10, 100, False), ("UNKNOWN", 100, 100, True)]
     assert mark_unknown(session, pid, T0 + 130, "stale") is None
-    back = record(session, pid, T0 + 150, D)                         # from UNKNOWN: no confirmation needed
+    back = record(session, pid, T0 + 150, D)  # from UNKNOWN: no confirmation needed
     assert (back.changed, back.previous_state, back.state) == (True, HealthState.UNKNOWN, D)
     assert spans(session, pid)[-2:] == [("UNKNOWN", 100, 150, False), ("DEGRADED", 150, 150, True)]
 
@@ -127,7 +143,7 @@ def test_uncommitted_record_holds_the_probe_lock(db_url: str, database) -> None:
         pid = add_probe(s)
     holder = database.sessions()
     try:
-        record(holder, pid, T0)                   # not committed: the engine adds outbox rows first
+        record(holder, pid, T0)  # not committed: the engine adds outbox rows first
         with database.engine.connect() as other:
             if database.dialect == "postgresql":
                 other.exec_driver_sql("SET lock_timeout = '100ms'")
@@ -173,5 +189,5 @@ def test_two_writers_on_one_probe_never_interleave(database) -> None:  # type: i
         assert probe.state == open_spans[0].state
         closed = s.scalars(select(HealthSpanRow).order_by(HealthSpanRow.started_at)).all()
         for a, b in zip(closed, closed[1:]):
-            assert a.ended_at <= b.started_at          # no overlapping spans
+            assert a.ended_at <= b.started_at  # no overlapping spans
         assert len(transitions(s, pid)) == s.scalar(select(text("count(*)")).select_from(HealthSpanRow))

@@ -20,8 +20,7 @@ from callmeter_tui.store.recording import mark_unknown, record_execution
 from .conftest import T0, add_probe, result
 
 STATES = [HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY]
-EVENT = st.tuples(st.sampled_from([30.0, 60.0, 60.0, 61.0, 180.0, 181.0, 900.0]),
-                  st.sampled_from(STATES + ["mark"]))
+EVENT = st.tuples(st.sampled_from([30.0, 60.0, 60.0, 61.0, 180.0, 181.0, 900.0]), st.sampled_from(STATES + ["mark"]))
 
 
 def test_span_timeline_invariants(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
@@ -54,8 +53,11 @@ def test_span_timeline_invariants(tmp_path_factory) -> None:  # type: ignore[no-
                 seen.append((t, state))
                 evidence.append(t)
 
-            spans = s.scalars(select(HealthSpanRow).where(HealthSpanRow.probe_id == pid)
-                              .order_by(HealthSpanRow.started_at, HealthSpanRow.id)).all()
+            spans = s.scalars(
+                select(HealthSpanRow)
+                .where(HealthSpanRow.probe_id == pid)
+                .order_by(HealthSpanRow.started_at, HealthSpanRow.id)
+            ).all()
             probe = s.get(Probe, pid)
             assert probe.state == state.value
             if spans:
@@ -63,9 +65,9 @@ def test_span_timeline_invariants(tmp_path_factory) -> None:  # type: ignore[no-
                 assert spans[-1].state == probe.state
             for a, b in zip(spans, spans[1:]):
                 assert a.started_at <= a.ended_at <= b.started_at
-            for at, st_after in seen:       # every result lies inside a span of the state it confirmed
+            for at, st_after in seen:  # every result lies inside a span of the state it confirmed
                 assert any(x.started_at <= at <= x.ended_at and x.state == st_after.value for x in spans)
-            for a, b in zip(evidence, evidence[1:]):   # silence over 3 intervals: no data after one interval
+            for a, b in zip(evidence, evidence[1:]):  # silence over 3 intervals: no data after one interval
                 if b - a > 180.0:
                     assert all(min(x.ended_at, b) <= max(x.started_at, a + 60.0) for x in spans)
             n_transitions = len(s.scalars(select(Transition.id).where(Transition.probe_id == pid)).all())

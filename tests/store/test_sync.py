@@ -22,16 +22,35 @@ from callmeter_tui.store.sync import new_probe_row, probe_spec_from_row, sync_co
 from .conftest import T0
 
 CALL = ProbeSpec(
-    name="pbx-call", kind=ProbeKind.SIP_CALL, target="sip:echo@127.0.0.1:5080", interval_s=120.0, timeout_s=20.0,
-    username="alice", password_env="PBX_PASS", thresholds={"mos": Threshold(3.5, 2.5), "jitter_ms": Threshold(30, 60)},
-    confirm=3, codec="PCMA", call_duration_s=5.0, outbound_proxy="sip:127.0.0.1:5070", audio_file="/tmp/a.wav",
-    asr_window=10, group="core", webhooks=(WebhookSpec("https://hooks.example/a"),
-                             WebhookSpec("https://hooks.example/b", WebhookFormat.SLACK, secret_env="B_SECRET")),
+    name="pbx-call",
+    kind=ProbeKind.SIP_CALL,
+    target="sip:echo@127.0.0.1:5080",
+    interval_s=120.0,
+    timeout_s=20.0,
+    username="alice",
+    password_env="PBX_PASS",
+    thresholds={"mos": Threshold(3.5, 2.5), "jitter_ms": Threshold(30, 60)},
+    confirm=3,
+    codec="PCMA",
+    call_duration_s=5.0,
+    outbound_proxy="sip:127.0.0.1:5070",
+    audio_file="/tmp/a.wav",
+    asr_window=10,
+    group="core",
+    webhooks=(
+        WebhookSpec("https://hooks.example/a"),
+        WebhookSpec("https://hooks.example/b", WebhookFormat.SLACK, secret_env="B_SECRET"),
+    ),
 )
-OPTIONS = ProbeSpec(name="edge-options", kind=ProbeKind.SIP_OPTIONS, target="sip:127.0.0.1:5060",
-                    expect_codes=(200, 404))
-PAGE = StatusPageSpec(slug="acme", name="Acme Voice", description="Public status",
-                      components=(ComponentSpec("pbx-call", "Calls"), ComponentSpec("edge-options", "Edge")))
+OPTIONS = ProbeSpec(
+    name="edge-options", kind=ProbeKind.SIP_OPTIONS, target="sip:127.0.0.1:5060", expect_codes=(200, 404)
+)
+PAGE = StatusPageSpec(
+    slug="acme",
+    name="Acme Voice",
+    description="Public status",
+    components=(ComponentSpec("pbx-call", "Calls"), ComponentSpec("edge-options", "Edge")),
+)
 
 
 def config(*probes: ProbeSpec, pages: tuple[StatusPageSpec, ...] = (PAGE,)) -> Config:
@@ -47,12 +66,14 @@ def test_first_sync_creates_probes_webhooks_pages(session) -> None:  # type: ign
     assert call.options["codec"] == "PCMA" and call.options["asr_window"] == 10
     assert (call.state, call.source, call.confirm, call.position, call.group) == ("UNKNOWN", "config", 3, 0, "core")
     hooks = {w.url: w for w in call.webhooks}
-    assert len(hooks["https://hooks.example/a"].secret) >= 40          # generated token_urlsafe(32)
-    assert hooks["https://hooks.example/b"].secret is None                # pinned by secret_env
+    assert len(hooks["https://hooks.example/a"].secret) >= 40  # generated token_urlsafe(32)
+    assert hooks["https://hooks.example/b"].secret is None  # pinned by secret_env
     assert hooks["https://hooks.example/b"].secret_env == "B_SECRET"
     page = session.scalars(select(StatusPage)).one()
     assert [(c.name, c.probe_id, c.position) for c in page.components] == [
-        ("Calls", call.id, 0), ("Edge", report.created_ids[1], 1)]
+        ("Calls", call.id, 0),
+        ("Edge", report.created_ids[1], 1),
+    ]
     assert session.scalars(select(Project.name)).all() == ["Acme"]
 
 
@@ -81,7 +102,7 @@ def test_update_by_name_reports_retarget(session) -> None:  # type: ignore[no-un
     report = sync_config(session, config(slower, moved, pages=(page,)), now=T0 + 10)
     assert sorted(report.updated) == ["edge-options", "pbx-call"]
     assert report.retargeted_ids == [probe_ids["edge-options"]]
-    assert {p.name: p.id for p in session.scalars(select(Probe))} == probe_ids     # same rows, same history
+    assert {p.name: p.id for p in session.scalars(select(Probe))} == probe_ids  # same rows, same history
     assert session.get(Probe, probe_ids["pbx-call"]).interval_s == 300.0
     removed_hook = session.scalars(select(Webhook).where(Webhook.url == "https://hooks.example/b")).one()
     assert (removed_hook.enabled, removed_hook.disabled_reason) == (False, "removed from config")
@@ -104,7 +125,7 @@ def test_interactive_objects_are_never_touched(session) -> None:  # type: ignore
     session.refresh(mine)
     assert (mine.target, mine.source, mine.enabled) == ("sip:mine@127.0.0.1", "interactive", True)
     assert session.scalars(select(StatusPage.name)).all() == ["Mine"]
-    report = sync_config(session, config(), now=T0 + 20)       # interactive probe not in the file: untouched
+    report = sync_config(session, config(), now=T0 + 20)  # interactive probe not in the file: untouched
     assert report.disabled == ["edge-options"]
     session.refresh(mine)
     assert mine.enabled
@@ -117,9 +138,9 @@ def test_removed_config_probe_is_disabled_not_deleted(session) -> None:  # type:
     gone = session.scalars(select(Probe).where(Probe.name == "pbx-call")).one()
     assert gone.enabled is False
     report = sync_config(session, config(OPTIONS, pages=()), now=T0 + 20)
-    assert report.disabled == []                            # reported once
-    report = sync_config(session, config(CALL, OPTIONS, pages=()), now=T0 + 30)   # back in the file
-    assert report.updated == ["pbx-call", "edge-options"]      # edge-options moved to position 1
+    assert report.disabled == []  # reported once
+    report = sync_config(session, config(CALL, OPTIONS, pages=()), now=T0 + 30)  # back in the file
+    assert report.updated == ["pbx-call", "edge-options"]  # edge-options moved to position 1
     session.refresh(gone)
     assert gone.enabled is True
 

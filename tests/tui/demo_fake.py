@@ -24,8 +24,11 @@ def main() -> None:
     ap.add_argument("--theme", default="dark")
     ap.add_argument("--every", type=float, default=1.0)
     args = ap.parse_args()
-    m = bulk_monitor(args.probes, now=time.time()) if args.probes else mixed_monitor("major", now=time.time(),
-                                                                                     web_url="http://127.0.0.1:8080")
+    m = (
+        bulk_monitor(args.probes, now=time.time())
+        if args.probes
+        else mixed_monitor("major", now=time.time(), web_url="http://127.0.0.1:8080")
+    )
     states = itertools.cycle(["HEALTHY", "HEALTHY", "DEGRADED", "HEALTHY", "UNHEALTHY"])
     task: asyncio.Task | None = None
 

@@ -16,14 +16,20 @@ from callmeter_tui.domain.health import HealthState
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec, StatusPageSpec
 from callmeter_tui.domain.thresholds import Threshold, evaluate
 from callmeter_tui.domain.results import ProbeResult
-from callmeter_tui.engine.api import (DeliveryView, HistoryView, ProbeDetail, ProbeView, StatusPageView,
-                                      WebhookView)
-from callmeter_tui.engine.events import (EventBus, ExecutionRecorded, NotificationRaised, PagesChanged,
-                                         ProbesChanged, StateChanged)
+from callmeter_tui.engine.api import DeliveryView, HistoryView, ProbeDetail, ProbeView, StatusPageView, WebhookView
+from callmeter_tui.engine.events import (
+    EventBus,
+    ExecutionRecorded,
+    NotificationRaised,
+    PagesChanged,
+    ProbesChanged,
+    StateChanged,
+)
 
 try:
     from callmeter_tui.domain.bars import BarSegment  # type: ignore[attr-defined]
 except ImportError:  # the domain module may land later; same fields
+
     @dataclass(frozen=True)
     class BarSegment:  # type: ignore[no-redef]
         start: float
@@ -34,9 +40,14 @@ except ImportError:  # the domain module may land later; same fields
         unhealthy_s: float = 0.0
         unknown_s: float = 0.0
 
-T0 = 1_780_000_000.0        # fixed "now" for deterministic screens (2026-05-28)
-CALL_THRESHOLDS = {"mos": Threshold(3.8, 3.0), "jitter_ms": Threshold(20, 50),
-                   "packet_loss_pct": Threshold(1, 5), "setup_time_ms": Threshold(1500, 4000)}
+
+T0 = 1_780_000_000.0  # fixed "now" for deterministic screens (2026-05-28)
+CALL_THRESHOLDS = {
+    "mos": Threshold(3.8, 3.0),
+    "jitter_ms": Threshold(20, 50),
+    "packet_loss_pct": Threshold(1, 5),
+    "setup_time_ms": Threshold(1500, 4000),
+}
 GOOD = {"mos": 4.38, "jitter_ms": 2.1, "packet_loss_pct": 0.0, "rtt_ms": 18.0, "setup_time_ms": 142.0}
 WARN = {"mos": 3.52, "jitter_ms": 27.4, "packet_loss_pct": 1.8, "rtt_ms": 64.0, "setup_time_ms": 380.0}
 BAD = {"mos": 2.41, "jitter_ms": 71.0, "packet_loss_pct": 9.5, "rtt_ms": 210.0, "setup_time_ms": 4200.0}
@@ -66,24 +77,57 @@ class FakeMonitor:
         self.history_calls = 0
 
     # --- building fixtures ----------------------------------------------------------------------
-    def add(self, name: str, state: str = "HEALTHY", *, group: str = "", kind: str = "sip_call",
-            source: str = "config", enabled: bool = True, agent: str = "local", checked_ago: float = 12.0) -> int:
+    def add(
+        self,
+        name: str,
+        state: str = "HEALTHY",
+        *,
+        group: str = "",
+        kind: str = "sip_call",
+        source: str = "config",
+        enabled: bool = True,
+        agent: str = "local",
+        checked_ago: float = 12.0,
+    ) -> int:
         pid = next(self._ids)
-        spec = ProbeSpec(name=name, kind=ProbeKind(kind), target=f"sip:echo@127.0.0.1:{5000 + pid}",
-                         interval_s=30.0, thresholds=dict(CALL_THRESHOLDS), source=source, group=group,
-                         agent=agent, enabled=enabled)
+        spec = ProbeSpec(
+            name=name,
+            kind=ProbeKind(kind),
+            target=f"sip:echo@127.0.0.1:{5000 + pid}",
+            interval_s=30.0,
+            thresholds=dict(CALL_THRESHOLDS),
+            source=source,
+            group=group,
+            agent=agent,
+            enabled=enabled,
+        )
         self.specs[pid] = spec
         metrics = dict(METRICS_FOR[state])
-        ev = evaluate(ProbeResult(ok=state != "UNHEALTHY" or True, started_at=self.now, duration_ms=1.0,
-                                  metrics=metrics), spec.thresholds)
+        ev = evaluate(
+            ProbeResult(ok=state != "UNHEALTHY" or True, started_at=self.now, duration_ms=1.0, metrics=metrics),
+            spec.thresholds,
+        )
         self.views[pid] = ProbeView(
-            id=pid, name=name, kind=kind, target=spec.target, enabled=enabled, agent=agent, source=source,
-            group=group, position=pid, interval_s=spec.interval_s, state=state,
-            state_since=self.now - 3600, last_execution_at=None if state == "UNKNOWN" else self.now - checked_ago,
-            last_execution_id=None, metrics=metrics, breaches=ev.breaches,
+            id=pid,
+            name=name,
+            kind=kind,
+            target=spec.target,
+            enabled=enabled,
+            agent=agent,
+            source=source,
+            group=group,
+            position=pid,
+            interval_s=spec.interval_s,
+            state=state,
+            state_since=self.now - 3600,
+            last_execution_at=None if state == "UNKNOWN" else self.now - checked_ago,
+            last_execution_id=None,
+            metrics=metrics,
+            breaches=ev.breaches,
             thresholds=thresholds_dict(spec.thresholds),
             mos_history=tuple(round(metrics.get("mos", 4.0) + 0.3 * ((i * 7) % 5 - 2) / 2, 2) for i in range(20))
-            if metrics else (),
+            if metrics
+            else (),
         )
         return pid
 
@@ -92,12 +136,18 @@ class FakeMonitor:
         at = self.now if at is None else at
         old = self.views[pid]
         metrics = dict(METRICS_FOR[state] if metrics is None else metrics)
-        ev = evaluate(ProbeResult(ok=True, started_at=at, duration_ms=1.0, metrics=metrics),
-                      self.specs[pid].thresholds)
+        ev = evaluate(ProbeResult(ok=True, started_at=at, duration_ms=1.0, metrics=metrics), self.specs[pid].thresholds)
         eid = next(self._exec_ids)
-        self.views[pid] = replace(old, state=state, last_execution_at=at, last_execution_id=eid, metrics=metrics,
-                                  breaches=ev.breaches, state_since=at if state != old.state else old.state_since,
-                                  mos_history=(old.mos_history + ((metrics["mos"],) if "mos" in metrics else ()))[-60:])
+        self.views[pid] = replace(
+            old,
+            state=state,
+            last_execution_at=at,
+            last_execution_id=eid,
+            metrics=metrics,
+            breaches=ev.breaches,
+            state_since=at if state != old.state else old.state_since,
+            mos_history=(old.mos_history + ((metrics["mos"],) if "mos" in metrics else ()))[-60:],
+        )
         self.bus.publish(ExecutionRecorded(pid, old.name, eid, at, state, state, metrics, ev.breaches))
         if state != old.state:
             self.bus.publish(StateChanged(pid, old.name, old.state, state, at, eid, eid))
@@ -119,20 +169,34 @@ class FakeMonitor:
 
     async def add_probe(self, spec: ProbeSpec) -> int:
         self.calls.append(("add_probe", (spec,)))
-        pid = self.add(spec.name, "UNKNOWN", group=spec.group, kind=spec.kind.value, source=spec.source,
-                       enabled=spec.enabled, agent=spec.agent)
+        pid = self.add(
+            spec.name,
+            "UNKNOWN",
+            group=spec.group,
+            kind=spec.kind.value,
+            source=spec.source,
+            enabled=spec.enabled,
+            agent=spec.agent,
+        )
         self.specs[pid] = spec
-        self.views[pid] = replace(self.views[pid], target=spec.target, interval_s=spec.interval_s,
-                                  thresholds=thresholds_dict(spec.thresholds))
+        self.views[pid] = replace(
+            self.views[pid], target=spec.target, interval_s=spec.interval_s, thresholds=thresholds_dict(spec.thresholds)
+        )
         self.bus.publish(ProbesChanged((pid,)))
         return pid
 
     async def update_probe(self, probe_id: int, spec: ProbeSpec) -> None:
         self.calls.append(("update_probe", (probe_id, spec)))
         self.specs[probe_id] = spec
-        self.views[probe_id] = replace(self.views[probe_id], name=spec.name, target=spec.target,
-                                       interval_s=spec.interval_s, group=spec.group, enabled=spec.enabled,
-                                       thresholds=thresholds_dict(spec.thresholds))
+        self.views[probe_id] = replace(
+            self.views[probe_id],
+            name=spec.name,
+            target=spec.target,
+            interval_s=spec.interval_s,
+            group=spec.group,
+            enabled=spec.enabled,
+            thresholds=thresholds_dict(spec.thresholds),
+        )
         self.bus.publish(ProbesChanged((probe_id,)))
 
     async def set_enabled(self, probe_id: int, enabled: bool) -> None:
@@ -183,9 +247,17 @@ class FakeMonitor:
                     st = "UNHEALTHY"
                 else:
                     st = "HEALTHY"
-                segs.append(BarSegment(start, start + size, HealthState(st), size if st == "HEALTHY" else 0.0,
-                                       size if st == "DEGRADED" else 0.0, size if st == "UNHEALTHY" else 0.0,
-                                       size if st == "UNKNOWN" else 0.0))
+                segs.append(
+                    BarSegment(
+                        start,
+                        start + size,
+                        HealthState(st),
+                        size if st == "HEALTHY" else 0.0,
+                        size if st == "DEGRADED" else 0.0,
+                        size if st == "UNHEALTHY" else 0.0,
+                        size if st == "UNKNOWN" else 0.0,
+                    )
+                )
             known = [s for s in segs if s.state != HealthState.UNKNOWN]
             healthy = sum(s.state == HealthState.HEALTHY for s in known)
             up = None if not known else f"{int(10000 * healthy / len(known)) / 100:.2f}"
@@ -196,30 +268,65 @@ class FakeMonitor:
         v = self.views[probe_id]
         step = 3600.0 if range_s > 86400 else max(60.0, range_s / 60)
         pts = int(range_s // step)
-        series = {m: tuple((self.now - (pts - i) * step, val * (1 + 0.05 * ((i % 7) - 3) / 3))
-                           for i in range(pts)) for m, val in v.metrics.items()}
+        series = {
+            m: tuple((self.now - (pts - i) * step, val * (1 + 0.05 * ((i % 7) - 3) / 3)) for i in range(pts))
+            for m, val in v.metrics.items()
+        }
         executions = tuple(
-            {"id": 900 - i, "started_at": self.now - 30 * i, "state": "UNHEALTHY" if i % 4 == 3 else v.state,
-             "ok": i % 4 != 3, "sip_code": 503 if i % 4 == 3 else 200,
-             "sip_reason": "Service Unavailable" if i % 4 == 3 else "OK",
-             "error": "call rejected: 503 Service Unavailable" if i % 4 == 3 else None,
-             "metrics": dict(v.metrics), "breaches": list(v.breaches), "duration_ms": 6100.0, "details": {}}
-            for i in range(8))
+            {
+                "id": 900 - i,
+                "started_at": self.now - 30 * i,
+                "state": "UNHEALTHY" if i % 4 == 3 else v.state,
+                "ok": i % 4 != 3,
+                "sip_code": 503 if i % 4 == 3 else 200,
+                "sip_reason": "Service Unavailable" if i % 4 == 3 else "OK",
+                "error": "call rejected: 503 Service Unavailable" if i % 4 == 3 else None,
+                "metrics": dict(v.metrics),
+                "breaches": list(v.breaches),
+                "duration_ms": 6100.0,
+                "details": {},
+            }
+            for i in range(8)
+        )
         transitions = ({"at": self.now - 600, "previous_state": "HEALTHY", "current_state": v.state},)
         hooks = tuple(w for w in self.webhooks.values() if w.probe_id == probe_id)
         return ProbeDetail(v, executions, transitions, (), series, hooks)
 
-    async def add_webhook(self, probe_id: int, url: str, format: str = "generic",
-                          routing_key_env: str | None = None) -> tuple[int, str]:
+    async def add_webhook(
+        self, probe_id: int, url: str, format: str = "generic", routing_key_env: str | None = None
+    ) -> tuple[int, str]:
         self.calls.append(("add_webhook", (probe_id, url, format) + ((routing_key_env,) if routing_key_env else ())))
         wid = next(self._ids)
         secret = f"whsec_fake{wid:04d}abcdef0123456789"
-        self.webhooks[wid] = WebhookView(wid, probe_id, url, format, True, None, "whsec_…" + secret[-4:],
-                                         "interactive", (DeliveryView(wid * 10, self.now - 60, "failed", 3,
-                                                                      "HTTP 500", False,
-                                                                      ({"at": self.now - 60, "http_status": 500,
-                                                                        "error": "HTTP 500", "duration_ms": 12.0,
-                                                                        "success": False},)),))
+        self.webhooks[wid] = WebhookView(
+            wid,
+            probe_id,
+            url,
+            format,
+            True,
+            None,
+            "whsec_…" + secret[-4:],
+            "interactive",
+            (
+                DeliveryView(
+                    wid * 10,
+                    self.now - 60,
+                    "failed",
+                    3,
+                    "HTTP 500",
+                    False,
+                    (
+                        {
+                            "at": self.now - 60,
+                            "http_status": 500,
+                            "error": "HTTP 500",
+                            "duration_ms": 12.0,
+                            "success": False,
+                        },
+                    ),
+                ),
+            ),
+        )
         return wid, secret
 
     async def set_webhook_enabled(self, webhook_id: int, enabled: bool) -> None:
@@ -252,16 +359,27 @@ MIXES = {
     "major": ["HEALTHY", "DEGRADED", "UNHEALTHY", "HEALTHY", "UNHEALTHY", "HEALTHY"],
     "pending": ["UNKNOWN"] * 6,
 }
-NAMES = ["PBX OPTIONS (Berlin)", "Registration Service", "Primary SIP Trunk (US East)",
-         "Backup SIP Trunk (EU West)", "Conference Bridge", "IVR System"]
+NAMES = [
+    "PBX OPTIONS (Berlin)",
+    "Registration Service",
+    "Primary SIP Trunk (US East)",
+    "Backup SIP Trunk (EU West)",
+    "Conference Bridge",
+    "IVR System",
+]
 
 
 def mixed_monitor(mix: str, **kw: Any) -> FakeMonitor:
     """Six probes in two groups with the given state mix (see MIXES)."""
     m = FakeMonitor(**kw)
     for i, (name, state) in enumerate(zip(NAMES, MIXES[mix])):
-        m.add(name, state, group="Core" if i < 2 else "Trunks", kind="sip_options" if i == 0 else "sip_call",
-              source="config" if i % 2 == 0 else "interactive")
+        m.add(
+            name,
+            state,
+            group="Core" if i < 2 else "Trunks",
+            kind="sip_options" if i == 0 else "sip_call",
+            source="config" if i % 2 == 0 else "interactive",
+        )
     return m
 
 

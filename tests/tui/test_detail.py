@@ -94,7 +94,12 @@ async def test_webhook_add_shows_secret_once_and_actions_reach_the_engine() -> N
         text = screen_text(app)
         assert "https://hooks.example.com/x" in text and "HTTP 500" in text and "Attempts of delivery" in text
         titles = {c.title for c in app.get_system_commands(screen)}
-        assert {"Probe: Redeliver", "Probe: Test event", "Probe: Add webhook", "Probe: Enable/disable webhook"} <= titles
+        assert {
+            "Probe: Redeliver",
+            "Probe: Test event",
+            "Probe: Add webhook",
+            "Probe: Enable/disable webhook",
+        } <= titles
         await pilot.press("X")
         await pilot.pause()
         await pilot.press("y")
@@ -137,6 +142,7 @@ async def test_command_palette_has_every_action() -> None:
         await pilot.press("enter")
         await pilot.pause(0.3)
         from callmeter_tui.tui.pages import PagesScreen
+
         assert isinstance(app.screen, PagesScreen)
 
 
@@ -163,4 +169,6 @@ async def test_pagerduty_webhook_needs_a_routing_key_env_named_in_the_form() -> 
         form.query_one("#f-routing_key_env", Input).value = "PD_ROUTING_KEY"
         await pilot.press("ctrl+s")
         await pilot.pause(0.3)
-        assert m.calls == [("add_webhook", (pid, "https://events.pagerduty.com/v2/enqueue", "pagerduty", "PD_ROUTING_KEY"))]
+        assert m.calls == [
+            ("add_webhook", (pid, "https://events.pagerduty.com/v2/enqueue", "pagerduty", "PD_ROUTING_KEY"))
+        ]

@@ -37,13 +37,20 @@ async def test_add_probe_valid_is_saved_as_interactive() -> None:
         form = app.screen
         assert isinstance(form, ProbeForm)
         for ch in "Lab":
-            await pilot.press(ch)                          # typed for real into the focused Name field
-        fill(form, {"target": "sip:lab@127.0.0.1:5090", "interval": "30s",
-                    "thresholds.mos.warning": "3.8", "thresholds.mos.critical": "3.0"})
+            await pilot.press(ch)  # typed for real into the focused Name field
+        fill(
+            form,
+            {
+                "target": "sip:lab@127.0.0.1:5090",
+                "interval": "30s",
+                "thresholds.mos.warning": "3.8",
+                "thresholds.mos.critical": "3.0",
+            },
+        )
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
         assert not isinstance(app.screen, ProbeForm)
-        (name, (spec,)), = [c for c in m.calls if c[0] == "add_probe"]
+        ((name, (spec,)),) = [c for c in m.calls if c[0] == "add_probe"]
         assert spec.name == "Lab" and spec.kind is ProbeKind.SIP_OPTIONS and spec.interval_s == 30.0
         assert spec.thresholds == {"mos": Threshold(3.8, 3.0)} and spec.source == "interactive"
         await pilot.pause(1.2)
@@ -57,9 +64,17 @@ async def test_invalid_fields_show_errors_next_to_them_and_nothing_is_saved() ->
         await pilot.press("a")
         await pilot.pause()
         form = app.screen
-        fill(form, {"name": "Bad", "target": "http://nope", "interval": "5 parsecs",
-                    "thresholds.mos.warning": "3.0", "thresholds.mos.critical": "3.8",
-                    "auth.username": "alice"})
+        fill(
+            form,
+            {
+                "name": "Bad",
+                "target": "http://nope",
+                "interval": "5 parsecs",
+                "thresholds.mos.warning": "3.0",
+                "thresholds.mos.critical": "3.8",
+                "auth.username": "alice",
+            },
+        )
         await pilot.press("ctrl+s")
         await pilot.pause()
         assert isinstance(app.screen, ProbeForm)
@@ -72,8 +87,16 @@ async def test_invalid_fields_show_errors_next_to_them_and_nothing_is_saved() ->
         assert "✖" in text and "must be above critical" in text
         assert [c for c in m.calls if c[0] in ("add_probe", "update_probe")] == []
         # fix everything: errors go away and it saves
-        fill(form, {"target": "sip:127.0.0.1", "interval": "1m", "thresholds.mos.warning": "3.8",
-                    "thresholds.mos.critical": "3.0", "auth.password_env": "LAB_PW"})
+        fill(
+            form,
+            {
+                "target": "sip:127.0.0.1",
+                "interval": "1m",
+                "thresholds.mos.warning": "3.8",
+                "thresholds.mos.critical": "3.0",
+                "auth.password_env": "LAB_PW",
+            },
+        )
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
         assert [c[0] for c in m.calls] == ["add_probe"]
@@ -95,8 +118,8 @@ async def test_edit_keeps_other_settings_and_marks_config_probes() -> None:
     m = mixed_monitor("healthy")
     pid = next(v.id for v in m.views.values() if v.name == "PBX OPTIONS (Berlin)")
     from dataclasses import replace
-    m.views[pid] = replace(m.views[pid], spec=replace(m.specs[pid], timeout_s=4.0, username="u",
-                                                      password_env="PBX_PW"))
+
+    m.views[pid] = replace(m.views[pid], spec=replace(m.specs[pid], timeout_s=4.0, username="u", password_env="PBX_PW"))
     app = app_for(m)
     async with app.run_test(size=(120, 50)) as pilot:
         await pilot.pause()
@@ -110,7 +133,7 @@ async def test_edit_keeps_other_settings_and_marks_config_probes() -> None:
         fill(form, {"interval": "2m"})
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
-        (_, (got_id, spec)), = m.calls
+        ((_, (got_id, spec)),) = m.calls
         assert got_id == pid and spec.interval_s == 120 and spec.timeout_s == 4.0 and spec.source == "config"
         assert spec.thresholds == m.specs[pid].thresholds
 
@@ -130,7 +153,7 @@ async def test_pause_run_now_and_delete_with_confirmation() -> None:
         await pilot.press("x")
         await pilot.pause()
         assert isinstance(app.screen, ConfirmScreen)
-        await pilot.press("escape")                       # cancelled: nothing deleted
+        await pilot.press("escape")  # cancelled: nothing deleted
         await pilot.pause()
         assert pid in m.views
         await pilot.press("x")
@@ -165,10 +188,12 @@ async def test_status_page_form_valid_invalid_and_delete() -> None:
         form.query_one("#c-order-3", Input).value = "2"
         await pilot.press("ctrl+s")
         await pilot.pause(0.3)
-        (_, (spec, page_id)), = m.calls
+        ((_, (spec, page_id)),) = m.calls
         assert page_id is None and spec.slug == "trunks" and spec.accent_color == "#112233"
-        assert spec.components == (ComponentSpec(form.probes[2].name, "Main trunk"),
-                                   ComponentSpec(form.probes[3].name, form.probes[3].name))
+        assert spec.components == (
+            ComponentSpec(form.probes[2].name, "Main trunk"),
+            ComponentSpec(form.probes[3].name, form.probes[3].name),
+        )
         assert isinstance(app.screen, PagesScreen)
         await pilot.pause(0.2)
         assert "trunks" in screen_text(app)
@@ -181,8 +206,7 @@ async def test_status_page_form_valid_invalid_and_delete() -> None:
 
 async def test_edit_status_page_prefills_components() -> None:
     m = mixed_monitor("healthy")
-    await m.save_status_page(StatusPageSpec(slug="voip", name="VoIP", components=(
-        ComponentSpec("IVR System", "IVR"),)))
+    await m.save_status_page(StatusPageSpec(slug="voip", name="VoIP", components=(ComponentSpec("IVR System", "IVR"),)))
     m.calls.clear()
     app = app_for(m)
     async with app.run_test(size=(120, 50)) as pilot:
@@ -195,7 +219,7 @@ async def test_edit_status_page_prefills_components() -> None:
         assert form.query_one(f"#c-on-{i}", Checkbox).value and form.query_one(f"#c-name-{i}", Input).value == "IVR"
         await pilot.press("ctrl+s")
         await pilot.pause(0.2)
-        (_, (spec, page_id)), = m.calls
+        ((_, (spec, page_id)),) = m.calls
         assert page_id is not None and spec.components == (ComponentSpec("IVR System", "IVR"),)
 
 
@@ -210,6 +234,6 @@ async def test_status_page_by_keyboard_only() -> None:
         await pilot.pause(0.2)
         await pilot.press(*"Ops", "tab", *"ops", *["tab"] * 5, "space", "tab", *"Main", "tab", "1", "ctrl+s")
         await pilot.pause(0.3)
-        (_, (spec, _)), = m.calls
+        ((_, (spec, _)),) = m.calls
         assert spec.name == "Ops" and spec.slug == "ops"
         assert spec.components == (ComponentSpec(app.screen.pages[0].spec.components[0].probe, "Main"),)

@@ -49,9 +49,9 @@ def test_row_width_and_breach_styles() -> None:
     assert cell_len(text) == sum(c.width + 1 for c in cols)
     assert text.startswith("✖") and "99.86%" in text and "12s ago" in text and "2.41" in text
     mos_seg = next(s for s in segs if s.text.strip() == "2.41")
-    assert mos_seg.style.reverse and mos_seg.style.bold        # critical reads on monochrome too
+    assert mos_seg.style.reverse and mos_seg.style.bold  # critical reads on monochrome too
     jitter_seg = next(s for s in segs if s.text.strip() == "71.0ms")
-    assert jitter_seg.style.reverse                            # jitter 71 > critical 50
+    assert jitter_seg.style.reverse  # jitter 71 > critical 50
 
 
 def test_high_contrast_uses_distinct_glyphs() -> None:

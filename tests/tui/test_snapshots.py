@@ -17,7 +17,7 @@ def test_wall_snapshot(snap_compare, mix: str, size: tuple[int, int]) -> None:
     app = CallMeterApp(mixed_monitor(mix, web_url="http://127.0.0.1:8080"), clock=lambda: T0)
 
     async def settle(pilot) -> None:
-        await pilot.pause(0.2)          # history worker answered, bars drawn
+        await pilot.pause(0.2)  # history worker answered, bars drawn
 
     assert snap_compare(app, terminal_size=size, run_before=settle)
 

@@ -29,11 +29,24 @@ pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not i
 class Term:
     def __init__(self, command: str, width: int = 120, height: int = 40) -> None:
         self.sock = f"cmtui-{uuid.uuid4().hex[:10]}"
-        self.run("new-session", "-d", "-s", "t", "-x", str(width), "-y", str(height), "-c", str(ROOT),
-                 f"env -u COLUMNS -u LINES PYTHONPATH={ROOT} TERM=xterm-256color {command}; echo EXITED $?; sleep 30")
+        self.run(
+            "new-session",
+            "-d",
+            "-s",
+            "t",
+            "-x",
+            str(width),
+            "-y",
+            str(height),
+            "-c",
+            str(ROOT),
+            f"env -u COLUMNS -u LINES PYTHONPATH={ROOT} TERM=xterm-256color {command}; echo EXITED $?; sleep 30",
+        )
 
     def run(self, *args: str) -> str:
-        return subprocess.run(["tmux", "-L", self.sock, "-f", "/dev/null", *args], capture_output=True, text=True, check=True).stdout
+        return subprocess.run(
+            ["tmux", "-L", self.sock, "-f", "/dev/null", *args], capture_output=True, text=True, check=True
+        ).stdout
 
     def screen(self) -> str:
         return self.run("capture-pane", "-p", "-t", "t")
@@ -70,7 +83,7 @@ def term_factory() -> Iterator:
 
 def test_dashboard_with_fake_monitor_in_a_real_terminal(term_factory) -> None:
     t = term_factory(FAKE)
-    screen = t.wait_for("MOS trend")                 # the 120-column layout (80x24 has no trend column)
+    screen = t.wait_for("MOS trend")  # the 120-column layout (80x24 has no trend column)
     assert "Major Issues Detected" in screen and "Primary SIP Trunk" in screen and "Last 90 days" in screen
     assert "● " in screen and "✖ " in screen
     t.wait_for("Uptime")
@@ -101,7 +114,7 @@ def test_real_engine_dashboard_in_a_real_terminal(term_factory, tmp_path: Path) 
 [project]
 name = "Tmux Real"
 [database]
-url = "sqlite:///{tmp_path / 'db.sqlite'}"
+url = "sqlite:///{tmp_path / "db.sqlite"}"
 [web]
 enabled = true
 host = "127.0.0.1"
@@ -115,7 +128,7 @@ timeout = "1s"
 """)
     t = term_factory(f"{REAL} --config {cfg}", width=120, height=30)
     assert "Tmux Real" in t.wait_for("Status page: http://127.0.0.1:")
-    screen = t.wait_for("Major Issues Detected")           # after the first (failed) run
+    screen = t.wait_for("Major Issues Detected")  # after the first (failed) run
     row = next(line for line in screen.splitlines() if "Dead PBX" in line)
     assert row.startswith("✖")
     t.keys("p")
@@ -133,8 +146,15 @@ def test_demo_config_dashboard_shows_every_state(term_factory, tmp_path: Path) -
     screen = t.wait_for("1 degraded", timeout=60)
     screen = t.wait_for("3 healthy", timeout=30)
     assert "Demo Environment" in screen and "Major Issues Detected" in screen and "1 unhealthy" in screen
-    rows = {m.group(2): m.group(1) for m in (re.match(r"^(\S) (Demo.+?)\s{2,}", line) for line in screen.splitlines()) if m}
-    assert rows == {"Demo PBX OPTIONS": "●", "Demo PBX Registration": "●", "Demo Call (clean line)": "●",
-                    "Demo Call (impaired line)": "▲", "Demo Call (failing trunk)": "✖"}, rows
+    rows = {
+        m.group(2): m.group(1) for m in (re.match(r"^(\S) (Demo.+?)\s{2,}", line) for line in screen.splitlines()) if m
+    }
+    assert rows == {
+        "Demo PBX OPTIONS": "●",
+        "Demo PBX Registration": "●",
+        "Demo Call (clean line)": "●",
+        "Demo Call (impaired line)": "▲",
+        "Demo Call (failing trunk)": "✖",
+    }, rows
     t.keys("q")
     t.wait_for("EXITED 0")

@@ -16,8 +16,12 @@ def app_for(monitor, **kw) -> CallMeterApp:
 
 
 async def test_banner_follows_the_banner_rule_for_each_mix() -> None:
-    for mix, text in (("healthy", ALL_OPERATIONAL), ("degraded", PARTIAL_DEGRADATION),
-                      ("major", MAJOR_ISSUES), ("pending", STATUS_PENDING)):
+    for mix, text in (
+        ("healthy", ALL_OPERATIONAL),
+        ("degraded", PARTIAL_DEGRADATION),
+        ("major", MAJOR_ISSUES),
+        ("pending", STATUS_PENDING),
+    ):
         app = app_for(mixed_monitor(mix))
         async with app.run_test(size=(120, 30)) as pilot:
             await pilot.pause()
@@ -88,13 +92,16 @@ async def test_thousand_probes_scroll_and_cursor() -> None:
     app = app_for(m)
     async with app.run_test(size=(100, 30)) as pilot:
         await pilot.pause(0.2)
-        assert len(app.wall.probes.rows) == 1005           # 5 group headers
+        assert len(app.wall.probes.rows) == 1005  # 5 group headers
         first = app.wall.probes.selected_id
         await pilot.press("pagedown", "pagedown", "end")
         await pilot.pause()
         assert app.wall.probes.selected_id != first
-        assert "probe-0999" in screen_text(app) or "probe-0998" in screen_text(app) or \
-            any(f"probe-0{n}" in screen_text(app) for n in range(980, 1000))
+        assert (
+            "probe-0999" in screen_text(app)
+            or "probe-0998" in screen_text(app)
+            or any(f"probe-0{n}" in screen_text(app) for n in range(980, 1000))
+        )
 
 
 async def test_theme_cycles_through_three() -> None:
@@ -109,8 +116,13 @@ async def test_theme_cycles_through_three() -> None:
 
 async def test_kiosk_ignores_keys_flashes_and_cycles_pages() -> None:
     m = mixed_monitor("healthy")
-    await m.save_status_page(StatusPageSpec(slug="trunks", name="Trunks page", components=(
-        ComponentSpec("Conference Bridge", "Conference"), ComponentSpec("IVR System", "IVR"))))
+    await m.save_status_page(
+        StatusPageSpec(
+            slug="trunks",
+            name="Trunks page",
+            components=(ComponentSpec("Conference Bridge", "Conference"), ComponentSpec("IVR System", "IVR")),
+        )
+    )
     m.calls.clear()
     app = app_for(m, kiosk=True, kiosk_cycle_s=0.3)
     async with app.run_test(size=(120, 30)) as pilot:
@@ -122,7 +134,7 @@ async def test_kiosk_ignores_keys_flashes_and_cycles_pages() -> None:
         assert app.theme == "callmeter-dark" and app.wall.probes.mode == "days"
         assert not app.wall.log_panel.has_class("shown")
         text = screen_text(app)
-        assert "Run now" not in text                      # no footer
+        assert "Run now" not in text  # no footer
         pid = next(v.id for v in m.views.values() if v.name == "IVR System")
         m.record(pid, "UNHEALTHY")
         await pilot.pause(0.3)
@@ -131,7 +143,7 @@ async def test_kiosk_ignores_keys_flashes_and_cycles_pages() -> None:
         await pilot.pause(0.8)
         names = {n for n, _ in app._kiosk_views}
         assert "Trunks page" in names
-        for _ in range(50):                                # the cycle reaches the status page view
+        for _ in range(50):  # the cycle reaches the status page view
             await pilot.pause(0.1)
             text = screen_text(app)
             if "Trunks page (2/2)" in text:
@@ -163,11 +175,17 @@ def test_kiosk_views_pages_then_agents() -> None:
 
     m = mixed_monitor("healthy")
     views = m.probe_views()
-    page = StatusPageView(1, StatusPageSpec(slug="p", name="P", components=(ComponentSpec("IVR System", "IVR"),
-                                                                             ComponentSpec("gone", "Gone"))), "config")
+    page = StatusPageView(
+        1,
+        StatusPageSpec(
+            slug="p", name="P", components=(ComponentSpec("IVR System", "IVR"), ComponentSpec("gone", "Gone"))
+        ),
+        "config",
+    )
     ivr = next(v.id for v in views if v.name == "IVR System")
     assert kiosk_views(views, [page]) == [("All probes", None), ("P", {ivr})]
     from dataclasses import replace
+
     views[0] = replace(views[0], agent="berlin")
     cycle = kiosk_views(views, [])
     assert [name for name, _ in cycle] == ["All probes", "Agent berlin", "Agent local"]
@@ -191,9 +209,9 @@ async def test_slow_history_is_not_cancelled_and_a_toggle_during_it_is_honoured(
     app = app_for(m)
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause(0.1)
-        await pilot.press("h")                      # while the "days" load is still running
+        await pilot.press("h")  # while the "days" load is still running
         pid = next(iter(m.views))
-        m.record(pid, "DEGRADED")                   # a StateChanged must not cancel it either
+        m.record(pid, "DEGRADED")  # a StateChanged must not cancel it either
         for _ in range(40):
             await pilot.pause(0.1)
             if "hours" in finished:

@@ -45,10 +45,20 @@ class Seed:
         from callmeter_tui.store.models import Execution
 
         with self.db.session() as s:
-            p = Probe(project_id=self.project, name=name, kind="sip_options", target="sip:secret-host.example:5060",
-                      username="alice", password_env="SECRET_ENV", state=state, state_since=NOW - HOUR,
-                      last_execution_at=last, created_at=NOW - 100 * DAY, updated_at=NOW - 100 * DAY,
-                      interval_s=60.0)
+            p = Probe(
+                project_id=self.project,
+                name=name,
+                kind="sip_options",
+                target="sip:secret-host.example:5060",
+                username="alice",
+                password_env="SECRET_ENV",
+                state=state,
+                state_since=NOW - HOUR,
+                last_execution_at=last,
+                created_at=NOW - 100 * DAY,
+                updated_at=NOW - 100 * DAY,
+                interval_s=60.0,
+            )
             s.add(p)
             s.flush()
             for st, a, b in spans:

@@ -45,9 +45,14 @@ def seed_showcase(seed: Seed, **page: Any) -> list[int]:
             else:
                 spans.append(("HEALTHY", t, NOW))
         ids.append(seed.probe(f"probe-{i}", state, spans=spans, last=None if state == "UNKNOWN" else NOW - 20))
-    seed.page("acme", "Acme Voice Network", [(pid, COMPONENTS[i][0]) for i, pid in enumerate(ids)],
-              description="Live health of our SIP trunks, IVR and conferencing, measured every minute.",
-              accent_color="#5b3fd1", **page)
+    seed.page(
+        "acme",
+        "Acme Voice Network",
+        [(pid, COMPONENTS[i][0]) for i, pid in enumerate(ids)],
+        description="Live health of our SIP trunks, IVR and conferencing, measured every minute.",
+        accent_color="#5b3fd1",
+        **page,
+    )
     return ids
 
 
@@ -88,25 +93,27 @@ async def test_page_in_chromium(seed: Seed, make_server, browser, tmp_path: Path
         }
         # Keyboard: Tab reaches a bar segment and its tooltip becomes visible.
         page.focus(".component >> nth=0 >> .seg >> nth=-1")
-        result["tip_visible"] = page.evaluate(
-            "() => getComputedStyle(document.activeElement, '::after').visibility")
+        result["tip_visible"] = page.evaluate("() => getComputedStyle(document.activeElement, '::after').visibility")
         result["tip_text"] = page.evaluate("() => getComputedStyle(document.activeElement, '::after').content")
         result["banner_bg"] = page.evaluate("() => getComputedStyle(document.querySelector('.banner')).backgroundColor")
         for w, h in ((375, 812), (2560, 1440), (1280, 900)):
             page.set_viewport_size({"width": w, "height": h})
             page.screenshot(path=str(out / f"status-{w}x{h}.png"), full_page=True)
             result[f"overflow_{w}"] = page.evaluate(
-                "() => document.documentElement.scrollWidth > document.documentElement.clientWidth")
+                "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
+            )
         page.emulate_media(color_scheme="dark")
         page.screenshot(path=str(out / "status-1280x900-dark.png"), full_page=True)
         page.emulate_media(color_scheme="light")
         page.set_viewport_size({"width": 375, "height": 812})
         result["visible_segments_375"] = page.evaluate(
             "() => [...document.querySelectorAll('.component')[0].querySelectorAll('.seg')]"
-            ".filter(s => s.offsetWidth > 0).length")
+            ".filter(s => s.offsetWidth > 0).length"
+        )
         page.set_viewport_size({"width": 320, "height": 640})
         result["overflow_320"] = page.evaluate(
-            "() => document.documentElement.scrollWidth > document.documentElement.clientWidth")
+            "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
+        )
         ctx.close()
         result["console"] = console
         result["foreign"] = [u for u in requested if not u.startswith(srv.url + "/") and not u.startswith("data:")]
@@ -115,20 +122,22 @@ async def test_page_in_chromium(seed: Seed, make_server, browser, tmp_path: Path
 
     r = await browser.run(check)
     assert r["banner"] == "Partial Degradation"
-    assert r["names"] == [c[0] for c in COMPONENTS]          # configured order, XSS name shown as text
+    assert r["names"] == [c[0] for c in COMPONENTS]  # configured order, XSS name shown as text
     assert [s.strip() for s in r["states"]] == ["Healthy", "Degraded", "Healthy", "Unknown", "Healthy"]
     assert r["segments"] == 90 and r["visible_segments_375"] == 30
     assert r["uptime"][3] == "— uptime" and all(u.endswith("% uptime") for i, u in enumerate(r["uptime"]) if i != 3)
     assert r["incidents"] >= 5 and [t.lower() for t in r["ongoing"]] == ["ongoing"]
     assert r["tip_visible"] == "visible" and "Sun 22 Nov 2026" in r["tip_text"]
-    assert r["banner_bg"] == "rgb(240, 180, 41)"           # the degraded yellow
+    assert r["banner_bg"] == "rgb(240, 180, 41)"  # the degraded yellow
     assert not any(r[f"overflow_{w}"] for w in (320, 375, 1280, 2560))
     assert r["console"] == []
-    assert r["foreign"] == []                               # no CDN, no fonts, no trackers
+    assert r["foreign"] == []  # no CDN, no fonts, no trackers
     assert any(u.endswith("/static/refresh.js?v=" + u.rsplit("=", 1)[-1]) for u in r["requested"])
 
 
-async def test_live_refresh_patches_in_place_and_js_off_still_works(seed: Seed, bus: EventBus, make_server, browser) -> None:  # type: ignore[no-untyped-def]
+async def test_live_refresh_patches_in_place_and_js_off_still_works(
+    seed: Seed, bus: EventBus, make_server, browser
+) -> None:  # type: ignore[no-untyped-def]
     ids = seed_showcase(seed, refresh_s=1)
     srv = await make_server()
     url = f"{srv.url}/acme"
@@ -140,7 +149,7 @@ async def test_live_refresh_patches_in_place_and_js_off_still_works(seed: Seed, 
         collect_console(page, console)
         page.goto(url)
         page.evaluate("() => { window.__sameDocument = true; }")
-        page.click(".older summary")                       # the visitor opens older incidents...
+        page.click(".older summary")  # the visitor opens older incidents...
         page.focus(".component >> nth=2 >> .seg >> nth=-3")  # ...and reads a tooltip by keyboard
         return ctx, page, console
 
@@ -150,18 +159,23 @@ async def test_live_refresh_patches_in_place_and_js_off_still_works(seed: Seed, 
 
     def wait_patch(_b: Any) -> tuple[bool, str, str, bool, bool]:
         page.wait_for_function(
-            "() => document.querySelector('.banner-text').textContent === 'Major Issues Detected'", timeout=15000)
-        return (page.evaluate("() => window.__sameDocument === true"),
-                page.inner_text(".component >> nth=0 >> .state"),
-                page.get_attribute(".banner", "class"),
-                page.evaluate("() => document.querySelector('.older').open"),
-                page.evaluate("() => document.activeElement === document.querySelectorAll('.component')[2]"
-                              ".querySelectorAll('.seg')[87]"))
+            "() => document.querySelector('.banner-text').textContent === 'Major Issues Detected'", timeout=15000
+        )
+        return (
+            page.evaluate("() => window.__sameDocument === true"),
+            page.inner_text(".component >> nth=0 >> .state"),
+            page.get_attribute(".banner", "class"),
+            page.evaluate("() => document.querySelector('.older').open"),
+            page.evaluate(
+                "() => document.activeElement === document.querySelectorAll('.component')[2]"
+                ".querySelectorAll('.seg')[87]"
+            ),
+        )
 
     same_doc, state, banner_cls, still_open, still_focused = await browser.run(wait_patch)
     assert same_doc, "the page reloaded instead of patching in place"
     assert state.strip() == "Unhealthy" and banner_cls == "banner is-unhealthy"
-    assert still_open and still_focused      # patched in place: the visitor's context survives
+    assert still_open and still_focused  # patched in place: the visitor's context survives
 
     def js_off(b: Any) -> tuple[str, int, str]:
         ctx.close()
@@ -182,8 +196,9 @@ async def _foreign_site(port_holder: dict[str, int], target: str) -> web.AppRunn
     async def index(_r: web.Request) -> web.Response:
         return web.Response(
             text=f'<!doctype html><title>Intranet</title><link rel="icon" href="data:,"><h1>Our NOC</h1>'
-                 f'<iframe id="status" src="{target}" width="420" height="600" title="SIP status"></iframe>',
-            content_type="text/html")
+            f'<iframe id="status" src="{target}" width="420" height="600" title="SIP status"></iframe>',
+            content_type="text/html",
+        )
 
     app = web.Application()
     app.router.add_get("/", index)
@@ -196,13 +211,20 @@ async def _foreign_site(port_holder: dict[str, int], target: str) -> web.AppRunn
 
 
 @pytest.mark.parametrize("frame_ancestors, allowed", [("*", True), ("'self'", False)])
-async def test_embedded_in_foreign_iframe(seed: Seed, make_server, browser, tmp_path: Path,  # type: ignore[no-untyped-def]
-                                          frame_ancestors: str, allowed: bool) -> None:
+async def test_embedded_in_foreign_iframe(
+    seed: Seed,
+    make_server,
+    browser,
+    tmp_path: Path,  # type: ignore[no-untyped-def]
+    frame_ancestors: str,
+    allowed: bool,
+) -> None:
     seed_showcase(seed)
     srv = await make_server(frame_ancestors=frame_ancestors)
     holder: dict[str, int] = {}
     runner = await _foreign_site(holder, f"{srv.url}/acme")
     try:
+
         def embed(b: Any) -> dict[str, Any]:
             console: list[str] = []
             ctx = b.new_context(viewport={"width": 900, "height": 800})
@@ -231,4 +253,3 @@ async def test_embedded_in_foreign_iframe(seed: Seed, make_server, browser, tmp_
     else:
         assert r["banner"] is None
         assert any("frame-ancestors" in m for m in r["console"]), r["console"]
-

@@ -37,7 +37,9 @@ async def test_etag_and_last_modified_give_304(seed: Seed, make_server) -> None:
     assert (await srv.client.get("/status", headers={"If-Modified-Since": older})).status_code == 200
     # JSON and badges carry validators too.
     j = await srv.client.get("/status/status.json")
-    assert (await srv.client.get("/status/status.json", headers={"If-None-Match": j.headers["etag"]})).status_code == 304
+    assert (
+        await srv.client.get("/status/status.json", headers={"If-None-Match": j.headers["etag"]})
+    ).status_code == 304
 
 
 async def test_gzip_is_precompressed_and_negotiated(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
@@ -53,7 +55,9 @@ async def test_gzip_is_precompressed_and_negotiated(seed: Seed, make_server) -> 
         assert r.text == plain.text and "Acme Voice" in plain.text
         assert r.headers["etag"] != plain.headers["etag"]
         # Either representation's tag revalidates.
-        assert (await raw.get("/status", headers={"Accept-Encoding": "gzip", "If-None-Match": plain.headers["etag"]})).status_code == 304
+        assert (
+            await raw.get("/status", headers={"Accept-Encoding": "gzip", "If-None-Match": plain.headers["etag"]})
+        ).status_code == 304
     # The bytes on the wire are gzip.
     reader = httpx.AsyncClient(base_url=srv.url)
     async with reader.stream("GET", "/status", headers={"Accept-Encoding": "gzip"}) as resp:
@@ -73,7 +77,7 @@ async def test_security_headers_default(seed: Seed, make_server) -> None:  # typ
         ), path
         assert r.headers["x-content-type-options"] == "nosniff"
         assert r.headers["referrer-policy"] == "no-referrer"
-        assert "x-frame-options" not in r.headers      # would forbid the documented iframe embedding
+        assert "x-frame-options" not in r.headers  # would forbid the documented iframe embedding
 
 
 async def test_frame_ancestors_from_config(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
@@ -92,8 +96,17 @@ def test_bad_frame_ancestors_is_a_one_line_error(db, bus: EventBus) -> None:  # 
 async def test_unknown_paths_are_404_pages_and_only_get_head(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
     simple_page(seed)
     srv = await make_server()
-    for path in ("/", "/nope", "/status/nope", "/status/components/x/badge.svg", "/status/../etc/passwd",
-                 "/%3Cscript%3E", "/status/logo", "/static/other.css", "/status/api/v2/incidents.json"):
+    for path in (
+        "/",
+        "/nope",
+        "/status/nope",
+        "/status/components/x/badge.svg",
+        "/status/../etc/passwd",
+        "/%3Cscript%3E",
+        "/status/logo",
+        "/static/other.css",
+        "/status/api/v2/incidents.json",
+    ):
         r = await srv.client.get(path)
         assert r.status_code == 404, path
         assert "Page not found" in r.text and "Traceback" not in r.text, path
@@ -108,8 +121,9 @@ async def test_unknown_paths_are_404_pages_and_only_get_head(seed: Seed, make_se
 
 async def test_operator_text_is_escaped(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
     p = seed.probe("x", "DEGRADED", spans=[("DEGRADED", NOW - 7200, NOW)])
-    seed.page("xss", '"><img src=x onerror=alert(1)>', [(p, "<script>alert(1)</script>")],
-              description="<b>bold</b> & more")
+    seed.page(
+        "xss", '"><img src=x onerror=alert(1)>', [(p, "<script>alert(1)</script>")], description="<b>bold</b> & more"
+    )
     srv = await make_server()
     html = (await srv.client.get("/xss")).text
     assert "<script>alert(1)</script>" not in html and "&lt;script&gt;alert(1)&lt;/script&gt;" in html
@@ -145,8 +159,9 @@ async def test_edit_shows_at_once_and_delete_is_404_at_once(seed: Seed, bus: Eve
 async def test_page_html_structure(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
     a = seed.probe("a", "HEALTHY", spans=[("HEALTHY", NOW - 86400 * 3, NOW)])
     b = seed.probe("b", "UNHEALTHY", spans=[("UNHEALTHY", NOW - 600, NOW)])
-    seed.page("s", "Acme", [(b, "Second by id, first by position"), (a, "Other")], refresh_s=30,
-              timezone="America/New_York")
+    seed.page(
+        "s", "Acme", [(b, "Second by id, first by position"), (a, "Other")], refresh_s=30, timezone="America/New_York"
+    )
     srv = await make_server()
     r = await srv.client.get("/s")
     html = r.text

@@ -18,8 +18,12 @@ def tiny_png() -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
     raw = b"\x00\xff\x00\x00"  # one red pixel, filter byte 0
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", 1, 1, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
 
 
 EVIL_SVG = b"""<?xml version="1.0"?>
@@ -38,7 +42,7 @@ EVIL_SVG = b"""<?xml version="1.0"?>
 
 
 def test_png_and_jpeg_by_magic_bytes(tmp_path: Path) -> None:
-    png = tmp_path / "logo.svg"          # the name lies: content decides
+    png = tmp_path / "logo.svg"  # the name lies: content decides
     png.write_bytes(tiny_png())
     assert load_logo(png) == (tiny_png(), "image/png")
     jpg = tmp_path / "logo.bin"
@@ -52,11 +56,23 @@ def test_svg_is_sanitised(tmp_path: Path) -> None:
     data, mime = load_logo(f)
     assert mime == "image/svg+xml"
     text = data.decode()
-    for bad in ("<script", "alert", "foreignObject", "onload", "onclick", "tracker.example", "evil.example",
-                "<image", "<style", "<set", "javascript:", "<a "):
+    for bad in (
+        "<script",
+        "alert",
+        "foreignObject",
+        "onload",
+        "onclick",
+        "tracker.example",
+        "evil.example",
+        "<image",
+        "<style",
+        "<set",
+        "javascript:",
+        "<a ",
+    ):
         assert bad not in text, bad
     assert "<circle" in text and 'fill="#0b7285"' in text and 'href="#ok"' in text and 'fill="url(#grad)"' in text
-    assert sanitize_svg(data) == data   # idempotent
+    assert sanitize_svg(data) == data  # idempotent
 
 
 @pytest.mark.parametrize(
@@ -91,7 +107,7 @@ async def test_logo_served_from_memory(tmp_path: Path, seed: Seed, make_server) 
     seed.page("stored", "From DB", [(p, "Trunk")], logo_bytes=tiny_png(), logo_mime="image/png")
     seed.page("bad", "Bad logo", [(p, "Trunk")], logo_bytes=b"GIF89a....", logo_mime="image/gif")
     srv = await make_server()
-    svg.unlink()    # served from memory: the file is no longer needed
+    svg.unlink()  # served from memory: the file is no longer needed
     r = await srv.client.get("/file/logo")
     assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
     assert b"<script" not in r.content and b"<circle" in r.content

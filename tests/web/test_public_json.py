@@ -54,11 +54,15 @@ async def test_status_json_shape_and_values(seed: Seed, make_server) -> None:  #
     doc = r.json()
     assert set(doc) == {"name", "description", "status", "banner", "components", "incidents"}
     assert (doc["name"], doc["description"], doc["status"], doc["banner"]) == (
-        "VoIP Status", "SIP trunks we operate.", "DEGRADED", "Partial Degradation")
+        "VoIP Status",
+        "SIP trunks we operate.",
+        "DEGRADED",
+        "Partial Degradation",
+    )
     a, b = doc["components"]
     assert set(a) == {"name", "status", "uptime_pct", "uptime_window_days", "bars", "last_checked"}
     assert a["name"] == "Primary SIP Trunk (US East)" and a["status"] == "HEALTHY"
-    assert a["uptime_pct"] == "99.86"                       # 719 of 720 monitored hours
+    assert a["uptime_pct"] == "99.86"  # 719 of 720 monitored hours
     assert a["uptime_window_days"] == 90
     assert iso_utc(a["last_checked"]) == NOW - 30
     assert len(a["bars"]) == 90
@@ -76,7 +80,9 @@ async def test_status_json_shape_and_values(seed: Seed, make_server) -> None:  #
     # Incidents newest first: B's degradation is ongoing, A's unhealthy hour is over.
     incs = doc["incidents"]
     assert [(i["component"], i["status"]) for i in incs] == [
-        ("Backup SIP Trunk (EU West)", "DEGRADED"), ("Primary SIP Trunk (US East)", "UNHEALTHY")]
+        ("Backup SIP Trunk (EU West)", "DEGRADED"),
+        ("Primary SIP Trunk (US East)", "UNHEALTHY"),
+    ]
     assert incs[0]["ended_at"] is None and iso_utc(incs[0]["started_at"]) == NOW - 2 * HOUR
     assert (iso_utc(incs[1]["started_at"]), iso_utc(incs[1]["ended_at"])) == (NOW - 300 * HOUR, NOW - 299 * HOUR)
     html = (await srv.client.get("/voip")).text
@@ -112,8 +118,12 @@ async def test_banner_text_per_state_mix(seed: Seed, make_server, states: list[s
     assert (await srv.client.get("/mix/status.json")).json()["banner"] == banner
     html = (await srv.client.get("/mix")).text
     assert f'<span class="banner-text">{banner}</span>' in html
-    state = {"All Systems Operational": "healthy", "Partial Degradation": "degraded",
-             "Major Issues Detected": "unhealthy", "Status Pending": "unknown"}[banner]
+    state = {
+        "All Systems Operational": "healthy",
+        "Partial Degradation": "degraded",
+        "Major Issues Detected": "unhealthy",
+        "Status Pending": "unknown",
+    }[banner]
     assert f'class="banner is-{state}"' in html
 
 
@@ -160,16 +170,29 @@ def parse_status(d: dict) -> tuple[str, str]:
 
 
 def parse_component(d: dict) -> SPComponent:
-    for key in ("id", "name", "status", "created_at", "updated_at", "position", "description", "showcase",
-                "group_id", "page_id", "group", "only_show_if_degraded"):
+    for key in (
+        "id",
+        "name",
+        "status",
+        "created_at",
+        "updated_at",
+        "position",
+        "description",
+        "showcase",
+        "group_id",
+        "page_id",
+        "group",
+        "only_show_if_degraded",
+    ):
         assert key in d, key
     assert d["status"] in COMPONENT_STATUSES
     assert isinstance(d["position"], int) and isinstance(d["showcase"], bool) and isinstance(d["group"], bool)
     assert d["description"] is None or isinstance(d["description"], str)
     assert d["group_id"] is None or isinstance(d["group_id"], str)
     _ts(d["created_at"]), _ts(d["updated_at"])
-    return SPComponent(d["id"], d["name"], d["status"], d["position"], d["page_id"], d["group"],
-                       d["only_show_if_degraded"])
+    return SPComponent(
+        d["id"], d["name"], d["status"], d["position"], d["page_id"], d["group"], d["only_show_if_degraded"]
+    )
 
 
 def parse_summary(d: dict) -> tuple[SPPage, tuple[str, str], list[SPComponent]]:
@@ -181,15 +204,22 @@ async def test_statuspage_shaped_api(seed: Seed, make_server) -> None:  # type: 
     a, b = seed_trunks(seed)
     c = seed.probe("ivr", "UNHEALTHY")
     d = seed.probe("conf", "UNKNOWN")
-    seed.page("all", "All", [(a, "Trunk"), (b, "Backup"), (c, "IVR System"), (d, "Conference Bridge")],
-              timezone="Europe/Berlin")
+    seed.page(
+        "all",
+        "All",
+        [(a, "Trunk"), (b, "Backup"), (c, "IVR System"), (d, "Conference Bridge")],
+        timezone="Europe/Berlin",
+    )
     srv = await make_server()
     page, status, comps = parse_summary((await srv.client.get("/all/api/v2/summary.json")).json())
     assert page.name == "All" and page.time_zone == "Europe/Berlin" and page.url == f"{srv.url}/all"
     assert status == ("major", "Major Issues Detected")
     assert [(x.name, x.status, x.position) for x in comps] == [
-        ("Trunk", "operational", 1), ("Backup", "degraded_performance", 2),
-        ("IVR System", "major_outage", 3), ("Conference Bridge", "operational", 4)]
+        ("Trunk", "operational", 1),
+        ("Backup", "degraded_performance", 2),
+        ("IVR System", "major_outage", 3),
+        ("Conference Bridge", "operational", 4),
+    ]
     assert all(x.page_id == page.id for x in comps) and len({x.id for x in comps}) == 4
     st = (await srv.client.get("/all/api/v2/status.json")).json()
     assert set(st) == {"page", "status"} and parse_page(st["page"]) == page
@@ -225,7 +255,9 @@ async def test_atom_feed_lists_incidents(seed: Seed, make_server) -> None:  # ty
     assert feed.findtext("a:title", namespaces=ns) == "VoIP Status: incidents"
     entries = feed.findall("a:entry", ns)
     assert [e.findtext("a:title", namespaces=ns) for e in entries] == [
-        "Backup SIP Trunk (EU West): Degraded (ongoing)", "Primary SIP Trunk (US East): Unhealthy (resolved)"]
+        "Backup SIP Trunk (EU West): Degraded (ongoing)",
+        "Primary SIP Trunk (US East): Unhealthy (resolved)",
+    ]
     for e in entries:
         assert e.findtext("a:id", namespaces=ns) and _ts(e.findtext("a:updated", namespaces=ns))
     assert len({e.findtext("a:id", namespaces=ns) for e in entries}) == 2
@@ -260,8 +292,16 @@ async def test_metrics_when_enabled(seed: Seed, make_server) -> None:  # type: i
 async def test_no_secret_in_any_public_route(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
     seed_trunks(seed)
     srv = await make_server(metrics_enabled=True)
-    paths = ["/voip", "/voip/status.json", "/voip/api/v2/summary.json", "/voip/api/v2/status.json",
-             "/voip/badge.svg", "/voip/components/1/badge.svg", "/voip/feed.atom", "/metrics"]
+    paths = [
+        "/voip",
+        "/voip/status.json",
+        "/voip/api/v2/summary.json",
+        "/voip/api/v2/status.json",
+        "/voip/badge.svg",
+        "/voip/components/1/badge.svg",
+        "/voip/feed.atom",
+        "/metrics",
+    ]
     for path in paths:
         body = (await srv.client.get(path)).text
         for secret in ("secret-host", "alice", "SECRET_ENV", "sip:"):
@@ -324,7 +364,7 @@ async def test_execution_bursts_are_coalesced(seed: Seed, bus: EventBus, make_se
         await asyncio.sleep(0.01)
     await asyncio.sleep(3.0)
     assert len(renders) == 2
-    assert renders[1] - renders[0] >= 0.9     # DEBOUNCE_S apart (thread start jitter aside)
+    assert renders[1] - renders[0] >= 0.9  # DEBOUNCE_S apart (thread start jitter aside)
 
 
 async def test_same_page_on_sqlite_and_postgresql(database, bus: EventBus) -> None:  # type: ignore[no-untyped-def]

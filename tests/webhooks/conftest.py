@@ -14,7 +14,7 @@ from callmeter_tui.config.model import WebhookSettings
 from callmeter_tui.store.database import Database
 from callmeter_tui.store.models import Delivery, DeliveryAttempt, Execution, Probe, Project, Transition
 
-T0 = 1_768_473_000.0   # 2026-01-15T10:30:00Z
+T0 = 1_768_473_000.0  # 2026-01-15T10:30:00Z
 
 
 @dataclass
@@ -23,7 +23,7 @@ class FakeClock:
 
     t: float
     slept: list[float] = field(default_factory=list)
-    hold_from: float | None = None          # sleeps this long or longer never end (a dispatcher parked mid-retry)
+    hold_from: float | None = None  # sleeps this long or longer never end (a dispatcher parked mid-retry)
 
     def __call__(self) -> float:
         return self.t
@@ -45,29 +45,53 @@ def add_probe(db: Database, name: str = "Production PBX Health", state: str = "H
     with db.session() as s:
         project = s.scalar(select(Project).order_by(Project.id).limit(1))
         assert project is not None
-        probe = Probe(project_id=project.id, name=name, kind="sip_options", target="sip:pbx.example.com",
-                      created_at=now, updated_at=now, state=state)
+        probe = Probe(
+            project_id=project.id,
+            name=name,
+            kind="sip_options",
+            target="sip:pbx.example.com",
+            created_at=now,
+            updated_at=now,
+            state=state,
+        )
         s.add(probe)
         s.flush()
         return probe.id
 
 
-def record_transition(db: Database, probe_id: int, previous: str, current: str, *, at: float = T0,
-                      metrics: dict[str, Any] | None = None, breaches: list[dict[str, Any]] | None = None,
-                      with_execution: bool = True, now: float | None = None) -> tuple[int, int]:
+def record_transition(
+    db: Database,
+    probe_id: int,
+    previous: str,
+    current: str,
+    *,
+    at: float = T0,
+    metrics: dict[str, Any] | None = None,
+    breaches: list[dict[str, Any]] | None = None,
+    with_execution: bool = True,
+    now: float | None = None,
+) -> tuple[int, int]:
     """Execution + Transition + outbox rows in one transaction, the way the engine does it. -> (transition id, queued)."""
     from callmeter_tui.webhooks.outbox import enqueue_for_transition
 
     with db.session() as s:
         execution_id = None
         if with_execution:
-            ex = Execution(probe_id=probe_id, started_at=at, state=current, ok=True, metrics=metrics or {},
-                           breaches=breaches or [])
+            ex = Execution(
+                probe_id=probe_id, started_at=at, state=current, ok=True, metrics=metrics or {}, breaches=breaches or []
+            )
             s.add(ex)
             s.flush()
             execution_id = ex.id
-        tr = Transition(probe_id=probe_id, at=at, previous_state=previous, current_state=current,
-                        execution_id=execution_id, metrics=metrics or {}, breaches=breaches or [])
+        tr = Transition(
+            probe_id=probe_id,
+            at=at,
+            previous_state=previous,
+            current_state=current,
+            execution_id=execution_id,
+            metrics=metrics or {},
+            breaches=breaches or [],
+        )
         s.add(tr)
         s.flush()
         probe = s.get(Probe, probe_id)

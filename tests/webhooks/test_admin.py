@@ -18,8 +18,9 @@ def test_secret_is_masked_listing_reveals_on_request_and_rotation_replaces_it(sq
     url = "https://hooks.slack.com/services/T00/B00/XXXXSECRETPATH"
     with sqlite_db.session() as s:
         hook, secret = outbox.create_webhook(s, probe_id, url, "slack", time.time())
-        env_hook, none = outbox.create_webhook(s, probe_id, "https://example.com/h", "generic", time.time(),
-                                               secret_env="MY_HOOK_SECRET")
+        env_hook, none = outbox.create_webhook(
+            s, probe_id, "https://example.com/h", "generic", time.time(), secret_env="MY_HOOK_SECRET"
+        )
         hook_id, env_id = hook.id, env_hook.id
     assert none is None
     masked = outbox.mask_secret(secret)
@@ -48,7 +49,7 @@ def test_listing_shows_disabled_state_and_last_delivery(sqlite_db) -> None:  # t
     record_transition(sqlite_db, probe_id, "HEALTHY", "DEGRADED", now=time.time())
     with sqlite_db.session() as s:
         outbox.set_enabled(s, hook_id, False)
-    assert deliveries(sqlite_db)[0].status == "failed"            # queued rows do not linger for a disabled hook
+    assert deliveries(sqlite_db)[0].status == "failed"  # queued rows do not linger for a disabled hook
     out = io.StringIO()
     list_webhooks(sqlite_db, False, out)
     assert "DISABLED (disabled by operator)" in out.getvalue()

@@ -30,10 +30,18 @@ async def test_transition_is_delivered_signed_with_the_contract_body(database, h
     caplog.set_level("DEBUG")
     probe_id = add_probe(database)
     hook_id, secret = _create(database, probe_id, https_receiver.url("/hook"))
-    assert secret is not None and len(secret) >= 43      # token_urlsafe(32): 32 random bytes
+    assert secret is not None and len(secret) >= 43  # token_urlsafe(32): 32 random bytes
     https_receiver.secrets["/hook"] = secret
-    _, queued = record_transition(database, probe_id, "HEALTHY", "DEGRADED", at=T0 + 0.25,
-                                  metrics={**METRICS, "asr_pct": None}, breaches=[BREACH], now=time.time())
+    _, queued = record_transition(
+        database,
+        probe_id,
+        "HEALTHY",
+        "DEGRADED",
+        at=T0 + 0.25,
+        metrics={**METRICS, "asr_pct": None},
+        breaches=[BREACH],
+        now=time.time(),
+    )
     assert queued == 1
     bus = EventBus()
     d = Dispatcher(database.sessions, hook_settings, bus=bus, owner="t1")
@@ -46,7 +54,7 @@ async def test_transition_is_delivered_signed_with_the_contract_body(database, h
         await d.stop()
     assert req.verdict is None, req.verdict
     [row] = deliveries(database)
-    assert req.body == row.body                              # the frozen bytes, exactly
+    assert req.body == row.body  # the frozen bytes, exactly
     assert req.headers["Content-Type"] == "application/json"
     assert req.headers["User-Agent"].startswith("callmeter-tui/")
     assert req.headers["X-CallMeter-Delivery"] == row.key
@@ -54,6 +62,7 @@ async def test_transition_is_delivered_signed_with_the_contract_body(database, h
     body = json.loads(req.body.decode("utf-8"))
     with database.session() as s:
         from callmeter_tui.store.models import Probe, Transition
+
         tr = s.query(Transition).one()
         project_id = s.get(Probe, probe_id).project_id
     assert body == {
@@ -66,12 +75,12 @@ async def test_transition_is_delivered_signed_with_the_contract_body(database, h
         "current_status": "DEGRADED",
         "timestamp": "2026-01-15T10:30:00.250Z",
         "execution_id": str(tr.execution_id),
-        "metrics": METRICS,                                   # the unmeasured asr_pct is omitted
+        "metrics": METRICS,  # the unmeasured asr_pct is omitted
         "thresholds_breached": [BREACH],
     }
     [a] = attempts(database)
     assert a.success and a.http_status == 200 and a.duration_ms > 0 and a.error is None
-    assert "HTTP 200" in caplog.text and secret not in caplog.text and "/hook" not in caplog.text   # host only
+    assert "HTTP 200" in caplog.text and secret not in caplog.text and "/hook" not in caplog.text  # host only
 
 
 async def test_unknown_without_execution_has_null_execution_id(sqlite_db, https_receiver, hook_settings):
@@ -110,17 +119,24 @@ async def test_disabled_webhooks_get_no_delivery_and_replays_are_rejected(sqlite
     assert req.verdict is None and https_receiver.at("/off") == []
     # The same signed request replayed 5 minutes and 1 second later is refused by the receiver's check.
     import httpx
+
     https_receiver.now = lambda: time.time() + 301
     from tests.fixtures.https import verify_signature
+
     assert verify_signature(req.headers, req.body, secret, int((time.time() + 301) * 1000)).startswith("replayed")
     async with httpx.AsyncClient(verify=ssl.create_default_context(cafile=hook_settings.ca_bundle)) as client:
-        r = await client.post(https_receiver.url("/on"), content=req.body,
-                              headers={k: v for k, v in req.headers.items() if k.startswith("X-CallMeter")})
+        r = await client.post(
+            https_receiver.url("/on"),
+            content=req.body,
+            headers={k: v for k, v in req.headers.items() if k.startswith("X-CallMeter")},
+        )
     assert r.status_code == 401 and "replayed" in r.text
     # ... and a tampered body fails the signature even when fresh.
     https_receiver.now = time.time
-    assert verify_signature(req.headers, req.body.replace(b"UNHEALTHY", b"HEALTHY"), secret,
-                            int(time.time() * 1000)) == "bad signature"
+    assert (
+        verify_signature(req.headers, req.body.replace(b"UNHEALTHY", b"HEALTHY"), secret, int(time.time() * 1000))
+        == "bad signature"
+    )
 
 
 async def test_test_event_and_redeliver(sqlite_db, https_receiver, hook_settings):
@@ -163,8 +179,9 @@ async def test_secret_from_env_and_missing_env_is_a_clear_error(sqlite_db, https
         assert https_receiver.received == []
         monkeypatch.setenv("CM_TEST_HOOK_SECRET", "from-the-environment-0123456789abcdef")
         https_receiver.secrets["/env"] = "from-the-environment-0123456789abcdef"
-        with sqlite_db.session() as s:           # don't wait for the 1 s retry: make it due now
+        with sqlite_db.session() as s:  # don't wait for the 1 s retry: make it due now
             from callmeter_tui.store.models import Delivery
+
             s.query(Delivery).update({"next_attempt_at": 0.0})
         d.wake()
         [req] = await https_receiver.wait_for(1, "/env")
@@ -187,10 +204,16 @@ async def test_slow_endpoint_does_not_hold_back_a_fast_one(sqlite_db, https_rece
     _, fast_secret = _create(sqlite_db, fast_probe, https_receiver.url("/fast"))
     https_receiver.secrets["/fast"] = fast_secret
     now = time.time()
-    for i in range(6):   # six queued transitions to the slow endpoint first ...
-        record_transition(sqlite_db, slow_probe, "HEALTHY" if i % 2 else "DEGRADED", "DEGRADED" if i % 2 else "HEALTHY",
-                          at=now + i, now=now - 10 + i)
-    record_transition(sqlite_db, fast_probe, "HEALTHY", "UNHEALTHY", now=now)   # ... then one fast one
+    for i in range(6):  # six queued transitions to the slow endpoint first ...
+        record_transition(
+            sqlite_db,
+            slow_probe,
+            "HEALTHY" if i % 2 else "DEGRADED",
+            "DEGRADED" if i % 2 else "HEALTHY",
+            at=now + i,
+            now=now - 10 + i,
+        )
+    record_transition(sqlite_db, fast_probe, "HEALTHY", "UNHEALTHY", now=now)  # ... then one fast one
     settings = WebhookSettings(allow_private_targets=True, ca_bundle=hook_settings.ca_bundle, timeout_s=30.0)
     d = Dispatcher(sqlite_db.sessions, settings, owner="t1", max_concurrency=4, per_webhook_concurrency=2)
     await d.start()

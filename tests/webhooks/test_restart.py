@@ -57,14 +57,19 @@ async def test_kill_9_mid_attempt_then_another_dispatcher_reclaims_the_lease(dat
     _, secret = _hook(database, probe_id, https_receiver.url("/k"), time.time())
     https_receiver.secrets["/k"] = secret
     record_transition(database, probe_id, "HEALTHY", "UNHEALTHY", now=time.time())
-    proc = subprocess.Popen([sys.executable, "-c", VICTIM, database.url, hook_settings.ca_bundle], cwd=ROOT,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "PYTHONPATH": str(ROOT)})
+    proc = subprocess.Popen(
+        [sys.executable, "-c", VICTIM, database.url, hook_settings.ca_bundle],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
     try:
-        await https_receiver.wait_for(1, "/k", timeout=30)       # the victim is mid-attempt ...
+        await https_receiver.wait_for(1, "/k", timeout=30)  # the victim is mid-attempt ...
         [row] = deliveries(database)
         assert row.status == "in_flight" and row.lease_owner == "victim"
     finally:
-        proc.send_signal(signal.SIGKILL)                          # ... and dies without a word
+        proc.send_signal(signal.SIGKILL)  # ... and dies without a word
         proc.wait(timeout=10)
         hang.set()
     # The lease (timeout + margin) has not run out yet in real time: a survivor whose clock is past it reclaims.
@@ -97,9 +102,9 @@ async def test_restart_mid_retry_resumes_the_schedule(sqlite_db, https_receiver,
     await first.start()
     await eventually(lambda: deliveries(sqlite_db)[0].attempts == 3)
     await eventually(lambda: clock.slept and clock.slept[-1] == 30.0)
-    await first.stop()                                            # down while waiting for the 30 s retry
+    await first.stop()  # down while waiting for the 30 s retry
     clock.hold_from = None
-    clock.t += 30.0                                               # the restart happens when it is due
+    clock.t += 30.0  # the restart happens when it is due
     row = deliveries(sqlite_db)[0]
     assert row.status == "pending" and row.next_attempt_at == t0 + 6 + 30
     second = Dispatcher(sqlite_db.sessions, hook_settings, owner="second", clock=clock, sleep=clock.sleep)
@@ -125,15 +130,21 @@ async def test_two_dispatchers_on_one_database_never_double_send(database, https
         probe_id = add_probe(database, f"probe {i}")
         _hook(database, probe_id, https_receiver.url(path), now)
         for j in range(10):
-            record_transition(database, probe_id, "HEALTHY" if j % 2 else "DEGRADED", "DEGRADED" if j % 2 else "HEALTHY",
-                              at=now + j, now=now)
+            record_transition(
+                database,
+                probe_id,
+                "HEALTHY" if j % 2 else "DEGRADED",
+                "DEGRADED" if j % 2 else "HEALTHY",
+                at=now + j,
+                now=now,
+            )
     ds = [Dispatcher(database.sessions, hook_settings, owner=f"node{n}", max_concurrency=8) for n in (1, 2)]
     for d in ds:
         await d.start()
     try:
         await https_receiver.wait_for(40, timeout=30)
         await eventually(lambda: all(d.status == "succeeded" for d in deliveries(database)), timeout=15)
-        await asyncio.sleep(0.3)                                   # room for any duplicate to show up
+        await asyncio.sleep(0.3)  # room for any duplicate to show up
     finally:
         for d in ds:
             await d.stop()

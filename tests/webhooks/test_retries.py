@@ -51,13 +51,13 @@ async def test_retry_schedule_is_1_5_30_300_then_failed(database, https_receiver
     assert row.attempts == 5 and row.last_error == "HTTP 500"
     reqs = https_receiver.at("/r")
     assert len(reqs) == 5
-    assert all(r.verdict is None for r in reqs)                       # every attempt verifies
-    assert {r.body for r in reqs} == {row.body}                       # identical bytes every time
+    assert all(r.verdict is None for r in reqs)  # every attempt verifies
+    assert {r.body for r in reqs} == {row.body}  # identical bytes every time
     assert {r.headers["X-CallMeter-Delivery"] for r in reqs} == {row.key}
     stamps = [int(r.headers["X-CallMeter-Timestamp"]) for r in reqs]
-    assert stamps == [int((t0 + dt) * 1000) for dt in (0, 1, 6, 36, 336)]   # new timestamp per attempt ...
-    assert len({r.headers["X-CallMeter-Signature"] for r in reqs}) == 5      # ... and so a new signature
-    assert _webhook(database, hook_id).enabled                          # 5 failures < 10
+    assert stamps == [int((t0 + dt) * 1000) for dt in (0, 1, 6, 36, 336)]  # new timestamp per attempt ...
+    assert len({r.headers["X-CallMeter-Signature"] for r in reqs}) == 5  # ... and so a new signature
+    assert _webhook(database, hook_id).enabled  # 5 failures < 10
 
 
 async def test_retry_after_seconds_and_http_date_are_honoured_when_longer(sqlite_db, https_receiver, hook_settings):
@@ -67,9 +67,9 @@ async def test_retry_after_seconds_and_http_date_are_honoured_when_longer(sqlite
     _, secret = _hook(sqlite_db, probe_id, https_receiver.url("/ra"), clock.t)
     https_receiver.secrets["/ra"] = secret
     https_receiver.scripts["/ra"] = [
-        (503, {"Retry-After": "120"}),                              # longer than 1 s: wait 120
-        (429, {"Retry-After": formatdate(t0 + 120 + 600, usegmt=True)}),   # an HTTP date 600 s ahead
-        (503, {"Retry-After": "2"}),                                # shorter than the scheduled 30 s: 30
+        (503, {"Retry-After": "120"}),  # longer than 1 s: wait 120
+        (429, {"Retry-After": formatdate(t0 + 120 + 600, usegmt=True)}),  # an HTTP date 600 s ahead
+        (503, {"Retry-After": "2"}),  # shorter than the scheduled 30 s: 30
         200,
     ]
     record_transition(sqlite_db, probe_id, "HEALTHY", "DEGRADED", now=t0)
@@ -84,13 +84,14 @@ async def test_410_gone_disables_the_webhook_at_once(sqlite_db, https_receiver, 
     https_receiver.scripts["/gone"] = [410]
     record_transition(sqlite_db, probe_id, "HEALTHY", "DEGRADED", at=clock.t, now=clock.t)
     record_transition(sqlite_db, probe_id, "DEGRADED", "HEALTHY", at=clock.t + 1, now=clock.t + 1)
-    await _run_until(sqlite_db, hook_settings, clock, lambda: not _webhook(sqlite_db, hook_id).enabled,
-                     per_webhook_concurrency=1)
+    await _run_until(
+        sqlite_db, hook_settings, clock, lambda: not _webhook(sqlite_db, hook_id).enabled, per_webhook_concurrency=1
+    )
     await eventually(lambda: all(d.status == "failed" for d in deliveries(sqlite_db)))
     hook = _webhook(sqlite_db, hook_id)
     assert "410 Gone" in hook.disabled_reason
     first, second = deliveries(sqlite_db)
-    assert first.attempts == 1 and second.attempts == 0          # no retry; the queued one is not sent
+    assert first.attempts == 1 and second.attempts == 0  # no retry; the queued one is not sent
     assert "webhook disabled" in second.last_error
     assert len(https_receiver.at("/gone")) == 1
 
@@ -108,10 +109,16 @@ async def test_ten_failures_in_24h_auto_disable_then_re_enable(database, https_r
     seen = []
     bus.on(lambda e: seen.append(e) if isinstance(e, NotificationRaised) else None)
     # One attempt at a time for this webhook, so nothing else can be in flight when the 10th failure lands.
-    await _run_until(database, hook_settings, clock, lambda: not _webhook(database, hook_id).enabled, bus=bus,
-                     per_webhook_concurrency=1)
+    await _run_until(
+        database,
+        hook_settings,
+        clock,
+        lambda: not _webhook(database, hook_id).enabled,
+        bus=bus,
+        per_webhook_concurrency=1,
+    )
     await eventually(lambda: not any(d.status in ("pending", "in_flight") for d in deliveries(database)))
-    assert len(https_receiver.at("/dead")) == 10                        # disabled on the 10th failure exactly
+    assert len(https_receiver.at("/dead")) == 10  # disabled on the 10th failure exactly
     hook = _webhook(database, hook_id)
     assert hook.disabled_reason.startswith("auto-disabled: 10 failed attempts within 24 h")
     with database.session() as s:
@@ -134,10 +141,10 @@ async def test_a_success_resets_the_failure_count(sqlite_db, https_receiver, hoo
     clock = FakeClock(time.time())
     probe_id = add_probe(sqlite_db)
     hook_id, _ = _hook(sqlite_db, probe_id, https_receiver.url("/flaky"), clock.t)
-    https_receiver.scripts["/flaky"] = [500, 500, 500, 500, 200, 500]     # 4 failures, a success, then failures
+    https_receiver.scripts["/flaky"] = [500, 500, 500, 500, 200, 500]  # 4 failures, a success, then failures
     record_transition(sqlite_db, probe_id, "HEALTHY", "DEGRADED", now=clock.t)
     await _run_until(sqlite_db, hook_settings, clock, lambda: deliveries(sqlite_db)[0].status == "succeeded")
-    for n in (1, 2):                                                     # 2 x 5 more failures
+    for n in (1, 2):  # 2 x 5 more failures
         record_transition(sqlite_db, probe_id, "DEGRADED", "HEALTHY", at=clock.t, now=clock.t)
         await _run_until(sqlite_db, hook_settings, clock, lambda n=n: deliveries(sqlite_db)[n].status == "failed")
     # Counting from the success, the 10th failure is round 2's last attempt. Without the reset it would have

@@ -15,8 +15,23 @@ from callmeter_tui.webhooks.sender import Sender, signed_headers
 
 from .conftest import add_probe, attempts, eventually, record_transition
 
-INTERNAL = ["127.0.0.1", "10.1.2.3", "169.254.169.254", "::ffff:127.0.0.1", "fd00::1", "::1", "100.64.0.7",
-            "192.168.1.1", "172.16.0.1", "0.0.0.0", "224.0.0.1", "fe80::1", "::", "2002:a00:1::1", "64:ff9b::a9fe:a9fe"]
+INTERNAL = [
+    "127.0.0.1",
+    "10.1.2.3",
+    "169.254.169.254",
+    "::ffff:127.0.0.1",
+    "fd00::1",
+    "::1",
+    "100.64.0.7",
+    "192.168.1.1",
+    "172.16.0.1",
+    "0.0.0.0",
+    "224.0.0.1",
+    "fe80::1",
+    "::",
+    "2002:a00:1::1",
+    "64:ff9b::a9fe:a9fe",
+]
 
 
 @pytest.mark.parametrize("ip", INTERNAL)
@@ -29,8 +44,17 @@ def test_public_addresses_pass(ip: str) -> None:
     assert forbidden_reason(ip) is None
 
 
-@pytest.mark.parametrize("url", ["https://127.0.0.1/h", "https://10.0.0.8:8443/h", "https://169.254.169.254/latest",
-                                 "https://[::ffff:127.0.0.1]/h", "https://[fd00::1]/h", "https://localhost/h"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://127.0.0.1/h",
+        "https://10.0.0.8:8443/h",
+        "https://169.254.169.254/latest",
+        "https://[::ffff:127.0.0.1]/h",
+        "https://[fd00::1]/h",
+        "https://localhost/h",
+    ],
+)
 def test_creation_refuses_internal_targets_without_the_flag(sqlite_db, url) -> None:  # type: ignore[no-untyped-def]
     probe_id = add_probe(sqlite_db)
     with sqlite_db.session() as s:
@@ -45,9 +69,11 @@ def test_http_and_bad_input_are_refused_with_one_line(sqlite_db) -> None:  # typ
     assert "HTTP webhook URLs are refused" in outbox.validate_webhook_url("http://hooks.example.com/x")
     assert outbox.validate_webhook_url("https://hooks.example.com/x") is None
     with sqlite_db.session() as s:
-        for args, msg in [(("http://hooks.example.com/x", "generic"), "^url: HTTP webhook URLs are refused"),
-                          (("https://hooks.example.com/x", "discord"), "^format: expected one of"),
-                          (("https://hooks.example.com/x", "pagerduty"), "^routing_key_env: is required")]:
+        for args, msg in [
+            (("http://hooks.example.com/x", "generic"), "^url: HTTP webhook URLs are refused"),
+            (("https://hooks.example.com/x", "discord"), "^format: expected one of"),
+            (("https://hooks.example.com/x", "pagerduty"), "^routing_key_env: is required"),
+        ]:
             with pytest.raises(ValueError, match=msg) as exc:
                 outbox.create_webhook(s, probe_id, *args, time.time())
             assert "\n" not in str(exc.value)
@@ -58,7 +84,7 @@ async def test_send_time_guard_checks_every_resolved_address() -> None:
 
     async def resolver(host: str, port: int) -> list[str]:
         calls.append(host)
-        return ["93.184.216.34", "10.0.0.5"]        # one bad answer is enough to refuse
+        return ["93.184.216.34", "10.0.0.5"]  # one bad answer is enough to refuse
 
     backend = GuardedBackend(allow_private=False, resolver=resolver)
     with pytest.raises(BlockedTarget, match=r"hooks\.example resolves to 10\.0\.0\.5 is a private address"):
@@ -88,12 +114,12 @@ async def test_connects_to_the_resolved_ip_with_the_hostname_for_sni_and_host(ht
     assert ok.ok, ok.error
     assert https_receiver.at("/pin")[0].host == f"hooks.test:{https_receiver.port}"
     assert sender.backend.connected == [("hooks.test", "127.0.0.1"), ("other.test", "127.0.0.1")]
-    assert calls == ["hooks.test", "other.test"]                      # one lookup per connection, no re-resolve
+    assert calls == ["hooks.test", "other.test"]  # one lookup per connection, no re-resolve
     assert not bad.ok and "certificate" in bad.error.lower() and len(https_receiver.at("/pin")) == 1
 
 
 async def test_untrusted_certificate_fails(https_receiver) -> None:  # type: ignore[no-untyped-def]
-    sender = Sender(ca_bundle=None, allow_private=True)               # system CAs only: trustme CA unknown
+    sender = Sender(ca_bundle=None, allow_private=True)  # system CAs only: trustme CA unknown
     try:
         res = await _post(sender, https_receiver.url("/tls"))
     finally:
@@ -116,9 +142,10 @@ async def test_redirects_are_not_followed(https_receiver, webhook_ca) -> None:  
 
 async def test_dispatcher_refuses_loopback_without_the_flag(sqlite_db, https_receiver, webhook_ca) -> None:  # type: ignore[no-untyped-def]
     probe_id = add_probe(sqlite_db)
-    with sqlite_db.session() as s:   # created under a permissive config, sent under a strict one
-        outbox.create_webhook(s, probe_id, https_receiver.url("/x", host="localhost"), "generic", time.time(),
-                              allow_private=True)
+    with sqlite_db.session() as s:  # created under a permissive config, sent under a strict one
+        outbox.create_webhook(
+            s, probe_id, https_receiver.url("/x", host="localhost"), "generic", time.time(), allow_private=True
+        )
     record_transition(sqlite_db, probe_id, "HEALTHY", "DEGRADED", now=time.time())
     strict = WebhookSettings(allow_private_targets=False, ca_bundle=webhook_ca.ca_bundle, timeout_s=2.0)
     d = Dispatcher(sqlite_db.sessions, strict, owner="t1")

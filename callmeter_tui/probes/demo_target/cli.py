@@ -54,8 +54,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 async def _run(args: argparse.Namespace) -> int:
     target = DemoTarget(
-        args.host, args.port, loss_pct=args.loss, jitter_ms=args.jitter, delay_ms=args.delay,
-        ring_ms=args.ring, reject_code=args.reject, user=args.user, password=args.password, seed=args.seed,
+        args.host,
+        args.port,
+        loss_pct=args.loss,
+        jitter_ms=args.jitter,
+        delay_ms=args.delay,
+        ring_ms=args.ring,
+        reject_code=args.reject,
+        user=args.user,
+        password=args.password,
+        seed=args.seed,
     )
     try:
         await target.start()
@@ -73,8 +81,11 @@ async def _run(args: argparse.Namespace) -> int:
     finally:
         await target.stop()
     s = target.stats
-    print(f"calls {s.calls} rejected {s.calls_rejected}; rtp in {s.packets_in} out {s.packets_out} "
-          f"dropped {s.packets_dropped}", flush=True)
+    print(
+        f"calls {s.calls} rejected {s.calls_rejected}; rtp in {s.packets_in} out {s.packets_out} "
+        f"dropped {s.packets_dropped}",
+        flush=True,
+    )
     return 0
 
 

@@ -327,8 +327,18 @@ class MediaSession:
             ntp_sec = int(wall) + NTP_EPOCH_OFFSET
             ntp_frac = int((wall % 1.0) * (1 << 32)) & 0xFFFFFFFF
             rtp_ts = (self._last_ts_out + int((now - self._last_ts_out_at) * 8000)) & 0xFFFFFFFF
-            head = struct.pack("!BBHIIIIII", 0x81, 200, 12, self.ssrc, ntp_sec, ntp_frac, rtp_ts,
-                               self.stats.packets_out & 0xFFFFFFFF, self._octets_out & 0xFFFFFFFF)
+            head = struct.pack(
+                "!BBHIIIIII",
+                0x81,
+                200,
+                12,
+                self.ssrc,
+                ntp_sec,
+                ntp_frac,
+                rtp_ts,
+                self.stats.packets_out & 0xFFFFFFFF,
+                self._octets_out & 0xFFFFFFFF,
+            )
         else:
             head = struct.pack("!BBHI", 0x81, 201, 7, self.ssrc)
         cname = b"demo@" + self.host.encode()

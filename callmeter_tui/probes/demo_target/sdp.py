@@ -55,8 +55,7 @@ def parse_offer(body: bytes) -> Offer | None:
                 break  # only the first audio stream matters
             m = re.match(r"m=audio (\d+) RTP/\S+ ?(.*)$", line)
             if m:
-                offer = Offer(port=int(m.group(1)),
-                              payloads=[int(p) for p in m.group(2).split() if p.isdigit()])
+                offer = Offer(port=int(m.group(1)), payloads=[int(p) for p in m.group(2).split() if p.isdigit()])
         elif offer is not None and (m := re.match(r"a=rtpmap:(\d+) ([^/\s]+)/", line)):
             offer.names[int(m.group(1))] = m.group(2).upper()
         elif offer is not None and (m := re.match(r"a=rtcp:(\d+)", line)):
@@ -66,8 +65,9 @@ def parse_offer(body: bytes) -> Offer | None:
     return offer
 
 
-def build_answer(host: str, rtp_port: int, rtcp_port: int, session_id: int,
-                 codec: tuple[int, str] | None, te_pt: int | None) -> bytes:
+def build_answer(
+    host: str, rtp_port: int, rtcp_port: int, session_id: int, codec: tuple[int, str] | None, te_pt: int | None
+) -> bytes:
     """Our SDP: the chosen codec (or both G.711 when we make the offer), ptime 20."""
     codecs = [codec] if codec else [(0, "PCMU"), (8, "PCMA")]
     pts = [str(pt) for pt, _ in codecs] + ([str(te_pt)] if te_pt is not None else [])

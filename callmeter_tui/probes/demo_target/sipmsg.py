@@ -13,19 +13,39 @@ from dataclasses import dataclass, field
 
 # RFC 3261 compact header forms we may see from pjsip, baresip or sipsak.
 _COMPACT = {
-    "v": "via", "f": "from", "t": "to", "i": "call-id", "m": "contact",
-    "l": "content-length", "c": "content-type", "k": "supported", "s": "subject",
+    "v": "via",
+    "f": "from",
+    "t": "to",
+    "i": "call-id",
+    "m": "contact",
+    "l": "content-length",
+    "c": "content-type",
+    "k": "supported",
+    "s": "subject",
 }
 _REQUEST_LINE = re.compile(r"^([A-Za-z]+) (\S+) SIP/2\.0$")
 _CSEQ = re.compile(r"^\s*(\d+)\s+([A-Za-z]+)\s*$")
 
 REASONS = {
-    100: "Trying", 180: "Ringing", 200: "OK", 400: "Bad Request", 401: "Unauthorized",
-    403: "Forbidden", 404: "Not Found", 405: "Method Not Allowed", 408: "Request Timeout",
-    415: "Unsupported Media Type", 480: "Temporarily Unavailable",
-    481: "Call/Transaction Does Not Exist", 486: "Busy Here", 487: "Request Terminated",
-    488: "Not Acceptable Here", 500: "Server Internal Error", 503: "Service Unavailable",
-    600: "Busy Everywhere", 603: "Decline",
+    100: "Trying",
+    180: "Ringing",
+    200: "OK",
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    408: "Request Timeout",
+    415: "Unsupported Media Type",
+    480: "Temporarily Unavailable",
+    481: "Call/Transaction Does Not Exist",
+    486: "Busy Here",
+    487: "Request Terminated",
+    488: "Not Acceptable Here",
+    500: "Server Internal Error",
+    503: "Service Unavailable",
+    600: "Busy Everywhere",
+    603: "Decline",
 }
 ALLOW = "INVITE, ACK, CANCEL, BYE, OPTIONS, REGISTER, UPDATE, INFO"
 
@@ -165,6 +185,7 @@ def build_response(
 
 # --- MD5 digest (RFC 2617 / RFC 8760 with algorithm MD5) -------------------------------------
 
+
 def _md5(text: str) -> str:
     return hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - SIP digest is MD5 by protocol
 
@@ -181,8 +202,15 @@ def parse_digest(value: str) -> dict[str, str]:
 
 
 def digest_response(
-    user: str, realm: str, password: str, method: str, uri: str, nonce: str,
-    qop: str | None = None, nc: str = "", cnonce: str = "",
+    user: str,
+    realm: str,
+    password: str,
+    method: str,
+    uri: str,
+    nonce: str,
+    qop: str | None = None,
+    nc: str = "",
+    cnonce: str = "",
 ) -> str:
     """The expected ``response`` value of a digest Authorization (MD5, qop auth or none)."""
     ha1 = _md5(f"{user}:{realm}:{password}")

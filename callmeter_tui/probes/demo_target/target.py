@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from .media import MediaSession, MediaStats
 from .sdp import build_answer, parse_offer
 from .sipmsg import (
-    ALLOW, SipParseError, SipRequest, build_response, digest_response, parse_digest, parse_request, split_stream,
+    ALLOW,
+    SipParseError,
+    SipRequest,
+    build_response,
+    digest_response,
+    parse_digest,
+    parse_request,
+    split_stream,
     update_bindings,
 )
 
@@ -65,8 +72,8 @@ class _Call:
     invite: SipRequest
     src: tuple[str, int]
     media: MediaSession | None = None
-    final: bytes | None = None          # final response to the INVITE (kept until ACK)
-    last: bytes = b""                   # latest response to the INVITE, for retransmissions
+    final: bytes | None = None  # final response to the INVITE (kept until ACK)
+    last: bytes = b""  # latest response to the INVITE, for retransmissions
     acked: bool = False
     retransmit: asyncio.TimerHandle | None = None
 
@@ -217,8 +224,13 @@ class DemoTarget:
 
     def _on_options(self, req: SipRequest, src: tuple[str, int]) -> None:
         self.stats.options += 1
-        self._reply(req, 200, src, to_tag=secrets.token_hex(4),
-                    extra=[("Allow", ALLOW), ("Accept", "application/sdp"), self._contact()])
+        self._reply(
+            req,
+            200,
+            src,
+            to_tag=secrets.token_hex(4),
+            extra=[("Allow", ALLOW), ("Accept", "application/sdp"), self._contact()],
+        )
 
     def _on_info(self, req: SipRequest, src: tuple[str, int]) -> None:
         self._reply(req, 200 if req.call_id in self._calls else 481, src)
@@ -238,15 +250,30 @@ class DemoTarget:
         if not auth or issued is None or now - issued > NONCE_TTL_S:
             nonce = secrets.token_hex(16)
             self._nonces[nonce] = now
-            stale = ', stale=true' if auth else ""
-            self._reply(req, 401, src, to_tag=secrets.token_hex(4), extra=[(
-                "WWW-Authenticate",
-                f'Digest realm="{REALM}", nonce="{nonce}", algorithm=MD5, qop="auth"{stale}',
-            )])
+            stale = ", stale=true" if auth else ""
+            self._reply(
+                req,
+                401,
+                src,
+                to_tag=secrets.token_hex(4),
+                extra=[
+                    (
+                        "WWW-Authenticate",
+                        f'Digest realm="{REALM}", nonce="{nonce}", algorithm=MD5, qop="auth"{stale}',
+                    )
+                ],
+            )
             return
         expected = digest_response(
-            self.user, auth.get("realm", REALM), self.password, "REGISTER", auth.get("uri", ""),
-            auth["nonce"], auth.get("qop"), auth.get("nc", ""), auth.get("cnonce", ""),
+            self.user,
+            auth.get("realm", REALM),
+            self.password,
+            "REGISTER",
+            auth.get("uri", ""),
+            auth["nonce"],
+            auth.get("qop"),
+            auth.get("nc", ""),
+            auth.get("cnonce", ""),
         )
         if auth.get("username") != self.user or auth.get("response", "").lower() != expected:
             self.stats.registers_failed += 1
