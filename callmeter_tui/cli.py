@@ -122,16 +122,11 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check_keys(config: Config) -> list[str]:
-    """dashboard.keys must name known actions (the action list lives with the dashboard)."""
-    from .tui.keys import ACTIONS
+    """dashboard.keys must name known actions and not collide (the action list lives with the dashboard)."""
+    from .tui.keys import keymap_problems
 
-    known = {a.id for a in ACTIONS}
     label = config.path.name if config.path else "<built-in demo config>"
-    return [
-        f"{label}: dashboard.keys.{k}: unknown action (known: {', '.join(sorted(known))})"
-        for k in config.dashboard.keys
-        if k not in known
-    ]
+    return [f"{label}: dashboard.keys.{k}: {msg}" for k, msg in keymap_problems(config.dashboard.keys).items()]
 
 
 def _load(args: argparse.Namespace) -> tuple[Config, list[str]]:

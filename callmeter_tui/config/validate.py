@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..domain.durations import format_duration
 from ..domain.metrics import METRICS
 from ..domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec, WebhookFormat, WebhookSpec
 from ..domain.sipuri import parse_sip_uri
@@ -81,6 +82,8 @@ def read_thresholds(t: Table | None) -> dict[str, Threshold]:
             continue
         th = Threshold(warning=sub.number("warning"), critical=sub.number("critical"))
         sub.done()
+        if _out_of_range(sub, metric, th):
+            continue
         errors = th.problems(metric)
         for e in errors:
             t.problems.add(sub.path, e)
@@ -88,6 +91,20 @@ def read_thresholds(t: Table | None) -> dict[str, Threshold]:
             out[metric] = th
     t.done()
     return out
+
+
+def _out_of_range(t: Table, metric: str, th: Threshold) -> bool:
+    """A threshold the metric can never reach (MOS 9) is a typo: error on the level's key."""
+    m = METRICS[metric]
+    bad = False
+    for level, value in (("warning", th.warning), ("critical", th.critical)):
+        if value is not None and (value < m.lo or (m.hi is not None and value > m.hi)):
+            span = f"between {m.lo:g} and {m.hi:g}" if m.hi is not None else f"at least {m.lo:g}"
+            t.problems.add(
+                join(t.path, level), f"must be {span} ({m.label}{m.unit and ' in ' + m.unit}), got {value:g}"
+            )
+            bad = True
+    return bad
 
 
 def read_probe(t: Table, base_dir: Path | None = None) -> ProbeSpec | None:
@@ -125,6 +142,11 @@ def read_probe(t: Table, base_dir: Path | None = None) -> ProbeSpec | None:
     asr_window = t.int("asr_window", 20, 1, 1000)
     t.done()
 
+    if timeout > interval:
+        t.problems.add(
+            join(t.path, "timeout"),
+            f"must not be longer than the interval ({format_duration(interval)}), got {format_duration(timeout)}",
+        )
     if target is not None:
         try:
             parse_sip_uri(target)

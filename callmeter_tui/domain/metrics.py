@@ -17,6 +17,8 @@ class Metric:
     label: str
     unit: str
     direction: Direction
+    lo: float = 0.0  # the values the metric can take (a threshold outside can never trip, or always does)
+    hi: float | None = None
 
     def breaches(self, value: float, threshold: float) -> bool:
         """True when ``value`` is past ``threshold`` on the bad side ("exceeded": equal is fine)."""
@@ -28,10 +30,10 @@ class Metric:
 METRICS: dict[str, Metric] = {
     m.name: m
     for m in (
-        Metric("mos", "MOS", "", Direction.LOWER_IS_WORSE),
-        Metric("asr_pct", "ASR", "%", Direction.LOWER_IS_WORSE),
+        Metric("mos", "MOS", "", Direction.LOWER_IS_WORSE, 1.0, 5.0),
+        Metric("asr_pct", "ASR", "%", Direction.LOWER_IS_WORSE, 0.0, 100.0),
         Metric("jitter_ms", "Jitter", "ms", Direction.HIGHER_IS_WORSE),
-        Metric("packet_loss_pct", "Loss", "%", Direction.HIGHER_IS_WORSE),
+        Metric("packet_loss_pct", "Loss", "%", Direction.HIGHER_IS_WORSE, 0.0, 100.0),
         Metric("rtt_ms", "RTT", "ms", Direction.HIGHER_IS_WORSE),
         Metric("setup_time_ms", "Setup", "ms", Direction.HIGHER_IS_WORSE),
         Metric("response_time_ms", "Response", "ms", Direction.HIGHER_IS_WORSE),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from pathlib import Path
@@ -19,8 +20,16 @@ from textual.screen import Screen
 
 from ..domain.health import HealthState
 from ..engine.api import MonitorAPI
-from ..engine.events import ExecutionRecorded, NotificationRaised, PagesChanged, ProbesChanged, StateChanged
+from ..engine.events import (
+    DeliveriesQueued,
+    ExecutionRecorded,
+    NotificationRaised,
+    PagesChanged,
+    ProbesChanged,
+    StateChanged,
+)
 from .keys import ACTIONS, kiosk_views
+from .plain import notify_plain
 from .theme import THEME_ORDER, THEMES, textual_name
 from .wall import WallScreen
 
@@ -91,6 +100,10 @@ class CallMeterApp(App):
         self.history_refresh_s = history_refresh_s
         for t, _pal in THEMES.values():
             self.register_theme(t)
+        ours = {t.name for t, _pal in THEMES.values()}
+        for name in list(self.available_themes):  # stock themes made rows unreadable: offer ours only
+            if name not in ours:
+                self.unregister_theme(name)
         self.theme = textual_name(theme)
         if kiosk:
             self.use_command_palette = False
@@ -103,10 +116,12 @@ class CallMeterApp(App):
         self._kiosk_index = 0
         self._queue: asyncio.Queue | None = None
         self._stopped = False
+        self._queued_runs: dict[int, float] = {}  # probe id -> when `r` queued a run not yet recorded
         self.wall = WallScreen(now=clock, kiosk=kiosk)
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def on_mount(self) -> None:
+        self._catch_signals(True)
         if self._keys:
             self.set_keymap(self._keys)
         self._queue = self.monitor.bus.subscribe()
@@ -129,11 +144,36 @@ class CallMeterApp(App):
             await self._on_startup()
         except Exception as e:  # the dashboard still shows; the operator sees why nothing runs
             log.exception("engine startup failed")
-            self.notify(f"Engine failed to start: {e}", severity="error", timeout=30)
+            notify_plain(self, f"Engine failed to start: {e}", severity="error", timeout=30)
         self._dirty = self._history_dirty = self._pages_dirty = True
         self.apply_pending()
 
+    def _catch_signals(self, on: bool) -> None:
+        """SIGTERM (systemd, kill) and SIGHUP (terminal closed) leave like `q`: engine stopped, terminal
+        restored, exit code 0 (the operator's own way out; a crash is what exits 1)."""
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGHUP):
+            try:
+                if on:
+                    loop.add_signal_handler(sig, self.exit)
+                else:
+                    loop.remove_signal_handler(sig)
+            except (NotImplementedError, RuntimeError, ValueError):  # not the main thread, or no signals
+                pass
+
+    @property
+    def crash(self) -> BaseException | None:
+        """The exception that ended the app, if one did (Textual keeps it; launch saves it)."""
+        return self._exception
+
+    def deliver_screenshot(self, filename=None, path=None, time_format=None):  # type: ignore[override]
+        """Textual's default is ~/Downloads, which a server often lacks ("Failed to save screenshot")."""
+        from .statedir import state_dir
+
+        return super().deliver_screenshot(filename, path or str(state_dir("screenshots")), time_format)
+
     async def on_unmount(self) -> None:
+        self._catch_signals(False)
         if self._queue is not None:
             self.monitor.bus.unsubscribe(self._queue)
         if self._on_shutdown is not None and not self._stopped:
@@ -159,9 +199,17 @@ class CallMeterApp(App):
 
     # --- events ---------------------------------------------------------------------------------
     def on_bus_batch(self, message: BusBatch) -> None:
+        touched: set[int] = set()  # probes whose drill-down data changed
         for ev in message.events:
+            if isinstance(ev, (ExecutionRecorded, StateChanged)):
+                touched.add(ev.probe_id)
+            elif isinstance(ev, ProbesChanged):
+                touched.update(ev.probe_ids)
+            elif isinstance(ev, (DeliveriesQueued, NotificationRaised)):
+                touched.add(-1)  # webhook deliveries: no probe id on the event
             if isinstance(ev, ExecutionRecorded):
                 self._dirty = True
+                self._queued_runs.pop(ev.probe_id, None)
             elif isinstance(ev, StateChanged):
                 self._dirty = self._history_dirty = True
                 if ev.current == HealthState.UNHEALTHY.value and self.kiosk:
@@ -172,10 +220,15 @@ class CallMeterApp(App):
                 self._pages_dirty = True
             elif isinstance(ev, NotificationRaised):
                 self.show_notification(ev.level, ev.text, ev.at)
+        from .detail import ProbeDetailScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, ProbeDetailScreen) and touched & {screen.probe_id, -1}:
+                screen.reload()
 
     def show_notification(self, level: str, text: str, at: float) -> None:
         severity = {"error": "error", "critical": "error", "warning": "warning"}.get(level, "information")
-        self.notify(text, severity=severity, timeout=8)  # type: ignore[arg-type]
+        notify_plain(self, text, severity=severity, timeout=8)
         if self.wall.ready:
             self.wall.log_panel.write(self._log_line(level, text, at))
 
@@ -198,11 +251,7 @@ class CallMeterApp(App):
         plist.refresh()  # the "checked … ago" column moves every second
         name, only = self._kiosk_views[self._kiosk_index % len(self._kiosk_views)]
         shown = [v for v in views if only is None or v.id in only]
-        subtitle = (
-            f"{name} ({self._kiosk_index % len(self._kiosk_views) + 1}/{len(self._kiosk_views)})"
-            if self.kiosk and len(self._kiosk_views) > 1
-            else ""
-        )
+        subtitle = self._kiosk_subtitle(name) if self.kiosk else ""
         self.wall.banner.show(
             shown,
             project=self.monitor.config.project_name,
@@ -221,11 +270,18 @@ class CallMeterApp(App):
             self._pages_dirty = False
             self.run_worker(self._load_kiosk_views(), group="pages", exclusive=True, exit_on_error=False)
 
+    def _kiosk_subtitle(self, name: str) -> str:
+        """Which view of the cycle and which page of the list the wall shows now."""
+        page, pages = self.wall.probes.page_position()
+        n = len(self._kiosk_views)
+        view = f"{name} ({self._kiosk_index % n + 1}/{n})" if n > 1 else name
+        return f"{view} · page {page}/{pages}" if pages > 1 else (view if n > 1 else "")
+
     async def _load_history(self, mode: str) -> None:
         try:
             hist = await self.monitor.history(list(self.wall.probes.views), mode)
         except Exception as e:
-            self.notify(f"Could not load history: {e}", severity="warning")
+            notify_plain(self, f"Could not load history: {e}", severity="warning")
             return
         finally:
             self._history_busy = False
@@ -246,11 +302,10 @@ class CallMeterApp(App):
     def kiosk_cycle(self) -> None:
         """Page down through the list; after the last page, go to the next status page or agent."""
         plist = self.wall.probes
-        if plist.page_forward():
-            return
-        self._kiosk_index = (self._kiosk_index + 1) % len(self._kiosk_views)
-        plist.set_filter(self._kiosk_views[self._kiosk_index][1])
-        self.apply_pending()
+        if not plist.page_forward():
+            self._kiosk_index = (self._kiosk_index + 1) % len(self._kiosk_views)
+            plist.set_filter(self._kiosk_views[self._kiosk_index][1])
+        self.apply_pending()  # the banner's "page i/n" follows at once
 
     def flash_alert(self, probe_name: str, at: float) -> None:
         from .screens import AlertFlash
@@ -279,9 +334,9 @@ class CallMeterApp(App):
         try:
             await coro
         except Exception as e:
-            self.notify(f"Failed: {e}", severity="error")
+            notify_plain(self, f"Failed: {e}", severity="error")
             return
-        self.notify(done, timeout=3)
+        notify_plain(self, done, timeout=3)
 
     def action_quit_app(self) -> None:
         self.exit()
@@ -302,8 +357,13 @@ class CallMeterApp(App):
 
     def action_run_now(self, probe_id: int | None = None) -> None:
         view = self._view(probe_id)
-        if view:
-            self.run_worker(self._call(self.monitor.run_now(view.id), f"Run queued: {view.name}"))
+        if not view:
+            return
+        mono = time.monotonic()
+        if mono - self._queued_runs.get(view.id, -1e9) < max(60.0, 2 * view.interval_s):
+            return  # already queued and not recorded yet: one run, one toast
+        self._queued_runs[view.id] = mono
+        self.run_worker(self._call(self.monitor.run_now(view.id), f"Run queued: {view.name}"))
 
     def action_toggle_pause(self, probe_id: int | None = None) -> None:
         view = self._view(probe_id)
@@ -375,9 +435,8 @@ class CallMeterApp(App):
         self.apply_pending()
 
     def action_help(self) -> None:
-        from .screens import HelpScreen
-
         from .detail import ProbeDetailScreen
+        from .screens import HelpScreen
 
         detail = [
             (b.key, b.description, "probe details screen") for b in ProbeDetailScreen.BINDINGS if isinstance(b, Binding)

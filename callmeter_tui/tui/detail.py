@@ -16,7 +16,9 @@ from textual.widgets import DataTable, Footer, Label, Sparkline, Static, TabbedC
 from ..domain.health import HealthState
 from ..domain.metrics import METRICS
 from ..engine.api import MonitorAPI, ProbeDetail
+from .plain import notify_plain, plain
 from .render import fmt_metric
+from .tables import refill
 from .theme import SYMBOLS
 
 RANGES = {"1": ("1 h", 3600.0), "2": ("24 h", 86400.0), "3": ("7 d", 7 * 86400.0), "4": ("30 d", 30 * 86400.0)}
@@ -87,8 +89,7 @@ class ProbeDetailScreen(Screen):
         self.query_one("#deliveries", DataTable).add_columns(
             "Id", "Created (UTC)", "Status", "Attempts", "Last error", "Test"
         )
-        self.reload()
-        self.set_interval(15.0, self.reload)
+        self.reload()  # and again whenever the engine reports news about this probe (CallMeterApp.on_bus_batch)
 
     def reload(self) -> None:
         self.run_worker(self._load(), group="detail", exclusive=True, exit_on_error=False)
@@ -97,7 +98,7 @@ class ProbeDetailScreen(Screen):
         try:
             detail = await self.monitor.probe_detail(self.probe_id, RANGES[self.range_key][1])
         except Exception as e:
-            self.query_one("#detail-head", Static).update(f"Could not load probe {self.probe_id}: {e}")
+            self.query_one("#detail-head", Static).update(plain(f"Could not load probe {self.probe_id}: {e}"))
             return
         self.detail = detail
         self._fill(detail)
@@ -110,9 +111,11 @@ class ProbeDetailScreen(Screen):
         status = "enabled" if v.enabled else "PAUSED"
         err = f"\nLast error: {v.error}" + (f" (SIP {v.sip_code})" if v.sip_code else "") if v.error else ""
         self.query_one("#detail-head", Static).update(
-            f"{SYMBOLS[st]} {st.label.upper()}  {v.name}  ·  {v.kind} → {v.target}\n"
-            f"{status} · every {v.interval_s:g}s · agent {v.agent} · {origin} · "
-            f"state since {_t(v.state_since)} · last run {_t(v.last_execution_at)}{err}"
+            plain(
+                f"{SYMBOLS[st]} {st.label.upper()}  {v.name}  ·  {v.kind} → {v.target}\n"
+                f"{status} · every {v.interval_s:g}s · agent {v.agent} · {origin} · "
+                f"state since {_t(v.state_since)} · last run {_t(v.last_execution_at)}{err}"
+            )
         )
         levels = {b.get("metric"): b.get("level") for b in v.breaches}
         mt = self.query_one("#metrics", DataTable)
@@ -131,27 +134,15 @@ class ProbeDetailScreen(Screen):
                 {"critical": "✖ critical", "warning": "▲ warning"}.get(str(level), "● ok"),
             )
         self._fill_charts(d)
-        et = self.query_one("#executions", DataTable)
-        et.clear()
-        for e in d.executions:
-            mos = (e.get("metrics") or {}).get("mos")
-            et.add_row(
-                _t(e.get("started_at")),
-                str(e.get("state")),
-                str(e.get("sip_code") or "—"),
-                str(e.get("sip_reason") or ""),
-                str(e.get("error") or ""),
-                f"{e.get('duration_ms', 0):.0f} ms",
-                "—" if mos is None else f"{mos:.2f}",
-            )
-        tt = self.query_one("#transitions", DataTable)
-        tt.clear()
-        for t in d.transitions:
-            tt.add_row(_t(t.get("at")), str(t.get("previous_state")), str(t.get("current_state")))
-        it = self.query_one("#incidents", DataTable)
-        it.clear()
-        for inc in d.incidents:
-            it.add_row(_describe(inc))
+        refill(self.query_one("#executions", DataTable), map(_execution_row, d.executions))
+        refill(
+            self.query_one("#transitions", DataTable),
+            (
+                (None, (_t(t.get("at")), str(t.get("previous_state")), str(t.get("current_state"))))
+                for t in d.transitions
+            ),
+        )
+        refill(self.query_one("#incidents", DataTable), ((None, (plain(_describe(inc)),)) for inc in d.incidents))
         self._fill_webhooks(d)
 
     def _fill_charts(self, d: ProbeDetail) -> None:
@@ -182,30 +173,34 @@ class ProbeDetailScreen(Screen):
         charts.mount_all(widgets)
 
     def _fill_webhooks(self, d: ProbeDetail) -> None:
-        wt = self.query_one("#webhooks", DataTable)
-        keep = wt.cursor_row
-        wt.clear()
+        rows = []
         for w in d.webhooks:
             enabled = "yes" if w.enabled else f"no ({w.disabled_reason})" if w.disabled_reason else "no"
-            wt.add_row(str(w.id), w.url, w.format, enabled, w.masked_secret, w.source, key=str(w.id))
-        if d.webhooks:
-            wt.move_cursor(row=min(keep, len(d.webhooks) - 1))
+            rows.append(
+                (str(w.id), (str(w.id), plain(w.url), w.format, plain(enabled), plain(w.masked_secret), w.source))
+            )
+        refill(self.query_one("#webhooks", DataTable), rows)
         self._fill_deliveries()
 
     def _fill_deliveries(self) -> None:
-        dt = self.query_one("#deliveries", DataTable)
-        dt.clear()
         hook = self.selected_webhook
-        for dv in hook.deliveries if hook else ():
-            dt.add_row(
-                str(dv.id),
-                _t(dv.created_at),
-                dv.status,
-                str(dv.attempts),
-                dv.last_error or "",
-                "yes" if dv.is_test else "",
-                key=str(dv.id),
-            )
+        refill(
+            self.query_one("#deliveries", DataTable),
+            (
+                (
+                    str(dv.id),
+                    (
+                        str(dv.id),
+                        _t(dv.created_at),
+                        dv.status,
+                        str(dv.attempts),
+                        plain(dv.last_error or ""),
+                        "yes" if dv.is_test else "",
+                    ),
+                )
+                for dv in (hook.deliveries if hook else ())
+            ),
+        )
 
         self._fill_attempts()
 
@@ -216,7 +211,7 @@ class ProbeDetailScreen(Screen):
             status = a.get("http_status") or "—"
             ok = "ok" if a.get("success") else (a.get("error") or "failed")
             lines.append(f"  {_t(a.get('at'))}  HTTP {status}  {a.get('duration_ms', 0):.0f} ms  {ok}")
-        self.query_one("#attempts", Static).update("\n".join(lines))
+        self.query_one("#attempts", Static).update(plain("\n".join(lines)))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "webhooks":
@@ -266,9 +261,9 @@ class ProbeDetailScreen(Screen):
         try:
             result = await coro
         except Exception as e:
-            self.notify(f"Failed: {e}", severity="error")
+            notify_plain(self, f"Failed: {e}", severity="error")
             return
-        self.notify(done.format(result=result), timeout=4)
+        notify_plain(self, done.format(result=result), timeout=4)
         self.reload()
 
     def action_test_event(self) -> None:
@@ -307,9 +302,19 @@ class ProbeDetailScreen(Screen):
         self.app.push_screen(ConfirmScreen(f"Delete webhook {hook.id} ({hook.url})?"), done)
 
     def action_rotate(self) -> None:
+        """Asks first: the old secret stops working at once and every receiver must be updated."""
+        from .screens import ConfirmScreen
+
         hook = self.selected_webhook
-        if hook is not None:
-            self.run_worker(self._rotate(hook.id))
+        if hook is None:
+            return
+
+        def done(ok: bool | None) -> None:
+            if ok:
+                self.run_worker(self._rotate(hook.id))
+
+        question = f"Rotate the secret of webhook {hook.id} ({hook.url})? The old secret stops working now."
+        self.app.push_screen(ConfirmScreen(question, yes="Rotate"), done)
 
     async def _rotate(self, webhook_id: int) -> None:
         from .screens import SecretScreen
@@ -317,10 +322,24 @@ class ProbeDetailScreen(Screen):
         try:
             secret = await self.monitor.rotate_webhook_secret(webhook_id)
         except Exception as e:
-            self.notify(f"Failed: {e}", severity="error")
+            notify_plain(self, f"Failed: {e}", severity="error")
             return
         self.app.push_screen(SecretScreen(f"New secret for webhook {webhook_id}", secret))
         self.reload()
+
+
+def _execution_row(e: dict[str, Any]) -> tuple[str | None, tuple[object, ...]]:
+    mos = (e.get("metrics") or {}).get("mos")
+    key = None if e.get("id") is None else str(e.get("id"))
+    return key, (
+        _t(e.get("started_at")),
+        str(e.get("state")),
+        str(e.get("sip_code") or "—"),
+        plain(e.get("sip_reason") or ""),
+        plain(e.get("error") or ""),
+        f"{e.get('duration_ms', 0):.0f} ms",
+        "—" if mos is None else f"{mos:.2f}",
+    )
 
 
 def _describe(inc: Any) -> str:

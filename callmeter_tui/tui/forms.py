@@ -17,6 +17,7 @@ from ..domain.durations import format_duration
 from ..domain.metrics import METRICS
 from ..domain.probe import ProbeKind, ProbeSpec, WebhookFormat
 from ..engine.api import MonitorAPI, ProbeView
+from .plain import notify_plain, plain
 
 
 def dom_id(key: str) -> str:
@@ -60,14 +61,14 @@ class FormScreen(Screen):
             else:
                 leftovers.append(f"{key}: {msg}" if key != "form" else msg)
         for target, msgs in per_target.values():
-            target.update("✖ " + "; ".join(msgs))
+            target.update(plain("✖ " + "; ".join(msgs)))
             target.add_class("shown")
         if leftovers:
             self.form_error("\n".join(leftovers))
 
     def form_error(self, text: str) -> None:
         lab = self.query_one("#form-error", Label)
-        lab.update(f"✖ {text}")
+        lab.update(plain(f"✖ {text}"))
         lab.add_class("shown")
 
     def buttons(self) -> ComposeResult:
@@ -134,7 +135,7 @@ class ProbeForm(FormScreen):
         spec, vals = self._initial()
         v = self.view
         title = "New probe" if v is None else f"Edit probe: {v.name}"
-        yield Static(title, classes="form-title")
+        yield Static(plain(title), classes="form-title")
         if v is not None and v.source == "config":
             yield Label(
                 "This probe comes from the config file: changes here last until the file is reloaded; "
@@ -282,7 +283,7 @@ class ProbeForm(FormScreen):
             self.saving = False
             self.form_error(f"Not saved: {e}")
             return
-        self.notify(f"Saved probe {spec.name}", timeout=3)
+        notify_plain(self, f"Saved probe {spec.name}", timeout=3)
         self.dismiss(True)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from ..engine.api import ProbeView, StatusPageView
@@ -32,6 +32,51 @@ ACTIONS: tuple[Action, ...] = (
     Action("help", "question_mark", "help", "Help", "Key bindings"),
     Action("quit_app", "q", "quit_app", "Quit", "Leave the dashboard"),
 )
+
+
+# Keys bound outside ACTIONS (list movement, palette, quit): a remap onto one of them would hide it.
+RESERVED: dict[str, str] = {
+    "up": "cursor up",
+    "k": "cursor up",
+    "down": "cursor down",
+    "j": "cursor down",
+    "pageup": "page up",
+    "pagedown": "page down",
+    "home": "first row",
+    "end": "last row",
+    "escape": "back",
+    "tab": "focus next",
+    "shift+tab": "focus previous",
+    "ctrl+p": "command palette",
+    "ctrl+q": "quit (the kiosk's only key)",
+    "ctrl+c": "copy",
+}
+
+
+def keymap_problems(remaps: Mapping[str, str]) -> dict[str, str]:
+    """action id -> one-line problem for each remap that names no action or collides with another
+    binding (two actions on one key, or a key the dashboard already uses). Empty when all is well."""
+    known = {a.id for a in ACTIONS}
+    keys_of = {a.id: _keys(remaps.get(a.id, a.key)) for a in ACTIONS}
+    problems: dict[str, str] = {}
+    for action_id, value in remaps.items():
+        if action_id not in known:
+            problems[action_id] = f"unknown action (known: {', '.join(sorted(known))})"
+            continue
+        for key in keys_of[action_id]:
+            other = next((o for o, ks in keys_of.items() if o != action_id and key in ks), None)
+            if other is not None:
+                problems[action_id] = f"key {key!r} is also bound to {other}: give one of them another key"
+            elif key in RESERVED:
+                problems[action_id] = f"key {key!r} is already the dashboard's {RESERVED[key]} key"
+            else:
+                continue
+            break
+    return problems
+
+
+def _keys(spec: str) -> list[str]:
+    return [k.strip() for k in spec.split(",") if k.strip()]
 
 
 def kiosk_views(views: Iterable[ProbeView], pages: Iterable[StatusPageView]) -> list[tuple[str, set[int] | None]]:

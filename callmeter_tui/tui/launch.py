@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping
 
 from ..config.model import Config
@@ -32,5 +33,19 @@ def run_dashboard(
         shutdown=runtime.stop,
         keys=keys,
     )
-    app.run()
-    return 0
+    return run_app(app)
+
+
+def run_app(app, *, headless: bool = False) -> int:
+    """Run ``app``; a crash exits 1 with its traceback saved under the state dir (path on stderr)."""
+    from .statedir import save_crash
+
+    app.run(headless=headless)
+    code = app.return_code or 0
+    if code and app.crash is not None:
+        try:
+            where = f"traceback saved to {save_crash(app.crash)}"
+        except OSError as e:
+            where = f"traceback could not be saved: {e}"
+        print(f"callmeter-tui crashed: {app.crash!r}; {where}", file=sys.stderr)
+    return code

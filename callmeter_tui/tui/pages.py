@@ -13,6 +13,8 @@ from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Static
 from ..config.validate import validate_page_fields
 from ..engine.api import MonitorAPI, StatusPageView
 from .forms import FormScreen, dom_id
+from .plain import notify_plain, plain
+from .tables import refill
 
 
 class PagesScreen(Screen):
@@ -45,19 +47,23 @@ class PagesScreen(Screen):
         try:
             self.pages = await self.monitor.list_status_pages()
         except Exception as e:
-            self.notify(f"Could not list status pages: {e}", severity="error")
+            notify_plain(self, f"Could not list status pages: {e}", severity="error")
             return
         table = self.query_one(DataTable)
-        table.clear()
-        for p in self.pages:
-            table.add_row(
-                p.spec.slug,
-                p.spec.name,
-                str(len(p.spec.components)),
-                p.spec.accent_color,
-                "config file" if p.source == "config" else p.source,
-                key=str(p.id),
+        rows = [
+            (
+                str(p.id),
+                (
+                    plain(p.spec.slug),
+                    plain(p.spec.name),
+                    str(len(p.spec.components)),
+                    plain(p.spec.accent_color),
+                    "config file" if p.source == "config" else p.source,
+                ),
             )
+            for p in self.pages
+        ]
+        refill(table, rows)
         self.query_one("#pages-empty", Label).update("" if self.pages else "No status pages yet: press 'a'.")
         table.focus()
 
@@ -66,6 +72,11 @@ class PagesScreen(Screen):
         if not self.pages:
             return None
         return self.pages[max(0, min(self.query_one(DataTable).cursor_row, len(self.pages) - 1))]
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        """Enter on a row: the table takes the key before the screen's binding sees it."""
+        event.stop()
+        self.action_edit()
 
     def action_add(self) -> None:
         self.app.push_screen(PageForm(self.monitor, None), lambda _: self.reload())
@@ -93,7 +104,7 @@ class PagesScreen(Screen):
         try:
             await self.monitor.delete_status_page(page_id)
         except Exception as e:
-            self.notify(f"Failed: {e}", severity="error")
+            notify_plain(self, f"Failed: {e}", severity="error")
         self.reload()
 
 
@@ -108,7 +119,9 @@ class PageForm(FormScreen):
 
     def compose(self) -> ComposeResult:
         spec = self.page.spec if self.page else None
-        yield Static("New status page" if spec is None else f"Edit status page: {spec.slug}", classes="form-title")
+        yield Static(
+            plain("New status page" if spec is None else f"Edit status page: {spec.slug}"), classes="form-title"
+        )
         if self.page is not None and self.page.source == "config":
             yield Label("This page comes from the config file: edit the file to keep changes.", classes="form-note")
         yield Label("", id="form-error")
@@ -125,7 +138,7 @@ class PageForm(FormScreen):
             for i, v in enumerate(self.probes):
                 order, cname = chosen.get(v.name, (None, ""))
                 with Horizontal(classes="form-row"):
-                    yield Checkbox(v.name, order is not None, id=f"c-on-{i}", compact=True)
+                    yield Checkbox(plain(v.name), order is not None, id=f"c-on-{i}", compact=True)
                     yield Input(cname if cname != v.name else "", placeholder=v.name, id=f"c-name-{i}", compact=True)
                     yield Input(
                         "" if order is None else str(order + 1),
@@ -187,7 +200,7 @@ class PageForm(FormScreen):
         except Exception as e:
             self.form_error(f"Not saved: {e}")
             return
-        self.notify(f"Saved status page {spec.slug}", timeout=3)
+        notify_plain(self, f"Saved status page {spec.slug}", timeout=3)
         self.dismiss(True)
 
 

@@ -55,6 +55,7 @@ class ProbeList(ScrollView, can_focus=True):
         self.mode = "days"
         self.only: set[int] | None = None  # kiosk: show only these probes (a status page)
         self.show_cursor = True
+        self.name_need = 0  # cells the longest shown name wants (render.layout gives it up to a limit)
 
     # --- data -----------------------------------------------------------------------------------
     @property
@@ -109,7 +110,8 @@ class ProbeList(ScrollView, can_focus=True):
             rows.append(("probe", v.id))
         self.rows = rows
         self._row_of = {rid: i for i, (kind, rid) in enumerate(rows) if kind == "probe"}
-        self.virtual_size = Size(self.size.width, len(rows) + 1)
+        self._fit_virtual_size()
+        self.name_need = max((render.name_cells(v) for v in probes), default=0)
         if current in self._row_of:
             self.cursor = self._row_of[current]
         self.cursor = self._skip_groups(min(self.cursor, max(0, len(rows) - 1)), 1)
@@ -178,6 +180,12 @@ class ProbeList(ScrollView, can_focus=True):
         if probe_id in self._row_of:
             self.move_to(self._row_of[probe_id])
 
+    def page_position(self) -> tuple[int, int]:
+        """(page shown, pages) of the list, 1-based; the last page may be scrolled to the end."""
+        pages = max(1, -(-len(self.rows) // self.page_rows))
+        top = int(self.scroll_offset.y)
+        return min(pages, -(-top // self.page_rows) + 1), pages
+
     def page_forward(self) -> bool:
         """Kiosk paging: scroll one page; False when the last page was already showing."""
         top = int(self.scroll_offset.y)
@@ -198,16 +206,22 @@ class ProbeList(ScrollView, can_focus=True):
 
     # --- painting -------------------------------------------------------------------------------
     def on_resize(self, event: events.Resize) -> None:
-        self.virtual_size = Size(event.size.width, len(self.rows) + 1)
+        self._fit_virtual_size()
+
+    def _fit_virtual_size(self) -> None:
+        """Width 0: rows are drawn to whatever width is left, so there is never anything to scroll
+        sideways. (The widget's width used to count the vertical scrollbar: a horizontal scrollbar
+        appeared and covered the last row of every page.)"""
+        self.virtual_size = Size(0, len(self.rows) + 1)
 
     def render_line(self, y: int) -> Strip:
         """One screen line; the widget's own background goes under every cell (themes)."""
         return self._line(y).apply_style(self.rich_style)
 
     def _line(self, y: int) -> Strip:
-        width = self.size.width
-        pal = palette_for(self.app.theme)
-        cols = render.layout(width, self.n_segments)
+        width = self.scrollable_content_region.width  # the vertical scrollbar's column is not ours
+        pal = palette_for(self.app.theme, mono=self.app.no_color)
+        cols = render.layout(width, self.n_segments, self.name_need)
         if y == 0:
             title = "Last 90 days" if self.mode == "days" else "Last 24 hours"
             return Strip(render.header_row(cols, pal, title)).adjust_cell_length(width)

@@ -14,6 +14,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from ..domain.health import HealthState, worst
+from ..domain.metrics import METRICS
 from ..engine.api import HistoryView, ProbeView
 from .theme import SYMBOLS, Palette
 
@@ -36,30 +37,54 @@ OPTIONAL: tuple[Column, ...] = (
     Column("loss", "Loss", 6),
     Column("jitter", "Jitter", 7),
     Column("rtt", "RTT", 7),
+    Column("reason", "Why", 18),
     Column("setup", "Setup", 7),
     Column("spark", "MOS trend", 10),
 )
-NAME_MIN, NAME_MAX, BAR_MIN = 20, 36, 20
+NAME_MIN, NAME_MAX, NAME_LIMIT, BAR_MIN = 20, 36, 48, 20
 
 
-def layout(width: int, bar_segments: int = 90) -> list[Column]:
-    """Columns that fit ``width``: state, name and bar always; optional ones by priority."""
+def layout(width: int, bar_segments: int = 90, name_need: int = 0) -> list[Column]:
+    """Columns that fit ``width``: state, name and bar always; the name gets the cells it needs first
+    (``name_need``, up to NAME_LIMIT and a third of the width), then optional columns by priority."""
+    need = max(NAME_MIN, min(name_need, NAME_LIMIT, width // 3))
     chosen: list[Column] = []
     fixed = 2  # state symbol + gap
     for col in OPTIONAL:
-        if fixed + col.width + 1 + NAME_MIN + 1 + BAR_MIN + 1 <= width:
+        if fixed + col.width + 1 + need + 1 + BAR_MIN + 1 <= width:
             chosen.append(col)
             fixed += col.width + 1
-    rest = max(width - fixed - 2, NAME_MIN + BAR_MIN)
-    name_w = max(NAME_MIN, min(NAME_MAX, rest * 2 // 5))
+    rest = max(width - fixed - 2, need + BAR_MIN)
+    name_w = max(need, min(NAME_MAX, rest * 2 // 5))
     bar_w = rest - name_w
     if bar_w > bar_segments:  # whole cells per segment; the rest goes to the name
         per = bar_w // bar_segments
         bar_w = per * bar_segments
-        name_w = min(NAME_MAX + 20, rest - bar_w)
+        name_w = min(max(NAME_MAX + 20, need), rest - bar_w)
     cols = [Column("state", "", 1), Column("name", "Probe", name_w), Column("bar", "History", bar_w)]
     order = {c.key: i for i, c in enumerate(OPTIONAL)}
-    return cols + sorted(chosen, key=lambda c: (c.key != "uptime", order[c.key]))
+    return cols + sorted(chosen, key=lambda c: (c.key == "reason", c.key != "uptime", order[c.key]))
+
+
+def name_text(view: ProbeView) -> str:
+    return view.name if view.enabled else f"‖ {view.name}"
+
+
+def name_cells(view: ProbeView) -> int:
+    return cell_len(name_text(view))
+
+
+def reason(view: ProbeView) -> str:
+    """Why a probe is not healthy, in one line: the last error, else the breached thresholds."""
+    if HealthState.parse(view.state) is HealthState.HEALTHY:
+        return ""
+    if view.error:
+        code = str(view.sip_code or "")
+        return view.error if code in view.error else f"{code} {view.error}"
+    return ", ".join(
+        f"{METRICS[str(b.get('metric'))].label if str(b.get('metric')) in METRICS else b.get('metric')} {b.get('level')}"
+        for b in view.breaches
+    )
 
 
 def bar_cells(segments: Sequence[Any], width: int) -> list[HealthState]:
@@ -122,6 +147,17 @@ def breach_levels(view: ProbeView) -> dict[str, str]:
     return {str(b.get("metric")): str(b.get("level")) for b in view.breaches}
 
 
+def _mid_cell(text: str, width: int, style: Style) -> Segment:
+    """Names: cut in the middle, so "Demo Call (clean line)" and "Demo Call (failing trunk)" still differ."""
+    if cell_len(text) > width > 2:
+        tail = (width - 1) // 2
+        text = set_cell_size(text, width - 1 - tail) + "…" + text[-tail:]
+        while cell_len(text) > width:  # wide characters in the tail
+            text = text[: width - 1 - tail] + "…" + text[len(text) - tail + 1 :]
+            tail -= 1
+    return _cell(text, width, style)
+
+
 def _cell(text: str, width: int, style: Style, right: bool = False) -> Segment:
     if cell_len(text) > width:
         text = set_cell_size(text, width - 1) + "…" if width > 1 else set_cell_size(text, width)
@@ -151,8 +187,9 @@ def probe_row(
         if k == "state":
             out.append(_cell(SYMBOLS[state], w, Style(color=pal.state[state], bold=True, bgcolor=bg)))
         elif k == "name":
-            name = view.name if view.enabled else f"‖ {view.name}"
-            out.append(_cell(name, w, base if view.enabled else dim))
+            out.append(_mid_cell(name_text(view), w, base if view.enabled else dim))
+        elif k == "reason":
+            out.append(_cell(reason(view), w, Style(color=pal.state[state], bgcolor=bg)))
         elif k == "bar":
             cells = bar_cells(hist.segments if hist else (), n_segments)
             per = max(1, w // max(1, n_segments)) if w >= n_segments else 1
@@ -192,7 +229,7 @@ def header_row(cols: list[Column], pal: Palette, bar_title: str) -> list[Segment
     out: list[Segment] = []
     for col in cols:
         title = bar_title if col.key == "bar" else col.title
-        right = col.key not in ("state", "name", "bar", "spark")
+        right = col.key not in ("state", "name", "bar", "spark", "reason")
         out += [_cell(title, col.width, style, right=right), Segment(" ", style)]
     return out
 

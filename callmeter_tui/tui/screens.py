@@ -10,22 +10,25 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Label, Static
 
+from .plain import plain
+
 
 class ConfirmScreen(ModalScreen[bool]):
     """Yes/No; defaults to No so a stray Enter never deletes."""
 
     BINDINGS = [Binding("escape,n", "answer(False)", "No"), Binding("y", "answer(True)", "Yes")]
 
-    def __init__(self, question: str) -> None:
+    def __init__(self, question: str, yes: str = "Delete") -> None:
         super().__init__()
         self.question = question
+        self.yes = yes
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.question, id="question")
+            yield Static(plain(self.question), id="question")
             with Horizontal(classes="buttons"):
                 yield Button("Cancel", id="no", variant="primary")
-                yield Button("Delete", id="yes", variant="error")
+                yield Button(self.yes, id="yes", variant="error")
 
     def on_mount(self) -> None:
         self.query_one("#no", Button).focus()
@@ -49,8 +52,8 @@ class SecretScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Label(self.title_text)
-            yield Static(self.secret, id="secret")
+            yield Static(plain(self.title_text))
+            yield Static(plain(self.secret), id="secret")
             yield Label("Store it now: it is shown only once (receivers verify X-CallMeter-Signature with it).")
             with Horizontal(classes="buttons"):
                 yield Button("Copy", id="copy", variant="primary")
@@ -63,8 +66,14 @@ class SecretScreen(ModalScreen[None]):
             self.dismiss(None)
 
     def action_copy(self) -> None:
+        """OSC 52 asks the terminal to copy; many terminals (and tmux without set-clipboard) ignore it
+        and nothing tells us, so the toast says what was done and the secret stays on screen."""
         self.app.copy_to_clipboard(self.secret)
-        self.notify("Secret copied to the clipboard", timeout=3)
+        self.notify(
+            "Asked the terminal to copy the secret (OSC 52). Not every terminal allows it: "
+            "if pasting gives nothing, select the secret above and copy it by hand.",
+            timeout=8,
+        )
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -81,9 +90,9 @@ class AlertFlash(ModalScreen[None]):
     def compose(self) -> ComposeResult:
         yield Static(self._text(), id="alert")
 
-    def _text(self) -> str:
+    def _text(self) -> Text:
         names = ", ".join(self.names[:5]) + (f" and {len(self.names) - 5} more" if len(self.names) > 5 else "")
-        return f"✖  UNHEALTHY  ✖\n\n{names}"
+        return plain(f"✖  UNHEALTHY  ✖\n\n{names}")
 
     def add(self, probe_name: str) -> None:
         if probe_name not in self.names:
@@ -91,7 +100,12 @@ class AlertFlash(ModalScreen[None]):
         self.query_one("#alert", Static).update(self._text())
 
     def on_mount(self) -> None:
-        self.set_timer(self.seconds, lambda: self.dismiss(None))
+        self.set_timer(self.seconds, self._go)
+
+    def _go(self) -> None:
+        """Not a lambda: a timer awaits what its callback returns, and awaiting ``dismiss`` from the
+        screen's own handler raises ScreenError (the kiosk died at its first flash)."""
+        self.dismiss(None)
 
 
 class HelpScreen(ModalScreen[None]):
@@ -102,7 +116,7 @@ class HelpScreen(ModalScreen[None]):
         self.keys = keys
 
     def compose(self) -> ComposeResult:
-        table = Table(title=Text('Keys (remap with [keys] in the config: action id = "key")'), expand=True)
+        table = Table(title=Text('Keys (remap with [dashboard].keys in the config: action id = "key")'), expand=True)
         table.add_column("Key", style="bold")
         table.add_column("Action")
         table.add_column("What it does")

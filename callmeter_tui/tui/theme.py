@@ -7,7 +7,7 @@ four states also read on monochrome or colour-blind setups.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from textual.theme import Theme
 
@@ -142,12 +142,11 @@ THEMES: dict[str, tuple[Theme, Palette]] = {
 THEME_ORDER = ("dark", "light", "high-contrast")
 
 
-def palette_for(textual_theme: str) -> Palette:
-    """Palette for a registered Textual theme name (falls back to dark)."""
-    for theme, pal in THEMES.values():
-        if theme.name == textual_theme:
-            return pal
-    return DARK
+def palette_for(textual_theme: str, mono: bool = False) -> Palette:
+    """Palette for a registered Textual theme name (falls back to dark). ``mono`` (NO_COLOR, a
+    monochrome terminal): colours collapse, so bar cells take the high-contrast theme's distinct glyphs."""
+    pal = next((p for theme, p in THEMES.values() if theme.name == textual_theme), DARK)
+    return replace(pal, bar_glyph=HIGH_CONTRAST.bar_glyph) if mono else pal
 
 
 def textual_name(theme: str) -> str:

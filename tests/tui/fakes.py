@@ -14,8 +14,8 @@ from typing import Any
 from callmeter_tui.config.model import Config
 from callmeter_tui.domain.health import HealthState
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec, StatusPageSpec
-from callmeter_tui.domain.thresholds import Threshold, evaluate
 from callmeter_tui.domain.results import ProbeResult
+from callmeter_tui.domain.thresholds import Threshold, evaluate
 from callmeter_tui.engine.api import DeliveryView, HistoryView, ProbeDetail, ProbeView, StatusPageView, WebhookView
 from callmeter_tui.engine.events import (
     EventBus,
@@ -75,6 +75,8 @@ class FakeMonitor:
         self._ids = itertools.count(1)
         self._exec_ids = itertools.count(1000)
         self.history_calls = 0
+        self.detail_calls = 0
+        self.sip_reason = "Service Unavailable"  # what the fake peer answers on failed calls
 
     # --- building fixtures ----------------------------------------------------------------------
     def add(
@@ -265,6 +267,7 @@ class FakeMonitor:
         return out
 
     async def probe_detail(self, probe_id: int, range_s: float = 86400.0) -> ProbeDetail:
+        self.detail_calls += 1
         v = self.views[probe_id]
         step = 3600.0 if range_s > 86400 else max(60.0, range_s / 60)
         pts = int(range_s // step)
@@ -279,8 +282,8 @@ class FakeMonitor:
                 "state": "UNHEALTHY" if i % 4 == 3 else v.state,
                 "ok": i % 4 != 3,
                 "sip_code": 503 if i % 4 == 3 else 200,
-                "sip_reason": "Service Unavailable" if i % 4 == 3 else "OK",
-                "error": "call rejected: 503 Service Unavailable" if i % 4 == 3 else None,
+                "sip_reason": self.sip_reason if i % 4 == 3 else "OK",
+                "error": f"call rejected: 503 {self.sip_reason}" if i % 4 == 3 else None,
                 "metrics": dict(v.metrics),
                 "breaches": list(v.breaches),
                 "duration_ms": 6100.0,

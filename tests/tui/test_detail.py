@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, Sparkline, TabbedContent
 
 from callmeter_tui.tui.app import CallMeterApp
-from callmeter_tui.tui.keys import ACTIONS
 from callmeter_tui.tui.detail import ProbeDetailScreen
 from callmeter_tui.tui.forms import ProbeForm, WebhookForm
+from callmeter_tui.tui.keys import ACTIONS
 from callmeter_tui.tui.screens import HelpScreen, SecretScreen
 from tests.tui.fakes import T0, mixed_monitor
 from tests.tui.helpers import screen_text
@@ -116,7 +116,7 @@ async def test_help_lists_remapped_keys_and_remap_works() -> None:
         await pilot.pause()
         assert isinstance(app.screen, HelpScreen)
         text = screen_text(app)
-        assert "plus" in text and "Add probe" in text and "f5" in text and "[keys]" in text
+        assert "plus" in text and "Add probe" in text and "f5" in text and "[dashboard].keys" in text
         await pilot.press("escape")
         await pilot.press("plus")
         await pilot.pause()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from rich.cells import cell_len
+from rich.style import Style
 
 from callmeter_tui.domain.health import HealthState
 from callmeter_tui.engine.api import HistoryView
@@ -25,7 +26,10 @@ def test_layout_fits_width_and_keeps_essentials(width: int) -> None:
     assert total <= width
     keys = [c.key for c in cols]
     assert keys[:3] == ["state", "name", "bar"] and "uptime" in keys and "ago" in keys
-    assert (width >= 120) == ("spark" in keys)
+    assert (width >= 160) == ("spark" in keys)  # the reason column ("Why") comes first
+    assert (width >= 120) == ("reason" in keys) and keys[-1 if width >= 120 else 0] == (
+        "reason" if width >= 120 else "state"
+    )
     assert (width >= 100) == ("setup" in keys)
 
 
@@ -65,3 +69,32 @@ def test_sparkline_and_ago() -> None:
     assert render.ago(4000.0, 0.0) == "1h ago"
     assert render.ago(1.0, None) == "never"
     assert render.fmt_metric("packet_loss_pct", 1.25) == "1.2%" or render.fmt_metric("packet_loss_pct", 1.25) == "1.3%"
+
+
+def test_names_get_the_width_they_need_and_are_cut_in_the_middle() -> None:
+    """At 120 columns the three demo calls read "Demo Call (clean li…", "Demo Call (impaired…", … alike."""
+    cols = render.layout(120, 90, name_need=len("Demo Call (impaired line)"))
+    assert next(c for c in cols if c.key == "name").width >= 25
+    assert sum(c.width + 1 for c in cols) <= 120
+    assert next(c for c in render.layout(120, 90, name_need=200) if c.key == "name").width <= 40  # a limit
+    seg = render._mid_cell("Demo Call (failing trunk) in the Frankfurt rack", 20, Style())
+    assert cell_len(seg.text) == 20 and seg.text.endswith("furt rack") and "…" in seg.text
+
+
+def test_reason_says_why_a_probe_is_not_healthy() -> None:
+    m = FakeMonitor()
+    from dataclasses import replace
+
+    bad = replace(m.views[m.add("Trunk", "UNHEALTHY")], error="call rejected: 503 Service Unavailable", sip_code=503)
+    assert render.reason(bad) == "call rejected: 503 Service Unavailable"
+    assert render.reason(replace(bad, error="timeout", sip_code=None)) == "timeout"
+    warn = m.views[m.add("Bridge", "DEGRADED")]
+    assert "Jitter warning" in render.reason(warn)
+    assert render.reason(m.views[m.add("Fine", "HEALTHY")]) == ""
+
+
+def test_monochrome_bars_use_a_distinct_glyph_per_state() -> None:
+    from callmeter_tui.tui.theme import palette_for
+
+    for theme in ("callmeter-dark", "callmeter-light", "callmeter-high-contrast"):
+        assert len(set(palette_for(theme, mono=True).bar_glyph.values())) == 4, theme
