@@ -190,3 +190,50 @@ def test_dashboard_keys_are_checked_against_the_dashboard_actions(tmp_path: Path
     assert problems(GOOD + '\n[dashboard]\ntheme = "pink"\n') == [
         "config.toml: dashboard.theme: must be one of dark, light, high-contrast, got 'pink'"
     ]
+
+
+@pytest.mark.parametrize(
+    ("keys", "line"),
+    [
+        (
+            'quit_app = "x"',
+            "k.toml: dashboard.keys.quit_app: key 'x' is also bound to delete_probe: give one of them another key",
+        ),
+        (
+            'run_now = "z", pause = "z"',
+            "k.toml: dashboard.keys.run_now: key 'z' is also bound to pause: give one of them another key",
+        ),
+        ('help = "k"', "k.toml: dashboard.keys.help: key 'k' is already the dashboard's cursor up key"),
+    ],
+)
+def test_colliding_key_remaps_fail_check_naming_the_key(tmp_path: Path, keys: str, line: str) -> None:
+    cfg = tmp_path / "k.toml"
+    cfg.write_text(GOOD + f"\n[dashboard]\nkeys = {{ {keys} }}\n")
+    r = subprocess.run([*CLI, "check", "--config", str(cfg)], capture_output=True, text=True)
+    assert r.returncode == 2 and r.stderr.splitlines()[0] == line, r.stderr
+    cfg.write_text(GOOD + '\n[dashboard]\nkeys = { quit_app = "x", delete_probe = "delete" }\n')  # a swap is fine
+    assert subprocess.run([*CLI, "check", "--config", str(cfg)], capture_output=True, text=True).returncode == 0
+
+
+def test_thresholds_outside_the_metric_scale_and_a_timeout_past_the_interval_are_errors() -> None:
+    text = GOOD.replace('interval = "60s"', 'interval = "60s"\ntimeout = "90s"').replace(
+        "mos = { warning = 3.5, critical = 2.5 }",
+        "mos = { warning = 9, critical = 2.5 }, packet_loss_pct = { critical = 140 }",
+    )
+    assert problems(text) == [
+        "config.toml: probes[0].thresholds.mos.warning: must be between 1 and 5 (MOS), got 9",
+        "config.toml: probes[0].thresholds.packet_loss_pct.critical: must be between 0 and 100 (Loss in %), got 140",
+        "config.toml: probes[0].timeout: must not be longer than the interval (1m), got 90s",
+    ]
+    fields = {
+        "name": "P",
+        "kind": "sip_call",
+        "target": "sip:echo@pbx.example.com",
+        "interval": "30s",
+        "timeout": "45s",
+    }
+    _spec, errors = validate_probe_fields(fields | {"thresholds.mos.critical": "0.5"})  # the forms' validator
+    assert errors == {
+        "thresholds.mos.critical": "must be between 1 and 5 (MOS), got 0.5",
+        "timeout": "must not be longer than the interval (30s), got 45s",
+    }
