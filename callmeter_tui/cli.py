@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -136,6 +138,7 @@ def _load(args: argparse.Namespace) -> tuple[Config, list[str]]:
     if path is None and args.command in ("run", "serve") and demo:
         # --demo: a throw-away database, so the demo never mixes with real history.
         tmp = Path(tempfile.mkdtemp(prefix="callmeter-demo-"))
+        atexit.register(shutil.rmtree, tmp, True)  # throw-away: gone when the process ends (q, SIGTERM, crash)
         if not os.environ.get("CALLMETER_DATABASE_URL"):
             config = _replace_db(config, f"sqlite:///{tmp / 'demo.db'}")
     return config, warnings

@@ -158,3 +158,83 @@ def test_demo_config_dashboard_shows_every_state(term_factory, tmp_path: Path) -
     }, rows
     t.keys("q")
     t.wait_for("EXITED 0")
+
+
+def _pane_state(t: Term) -> dict[str, str]:
+    """What the program left the terminal in: alternate screen, mouse tracking, cursor shown."""
+    out = t.run("display", "-p", "-t", "t", "#{alternate_on} #{mouse_any_flag} #{cursor_flag}").split()
+    return dict(zip(("alternate", "mouse", "cursor"), out))
+
+
+def _app_pid(t: Term) -> int:
+    shell = t.run("display", "-p", "-t", "t", "#{pane_pid}").strip()
+    out = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()
+    assert len(out) == 1, out
+    return int(out[0])
+
+
+def _children(pid: int) -> list[int]:
+    return [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+
+
+def _alive(pid: int) -> bool:
+    return Path(f"/proc/{pid}").exists() and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("sig", ["SIGTERM", "SIGHUP"])
+def test_sigterm_and_sighup_leave_like_q(term_factory, tmp_path: Path, sig: str) -> None:
+    """kill (systemd) or a closed terminal: exit 0, terminal restored, probe workers stopped (was: 143/129,
+    alternate screen and mouse tracking left on, cursor hidden)."""
+    import os
+    import signal
+
+    cfg = tmp_path / "config.toml"
+    cfg.write_text(f"""
+[project]
+name = "Signals"
+[database]
+url = "sqlite:///{tmp_path / "db.sqlite"}"
+[[probes]]
+name = "Dead PBX"
+kind = "sip_options"
+target = "sip:127.0.0.1:{_closed_udp_port()}"
+interval = "5s"
+timeout = "1s"
+""")
+    t = term_factory(f"{REAL} --config {cfg}", width=120, height=30)
+    t.wait_for("Major Issues Detected")  # a probe ran: its worker process exists
+    pid = _app_pid(t)
+    workers = _children(pid)
+    assert _pane_state(t)["alternate"] == "1" and workers
+    os.kill(pid, getattr(signal, sig))
+    t.wait_for("EXITED 0", timeout=20)
+    assert _pane_state(t) == {"alternate": "0", "mouse": "0", "cursor": "1"}
+    deadline = time.monotonic() + 10
+    while any(_alive(w) for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [w for w in workers if _alive(w)]
+
+
+@pytest.mark.slow
+def test_demo_kiosk_soak_for_a_minute_then_ctrl_q(term_factory, tmp_path: Path) -> None:
+    """The wall's own mode with the demo's real transitions: it died at its first UNHEALTHY flash (6-10 s).
+    A minute of real probes, flashes that come and go, then ctrl+q: exit 0, screen restored, no temp dir left."""
+    t = term_factory(f"env TMPDIR={tmp_path} {REAL} --demo --kiosk", width=160, height=40)
+    t.wait_for("Demo Environment", timeout=30)
+    flashed = back = False
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        screen = t.screen()
+        assert "EXITED" not in screen, screen
+        if "UNHEALTHY  ✖" in screen:
+            flashed = True
+        elif flashed and "Demo Environment" in screen:
+            back = True
+        time.sleep(0.5)
+    assert flashed and back, "the demo's failing trunk should flash and the wall come back"
+    assert "Demo Call (failing trunk)" in t.screen()
+    t.keys("C-q")
+    t.wait_for("EXITED 0", timeout=20)
+    assert _pane_state(t)["alternate"] == "0"
+    assert not list(tmp_path.glob("callmeter-demo-*"))
