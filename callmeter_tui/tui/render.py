@@ -81,10 +81,9 @@ def reason(view: ProbeView) -> str:
     if view.error:
         code = str(view.sip_code or "")
         return view.error if code in view.error else f"{code} {view.error}"
-    return ", ".join(
-        f"{METRICS[str(b.get('metric'))].label if str(b.get('metric')) in METRICS else b.get('metric')} {b.get('level')}"
-        for b in view.breaches
-    )
+    ranked = sorted(view.breaches, key=lambda b: b.get("level") != "critical")  # critical ones first
+    labels = [METRICS[m].label if (m := str(b.get("metric"))) in METRICS else m for b in ranked]
+    return ", ".join(dict.fromkeys(labels))
 
 
 def bar_cells(segments: Sequence[Any], width: int) -> list[HealthState]:

@@ -89,7 +89,7 @@ def test_reason_says_why_a_probe_is_not_healthy() -> None:
     assert render.reason(bad) == "call rejected: 503 Service Unavailable"
     assert render.reason(replace(bad, error="timeout", sip_code=None)) == "timeout"
     warn = m.views[m.add("Bridge", "DEGRADED")]
-    assert "Jitter warning" in render.reason(warn)
+    assert render.reason(warn) == "MOS, Jitter, Loss"  # the breached limits, critical ones first
     assert render.reason(m.views[m.add("Fine", "HEALTHY")]) == ""
 
 
