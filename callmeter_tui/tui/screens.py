@@ -121,7 +121,7 @@ class HelpScreen(ModalScreen[None]):
         table.add_column("Action")
         table.add_column("What it does")
         for key, title, help_text in self.keys:
-            table.add_row(key, title, help_text)
+            table.add_row(plain(key), title, help_text)  # keys may come from the config file
         table.add_row("ctrl+p", "Command palette", "Every action by name")
         table.add_row("ctrl+q", "Quit", "Also the only key that works in --kiosk")
         with VerticalScroll():

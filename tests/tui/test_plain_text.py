@@ -49,6 +49,10 @@ async def test_markup_in_names_pages_errors_and_peer_text_is_shown_literally() -
         m.notify("error", f"peer said [/x] {LINK}")  # a toast and the log
         await pilot.pause(0.3)
         assert f"peer said [/x] {LINK}" in messages(app)
+        await pilot.press("n")  # the notification log
+        await pilot.pause(0.2)
+        assert f"peer said [/x] {LINK}" in screen_text(app)
+        await pilot.press("n")
 
         app.wall.probes.select_id(pid)
         await pilot.press("enter")
@@ -92,6 +96,15 @@ async def test_markup_in_names_pages_errors_and_peer_text_is_shown_literally() -
             await pilot.press("escape", "escape")
             await pilot.pause(0.2)
         assert app.is_running and app.screen is app.wall
+
+
+async def test_help_shows_remapped_keys_literally() -> None:
+    m, _pid = nasty_monitor()
+    app = CallMeterApp(m, clock=lambda: T0, keys={"add_probe": "[b]"})
+    async with app.run_test(size=(120, 40)) as pilot:
+        await pilot.press("question_mark")
+        await pilot.pause(0.2)
+        assert "[b]" in screen_text(app)
 
 
 async def test_kiosk_alert_flash_shows_the_name_literally_and_goes_away_by_itself(monkeypatch) -> None:
