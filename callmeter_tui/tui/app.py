@@ -363,7 +363,16 @@ class CallMeterApp(App):
         if mono - self._queued_runs.get(view.id, -1e9) < max(60.0, 2 * view.interval_s):
             return  # already queued and not recorded yet: one run, one toast
         self._queued_runs[view.id] = mono
-        self.run_worker(self._call(self.monitor.run_now(view.id), f"Run queued: {view.name}"))
+        self.run_worker(self._run_now(view.id, view.name))
+
+    async def _run_now(self, probe_id: int, name: str) -> None:
+        try:
+            await self.monitor.run_now(probe_id)
+        except Exception as e:
+            self._queued_runs.pop(probe_id, None)  # nothing queued: the next `r` tries again
+            notify_plain(self, f"Failed: {e}", severity="error")
+            return
+        notify_plain(self, f"Run queued: {name}", timeout=3)
 
     def action_toggle_pause(self, probe_id: int | None = None) -> None:
         view = self._view(probe_id)

@@ -53,6 +53,7 @@ class ProbeDetailScreen(Screen):
         self.probe_id = probe_id
         self.clock = clock
         self.range_key = "2"
+        self._loading = self._again = False
         self.detail: ProbeDetail | None = None
 
     def compose(self) -> ComposeResult:
@@ -92,7 +93,13 @@ class ProbeDetailScreen(Screen):
         self.reload()  # and again whenever the engine reports news about this probe (CallMeterApp.on_bus_batch)
 
     def reload(self) -> None:
-        self.run_worker(self._load(), group="detail", exclusive=True, exit_on_error=False)
+        """Load now, or once more after the load in flight (a burst of engine events never cancels
+        a load before it finishes, so a busy engine cannot keep the screen on stale data)."""
+        if self._loading:
+            self._again = True
+            return
+        self._loading = True
+        self.run_worker(self._load(), group="detail", exit_on_error=False)
 
     async def _load(self) -> None:
         try:
@@ -100,8 +107,14 @@ class ProbeDetailScreen(Screen):
         except Exception as e:
             self.query_one("#detail-head", Static).update(plain(f"Could not load probe {self.probe_id}: {e}"))
             return
-        self.detail = detail
-        self._fill(detail)
+        finally:
+            self._loading = False
+        if self.is_mounted:
+            self.detail = detail
+            self._fill(detail)
+        if self._again:
+            self._again = False
+            self.reload()
 
     # --- filling ------------------------------------------------------------------------------
     def _fill(self, d: ProbeDetail) -> None:

@@ -69,7 +69,8 @@ class ProbeList(ScrollView, can_focus=True):
         changed = {i for i, v in new.items() if old.get(i) is not v and old.get(i) != v}
         self.views = new
         if new.keys() != old.keys() or any(
-            (old[i].group, old[i].position, old[i].name) != (new[i].group, new[i].position, new[i].name)
+            (old[i].group, old[i].position, old[i].name, old[i].enabled)
+            != (new[i].group, new[i].position, new[i].name, new[i].enabled)
             for i in changed
             if i in old
         ):

@@ -54,7 +54,7 @@ class SecretScreen(ModalScreen[None]):
         with Vertical():
             yield Static(plain(self.title_text))
             yield Static(plain(self.secret), id="secret")
-            yield Label("Store it now: it is shown only once (receivers verify X-CallMeter-Signature with it).")
+            yield Static("Store it now: it is shown only once (receivers verify X-CallMeter-Signature with it).")
             with Horizontal(classes="buttons"):
                 yield Button("Copy", id="copy", variant="primary")
                 yield Button("Close", id="close")

@@ -139,3 +139,23 @@ def test_quitting_exits_0_and_writes_no_crash_file(tmp_path: Path, monkeypatch) 
 
     assert run_app(Quits(mixed_monitor("healthy"), clock=lambda: T0), headless=True) == 0
     assert not (tmp_path / "callmeter-tui").exists() or not list((tmp_path / "callmeter-tui").iterdir())
+
+
+async def test_a_run_that_could_not_be_queued_can_be_retried_at_once() -> None:
+    m = mixed_monitor("healthy")
+    tries: list[int] = []
+
+    async def refuse(probe_id: int) -> None:
+        tries.append(probe_id)
+        raise RuntimeError("scheduler not running")
+
+    m.run_now = refuse  # type: ignore[method-assign]
+    app = app_for(m)
+    async with app.run_test(size=(120, 30), notifications=True) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("r")
+        await pilot.pause(0.2)
+        await pilot.press("r")
+        await pilot.pause(0.2)
+        assert len(tries) == 2 and not any("Run queued" in t for t in toasts(app))
+        assert sum("scheduler not running" in t for t in toasts(app)) == 2
