@@ -142,7 +142,9 @@ def read_probe(t: Table, base_dir: Path | None = None) -> ProbeSpec | None:
     asr_window = t.int("asr_window", 20, 1, 1000)
     t.done()
 
-    if timeout > interval:
+    if "timeout" not in t.data:  # the default never outlasts a short interval
+        timeout = min(timeout, interval)
+    elif timeout > interval:
         t.problems.add(
             join(t.path, "timeout"),
             f"must not be longer than the interval ({format_duration(interval)}), got {format_duration(timeout)}",

@@ -237,3 +237,8 @@ def test_thresholds_outside_the_metric_scale_and_a_timeout_past_the_interval_are
         "thresholds.mos.critical": "must be between 1 and 5 (MOS), got 0.5",
         "timeout": "must not be longer than the interval (30s), got 45s",
     }
+
+
+def test_a_short_interval_without_a_timeout_gets_a_timeout_that_fits() -> None:
+    cfg, _ = parse_config(GOOD.replace('interval = "60s"', 'interval = "5s"'), env={})
+    assert cfg.probes[0].interval_s == 5.0 and cfg.probes[0].timeout_s == 5.0
