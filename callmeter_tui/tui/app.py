@@ -10,10 +10,10 @@ import asyncio
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from pathlib import Path
 
-from textual.app import App, SystemCommand
+from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
@@ -28,7 +28,8 @@ from ..engine.events import (
     ProbesChanged,
     StateChanged,
 )
-from .keys import ACTIONS, kiosk_views
+from .keys import ACTIONS
+from .kiosk import KioskMixin, PaletteMixin
 from .plain import notify_plain
 from .theme import THEME_ORDER, THEMES, textual_name
 from .wall import WallScreen
@@ -45,7 +46,7 @@ class BusBatch(Message):
         self.events = events
 
 
-class CallMeterApp(App):
+class CallMeterApp(KioskMixin, PaletteMixin, App):
     """The dashboard. ``kiosk`` makes it a read-only wall display."""
 
     TITLE = "callmeter-tui"
@@ -270,13 +271,6 @@ class CallMeterApp(App):
             self._pages_dirty = False
             self.run_worker(self._load_kiosk_views(), group="pages", exclusive=True, exit_on_error=False)
 
-    def _kiosk_subtitle(self, name: str) -> str:
-        """Which view of the cycle and which page of the list the wall shows now."""
-        page, pages = self.wall.probes.page_position()
-        n = len(self._kiosk_views)
-        view = f"{name} ({self._kiosk_index % n + 1}/{n})" if n > 1 else name
-        return f"{view} · page {page}/{pages}" if pages > 1 else (view if n > 1 else "")
-
     async def _load_history(self, mode: str) -> None:
         try:
             hist = await self.monitor.history(list(self.wall.probes.views), mode)
@@ -289,37 +283,6 @@ class CallMeterApp(App):
             self.wall.probes.set_history(hist, mode)
         if mode != self.wall.probes.mode:  # toggled while loading: load the other mode now
             self._history_dirty, self._history_at = True, -1e9
-
-    async def _load_kiosk_views(self) -> None:
-        """Kiosk cycles through status pages (by component probe names), else through agents."""
-        try:
-            pages = await self.monitor.list_status_pages()
-        except Exception:
-            pages = []
-        cycle = kiosk_views(self.monitor.probe_views(), pages)
-        self._kiosk_views = cycle
-
-    def kiosk_cycle(self) -> None:
-        """Page down through the list; after the last page, go to the next status page or agent."""
-        plist = self.wall.probes
-        if not plist.page_forward():
-            self._kiosk_index = (self._kiosk_index + 1) % len(self._kiosk_views)
-            plist.set_filter(self._kiosk_views[self._kiosk_index][1])
-        self.apply_pending()  # the banner's "page i/n" follows at once
-
-    def flash_alert(self, probe_name: str, at: float) -> None:
-        from .screens import AlertFlash
-
-        if isinstance(self.screen, AlertFlash):
-            self.screen.add(probe_name)
-        else:
-            self.push_screen(AlertFlash(probe_name))
-
-    # --- kiosk guard ----------------------------------------------------------------------------
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        if self.kiosk:
-            return action == "quit"  # ctrl+q only: no key changes anything on a wall display
-        return True
 
     # --- actions --------------------------------------------------------------------------------
     @property
@@ -442,39 +405,3 @@ class CallMeterApp(App):
         self.theme = names[(i + 1) % len(names)]
         self.wall.probes.refresh()
         self.apply_pending()
-
-    def action_help(self) -> None:
-        from .detail import ProbeDetailScreen
-        from .screens import HelpScreen
-
-        detail = [
-            (b.key, b.description, "probe details screen") for b in ProbeDetailScreen.BINDINGS if isinstance(b, Binding)
-        ]
-        self.push_screen(HelpScreen(self.key_table() + detail))
-
-    def key_table(self) -> list[tuple[str, str, str]]:
-        """(keys, title, help) as currently bound, remaps applied."""
-        return [(self._keys.get(a.id, a.key), a.title, a.help) for a in ACTIONS]
-
-    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
-        yield from super().get_system_commands(screen)
-        if self.kiosk:
-            return
-        for a in ACTIONS:
-            if a.id in ("quit_app", "theme"):
-                continue
-            yield SystemCommand(a.title, a.help, getattr(self, f"action_{a.action}"))
-        yield SystemCommand("Add status page", "Create a status page", self._add_page)
-        from .detail import ProbeDetailScreen
-
-        if isinstance(screen, ProbeDetailScreen):  # the drill-down's own actions, by name
-            for b in ProbeDetailScreen.BINDINGS:
-                if isinstance(b, Binding) and b.action.isidentifier():
-                    yield SystemCommand(
-                        f"Probe: {b.description}", f"key {b.key}", getattr(screen, f"action_{b.action}")
-                    )
-
-    def _add_page(self) -> None:
-        from .pages import PageForm
-
-        self.push_screen(PageForm(self.monitor, None))
