@@ -159,3 +159,19 @@ async def test_a_run_that_could_not_be_queued_can_be_retried_at_once() -> None:
         await pilot.pause(0.2)
         assert len(tries) == 2 and not any("Run queued" in t for t in toasts(app))
         assert sum("scheduler not running" in t for t in toasts(app)) == 2
+
+
+async def test_kiosk_flash_goes_away_by_itself_and_the_wall_keeps_running(monkeypatch) -> None:
+    """`--demo --kiosk` died 6-10 s after start: the flash's timer awaited dismiss() from its own handler."""
+    from callmeter_tui.tui import screens
+
+    monkeypatch.setattr(screens.AlertFlash.__init__, "__defaults__", (0.3,))
+    m = mixed_monitor("healthy")
+    app = app_for(m, kiosk=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.2)
+        m.record(next(iter(m.views)), "UNHEALTHY")
+        await pilot.pause(0.3)
+        assert isinstance(app.screen, screens.AlertFlash)
+        await pilot.pause(0.8)
+        assert app.is_running and app.screen is app.wall
