@@ -59,7 +59,7 @@ def keymap_problems(remaps: Mapping[str, str]) -> dict[str, str]:
     known = {a.id for a in ACTIONS}
     keys_of = {a.id: _keys(remaps.get(a.id, a.key)) for a in ACTIONS}
     problems: dict[str, str] = {}
-    for action_id, value in remaps.items():
+    for action_id in remaps:
         if action_id not in known:
             problems[action_id] = f"unknown action (known: {', '.join(sorted(known))})"
             continue

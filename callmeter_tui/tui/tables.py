@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 
 from textual.widgets import DataTable
+from textual.widgets.data_table import CellDoesNotExist
 
 
 def cursor_key(table: DataTable) -> str | None:
@@ -18,7 +19,7 @@ def cursor_key(table: DataTable) -> str | None:
         return None
     try:
         return table.coordinate_to_cell_key(table.cursor_coordinate).row_key.value
-    except Exception:  # cursor outside the rows
+    except CellDoesNotExist:  # cursor outside the rows
         return None
 
 

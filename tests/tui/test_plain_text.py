@@ -40,7 +40,7 @@ async def test_markup_in_names_pages_errors_and_peer_text_is_shown_literally() -
     await m.save_status_page(
         StatusPageSpec(slug="ops", name="Ops [/x] " + LINK, components=(ComponentSpec(NASTY, "Edge [b]"),))
     )
-    wid, _ = await m.add_webhook(pid, "https://hooks.example/[/x]")
+    await m.add_webhook(pid, "https://hooks.example/[/x]")
     app = CallMeterApp(m, clock=lambda: T0)
     async with app.run_test(size=(160, 40), notifications=True) as pilot:
         await pilot.pause(0.2)

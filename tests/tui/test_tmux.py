@@ -168,13 +168,16 @@ def _pane_state(t: Term) -> dict[str, str]:
 
 def _app_pid(t: Term) -> int:
     shell = t.run("display", "-p", "-t", "t", "#{pane_pid}").strip()
-    out = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True).stdout.split()
+    out = subprocess.run(["pgrep", "-P", shell], capture_output=True, text=True, check=False).stdout.split()
     assert len(out) == 1, out
     return int(out[0])
 
 
 def _children(pid: int) -> list[int]:
-    return [int(p) for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True).stdout.split()]
+    return [
+        int(p)
+        for p in subprocess.run(["pgrep", "-P", str(pid)], capture_output=True, text=True, check=False).stdout.split()
+    ]
 
 
 def _alive(pid: int) -> bool:
