@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from .fields import Problems, Table
 from .model import Config, DashboardSettings, EngineSettings, RetentionSettings, WebhookSettings, WebSettings
-from .validate import read_probe, read_status_page
+from .validate import read_probe, read_status_page, validate_frame_ancestors
 
 DEMO_LABEL = "<built-in demo config>"
 
@@ -166,8 +166,8 @@ def _web(t: Table | None) -> WebSettings:
     u = urlsplit(s.public_base_url)
     if u.scheme not in ("http", "https") or not u.netloc:
         t.problems.add("web.public_base_url", f"expected an http(s):// URL, got {s.public_base_url!r}")
-    if not re.match(r"^[\w\s.:/*'-]+$", s.frame_ancestors):
-        t.problems.add("web.frame_ancestors", 'expected CSP sources like "*" or "\'self\' https://intranet.example"')
+    if err := validate_frame_ancestors(s.frame_ancestors):
+        t.problems.add("web.frame_ancestors", err)
     return s
 
 

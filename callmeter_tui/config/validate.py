@@ -18,6 +18,22 @@ CODECS = ("PCMU", "PCMA", "G722", "GSM", "iLBC", "speex")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62})$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 RESERVED_SLUGS = {"healthz", "metrics", "static", "api", "favicon.ico", "robots.txt"}
+# One CSP source expression: ASCII only, no whitespace/control characters, no ';' or ',' (they end the directive).
+_CSP_SOURCE = re.compile(r"[A-Za-z0-9.:/*'_%~+=-]+")
+
+
+def validate_frame_ancestors(value: str) -> str | None:
+    """Why ``value`` cannot be the CSP ``frame-ancestors`` source list, or None. Sources are separated by spaces.
+
+    Used by ``check`` and by the web server: a control character here would break every response's headers.
+    """
+    sources = value.split(" ")
+    if not value.strip() or not all(_CSP_SOURCE.fullmatch(s) for s in sources if s):
+        return (
+            'expected CSP sources like "*" or "\'self\' https://intranet.example" (ASCII letters, digits and '
+            f".:/*'_%~+=- separated by spaces), got {value!r}"
+        )
+    return None
 
 
 def validate_webhook_url(url: str) -> str | None:

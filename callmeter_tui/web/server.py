@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import re
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -18,6 +17,7 @@ from typing import Any
 from aiohttp import web
 
 from ..config.model import Config
+from ..config.validate import validate_frame_ancestors
 from ..engine.events import EventBus, ExecutionRecorded, PagesChanged, ProbesChanged, StateChanged
 from .cache import Asset, accepts_gzip, http_date, make_asset, not_modified
 from .metrics import CONTENT_TYPE as METRICS_TYPE, UPTIME_WINDOW_DAYS, prometheus_text
@@ -30,7 +30,6 @@ FULL_REFRESH_S = 60.0  # bars move with time even when nothing happens
 DEBOUNCE_S = 1.0  # at most one re-render per page per second for execution bursts
 RENDER_SHARE = 4  # ...and, for pages slow to render, at most one per 4x its render time
 _SLUG = r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}"
-_FRAME_SOURCES = re.compile(r"^[\w\s.:/*'-]+$")
 _JSON_CORS = ("json", "feed.atom", "badge.svg")
 
 
@@ -39,8 +38,8 @@ class WebServer:
 
     def __init__(self, database: Any, config: Config, bus: EventBus, *, clock: Callable[[], float] = time.time):
         fa = (config.web.frame_ancestors or "*").strip()
-        if not _FRAME_SOURCES.match(fa):
-            raise ValueError(f'web.frame_ancestors: expected CSP sources like "*" or "\'self\' https://x", got {fa!r}')
+        if err := validate_frame_ancestors(fa):
+            raise ValueError(f"web.frame_ancestors: {err}")
         self._db = database
         self._config = config
         self._bus = bus
