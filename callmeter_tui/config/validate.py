@@ -6,7 +6,7 @@ import re
 import zoneinfo
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 from ..domain.metrics import METRICS
 from ..domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec, WebhookFormat, WebhookSpec
@@ -52,11 +52,26 @@ def validate_webhook_url(url: str) -> str | None:
         return f"URL {url!r} has no host"
     if parts.username or parts.password:
         return "credentials in the URL are not allowed"
+    if not url.isascii():  # the HTTP client refuses them when sending (and full-width digits parse as a port)
+        hint = _ascii_form(parts)
+        return "non-ASCII characters in the URL: " + (f"write it as {hint!r}" if hint else "use its ASCII form")
     try:
         parts.port
     except ValueError:
         return f"URL {url!r} has an invalid port"
     return None
+
+
+def _ascii_form(parts: SplitResult) -> str | None:
+    """The URL with an IDNA host and a percent-encoded path/query, or None when the host has no IDNA form."""
+    host = parts.hostname or ""
+    try:
+        host = host.encode("idna").decode("ascii")
+        port = f":{parts.port}" if parts.port is not None else ""
+    except (UnicodeError, ValueError):
+        return None
+    path, query = quote(parts.path, safe="/%:@!$&'()*+,;=-._~"), quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
+    return urlunsplit((parts.scheme, host + port, path, query, ""))
 
 
 def read_webhook(t: Table) -> WebhookSpec | None:

@@ -213,15 +213,15 @@ class Dispatcher:
 
     async def _attempt(self, c: Claimed) -> None:
         at = self.clock()
-        body, secret, problem = self._prepare(c)
-        if problem is not None:
-            result = SendResult(None, problem, None, 0.0)
-        else:
-            assert self.sender is not None and secret is not None
-            headers = signed_headers(secret, int(at * 1000), body, c.key)
-            result = await self.sender.post(c.url, headers, body, self.settings.timeout_s)
+        try:
+            result, retry_after = await self._send(c, at)
+        except Exception as exc:  # anything unexpected is a failed attempt with its reason: counted, never lost
+            log.exception("webhook delivery %d: unexpected error in the attempt", c.delivery_id)
+            result, retry_after = (
+                SendResult(None, f"internal error: {type(exc).__name__}: {exc}"[:300], None, 0.0),
+                None,
+            )
         now = self.clock()
-        retry_after = ledger.retry_after_seconds(result.retry_after, now)
 
         def work() -> ledger.Finished:
             with self.sessions() as s, s.begin():
@@ -255,6 +255,16 @@ class Dispatcher:
             log.warning("%s", n.text)
             if self.bus is not None:
                 self.bus.publish(NotificationRaised(n.id, n.level, n.kind, n.text, n.at))
+
+    async def _send(self, c: Claimed, at: float) -> tuple[SendResult, float | None]:
+        """One attempt: (its result, Retry-After in seconds). Local problems never reach the network."""
+        body, secret, problem = self._prepare(c)
+        if problem is not None:
+            return SendResult(None, problem, None, 0.0), None
+        assert self.sender is not None and secret is not None
+        headers = signed_headers(secret, int(at * 1000), body, c.key)
+        result = await self.sender.post(c.url, headers, body, self.settings.timeout_s)
+        return result, ledger.retry_after_seconds(result.retry_after, self.clock())
 
     def _prepare(self, c: Claimed) -> tuple[bytes, str | None, str | None]:
         """(body to send, secret, problem): secrets and the PagerDuty routing key are read now, never stored."""

@@ -162,14 +162,14 @@ def next_due(s: Session, *, owner: str, busy: dict[int, int], per_webhook: int) 
 
 def retry_after_seconds(value: str | None, now: float) -> float | None:
     """Retry-After as seconds from now: delta-seconds or an HTTP date. None when absent or unreadable."""
-    if not value:
+    if not value or not value.isascii():  # "²" and other non-ASCII digits pass str.isdigit() (float() refuses)
         return None
     value = value.strip()
     if value.isdigit():
         return min(float(value), MAX_RETRY_AFTER_S)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when is None or when.tzinfo is None:
         return None
