@@ -86,11 +86,18 @@ class Dispatcher:
             resolver=self.resolver,
         )
         self._stopping = False
+        await asyncio.to_thread(self._retry_local_failures)
         if self.bus is not None:
             self._queue = self.bus.subscribe()
             self._bus_task = asyncio.create_task(self._listen(self._queue), name="webhooks-bus")
         self._loop_task = asyncio.create_task(self._run(), name="webhooks-dispatcher")
         log.info("webhook dispatcher %s started", self.owner)
+
+    def _retry_local_failures(self) -> None:
+        with self.sessions() as s, s.begin():
+            n = ledger.retry_local_failures_now(s, now=self.clock())
+        if n:
+            log.info("%d webhook deliveries held back by a missing secret or routing key are due again", n)
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Stop claiming; let in-flight attempts finish (up to the attempt timeout), then close the pool."""
@@ -236,6 +243,7 @@ class Dispatcher:
                     duration_ms=result.duration_ms,
                     success=result.ok,
                     retry_after_s=retry_after,
+                    local=result.local,
                 )
 
         try:
@@ -260,7 +268,7 @@ class Dispatcher:
         """One attempt: (its result, Retry-After in seconds). Local problems never reach the network."""
         body, secret, problem = self._prepare(c)
         if problem is not None:
-            return SendResult(None, problem, None, 0.0), None
+            return SendResult(None, f"{ledger.LOCAL} {problem}", None, 0.0, local=True), None
         assert self.sender is not None and secret is not None
         headers = signed_headers(secret, int(at * 1000), body, c.key)
         result = await self.sender.post(c.url, headers, body, self.settings.timeout_s)

@@ -26,6 +26,8 @@ DISABLE_AFTER = 10  # failed attempts ...
 DISABLE_WINDOW_S = 24 * 3600.0  # ... within this window
 MAX_RETRY_AFTER_S = 24 * 3600.0
 INTERRUPTED = "interrupted:"  # prefix of attempts cut short by our own crash (not the endpoint's fault)
+LOCAL = "not sent (local problem, not counted):"  # prefix of attempts that never left the process
+LOCAL_RETRY_S = 300.0  # a missing secret or routing key: look again this often (a restart looks at once)
 
 
 @dataclass(frozen=True)
@@ -188,8 +190,13 @@ def finish(
     duration_ms: float,
     success: bool,
     retry_after_s: float | None,
+    local: bool = False,
 ) -> Finished:
-    """Record one attempt and move the delivery on: succeeded, retry later, failed; disable the webhook if due."""
+    """Record one attempt and move the delivery on: succeeded, retry later, failed; disable the webhook if due.
+
+    ``local``: the attempt never left the process (missing secret or routing key). It keeps the delivery's
+    attempts for the endpoint and never counts toward auto-disable: the endpoint did nothing wrong.
+    """
     # The webhook row is locked (PostgreSQL) so concurrent finishes count each other's failures.
     hook = s.get(Webhook, c.webhook_id, with_for_update=True)
     if hook is None:
@@ -210,8 +217,10 @@ def finish(
         return Finished("lost")
     if d.status != "in_flight" or d.lease_owner != owner:
         return Finished("lost")  # our lease expired and another dispatcher took it over: only log the attempt
-    d.attempts += 1
     d.lease_owner, d.lease_until = None, None
+    if local:
+        return _local_failure(d, error, now)
+    d.attempts += 1
     if success:
         d.status, d.last_error = "succeeded", None
         hook.failures_reset_at = now
@@ -240,7 +249,10 @@ def finish(
                     DeliveryAttempt.webhook_id == hook.id,
                     DeliveryAttempt.success.is_(False),
                     DeliveryAttempt.at >= since,
-                    or_(DeliveryAttempt.error.is_(None), DeliveryAttempt.error.not_like(f"{INTERRUPTED}%")),
+                    or_(
+                        DeliveryAttempt.error.is_(None),
+                        DeliveryAttempt.error.not_like(f"{INTERRUPTED}%") & DeliveryAttempt.error.not_like(f"{LOCAL}%"),
+                    ),
                 )
             )
             or 0
@@ -249,6 +261,26 @@ def finish(
             reason = f"{failures} failed attempts within 24 h (last: {error})"
             return Finished("failed", disabled_reason=reason, notification=_disable(s, hook, reason, now))
     return result
+
+
+def _local_failure(d: Delivery, error: str | None, now: float) -> Finished:
+    """Retry slowly until the environment is fixed (and the process restarted); give up after a day."""
+    d.last_error = error
+    if now - d.created_at >= DISABLE_WINDOW_S:
+        d.status = "failed"
+        return Finished("failed")
+    d.status, d.next_attempt_at = "pending", now + LOCAL_RETRY_S
+    return Finished("pending", d.next_attempt_at)
+
+
+def retry_local_failures_now(s: Session, *, now: float) -> int:
+    """At start (the environment may have been fixed): deliveries held back by a local problem are due now."""
+    res = s.execute(
+        update(Delivery)
+        .where(Delivery.status == "pending", Delivery.last_error.like(f"{LOCAL}%"), Delivery.next_attempt_at > now)
+        .values(next_attempt_at=now)
+    )
+    return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _disable(s: Session, hook: Webhook, reason: str, now: float) -> Notification:

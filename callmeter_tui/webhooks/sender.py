@@ -58,6 +58,7 @@ class SendResult:
     error: str | None  # one-line reason when no 2xx
     retry_after: str | None  # raw Retry-After header (429/503)
     duration_ms: float
+    local: bool = False  # never left the process (missing secret or routing key): not the endpoint's failure
 
     @property
     def ok(self) -> bool:
