@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import httpcore
 
 from .. import __version__
+from ..config import SettingError
 from .guard import BlockedTarget, GuardedBackend, Resolver
 
 USER_AGENT = f"callmeter-tui/{__version__}"
@@ -46,7 +47,7 @@ def ssl_context(ca_bundle: str | None = None) -> ssl.SSLContext:
         try:
             ctx.load_verify_locations(cafile=ca_bundle)
         except (OSError, ssl.SSLError) as exc:
-            raise ValueError(
+            raise SettingError(
                 f"webhooks.ca_bundle: cannot load {ca_bundle!r}: {getattr(exc, 'strerror', None) or exc}"
             ) from None
     return ctx
