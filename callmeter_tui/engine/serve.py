@@ -9,6 +9,7 @@ database credentials) or 1 when it is the moment's (database server down or unre
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import signal
@@ -19,6 +20,7 @@ from typing import Any
 
 from ..config import ConfigError, SettingError, load_config
 from ..config.model import Config
+from ..config.reload import restart_keys
 from ..store.database import StoreError
 from .events import (
     DeliveriesQueued,
@@ -165,6 +167,7 @@ async def _serve(config: Config, agent: str) -> int:
 
 
 async def _reload(runtime: Any) -> None:
+    """SIGHUP: apply the file, or refuse it whole (one line) when it changes keys only a restart applies."""
     path = runtime.config.path
     try:
         config, warnings = load_config(path)
@@ -172,8 +175,14 @@ async def _reload(runtime: Any) -> None:
         for line in e.lines:
             log.error("reload refused: %s", line)
         return
-    import dataclasses
-
-    config = dataclasses.replace(config, database_url=runtime.config.database_url)
+    if path is None:  # the demo's throw-away database is not in the (built-in) file
+        config = dataclasses.replace(config, database_url=runtime.config.database_url)
+    keys = restart_keys(runtime.config, config)
+    if keys:
+        log.error("reload refused: %s changed and need a restart; nothing was applied", ", ".join(keys))
+        return
+    for line in warnings:
+        log.warning("config: %s", line)
     await runtime.monitor.reload_config(config)
+    runtime.config = config
     log.info("config reloaded from %s", path or "built-in demo config")
