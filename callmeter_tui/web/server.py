@@ -10,7 +10,7 @@ import asyncio
 import itertools
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -20,7 +20,16 @@ from ..config.model import Config
 from ..config.validate import validate_frame_ancestors
 from ..engine.events import EventBus, ExecutionRecorded, PagesChanged, ProbesChanged, StateChanged
 from .cache import Asset, accepts_gzip, http_date, make_asset, not_modified
-from .metrics import CONTENT_TYPE as METRICS_TYPE, UPTIME_WINDOW_DAYS, prometheus_text
+from .guard import (
+    HANDLER_KWARGS,
+    ConnectionGuard,
+    GuardedSite,
+    connection_limit,
+    raise_nofile_limit,
+    throttle_accept_errors,
+)
+from .metrics import CONTENT_TYPE as METRICS_TYPE
+from .metrics import UPTIME_WINDOW_DAYS, prometheus_text
 from .publish import StaticFiles, load_static, publish
 from .snapshot import list_slugs, load_page, load_probe_metrics
 
@@ -62,6 +71,8 @@ class WebServer:
         self._metrics: tuple[float, Asset] | None = None
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
+        self._undo_accept_log: Callable[[], None] | None = None
+        self.connection_limit = 0
         self._ticker: asyncio.Task[None] | None = None
         self._running = False
         self._ready = asyncio.Event()
@@ -79,6 +90,7 @@ class WebServer:
         """Bind, render every page, then answer (page requests wait for that first render)."""
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="web-render")
         self._running = True
+        self._undo_accept_log = throttle_accept_errors(asyncio.get_running_loop())
         try:
             self._static = await self._off_loop(load_static, self._clock())
             await self._bind()
@@ -107,9 +119,16 @@ class WebServer:
         app.router.add_get("/{slug:%s}" % _SLUG, self._page_route)
         app.router.add_get("/{slug:%s}/{rest:.+}" % _SLUG, self._page_route)
         app.on_response_prepare.append(self._on_prepare)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self.connection_limit, reserve = connection_limit(raise_nofile_limit())
+        log.info("web: up to %d connections at once, %d descriptors kept in reserve", self.connection_limit, reserve)
+        self._runner = web.AppRunner(app, handle_signals=False, **HANDLER_KWARGS)
         await self._runner.setup()
-        self._site = web.TCPSite(self._runner, self._config.web.host, self._config.web.port, reuse_address=True)
+        self._site = GuardedSite(
+            self._runner,
+            self._config.web.host,
+            self._config.web.port,
+            lambda server: ConnectionGuard(server, self.connection_limit, self._security_headers),
+        )
         await self._site.start()
         addresses = self._runner.addresses  # the bound socket tells the real port when 0 was asked
         self.port = int(addresses[0][1]) if addresses else self._config.web.port
@@ -125,6 +144,9 @@ class WebServer:
             await asyncio.to_thread(self._executor.shutdown, True, cancel_futures=True)
             self._executor = None
         self._runner = self._site = self._ticker = None
+        if self._undo_accept_log is not None:
+            self._undo_accept_log()
+            self._undo_accept_log = None
 
     # ---- rendering (off the loop) ----------------------------------------------------------------
 
@@ -249,7 +271,10 @@ class WebServer:
         return response
 
     async def _on_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
-        h = response.headers
+        self._security_headers(response.headers)
+
+    def _security_headers(self, h: MutableMapping[str, str]) -> None:
+        """On every answer, aiohttp's own 400s for malformed requests included."""
         h["Content-Security-Policy"] = self._csp
         h["X-Content-Type-Options"] = "nosniff"
         h["Referrer-Policy"] = "no-referrer"
