@@ -145,15 +145,21 @@ class GuardedSite(web.TCPSite):
 
 
 def throttle_accept_errors(loop: asyncio.AbstractEventLoop) -> Callable[[], None]:
-    """Log accept() failures (EMFILE...) once per interval instead of a traceback each; returns the undo."""
+    """Log accept() failures (EMFILE...) once per interval instead of a traceback each; returns the undo.
+
+    asyncio reports each failed accept() (up to the backlog per wake-up, ~100 a second) with a traceback, and
+    schedules a retry for each; retries still pending when the listener closes fail on its closed socket.
+    """
     previous = loop.get_exception_handler()
     throttle = Throttle()
 
     def handler(lp: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         message = str(context.get("message", ""))
+        exc = context.get("exception")
         if message.startswith("socket.accept() out of system resource"):
-            exc = context.get("exception")
             throttle("web: cannot accept connections: %s", getattr(exc, "strerror", None) or exc)
+        elif "_start_serving" in message and isinstance(exc, ValueError):
+            log.debug("web: accept retry after the listener closed: %s", exc)
         elif previous is not None:
             previous(lp, context)
         else:

@@ -144,8 +144,8 @@ class WebServer:
             await asyncio.to_thread(self._executor.shutdown, True, cancel_futures=True)
             self._executor = None
         self._runner = self._site = self._ticker = None
-        if self._undo_accept_log is not None:
-            self._undo_accept_log()
+        if self._undo_accept_log is not None:  # after asyncio's pending accept retries (1 s) have run
+            asyncio.get_running_loop().call_later(2.0, self._undo_accept_log)
             self._undo_accept_log = None
 
     # ---- rendering (off the loop) ----------------------------------------------------------------

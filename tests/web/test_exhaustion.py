@@ -142,3 +142,61 @@ def test_the_unit_raises_the_descriptor_limit() -> None:
     unit = (Path(__file__).resolve().parents[2] / "contrib" / "callmeter-tui.service").read_text()
     [value] = [line.split("=", 1)[1] for line in unit.splitlines() if line.startswith("LimitNOFILE=")]
     assert int(value) >= 65536
+
+
+HOG = """
+import asyncio, os, resource, sys
+from callmeter_tui.config.model import Config, WebSettings
+from callmeter_tui.engine.events import EventBus
+from callmeter_tui.engine.serve import setup_logging
+from callmeter_tui.store.database import open_database
+from callmeter_tui.web.server import WebServer
+
+async def main():
+    setup_logging("plain")
+    srv = WebServer(open_database("sqlite:///" + sys.argv[1]), Config(web=WebSettings(host="127.0.0.1", port=0)), EventBus())
+    await srv.start()
+    hog = []  # another part of the process took every descriptor left
+    try:
+        while True:
+            hog.append(os.open("/dev/null", os.O_RDONLY))
+    except OSError:
+        pass
+    print("PORT", srv.port, flush=True)
+    await asyncio.sleep(float(sys.argv[2]))
+    for fd in hog:
+        os.close(fd)
+    await srv.stop()
+
+asyncio.run(main())
+"""
+
+
+async def test_accept_errors_are_one_line_per_interval_not_a_traceback_each(tmp_path: Path) -> None:
+    """EMFILE on accept() (descriptors taken by something else) gives one throttled line, no traceback flood."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", HOG, str(tmp_path / "hog.db"), "6",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, preexec_fn=_low_nofile,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    try:
+        first = await asyncio.wait_for(proc.stdout.readline(), 30)
+        while not first.startswith(b"PORT"):
+            first = await asyncio.wait_for(proc.stdout.readline(), 30)
+        port = int(first.split()[1])
+        clients = []
+        for _ in range(50):  # queued by the kernel, then refused by accept() with EMFILE, again and again
+            try:
+                clients.append(await asyncio.wait_for(asyncio.open_connection("127.0.0.1", port), 1))
+            except (TimeoutError, OSError):
+                pass
+        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+        for _, writer in clients:
+            writer.close()
+    lines = out.decode(errors="replace").splitlines()
+    assert not [line for line in lines if "Traceback" in line], "\n".join(lines)
+    accept = [line for line in lines if "accept" in line]
+    assert len(accept) == 1 and "web: cannot accept connections: Too many open files" in accept[0], lines[:40]
