@@ -5,9 +5,11 @@ Plus aiohttp's own 400s (malformed requests) carry our headers and log one line 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
+import subprocess
 import resource
 import sys
 import time
@@ -200,3 +202,26 @@ async def test_accept_errors_are_one_line_per_interval_not_a_traceback_each(tmp_
     assert not [line for line in lines if "Traceback" in line], "\n".join(lines)
     accept = [line for line in lines if "accept" in line]
     assert len(accept) == 1 and "web: cannot accept connections: Too many open files" in accept[0], lines[:40]
+
+
+def test_soft_descriptor_limit_is_raised_to_the_hard_one_and_the_cap_keeps_a_reserve() -> None:
+    script = (
+        "import json, logging, resource\n"
+        "logging.basicConfig(level=logging.INFO, format='%(message)s')\n"
+        "from callmeter_tui.web.guard import connection_limit, raise_nofile_limit\n"
+        "soft = raise_nofile_limit()\n"
+        "print(json.dumps([soft, resource.getrlimit(resource.RLIMIT_NOFILE), *connection_limit(soft)]))\n"
+    )
+    r = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, 4096)),
+    )
+    assert r.returncode == 0, r.stderr
+    assert "descriptor limit raised from 256 to 4096" in r.stderr
+    soft, limits, cap, reserve = json.loads(r.stdout)
+    assert soft == 4096 and limits == [4096, 4096]
+    assert reserve == 1024 and 2800 < cap < 4096 - 1024
