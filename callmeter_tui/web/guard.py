@@ -82,20 +82,28 @@ class Throttle:
 class _Handler(RequestHandler):
     """aiohttp's per-connection protocol, with our headers on its own error answers and one-line logs."""
 
-    def __init__(self, server: web.Server, decorate: Decorate, throttle: Throttle, **kwargs: Any) -> None:
-        super().__init__(server, **kwargs)
-        self._decorate, self._throttle = decorate, throttle
+    def __init__(self, guard: ConnectionGuard, **kwargs: Any) -> None:
+        super().__init__(guard.server, **kwargs)
+        self._guard = guard
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._guard.live[self] = None
+        super().connection_made(transport)
+
+    def connection_lost(self, exc: BaseException | None) -> None:
+        self._guard.live.pop(self, None)
+        super().connection_lost(exc)
 
     def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None, message: Any = None):  # type: ignore[no-untyped-def]
         response = super().handle_error(request, status, exc, message)
-        self._decorate(response.headers)
+        self._guard.decorate(response.headers)
         return response
 
     def log_exception(self, msg: str, *args: Any, exc_info: Any = None, **_kw: Any) -> None:
         exc = exc_info if isinstance(exc_info, BaseException) else sys.exc_info()[1]
         text = str(getattr(exc, "message", None) or exc or "").strip()  # aiohttp's parser errors: .message
         text = text.splitlines()[0][:200] if text else ""
-        self._throttle("web: " + msg + ": %s %r", *args, type(exc).__name__, text)
+        self._guard.errors("web: " + msg + ": %s %r", *args, type(exc).__name__, text)
 
     @property
     def waiting(self) -> bool:
@@ -114,19 +122,19 @@ class ConnectionGuard:
 
     def __init__(self, server: web.Server, limit: int, decorate: Decorate) -> None:
         self.server, self.limit, self.decorate = server, limit, decorate
+        self.live: dict[_Handler, None] = {}  # open connections, oldest first
         self.refused = Throttle()
         self.errors = Throttle(1.0)
 
     def __call__(self) -> asyncio.Protocol:
-        handlers = self.server.connections
-        if len(handlers) >= self.limit:
-            victim = next((h for h in handlers if isinstance(h, _Handler) and h.waiting), None)
+        if len(self.live) >= self.limit:
+            victim = next((h for h in self.live if h.waiting), None)
             if victim is None:
                 self.refused("web: connection closed at once: all %d connections busy", self.limit)
                 return _Refuse()
+            del self.live[victim]
             victim.force_close()  # the oldest still without a complete request
-        loop = asyncio.get_running_loop()
-        return _Handler(self.server, self.decorate, self.errors, loop=loop, **HANDLER_KWARGS)
+        return _Handler(self, loop=asyncio.get_running_loop(), **HANDLER_KWARGS)
 
 
 class GuardedSite(web.TCPSite):
@@ -140,7 +148,7 @@ class GuardedSite(web.TCPSite):
         await web.BaseSite.start(self)
         assert self._runner.server is not None
         self._server = await asyncio.get_running_loop().create_server(
-            self._make_guard(self._runner.server), self._host, self._port, reuse_address=True
+            self._make_guard(self._runner.server), self._host, self._port, backlog=self._backlog, reuse_address=True
         )
 
 
