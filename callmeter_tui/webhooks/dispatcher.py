@@ -9,6 +9,7 @@ PostgreSQL database: a delivery is only ever in flight at one of them (see ledge
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import socket
@@ -32,6 +33,7 @@ log = logging.getLogger("callmeter_tui.webhooks")
 
 IDLE_S = 60.0  # safety net for rows written by other processes that did not wake us
 LEASE_MARGIN_S = 30.0  # lease = attempt timeout + this
+LOCAL_SHORTAGE_RETRY_S = 30.0  # after a local shortage (descriptors...) in an attempt
 _DEFAULT = object()
 
 
@@ -272,6 +274,8 @@ class Dispatcher:
         assert self.sender is not None and secret is not None
         headers = signed_headers(secret, int(at * 1000), body, c.key)
         result = await self.sender.post(c.url, headers, body, self.settings.timeout_s)
+        if result.local:  # e.g. out of descriptors: retry soon, never counted against the endpoint
+            return dataclasses.replace(result, error=f"{ledger.LOCAL} {result.error}"), LOCAL_SHORTAGE_RETRY_S
         return result, ledger.retry_after_seconds(result.retry_after, self.clock())
 
     def _prepare(self, c: Claimed) -> tuple[bytes, str | None, str | None]:

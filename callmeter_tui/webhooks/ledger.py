@@ -219,7 +219,7 @@ def finish(
         return Finished("lost")  # our lease expired and another dispatcher took it over: only log the attempt
     d.lease_owner, d.lease_until = None, None
     if local:
-        return _local_failure(d, error, now)
+        return _local_failure(d, error, now, retry_after_s or LOCAL_RETRY_S)
     d.attempts += 1
     if success:
         d.status, d.last_error = "succeeded", None
@@ -263,13 +263,13 @@ def finish(
     return result
 
 
-def _local_failure(d: Delivery, error: str | None, now: float) -> Finished:
-    """Retry slowly until the environment is fixed (and the process restarted); give up after a day."""
+def _local_failure(d: Delivery, error: str | None, now: float, retry_s: float) -> Finished:
+    """Retry until the process has what it lacked (a restart with the secret, free descriptors); give up after a day."""
     d.last_error = error
     if now - d.created_at >= DISABLE_WINDOW_S:
         d.status = "failed"
         return Finished("failed")
-    d.status, d.next_attempt_at = "pending", now + LOCAL_RETRY_S
+    d.status, d.next_attempt_at = "pending", now + retry_s
     return Finished("pending", d.next_attempt_at)
 
 

@@ -7,6 +7,7 @@ that is actually connected to gets checked and pinned (see guard.py), and it nev
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import hmac
 import ssl
@@ -95,6 +96,8 @@ class Sender:
         except BlockedTarget as exc:
             return SendResult(None, str(exc), None, _ms(started))
         except (httpcore.ConnectError, OSError) as exc:
+            if _out_of_resources(exc):  # our process ran out (descriptors...): not the endpoint's failure
+                return SendResult(None, f"no resources to connect: {_reason(exc)}", None, _ms(started), local=True)
             return SendResult(None, f"connection failed: {_reason(exc)}", None, _ms(started))
         except httpcore.ProtocolError as exc:
             return SendResult(None, f"HTTP protocol error: {_reason(exc)}", None, _ms(started))
@@ -129,6 +132,21 @@ class Sender:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000.0
+
+
+_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
+def _out_of_resources(exc: BaseException) -> bool:
+    """True when the chain holds EMFILE, ENFILE, ENOBUFS or ENOMEM: a local shortage, not a refusal."""
+    cur: BaseException | None = exc
+    for _ in range(6):
+        if cur is None:
+            return False
+        if isinstance(cur, OSError) and cur.errno in _RESOURCE_ERRNOS:
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 def _reason(exc: BaseException) -> str:

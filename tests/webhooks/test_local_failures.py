@@ -65,3 +65,81 @@ async def test_missing_secret_env_never_disables_and_deliveries_go_out_once_fixe
     )
     assert len(https_receiver.at("/l")) == TRANSITIONS and all(r.verdict is None for r in https_receiver.at("/l"))
     assert not [t for t in clock.slept if t >= 300]  # sent at the restart, not after the next 5-minute look
+
+
+SHORTAGE = """
+import asyncio, json, os, sys, time
+from sqlalchemy import select
+from callmeter_tui.config.model import WebhookSettings
+from callmeter_tui.store.database import open_database
+from callmeter_tui.store.models import Delivery, DeliveryAttempt, Webhook
+from callmeter_tui.webhooks import outbox
+from callmeter_tui.webhooks.dispatcher import Dispatcher
+from tests.webhooks.conftest import add_probe, record_transition
+
+async def main(path, url, ca):
+    db = open_database("sqlite:///" + path)
+    pid = add_probe(db)
+    with db.session() as s:
+        hook, _ = outbox.create_webhook(s, pid, url, "generic", time.time(), allow_private=True)
+    for i in range(12):
+        record_transition(db, pid, ["HEALTHY", "DEGRADED"][i % 2], ["DEGRADED", "HEALTHY"][i % 2], now=time.time())
+    held = [db.engine.connect() for _ in range(5)]  # the pool keeps them: recording needs no new descriptor
+    for c in held:
+        c.close()
+    d = Dispatcher(db.sessions, WebhookSettings(allow_private_targets=True, ca_bundle=ca, timeout_s=2.0))
+    hog = []
+    try:
+        while True:
+            hog.append(os.open("/dev/null", os.O_RDONLY))
+    except OSError:
+        pass
+    os.close(hog.pop())  # one for the dispatcher's own start-up (the CA bundle) ...
+    await d.start()
+    hog.append(os.open("/dev/null", os.O_RDONLY))  # ... taken again before its first attempt
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        with db.session() as s:
+            if len(s.scalars(select(DeliveryAttempt)).all()) >= 12:
+                break
+        await asyncio.sleep(0.2)
+    for fd in hog:
+        os.close(fd)
+    await d.stop(grace_s=1)
+    with db.session() as s:
+        out = {
+            "enabled": s.get(Webhook, hook.id).enabled,
+            "errors": [a.error for a in s.scalars(select(DeliveryAttempt))],
+            "attempts": [x.attempts for x in s.scalars(select(Delivery))],
+        }
+    print("RESULT " + json.dumps(out), flush=True)
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+
+
+async def test_out_of_descriptors_in_an_attempt_is_local_and_never_disables(tmp_path, https_receiver, webhook_ca):
+    """EMFILE while connecting (the process ran out, issue 12 #1) is not the endpoint's failure."""
+    import json
+    import resource
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    r = subprocess.run(
+        [sys.executable, "-c", SHORTAGE, str(tmp_path / "s.db"), https_receiver.url("/s"), webhook_ca.ca_bundle],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        cwd=root,
+        preexec_fn=lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256)),
+    )
+    [line] = [x for x in r.stdout.splitlines() if x.startswith("RESULT ")] or [r.stdout[-3000:] + r.stderr[-3000:]]
+    out = json.loads(line.removeprefix("RESULT "))
+    assert len(out["errors"]) >= 12, out
+    assert all(
+        e.startswith("not sent (local problem, not counted): no resources to connect: ") for e in out["errors"]
+    ), out
+    assert out["enabled"] and set(out["attempts"]) == {0}, out
