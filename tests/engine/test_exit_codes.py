@@ -99,3 +99,10 @@ def test_web_port_in_use_is_an_error_exit_2_naming_web_port(tmp_path: Path) -> N
 def test_the_unit_does_not_restart_on_exit_2(unit: str) -> None:
     text = (Path(__file__).resolve().parents[2] / unit).read_text()
     assert "RestartPreventExitStatus=2" in text.splitlines()
+
+
+def test_postgresql_up_but_database_missing_exits_2(tmp_path: Path, postgres_url: str) -> None:
+    """The server answers that the database does not exist: no restart will change that."""
+    url = postgres_url.rsplit("/", 1)[0] + "/callmeter_no_such_database"
+    code, lines = _serve(tmp_path, f'[database]\nurl = "{url}"\n[web]\nenabled = false\n')
+    assert code == 2 and len(lines) == 1 and "does not exist" in lines[0], lines
