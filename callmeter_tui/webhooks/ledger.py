@@ -25,6 +25,7 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 DISABLE_AFTER = 10  # failed attempts ...
 DISABLE_WINDOW_S = 24 * 3600.0  # ... within this window
 MAX_RETRY_AFTER_S = 24 * 3600.0
+MAX_ERROR_CHARS = 500
 INTERRUPTED = "interrupted:"  # prefix of attempts cut short by our own crash (not the endpoint's fault)
 LOCAL = "not sent (local problem, not counted):"  # prefix of attempts that never left the process
 LOCAL_RETRY_S = 300.0  # a missing secret or routing key: look again this often (a restart looks at once)
@@ -197,6 +198,7 @@ def finish(
     ``local``: the attempt never left the process (missing secret or routing key). It keeps the delivery's
     attempts for the endpoint and never counts toward auto-disable: the endpoint did nothing wrong.
     """
+    error = _storable(error)
     # The webhook row is locked (PostgreSQL) so concurrent finishes count each other's failures.
     hook = s.get(Webhook, c.webhook_id, with_for_update=True)
     if hook is None:
@@ -261,6 +263,14 @@ def finish(
             reason = f"{failures} failed attempts within 24 h (last: {error})"
             return Finished("failed", disabled_reason=reason, notification=_disable(s, hook, reason, now))
     return result
+
+
+def _storable(error: str | None) -> str | None:
+    """One bounded line without control characters: PostgreSQL refuses NUL, and a recording that fails makes
+    the delivery come back as "interrupted" again and again, never counted (reasons can quote what a peer sent)."""
+    if error is None:
+        return None
+    return "".join(ch if ch.isprintable() else "?" for ch in error)[:MAX_ERROR_CHARS]
 
 
 def _local_failure(d: Delivery, error: str | None, now: float, retry_s: float) -> Finished:

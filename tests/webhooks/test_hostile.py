@@ -127,3 +127,22 @@ def test_check_refuses_non_ascii_webhook_urls_naming_the_key(tmp_path: Path, url
     r = subprocess.run([*CLI, "check", "--config", str(path)], capture_output=True, text=True, check=False)
     assert r.returncode == 2, r.stdout
     assert r.stderr.strip() == f"u.toml: probes[0].webhooks[0].url: non-ASCII characters in the URL: {hint}"
+
+
+def test_an_error_quoting_nul_and_newlines_is_recorded_as_one_line(database) -> None:  # type: ignore[no-untyped-def]
+    """PostgreSQL refuses NUL in text: a reason quoting what a peer sent must still be recorded, or the delivery
+    comes back as "interrupted" forever, never counted."""
+    now = time.time()
+    probe_id = add_probe(database)
+    _hook(database, probe_id, "https://127.0.0.1:9/h", now)
+    record_transition(database, probe_id, "HEALTHY", "DEGRADED", now=now)
+    with database.session() as s:
+        [claimed] = ledger.claim_due(s, owner="o", now=now, lease_s=60, limit=1, busy={}, per_webhook=1)
+    with database.session() as s:
+        fin = ledger.finish(
+            s, claimed, owner="o", at=now, now=now, http_status=None, error="HTTP protocol error: \x00\r\nX-Forged: 1" + "x" * 900,
+            duration_ms=1.0, success=False, retry_after_s=None,
+        )  # fmt: skip
+    assert fin.status == "pending"
+    [attempt] = attempts(database)
+    assert attempt.error.startswith("HTTP protocol error: ???X-Forged: 1xx") and len(attempt.error) == 500
