@@ -93,7 +93,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "serve":
             from .engine.serve import serve
 
-            return serve(config, agent=args.agent, log_format=args.log_format)
+            return serve(config, agent=args.agent, log_format=args.log_format, warnings=warnings)
         if args.command == "probe":
             from .engine.oneshot import probe_command
 
@@ -120,7 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     except StoreError as e:  # unusable database.url: one line, no traceback
         print(e, file=sys.stderr)
-        return EXIT_CONFIG
+        return EXIT_CONFIG if e.config else EXIT_FATAL
 
 
 def _check_keys(config: Config) -> list[str]:

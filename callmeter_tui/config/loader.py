@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import ssl
 import tomllib
 from collections.abc import Mapping
 from importlib import resources
@@ -14,9 +15,14 @@ from urllib.parse import urlsplit
 
 from .fields import Problems, Table
 from .model import Config, DashboardSettings, EngineSettings, RetentionSettings, WebhookSettings, WebSettings
-from .validate import read_probe, read_status_page
+from .validate import read_probe, read_status_page, validate_frame_ancestors
 
 DEMO_LABEL = "<built-in demo config>"
+
+
+class SettingError(ValueError):
+    """A setting that fails only when used at start (CA bundle unreadable, web port in use): one line naming
+    the key. A configuration problem, so ``serve`` exits 2 and systemd does not restart-loop on it."""
 
 
 class ConfigError(Exception):
@@ -166,8 +172,8 @@ def _web(t: Table | None) -> WebSettings:
     u = urlsplit(s.public_base_url)
     if u.scheme not in ("http", "https") or not u.netloc:
         t.problems.add("web.public_base_url", f"expected an http(s):// URL, got {s.public_base_url!r}")
-    if not re.match(r"^[\w\s.:/*'-]+$", s.frame_ancestors):
-        t.problems.add("web.frame_ancestors", 'expected CSP sources like "*" or "\'self\' https://intranet.example"')
+    if err := validate_frame_ancestors(s.frame_ancestors):
+        t.problems.add("web.frame_ancestors", err)
     return s
 
 
@@ -188,8 +194,19 @@ def _webhooks(t: Table | None, base_dir: Path | None) -> WebhookSettings:
             p = base_dir / p
         if not p.is_file():
             t.problems.add("webhooks.ca_bundle", f"file not found: {str(p)!r}")
+        elif err := _pem_problem(p):
+            t.problems.add("webhooks.ca_bundle", err)
         s = WebhookSettings(s.allow_private_targets, str(p), s.timeout_s)
     return s
+
+
+def _pem_problem(path: Path) -> str | None:
+    """Why ``path`` is not a usable PEM CA bundle, or None (the same load the webhook sender does)."""
+    try:
+        ssl.create_default_context().load_verify_locations(cafile=str(path))
+    except (OSError, ssl.SSLError) as exc:
+        return f"cannot load {str(path)!r} as PEM certificates: {getattr(exc, 'strerror', None) or exc}"
+    return None
 
 
 def _retention(t: Table | None) -> RetentionSettings:

@@ -6,7 +6,7 @@ import re
 import zoneinfo
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
 from ..domain.durations import format_duration
 from ..domain.metrics import METRICS
@@ -19,6 +19,22 @@ CODECS = ("PCMU", "PCMA", "G722", "GSM", "iLBC", "speex")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62})$")
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 RESERVED_SLUGS = {"healthz", "metrics", "static", "api", "favicon.ico", "robots.txt"}
+# One CSP source expression: ASCII only, no whitespace/control characters, no ';' or ',' (they end the directive).
+_CSP_SOURCE = re.compile(r"[A-Za-z0-9.:/*'_%~+=-]+")
+
+
+def validate_frame_ancestors(value: str) -> str | None:
+    """Why ``value`` cannot be the CSP ``frame-ancestors`` source list, or None. Sources are separated by spaces.
+
+    Used by ``check`` and by the web server: a control character here would break every response's headers.
+    """
+    sources = value.split(" ")
+    if not value.strip() or not all(_CSP_SOURCE.fullmatch(s) for s in sources if s):
+        return (
+            'expected CSP sources like "*" or "\'self\' https://intranet.example" (ASCII letters, digits and '
+            f".:/*'_%~+=- separated by spaces), got {value!r}"
+        )
+    return None
 
 
 def validate_webhook_url(url: str) -> str | None:
@@ -37,11 +53,26 @@ def validate_webhook_url(url: str) -> str | None:
         return f"URL {url!r} has no host"
     if parts.username or parts.password:
         return "credentials in the URL are not allowed"
+    if not url.isascii():  # the HTTP client refuses them when sending (and full-width digits parse as a port)
+        hint = _ascii_form(parts)
+        return "non-ASCII characters in the URL: " + (f"write it as {hint!r}" if hint else "use its ASCII form")
     try:
         parts.port
     except ValueError:
         return f"URL {url!r} has an invalid port"
     return None
+
+
+def _ascii_form(parts: SplitResult) -> str | None:
+    """The URL with an IDNA host and a percent-encoded path/query, or None when the host has no IDNA form."""
+    host = parts.hostname or ""
+    try:
+        host = host.encode("idna").decode("ascii")
+        port = f":{parts.port}" if parts.port is not None else ""
+    except (UnicodeError, ValueError):
+        return None
+    path, query = quote(parts.path, safe="/%:@!$&'()*+,;=-._~"), quote(parts.query, safe="/%:@!$&'()*+,;=-._~?")
+    return urlunsplit((parts.scheme, host + port, path, query, ""))
 
 
 def read_webhook(t: Table) -> WebhookSpec | None:

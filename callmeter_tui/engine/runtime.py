@@ -13,6 +13,7 @@ import os
 import socket
 from typing import Any
 
+from ..config import SettingError
 from ..config.model import Config
 from ..store.database import Database, open_database
 from ..store.db import default_sqlite_url
@@ -33,8 +34,10 @@ class Runtime:
         prober: Any = None,
         start_web: bool = True,
         start_dispatcher: bool = True,
+        web_required: bool = False,
     ) -> None:
         self.config = config
+        self.web_required = web_required  # serve: a web port that cannot be bound stops the start (exit 2)
         self.bus = EventBus()
         self.db: Database = open_database(config.database_url or default_sqlite_url(), project_name=config.project_name)
         if prober is None:
@@ -97,11 +100,10 @@ class Runtime:
             log.info("status pages at %s", self.monitor.web_url())
         except OSError as e:
             self.web = None
-            self.monitor.notify(
-                "web_failed",
-                f"web server not started on {self.config.web.host}:{self.config.web.port}: {e.strerror or e}",
-                level="error",
-            )
+            where = f"{self.config.web.host}:{self.config.web.port}"
+            if self.web_required:
+                raise SettingError(f"web.port: cannot listen on {where}: {e.strerror or e}") from None
+            self.monitor.notify("web_failed", f"web server not started on {where}: {e.strerror or e}", level="error")
 
     async def stop(self) -> None:
         await self.monitor.stop()

@@ -1,21 +1,27 @@
 """Headless ``callmeter-tui serve``: engine + web + webhooks, one log line per event, systemd-friendly.
 
 SIGTERM/SIGINT shut down gracefully within the longest probe timeout (in-flight runs finish; outbox
-rows stay in the database). Exit 0 on clean shutdown, 1 on a fatal error (with the reason).
+rows stay in the database). Exit 0 on clean shutdown; on a fatal error one line with the reason and exit 2
+when it is the configuration's (restarting cannot help: bad CA bundle, database path, web port in use, wrong
+database credentials) or 1 when it is the moment's (database server down or unreachable, anything unexpected).
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import signal
 import sys
 import time
+from collections.abc import Sequence
 from typing import Any
 
-from ..config import ConfigError, load_config
+from ..config import ConfigError, SettingError, load_config
 from ..config.model import Config
+from ..config.reload import restart_keys
+from ..store.database import StoreError
 from .events import (
     DeliveriesQueued,
     ExecutionRecorded,
@@ -102,19 +108,31 @@ def describe(event: object) -> tuple[str, dict[str, Any]] | None:
     return None
 
 
-def serve(config: Config, *, agent: str = "local", log_format: str = "plain") -> int:
+EXIT_FATAL, EXIT_CONFIG = 1, 2  # 2: fix the configuration first (the unit's RestartPreventExitStatus)
+
+
+def serve(config: Config, *, agent: str = "local", log_format: str = "plain", warnings: Sequence[str] = ()) -> int:
+    """Run until SIGTERM/SIGINT. Exit 0 when stopped, 2 for a configuration problem found at start, 1 otherwise."""
     setup_logging(log_format)
+    for line in warnings:
+        log.warning("config: %s", line)
     try:
         return asyncio.run(_serve(config, agent))
+    except SettingError as e:
+        log.error("fatal: %s", e)
+        return EXIT_CONFIG
+    except StoreError as e:
+        log.error("fatal: %s", e)
+        return EXIT_CONFIG if e.config else EXIT_FATAL
     except Exception as e:  # fatal: one line with the reason
         log.error("fatal: %s: %s", type(e).__name__, e)
-        return 1
+        return EXIT_FATAL
 
 
 async def _serve(config: Config, agent: str) -> int:
     from .runtime import Runtime
 
-    runtime = Runtime(config, agent=agent)
+    runtime = Runtime(config, agent=agent, web_required=True)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -127,7 +145,14 @@ async def _serve(config: Config, agent: str) -> int:
             log.info(line[0], extra={"event": line[1]})
 
     runtime.bus.on(on_event)
-    await runtime.start()
+    try:
+        await runtime.start()
+    except BaseException:  # stop what did start (prober workers, dispatcher) before reporting why
+        try:
+            await runtime.stop()
+        except Exception:
+            log.exception("stopping after a failed start failed")
+        raise
     log.info(
         "serving %d probes (agent %s)%s",
         len(runtime.monitor.probe_views()),
@@ -142,6 +167,7 @@ async def _serve(config: Config, agent: str) -> int:
 
 
 async def _reload(runtime: Any) -> None:
+    """SIGHUP: apply the file, or refuse it whole (one line) when it changes keys only a restart applies."""
     path = runtime.config.path
     try:
         config, warnings = load_config(path)
@@ -149,8 +175,14 @@ async def _reload(runtime: Any) -> None:
         for line in e.lines:
             log.error("reload refused: %s", line)
         return
-    import dataclasses
-
-    config = dataclasses.replace(config, database_url=runtime.config.database_url)
+    if path is None:  # the demo's throw-away database is not in the (built-in) file
+        config = dataclasses.replace(config, database_url=runtime.config.database_url)
+    keys = restart_keys(runtime.config, config)
+    if keys:
+        log.error("reload refused: %s changed and need a restart; nothing was applied", ", ".join(keys))
+        return
+    for line in warnings:
+        log.warning("config: %s", line)
     await runtime.monitor.reload_config(config)
+    runtime.config = config
     log.info("config reloaded from %s", path or "built-in demo config")

@@ -26,7 +26,20 @@ _MIGRATE_LOCK = threading.Lock()
 
 
 class StoreError(Exception):
-    """The database cannot be opened; the message is one line naming the config key ``database.url``."""
+    """The database cannot be opened; the message is one line naming the config key ``database.url``.
+
+    ``config`` says whose fault it is: True for the configuration (bad URL, a directory or an unwritable path,
+    wrong credentials or database name: exit 2, restarting cannot help), False for the moment (the server is
+    down or unreachable: exit 1, a restart later may well succeed).
+    """
+
+    def __init__(self, message: str, *, config: bool = True) -> None:
+        super().__init__(message)
+        self.config = config
+
+
+# PostgreSQL answers that no restart will change: the URL's credentials or database name are wrong.
+_PG_CONFIG_ERRORS = ("authentication failed", "does not exist", "no password supplied", "invalid connection option")
 
 
 @dataclass
@@ -119,7 +132,9 @@ def open_database(url: str, project_name: str = "Default Project") -> Database:
                 s.add(Project(name=project_name))
     except OperationalError as exc:
         engine.dispose()
-        raise StoreError(f"database.url: cannot open {_shown(url)}: {_first_line(exc.orig or exc)}") from exc
+        reason = _first_line(exc.orig or exc)
+        config = engine.dialect.name == "sqlite" or any(m in reason for m in _PG_CONFIG_ERRORS)
+        raise StoreError(f"database.url: cannot open {_shown(url)}: {reason}", config=config) from exc
     except BaseException:
         engine.dispose()
         raise

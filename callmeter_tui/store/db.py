@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -21,6 +22,8 @@ def _prepare_sqlite_file(url: str) -> None:
     if not path or path == ":memory:":
         return
     p = Path(path)
+    if p.is_dir():
+        raise IsADirectoryError(errno.EISDIR, "is a directory, expected a database file", str(p))
     p.parent.mkdir(parents=True, exist_ok=True)
     if not p.exists():
         fd = os.open(p, os.O_CREAT | os.O_RDWR, 0o600)

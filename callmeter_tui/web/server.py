@@ -9,18 +9,27 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from aiohttp import web
 
 from ..config.model import Config
+from ..config.validate import validate_frame_ancestors
 from ..engine.events import EventBus, ExecutionRecorded, PagesChanged, ProbesChanged, StateChanged
 from .cache import Asset, accepts_gzip, http_date, make_asset, not_modified
-from .metrics import CONTENT_TYPE as METRICS_TYPE, UPTIME_WINDOW_DAYS, prometheus_text
+from .guard import (
+    HANDLER_KWARGS,
+    ConnectionGuard,
+    GuardedSite,
+    connection_limit,
+    raise_nofile_limit,
+    throttle_accept_errors,
+)
+from .metrics import CONTENT_TYPE as METRICS_TYPE
+from .metrics import UPTIME_WINDOW_DAYS, prometheus_text
 from .publish import StaticFiles, load_static, publish
 from .snapshot import list_slugs, load_page, load_probe_metrics
 
@@ -30,7 +39,6 @@ FULL_REFRESH_S = 60.0  # bars move with time even when nothing happens
 DEBOUNCE_S = 1.0  # at most one re-render per page per second for execution bursts
 RENDER_SHARE = 4  # ...and, for pages slow to render, at most one per 4x its render time
 _SLUG = r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}"
-_FRAME_SOURCES = re.compile(r"^[\w\s.:/*'-]+$")
 _JSON_CORS = ("json", "feed.atom", "badge.svg")
 
 
@@ -39,8 +47,8 @@ class WebServer:
 
     def __init__(self, database: Any, config: Config, bus: EventBus, *, clock: Callable[[], float] = time.time):
         fa = (config.web.frame_ancestors or "*").strip()
-        if not _FRAME_SOURCES.match(fa):
-            raise ValueError(f'web.frame_ancestors: expected CSP sources like "*" or "\'self\' https://x", got {fa!r}')
+        if err := validate_frame_ancestors(fa):
+            raise ValueError(f"web.frame_ancestors: {err}")
         self._db = database
         self._config = config
         self._bus = bus
@@ -63,6 +71,8 @@ class WebServer:
         self._metrics: tuple[float, Asset] | None = None
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
+        self._undo_accept_log: Callable[[], None] | None = None
+        self.connection_limit = 0
         self._ticker: asyncio.Task[None] | None = None
         self._running = False
         self._ready = asyncio.Event()
@@ -80,6 +90,7 @@ class WebServer:
         """Bind, render every page, then answer (page requests wait for that first render)."""
         self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="web-render")
         self._running = True
+        self._undo_accept_log = throttle_accept_errors(asyncio.get_running_loop())
         try:
             self._static = await self._off_loop(load_static, self._clock())
             await self._bind()
@@ -108,9 +119,16 @@ class WebServer:
         app.router.add_get("/{slug:%s}" % _SLUG, self._page_route)
         app.router.add_get("/{slug:%s}/{rest:.+}" % _SLUG, self._page_route)
         app.on_response_prepare.append(self._on_prepare)
-        self._runner = web.AppRunner(app, access_log=None, handle_signals=False)
+        self.connection_limit, reserve = connection_limit(raise_nofile_limit())
+        log.info("web: up to %d connections at once, %d descriptors kept in reserve", self.connection_limit, reserve)
+        self._runner = web.AppRunner(app, handle_signals=False, **HANDLER_KWARGS)
         await self._runner.setup()
-        self._site = web.TCPSite(self._runner, self._config.web.host, self._config.web.port, reuse_address=True)
+        self._site = GuardedSite(
+            self._runner,
+            self._config.web.host,
+            self._config.web.port,
+            lambda server: ConnectionGuard(server, self.connection_limit, self._security_headers),
+        )
         await self._site.start()
         addresses = self._runner.addresses  # the bound socket tells the real port when 0 was asked
         self.port = int(addresses[0][1]) if addresses else self._config.web.port
@@ -126,6 +144,9 @@ class WebServer:
             await asyncio.to_thread(self._executor.shutdown, True, cancel_futures=True)
             self._executor = None
         self._runner = self._site = self._ticker = None
+        if self._undo_accept_log is not None:  # after asyncio's pending accept retries (1 s) have run
+            asyncio.get_running_loop().call_later(2.0, self._undo_accept_log)
+            self._undo_accept_log = None
 
     # ---- rendering (off the loop) ----------------------------------------------------------------
 
@@ -250,7 +271,10 @@ class WebServer:
         return response
 
     async def _on_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
-        h = response.headers
+        self._security_headers(response.headers)
+
+    def _security_headers(self, h: MutableMapping[str, str]) -> None:
+        """On every answer, aiohttp's own 400s for malformed requests included."""
         h["Content-Security-Policy"] = self._csp
         h["X-Content-Type-Options"] = "nosniff"
         h["Referrer-Policy"] = "no-referrer"

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from ..store.database import Database
 from ..store.models import Delivery, Probe, Webhook
 from .formats import iso_ms
+from .ledger import LOCAL
 from .outbox import mask_secret
 
 
@@ -68,3 +69,7 @@ def list_webhooks(db: Database, reveal: bool, out: TextIO) -> None:
             else:
                 err = f" ({last.last_error})" if last.last_error and last.status != "succeeded" else ""
                 out.write(f"    last:    {last.status} {iso_ms(last.created_at)}{err}; {queued} queued\n")
+                if last.status == "pending" and (last.last_error or "").startswith(LOCAL):
+                    out.write(
+                        "    held:    never sent: fix the environment of serve and restart it (not the endpoint's fault)\n"
+                    )

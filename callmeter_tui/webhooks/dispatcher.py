@@ -9,6 +9,7 @@ PostgreSQL database: a delivery is only ever in flight at one of them (see ledge
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import os
 import socket
@@ -32,6 +33,7 @@ log = logging.getLogger("callmeter_tui.webhooks")
 
 IDLE_S = 60.0  # safety net for rows written by other processes that did not wake us
 LEASE_MARGIN_S = 30.0  # lease = attempt timeout + this
+LOCAL_SHORTAGE_RETRY_S = 30.0  # after a local shortage (descriptors...) in an attempt
 _DEFAULT = object()
 
 
@@ -86,11 +88,18 @@ class Dispatcher:
             resolver=self.resolver,
         )
         self._stopping = False
+        await asyncio.to_thread(self._retry_local_failures)
         if self.bus is not None:
             self._queue = self.bus.subscribe()
             self._bus_task = asyncio.create_task(self._listen(self._queue), name="webhooks-bus")
         self._loop_task = asyncio.create_task(self._run(), name="webhooks-dispatcher")
         log.info("webhook dispatcher %s started", self.owner)
+
+    def _retry_local_failures(self) -> None:
+        with self.sessions() as s, s.begin():
+            n = ledger.retry_local_failures_now(s, now=self.clock())
+        if n:
+            log.info("%d webhook deliveries held back by a missing secret or routing key are due again", n)
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Stop claiming; let in-flight attempts finish (up to the attempt timeout), then close the pool."""
@@ -213,15 +222,15 @@ class Dispatcher:
 
     async def _attempt(self, c: Claimed) -> None:
         at = self.clock()
-        body, secret, problem = self._prepare(c)
-        if problem is not None:
-            result = SendResult(None, problem, None, 0.0)
-        else:
-            assert self.sender is not None and secret is not None
-            headers = signed_headers(secret, int(at * 1000), body, c.key)
-            result = await self.sender.post(c.url, headers, body, self.settings.timeout_s)
+        try:
+            result, retry_after = await self._send(c, at)
+        except Exception as exc:  # anything unexpected is a failed attempt with its reason: counted, never lost
+            log.exception("webhook delivery %d: unexpected error in the attempt", c.delivery_id)
+            result, retry_after = (
+                SendResult(None, f"internal error: {type(exc).__name__}: {exc}"[:300], None, 0.0),
+                None,
+            )
         now = self.clock()
-        retry_after = ledger.retry_after_seconds(result.retry_after, now)
 
         def work() -> ledger.Finished:
             with self.sessions() as s, s.begin():
@@ -236,6 +245,7 @@ class Dispatcher:
                     duration_ms=result.duration_ms,
                     success=result.ok,
                     retry_after_s=retry_after,
+                    local=result.local,
                 )
 
         try:
@@ -255,6 +265,18 @@ class Dispatcher:
             log.warning("%s", n.text)
             if self.bus is not None:
                 self.bus.publish(NotificationRaised(n.id, n.level, n.kind, n.text, n.at))
+
+    async def _send(self, c: Claimed, at: float) -> tuple[SendResult, float | None]:
+        """One attempt: (its result, Retry-After in seconds). Local problems never reach the network."""
+        body, secret, problem = self._prepare(c)
+        if problem is not None:
+            return SendResult(None, f"{ledger.LOCAL} {problem}", None, 0.0, local=True), None
+        assert self.sender is not None and secret is not None
+        headers = signed_headers(secret, int(at * 1000), body, c.key)
+        result = await self.sender.post(c.url, headers, body, self.settings.timeout_s)
+        if result.local:  # e.g. out of descriptors: retry soon, never counted against the endpoint
+            return dataclasses.replace(result, error=f"{ledger.LOCAL} {result.error}"), LOCAL_SHORTAGE_RETRY_S
+        return result, ledger.retry_after_seconds(result.retry_after, self.clock())
 
     def _prepare(self, c: Claimed) -> tuple[bytes, str | None, str | None]:
         """(body to send, secret, problem): secrets and the PagerDuty routing key are read now, never stored."""

@@ -25,7 +25,10 @@ MAX_ATTEMPTS = len(RETRY_DELAYS) + 1
 DISABLE_AFTER = 10  # failed attempts ...
 DISABLE_WINDOW_S = 24 * 3600.0  # ... within this window
 MAX_RETRY_AFTER_S = 24 * 3600.0
+MAX_ERROR_CHARS = 500
 INTERRUPTED = "interrupted:"  # prefix of attempts cut short by our own crash (not the endpoint's fault)
+LOCAL = "not sent (local problem, not counted):"  # prefix of attempts that never left the process
+LOCAL_RETRY_S = 300.0  # a missing secret or routing key: look again this often (a restart looks at once)
 
 
 @dataclass(frozen=True)
@@ -162,14 +165,14 @@ def next_due(s: Session, *, owner: str, busy: dict[int, int], per_webhook: int) 
 
 def retry_after_seconds(value: str | None, now: float) -> float | None:
     """Retry-After as seconds from now: delta-seconds or an HTTP date. None when absent or unreadable."""
-    if not value:
+    if not value or not value.isascii():  # "²" and other non-ASCII digits pass str.isdigit() (float() refuses)
         return None
     value = value.strip()
     if value.isdigit():
         return min(float(value), MAX_RETRY_AFTER_S)
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when is None or when.tzinfo is None:
         return None
@@ -188,8 +191,14 @@ def finish(
     duration_ms: float,
     success: bool,
     retry_after_s: float | None,
+    local: bool = False,
 ) -> Finished:
-    """Record one attempt and move the delivery on: succeeded, retry later, failed; disable the webhook if due."""
+    """Record one attempt and move the delivery on: succeeded, retry later, failed; disable the webhook if due.
+
+    ``local``: the attempt never left the process (missing secret or routing key). It keeps the delivery's
+    attempts for the endpoint and never counts toward auto-disable: the endpoint did nothing wrong.
+    """
+    error = _storable(error)
     # The webhook row is locked (PostgreSQL) so concurrent finishes count each other's failures.
     hook = s.get(Webhook, c.webhook_id, with_for_update=True)
     if hook is None:
@@ -210,8 +219,10 @@ def finish(
         return Finished("lost")
     if d.status != "in_flight" or d.lease_owner != owner:
         return Finished("lost")  # our lease expired and another dispatcher took it over: only log the attempt
-    d.attempts += 1
     d.lease_owner, d.lease_until = None, None
+    if local:
+        return _local_failure(d, error, now, retry_after_s or LOCAL_RETRY_S)
+    d.attempts += 1
     if success:
         d.status, d.last_error = "succeeded", None
         hook.failures_reset_at = now
@@ -240,7 +251,10 @@ def finish(
                     DeliveryAttempt.webhook_id == hook.id,
                     DeliveryAttempt.success.is_(False),
                     DeliveryAttempt.at >= since,
-                    or_(DeliveryAttempt.error.is_(None), DeliveryAttempt.error.not_like(f"{INTERRUPTED}%")),
+                    or_(
+                        DeliveryAttempt.error.is_(None),
+                        DeliveryAttempt.error.not_like(f"{INTERRUPTED}%") & DeliveryAttempt.error.not_like(f"{LOCAL}%"),
+                    ),
                 )
             )
             or 0
@@ -249,6 +263,34 @@ def finish(
             reason = f"{failures} failed attempts within 24 h (last: {error})"
             return Finished("failed", disabled_reason=reason, notification=_disable(s, hook, reason, now))
     return result
+
+
+def _storable(error: str | None) -> str | None:
+    """One bounded line without control characters: PostgreSQL refuses NUL, and a recording that fails makes
+    the delivery come back as "interrupted" again and again, never counted (reasons can quote what a peer sent)."""
+    if error is None:
+        return None
+    return "".join(ch if ch.isprintable() else "?" for ch in error)[:MAX_ERROR_CHARS]
+
+
+def _local_failure(d: Delivery, error: str | None, now: float, retry_s: float) -> Finished:
+    """Retry until the process has what it lacked (a restart with the secret, free descriptors); give up after a day."""
+    d.last_error = error
+    if now - d.created_at >= DISABLE_WINDOW_S:
+        d.status = "failed"
+        return Finished("failed")
+    d.status, d.next_attempt_at = "pending", now + retry_s
+    return Finished("pending", d.next_attempt_at)
+
+
+def retry_local_failures_now(s: Session, *, now: float) -> int:
+    """At start (the environment may have been fixed): deliveries held back by a local problem are due now."""
+    res = s.execute(
+        update(Delivery)
+        .where(Delivery.status == "pending", Delivery.last_error.like(f"{LOCAL}%"), Delivery.next_attempt_at > now)
+        .values(next_attempt_at=now)
+    )
+    return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def _disable(s: Session, hook: Webhook, reason: str, now: float) -> Notification:

@@ -7,6 +7,7 @@ that is actually connected to gets checked and pinned (see guard.py), and it nev
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
 import hmac
 import ssl
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 import httpcore
 
 from .. import __version__
+from ..config import SettingError
 from .guard import BlockedTarget, GuardedBackend, Resolver
 
 USER_AGENT = f"callmeter-tui/{__version__}"
@@ -46,7 +48,7 @@ def ssl_context(ca_bundle: str | None = None) -> ssl.SSLContext:
         try:
             ctx.load_verify_locations(cafile=ca_bundle)
         except (OSError, ssl.SSLError) as exc:
-            raise ValueError(
+            raise SettingError(
                 f"webhooks.ca_bundle: cannot load {ca_bundle!r}: {getattr(exc, 'strerror', None) or exc}"
             ) from None
     return ctx
@@ -58,6 +60,7 @@ class SendResult:
     error: str | None  # one-line reason when no 2xx
     retry_after: str | None  # raw Retry-After header (429/503)
     duration_ms: float
+    local: bool = False  # never left the process (missing secret or routing key): not the endpoint's failure
 
     @property
     def ok(self) -> bool:
@@ -93,6 +96,8 @@ class Sender:
         except BlockedTarget as exc:
             return SendResult(None, str(exc), None, _ms(started))
         except (httpcore.ConnectError, OSError) as exc:
+            if _out_of_resources(exc):  # our process ran out (descriptors...): not the endpoint's failure
+                return SendResult(None, f"no resources to connect: {_reason(exc)}", None, _ms(started), local=True)
             return SendResult(None, f"connection failed: {_reason(exc)}", None, _ms(started))
         except httpcore.ProtocolError as exc:
             return SendResult(None, f"HTTP protocol error: {_reason(exc)}", None, _ms(started))
@@ -127,6 +132,21 @@ class Sender:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000.0
+
+
+_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
+
+
+def _out_of_resources(exc: BaseException) -> bool:
+    """True when the chain holds EMFILE, ENFILE, ENOBUFS or ENOMEM: a local shortage, not a refusal."""
+    cur: BaseException | None = exc
+    for _ in range(6):
+        if cur is None:
+            return False
+        if isinstance(cur, OSError) and cur.errno in _RESOURCE_ERRNOS:
+            return True
+        cur = cur.__cause__ or cur.__context__
+    return False
 
 
 def _reason(exc: BaseException) -> str:

@@ -242,3 +242,38 @@ def test_thresholds_outside_the_metric_scale_and_a_timeout_past_the_interval_are
 def test_a_short_interval_without_a_timeout_gets_a_timeout_that_fits() -> None:
     cfg, _ = parse_config(GOOD.replace('interval = "60s"', 'interval = "5s"'), env={})
     assert cfg.probes[0].interval_s == 5.0 and cfg.probes[0].timeout_s == 5.0
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "'self'\\u000bhttps://x.example",
+        "'self'\\r\\nX-Evil: 1",
+        "'self'\\t*",
+        "https://café.example",
+        "'self'; script-src *",
+        "'self'\\u0085*",
+    ],
+)
+def test_frame_ancestors_accepts_only_ascii_csp_source_characters(tmp_path: Path, value: str) -> None:
+    """A control character passed `check` and then broke every response, /healthz included (issue 12)."""
+    path = tmp_path / "fa.toml"
+    path.write_text(f'[web]\nframe_ancestors = "{value}"\n')
+    r = subprocess.run([*CLI, "check", "--config", str(path)], capture_output=True, text=True, cwd=tmp_path)
+    assert r.returncode == 2, r.stdout
+    assert r.stderr.startswith("fa.toml: web.frame_ancestors: expected CSP sources"), r.stderr
+    assert len(r.stderr.splitlines()) == 1
+
+
+def test_frame_ancestors_good_values_pass_and_the_web_server_uses_the_same_rule() -> None:
+    from callmeter_tui.config.validate import validate_frame_ancestors
+
+    for good in ("*", "'self'", "'self' https://intranet.example:8443/path", "https://*.example.com  'self'"):
+        assert validate_frame_ancestors(good) is None, good
+    assert validate_frame_ancestors("'self'\x0b") and validate_frame_ancestors("'self'\r\n")
+    from callmeter_tui.config.model import Config, WebSettings
+    from callmeter_tui.engine.events import EventBus
+    from callmeter_tui.web.server import WebServer
+
+    with pytest.raises(ValueError, match="web.frame_ancestors: expected CSP sources"):
+        WebServer(None, Config(web=WebSettings(frame_ancestors="'self'\x0bhttps://x.example")), EventBus())
