@@ -1,12 +1,17 @@
 """Shared test set-up. Each layer's real-peer fixtures live in tests/fixtures/ as plugins."""
 
+import atexit
 import os
+import shutil
 import tempfile
 
 # Every test peer listens on loopback only; the prober's SIP/RTP binds there too (product default 0.0.0.0).
 os.environ.setdefault("CALLMETER_SIP_BIND", "127.0.0.1")
 # Call probes keep their last recording per probe; in tests that goes to a throw-away directory.
-os.environ.setdefault("CALLMETER_RECORDINGS_DIR", tempfile.mkdtemp(prefix="callmeter-rec-"))
+# The process that makes it (xdist workers inherit it) removes it at exit, so test runs leave no directories behind.
+if "CALLMETER_RECORDINGS_DIR" not in os.environ:
+    os.environ["CALLMETER_RECORDINGS_DIR"] = _rec = tempfile.mkdtemp(prefix="callmeter-rec-")
+    atexit.register(shutil.rmtree, _rec, True)
 
 pytest_plugins = [
     "tests.fixtures.postgres",
