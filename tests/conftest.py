@@ -13,4 +13,5 @@ pytest_plugins = [
     "tests.fixtures.sip",
     "tests.fixtures.https",
     "tests.fixtures.browser",
+    "tests.fixtures.npm",
 ]
