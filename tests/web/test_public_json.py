@@ -89,7 +89,7 @@ async def test_status_json_shape_and_values(seed: Seed, make_server) -> None:  #
     assert incs[0]["ended_at"] is None and iso_utc(incs[0]["started_at"]) == NOW - 2 * HOUR
     assert (iso_utc(incs[1]["started_at"]), iso_utc(incs[1]["ended_at"])) == (NOW - 300 * HOUR, NOW - 299 * HOUR)
     html = (await srv.client.get("/voip")).text
-    assert '<span class="uptime">99.86% uptime</span>' in html
+    assert '<span class="uptime"><span class="wide-only">99.86% uptime</span>' in html
 
 
 async def test_uptime_is_null_without_monitored_time(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
