@@ -132,7 +132,7 @@ def _logo(slug: str, data: bytes | None, path: str | None) -> tuple[bytes, str] 
         if path:
             return load_logo(path)
     except ValueError as exc:
-        log.warning("status page %s: %s", slug, exc)
+        log.warning("status page %r: %s", slug, exc)
     return None
 
 
