@@ -13,6 +13,7 @@ from ..domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec, 
 from ..domain.sipuri import parse_sip_uri
 from ..domain.thresholds import Threshold
 from .fields import Problems, Table, join
+from .logo import load_logo
 
 CODECS = ("PCMU", "PCMA", "G722", "GSM", "iLBC", "speex")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62})$")
@@ -224,10 +225,10 @@ def read_status_page(t: Table, probe_names: set[str], base_dir: Path | None = No
         p = Path(logo).expanduser()
         if base_dir is not None and not p.is_absolute():
             p = base_dir / p
-        if p.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
-            t.problems.add(join(t.path, "logo"), f"expected a PNG, JPEG or SVG file, got {logo!r}")
-        elif not p.is_file():
-            t.problems.add(join(t.path, "logo"), f"file not found: {str(p)!r}")
+        try:
+            load_logo(p)  # the page's own loader: check accepts exactly what the page will show
+        except ValueError as exc:
+            t.problems.add(join(t.path, "logo"), str(exc).removeprefix("logo: "))
         logo = str(p)
     if len(t.problems.items) > n_before or slug is None or name is None:
         return None

@@ -12,10 +12,10 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from ..config.logo import load_logo, sniff_logo
 from ..domain.bars import day_boundaries
 from ..store.models import Component, Delivery, Execution, Probe, StatusPage, Webhook
 from ..store.queries import load_spans
-from .logo import load_logo, sniff_logo
 
 log = logging.getLogger(__name__)
 

@@ -117,3 +117,51 @@ def test_webhook_urls_to_internal_literals_warn_at_check(tmp_path: Path, url: st
     f.write_text(config(url=url))
     r = subprocess.run([*CLI, "check", "--config", str(f)], capture_output=True, text=True, timeout=60, check=False)
     assert r.returncode == 0 and reason in r.stderr + r.stdout
+
+
+TINY_SVG = b'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 4 4"><rect width="4" height="4"/></svg>'
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'<?xml version="1.0"?><!DOCTYPE svg [<!ENTITY a "b">]><svg xmlns="http://www.w3.org/2000/svg"/>', "DOCTYPE"),
+        (b"<html><body><svg></svg><p>an HTML page</p></body></html>", "root element is not <svg>"),
+        (None, "larger than the 1 MiB limit"),
+    ],
+    ids=["svg-doctype", "html-named-png", "50MB"],
+)
+def test_check_validates_the_logo_with_the_page_loader(tmp_path: Path, content: bytes | None, message: str) -> None:
+    logo = tmp_path / "logo.png"
+    if content is None:
+        with logo.open("wb") as f:
+            f.truncate(50 * 1024 * 1024)  # sparse: stat'ed, never read
+    else:
+        logo.write_bytes(content)
+    f = tmp_path / "c.toml"
+    f.write_text(config().replace('name = "VoIP"', 'name = "VoIP"\nlogo = "logo.png"'))
+    r = subprocess.run([*CLI, "check", "--config", str(f)], capture_output=True, text=True, timeout=60, check=False)
+    assert r.returncode == 2
+    [line] = r.stderr.splitlines()
+    assert line.startswith("c.toml: status_pages[0].logo: ") and message in line
+
+
+def test_a_logo_file_is_read_once_while_unchanged(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from callmeter_tui.config import logo as logo_mod
+
+    reads: list[Path] = []
+    real_open = Path.open
+
+    def counting_open(self: Path, mode: str = "r", *a, **kw):  # type: ignore[no-untyped-def]
+        if "r" in mode:
+            reads.append(self)
+        return real_open(self, mode, *a, **kw)
+
+    monkeypatch.setattr(Path, "open", counting_open)
+    f = tmp_path / "logo.svg"
+    f.write_bytes(TINY_SVG)
+    first = logo_mod.load_logo(f)
+    assert [logo_mod.load_logo(f) for _ in range(5)] == [first] * 5
+    assert reads == [f]
+    f.write_bytes(TINY_SVG.replace(b'width="4"', b'width="3"'))  # size changes: read again
+    assert logo_mod.load_logo(f) != first and reads == [f, f]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from callmeter_tui.web.logo import load_logo, sanitize_svg
+from callmeter_tui.config.logo import load_logo, sanitize_svg
 
 from .conftest import NOW, Seed
 

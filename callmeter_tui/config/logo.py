@@ -1,5 +1,9 @@
 """Status page logos: PNG/JPEG recognised by their magic bytes, SVG sanitised, anything else refused.
 
+One loader for ``check`` (config) and the page (web): what check accepts is exactly what the page shows.
+A logo file is stat'ed before it is read (a 50 MB file is refused unread) and kept while its size and
+mtime stay the same, so renders do not re-read it.
+
 The logo is operator-supplied and shown to the public, so an SVG could carry script or track visitors
 through external references: we keep a small allowlist of drawing elements and local-only references.
 """
@@ -58,14 +62,32 @@ _BAD_VALUE = re.compile(
 )
 
 
+_cache: dict[str, tuple[tuple[int, int, int], tuple[bytes, str]]] = {}
+_CACHE_MAX = 64
+
+
 def load_logo(path: str | Path) -> tuple[bytes, str]:
     """Read a logo file and return (bytes to serve, MIME type). Raises ValueError (one line)."""
     p = Path(path).expanduser()
     try:
-        data = p.read_bytes()
+        st = p.stat()
+        if not p.is_file():
+            raise ValueError(f"logo: {str(p)!r} is not a file")
+        key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        hit = _cache.get(str(p))
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        if st.st_size > MAX_LOGO_BYTES:
+            raise ValueError(f"logo: {st.st_size} bytes is larger than the 1 MiB limit")
+        with p.open("rb") as f:
+            data = f.read(MAX_LOGO_BYTES + 1)  # the file may grow between stat and read
     except OSError as exc:
         raise ValueError(f"logo: cannot read {str(p)!r}: {exc.strerror or exc}") from None
-    return sniff_logo(data)
+    result = sniff_logo(data)
+    if len(_cache) >= _CACHE_MAX:
+        _cache.clear()
+    _cache[str(p)] = (key, result)
+    return result
 
 
 def sniff_logo(data: bytes) -> tuple[bytes, str]:
