@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from xml.sax.saxutils import escape
 
@@ -153,6 +154,14 @@ def statuspage_status(view: PageView, base_url: str) -> bytes:
     return _dumps({"page": _sp_page(view, base_url), "status": _sp_status(view)})
 
 
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml(text: str, quote: bool = False) -> str:
+    """Escaped XML text; characters XML 1.0 forbids (names stored before check refused them) become U+FFFD."""
+    return escape(_XML_INVALID.sub("\ufffd", text), {'"': "&quot;"} if quote else {})
+
+
 def _sp_id(prefix: str, n: int) -> str:
     """Statuspage ids are opaque strings; ours are stable per row."""
     return f"{prefix}{n:011d}"
@@ -188,7 +197,7 @@ def badge_svg(label: str, state: HealthState) -> bytes:
     w = lw + vw
     color, on_color = STATE_COLOR[state], ON_STATE_COLOR[state]
     shadow = "#010101" if on_color == "#ffffff" else "#ccc"
-    el, ev = escape(label, {'"': "&quot;"}), escape(value)
+    el, ev = _xml(label, quote=True), _xml(value)
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" role="img" aria-label="{el}: {ev}">'
         f"<title>{el}: {ev}</title>"
@@ -214,12 +223,12 @@ def atom_feed(view: PageView, base_url: str) -> bytes:
     times = [data.updated_at] + [i.ended_at or i.started_at for i in view.incidents]
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">',
-        f"<id>{escape(page_url)}</id>",
-        f"<title>{escape(data.name)}: incidents</title>",
+        f"<id>{_xml(page_url)}</id>",
+        f"<title>{_xml(data.name)}: incidents</title>",
         f"<updated>{iso(max(times))}</updated>",
-        f'<link rel="alternate" type="text/html" href="{escape(page_url, {chr(34): "&quot;"})}"/>',
-        f'<link rel="self" type="application/atom+xml" href="{escape(page_url, {chr(34): "&quot;"})}/feed.atom"/>',
-        f"<author><name>{escape(data.name)}</name></author>",
+        f'<link rel="alternate" type="text/html" href="{_xml(page_url, quote=True)}"/>',
+        f'<link rel="self" type="application/atom+xml" href="{_xml(page_url, quote=True)}/feed.atom"/>',
+        f"<author><name>{_xml(data.name)}</name></author>",
     ]
     for inc in view.incidents:
         ongoing = inc.ended_at is None
@@ -229,12 +238,12 @@ def atom_feed(view: PageView, base_url: str) -> bytes:
         )
         parts += [
             "<entry>",
-            f"<id>{escape(page_url)}/incidents/{inc.position}-{int(inc.started_at)}</id>",
-            f"<title>{escape(title)}</title>",
+            f"<id>{_xml(page_url)}/incidents/{inc.position}-{int(inc.started_at)}</id>",
+            f"<title>{_xml(title)}</title>",
             f"<published>{iso(inc.started_at)}</published>",
             f"<updated>{iso(inc.ended_at or inc.started_at)}</updated>",
-            f'<link rel="alternate" type="text/html" href="{escape(page_url, {chr(34): "&quot;"})}"/>',
-            f"<summary>{escape(summary)}</summary>",
+            f'<link rel="alternate" type="text/html" href="{_xml(page_url, quote=True)}"/>',
+            f"<summary>{_xml(summary)}</summary>",
             "</entry>",
         ]
     parts.append("</feed>\n")

@@ -441,3 +441,17 @@ async def test_same_page_on_sqlite_and_postgresql(database, bus: EventBus) -> No
     assert (doc["banner"], a["uptime_pct"], b["status"]) == ("Partial Degradation", "99.86", "DEGRADED")
     assert [x["start"] for x in a["bars"] if x["status"] == "UNHEALTHY"] == ["2026-11-10T00:00:00Z"]
     assert [i["ended_at"] is None for i in doc["incidents"]] == [True, False]
+
+
+async def test_feed_and_badges_stay_well_formed_with_control_characters_in_stored_names(
+    seed: Seed, make_server
+) -> None:  # type: ignore[no-untyped-def]
+    """check refuses such names now; a database written before that must still give well-formed XML."""
+    p = seed.probe("p", "UNHEALTHY", spans=[("HEALTHY", NOW - DAY, NOW - HOUR), ("UNHEALTHY", NOW - HOUR, NOW)])
+    seed.page("ctl", "Page\x01\x1b[31m", [(p, "Trunk\x00\x0b")])
+    srv = await make_server()
+    for path in ("/ctl/feed.atom", "/ctl/badge.svg", "/ctl/components/1/badge.svg"):
+        r = await srv.client.get(path)
+        assert r.status_code == 200, path
+        root = ET.fromstring(r.content)  # raises on a character XML 1.0 forbids
+        assert "\ufffd" in "".join(root.itertext()) or path == "/ctl/badge.svg", path
