@@ -18,4 +18,5 @@ pytest_plugins = [
     "tests.fixtures.sip",
     "tests.fixtures.https",
     "tests.fixtures.browser",
+    "tests.fixtures.npm",
 ]

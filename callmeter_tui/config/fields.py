@@ -13,6 +13,7 @@ from typing import Any
 from ..domain.durations import parse_duration
 
 _ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # C0, DEL and C1
 _MISSING = object()
 
 
@@ -40,6 +41,13 @@ class Problems:
     def warning_lines(self) -> list[str]:
         prefix = f"{self.label}: " if self.label else ""
         return [f"{prefix}{p}: warning: {m}" for p, m in self.warnings]
+
+
+def control_char_problem(value: str) -> str | None:
+    """Names go into badges, the Atom feed (XML), chat bodies and log lines: control characters break or forge
+    them. One line naming the first one, or None."""
+    m = _CONTROL.search(value)
+    return f"must not contain control characters (found U+{ord(m.group()):04X})" if m else None
 
 
 def join(path: str, key: str | int) -> str:
@@ -82,6 +90,16 @@ class Table:
             self.problems.add(join(self.path, key), "must not be empty")
             return default
         return v.strip()
+
+    def name(
+        self, key: str, default: str | None = None, *, required: bool = False, nonempty: bool = True
+    ) -> str | None:
+        """A string shown to people (probe, page, component, project names): no control characters."""
+        v = self.str(key, default, required=required, nonempty=nonempty)
+        if v is not None and v is not default and (why := control_char_problem(v)):
+            self.problems.add(join(self.path, key), why)
+            return default
+        return v
 
     def bool(self, key: str, default: bool) -> bool:
         v = self._get(key, False)

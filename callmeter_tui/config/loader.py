@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ..domain.netaddr import literal_target_reason
 from .fields import Problems, Table
 from .model import Config, DashboardSettings, EngineSettings, RetentionSettings, WebhookSettings, WebSettings
 from .validate import read_probe, read_status_page, validate_frame_ancestors
@@ -71,6 +72,7 @@ def parse_config(
     base_dir: Path | None = None,
     env: Mapping[str, str] = os.environ,
 ) -> tuple[Config, list[str]]:
+    text = text.removeprefix("\ufeff")  # a UTF-8 BOM (Windows editors) is not part of the TOML
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -80,7 +82,7 @@ def parse_config(
 
     project_name = "Default Project"
     if (t := root.table("project")) is not None:
-        project_name = t.str("name", project_name) or project_name
+        project_name = t.name("name", project_name) or project_name
         t.done()
 
     database_url = ""
@@ -110,6 +112,8 @@ def parse_config(
     )
     root.done()
 
+    if not webhooks.allow_private_targets:
+        _warn_internal_webhook_targets(probe_tables, problems)
     for i, p in enumerate(probes):
         for key in (p.password_env, *(w.secret_env for w in p.webhooks), *(w.routing_key_env for w in p.webhooks)):
             if key and key not in env:
@@ -130,6 +134,23 @@ def parse_config(
         demo=demo,
     )
     return cfg, problems.warning_lines()
+
+
+def _warn_internal_webhook_targets(probe_tables: list[Table], problems: Problems) -> None:
+    """Deliveries to an internal IP literal would all be refused: say so at ``check``, naming the key."""
+    for i, t in enumerate(probe_tables):
+        hooks = t.data.get("webhooks")
+        for j, hook in enumerate(hooks if isinstance(hooks, list) else []):
+            url = hook.get("url") if isinstance(hook, dict) else None
+            try:
+                host = urlsplit(url.strip()).hostname if isinstance(url, str) else None
+            except ValueError:
+                continue
+            if host and (reason := literal_target_reason(host)):
+                problems.warn(
+                    f"probes[{i}].webhooks[{j}].url",
+                    f"{reason}: deliveries will be refused while webhooks.allow_private_targets = false",
+                )
 
 
 def _read_unique(tables: list[Table], array: str, key: str, what: str, read: Any) -> list[Any]:

@@ -14,6 +14,7 @@ from ..domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec, 
 from ..domain.sipuri import parse_sip_uri
 from ..domain.thresholds import Threshold
 from .fields import Problems, Table, join
+from .logo import load_logo
 
 CODECS = ("PCMU", "PCMA", "G722", "GSM", "iLBC", "speex")
 _SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62})$")
@@ -143,14 +144,14 @@ def read_probe(t: Table, base_dir: Path | None = None) -> ProbeSpec | None:
     if not t.ok:
         return None
     n_before = len(t.problems.items)
-    name = t.str("name", required=True)
+    name = t.name("name", required=True)
     kind = t.choice("kind", [k.value for k in ProbeKind], required=True)
     target = t.str("target", required=True)
     interval = t.duration("interval", 60.0, lo=1.0, hi=86400.0)
     timeout = t.duration("timeout", 10.0, lo=0.1, hi=300.0)
     enabled = t.bool("enabled", True)
     agent = t.str("agent", "local")
-    group = t.str("group", "", nonempty=False)
+    group = t.name("group", "", nonempty=False)
     confirm = t.int("confirm", 1, 1, 100)
     username = password_env = None
     auth = t.table("auth")
@@ -247,7 +248,7 @@ def read_status_page(t: Table, probe_names: set[str], base_dir: Path | None = No
         return None
     n_before = len(t.problems.items)
     slug = t.str("slug", required=True)
-    name = t.str("name", required=True)
+    name = t.name("name", required=True)
     description = t.str("description", "", nonempty=False) or ""
     accent = t.str("accent_color", "#0b7285")
     logo = t.str("logo")
@@ -257,7 +258,7 @@ def read_status_page(t: Table, probe_names: set[str], base_dir: Path | None = No
     components: list[ComponentSpec] = []
     for c in t.tables("components"):
         probe = c.str("probe", required=True)
-        cname = c.str("name")
+        cname = c.name("name")
         c.done()
         if probe is not None and probe not in probe_names:
             c.problems.add(join(c.path, "probe"), f"no probe named {probe!r}")
@@ -279,10 +280,10 @@ def read_status_page(t: Table, probe_names: set[str], base_dir: Path | None = No
         p = Path(logo).expanduser()
         if base_dir is not None and not p.is_absolute():
             p = base_dir / p
-        if p.suffix.lower() not in (".png", ".jpg", ".jpeg", ".svg"):
-            t.problems.add(join(t.path, "logo"), f"expected a PNG, JPEG or SVG file, got {logo!r}")
-        elif not p.is_file():
-            t.problems.add(join(t.path, "logo"), f"file not found: {str(p)!r}")
+        try:
+            load_logo(p)  # the page's own loader: check accepts exactly what the page will show
+        except ValueError as exc:
+            t.problems.add(join(t.path, "logo"), str(exc).removeprefix("logo: "))
         logo = str(p)
     if len(t.problems.items) > n_before or slug is None or name is None:
         return None

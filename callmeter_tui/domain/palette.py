@@ -9,13 +9,14 @@ from __future__ import annotations
 from .health import HealthState
 
 STATE_COLOR: dict[HealthState, str] = {
-    HealthState.HEALTHY: "#1f9d55",
+    HealthState.HEALTHY: "#17804a",
     HealthState.DEGRADED: "#f0b429",
     HealthState.UNHEALTHY: "#d93025",
     HealthState.UNKNOWN: "#6b7785",
 }
 
-# Text drawn on a state colour (banners, badges): dark on amber, white elsewhere.
+# Text drawn on a state colour (banners, badges): dark on amber, white elsewhere; every pair reads at >= 4.5:1
+# (WCAG AA, what axe-core checks), held by tests/web/test_palette.py.
 ON_STATE_COLOR: dict[HealthState, str] = {s: "#ffffff" for s in HealthState} | {HealthState.DEGRADED: "#3a2a00"}
 
 CSS_VARIABLE: dict[HealthState, str] = {

@@ -90,7 +90,8 @@ def _split_hostport(main: str, raw: str) -> tuple[str, int | None]:
             raise ValueError(f"SIP URI {raw!r} has an invalid host {host!r}")
     port = None
     if port_text is not None:
-        if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise ValueError(f"SIP URI {raw!r} has an invalid port {port_text!r} (1-65535)")
+        # isdigit() alone lets "²" and full-width "５０６０" through (int() then fails or silently converts)
+        if not (port_text.isascii() and port_text.isdigit()) or not 0 < int(port_text) < 65536:
+            raise ValueError(f"SIP URI {raw!r} has an invalid port {port_text!r} (ASCII digits, 1-65535)")
         port = int(port_text)
     return host, port

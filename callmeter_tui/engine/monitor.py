@@ -158,7 +158,7 @@ class Monitor:
         try:
             await self.runner.run(probe_id, spec)
         except Exception:
-            log.exception("run of %s failed", spec.name)
+            log.exception("run of %r failed", spec.name)
 
     async def _watchdog(self) -> None:
         """A probe with no result for 3 intervals goes to UNKNOWN (engine stalled, worker died, node down)."""
@@ -285,7 +285,7 @@ class Monitor:
 
         async def go() -> None:
             nid = await self.runner.db_call(work)
-            log.warning("%s: %s", kind, text)
+            log.warning("%s: %r", kind, text)  # text can carry names: quoted, never a forged line
             self.bus.publish(NotificationRaised(nid, level, kind, text, self.clock()))
 
         self._spawn(go())

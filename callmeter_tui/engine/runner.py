@@ -110,7 +110,7 @@ class Runner:
         except asyncio.CancelledError:
             raise
         except Exception as e:  # the prober must not take the engine down
-            log.exception("prober failed on %s", spec.name)
+            log.exception("prober failed on %r", spec.name)
             return ProbeResult.failure(
                 started, (self.clock() - started) * 1000, f"prober error: {type(e).__name__}: {e}"
             )
@@ -213,7 +213,7 @@ class Runner:
             )
         )
         if o.record.changed and o.record.transition_id is not None:
-            log.info("%s: %s -> %s", spec.name, o.record.previous_state.value, o.record.state.value)
+            log.info("%r: %s -> %s", spec.name, o.record.previous_state.value, o.record.state.value)
             self.bus.publish(
                 StateChanged(
                     o.probe_id,
@@ -241,7 +241,7 @@ class Runner:
         rec, queued = await self.db_call(work)
         if rec is None or rec.transition_id is None:
             return False
-        log.info("%s: %s -> UNKNOWN (%s)", name, rec.previous_state.value, reason)
+        log.info("%r: %s -> UNKNOWN (%s)", name, rec.previous_state.value, reason)
         self.bus.publish(
             StateChanged(probe_id, name, rec.previous_state.value, "UNKNOWN", self.clock(), rec.transition_id, None)
         )

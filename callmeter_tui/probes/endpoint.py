@@ -223,8 +223,10 @@ class WorkerEndpoint:
 
     # -- shutdown -------------------------------------------------------------------------------
     def shutdown(self) -> None:
-        """Hang up, pump, shut accounts down, drop refs, collect, then libDestroy (the safe order).
+        """Hang up, pump, stop the pump, shut accounts down, drop refs, collect, then libDestroy (the safe order).
 
+        The event pump stops before the last account goes: a request arriving with no account left made
+        pjsua2 look up an invalid account (pjsua_acc_get_user_data's assertion aborted the worker).
         Players stay referenced: the process ends with os._exit right after libDestroy, so their
         destructors never run against a destroyed library."""
         try:
@@ -232,12 +234,12 @@ class WorkerEndpoint:
         except pj.Error:
             pass
         time.sleep(0.2)
+        self._stopping = True
+        self._thread.join(timeout=2)
         try:
             self.shared.shutdown()
         except pj.Error:
             pass
-        self._stopping = True
-        self._thread.join(timeout=2)
         del self.shared
         gc.collect()
         # Calls are hung up and accounts unregistered above; NO_RX_MSG skips pjsua's blind 1 s wait.

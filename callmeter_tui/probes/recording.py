@@ -68,11 +68,17 @@ class TapPool:
 
 
 def save_wav(path: str, pcm: bytes, clock_rate: int) -> None:
-    """Write 16-bit mono PCM atomically (a reader never sees half a file)."""
+    """Write 16-bit mono PCM atomically (a reader never sees half a file).
+
+    Recordings are what the far end said: private like the database (directory 0700, files 0600).
+    """
     target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    target.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    os.chmod(target.parent, 0o700)
     tmp = target.with_suffix(f".{os.getpid()}.tmp")
-    with wave.open(str(tmp), "wb") as w:
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)  # a leftover tmp from a crashed run keeps its old mode otherwise
+    with os.fdopen(fd, "wb") as f, wave.open(f, "wb") as w:
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(clock_rate)

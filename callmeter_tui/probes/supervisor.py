@@ -44,7 +44,7 @@ class WorkerHandle:
     last_beat: float = 0.0
     alive: bool = False
     kill_reason: str | None = None
-    stderr_path: str = ""
+    stderr: Any = None  # an unnamed temporary file (never in /tmp's listing) the worker's fd 2 writes to
     crash_log: str = ""  # the worker's stderr tail (faulthandler stacks) after an unexpected exit
     _ready: asyncio.Future[dict[str, Any]] | None = None
     _loop: asyncio.AbstractEventLoop | None = None
@@ -62,13 +62,14 @@ class WorkerHandle:
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
         parent_sock, child_sock = socket.socketpair()
-        fd, self.stderr_path = tempfile.mkstemp(prefix=f"callmeter-{self.name}-", suffix=".err")
-        os.close(fd)
+        # Unnamed (O_TMPFILE or unlinked at once): nothing is left behind even when this process is SIGKILLed.
+        self.stderr = tempfile.TemporaryFile(prefix=f"callmeter-{self.name}-", suffix=".err")  # noqa: SIM115 - closed in _close
+        err_fd = self.stderr.fileno()
         # A fresh interpreter (not multiprocessing's re-import of __main__): the worker never runs
         # the console's own start-up code, and the console never imports pjsua2.
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "callmeter_tui.probes.worker", str(child_sock.fileno()), self.stderr_path],
-            pass_fds=(child_sock.fileno(),),
+            [sys.executable, "-m", "callmeter_tui.probes.worker", str(child_sock.fileno()), str(err_fd)],
+            pass_fds=(child_sock.fileno(), err_fd),
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
@@ -169,7 +170,7 @@ class WorkerHandle:
             what = f"exited with code {code}"
         else:
             what = "closed its pipe"
-        self.crash_log = _tail(self.stderr_path)
+        self.crash_log = _tail(self.stderr)
         lines = [ln for ln in self.crash_log.splitlines() if ln.strip()]
         # An abort message (e.g. a pjlib assertion) is worth quoting; faulthandler stacks go to the log only.
         tail = lines[-1].strip() if lines and "Fatal Python error" not in self.crash_log else ""
@@ -200,10 +201,9 @@ class WorkerHandle:
                 self.conn.close()
             except OSError:
                 pass
-        try:
-            os.unlink(self.stderr_path)
-        except OSError:
-            pass
+        if self.stderr is not None:
+            self.stderr.close()
+            self.stderr = None
         if was_alive and reason != "prober stopped":
             self.on_exit(self, reason)
 
@@ -212,11 +212,12 @@ class WorkerLost(Exception):
     """The worker running an order died or hung; the message is the one-line reason."""
 
 
-def _tail(path: str, size: int = 6000) -> str:
+def _tail(file: Any, size: int = 6000) -> str:
+    """The last ``size`` bytes the worker wrote to its stderr file (pread: the shared offset stays put)."""
+    if file is None:
+        return ""
     try:
-        with open(path, "rb") as fh:
-            fh.seek(0, os.SEEK_END)
-            fh.seek(max(0, fh.tell() - size))
-            return fh.read().decode("utf-8", "replace").strip()
-    except OSError:
+        end = os.fstat(file.fileno()).st_size
+        return os.pread(file.fileno(), size, max(0, end - size)).decode("utf-8", "replace").strip()
+    except (OSError, ValueError):
         return ""

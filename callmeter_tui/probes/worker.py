@@ -1,6 +1,6 @@
 """A prober worker process: one pjsua2 Endpoint, commands over a pipe, one thread per running probe.
 
-It runs in its own process (``python -m callmeter_tui.probes.worker FD STDERR``) so a native crash, abort or hang in pjsip costs one worker (restarted by
+It runs in its own process (``python -m callmeter_tui.probes.worker PIPE_FD STDERR_FD``) so a native crash, abort or hang in pjsip costs one worker (restarted by
 the pool), never the console. The main process never imports pjsua2.
 """
 
@@ -22,19 +22,19 @@ from .outcome import Clock, one_line, pj_error_text
 from .protocol import ACCOUNTS_PER_WORKER, CALLS_PER_WORKER, HEARTBEAT_S, Done, Fatal, Heartbeat, ProbeOrder, Ready
 
 
-def _silence_stdio(stderr_path: str | None) -> None:
+def _silence_stdio(stderr_fd: int | None) -> None:
     """pjlib prints banner lines before any log config applies: keep the console's stdout clean.
-    stderr goes to a file so the pool can quote an abort message as the crash reason."""
+    stderr goes to the parent's unnamed file so the pool can quote an abort message as the crash reason."""
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
-    if stderr_path:
-        err = os.open(stderr_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-        os.dup2(err, 2)
+    if stderr_fd is not None:
+        os.dup2(stderr_fd, 2)
+        os.close(stderr_fd)
 
 
-def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
+def worker_main(conn: Connection, stderr_fd: int | None = None) -> None:
     """Process entry point: start the endpoint, then serve orders until Stop or the pipe closes."""
-    _silence_stdio(stderr_path)
+    _silence_stdio(stderr_fd)
     faulthandler.enable()  # a native crash leaves the Python stacks in the stderr file for the pool's log
     send_lock = threading.Lock()
 
@@ -132,4 +132,4 @@ def _runners() -> dict[str, Callable[..., ProbeResult]]:
 if __name__ == "__main__":
     import sys
 
-    worker_main(Connection(int(sys.argv[1])), sys.argv[2] if len(sys.argv) > 2 else None)
+    worker_main(Connection(int(sys.argv[1])), int(sys.argv[2]) if len(sys.argv) > 2 else None)

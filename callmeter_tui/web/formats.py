@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 from xml.sax.saxutils import escape
 
 from ..domain.health import HealthState
 from ..domain.palette import ON_STATE_COLOR, STATE_COLOR
+from .verdana import text_width
 from .view import ComponentView, PageBars, PageView, iso
 
 # Statuspage has no "unknown": a component without results yet is reported operational, and its
@@ -152,25 +154,50 @@ def statuspage_status(view: PageView, base_url: str) -> bytes:
     return _dumps({"page": _sp_page(view, base_url), "status": _sp_status(view)})
 
 
+_XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def _xml(text: str, quote: bool = False) -> str:
+    """Escaped XML text; characters XML 1.0 forbids (names stored before check refused them) become U+FFFD."""
+    return escape(_XML_INVALID.sub("\ufffd", text), {'"': "&quot;"} if quote else {})
+
+
 def _sp_id(prefix: str, n: int) -> str:
     """Statuspage ids are opaque strings; ours are stable per row."""
     return f"{prefix}{n:011d}"
 
 
-def _text_width(text: str) -> int:
-    """Approximate Verdana 11px advance (what shields-style badges assume)."""
-    wide = sum(1 for ch in text if ch in "mwMW@%")
-    narrow = sum(1 for ch in text if ch in "iljtf.,:;!|' ")
-    return int(len(text) * 6.8 + wide * 3 - narrow * 3) + 10
+_PAD = 5  # shields.io's horizontal padding on each side of a badge's text
+
+
+def _badge_text_width(text: str) -> int:
+    """shields.io's rule: the Verdana width truncated, then rounded up to odd (pixel-grid alignment)."""
+    w = int(text_width(text))
+    return w if w % 2 else w + 1
+
+
+def _badge_text(x_px: float, width: int, text: str, fill: str, shadow: str) -> str:
+    """One text run at 10x scale like shields.io: a faint shadow under it, textLength pinning its width.
+
+    shields.io starts the label 1 px in and the message 1 px before the boxes' edge; so do we.
+    """
+    x, length = round(x_px * 10), width * 10
+    return (
+        f'<text aria-hidden="true" x="{x}" y="150" fill="{shadow}" fill-opacity=".3" transform="scale(.1)" '
+        f'textLength="{length}">{text}</text>'
+        f'<text x="{x}" y="140" fill="{fill}" transform="scale(.1)" textLength="{length}">{text}</text>'
+    )
 
 
 def badge_svg(label: str, state: HealthState) -> bytes:
-    """A flat two-part badge: label on grey, state on its colour."""
+    """A flat two-part badge laid out as shields.io's "flat" style: label on grey, state on its colour."""
     value = BADGE_TEXT[state]
-    lw, vw = _text_width(label), _text_width(value)
+    ltw, vtw = _badge_text_width(label), _badge_text_width(value)
+    lw, vw = ltw + 2 * _PAD, vtw + 2 * _PAD
     w = lw + vw
     color, on_color = STATE_COLOR[state], ON_STATE_COLOR[state]
-    el, ev = escape(label, {'"': "&quot;"}), escape(value)
+    shadow = "#010101" if on_color == "#ffffff" else "#ccc"
+    el, ev = _xml(label, quote=True), _xml(value)
     svg = (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w}" height="20" role="img" aria-label="{el}: {ev}">'
         f"<title>{el}: {ev}</title>"
@@ -180,8 +207,10 @@ def badge_svg(label: str, state: HealthState) -> bytes:
         f'<g clip-path="url(#r)"><rect width="{lw}" height="20" fill="#555"/>'
         f'<rect x="{lw}" width="{vw}" height="20" fill="{color}"/>'
         f'<rect width="{w}" height="20" fill="url(#s)"/></g>'
-        f'<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">'
-        f'<text x="{lw / 2:.1f}" y="14">{el}</text><text x="{lw + vw / 2:.1f}" y="14" fill="{on_color}">{ev}</text>'
+        f'<g fill="#fff" text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" '
+        f'text-rendering="geometricPrecision" font-size="110">'
+        f"{_badge_text(1 + _PAD + ltw / 2, ltw, el, '#fff', '#010101')}"
+        f"{_badge_text(lw - 1 + _PAD + vtw / 2, vtw, ev, on_color, shadow)}"
         f"</g></svg>"
     )
     return svg.encode()
@@ -194,12 +223,12 @@ def atom_feed(view: PageView, base_url: str) -> bytes:
     times = [data.updated_at] + [i.ended_at or i.started_at for i in view.incidents]
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">',
-        f"<id>{escape(page_url)}</id>",
-        f"<title>{escape(data.name)}: incidents</title>",
+        f"<id>{_xml(page_url)}</id>",
+        f"<title>{_xml(data.name)}: incidents</title>",
         f"<updated>{iso(max(times))}</updated>",
-        f'<link rel="alternate" type="text/html" href="{escape(page_url, {chr(34): "&quot;"})}"/>',
-        f'<link rel="self" type="application/atom+xml" href="{escape(page_url, {chr(34): "&quot;"})}/feed.atom"/>',
-        f"<author><name>{escape(data.name)}</name></author>",
+        f'<link rel="alternate" type="text/html" href="{_xml(page_url, quote=True)}"/>',
+        f'<link rel="self" type="application/atom+xml" href="{_xml(page_url, quote=True)}/feed.atom"/>',
+        f"<author><name>{_xml(data.name)}</name></author>",
     ]
     for inc in view.incidents:
         ongoing = inc.ended_at is None
@@ -209,12 +238,12 @@ def atom_feed(view: PageView, base_url: str) -> bytes:
         )
         parts += [
             "<entry>",
-            f"<id>{escape(page_url)}/incidents/{inc.position}-{int(inc.started_at)}</id>",
-            f"<title>{escape(title)}</title>",
+            f"<id>{_xml(page_url)}/incidents/{inc.position}-{int(inc.started_at)}</id>",
+            f"<title>{_xml(title)}</title>",
             f"<published>{iso(inc.started_at)}</published>",
             f"<updated>{iso(inc.ended_at or inc.started_at)}</updated>",
-            f'<link rel="alternate" type="text/html" href="{escape(page_url, {chr(34): "&quot;"})}"/>',
-            f"<summary>{escape(summary)}</summary>",
+            f'<link rel="alternate" type="text/html" href="{_xml(page_url, quote=True)}"/>',
+            f"<summary>{_xml(summary)}</summary>",
             "</entry>",
         ]
     parts.append("</feed>\n")

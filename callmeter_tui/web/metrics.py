@@ -1,21 +1,34 @@
-"""Prometheus text exposition (format 0.0.4) of probe health and latest measurements, opt-in."""
+"""Prometheus text exposition (format 0.0.4) of probe health, latest measurements and counters, opt-in.
+
+Names follow Prometheus conventions so `promtool check metrics` is silent: base units (seconds, ratios
+0-1), counters ending in ``_total``. The store keeps milliseconds and percentages; they are scaled here.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from ..domain.health import STATE_ORDER
 from ..domain.spans import uptime_ratio
-from .snapshot import ProbeMetrics
+from .snapshot import DELIVERY_OUTCOMES, ProbeMetrics
 
 UPTIME_WINDOW_DAYS = 30
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
-# metric name in the execution -> (exposed name, help)
+# metric key in the execution -> (exposed name, scale to the base unit, help)
 _GAUGES = (
-    ("mos", "callmeter_probe_mos", "MOS of the latest execution"),
-    ("jitter_ms", "callmeter_probe_jitter_ms", "Jitter of the latest execution in milliseconds"),
-    ("packet_loss_pct", "callmeter_probe_packet_loss_percent", "Packet loss of the latest execution in percent"),
-    ("rtt_ms", "callmeter_probe_rtt_ms", "Round-trip time of the latest execution in milliseconds"),
-    ("setup_time_ms", "callmeter_probe_setup_time_ms", "Call setup time of the latest execution in milliseconds"),
+    ("mos", "callmeter_probe_mos", 1.0, "MOS (1-5) of the latest execution"),
+    ("asr_pct", "callmeter_probe_asr_ratio", 0.01, "Answer-seizure ratio (0-1) of the latest call executions"),
+    ("jitter_ms", "callmeter_probe_jitter_seconds", 0.001, "Jitter of the latest execution"),
+    ("packet_loss_pct", "callmeter_probe_packet_loss_ratio", 0.01, "Packet loss (0-1) of the latest execution"),
+    ("rtt_ms", "callmeter_probe_rtt_seconds", 0.001, "Round-trip time of the latest execution"),
+    ("setup_time_ms", "callmeter_probe_setup_time_seconds", 0.001, "Call setup time of the latest execution"),
+    (
+        "response_time_ms",
+        "callmeter_probe_response_time_seconds",
+        0.001,
+        "SIP OPTIONS/REGISTER response time of the latest execution",
+    ),
 )
 
 
@@ -27,39 +40,82 @@ def _num(v: float) -> str:
     return repr(float(v))
 
 
-def prometheus_text(probes: list[ProbeMetrics], since: float, now: float) -> bytes:
-    lines = [
-        "# HELP callmeter_probe_state Confirmed health state of the probe (1 for the current state, else 0).",
-        "# TYPE callmeter_probe_state gauge",
-    ]
-    for p in probes:
-        for state in STATE_ORDER:
-            lines.append(
-                f'callmeter_probe_state{{probe="{_label(p.name)}",state="{state.value}"}} {int(p.state == state.value)}'
-            )
-    lines += [
-        f"# HELP callmeter_probe_uptime_ratio Healthy time over monitored time in the last {UPTIME_WINDOW_DAYS} days.",
-        "# TYPE callmeter_probe_uptime_ratio gauge",
-    ]
+def _family(name: str, kind: str, help_text: str, samples: Iterable[str]) -> list[str]:
+    return [f"# HELP {name} {help_text}.", f"# TYPE {name} {kind}", *samples]
+
+
+def _state_lines(probes: list[ProbeMetrics]) -> list[str]:
+    return _family(
+        "callmeter_probe_state",
+        "gauge",
+        "Confirmed health state of the probe (1 for the current state, else 0)",
+        (
+            f'callmeter_probe_state{{probe="{_label(p.name)}",state="{s.value}"}} {int(p.state == s.value)}'
+            for p in probes
+            for s in STATE_ORDER
+        ),
+    )
+
+
+def _uptime_lines(probes: list[ProbeMetrics], since: float, now: float) -> list[str]:
+    samples = []
     for p in probes:
         ratio = uptime_ratio(list(p.spans), since, now)
         if ratio is not None:
-            lines.append(
+            samples.append(
                 f'callmeter_probe_uptime_ratio{{probe="{_label(p.name)}",window="{UPTIME_WINDOW_DAYS}d"}} {_num(ratio)}'
             )
-    lines += [
-        "# HELP callmeter_probe_last_execution_timestamp_seconds When the probe last ran (Unix time).",
-        "# TYPE callmeter_probe_last_execution_timestamp_seconds gauge",
-    ]
-    for p in probes:
-        if p.last_execution_at is not None:
-            lines.append(
-                f'callmeter_probe_last_execution_timestamp_seconds{{probe="{_label(p.name)}"}} {_num(p.last_execution_at)}'
-            )
-    for key, name, help_text in _GAUGES:
-        lines += [f"# HELP {name} {help_text}.", f"# TYPE {name} gauge"]
+    help_text = f"Healthy time over monitored time in the last {UPTIME_WINDOW_DAYS} days"
+    return _family("callmeter_probe_uptime_ratio", "gauge", help_text, samples)
+
+
+def _counter_lines(probes: list[ProbeMetrics]) -> list[str]:
+    lines = _family(
+        "callmeter_probe_runs_total",
+        "counter",
+        "Probe executions recorded",
+        (f'callmeter_probe_runs_total{{probe="{_label(p.name)}"}} {p.runs}' for p in probes),
+    )
+    lines += _family(
+        "callmeter_probe_failures_total",
+        "counter",
+        "Probe executions that failed",
+        (f'callmeter_probe_failures_total{{probe="{_label(p.name)}"}} {p.failures}' for p in probes),
+    )
+    lines += _family(
+        "callmeter_webhook_deliveries_total",
+        "counter",
+        "Webhook deliveries finished, by outcome",
+        (
+            f'callmeter_webhook_deliveries_total{{probe="{_label(p.name)}",outcome="{o}"}} {dict(p.deliveries).get(o, 0)}'
+            for p in probes
+            for o in DELIVERY_OUTCOMES
+        ),
+    )
+    return lines
+
+
+def _gauge_lines(probes: list[ProbeMetrics]) -> list[str]:
+    lines = _family(
+        "callmeter_probe_last_execution_timestamp_seconds",
+        "gauge",
+        "When the probe last ran (Unix time)",
+        (
+            f'callmeter_probe_last_execution_timestamp_seconds{{probe="{_label(p.name)}"}} {_num(p.last_execution_at)}'
+            for p in probes
+            if p.last_execution_at is not None
+        ),
+    )
+    for key, name, scale, help_text in _GAUGES:
+        samples = []
         for p in probes:
             value = p.metrics.get(key)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                lines.append(f'{name}{{probe="{_label(p.name)}"}} {_num(value)}')
+                samples.append(f'{name}{{probe="{_label(p.name)}"}} {_num(value * scale)}')
+        lines += _family(name, "gauge", help_text, samples)
+    return lines
+
+
+def prometheus_text(probes: list[ProbeMetrics], since: float, now: float) -> bytes:
+    lines = _state_lines(probes) + _uptime_lines(probes, since, now) + _counter_lines(probes) + _gauge_lines(probes)
     return ("\n".join(lines) + "\n").encode()

@@ -15,9 +15,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
 from ..domain.health import HealthState
-from .view import BarCell, PageBars, PageView, iso
+from .view import NARROW_DAYS, BarCell, PageBars, PageView, iso
 
-NARROW_DAYS = 30  # days still shown on phone-sized screens
 SHOWN_INCIDENTS = 8  # newest incidents listed; older ones fold into a <details>
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_ACCENT = "#0b7285"
@@ -126,6 +125,7 @@ def render_html(view: PageView, *, css_version: str, js_version: str, theme_vers
             "name": c.name,
             "state": c.state,
             "uptime_pct": c.uptime_pct,
+            "uptime_pct_narrow": c.uptime_pct_narrow,
             "bar": painter.paint(c.index),
         }
         for c in view.components

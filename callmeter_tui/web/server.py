@@ -117,6 +117,7 @@ class WebServer:
         app.router.add_get("/static/page.css", self._static_route("css"))
         app.router.add_get("/static/refresh.js", self._static_route("js"))
         app.router.add_get("/{slug:%s}" % _SLUG, self._page_route)
+        app.router.add_get("/{slug:%s}/" % _SLUG, self._page_route)  # the same page, as links often end in /
         app.router.add_get("/{slug:%s}/{rest:.+}" % _SLUG, self._page_route)
         app.on_response_prepare.append(self._on_prepare)
         self.connection_limit, reserve = connection_limit(raise_nofile_limit())

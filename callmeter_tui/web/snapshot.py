@@ -9,13 +9,13 @@ import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from ..config.logo import load_logo, sniff_logo
 from ..domain.bars import day_boundaries
-from ..store.models import Component, Execution, Probe, StatusPage
+from ..store.models import Component, Delivery, Execution, Probe, StatusPage, Webhook
 from ..store.queries import load_spans
-from .logo import load_logo, sniff_logo
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ def _logo(slug: str, data: bytes | None, path: str | None) -> tuple[bytes, str] 
         if path:
             return load_logo(path)
     except ValueError as exc:
-        log.warning("status page %s: %s", slug, exc)
+        log.warning("status page %r: %s", slug, exc)
     return None
 
 
@@ -147,6 +147,9 @@ def safe_timezone(name: str | None) -> str:
         return "UTC"
 
 
+DELIVERY_OUTCOMES = ("succeeded", "failed")
+
+
 @dataclass(frozen=True)
 class ProbeMetrics:
     name: str
@@ -154,6 +157,9 @@ class ProbeMetrics:
     last_execution_at: float | None
     metrics: dict[str, float]
     spans: tuple[Any, ...]
+    runs: int = 0  # executions recorded (kept by retention)
+    failures: int = 0  # of which not ok
+    deliveries: tuple[tuple[str, int], ...] = ()  # (outcome, count) of finished webhook deliveries
 
 
 def load_probe_metrics(session: Session, since: float, now: float) -> list[ProbeMetrics]:
@@ -166,6 +172,8 @@ def load_probe_metrics(session: Session, since: float, now: float) -> list[Probe
         else {}
     )
     spans = load_spans(session, [p.id for p in probes], since, now) if probes else {}
+    runs = _run_counts(session)
+    deliveries = _delivery_counts(session)
     return [
         ProbeMetrics(
             name=p.name,
@@ -173,9 +181,33 @@ def load_probe_metrics(session: Session, since: float, now: float) -> list[Probe
             last_execution_at=p.last_execution_at,
             metrics=dict(latest.get(p.last_execution_id or -1, {})),
             spans=tuple(spans.get(p.id, ())),
+            runs=runs.get(p.id, (0, 0))[0],
+            failures=runs.get(p.id, (0, 0))[1],
+            deliveries=tuple(sorted(deliveries.get(p.id, {}).items())),
         )
         for p in probes
     ]
+
+
+def _run_counts(session: Session) -> dict[int, tuple[int, int]]:
+    """probe id -> (executions, failed executions)."""
+    failed = func.sum(case((Execution.ok.is_(False), 1), else_=0))
+    rows = session.execute(select(Execution.probe_id, func.count(), failed).group_by(Execution.probe_id))
+    return {pid: (int(n), int(bad or 0)) for pid, n, bad in rows}
+
+
+def _delivery_counts(session: Session) -> dict[int, dict[str, int]]:
+    """probe id -> {outcome: count} for deliveries that finished (succeeded or failed); test sends excluded."""
+    rows = session.execute(
+        select(Webhook.probe_id, Delivery.status, func.count())
+        .join(Webhook, Webhook.id == Delivery.webhook_id)
+        .where(Delivery.status.in_(DELIVERY_OUTCOMES), Delivery.is_test.is_(False))
+        .group_by(Webhook.probe_id, Delivery.status)
+    )
+    out: dict[int, dict[str, int]] = {}
+    for pid, status, n in rows:
+        out.setdefault(pid, {})[status] = int(n)
+    return out
 
 
 __all__ = ["ComponentData", "PageData", "ProbeMetrics", "list_slugs", "load_page", "load_probe_metrics"]

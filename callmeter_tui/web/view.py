@@ -21,6 +21,7 @@ from ..domain.spans import format_uptime, uptime_ratio
 from .snapshot import PageData
 
 MAX_INCIDENTS = 50
+NARROW_DAYS = 30  # days the bar still shows on phone-sized screens (and its uptime figure covers)
 BAR_CHUNK = 50  # components per numpy call: bounds how long one call holds the GIL
 
 
@@ -59,6 +60,7 @@ class ComponentView:
     name: str
     state: HealthState
     uptime_pct: str | None  # "99.86" or None with no monitored time
+    uptime_pct_narrow: str | None  # the same over the last NARROW_DAYS days, the narrow screens' bar
     last_checked: float | None
     created_at: float
     updated_at: float
@@ -117,6 +119,7 @@ def build_view(data: PageData) -> PageView:
     states = [HealthState.parse(c.state) for c in data.components]
     overall, text = banner(states)
     since = data.boundaries[0]
+    since_narrow = data.boundaries[max(0, len(data.boundaries) - 1 - NARROW_DAYS)]
     comps = []
     found: list[IncidentView] = []
     for index, (comp, state) in enumerate(zip(data.components, states)):
@@ -127,6 +130,7 @@ def build_view(data: PageData) -> PageView:
                 name=comp.name,
                 state=state,
                 uptime_pct=format_uptime(uptime_ratio(comp.spans, since, data.now)),
+                uptime_pct_narrow=format_uptime(uptime_ratio(comp.spans, since_narrow, data.now)),
                 last_checked=comp.last_checked,
                 created_at=comp.created_at,
                 updated_at=comp.updated_at,

@@ -22,15 +22,19 @@ def shown_secret(hook: Webhook, reveal: bool) -> str:
 
 
 def shown_url(url: str, reveal: bool) -> str:
-    """Chat webhook URLs carry their token in the path: show scheme://host/… unless revealing."""
+    """Tokens ride in the path (chat webhooks), the query (``?token=``), the fragment or the userinfo: show
+    only scheme://host[:port]/ and "…" for whatever else there was, unless revealing."""
     if reveal:
         return url
     try:
         parts = urlsplit(url)
+        port = f":{parts.port}" if parts.port else ""
     except ValueError:
         return "…"
-    port = f":{parts.port}" if parts.port else ""
-    return f"{parts.scheme}://{parts.hostname}{port}/…" if parts.path.strip("/") else url
+    host = parts.hostname or ""
+    host = f"[{host}]" if ":" in host else host
+    hidden = parts.path.strip("/") or parts.query or parts.fragment or parts.username or parts.password
+    return f"{parts.scheme}://{host}{port}/{'…' if hidden else ''}"
 
 
 def list_webhooks(db: Database, reveal: bool, out: TextIO) -> None:

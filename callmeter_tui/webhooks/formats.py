@@ -115,10 +115,15 @@ def _prefix(event: dict[str, Any]) -> str:
     return "[TEST] " if event.get("test") else ""
 
 
+def _chat_text(text: str) -> str:
+    """Slack and Teams read &, < and > as markup (<!channel>, <url|label>, HTML): names must come out literal."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 def slack(event: dict[str, Any]) -> dict[str, Any]:
     """Slack Incoming Webhook message with one legacy attachment (color, title, text, fields, ts)."""
     m = event["metrics"]
-    title = f"{_prefix(event)}Probe Alert: {event['probe_name']}"
+    title = f"{_prefix(event)}Probe Alert: {_chat_text(event['probe_name'])}"
     text = f"Status changed from {event['previous_status']} to {event['current_status']}"
     at = datetime.strptime(event["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
     return {
@@ -172,7 +177,7 @@ def pagerduty(event: dict[str, Any], webhook_id: int) -> dict[str, Any]:
 def teams(event: dict[str, Any]) -> dict[str, Any]:
     """Microsoft Teams connector MessageCard with themeColor, summary and a facts section."""
     m = event["metrics"]
-    name = event["probe_name"]
+    name = _chat_text(event["probe_name"])
     return {
         "@type": "MessageCard",
         "@context": "https://schema.org/extensions",

@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session
 
 from ..config.validate import validate_webhook_url
 from ..domain.health import HealthState, notifies
+from ..domain.netaddr import literal_target_reason
 from ..domain.probe import WebhookFormat
 from ..store.models import Delivery, Probe, Project, Transition, Webhook
 from . import formats
-from .guard import forbidden_reason, literal_ip
 
 __all__ = [
     "create_webhook",
@@ -67,15 +67,8 @@ def check_target(url: str, *, allow_private: bool) -> str | None:
         return err
     from urllib.parse import urlsplit
 
-    host = urlsplit(url.strip()).hostname or ""
-    ip = literal_ip(host)
-    if host.lower() == "localhost" or host.lower().endswith(".localhost"):
-        return f"refused webhook target {host!r}: loopback (set webhooks.allow_private_targets to allow)"
-    if ip is not None:
-        reason = forbidden_reason(ip)
-        if reason:
-            return f"refused webhook target: {reason} (set webhooks.allow_private_targets to allow)"
-    return None
+    reason = literal_target_reason(urlsplit(url.strip()).hostname or "")
+    return f"refused webhook target: {reason} (set webhooks.allow_private_targets to allow)" if reason else None
 
 
 def create_webhook(

@@ -135,6 +135,34 @@ async def test_page_in_chromium(seed: Seed, make_server, browser, tmp_path: Path
     assert any(u.endswith("/static/refresh.js?v=" + u.rsplit("=", 1)[-1]) for u in r["requested"])
 
 
+async def test_narrow_bar_and_uptime_cover_the_same_days(seed: Seed, make_server, browser) -> None:  # type: ignore[no-untyped-def]
+    """A bad day 60 days ago: in the 90-day figure, outside the 30 days a phone's bar shows."""
+    pid = seed.probe(
+        "p",
+        "HEALTHY",
+        spans=[("HEALTHY", NOW - 100 * DAY, NOW - 60 * DAY), ("UNHEALTHY", NOW - 60 * DAY, NOW - 59 * DAY)]
+        + [("HEALTHY", NOW - 59 * DAY, NOW)],
+    )
+    seed.page("narrow", "Narrow", [(pid, "Trunk")])
+    srv = await make_server()
+
+    def read(b: Any) -> dict[int, tuple[int, str, str]]:
+        ctx = b.new_context()
+        page = ctx.new_page()
+        out = {}
+        for width in (375, 1280):
+            page.set_viewport_size({"width": width, "height": 800})
+            page.goto(f"{srv.url}/narrow", wait_until="load")
+            shown = page.evaluate("() => [...document.querySelectorAll('.seg')].filter(s => s.offsetWidth > 0).length")
+            out[width] = (shown, page.inner_text(".component-foot .foot-edge >> nth=0"), page.inner_text(".uptime"))
+        ctx.close()
+        return out
+
+    seen = await browser.run(read)
+    assert seen[375] == (30, "30 days ago", "100.00% uptime")
+    assert seen[1280] == (90, "90 days ago", "98.88% uptime")
+
+
 async def test_live_refresh_patches_in_place_and_js_off_still_works(
     seed: Seed, bus: EventBus, make_server, browser
 ) -> None:  # type: ignore[no-untyped-def]

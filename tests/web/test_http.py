@@ -42,6 +42,17 @@ async def test_etag_and_last_modified_give_304(seed: Seed, make_server) -> None:
     ).status_code == 304
 
 
+async def test_trailing_slash_answers_like_the_page(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
+    simple_page(seed)
+    srv = await make_server()
+    ident = {"Accept-Encoding": "identity"}
+    page, slashed = await srv.client.get("/status", headers=ident), await srv.client.get("/status/", headers=ident)
+    assert slashed.status_code == 200 and slashed.content == page.content
+    assert slashed.headers["etag"] == page.headers["etag"]
+    assert slashed.headers["content-security-policy"] == page.headers["content-security-policy"]
+    assert (await srv.client.get("/nope/")).status_code == 404
+
+
 async def test_gzip_is_precompressed_and_negotiated(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
     simple_page(seed)
     srv = await make_server()

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from callmeter_tui.web.logo import load_logo, sanitize_svg
+from callmeter_tui.config.logo import load_logo, sanitize_svg
 
 from .conftest import NOW, Seed
 
@@ -73,6 +73,22 @@ def test_svg_is_sanitised(tmp_path: Path) -> None:
         assert bad not in text, bad
     assert "<circle" in text and 'fill="#0b7285"' in text and 'href="#ok"' in text and 'fill="url(#grad)"' in text
     assert sanitize_svg(data) == data  # idempotent
+
+
+CSS_TRICKS_SVG = b"""<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 10 10">
+  <rect width="10" height="10" style="fill: image-set(url(#a) 1x, 'https://evil.example/i.png' 2x)"/>
+  <rect width="5" height="5" style="background:\\75 rl(https://evil.example/e)"/>
+  <rect width="4" height="4" fill="\\75 rl(https://evil.example/f)" stroke="-webkit-image-set('https://evil.example/s' 1x)"/>
+  <circle cx="5" cy="5" r="4" fill="#0b7285" stroke="url(#g)"/>
+</svg>"""
+
+
+def test_svg_style_attributes_and_css_escapes_are_dropped() -> None:
+    """style="..." is a CSS parser: image-set() and escapes (\\75 rl = url) would slip past a url() check."""
+    text = sanitize_svg(CSS_TRICKS_SVG).decode()
+    for bad in ("style=", "image-set", "evil.example", "\\"):
+        assert bad not in text, bad
+    assert text.count("<rect") == 3 and 'fill="#0b7285"' in text and 'stroke="url(#g)"' in text
 
 
 @pytest.mark.parametrize(

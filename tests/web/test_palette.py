@@ -27,3 +27,25 @@ def test_dashboard_themes_and_badges_use_the_palette() -> None:
     for state in HealthState:
         svg = badge_svg("voip", state).decode()
         assert f'fill="{STATE_COLOR[state]}"' in svg and f'fill="{ON_STATE_COLOR[state]}"' in svg
+
+
+def contrast(a: str, b: str) -> float:
+    """WCAG 2 contrast ratio of two #rrggbb colours (what axe-core's color-contrast rule computes)."""
+
+    def lum(h: str) -> float:
+        c = [int(h[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    hi, lo = sorted((lum(a), lum(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def test_text_on_state_colours_reads_at_aa() -> None:
+    """Banners and badges draw ON_STATE_COLOR on STATE_COLOR; the page's state labels sit on white cards."""
+    for state in HealthState:
+        assert contrast(ON_STATE_COLOR[state], STATE_COLOR[state]) >= 4.5, state
+    css = PAGE_CSS.read_text()
+    for var in ("--ok", "--warn", "--bad", "--none"):
+        m = re.search(rf"{var}:\s*(#[0-9a-fA-F]{{6}})", css)
+        assert m and contrast(m.group(1), "#ffffff") >= 4.5, f"page.css {var} label on a white card"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import subprocess
 import time
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
@@ -86,7 +89,7 @@ async def test_status_json_shape_and_values(seed: Seed, make_server) -> None:  #
     assert incs[0]["ended_at"] is None and iso_utc(incs[0]["started_at"]) == NOW - 2 * HOUR
     assert (iso_utc(incs[1]["started_at"]), iso_utc(incs[1]["ended_at"])) == (NOW - 300 * HOUR, NOW - 299 * HOUR)
     html = (await srv.client.get("/voip")).text
-    assert '<span class="uptime">99.86% uptime</span>' in html
+    assert '<span class="uptime"><span class="wide-only">99.86% uptime</span>' in html
 
 
 async def test_uptime_is_null_without_monitored_time(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
@@ -235,10 +238,14 @@ async def test_badges_are_valid_svg(seed: Seed, make_server) -> None:  # type: i
     assert r.status_code == 200 and r.headers["content-type"].startswith("image/svg+xml")
     root = ET.fromstring(r.content)
     assert root.tag == "{http://www.w3.org/2000/svg}svg" and int(root.get("width")) > 0
-    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text")]
+    texts = [t.text for t in root.iter("{http://www.w3.org/2000/svg}text") if t.get("aria-hidden") != "true"]
     assert texts == ["status", "degraded"]
     r1 = await srv.client.get("/voip/components/1/badge.svg")
-    texts = [t.text for t in ET.fromstring(r1.content).iter("{http://www.w3.org/2000/svg}text")]
+    texts = [
+        t.text
+        for t in ET.fromstring(r1.content).iter("{http://www.w3.org/2000/svg}text")
+        if t.get("aria-hidden") != "true"
+    ]
     assert texts == ["Primary SIP Trunk (US East)", "operational"]
     assert (await srv.client.get("/voip/components/3/badge.svg")).status_code == 404
     assert (await srv.client.get("/voip/components/0/badge.svg")).status_code == 404
@@ -269,8 +276,38 @@ async def test_metrics_off_by_default(seed: Seed, make_server) -> None:  # type:
     assert (await srv.client.get("/metrics")).status_code == 404
 
 
+def seed_history(seed: Seed, probe_id: int) -> None:
+    """Three more runs (one failed) and finished webhook deliveries: 2 succeeded, 1 failed, 1 test, 1 pending."""
+    from callmeter_tui.store.models import Delivery, Execution, Webhook
+
+    with seed.db.session() as s:
+        for i, ok in enumerate((True, False, True)):
+            s.add(Execution(probe_id=probe_id, started_at=NOW - 300 * (i + 1), state="HEALTHY", ok=ok, metrics={}))
+        hook = Webhook(probe_id=probe_id, url="https://hooks.example.com/x?token=t", created_at=NOW - DAY)
+        s.add(hook)
+        s.flush()
+        for i, (status, is_test) in enumerate(
+            [("succeeded", False), ("succeeded", False), ("failed", False), ("succeeded", True), ("pending", False)]
+        ):
+            s.add(
+                Delivery(
+                    webhook_id=hook.id,
+                    key=f"k{i}",
+                    body=b"{}",
+                    status=status,
+                    is_test=is_test,
+                    next_attempt_at=NOW,
+                    created_at=NOW,
+                )
+            )
+
+
 async def test_metrics_when_enabled(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
-    seed_trunks(seed)
+    a, _b = seed_trunks(seed)
+    seed_history(seed, a)
+    c = seed.probe("options-c", "HEALTHY", metrics={"response_time_ms": 42.0})
+    d = seed.probe("call-d", "HEALTHY", metrics={"asr_pct": 75.0, "mos": 4.1})
+    assert c and d
     srv = await make_server(metrics_enabled=True)
     r = await srv.client.get("/metrics")
     assert r.status_code == 200 and r.headers["content-type"].startswith("text/plain; version=0.0.4")
@@ -279,14 +316,36 @@ async def test_metrics_when_enabled(seed: Seed, make_server) -> None:  # type: i
     assert 'callmeter_probe_state{probe="trunk-a",state="DEGRADED"} 0' in lines
     assert 'callmeter_probe_state{probe="trunk-b",state="DEGRADED"} 1' in lines
     assert 'callmeter_probe_mos{probe="trunk-a"} 4.31' in lines
-    assert 'callmeter_probe_jitter_ms{probe="trunk-a"} 2.5' in lines
-    assert 'callmeter_probe_packet_loss_percent{probe="trunk-a"} 0.0' in lines
-    assert 'callmeter_probe_rtt_ms{probe="trunk-a"} 12.0' in lines
-    assert 'callmeter_probe_setup_time_ms{probe="trunk-a"} 80.0' in lines
+    assert 'callmeter_probe_jitter_seconds{probe="trunk-a"} 0.0025' in lines
+    assert 'callmeter_probe_packet_loss_ratio{probe="trunk-a"} 0.0' in lines
+    assert 'callmeter_probe_rtt_seconds{probe="trunk-a"} 0.012' in lines
+    assert 'callmeter_probe_setup_time_seconds{probe="trunk-a"} 0.08' in lines
+    assert 'callmeter_probe_response_time_seconds{probe="options-c"} 0.042' in lines
+    assert 'callmeter_probe_asr_ratio{probe="call-d"} 0.75' in lines
+    assert 'callmeter_probe_runs_total{probe="trunk-a"} 4' in lines
+    assert 'callmeter_probe_failures_total{probe="trunk-a"} 1' in lines
+    assert 'callmeter_webhook_deliveries_total{probe="trunk-a",outcome="succeeded"} 2' in lines
+    assert 'callmeter_webhook_deliveries_total{probe="trunk-a",outcome="failed"} 1' in lines
     assert f'callmeter_probe_last_execution_timestamp_seconds{{probe="trunk-a"}} {NOW - 30!r}' in lines
     uptime = [x for x in lines if x.startswith('callmeter_probe_uptime_ratio{probe="trunk-a"')]
     assert len(uptime) == 1 and float(uptime[0].split()[-1]) == pytest.approx(719 / 720)
     assert not any("trunk-b" in x for x in lines if x.startswith("callmeter_probe_mos"))
+
+
+async def test_metrics_pass_promtool(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
+    """What Prometheus users run on an exporter: `promtool check metrics` prints nothing."""
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        pytest.skip("promtool not installed (Debian package prometheus, scripts/install-peers.sh)")
+    a, _b = seed_trunks(seed)
+    seed_history(seed, a)
+    seed.probe("options-c", "HEALTHY", metrics={"response_time_ms": 42.0})
+    seed.probe("call-d", "HEALTHY", metrics={"asr_pct": 75.0, "mos": 4.1})
+    srv = await make_server(metrics_enabled=True)
+    body = (await srv.client.get("/metrics")).content
+    check = [promtool, "check", "metrics"]
+    proc = await asyncio.to_thread(subprocess.run, check, input=body, capture_output=True, timeout=30, check=False)
+    assert (proc.stdout + proc.stderr).decode() == "" and proc.returncode == 0
 
 
 async def test_no_secret_in_any_public_route(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
@@ -382,3 +441,17 @@ async def test_same_page_on_sqlite_and_postgresql(database, bus: EventBus) -> No
     assert (doc["banner"], a["uptime_pct"], b["status"]) == ("Partial Degradation", "99.86", "DEGRADED")
     assert [x["start"] for x in a["bars"] if x["status"] == "UNHEALTHY"] == ["2026-11-10T00:00:00Z"]
     assert [i["ended_at"] is None for i in doc["incidents"]] == [True, False]
+
+
+async def test_feed_and_badges_stay_well_formed_with_control_characters_in_stored_names(
+    seed: Seed, make_server
+) -> None:  # type: ignore[no-untyped-def]
+    """check refuses such names now; a database written before that must still give well-formed XML."""
+    p = seed.probe("p", "UNHEALTHY", spans=[("HEALTHY", NOW - DAY, NOW - HOUR), ("UNHEALTHY", NOW - HOUR, NOW)])
+    seed.page("ctl", "Page\x01\x1b[31m", [(p, "Trunk\x00\x0b")])
+    srv = await make_server()
+    for path in ("/ctl/feed.atom", "/ctl/badge.svg", "/ctl/components/1/badge.svg"):
+        r = await srv.client.get(path)
+        assert r.status_code == 200, path
+        root = ET.fromstring(r.content)  # raises on a character XML 1.0 forbids
+        assert "\ufffd" in "".join(root.itertext()) or path == "/ctl/badge.svg", path

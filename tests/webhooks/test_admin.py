@@ -41,6 +41,35 @@ def test_secret_is_masked_listing_reveals_on_request_and_rotation_replaces_it(sq
     assert new != secret and len(new) >= 43
 
 
+def test_listing_hides_query_strings_and_fragments_unless_revealing(sqlite_db) -> None:  # type: ignore[no-untyped-def]
+    probe_id = add_probe(sqlite_db)
+    urls = [
+        "https://example.com/?token=QSECRET1",
+        "https://example.com?token=QSECRET2",
+        "https://example.com#FSECRET3",
+        "https://example.com:8443/#FSECRET4",
+        "https://example.com",
+    ]
+    with sqlite_db.session() as s:
+        for url in urls:
+            outbox.create_webhook(s, probe_id, url, "generic", time.time())
+    out = io.StringIO()
+    list_webhooks(sqlite_db, False, out)
+    text = out.getvalue()
+    assert "SECRET" not in text
+    shown = [line.split("url:", 1)[1].strip() for line in text.splitlines() if "url:" in line]
+    assert shown == [
+        "https://example.com/…",
+        "https://example.com/…",
+        "https://example.com/…",
+        "https://example.com:8443/…",
+        "https://example.com/",
+    ]
+    revealed = io.StringIO()
+    list_webhooks(sqlite_db, True, revealed)
+    assert all(url in revealed.getvalue() for url in urls)
+
+
 def test_listing_shows_disabled_state_and_last_delivery(sqlite_db) -> None:  # type: ignore[no-untyped-def]
     probe_id = add_probe(sqlite_db)
     with sqlite_db.session() as s:

@@ -22,10 +22,10 @@ BREACH = {
 }
 
 
-def _event(current: str = "UNHEALTHY", previous: str = "HEALTHY", metrics=None):  # type: ignore[no-untyped-def]
+def _event(current: str = "UNHEALTHY", previous: str = "HEALTHY", metrics=None, name: str = "PBX"):  # type: ignore[no-untyped-def]
     return formats.status_changed(
         probe_id=7,
-        probe_name="PBX",
+        probe_name=name,
         project_id=1,
         project_name="Prod",
         previous=previous,
@@ -145,6 +145,23 @@ def test_teams_message_card() -> None:
     assert section["activityTitle"] == "Probe: PBX" and section["activitySubtitle"] == "2026-01-15T10:30:00.000Z"
     assert all(set(f) == {"name", "value"} and isinstance(f["value"], str) for f in section["facts"])
     assert {f["name"]: f["value"] for f in section["facts"]}["Current Status"] == "DEGRADED"
+
+
+def test_chat_bodies_escape_markup_in_names() -> None:
+    """Slack mrkdwn and Teams cards read <!channel>, <url|label> and HTML: a name shows as typed, pings nobody."""
+    name = "R&D <!channel> <https://evil.example|click> </b>"
+    escaped = "R&amp;D &lt;!channel&gt; &lt;https://evil.example|click&gt; &lt;/b&gt;"
+    msg = json.loads(formats.render("slack", _event(name=name), 3))
+    [att] = msg["attachments"]
+    assert att["title"] == f"Probe Alert: {escaped}"
+    assert msg["text"].startswith(f"Probe Alert: {escaped}:") and att["fallback"].startswith(f"Probe Alert: {escaped}")
+    card = json.loads(formats.render("teams", _event(name=name), 3))
+    assert card["title"] == card["summary"] == f"Probe Alert: {escaped}"
+    assert card["sections"][0]["activityTitle"] == f"Probe: {escaped}"
+    for body in (msg, card):
+        assert "<" not in json.dumps(body) and ">" not in json.dumps(body)
+    generic = json.loads(formats.render("generic", _event(name=name), 3))
+    assert generic["probe_name"] == name  # the contract payload carries the name as is
 
 
 async def test_pagerduty_routing_key_is_read_at_send_time_never_stored(

@@ -1,5 +1,9 @@
 """Status page logos: PNG/JPEG recognised by their magic bytes, SVG sanitised, anything else refused.
 
+One loader for ``check`` (config) and the page (web): what check accepts is exactly what the page shows.
+A logo file is stat'ed before it is read (a 50 MB file is refused unread) and kept while its size and
+mtime stay the same, so renders do not re-read it.
+
 The logo is operator-supplied and shown to the public, so an SVG could carry script or track visitors
 through external references: we keep a small allowlist of drawing elements and local-only references.
 """
@@ -52,17 +56,38 @@ _ALLOWED = {
     "metadata",
 }
 _URL = re.compile(r"url\(\s*['\"]?\s*([^)'\"\s]*)", re.IGNORECASE)
-_BAD_VALUE = re.compile(r"javascript:|data:|@import|expression\(", re.IGNORECASE)
+# CSS functions that fetch without url(), and backslashes (CSS escapes spell url( without the letters).
+_BAD_VALUE = re.compile(
+    r"javascript:|data:|@import|expression\(|image-set\(|image\(|cross-fade\(|element\(|\\", re.IGNORECASE
+)
+
+
+_cache: dict[str, tuple[tuple[int, int, int], tuple[bytes, str]]] = {}
+_CACHE_MAX = 64
 
 
 def load_logo(path: str | Path) -> tuple[bytes, str]:
     """Read a logo file and return (bytes to serve, MIME type). Raises ValueError (one line)."""
     p = Path(path).expanduser()
     try:
-        data = p.read_bytes()
+        st = p.stat()
+        if not p.is_file():
+            raise ValueError(f"logo: {str(p)!r} is not a file")
+        key = (st.st_ino, st.st_size, st.st_mtime_ns)
+        hit = _cache.get(str(p))
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        if st.st_size > MAX_LOGO_BYTES:
+            raise ValueError(f"logo: {st.st_size} bytes is larger than the 1 MiB limit")
+        with p.open("rb") as f:
+            data = f.read(MAX_LOGO_BYTES + 1)  # the file may grow between stat and read
     except OSError as exc:
         raise ValueError(f"logo: cannot read {str(p)!r}: {exc.strerror or exc}") from None
-    return sniff_logo(data)
+    result = sniff_logo(data)
+    if len(_cache) >= _CACHE_MAX:
+        _cache.clear()
+    _cache[str(p)] = (key, result)
+    return result
 
 
 def sniff_logo(data: bytes) -> tuple[bytes, str]:
@@ -111,7 +136,7 @@ def _clean(elem: ET.Element) -> None:
 
 def _attribute_ok(name: str, value: str) -> bool:
     local = _local(name).lower()
-    if local.startswith("on"):
+    if local.startswith("on") or local == "style":  # style is a CSS parser: presentation attributes suffice
         return False
     if _ns(name) not in ("", _XLINK_NS, "http://www.w3.org/XML/1998/namespace"):
         return False
