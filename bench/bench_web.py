@@ -25,8 +25,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert  # noqa: E402
 
+from callmeter_tui.bus.events import EventBus  # noqa: E402
 from callmeter_tui.config.model import Config, WebSettings  # noqa: E402
-from callmeter_tui.engine.events import EventBus  # noqa: E402
 from callmeter_tui.store.database import open_database, project_id  # noqa: E402
 from callmeter_tui.store.models import Component, HealthSpanRow, Probe, StatusPage  # noqa: E402
 from callmeter_tui.web.server import WebServer  # noqa: E402

@@ -22,13 +22,12 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from callmeter_tui.bus.events import DeliveriesQueued, EventBus  # noqa: E402
 from callmeter_tui.config.model import WebhookSettings  # noqa: E402
-from callmeter_tui.engine.events import DeliveriesQueued, EventBus  # noqa: E402
 from callmeter_tui.store.database import Database, open_database  # noqa: E402
 from callmeter_tui.store.models import Delivery, Probe, Project, Transition  # noqa: E402
 from callmeter_tui.webhooks import outbox  # noqa: E402
 from callmeter_tui.webhooks.dispatcher import Dispatcher  # noqa: E402
-
 
 RECEIVER = """
 import asyncio, ssl, sys, time

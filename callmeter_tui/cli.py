@@ -66,7 +66,7 @@ def _demo_flag(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["demo-target"]:
-        from .probes.demo_target.cli import main as demo_main
+        from .commands.demo_target import main as demo_main
 
         return demo_main(argv[1:])
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
@@ -89,18 +89,18 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     try:
         if args.command == "serve":
-            from .engine.serve import serve
+            from .commands.serve import serve
 
             return serve(config, agent=args.agent, log_format=args.log_format)
         if args.command == "probe":
-            from .engine.oneshot import probe_command
+            from .commands.oneshot import probe_command
 
             return probe_command(config, args.name, as_json=args.json)
         if args.command == "webhooks":
-            from .engine.oneshot import webhooks_command
+            from .commands.oneshot import webhooks_command
 
             return webhooks_command(config, reveal=args.reveal)
-        from .tui.launch import run_dashboard
+        from .commands.dashboard import run_dashboard
 
         d = config.dashboard
         return run_dashboard(

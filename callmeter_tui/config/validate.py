@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from ..domain.metrics import METRICS
+from ..domain.metric_catalog import METRICS
 from ..domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec, WebhookFormat, WebhookSpec
 from ..domain.sipuri import parse_sip_uri
 from ..domain.thresholds import Threshold

@@ -6,12 +6,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select
 
+from ..bus.events import DeliveriesQueued, PagesChanged, ProbesChanged
 from ..domain.probe import ProbeSpec, StatusPageSpec
 from ..store.database import Database, project_id
 from ..store.models import Component, Probe, StatusPage
 from ..store.sync import new_probe_row
 from ..webhooks import outbox
-from .events import DeliveriesQueued, PagesChanged, ProbesChanged
 
 if TYPE_CHECKING:
     from .monitor import Monitor

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..bus.events import EventBus
 from ..config.model import Config
 from ..domain.probe import ProbeSpec, StatusPageSpec
-from .events import EventBus
 
 
 @dataclass(frozen=True)

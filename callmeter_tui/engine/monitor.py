@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from ..bus.events import EventBus, ExecutionRecorded, NotificationRaised, ProbesChanged, StateChanged
 from ..config.model import Config
 from ..domain.probe import ProbeSpec, StatusPageSpec
 from ..store import queries
@@ -22,7 +23,6 @@ from ..store.retention import prune, rollup_hours
 from ..store.sync import apply_probe_spec, probe_spec_from_row, sync_config
 from . import actions, reads
 from .api import HistoryView, ProbeDetail, ProbeView, StatusPageView
-from .events import EventBus, ExecutionRecorded, NotificationRaised, ProbesChanged, StateChanged
 from .runner import Prober, Runner
 from .schedule import ProbeSchedule
 

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from ..domain.bars import bar_segments_many, day_boundaries, hour_boundaries
 from ..domain.incidents import incidents
-from ..domain.metrics import METRICS
+from ..domain.metric_catalog import METRICS
 from ..domain.probe import ComponentSpec, StatusPageSpec
 from ..domain.spans import format_uptime, uptime_ratio
 from ..store import queries

@@ -12,15 +12,15 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from ..bus.events import DeliveriesQueued, EventBus, ExecutionRecorded, StateChanged
 from ..domain.probe import ProbeKind, ProbeSpec
 from ..domain.results import ProbeResult
 from ..domain.thresholds import evaluate
 from ..store import queries
 from ..store.database import Database
+from ..store.executions import RecordOutcome, mark_unknown, record_execution
 from ..store.models import Execution, Probe, Project, Transition
-from ..store.recording import RecordOutcome, mark_unknown, record_execution
 from ..webhooks.outbox import enqueue_for_transition
-from .events import DeliveriesQueued, EventBus, ExecutionRecorded, StateChanged
 
 log = logging.getLogger("callmeter_tui.engine")
 MAX_BATCH = 500

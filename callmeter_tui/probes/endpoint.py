@@ -17,7 +17,7 @@ from typing import Any
 
 import pjsua2 as pj
 
-from .recording import TapPool
+from .audio_tap import TapPool
 
 TRANSPORT_TYPES = {
     "udp": pj.PJSIP_TRANSPORT_UDP,

@@ -19,9 +19,9 @@ from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.domain.results import ProbeResult
 
 from .outcome import one_line
+from .precheck import check_spec, resolve, udp_port_unreachable
 from .protocol import ACCOUNTS_PER_WORKER, CALLS_PER_WORKER, SHARED_ACCOUNTS, ProbeOrder
 from .supervisor import WorkerHandle, WorkerLost
-from .target import check_spec, resolve, udp_port_unreachable
 
 HANG_AFTER_S = 5.0  # no heartbeat for this long = hung worker
 CALL_GRACE_S = 6.0  # media set-up, stats, hangup and recorder close after the held call

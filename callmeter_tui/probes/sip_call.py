@@ -19,11 +19,11 @@ import pjsua2 as pj
 
 from callmeter_tui.domain.results import ProbeResult
 
+from .audio_tap import Tap, save_wav
 from .call_stats import read_stream, score
 from .endpoint import ProbeAccount, WorkerEndpoint
 from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
-from .recording import Tap, save_wav
 from .signal import TEST_SIGNAL
 from .sip_register import account_config
 

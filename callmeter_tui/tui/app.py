@@ -17,9 +17,9 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
+from ..bus.events import ExecutionRecorded, NotificationRaised, PagesChanged, ProbesChanged, StateChanged
 from ..domain.health import HealthState
 from ..engine.api import MonitorAPI
-from ..engine.events import ExecutionRecorded, NotificationRaised, PagesChanged, ProbesChanged, StateChanged
 from .keys import ACTIONS, kiosk_views
 from .theme import THEME_ORDER, THEMES, textual_name
 from .wall import WallScreen
@@ -375,9 +375,8 @@ class CallMeterApp(App):
         self.apply_pending()
 
     def action_help(self) -> None:
-        from .screens import HelpScreen
-
         from .detail import ProbeDetailScreen
+        from .screens import HelpScreen
 
         detail = [
             (b.key, b.description, "probe details screen") for b in ProbeDetailScreen.BINDINGS if isinstance(b, Binding)

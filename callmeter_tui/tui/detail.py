@@ -14,9 +14,9 @@ from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Label, Sparkline, Static, TabbedContent, TabPane
 
 from ..domain.health import HealthState
-from ..domain.metrics import METRICS
+from ..domain.metric_catalog import METRICS
 from ..engine.api import MonitorAPI, ProbeDetail
-from .render import fmt_metric
+from .rows import fmt_metric
 from .theme import SYMBOLS
 
 RANGES = {"1": ("1 h", 3600.0), "2": ("24 h", 86400.0), "3": ("7 d", 7 * 86400.0), "4": ("30 d", 30 * 86400.0)}

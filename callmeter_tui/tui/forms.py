@@ -14,7 +14,7 @@ from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Stat
 
 from ..config.validate import CODECS, validate_probe_fields, validate_webhook_url
 from ..domain.durations import format_duration
-from ..domain.metrics import METRICS
+from ..domain.metric_catalog import METRICS
 from ..domain.probe import ProbeKind, ProbeSpec, WebhookFormat
 from ..engine.api import MonitorAPI, ProbeView
 

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from .cache import Asset, make_asset, make_assets
 from .formats import atom_feed, badge_svg, status_json, statuspage_status, statuspage_summary
-from .render import render_html, render_not_found, theme_css
+from .page_html import render_html, render_not_found, theme_css
 from .snapshot import PageData
 from .view import build_view
 

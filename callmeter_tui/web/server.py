@@ -17,10 +17,11 @@ from typing import Any
 
 from aiohttp import web
 
+from ..bus.events import EventBus, ExecutionRecorded, PagesChanged, ProbesChanged, StateChanged
 from ..config.model import Config
-from ..engine.events import EventBus, ExecutionRecorded, PagesChanged, ProbesChanged, StateChanged
 from .cache import Asset, accepts_gzip, http_date, make_asset, not_modified
-from .metrics import CONTENT_TYPE as METRICS_TYPE, UPTIME_WINDOW_DAYS, prometheus_text
+from .metrics import CONTENT_TYPE as METRICS_TYPE
+from .metrics import UPTIME_WINDOW_DAYS, prometheus_text
 from .publish import StaticFiles, load_static, publish
 from .snapshot import list_slugs, load_page, load_probe_metrics
 

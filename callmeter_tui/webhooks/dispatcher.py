@@ -19,13 +19,13 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..bus.events import DeliveriesQueued, EventBus, NotificationRaised, StateChanged
 from ..config.model import WebhookSettings
 from ..domain.probe import WebhookFormat
-from ..engine.events import DeliveriesQueued, EventBus, NotificationRaised, StateChanged
 from . import ledger
-from .formats import fill_routing_key
 from .guard import Resolver
 from .ledger import Claimed, host_of
+from .payloads import fill_routing_key
 from .sender import Sender, SendResult, signed_headers
 
 log = logging.getLogger("callmeter_tui.webhooks")

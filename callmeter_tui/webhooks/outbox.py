@@ -17,7 +17,7 @@ from ..config.validate import validate_webhook_url
 from ..domain.health import HealthState, notifies
 from ..domain.probe import WebhookFormat
 from ..store.models import Delivery, Probe, Project, Transition, Webhook
-from . import formats
+from . import payloads as formats
 from .guard import forbidden_reason, literal_ip
 
 __all__ = [

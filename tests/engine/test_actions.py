@@ -11,9 +11,9 @@ import time
 
 import pytest
 
+from callmeter_tui.bus.events import PagesChanged
 from callmeter_tui.config.model import Config, WebhookSettings
 from callmeter_tui.domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec
-from callmeter_tui.engine.events import PagesChanged
 from callmeter_tui.engine.monitor import Monitor
 from callmeter_tui.webhooks.dispatcher import Dispatcher
 from tests.engine.test_monitor import Clock, ScriptedProber, _steps

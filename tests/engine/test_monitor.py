@@ -12,11 +12,11 @@ import dataclasses
 import pytest
 from sqlalchemy import func, select
 
+from callmeter_tui.bus.events import ExecutionRecorded, StateChanged
 from callmeter_tui.config.model import Config
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec, WebhookSpec
 from callmeter_tui.domain.results import ProbeResult
 from callmeter_tui.domain.thresholds import Threshold
-from callmeter_tui.engine.events import ExecutionRecorded, StateChanged
 from callmeter_tui.engine.monitor import Monitor
 from callmeter_tui.store import queries
 from callmeter_tui.store.models import Delivery, Execution, Probe, Transition

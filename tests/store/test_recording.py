@@ -12,8 +12,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from callmeter_tui.domain.health import HealthState
+from callmeter_tui.store.executions import mark_unknown, record_execution
 from callmeter_tui.store.models import Execution, HealthSpanRow, Probe, Transition
-from callmeter_tui.store.recording import mark_unknown, record_execution
 
 from .conftest import T0, add_probe, result
 

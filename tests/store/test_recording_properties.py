@@ -14,8 +14,8 @@ from sqlalchemy import select
 from callmeter_tui.domain.confirm import apply_confirm
 from callmeter_tui.domain.health import HealthState
 from callmeter_tui.store.database import open_database
+from callmeter_tui.store.executions import mark_unknown, record_execution
 from callmeter_tui.store.models import HealthSpanRow, Probe, Transition
-from callmeter_tui.store.recording import mark_unknown, record_execution
 
 from .conftest import T0, add_probe, result
 

@@ -11,13 +11,7 @@ import itertools
 from dataclasses import dataclass, replace
 from typing import Any
 
-from callmeter_tui.config.model import Config
-from callmeter_tui.domain.health import HealthState
-from callmeter_tui.domain.probe import ProbeKind, ProbeSpec, StatusPageSpec
-from callmeter_tui.domain.thresholds import Threshold, evaluate
-from callmeter_tui.domain.results import ProbeResult
-from callmeter_tui.engine.api import DeliveryView, HistoryView, ProbeDetail, ProbeView, StatusPageView, WebhookView
-from callmeter_tui.engine.events import (
+from callmeter_tui.bus.events import (
     EventBus,
     ExecutionRecorded,
     NotificationRaised,
@@ -25,6 +19,12 @@ from callmeter_tui.engine.events import (
     ProbesChanged,
     StateChanged,
 )
+from callmeter_tui.config.model import Config
+from callmeter_tui.domain.health import HealthState
+from callmeter_tui.domain.probe import ProbeKind, ProbeSpec, StatusPageSpec
+from callmeter_tui.domain.results import ProbeResult
+from callmeter_tui.domain.thresholds import Threshold, evaluate
+from callmeter_tui.engine.api import DeliveryView, HistoryView, ProbeDetail, ProbeView, StatusPageView, WebhookView
 
 try:
     from callmeter_tui.domain.bars import BarSegment  # type: ignore[attr-defined]

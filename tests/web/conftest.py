@@ -11,8 +11,8 @@ from typing import Any
 import httpx
 import pytest
 
+from callmeter_tui.bus.events import EventBus
 from callmeter_tui.config.model import Config, WebSettings
-from callmeter_tui.engine.events import EventBus
 from callmeter_tui.store.database import Database
 from callmeter_tui.store.models import Component, HealthSpanRow, Probe, StatusPage
 from callmeter_tui.web.server import WebServer

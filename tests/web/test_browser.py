@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from callmeter_tui.engine.events import EventBus, StateChanged
+from callmeter_tui.bus.events import EventBus, StateChanged
 
 from .conftest import DAY, HOUR, NOW, Seed
 

@@ -9,7 +9,7 @@ from email.utils import formatdate
 import httpx
 import pytest
 
-from callmeter_tui.engine.events import EventBus, PagesChanged
+from callmeter_tui.bus.events import EventBus, PagesChanged
 from callmeter_tui.web.server import WebServer
 
 from .conftest import NOW, Seed, web_config

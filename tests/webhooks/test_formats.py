@@ -8,7 +8,8 @@ import re
 import time
 
 from callmeter_tui.config.model import WebhookSettings
-from callmeter_tui.webhooks import formats, outbox
+from callmeter_tui.webhooks import outbox
+from callmeter_tui.webhooks import payloads as formats
 from callmeter_tui.webhooks.dispatcher import Dispatcher
 
 from .conftest import T0, add_probe, deliveries, eventually, record_transition

@@ -26,7 +26,7 @@ class DemoTargets:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "callmeter_tui.engine.demo",
+            "callmeter_tui.commands.demo_process",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,

@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from callmeter_tui.domain.metrics import METRICS, Direction
+from callmeter_tui.domain.metric_catalog import METRICS, Direction
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.domain.results import Evaluation, ProbeResult
 

@@ -14,9 +14,7 @@ import sys
 import time
 from typing import Any
 
-from ..config import ConfigError, load_config
-from ..config.model import Config
-from .events import (
+from ..bus.events import (
     DeliveriesQueued,
     ExecutionRecorded,
     NotificationRaised,
@@ -24,6 +22,8 @@ from .events import (
     ProbesChanged,
     StateChanged,
 )
+from ..config import ConfigError, load_config
+from ..config.model import Config
 
 log = logging.getLogger("callmeter_tui")
 

@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 
 from ..store.database import Database
 from ..store.models import Delivery, Probe, Webhook
-from .formats import iso_ms
 from .outbox import mask_secret
+from .payloads import iso_ms
 
 
 def shown_secret(hook: Webhook, reveal: bool) -> str:

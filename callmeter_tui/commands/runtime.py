@@ -13,11 +13,11 @@ import os
 import socket
 from typing import Any
 
+from ..bus.events import EventBus
 from ..config.model import Config
+from ..engine.monitor import Monitor
+from ..store.connect import default_sqlite_url
 from ..store.database import Database, open_database
-from ..store.db import default_sqlite_url
-from .events import EventBus
-from .monitor import Monitor
 
 log = logging.getLogger("callmeter_tui.engine")
 
@@ -61,7 +61,7 @@ class Runtime:
 
     async def start(self) -> None:
         if self.config.demo:
-            from .demo import DemoTargets
+            from .demo_process import DemoTargets
 
             os.environ.setdefault("CALLMETER_DEMO_PASSWORD", "demo")
             demo = DemoTargets()

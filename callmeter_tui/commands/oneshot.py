@@ -26,7 +26,7 @@ async def _probe(config: Config, spec, as_json: bool) -> int:  # type: ignore[no
     import os
 
     from ..probes import run_once
-    from ..probes.format import format_result, result_json
+    from ..probes.result_text import format_result, result_json
 
     os.environ.setdefault("CALLMETER_SIP_BIND", config.engine.sip_bind)
     targets = []
@@ -59,10 +59,10 @@ async def _probe(config: Config, spec, as_json: bool) -> int:  # type: ignore[no
 
 def webhooks_command(config: Config, *, reveal: bool = False) -> int:
     """List webhooks with masked secrets (``--reveal`` prints them) after importing the config."""
+    from ..store.connect import default_sqlite_url
     from ..store.database import open_database
-    from ..store.db import default_sqlite_url
     from ..store.sync import sync_config
-    from ..webhooks.cli import list_webhooks
+    from ..webhooks.listing import list_webhooks
 
     db = open_database(config.database_url or default_sqlite_url(), project_name=config.project_name)
     try:
