@@ -18,9 +18,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from callmeter_tui.domain.probe import ProbeKind, ProbeSpec  # noqa: E402
-from callmeter_tui.probes import ProberPool  # noqa: E402
-from tests.probes.conftest import baresip_peer, kamailio_peer, sipsak_options_ms  # noqa: E402
+from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
+from callmeter_tui.probes import ProberPool
+from tests.probes.conftest import baresip_peer, kamailio_peer, sipsak_options_ms
 
 TICK = os.sysconf("SC_CLK_TCK")
 

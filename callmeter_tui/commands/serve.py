@@ -144,7 +144,7 @@ async def _serve(config: Config, agent: str) -> int:
 async def _reload(runtime: Any) -> None:
     path = runtime.config.path
     try:
-        config, warnings = load_config(path)
+        config, _warnings = load_config(path)
     except ConfigError as e:
         for line in e.lines:
             log.error("reload refused: %s", line)

@@ -37,7 +37,7 @@ def validate_webhook_url(url: str) -> str | None:
     if parts.username or parts.password:
         return "credentials in the URL are not allowed"
     try:
-        parts.port
+        _ = parts.port  # raises ValueError on a bad port
     except ValueError:
         return f"URL {url!r} has an invalid port"
     return None

@@ -16,7 +16,7 @@ STATE_COLOR: dict[HealthState, str] = {
 }
 
 # Text drawn on a state colour (banners, badges): dark on amber, white elsewhere.
-ON_STATE_COLOR: dict[HealthState, str] = {s: "#ffffff" for s in HealthState} | {HealthState.DEGRADED: "#3a2a00"}
+ON_STATE_COLOR: dict[HealthState, str] = dict.fromkeys(HealthState, "#ffffff") | {HealthState.DEGRADED: "#3a2a00"}
 
 CSS_VARIABLE: dict[HealthState, str] = {
     HealthState.HEALTHY: "--banner-ok",

@@ -65,6 +65,7 @@ class Runner:
         self._tasks: dict[int, asyncio.Task[Any]] = {}
         self._pending: list[tuple[int, ProbeSpec, ProbeResult, asyncio.Future[RunOutcome]]] = []
         self._flushing = False
+        self._flusher: asyncio.Task[None] | None = None
 
     async def db_call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
@@ -122,7 +123,7 @@ class Runner:
         self._pending.append((probe_id, spec, result, fut))
         if not self._flushing:
             self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())  # kept, never dropped
         return await fut
 
     async def _flush(self) -> None:

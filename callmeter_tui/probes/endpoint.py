@@ -61,7 +61,7 @@ class ProbeAccount(pj.Account):
             probe_id = _header_value(tsx.lastTx.wholeMsg, PROBE_HEADER)
             received = prm.e.body.tsxState.type == pj.PJSIP_EVENT_RX_MSG  # else a local timeout/transport error
             self.owner.deliver(probe_id, (now, int(tsx.statusCode), str(tsx.statusText), received))
-        except Exception as exc:  # noqa: BLE001 - pjsua2 swallows callback exceptions silently
+        except Exception as exc:
             self.owner.note(f"onSendRequest: {exc}")
 
     def onRegState(self, prm: Any) -> None:
@@ -72,7 +72,7 @@ class ProbeAccount(pj.Account):
                     (time.perf_counter(), int(prm.code), str(prm.reason), int(prm.expiration), received)
                 )
                 self.reg_cond.notify_all()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.owner.note(f"onRegState: {exc}")
 
 

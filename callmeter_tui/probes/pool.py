@@ -142,7 +142,7 @@ class ProberPool:
             return fail(f"prober error: {exc}", **_call_details(spec))
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the contract: run() never raises
+        except Exception as exc:
             self._warn(f"probe {spec.name!r} failed inside the pool: {exc!r}")
             return fail(f"prober error: {type(exc).__name__}: {exc}")
 
@@ -207,7 +207,7 @@ class ProberPool:
         if self._on_restart is not None:
             try:
                 self._on_restart(reason)
-            except Exception as exc:  # noqa: BLE001 - a listener bug must not stop supervision
+            except Exception as exc:
                 self._warn(f"on_worker_restart callback failed: {exc!r}")
         index = self._workers.index(dead) if dead in self._workers else None
         fresh = WorkerHandle(name=dead.name, on_exit=self._worker_event)
@@ -217,7 +217,7 @@ class ProberPool:
             try:
                 await fresh.start()
                 break
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._warn(f"prober worker {dead.name} failed to restart: {exc}")
                 await asyncio.sleep(min(5.0, 0.5 * 2**attempt))
                 fresh = WorkerHandle(name=dead.name, on_exit=self._worker_event)

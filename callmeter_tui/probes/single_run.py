@@ -14,7 +14,7 @@ async def run_once(spec: ProbeSpec, password: str | None = None) -> ProbeResult:
     try:
         try:
             await pool.start()  # start-up outside the probe's own clock
-        except Exception:  # noqa: BLE001 - run() below reports the failure as a result
+        except Exception:
             pass
         return await pool.run(spec, password)
     finally:

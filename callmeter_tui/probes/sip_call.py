@@ -72,10 +72,10 @@ class ProbeCall(pj.Call):
                         self.final_received = not (
                             prm.e.type == pj.PJSIP_EVENT_TSX_STATE and body.type != pj.PJSIP_EVENT_RX_MSG
                         )
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         pass
                 self.cond.notify_all()
-        except Exception as exc:  # noqa: BLE001 - pjsua2 swallows callback exceptions
+        except Exception as exc:
             self.wep.note(f"onCallState: {exc}")
 
     def onCallMediaState(self, prm: Any) -> None:
@@ -99,7 +99,7 @@ class ProbeCall(pj.Call):
                     self.media_ready = True
                     self.cond.notify_all()
                 break
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.media_error = one_line(pj_error_text(exc) if isinstance(exc, pj.Error) else str(exc))
             self.wep.note(f"onCallMediaState: {exc}")
 

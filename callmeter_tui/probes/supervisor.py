@@ -66,7 +66,7 @@ class WorkerHandle:
         os.close(fd)
         # A fresh interpreter (not multiprocessing's re-import of __main__): the worker never runs
         # the console's own start-up code, and the console never imports pjsua2.
-        self.proc = subprocess.Popen(
+        self.proc = subprocess.Popen(  # noqa: ASYNC220 (pass_fds; returns at once, nothing awaited)
             [sys.executable, "-m", "callmeter_tui.probes.worker", str(child_sock.fileno()), self.stderr_path],
             pass_fds=(child_sock.fileno(),),
             stdin=subprocess.DEVNULL,

@@ -10,10 +10,11 @@ import faulthandler
 import os
 import threading
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from multiprocessing.connection import Connection
-from typing import Any, Callable
+from typing import Any
 
 from callmeter_tui.domain.probe import ProbeKind
 from callmeter_tui.domain.results import ProbeResult
@@ -49,7 +50,7 @@ def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
         from .endpoint import WorkerEndpoint
 
         wep = WorkerEndpoint(on_heartbeat=lambda: send(Heartbeat()), heartbeat_s=HEARTBEAT_S)
-    except Exception as exc:  # noqa: BLE001 - report, do not crash silently
+    except Exception as exc:
         send(Fatal(error=one_line(f"endpoint failed to start: {pj_error_text(exc)}")))
         os._exit(3)
     send(Ready(pid=os.getpid(), transports=dict(wep.transports), codecs=wep.codecs))
@@ -73,7 +74,7 @@ def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
         """REGISTER and calls: a pool thread (registered with pjlib) follows the probe step by step."""
         try:
             result = runners[order.kind](wep, order, cancel)
-        except Exception as exc:  # noqa: BLE001 - a bug must become a failed probe, not a dead worker
+        except Exception as exc:
             result = _bug(exc)
         finally:
             cancels.pop(order.id, None)
@@ -83,7 +84,7 @@ def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
         if order.kind == ProbeKind.SIP_OPTIONS.value:
             try:  # OPTIONS are event-driven: sent from this thread, finished by the event thread
                 start_options(wep, order, lambda result: finish(order, result))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 finish(order, _bug(exc))
             return
         cancels[order.id] = threading.Event()

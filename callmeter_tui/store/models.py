@@ -22,7 +22,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-
 # Named constraints so later Alembic migrations (batch mode on SQLite) can address them.
 NAMING = {
     "ix": "ix_%(column_0_label)s",

@@ -121,7 +121,7 @@ class ProbeDetailScreen(Screen):
             th = v.thresholds.get(name, {})
             if name not in v.metrics and not th:
                 continue
-            fmt = lambda x: "—" if x is None else f"{x:g}{metric.unit}"  # noqa: E731
+            fmt = lambda x, unit=metric.unit: "—" if x is None else f"{x:g}{unit}"  # noqa: E731
             level = levels.get(name)
             mt.add_row(
                 metric.label,

@@ -131,7 +131,7 @@ class ProbeForm(FormScreen):
         return spec, vals
 
     def compose(self) -> ComposeResult:
-        spec, vals = self._initial()
+        _spec, vals = self._initial()
         v = self.view
         title = "New probe" if v is None else f"Edit probe: {v.name}"
         yield Static(title, classes="form-title")

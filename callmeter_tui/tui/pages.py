@@ -191,4 +191,4 @@ class PageForm(FormScreen):
         self.dismiss(True)
 
 
-__all__ = ["PagesScreen", "PageForm", "dom_id"]
+__all__ = ["PageForm", "PagesScreen", "dom_id"]

@@ -42,7 +42,7 @@ def environment() -> Environment:
 @lru_cache(maxsize=4096)
 def human_duration(seconds: float) -> str:
     """ "2d 4h", "23h 59m", "45m", "30s": the resolution a visitor cares about."""
-    s = int(round(seconds))
+    s = round(seconds)
     d, rem = divmod(s, 86400)
     h, rem = divmod(rem, 3600)
     m, sec = divmod(rem, 60)

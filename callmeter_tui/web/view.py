@@ -9,7 +9,7 @@ would trigger full garbage collections that freeze the app's event loop (the GIL
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -153,4 +153,4 @@ def iso(ts: float | None) -> str | None:
     """ISO 8601 UTC with a Z, second precision (what JSON and Atom readers expect)."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -108,7 +108,7 @@ class Dispatcher:
             self.bus.unsubscribe(self._queue)
         pending = [t for t, _ in self._tasks.values()]
         if pending:
-            done, still = await asyncio.wait(
+            _done, still = await asyncio.wait(
                 pending, timeout=self.settings.timeout_s + 1 if grace_s is None else grace_s
             )
             for t in still:  # their leases expire and another run reclaims them: nothing is lost

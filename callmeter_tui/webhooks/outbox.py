@@ -21,6 +21,7 @@ from . import payloads as formats
 from .guard import forbidden_reason, literal_ip
 
 __all__ = [
+    "check_target",
     "create_webhook",
     "delete_webhook",
     "disable_webhook",
@@ -32,7 +33,6 @@ __all__ = [
     "rotate_secret",
     "set_enabled",
     "validate_webhook_url",
-    "check_target",
 ]
 
 DISABLED_BY_OPERATOR = "disabled by operator"

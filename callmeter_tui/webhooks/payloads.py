@@ -8,7 +8,7 @@ its body starts with an empty ``routing_key`` placeholder that ``fill_routing_ke
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..domain.health import HealthState
@@ -35,8 +35,8 @@ PD_SOURCE = "callmeter-tui"
 
 def iso_ms(at: float) -> str:
     """ISO 8601 UTC with milliseconds and ``Z``: ``2026-01-15T10:30:00.000Z``."""
-    ms = int(round(at * 1000))
-    dt = datetime.fromtimestamp(ms // 1000, tz=timezone.utc)
+    ms = round(at * 1000)
+    dt = datetime.fromtimestamp(ms // 1000, tz=UTC)
     return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
 
 
@@ -120,7 +120,7 @@ def slack(event: dict[str, Any]) -> dict[str, Any]:
     m = event["metrics"]
     title = f"{_prefix(event)}Probe Alert: {event['probe_name']}"
     text = f"Status changed from {event['previous_status']} to {event['current_status']}"
-    at = datetime.strptime(event["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    at = datetime.strptime(event["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     return {
         "text": f"{title}: {text}",
         "attachments": [

@@ -88,7 +88,7 @@ class Sender:
         started = time.perf_counter()
         try:
             status, retry_after = await asyncio.wait_for(self._post(url, headers, body, timeout_s), timeout_s)
-        except (asyncio.TimeoutError, httpcore.TimeoutException):
+        except (TimeoutError, httpcore.TimeoutException):
             return SendResult(None, f"timed out after {timeout_s:g} s", None, _ms(started))
         except BlockedTarget as exc:
             return SendResult(None, str(exc), None, _ms(started))

@@ -91,7 +91,7 @@ def test_toml_syntax_error_reports_line_and_column() -> None:
 )
 def test_bad_probe_fields_name_the_key(snippet: str, key: str) -> None:
     field = snippet.split(" = ")[0]
-    text = "\n".join(l for l in GOOD.splitlines() if not l.startswith(field + " ="))
+    text = "\n".join(line for line in GOOD.splitlines() if not line.startswith(field + " ="))
     text = text.replace('interval = "60s"', f'interval = "60s"\n{snippet}')
     lines = problems(text)
     assert any(line.startswith(f"config.toml: {key}:") for line in lines), lines

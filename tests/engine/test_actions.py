@@ -41,7 +41,7 @@ async def node(database, webhook_ca):  # type: ignore[no-untyped-def]
 async def test_webhook_lifecycle_from_the_operator(node, https_receiver) -> None:  # type: ignore[no-untyped-def]
     m, clock = node
     pid = m.probe_views()[0].id
-    with pytest.raises(ValueError, match="^url: "):
+    with pytest.raises(ValueError, match=r"^url: "):
         await m.add_webhook(pid, "http://127.0.0.1/hook")
     hook_id, secret = await m.add_webhook(pid, https_receiver.url("/ops"))
     assert len(secret) >= 43  # >= 32 random bytes, URL-safe
@@ -85,7 +85,7 @@ async def test_status_pages_saved_listed_deleted_with_events(node) -> None:  # t
     page_id = await m.save_status_page(spec)
     (view,) = await m.list_status_pages()
     assert view.spec.components == (ComponentSpec("Edge", "SIP Edge"),) and view.source == "interactive"
-    with pytest.raises(ValueError, match="^components\\[0\\].probe: no probe named 'Nope'"):
+    with pytest.raises(ValueError, match=r"^components\[0\]\.probe: no probe named 'Nope'"):
         await m.save_status_page(dataclasses.replace(spec, components=(ComponentSpec("Nope", "x"),)), page_id)
     assert (await m.list_status_pages())[0].spec.components[0].name == "SIP Edge"  # nothing saved half-way
     await m.save_status_page(dataclasses.replace(spec, slug="ops2"), page_id)

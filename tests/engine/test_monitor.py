@@ -362,8 +362,8 @@ async def test_jobs_have_stable_ids_spread_starts_and_no_overlap() -> None:
     sched = ProbeSchedule(run, rng=random.Random(7))
     sched.start()
     try:
-        t0 = dt.datetime.now(dt.timezone.utc)
-        sched.reconcile({i: 60.0 for i in range(1000)})
+        t0 = dt.datetime.now(dt.UTC)
+        sched.reconcile(dict.fromkeys(range(1000), 60.0))
         planned = sched.planned()
         assert set(planned) == set(range(1000))
         offsets = sorted((t - t0).total_seconds() for t in planned.values())

@@ -26,7 +26,7 @@ async def test_options_ok_and_response_time_like_sipsak(registrar, echo_peer, si
     pool = ProberPool(4)
     await pool.start()
     try:
-        for peer, uri in ((registrar, registrar.uri()), (echo_peer, echo_peer.uri("echo"))):
+        for _peer, uri in ((registrar, registrar.uri()), (echo_peer, echo_peer.uri("echo"))):
             ours = [await pool.run(options(uri)) for _ in range(5)]
             ref = sipsak_options(uri, 5)
             assert all(r.ok for r in ours), [r.error for r in ours]

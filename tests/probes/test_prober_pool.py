@@ -12,7 +12,6 @@ import pytest
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.probes import ProberPool
 
-
 pytestmark = pytest.mark.peers
 
 

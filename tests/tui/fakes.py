@@ -391,4 +391,4 @@ def bulk_monitor(n: int, **kw: Any) -> FakeMonitor:
     return m
 
 
-__all__ = ["FakeMonitor", "mixed_monitor", "bulk_monitor", "T0", "dataclasses"]
+__all__ = ["T0", "FakeMonitor", "bulk_monitor", "dataclasses", "mixed_monitor"]

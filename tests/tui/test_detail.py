@@ -5,9 +5,9 @@ from __future__ import annotations
 from textual.widgets import DataTable, Input, Sparkline, TabbedContent
 
 from callmeter_tui.tui.app import CallMeterApp
-from callmeter_tui.tui.keys import ACTIONS
 from callmeter_tui.tui.detail import ProbeDetailScreen
 from callmeter_tui.tui.forms import ProbeForm, WebhookForm
+from callmeter_tui.tui.keys import ACTIONS
 from callmeter_tui.tui.screens import HelpScreen, SecretScreen
 from tests.tui.fakes import T0, mixed_monitor
 from tests.tui.helpers import screen_text

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
@@ -20,7 +20,7 @@ from callmeter_tui.web.server import WebServer
 HOUR = 3600.0
 DAY = 86400.0
 # A fixed "now": 2026-11-22 12:00:00 UTC.
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC).timestamp()
 
 
 class Seed:

@@ -28,7 +28,7 @@ COMPONENTS = [
 def seed_showcase(seed: Seed, **page: Any) -> list[int]:
     """Realistic history: long healthy runs, a few bad days, one probe added recently."""
     ids = []
-    for i, (name, state) in enumerate(COMPONENTS):
+    for i, (_name, state) in enumerate(COMPONENTS):
         if state == "UNKNOWN":
             spans: list[tuple[str, float, float]] = []
         else:
