@@ -20,7 +20,7 @@ class ExecutionRecorded:
 
     probe_id: int
     probe_name: str
-    execution_id: int
+    execution_id: int | None
     at: float
     state: str
     execution_state: str

@@ -7,6 +7,7 @@ import sys
 
 from ..config.model import Config
 from ..domain.health import HealthState
+from ..domain.probe import ProbeSpec
 from ..domain.thresholds import evaluate
 
 EXIT_BY_STATE = {HealthState.HEALTHY: 0, HealthState.DEGRADED: 1, HealthState.UNHEALTHY: 2}
@@ -22,7 +23,7 @@ def probe_command(config: Config, name: str, *, as_json: bool = False) -> int:
     return asyncio.run(_probe(config, spec, as_json))
 
 
-async def _probe(config: Config, spec, as_json: bool) -> int:  # type: ignore[no-untyped-def]
+async def _probe(config: Config, spec: ProbeSpec, as_json: bool) -> int:
     import os
 
     from ..probes import run_once

@@ -128,7 +128,8 @@ def parse_config(
 
 def _read_unique(tables: list[Table], array: str, key: str, what: str, read: Any) -> list[Any]:
     """Read each table of an array, reporting a repeated ``key`` (names and slugs are identities)."""
-    out, seen = [], {}
+    out: list[Any] = []
+    seen: dict[str, int] = {}
     for i, t in enumerate(tables):
         item = read(t)
         value = t.data.get(key) if t.ok else None

@@ -97,6 +97,7 @@ async def add_webhook(
                 allow_private=m.config.webhooks.allow_private_targets,
             )
             s.flush()
+            assert secret is not None  # no secret_env here: a generated secret, shown once
             return hook.id, secret
 
     result = await m.runner.db_call(work)

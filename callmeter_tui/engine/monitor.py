@@ -132,7 +132,7 @@ class Monitor:
         with self.db.session() as s:
             probes = queries.all_probes(s)
             last_ids = [p.last_execution_id for p in probes if p.last_execution_id is not None]
-            last = {}
+            last: dict[int | None, Execution] = {}
             for chunk in range(0, len(last_ids), 500):
                 last.update(
                     {

@@ -11,6 +11,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Label, Sparkline, Static, TabbedContent, TabPane
 
 from ..domain.health import HealthState
@@ -159,7 +160,7 @@ class ProbeDetailScreen(Screen):
         self.query_one("#range-label", Label).update(f"Charts over {label}  (1: 1 h  2: 24 h  3: 7 d  4: 30 d)")
         charts = self.query_one("#charts", VerticalScroll)
         charts.remove_children()
-        widgets = []
+        widgets: list[Widget] = []
         for name in ("mos", "jitter_ms", "packet_loss_pct", "rtt_ms", "response_time_ms", "setup_time_ms"):
             points = d.series.get(name) or ()
             if not points:

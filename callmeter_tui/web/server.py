@@ -57,7 +57,7 @@ class WebServer:
         self._debounced: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._cost: dict[str, float] = {}
-        self._urgent: set[asyncio.Task[None]] = set()
+        self._urgent: set[asyncio.Future[Any]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._executor: ThreadPoolExecutor | None = None
         self._static: StaticFiles | None = None

@@ -15,6 +15,7 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -174,12 +175,12 @@ class Dispatcher:
         for c in claimed:
             task = asyncio.create_task(self._attempt(c), name=f"webhook-delivery-{c.delivery_id}")
             self._tasks[c.delivery_id] = (task, c.webhook_id)
-            task.add_done_callback(lambda _t, did=c.delivery_id: self._done(did))
+            task.add_done_callback(partial(self._done, c.delivery_id))
         if due is None:
             return None
         return max(0.0, due - now)
 
-    def _done(self, delivery_id: int) -> None:
+    def _done(self, delivery_id: int, _task: object = None) -> None:
         self._tasks.pop(delivery_id, None)
         self._wake.set()
 

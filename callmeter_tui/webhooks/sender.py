@@ -131,7 +131,7 @@ def _ms(started: float) -> float:
 
 def _reason(exc: BaseException) -> str:
     """The most specific one-line text in an exception chain (e.g. the TLS verification failure)."""
-    texts = []
+    texts: list[str] = []
     specific: str | None = None
     cur: BaseException | None = exc
     while cur is not None and len(texts) < 6:

@@ -135,10 +135,10 @@ def parse_request(data: bytes) -> SipRequest | None:
     length = req.get("content-length")
     if length is not None:
         try:
-            n = int(length)
+            size = int(length)
         except ValueError as exc:
             raise SipParseError("bad Content-Length header") from exc
-        body = body[:n]
+        body = body[:size]
     req.body = body
     return req
 
