@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from pathlib import Path
+from importlib import resources
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -25,7 +25,7 @@ from .theme import THEME_ORDER, THEMES, textual_name
 from .wall import WallScreen
 
 log = logging.getLogger(__name__)
-STYLES = Path(__file__).resolve().parent / "styles"
+STYLES = resources.files("callmeter_tui.styles")  # top-level styles/, shipped inside the package
 
 
 class BusBatch(Message):
