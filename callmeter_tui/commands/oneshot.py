@@ -7,7 +7,7 @@ import sys
 
 from ..config.model import Config
 from ..domain.health import HealthState
-from ..domain.probe import ProbeSpec
+from ..domain.probe import ProbeKind, ProbeSpec
 from ..domain.thresholds import evaluate
 
 EXIT_BY_STATE = {HealthState.HEALTHY: 0, HealthState.DEGRADED: 1, HealthState.UNHEALTHY: 2}
@@ -51,7 +51,7 @@ async def _probe(config: Config, spec: ProbeSpec, as_json: bool) -> int:
     finally:
         for t in targets:
             await t.stop()
-    if spec.kind.value == "sip_call" and "call_answered" in result.details:
+    if ProbeKind(spec.kind).places_call and "call_answered" in result.details:
         result.metrics.setdefault("asr_pct", 100.0 if result.details["call_answered"] else 0.0)
     evaluation = evaluate(result, spec.thresholds)
     print(result_json(spec, result, evaluation) if as_json else format_result(spec, result, evaluation))

@@ -144,7 +144,7 @@ def read_probe(t: Table, base_dir: Path | None = None) -> ProbeSpec | None:
         elif not p.is_file():
             t.problems.add(join(t.path, "audio_file"), f"file not found: {str(p)!r}")
         audio_file = str(p)
-    if kind == ProbeKind.SIP_REGISTER.value and not (username and password_env):
+    if kind is not None and ProbeKind(kind).registers and not (username and password_env):
         t.problems.add(join(t.path, "auth"), "sip_register needs auth.username and auth.password_env")
     if username and not password_env:
         t.problems.add(join(t.path, "auth.password_env"), "is required with auth.username (secrets only via *_env)")

@@ -11,13 +11,26 @@ from dataclasses import dataclass, field
 from .thresholds import Threshold
 
 
-class ProbeKind(str, enum.Enum):
+class ProbeKind(enum.StrEnum):
+    """What a probe does. What each kind *means* to the rest of the code is answered here, once."""
+
     SIP_OPTIONS = "sip_options"
     SIP_REGISTER = "sip_register"
     SIP_CALL = "sip_call"
 
+    @property
+    def places_call(self) -> bool:
+        """A test call: holds media for ``call_duration_s`` after set-up, takes a worker's call slot and
+        records the call, and has an answer-seizure ratio (ASR) over its recent attempts."""
+        return self is ProbeKind.SIP_CALL
 
-class WebhookFormat(str, enum.Enum):
+    @property
+    def registers(self) -> bool:
+        """REGISTER always needs its own account (username); a call needs one only with credentials or a proxy."""
+        return self is ProbeKind.SIP_REGISTER
+
+
+class WebhookFormat(enum.StrEnum):
     GENERIC = "generic"
     SLACK = "slack"
     PAGERDUTY = "pagerduty"
@@ -57,6 +70,11 @@ class ProbeSpec:
     webhooks: tuple[WebhookSpec, ...] = ()
     source: str = "config"  # "config" or "interactive"
     group: str = ""  # dashboard grouping
+
+    @property
+    def run_budget_s(self) -> float:
+        """How long one run may take before its own timeout fires: set-up timeout, plus the held call."""
+        return float(self.timeout_s) + (float(self.call_duration_s) if ProbeKind(self.kind).places_call else 0.0)
 
 
 @dataclass(frozen=True)

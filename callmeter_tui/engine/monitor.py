@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from ..bus.events import EventBus, ExecutionRecorded, NotificationRaised, ProbesChanged, StateChanged
 from ..config.model import Config
-from ..domain.probe import ProbeSpec, StatusPageSpec
+from ..domain.health import HealthState
+from ..domain.probe import ProbeKind, ProbeSpec, StatusPageSpec
 from ..store import queries
 from ..store.database import Database
 from ..store.models import Execution, Notification, Probe
@@ -59,7 +60,7 @@ class Monitor:
         self._specs: dict[int, ProbeSpec] = {}
         self._views: dict[int, ProbeView] = {}
         self._mos: dict[int, collections.deque[float]] = {}
-        self._notifications: collections.deque[dict[str, Any]] = collections.deque(maxlen=200)
+        self._notifications: collections.deque[NotificationRaised] = collections.deque(maxlen=200)
         self._web_url: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self.bus.on(self._on_event)
@@ -82,16 +83,7 @@ class Monitor:
         cancel what is left: the runner records those executions as interrupted."""
         self.schedule.pause()
         if grace_s is None:
-            grace_s = (
-                max(
-                    (
-                        s.timeout_s + (s.call_duration_s if s.kind.value == "sip_call" else 0)
-                        for s in self._specs.values()
-                    ),
-                    default=0,
-                )
-                + 2
-            )
+            grace_s = max((s.run_budget_s for s in self._specs.values()), default=0) + 2
         deadline = time.monotonic() + grace_s
         while self.runner.in_flight and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -197,8 +189,8 @@ class Monitor:
                         p.name,
                         e.id,
                         e.started_at,
-                        p.state,
-                        e.state,
+                        HealthState.parse(p.state),
+                        HealthState.parse(e.state),
                         dict(e.metrics or {}),
                         list(e.breaches or []),
                         e.error,
@@ -209,7 +201,13 @@ class Monitor:
             if p.state != old.state:
                 self.bus.publish(
                     StateChanged(
-                        p.id, p.name, old.state, p.state, p.state_since or self.clock(), 0, p.last_execution_id
+                        p.id,
+                        p.name,
+                        old.state,
+                        HealthState.parse(p.state),
+                        p.state_since or self.clock(),
+                        0,
+                        p.last_execution_id,
                     )
                 )
 
@@ -251,15 +249,7 @@ class Monitor:
             if v is not None and v.state != event.current:
                 self._views[event.probe_id] = dataclasses.replace(v, state=event.current, state_since=event.at)
         elif isinstance(event, NotificationRaised):
-            self._notifications.appendleft(
-                {
-                    "id": event.notification_id,
-                    "at": event.at,
-                    "level": event.level,
-                    "kind": event.kind,
-                    "text": event.text,
-                }
-            )
+            self._notifications.appendleft(event)
 
     def probe_views(self) -> list[ProbeView]:
         return sorted(self._views.values(), key=lambda v: (v.group, v.position, v.name.lower()))
@@ -270,7 +260,7 @@ class Monitor:
     def set_web_url(self, url: str | None) -> None:
         self._web_url = url
 
-    def recent_notifications(self) -> list[dict[str, Any]]:
+    def recent_notifications(self) -> list[NotificationRaised]:
         return list(self._notifications)
 
     def notify(self, kind: str, text: str, level: str = "warning") -> None:
@@ -395,7 +385,7 @@ def _view(pid: int, spec: ProbeSpec, meta: dict[str, Any]) -> ProbeView:
     return ProbeView(
         id=pid,
         name=spec.name,
-        kind=spec.kind.value,
+        kind=ProbeKind(spec.kind),
         target=spec.target,
         enabled=spec.enabled,
         agent=spec.agent,
@@ -403,7 +393,7 @@ def _view(pid: int, spec: ProbeSpec, meta: dict[str, Any]) -> ProbeView:
         group=meta["group"] or spec.group,
         position=meta["position"],
         interval_s=spec.interval_s,
-        state=meta["state"],
+        state=HealthState.parse(meta["state"]),
         state_since=meta["state_since"],
         last_execution_at=meta["last_execution_at"],
         last_execution_id=meta["last_execution_id"],

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..domain.bars import bar_segments_many, day_boundaries, hour_boundaries
+from ..domain.health import HealthState
 from ..domain.incidents import incidents
 from ..domain.metric_catalog import METRICS
 from ..domain.probe import ComponentSpec, StatusPageSpec
@@ -18,7 +19,17 @@ from ..store import queries
 from ..store.database import Database
 from ..store.models import Delivery, DeliveryAttempt, StatusPage, Webhook
 from ..webhooks.outbox import mask_secret
-from .api import DeliveryView, HistoryView, ProbeDetail, ProbeView, StatusPageView, WebhookView
+from .api import (
+    AttemptRow,
+    DeliveryView,
+    ExecutionRow,
+    HistoryView,
+    ProbeDetail,
+    ProbeView,
+    StatusPageView,
+    TransitionRow,
+    WebhookView,
+)
 
 DELIVERIES_SHOWN = 20
 
@@ -42,7 +53,7 @@ def probe_detail(db: Database, view: ProbeView, range_s: float, now: float) -> P
     with db.session() as s:
         execs = tuple(_execution(e) for e in queries.latest_executions(s, pid, 50))
         trans = tuple(
-            {"at": t.at, "previous_state": t.previous_state, "current_state": t.current_state}
+            TransitionRow(t.at, HealthState.parse(t.previous_state), HealthState.parse(t.current_state))
             for t in queries.transitions(s, pid, 50)
         )
         spans = queries.load_spans(s, [pid], now - max(range_s, 30 * 86400.0), now).get(pid, [])
@@ -60,20 +71,20 @@ def probe_detail(db: Database, view: ProbeView, range_s: float, now: float) -> P
     )
 
 
-def _execution(e: Any) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "started_at": e.started_at,
-        "state": e.state,
-        "ok": e.ok,
-        "sip_code": e.sip_code,
-        "sip_reason": e.sip_reason,
-        "error": e.error,
-        "metrics": dict(e.metrics or {}),
-        "breaches": list(e.breaches or []),
-        "duration_ms": e.duration_ms,
-        "details": dict(e.details or {}),
-    }
+def _execution(e: Any) -> ExecutionRow:
+    return ExecutionRow(
+        id=e.id,
+        started_at=e.started_at,
+        state=HealthState.parse(e.state),
+        ok=e.ok,
+        sip_code=e.sip_code,
+        sip_reason=e.sip_reason,
+        error=e.error,
+        metrics=dict(e.metrics or {}),
+        breaches=list(e.breaches or []),
+        duration_ms=e.duration_ms,
+        details=dict(e.details or {}),
+    )
 
 
 def _webhook(s: Any, w: Webhook) -> WebhookView:
@@ -93,16 +104,7 @@ def _webhook(s: Any, w: Webhook) -> WebhookView:
                 attempts=d.attempts,
                 last_error=d.last_error,
                 is_test=d.is_test,
-                attempt_log=tuple(
-                    {
-                        "at": a.at,
-                        "http_status": a.http_status,
-                        "error": a.error,
-                        "duration_ms": a.duration_ms,
-                        "success": a.success,
-                    }
-                    for a in attempts
-                ),
+                attempt_log=tuple(AttemptRow(a.at, a.http_status, a.error, a.duration_ms, a.success) for a in attempts),
             )
         )
     masked = f"${w.secret_env}" if w.secret_env else mask_secret(w.secret or "")

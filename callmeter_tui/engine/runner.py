@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from ..bus.events import DeliveriesQueued, EventBus, ExecutionRecorded, StateChanged
+from ..domain.health import HealthState
 from ..domain.probe import ProbeKind, ProbeSpec
 from ..domain.results import ProbeResult
 from ..domain.thresholds import evaluate
@@ -36,7 +37,7 @@ class RunOutcome:
     result: ProbeResult
     record: RecordOutcome
     breaches: list[dict[str, Any]]
-    execution_state: str
+    execution_state: HealthState
     queued: int = 0
 
 
@@ -161,7 +162,7 @@ class Runner:
         return out
 
     def _persist_in(self, s: Any, probe_id: int, spec: ProbeSpec, result: ProbeResult) -> RunOutcome:
-        if spec.kind is ProbeKind.SIP_CALL and "call_answered" in result.details:
+        if ProbeKind(spec.kind).places_call and "call_answered" in result.details:
             asr = queries.asr_pct(
                 s, probe_id, max(spec.asr_window - 1, 0), include=bool(result.details["call_answered"])
             )
@@ -173,7 +174,7 @@ class Runner:
         if rec.transition_id is not None:
             queued = self._enqueue(s, probe_id, rec.transition_id)
         s.flush()
-        return RunOutcome(probe_id, result, rec, evaluation.breaches, evaluation.state.value, queued)
+        return RunOutcome(probe_id, result, rec, evaluation.breaches, evaluation.state, queued)
 
     def _persist_interrupted(self, probe_id: int, started: float) -> None:
         """Shutdown cut a run short: keep a trace of it, without judging the target (no state change)."""
@@ -204,7 +205,7 @@ class Runner:
                 probe_name=spec.name,
                 execution_id=o.record.execution_id,
                 at=r.started_at,
-                state=o.record.state.value,
+                state=o.record.state,
                 execution_state=o.execution_state,
                 metrics=dict(r.metrics),
                 breaches=list(o.breaches),
@@ -219,8 +220,8 @@ class Runner:
                 StateChanged(
                     o.probe_id,
                     spec.name,
-                    o.record.previous_state.value,
-                    o.record.state.value,
+                    o.record.previous_state,
+                    o.record.state,
                     r.started_at,
                     o.record.transition_id,
                     o.record.execution_id,
@@ -244,7 +245,7 @@ class Runner:
             return False
         log.info("%s: %s -> UNKNOWN (%s)", name, rec.previous_state.value, reason)
         self.bus.publish(
-            StateChanged(probe_id, name, rec.previous_state.value, "UNKNOWN", self.clock(), rec.transition_id, None)
+            StateChanged(probe_id, name, rec.previous_state, HealthState.UNKNOWN, self.clock(), rec.transition_id, None)
         )
         if queued:
             self.bus.publish(DeliveriesQueued(queued))

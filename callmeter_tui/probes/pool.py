@@ -30,9 +30,7 @@ OWN_ACCOUNTS = ACCOUNTS_PER_WORKER - SHARED_ACCOUNTS - 1
 
 def hard_timeout_s(spec: ProbeSpec) -> float:
     """OPTIONS/REGISTER: timeout_s. Calls: timeout_s covers set-up, the held duration comes on top."""
-    if ProbeKind(spec.kind) is ProbeKind.SIP_CALL:
-        return float(spec.timeout_s) + float(spec.call_duration_s) + CALL_GRACE_S
-    return float(spec.timeout_s)
+    return spec.run_budget_s + (CALL_GRACE_S if ProbeKind(spec.kind).places_call else 0.0)
 
 
 class ProberPool:
@@ -129,7 +127,7 @@ class ProberPool:
                 )
             except TimeoutError:
                 worker.abandon(order.id)
-                call = ProbeKind(spec.kind) is ProbeKind.SIP_CALL
+                call = ProbeKind(spec.kind).places_call
                 what = "call did not complete" if call else "no response"
                 return fail(f"timeout: {what} within {hard:g} s", details={"call_answered": False} if call else {})
             return ProbeResult.from_dict(done)
@@ -171,7 +169,7 @@ class ProberPool:
             w
             for w in self._workers
             if w.alive
-            and (order.kind != "sip_call" or w.calls < CALLS_PER_WORKER)
+            and (not ProbeKind(order.kind).places_call or w.calls < CALLS_PER_WORKER)
             and (not order.needs_account or w.accounts < OWN_ACCOUNTS)
         ]
         if not fits:
@@ -268,4 +266,4 @@ async def _first_of(fut: asyncio.Future[Any], hard: float, watch: asyncio.Future
 
 
 def _call_details(spec: ProbeSpec) -> dict[str, Any]:
-    return {"details": {"call_answered": False}} if spec.kind == ProbeKind.SIP_CALL.value else {}
+    return {"details": {"call_answered": False}} if ProbeKind(spec.kind).places_call else {}

@@ -19,6 +19,8 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from callmeter_tui.domain.probe import ProbeKind
+
 from .outcome import one_line
 from .protocol import Cancel, ProbeOrder, Stop
 
@@ -52,7 +54,7 @@ class WorkerHandle:
     # -- load ---------------------------------------------------------------------------------
     @property
     def calls(self) -> int:
-        return sum(1 for f in self.inflight.values() if f.order.kind == "sip_call")
+        return sum(1 for f in self.inflight.values() if ProbeKind(f.order.kind).places_call)
 
     @property
     def accounts(self) -> int:

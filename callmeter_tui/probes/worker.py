@@ -66,7 +66,7 @@ def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
 
     def finish(order: ProbeOrder, result: ProbeResult) -> None:
         result.details.setdefault("prober_pid", os.getpid())
-        if order.kind == ProbeKind.SIP_CALL.value:
+        if ProbeKind(order.kind).places_call:
             result.details.setdefault("call_answered", False)  # ASR counts every call attempt
         send(Done(id=order.id, result=result.to_dict()))
 

@@ -112,9 +112,7 @@ class CallMeterApp(App):
         self._queue = self.monitor.bus.subscribe()
         await self.push_screen(self.wall)
         for n in self.monitor.recent_notifications()[-200:]:  # the log starts with what happened before
-            self.wall.log_panel.write(
-                self._log_line(str(n.get("level", "info")), str(n.get("text", "")), float(n.get("at") or 0.0))
-            )
+            self.wall.log_panel.write(self._log_line(n.level, n.text, n.at))
         self.apply_pending()
         self.run_worker(self._pump(), group="bus", exit_on_error=False)
         if self._on_startup is not None:

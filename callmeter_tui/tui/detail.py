@@ -135,20 +135,20 @@ class ProbeDetailScreen(Screen):
         et = self.query_one("#executions", DataTable)
         et.clear()
         for e in d.executions:
-            mos = (e.get("metrics") or {}).get("mos")
+            mos = e.metrics.get("mos")
             et.add_row(
-                _t(e.get("started_at")),
-                str(e.get("state")),
-                str(e.get("sip_code") or "—"),
-                str(e.get("sip_reason") or ""),
-                str(e.get("error") or ""),
-                f"{e.get('duration_ms', 0):.0f} ms",
+                _t(e.started_at),
+                str(e.state),
+                str(e.sip_code or "—"),
+                str(e.sip_reason or ""),
+                str(e.error or ""),
+                f"{e.duration_ms:.0f} ms",
                 "—" if mos is None else f"{mos:.2f}",
             )
         tt = self.query_one("#transitions", DataTable)
         tt.clear()
         for t in d.transitions:
-            tt.add_row(_t(t.get("at")), str(t.get("previous_state")), str(t.get("current_state")))
+            tt.add_row(_t(t.at), str(t.previous_state), str(t.current_state))
         it = self.query_one("#incidents", DataTable)
         it.clear()
         for inc in d.incidents:
@@ -214,9 +214,9 @@ class ProbeDetailScreen(Screen):
         dv = self.selected_delivery
         lines = [f"Attempts of delivery {dv.id}:"] if dv and dv.attempt_log else []
         for a in dv.attempt_log if dv else ():
-            status = a.get("http_status") or "—"
-            ok = "ok" if a.get("success") else (a.get("error") or "failed")
-            lines.append(f"  {_t(a.get('at'))}  HTTP {status}  {a.get('duration_ms', 0):.0f} ms  {ok}")
+            status = a.http_status or "—"
+            ok = "ok" if a.success else (a.error or "failed")
+            lines.append(f"  {_t(a.at)}  HTTP {status}  {a.duration_ms or 0:.0f} ms  {ok}")
         self.query_one("#attempts", Static).update("\n".join(lines))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:

@@ -59,7 +59,7 @@ async def test_webhook_lifecycle_from_the_operator(node, https_receiver) -> None
     (hook,) = detail.webhooks
     assert secret not in hook.masked_secret and hook.masked_secret != ""
     (delivery,) = hook.deliveries
-    assert delivery.status == "succeeded" and delivery.attempt_log[0]["http_status"] == 200
+    assert delivery.status == "succeeded" and delivery.attempt_log[0].http_status == 200
 
     await m.redeliver(delivery.id)
     _, again = await https_receiver.wait_for(2, path="/ops")
@@ -107,8 +107,8 @@ async def test_history_and_detail_read_what_was_recorded(node) -> None:  # type:
     hours = (await m.history([pid], "hours"))[pid]
     assert len(hours.segments) == 24
     detail = await m.probe_detail(pid, 3600)
-    assert [e["state"] for e in detail.executions] == ["HEALTHY", "UNHEALTHY", "HEALTHY", "HEALTHY"]
-    assert [(t["previous_state"], t["current_state"]) for t in detail.transitions][:2] == [
+    assert [e.state for e in detail.executions] == ["HEALTHY", "UNHEALTHY", "HEALTHY", "HEALTHY"]
+    assert [(t.previous_state, t.current_state) for t in detail.transitions][:2] == [
         ("UNHEALTHY", "HEALTHY"),
         ("HEALTHY", "UNHEALTHY"),
     ]
