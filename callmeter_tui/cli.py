@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Config, ConfigError, load_config, resolve_config_path
+from .config.loader import secrets_env
 from .store.database import StoreError
 
 COMMANDS = ("run", "serve", "check", "probe", "webhooks", "demo-target")
@@ -137,19 +138,13 @@ def _check_keys(config: Config) -> list[str]:
 def _load(args: argparse.Namespace) -> tuple[Config, list[str]]:
     demo = getattr(args, "demo", False)
     path = None if demo else resolve_config_path(getattr(args, "config", None))
-    config, warnings = load_config(path, env=_env_with_demo_defaults(path is None))
+    config, warnings = load_config(path, env=secrets_env(path is None))
     if path is None and args.command in ("run", "serve") and demo:
         # --demo: a throw-away database, so the demo never mixes with real history.
         tmp = Path(tempfile.mkdtemp(prefix="callmeter-demo-"))
         if not os.environ.get("CALLMETER_DATABASE_URL"):
             config = _replace_db(config, f"sqlite:///{tmp / 'demo.db'}")
     return config, warnings
-
-
-def _env_with_demo_defaults(is_demo: bool) -> dict[str, str]:
-    if is_demo:
-        os.environ.setdefault("CALLMETER_DEMO_PASSWORD", "demo")
-    return dict(os.environ)
 
 
 def _replace_db(config: Config, url: str) -> Config:

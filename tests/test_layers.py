@@ -133,7 +133,7 @@ def _serve_and_look(tmp_path: Path, target_port: int, preload: str = "") -> dict
     config = tmp_path / "node.toml"
     config.write_text(
         f'[project]\nname = "Layers"\n[database]\nurl = "sqlite:///{db}"\n'
-        '[web]\nenabled = true\nhost = "127.0.0.1"\nport = 0\n'
+        '[web]\nenabled = true\nhost = "127.0.0.1"\nport = 0\n[engine]\nsip_bind = "127.0.0.1"\n'
         f'[[probes]]\nname = "o"\nkind = "sip_options"\ntarget = "sip:127.0.0.1:{target_port}"\ninterval = "2s"\n'
         f'[[probes]]\nname = "r"\nkind = "sip_register"\ntarget = "sip:demo@127.0.0.1:{target_port}"\n'
         'interval = "2s"\nauth = { username = "demo", password_env = "LAYERS_PW" }\n'

@@ -92,7 +92,7 @@ def test_the_installed_wheel_serves_the_page_with_its_stylesheet(installed: Path
     config = tmp_path / "node.toml"
     config.write_text(
         f'[project]\nname = "Wheel"\n[database]\nurl = "sqlite:///{tmp_path / "node.db"}"\n'
-        '[web]\nenabled = true\nhost = "127.0.0.1"\nport = 0\n'
+        '[web]\nenabled = true\nhost = "127.0.0.1"\nport = 0\n[engine]\nsip_bind = "127.0.0.1"\n'
         '[[probes]]\nname = "edge"\nkind = "sip_options"\ntarget = "sip:127.0.0.1:9"\ninterval = "1h"\n'
         '[[status_pages]]\nslug = "status"\nname = "Wheel Status"\ncomponents = [ { probe = "edge" } ]\n'
     )

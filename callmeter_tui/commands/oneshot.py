@@ -24,17 +24,15 @@ def probe_command(config: Config, name: str, *, as_json: bool = False) -> int:
 
 
 async def _probe(config: Config, spec: ProbeSpec, as_json: bool) -> int:
-    import os
-
+    from ..config.loader import secrets_env
     from ..probes import run_once
     from ..probes.result_text import format_result, result_json
 
-    os.environ.setdefault("CALLMETER_SIP_BIND", config.engine.sip_bind)
+    secrets = secrets_env(config.demo)
     targets = []
     if config.demo:
         from ..probes.demo_target import start_demo_targets
 
-        os.environ.setdefault("CALLMETER_DEMO_PASSWORD", "demo")
         try:
             targets = await start_demo_targets()
         except OSError as e:  # another instance holds the demo ports: probe whatever answers there
@@ -43,11 +41,11 @@ async def _probe(config: Config, spec: ProbeSpec, as_json: bool) -> int:
                 file=sys.stderr,
             )
     try:
-        password = os.environ.get(spec.password_env) if spec.password_env else None
+        password = secrets.get(spec.password_env) if spec.password_env else None
         if spec.password_env and password is None:
             print(f"probe: auth.password_env: environment variable {spec.password_env} is not set", file=sys.stderr)
             return 2
-        result = await run_once(spec, password)
+        result = await run_once(spec, password, sip_bind=config.engine.sip_bind)
     finally:
         for t in targets:
             await t.stop()

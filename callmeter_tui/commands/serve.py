@@ -11,7 +11,6 @@ import json
 import logging
 import signal
 import sys
-import time
 from typing import Any
 
 from ..bus.events import (
@@ -24,6 +23,7 @@ from ..bus.events import (
 )
 from ..config import ConfigError, load_config
 from ..config.model import Config
+from ..domain.isotime import iso_millis
 
 log = logging.getLogger("callmeter_tui")
 
@@ -31,7 +31,7 @@ log = logging.getLogger("callmeter_tui")
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "ts": _iso(record.created),
+            "ts": iso_millis(record.created),
             "level": record.levelname.lower(),
             "msg": record.getMessage(),
         }
@@ -41,10 +41,6 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             out["error"] = self.formatException(record.exc_info).splitlines()[-1]
         return json.dumps(out, separators=(",", ":"))
-
-
-def _iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
 
 
 def setup_logging(log_format: str, stream: Any = sys.stdout) -> None:

@@ -38,6 +38,17 @@ def resolve_config_path(arg: str | None, env: Mapping[str, str] = os.environ) ->
     return default if default.is_file() else None
 
 
+# The built-in demo's register probe names this variable; the demo target's password is public ("demo").
+DEMO_SECRETS: Mapping[str, str] = {"CALLMETER_DEMO_PASSWORD": "demo"}
+
+
+def secrets_env(demo: bool, env: Mapping[str, str] = os.environ) -> Mapping[str, str]:
+    """Where ``*_env`` secrets are looked up: the process environment (read live), plus the demo's own
+    password when running the demo (the environment wins). Passed explicitly to whoever reads secrets,
+    never written to os.environ."""
+    return {**DEMO_SECRETS, **env} if demo else env
+
+
 def demo_toml() -> str:
     return resources.files("callmeter_tui.config").joinpath("demo.toml").read_text(encoding="utf-8")
 

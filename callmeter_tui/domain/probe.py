@@ -8,6 +8,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from .defaults import ACCENT_COLOR, BAR_DAYS, CALL_DURATION_S, PAGE_REFRESH_S, PROBE_INTERVAL_S, PROBE_TIMEOUT_S
 from .thresholds import Threshold
 
 
@@ -53,8 +54,8 @@ class ProbeSpec:
     name: str
     kind: ProbeKind
     target: str
-    interval_s: float = 60.0
-    timeout_s: float = 10.0
+    interval_s: float = PROBE_INTERVAL_S
+    timeout_s: float = PROBE_TIMEOUT_S
     enabled: bool = True
     agent: str = "local"
     username: str | None = None
@@ -63,7 +64,7 @@ class ProbeSpec:
     confirm: int = 1
     expect_codes: tuple[int, ...] = ()  # sip_options: empty means any 2xx
     codec: str = "PCMU"  # sip_call
-    call_duration_s: float = 15.0  # sip_call
+    call_duration_s: float = CALL_DURATION_S  # sip_call
     outbound_proxy: str | None = None  # sip_call
     audio_file: str | None = None  # sip_call: WAV to play; None = bundled test signal
     asr_window: int = 20  # sip_call
@@ -88,9 +89,9 @@ class StatusPageSpec:
     slug: str
     name: str
     description: str = ""
-    accent_color: str = "#0b7285"
+    accent_color: str = ACCENT_COLOR
     logo: str | None = None
     timezone: str = "UTC"
-    bar_days: int = 90
-    refresh_s: int = 60
+    bar_days: int = BAR_DAYS
+    refresh_s: int = PAGE_REFRESH_S
     components: tuple[ComponentSpec, ...] = ()

@@ -7,8 +7,9 @@ import asyncio
 import collections
 import dataclasses
 import logging
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
@@ -45,6 +46,7 @@ class Monitor:
         clock: Callable[[], float] = time.time,
         watchdog_s: float = 15.0,
         remote_s: float = 5.0,
+        secrets: Mapping[str, str] = os.environ,
     ) -> None:
         self.config = config
         self.db = db
@@ -52,7 +54,13 @@ class Monitor:
         self.agent = agent
         self.clock = clock
         self.runner = Runner(
-            db, self.bus, prober, agent=agent, clock=clock, max_concurrency=config.engine.max_concurrency
+            db,
+            self.bus,
+            prober,
+            agent=agent,
+            clock=clock,
+            max_concurrency=config.engine.max_concurrency,
+            secrets=secrets,
         )
         self.schedule = ProbeSchedule(self._job)
         self.watchdog_s = watchdog_s

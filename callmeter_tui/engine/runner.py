@@ -7,7 +7,7 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -53,7 +53,9 @@ class Runner:
         agent: str = "local",
         clock: Callable[[], float] = time.time,
         max_concurrency: int = 64,
+        secrets: Mapping[str, str] = os.environ,
     ) -> None:
+        self.secrets = secrets  # where auth.password_env is looked up
         self.db = db
         self.bus = bus
         self.prober = prober
@@ -102,7 +104,7 @@ class Runner:
         started = self.clock()
         password = None
         if spec.password_env:
-            password = os.environ.get(spec.password_env)
+            password = self.secrets.get(spec.password_env)
             if password is None:
                 return ProbeResult.failure(
                     started, 0.0, f"auth.password_env: environment variable {spec.password_env} is not set"

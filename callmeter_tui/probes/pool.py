@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from callmeter_tui.domain.defaults import SIP_BIND
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.domain.results import ProbeResult
 
@@ -37,8 +38,14 @@ class ProberPool:
     """Runs probes in worker processes. ``run`` never raises and always returns within its hard timeout."""
 
     def __init__(
-        self, call_concurrency: int = 4, *, log: Any = None, on_worker_restart: Callable[[str], None] | None = None
+        self,
+        call_concurrency: int = 4,
+        *,
+        sip_bind: str = SIP_BIND,
+        log: Any = None,
+        on_worker_restart: Callable[[str], None] | None = None,
     ) -> None:
+        self.sip_bind = sip_bind  # engine.sip_bind: every worker's SIP and RTP transports bind here
         self.call_concurrency = max(1, int(call_concurrency))
         self.size = max(1, math.ceil(self.call_concurrency / CALLS_PER_WORKER))
         self._log = log if log is not None else logging.getLogger("callmeter_tui.probes")
@@ -178,7 +185,7 @@ class ProberPool:
 
     # -- supervision ----------------------------------------------------------------------------
     def _handle(self, index: int) -> WorkerHandle:
-        return WorkerHandle(name=f"prober-{index}", on_exit=self._worker_event)
+        return WorkerHandle(name=f"prober-{index}", on_exit=self._worker_event, sip_bind=self.sip_bind)
 
     def _worker_event(self, worker: WorkerHandle, reason: str) -> None:
         """Called by a handle when a slot frees (reason "") or the process is gone (reason set)."""
@@ -208,7 +215,7 @@ class ProberPool:
             except Exception as exc:
                 self._warn(f"on_worker_restart callback failed: {exc!r}")
         index = self._workers.index(dead) if dead in self._workers else None
-        fresh = WorkerHandle(name=dead.name, on_exit=self._worker_event)
+        fresh = WorkerHandle(name=dead.name, on_exit=self._worker_event, sip_bind=self.sip_bind)
         for attempt in range(5):
             if self._stopping:
                 return
@@ -218,7 +225,7 @@ class ProberPool:
             except Exception as exc:
                 self._warn(f"prober worker {dead.name} failed to restart: {exc}")
                 await asyncio.sleep(min(5.0, 0.5 * 2**attempt))
-                fresh = WorkerHandle(name=dead.name, on_exit=self._worker_event)
+                fresh = WorkerHandle(name=dead.name, on_exit=self._worker_event, sip_bind=self.sip_bind)
         if self._stopping:
             await fresh.stop()
             return

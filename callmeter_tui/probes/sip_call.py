@@ -127,7 +127,7 @@ def run_call(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event) ->
     if order.needs_account:
         own_acc = ProbeAccount(wep)
         try:
-            own_acc.create(account_config(order, registrar=False))
+            own_acc.create(account_config(order, registrar=False, bind_address=wep.bind_address))
         except pj.Error as exc:
             field = "outbound_proxy" if order.outbound_proxy else "username"
             return clock.fail(f"{field}: {pj_error_text(exc)}")

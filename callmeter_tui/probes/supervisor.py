@@ -19,6 +19,7 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from callmeter_tui.domain.defaults import SIP_BIND
 from callmeter_tui.domain.probe import ProbeKind
 
 from .outcome import one_line
@@ -38,6 +39,7 @@ class InFlight:
 class WorkerHandle:
     name: str
     on_exit: Callable[[WorkerHandle, str], None]
+    sip_bind: str = SIP_BIND
     proc: Any = None
     conn: Any = None
     pid: int = 0
@@ -69,7 +71,14 @@ class WorkerHandle:
         # A fresh interpreter (not multiprocessing's re-import of __main__): the worker never runs
         # the console's own start-up code, and the console never imports pjsua2.
         self.proc = subprocess.Popen(  # noqa: ASYNC220 (pass_fds; returns at once, nothing awaited)
-            [sys.executable, "-m", "callmeter_tui.probes.worker", str(child_sock.fileno()), self.stderr_path],
+            [
+                sys.executable,
+                "-m",
+                "callmeter_tui.probes.worker",
+                str(child_sock.fileno()),
+                self.stderr_path,
+                self.sip_bind,
+            ],
             pass_fds=(child_sock.fileno(),),
             stdin=subprocess.DEVNULL,
             start_new_session=True,

@@ -33,7 +33,7 @@ def _silence_stdio(stderr_path: str | None) -> None:
         os.dup2(err, 2)
 
 
-def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
+def worker_main(conn: Connection, stderr_path: str | None, bind_address: str) -> None:
     """Process entry point: start the endpoint, then serve orders until Stop or the pipe closes."""
     _silence_stdio(stderr_path)
     faulthandler.enable()  # a native crash leaves the Python stacks in the stderr file for the pool's log
@@ -49,7 +49,7 @@ def worker_main(conn: Connection, stderr_path: str | None = None) -> None:
     try:
         from .endpoint import WorkerEndpoint
 
-        wep = WorkerEndpoint(on_heartbeat=lambda: send(Heartbeat()), heartbeat_s=HEARTBEAT_S)
+        wep = WorkerEndpoint(on_heartbeat=lambda: send(Heartbeat()), bind_address=bind_address, heartbeat_s=HEARTBEAT_S)
     except Exception as exc:
         send(Fatal(error=one_line(f"endpoint failed to start: {pj_error_text(exc)}")))
         os._exit(3)
@@ -133,4 +133,5 @@ def _runners() -> dict[str, Callable[..., ProbeResult]]:
 if __name__ == "__main__":
     import sys
 
-    worker_main(Connection(int(sys.argv[1])), sys.argv[2] if len(sys.argv) > 2 else None)
+    # argv: <socket fd> <stderr file> <SIP/RTP bind address>
+    worker_main(Connection(int(sys.argv[1])), sys.argv[2] or None, sys.argv[3])

@@ -14,13 +14,14 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from ..domain.defaults import ACCENT_COLOR
 from ..domain.health import HealthState
 from .view import BarCell, PageBars, PageView, iso
 
 NARROW_DAYS = 30  # days still shown on phone-sized screens
 SHOWN_INCIDENTS = 8  # newest incidents listed; older ones fold into a <details>
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-DEFAULT_ACCENT = "#0b7285"
+DEFAULT_ACCENT = ACCENT_COLOR
 _SEG_CLASS = {
     HealthState.HEALTHY: "h",
     HealthState.DEGRADED: "d",

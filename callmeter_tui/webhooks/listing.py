@@ -7,10 +7,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
+from ..domain.isotime import iso_millis
 from ..store.database import Database
 from ..store.models import Delivery, Probe, Webhook
 from .outbox import mask_secret
-from .payloads import iso_ms
 
 
 def shown_secret(hook: Webhook, reveal: bool) -> str:
@@ -67,4 +67,4 @@ def list_webhooks(db: Database, reveal: bool, out: TextIO) -> None:
                 out.write("    last:    no deliveries yet\n")
             else:
                 err = f" ({last.last_error})" if last.last_error and last.status != "succeeded" else ""
-                out.write(f"    last:    {last.status} {iso_ms(last.created_at)}{err}; {queued} queued\n")
+                out.write(f"    last:    {last.status} {iso_millis(last.created_at)}{err}; {queued} queued\n")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -190,3 +191,18 @@ def test_dashboard_keys_are_checked_against_the_dashboard_actions(tmp_path: Path
     assert problems(GOOD + '\n[dashboard]\ntheme = "pink"\n') == [
         "config.toml: dashboard.theme: must be one of dark, light, high-contrast, got 'pink'"
     ]
+
+
+def test_the_demo_password_is_passed_as_a_value_not_put_into_the_environment(monkeypatch, tmp_path) -> None:
+    """`check` with no config loads the built-in demo; its password reaches the config as a value."""
+    from callmeter_tui.cli import main
+    from callmeter_tui.config.loader import secrets_env
+
+    monkeypatch.delenv("CALLMETER_DEMO_PASSWORD", raising=False)
+    monkeypatch.delenv("CALLMETER_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert main(["check"]) == 0
+    assert "CALLMETER_DEMO_PASSWORD" not in os.environ
+    assert secrets_env(True, {})["CALLMETER_DEMO_PASSWORD"] == "demo"
+    assert secrets_env(True, {"CALLMETER_DEMO_PASSWORD": "mine"})["CALLMETER_DEMO_PASSWORD"] == "mine"
+    assert "CALLMETER_DEMO_PASSWORD" not in secrets_env(False, {})

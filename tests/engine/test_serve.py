@@ -27,6 +27,7 @@ def _config(path: Path, db_url: str, probes: list[tuple[str, str, str]], hook_ur
         '[project]\nname = "Serve Test"',
         f'[database]\nurl = "{db_url}"',
         "[web]\nenabled = false",
+        '[engine]\nsip_bind = "127.0.0.1"',
         f'[webhooks]\nallow_private_targets = true\nca_bundle = "{ca_bundle}"\ntimeout = "5s"',
     ]
     for name, target, agent in probes:
