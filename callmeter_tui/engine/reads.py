@@ -13,11 +13,11 @@ from ..domain.bars import bar_segments_many, day_boundaries, hour_boundaries
 from ..domain.health import HealthState
 from ..domain.incidents import incidents
 from ..domain.metric_catalog import METRICS
-from ..domain.probe import ComponentSpec, StatusPageSpec
+from ..domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec
 from ..domain.spans import format_uptime, uptime_ratio
 from ..store import queries
 from ..store.database import Database
-from ..store.models import Delivery, DeliveryAttempt, StatusPage, Webhook
+from ..store.models import Delivery, DeliveryAttempt, Execution, Probe, StatusPage, Webhook
 from ..webhooks.outbox import mask_secret
 from .api import (
     AttemptRow,
@@ -142,7 +142,45 @@ def list_status_pages(db: Database) -> list[StatusPageView]:
 
 
 def _probe_name(s: Any, probe_id: int) -> str:
-    from ..store.models import Probe
-
     p = s.get(Probe, probe_id)
     return p.name if p else f"#{probe_id}"
+
+
+def row_meta(p: Probe, last: Execution | None) -> dict[str, Any]:
+    return {
+        "state": p.state,
+        "state_since": p.state_since,
+        "last_execution_at": p.last_execution_at,
+        "last_execution_id": p.last_execution_id,
+        "position": p.position,
+        "group": p.group,
+        "metrics": dict(last.metrics) if last else {},
+        "breaches": list(last.breaches) if last else [],
+        "error": last.error if last else None,
+        "sip_code": last.sip_code if last else None,
+    }
+
+
+def probe_view(pid: int, spec: ProbeSpec, meta: dict[str, Any]) -> ProbeView:
+    return ProbeView(
+        id=pid,
+        name=spec.name,
+        kind=ProbeKind(spec.kind),
+        target=spec.target,
+        enabled=spec.enabled,
+        agent=spec.agent,
+        source=spec.source,
+        group=meta["group"] or spec.group,
+        position=meta["position"],
+        interval_s=spec.interval_s,
+        state=HealthState.parse(meta["state"]),
+        state_since=meta["state_since"],
+        last_execution_at=meta["last_execution_at"],
+        last_execution_id=meta["last_execution_id"],
+        metrics=meta["metrics"],
+        breaches=meta["breaches"],
+        error=meta["error"],
+        sip_code=meta["sip_code"],
+        thresholds={m: {"warning": t.warning, "critical": t.critical} for m, t in spec.thresholds.items()},
+        spec=spec,
+    )

@@ -10,9 +10,11 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
-from ..bus.events import DeliveriesQueued, EventBus, ExecutionRecorded, StateChanged
+from sqlalchemy.orm import Session
+
+from ..bus.events import DeliveriesQueued, Event, EventBus, ExecutionRecorded, StateChanged
 from ..domain.health import HealthState
 from ..domain.probe import ProbeKind, ProbeSpec
 from ..domain.results import ProbeResult
@@ -24,6 +26,8 @@ from ..store.models import Execution, Probe, Project, Transition
 from ..webhooks.outbox import enqueue_for_transition
 
 log = logging.getLogger("callmeter_tui.engine")
+P = ParamSpec("P")
+T = TypeVar("T")
 MAX_BATCH = 500
 
 
@@ -54,8 +58,10 @@ class Runner:
         clock: Callable[[], float] = time.time,
         max_concurrency: int = 64,
         secrets: Mapping[str, str] = os.environ,
+        observe: Callable[[Event], None] | None = None,
     ) -> None:
         self.secrets = secrets  # where auth.password_env is looked up
+        self.observe = observe  # the Monitor's snapshot, updated where a run ends, before the views hear of it
         self.db = db
         self.bus = bus
         self.prober = prober
@@ -72,6 +78,21 @@ class Runner:
 
     async def db_call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
+
+    async def unit_of_work(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Off-loop database work, one style everywhere: ``fn(session, ...)`` on the writer thread inside one
+        ``db.session()``, which commits when ``fn`` returns and rolls back when it raises."""
+
+        def work() -> T:
+            with self.db.session() as s:
+                return fn(s, *args, **kwargs)
+
+        return cast(T, await self.db_call(work))
+
+    def _emit(self, event: Event) -> None:
+        if self.observe is not None:
+            self.observe(event)
+        self.bus.publish(event)
 
     def lock_for(self, probe_id: int) -> asyncio.Lock:
         return self._locks.setdefault(probe_id, asyncio.Lock())
@@ -201,7 +222,7 @@ class Runner:
 
     def _publish(self, o: RunOutcome, spec: ProbeSpec) -> None:
         r = o.result
-        self.bus.publish(
+        self._emit(
             ExecutionRecorded(
                 probe_id=o.probe_id,
                 probe_name=spec.name,
@@ -218,7 +239,7 @@ class Runner:
         )
         if o.record.changed and o.record.transition_id is not None:
             log.info("%s: %s -> %s", spec.name, o.record.previous_state.value, o.record.state.value)
-            self.bus.publish(
+            self._emit(
                 StateChanged(
                     o.probe_id,
                     spec.name,
@@ -230,27 +251,25 @@ class Runner:
                 )
             )
         if o.queued:
-            self.bus.publish(DeliveriesQueued(o.queued))
+            self._emit(DeliveriesQueued(o.queued))
 
     async def to_unknown(self, probe_id: int, name: str, reason: str) -> bool:
         """Mark a probe UNKNOWN (stale, added, target changed) with its transition and outbox rows."""
 
-        def work() -> tuple[RecordOutcome | None, int]:
-            with self.db.session() as s:
-                rec = mark_unknown(s, probe_id, self.clock(), reason)
-                queued = self._enqueue(s, probe_id, rec.transition_id) if rec and rec.transition_id else 0
-                s.commit()
-                return rec, queued
+        def mark(s: Session) -> tuple[RecordOutcome | None, int]:
+            rec = mark_unknown(s, probe_id, self.clock(), reason)
+            queued = self._enqueue(s, probe_id, rec.transition_id) if rec and rec.transition_id else 0
+            return rec, queued
 
-        rec, queued = await self.db_call(work)
+        rec, queued = await self.unit_of_work(mark)
         if rec is None or rec.transition_id is None:
             return False
         log.info("%s: %s -> UNKNOWN (%s)", name, rec.previous_state.value, reason)
-        self.bus.publish(
+        self._emit(
             StateChanged(probe_id, name, rec.previous_state, HealthState.UNKNOWN, self.clock(), rec.transition_id, None)
         )
         if queued:
-            self.bus.publish(DeliveriesQueued(queued))
+            self._emit(DeliveriesQueued(queued))
         return True
 
     async def cancel_in_flight(self) -> None:
