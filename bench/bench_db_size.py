@@ -19,14 +19,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert
 
-from callmeter_tui.config.model import RetentionSettings  # noqa: E402
-from callmeter_tui.domain.probe import ProbeKind, ProbeSpec  # noqa: E402
-from callmeter_tui.store.database import open_database, project_id  # noqa: E402
-from callmeter_tui.store.models import Execution, HealthSpanRow, Transition  # noqa: E402
-from callmeter_tui.store.retention import prune, rollup_hours  # noqa: E402
-from callmeter_tui.store.sync import new_probe_row  # noqa: E402
+from callmeter_tui.config.model import RetentionSettings
+from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
+from callmeter_tui.store.database import open_database, project_id
+from callmeter_tui.store.models import Execution, HealthSpanRow, Transition
+from callmeter_tui.store.retention import prune, rollup_hours
+from callmeter_tui.store.sync import new_probe_row
 
 DAY = 86400.0
 INTERVAL = 60.0
@@ -51,32 +51,32 @@ def _execution(rng: random.Random, probe_id: int, kind: ProbeKind, t: float, bad
             else {}
         )
         details = {"call_answered": answered, "codec": "PCMU", "call_id": f"{rng.getrandbits(64):016x}"}
-        return dict(
-            probe_id=probe_id,
-            started_at=t,
-            duration_ms=5000.0 + rng.random() * 200,
-            state="DEGRADED" if bad else "HEALTHY",
-            ok=answered,
-            sip_code=200 if answered else 408,
-            sip_reason="OK" if answered else "Request Timeout",
-            error=None if answered else "no answer",
-            metrics=metrics,
-            breaches=[],
-            details=details,
-            agent="local",
-        )
+        return {
+            "probe_id": probe_id,
+            "started_at": t,
+            "duration_ms": 5000.0 + rng.random() * 200,
+            "state": "DEGRADED" if bad else "HEALTHY",
+            "ok": answered,
+            "sip_code": 200 if answered else 408,
+            "sip_reason": "OK" if answered else "Request Timeout",
+            "error": None if answered else "no answer",
+            "metrics": metrics,
+            "breaches": [],
+            "details": details,
+            "agent": "local",
+        }
     ms = round(rng.uniform(0.3, 3.0) * (20 if bad else 1), 3)
-    return dict(
-        probe_id=probe_id,
-        started_at=t,
-        duration_ms=ms,
-        state="DEGRADED" if bad else "HEALTHY",
-        ok=True,
-        sip_code=200,
-        sip_reason="OK",
-        error=None,
-        metrics={"response_time_ms": ms},
-        breaches=[
+    return {
+        "probe_id": probe_id,
+        "started_at": t,
+        "duration_ms": ms,
+        "state": "DEGRADED" if bad else "HEALTHY",
+        "ok": True,
+        "sip_code": 200,
+        "sip_reason": "OK",
+        "error": None,
+        "metrics": {"response_time_ms": ms},
+        "breaches": [
             {
                 "metric": "response_time_ms",
                 "value": ms,
@@ -87,9 +87,9 @@ def _execution(rng: random.Random, probe_id: int, kind: ProbeKind, t: float, bad
         ]
         if bad
         else [],
-        details={},
-        agent="local",
-    )
+        "details": {},
+        "agent": "local",
+    }
 
 
 def simulate(path: Path, probes: int, days: int, seed: int = 1) -> dict:
@@ -124,17 +124,17 @@ def simulate(path: Path, probes: int, days: int, seed: int = 1) -> dict:
                 now_state = "DEGRADED" if bad else "HEALTHY"
                 prev, since = state[probe]
                 if now_state != prev:
-                    spans.append(dict(probe_id=probe, state=prev, started_at=since, ended_at=t, open=False))
+                    spans.append({"probe_id": probe, "state": prev, "started_at": since, "ended_at": t, "open": False})
                     transitions.append(
-                        dict(
-                            probe_id=probe,
-                            at=t,
-                            previous_state=prev,
-                            current_state=now_state,
-                            execution_id=None,
-                            metrics=execs[-1]["metrics"],
-                            breaches=execs[-1]["breaches"],
-                        )
+                        {
+                            "probe_id": probe,
+                            "at": t,
+                            "previous_state": prev,
+                            "current_state": now_state,
+                            "execution_id": None,
+                            "metrics": execs[-1]["metrics"],
+                            "breaches": execs[-1]["breaches"],
+                        }
                     )
                     state[probe] = (now_state, t)
         with db.session() as s:
@@ -149,7 +149,7 @@ def simulate(path: Path, probes: int, days: int, seed: int = 1) -> dict:
         s.execute(
             insert(HealthSpanRow),
             [
-                dict(probe_id=p, state=st, started_at=since, ended_at=start + days * DAY, open=True)
+                {"probe_id": p, "state": st, "started_at": since, "ended_at": start + days * DAY, "open": True}
                 for p, (st, since) in state.items()
             ],
         )

@@ -20,9 +20,9 @@ from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_SUBMITTED
 
+from callmeter_tui.commands.runtime import Runtime
 from callmeter_tui.config.model import Config, EngineSettings
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
-from callmeter_tui.engine.runtime import Runtime
 
 TICK = os.sysconf("SC_CLK_TCK")
 

@@ -18,9 +18,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from callmeter_tui.domain.probe import ProbeKind, ProbeSpec  # noqa: E402
-from callmeter_tui.probes import ProberPool  # noqa: E402
-from tests.probes.conftest import baresip_peer, kamailio_peer, sipsak_options_ms  # noqa: E402
+from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
+from callmeter_tui.probes import ProberPool
+from tests.probes.conftest import baresip_peer, kamailio_peer, sipsak_options_ms
+
+LOOPBACK = "127.0.0.1"  # the demo targets listen on loopback; so does the prober
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -66,7 +68,7 @@ def pct(xs: list[float], q: float) -> float:
 
 
 async def options_throughput(kam_uri: str, seconds: float = 8.0, in_flight: int = 24) -> None:
-    pool = ProberPool(1)
+    pool = ProberPool(1, sip_bind=LOOPBACK)
     await pool.start()
     (worker,) = pool.workers
     spec = ProbeSpec(name="o", kind=ProbeKind.SIP_OPTIONS, target=kam_uri, timeout_s=2.0)
@@ -94,7 +96,7 @@ async def options_throughput(kam_uri: str, seconds: float = 8.0, in_flight: int 
 
 
 async def timing_error(kam_uri: str, kam_port: int, n: int = 40) -> None:
-    pool = ProberPool(1)
+    pool = ProberPool(1, sip_bind=LOOPBACK)
     await pool.start()
     spec = ProbeSpec(name="o", kind=ProbeKind.SIP_OPTIONS, target=kam_uri, timeout_s=2.0)
     ours = []
@@ -114,7 +116,7 @@ async def timing_error(kam_uri: str, kam_port: int, n: int = 40) -> None:
 
 
 async def calls(echo_uri: str, n: int, seconds: float, peer_pid: int) -> tuple[int, list, float, float, float]:
-    pool = ProberPool(n)
+    pool = ProberPool(n, sip_bind=LOOPBACK)
     await pool.start()
     pids = [w.pid for w in pool.workers]
     rss0 = sum(rss_mb(p) for p in pids)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from callmeter_tui.tui.app import CallMeterApp  # noqa: E402
-from tests.tui.fakes import bulk_monitor  # noqa: E402
+from callmeter_tui.tui.app import CallMeterApp
+from tests.tui.fakes import bulk_monitor
 
 N = int(os.environ.get("BENCH_PROBES", "1000"))
 SECONDS = float(os.environ.get("BENCH_SECONDS", "10"))

@@ -23,13 +23,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert  # noqa: E402
+from sqlalchemy import insert
 
-from callmeter_tui.config.model import Config, WebSettings  # noqa: E402
-from callmeter_tui.engine.events import EventBus  # noqa: E402
-from callmeter_tui.store.database import open_database, project_id  # noqa: E402
-from callmeter_tui.store.models import Component, HealthSpanRow, Probe, StatusPage  # noqa: E402
-from callmeter_tui.web.server import WebServer  # noqa: E402
+from callmeter_tui.bus.events import EventBus
+from callmeter_tui.config.model import Config, WebSettings
+from callmeter_tui.store.database import open_database, project_id
+from callmeter_tui.store.models import Component, HealthSpanRow, Probe, StatusPage
+from callmeter_tui.web.server import WebServer
 
 DAY = 86400.0
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -44,36 +44,36 @@ def seed(db, slug: str, components: int, now: float, first_probe: int, rng: rand
         for i in range(components):
             n = first_probe + i
             probes.append(
-                dict(
-                    id=n,
-                    project_id=pid,
-                    name=f"probe-{n}",
-                    kind="sip_options",
-                    target=f"sip:pbx{n}.example",
-                    state="HEALTHY",
-                    state_since=now - DAY,
-                    last_execution_at=now - 20,
-                    created_at=now - 100 * DAY,
-                    updated_at=now - 100 * DAY,
-                    interval_s=60.0,
-                )
+                {
+                    "id": n,
+                    "project_id": pid,
+                    "name": f"probe-{n}",
+                    "kind": "sip_options",
+                    "target": f"sip:pbx{n}.example",
+                    "state": "HEALTHY",
+                    "state_since": now - DAY,
+                    "last_execution_at": now - 20,
+                    "created_at": now - 100 * DAY,
+                    "updated_at": now - 100 * DAY,
+                    "interval_s": 60.0,
+                }
             )
             t = now - 91 * DAY
             while t < now:
                 run = rng.uniform(3, 20) * DAY
                 end = min(now, t + run)
-                spans.append(dict(probe_id=n, state="HEALTHY", started_at=t, ended_at=end, open=end >= now))
+                spans.append({"probe_id": n, "state": "HEALTHY", "started_at": t, "ended_at": end, "open": end >= now})
                 if end >= now:
                     break
                 bad = rng.uniform(600, 4 * 3600)
                 spans.append(
-                    dict(
-                        probe_id=n,
-                        state=rng.choice(["DEGRADED", "UNHEALTHY"]),
-                        started_at=end,
-                        ended_at=end + bad,
-                        open=False,
-                    )
+                    {
+                        "probe_id": n,
+                        "state": rng.choice(["DEGRADED", "UNHEALTHY"]),
+                        "started_at": end,
+                        "ended_at": end + bad,
+                        "open": False,
+                    }
                 )
                 t = end + bad
         s.execute(insert(Probe), probes)
@@ -134,7 +134,7 @@ http {{
                 return proc, port
         except OSError:
             if proc.poll() is not None:
-                raise SystemExit(f"nginx did not start: {proc.stderr.read().decode().strip()}")  # type: ignore[union-attr]
+                raise SystemExit(f"nginx did not start: {proc.stderr.read().decode().strip()}") from None  # type: ignore[union-attr]
             time.sleep(0.05)
     raise SystemExit("nginx did not start listening")
 

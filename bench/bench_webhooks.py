@@ -22,13 +22,12 @@ from sqlalchemy import func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from callmeter_tui.config.model import WebhookSettings  # noqa: E402
-from callmeter_tui.engine.events import DeliveriesQueued, EventBus  # noqa: E402
-from callmeter_tui.store.database import Database, open_database  # noqa: E402
-from callmeter_tui.store.models import Delivery, Probe, Project, Transition  # noqa: E402
-from callmeter_tui.webhooks import outbox  # noqa: E402
-from callmeter_tui.webhooks.dispatcher import Dispatcher  # noqa: E402
-
+from callmeter_tui.bus.events import DeliveriesQueued, EventBus
+from callmeter_tui.config.model import WebhookSettings
+from callmeter_tui.store.database import Database, open_database
+from callmeter_tui.store.models import Delivery, Probe, Project, Transition
+from callmeter_tui.webhooks import outbox
+from callmeter_tui.webhooks.dispatcher import Dispatcher
 
 RECEIVER = """
 import asyncio, ssl, sys, time
@@ -136,7 +135,7 @@ def transition(db: Database, probe_id: int, n: int) -> tuple[str, float]:
 
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 async def main() -> None:

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from . import __version__
 from .config import Config, ConfigError, load_config, resolve_config_path
+from .config.loader import secrets_env
 from .store.database import StoreError
 
 COMMANDS = ("run", "serve", "check", "probe", "webhooks", "demo-target")
@@ -68,7 +69,7 @@ def _demo_flag(p: argparse.ArgumentParser) -> None:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["demo-target"]:
-        from .probes.demo_target.cli import main as demo_main
+        from .commands.demo_target import main as demo_main
 
         return demo_main(argv[1:])
     if not argv or (argv[0] not in COMMANDS and argv[0] not in ("-h", "--help", "--version")):
@@ -91,18 +92,18 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_OK
     try:
         if args.command == "serve":
-            from .engine.serve import serve
+            from .commands.serve import serve
 
             return serve(config, agent=args.agent, log_format=args.log_format, warnings=warnings)
         if args.command == "probe":
-            from .engine.oneshot import probe_command
+            from .commands.oneshot import probe_command
 
             return probe_command(config, args.name, as_json=args.json)
         if args.command == "webhooks":
-            from .engine.oneshot import webhooks_command
+            from .commands.oneshot import webhooks_command
 
             return webhooks_command(config, reveal=args.reveal)
-        from .tui.launch import run_dashboard
+        from .commands.dashboard import run_dashboard
 
         d = config.dashboard
         return run_dashboard(
@@ -134,7 +135,7 @@ def _check_keys(config: Config) -> list[str]:
 def _load(args: argparse.Namespace) -> tuple[Config, list[str]]:
     demo = getattr(args, "demo", False)
     path = None if demo else resolve_config_path(getattr(args, "config", None))
-    config, warnings = load_config(path, env=_env_with_demo_defaults(path is None))
+    config, warnings = load_config(path, env=secrets_env(path is None))
     if path is None and args.command in ("run", "serve") and demo:
         # --demo: a throw-away database, so the demo never mixes with real history.
         tmp = Path(tempfile.mkdtemp(prefix="callmeter-demo-"))
@@ -142,12 +143,6 @@ def _load(args: argparse.Namespace) -> tuple[Config, list[str]]:
         if not os.environ.get("CALLMETER_DATABASE_URL"):
             config = _replace_db(config, f"sqlite:///{tmp / 'demo.db'}")
     return config, warnings
-
-
-def _env_with_demo_defaults(is_demo: bool) -> dict[str, str]:
-    if is_demo:
-        os.environ.setdefault("CALLMETER_DEMO_PASSWORD", "demo")
-    return dict(os.environ)
 
 
 def _replace_db(config: Config, url: str) -> Config:

@@ -5,8 +5,8 @@ import os
 import shutil
 import tempfile
 
-# Every test peer listens on loopback only; the prober's SIP/RTP binds there too (product default 0.0.0.0).
-os.environ.setdefault("CALLMETER_SIP_BIND", "127.0.0.1")
+# Every test peer listens on loopback only; tests pass sip_bind=LOOPBACK to the prober explicitly (product default
+# 0.0.0.0, engine.sip_bind in a config).
 # Call probes keep their last recording per probe; in tests that goes to a throw-away directory.
 # The process that makes it (xdist workers inherit it) removes it at exit, so test runs leave no directories behind.
 if "CALLMETER_RECORDINGS_DIR" not in os.environ:

@@ -6,6 +6,7 @@ The config file and the TUI forms both go through these, so a field is checked o
 
 from __future__ import annotations
 
+import builtins
 import re
 from collections.abc import Iterable
 from typing import Any
@@ -92,8 +93,13 @@ class Table:
         return v.strip()
 
     def name(
-        self, key: str, default: str | None = None, *, required: bool = False, nonempty: bool = True
-    ) -> str | None:
+        self,
+        key: builtins.str,
+        default: builtins.str | None = None,
+        *,
+        required: builtins.bool = False,
+        nonempty: builtins.bool = True,
+    ) -> builtins.str | None:
         """A string shown to people (probe, page, component, project names): no control characters."""
         v = self.str(key, default, required=required, nonempty=nonempty)
         if v is not None and v is not default and (why := control_char_problem(v)):
@@ -101,7 +107,7 @@ class Table:
             return default
         return v
 
-    def bool(self, key: str, default: bool) -> bool:
+    def bool(self, key: builtins.str, default: builtins.bool) -> builtins.bool:
         v = self._get(key, False)
         if v is _MISSING:
             return default
@@ -110,7 +116,7 @@ class Table:
             return default
         return v
 
-    def int(self, key: str, default: int, lo: int | None = None, hi: int | None = None) -> int:
+    def int(self, key: builtins.str, default: int, lo: int | None = None, hi: int | None = None) -> int:
         v = self._get(key, False)
         if v is _MISSING:
             return default
@@ -122,7 +128,7 @@ class Table:
             return default
         return v
 
-    def number(self, key: str, default: float | None = None) -> float | None:
+    def number(self, key: builtins.str, default: float | None = None) -> float | None:
         v = self._get(key, False)
         if v is _MISSING:
             return default
@@ -131,7 +137,7 @@ class Table:
             return default
         return float(v)
 
-    def duration(self, key: str, default: float, lo: float | None = None, hi: float | None = None) -> float:
+    def duration(self, key: builtins.str, default: float, lo: float | None = None, hi: float | None = None) -> float:
         v = self._get(key, False)
         if v is _MISSING:
             return default
@@ -145,7 +151,7 @@ class Table:
             return default
         return secs
 
-    def env_name(self, key: str) -> str | None:
+    def env_name(self, key: builtins.str) -> builtins.str | None:
         v = self.str(key)
         if v is not None and not _ENV_NAME.match(v):
             self.problems.add(
@@ -155,8 +161,13 @@ class Table:
         return v
 
     def choice(
-        self, key: str, choices: Iterable[str], default: str | None = None, *, required: bool = False
-    ) -> str | None:
+        self,
+        key: builtins.str,
+        choices: Iterable[builtins.str],
+        default: builtins.str | None = None,
+        *,
+        required: builtins.bool = False,
+    ) -> builtins.str | None:
         choices = list(choices)
         v = self.str(key, None, required=required)
         if v is None:
@@ -166,13 +177,13 @@ class Table:
             return default
         return v
 
-    def table(self, key: str) -> Table | None:
+    def table(self, key: builtins.str) -> Table | None:
         v = self._get(key, False)
         if v is _MISSING:
             return None
         return Table(v, join(self.path, key), self.problems)
 
-    def tables(self, key: str) -> list[Table]:
+    def tables(self, key: builtins.str) -> list[Table]:
         """An array of tables (``[[probes]]`` or ``webhooks = [{...}]``)."""
         v = self._get(key, False)
         if v is _MISSING:
@@ -182,7 +193,7 @@ class Table:
             return []
         return [Table(item, join(join(self.path, key), i), self.problems) for i, item in enumerate(v)]
 
-    def raw(self, key: str) -> Any:
+    def raw(self, key: builtins.str) -> Any:
         v = self._get(key, False)
         return None if v is _MISSING else v
 

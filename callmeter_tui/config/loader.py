@@ -45,6 +45,17 @@ def resolve_config_path(arg: str | None, env: Mapping[str, str] = os.environ) ->
     return default if default.is_file() else None
 
 
+# The built-in demo's register probe names this variable; the demo target's password is public ("demo").
+DEMO_SECRETS: Mapping[str, str] = {"CALLMETER_DEMO_PASSWORD": "demo"}
+
+
+def secrets_env(demo: bool, env: Mapping[str, str] = os.environ) -> Mapping[str, str]:
+    """Where ``*_env`` secrets are looked up: the process environment (read live), plus the demo's own
+    password when running the demo (the environment wins). Passed explicitly to whoever reads secrets,
+    never written to os.environ."""
+    return {**DEMO_SECRETS, **env} if demo else env
+
+
 def demo_toml() -> str:
     return resources.files("callmeter_tui.config").joinpath("demo.toml").read_text(encoding="utf-8")
 
@@ -155,7 +166,8 @@ def _warn_internal_webhook_targets(probe_tables: list[Table], problems: Problems
 
 def _read_unique(tables: list[Table], array: str, key: str, what: str, read: Any) -> list[Any]:
     """Read each table of an array, reporting a repeated ``key`` (names and slugs are identities)."""
-    out, seen = [], {}
+    out: list[Any] = []
+    seen: dict[str, int] = {}
     for i, t in enumerate(tables):
         item = read(t)
         value = t.data.get(key) if t.ok else None

@@ -101,7 +101,7 @@ def sniff_logo(data: bytes) -> tuple[bytes, str]:
     if data.startswith(b"\xff\xd8\xff"):
         return data, "image/jpeg"
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
-    if head.startswith(b"<?xml") or head.startswith(b"<svg") or head.startswith(b"<!--") or b"<svg" in head:
+    if head.startswith((b"<?xml", b"<svg", b"<!--")) or b"<svg" in head:
         return sanitize_svg(data), "image/svg+xml"
     raise ValueError("logo: unsupported format (use PNG, JPEG or SVG)")
 

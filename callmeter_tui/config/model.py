@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..domain.defaults import SIP_BIND
 from ..domain.probe import ProbeSpec, StatusPageSpec
 
 
@@ -35,7 +36,7 @@ class RetentionSettings:
 class EngineSettings:
     max_concurrency: int = 64  # probes running at once (all kinds)
     call_concurrency: int = 4  # concurrent sip_call probes (4 per pjsua2 worker process)
-    sip_bind: str = "0.0.0.0"  # local address the prober's SIP/RTP transports bind to
+    sip_bind: str = SIP_BIND  # local address the prober's SIP/RTP transports bind to
 
 
 @dataclass(frozen=True)

@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import SplitResult, quote, urlsplit, urlunsplit
 
+from ..domain.defaults import ACCENT_COLOR, BAR_DAYS, CALL_DURATION_S, PAGE_REFRESH_S, PROBE_INTERVAL_S, PROBE_TIMEOUT_S
 from ..domain.durations import format_duration
-from ..domain.metrics import METRICS
+from ..domain.metric_catalog import METRICS
 from ..domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec, WebhookFormat, WebhookSpec
 from ..domain.sipuri import parse_sip_uri
 from ..domain.thresholds import Threshold
@@ -58,7 +59,7 @@ def validate_webhook_url(url: str) -> str | None:
         hint = _ascii_form(parts)
         return "non-ASCII characters in the URL: " + (f"write it as {hint!r}" if hint else "use its ASCII form")
     try:
-        parts.port
+        _ = parts.port  # raises ValueError on a bad port
     except ValueError:
         return f"URL {url!r} has an invalid port"
     return None
@@ -147,8 +148,8 @@ def read_probe(t: Table, base_dir: Path | None = None) -> ProbeSpec | None:
     name = t.name("name", required=True)
     kind = t.choice("kind", [k.value for k in ProbeKind], required=True)
     target = t.str("target", required=True)
-    interval = t.duration("interval", 60.0, lo=1.0, hi=86400.0)
-    timeout = t.duration("timeout", 10.0, lo=0.1, hi=300.0)
+    interval = t.duration("interval", PROBE_INTERVAL_S, lo=1.0, hi=86400.0)
+    timeout = t.duration("timeout", PROBE_TIMEOUT_S, lo=0.1, hi=300.0)
     enabled = t.bool("enabled", True)
     agent = t.str("agent", "local")
     group = t.name("group", "", nonempty=False)
@@ -168,7 +169,7 @@ def read_probe(t: Table, base_dir: Path | None = None) -> ProbeSpec | None:
     webhooks = tuple(w for w in (read_webhook(x) for x in t.tables("webhooks")) if w)
     expect_codes = _codes(t)
     codec = t.choice("codec", CODECS, "PCMU")
-    call_duration = t.duration("call_duration", 15.0, lo=1.0, hi=600.0)
+    call_duration = t.duration("call_duration", CALL_DURATION_S, lo=1.0, hi=600.0)
     outbound_proxy = t.str("outbound_proxy")
     audio_file = t.str("audio_file")
     asr_window = t.int("asr_window", 20, 1, 1000)
@@ -200,7 +201,7 @@ def read_probe(t: Table, base_dir: Path | None = None) -> ProbeSpec | None:
         elif not p.is_file():
             t.problems.add(join(t.path, "audio_file"), f"file not found: {str(p)!r}")
         audio_file = str(p)
-    if kind == ProbeKind.SIP_REGISTER.value and not (username and password_env):
+    if kind is not None and ProbeKind(kind).registers and not (username and password_env):
         t.problems.add(join(t.path, "auth"), "sip_register needs auth.username and auth.password_env")
     if username and not password_env:
         t.problems.add(join(t.path, "auth.password_env"), "is required with auth.username (secrets only via *_env)")
@@ -250,11 +251,11 @@ def read_status_page(t: Table, probe_names: set[str], base_dir: Path | None = No
     slug = t.str("slug", required=True)
     name = t.name("name", required=True)
     description = t.str("description", "", nonempty=False) or ""
-    accent = t.str("accent_color", "#0b7285")
+    accent = t.str("accent_color", ACCENT_COLOR)
     logo = t.str("logo")
     tz = t.str("timezone", "UTC")
-    bar_days = t.int("bar_days", 90, 1, 365)
-    refresh = t.duration("refresh", 60.0, lo=5.0, hi=3600.0)
+    bar_days = t.int("bar_days", BAR_DAYS, 1, 365)
+    refresh = t.duration("refresh", float(PAGE_REFRESH_S), lo=5.0, hi=3600.0)
     components: list[ComponentSpec] = []
     for c in t.tables("components"):
         probe = c.str("probe", required=True)
@@ -270,7 +271,7 @@ def read_status_page(t: Table, probe_names: set[str], base_dir: Path | None = No
             join(t.path, "slug"), f"expected lowercase letters, digits and '-' (max 63, not reserved), got {slug!r}"
         )
     if accent is not None and not _COLOR.match(accent):
-        t.problems.add(join(t.path, "accent_color"), f"expected a colour like '#0b7285', got {accent!r}")
+        t.problems.add(join(t.path, "accent_color"), f"expected a colour like {ACCENT_COLOR!r}, got {accent!r}")
     if tz is not None:
         try:
             zoneinfo.ZoneInfo(tz)
@@ -291,7 +292,7 @@ def read_status_page(t: Table, probe_names: set[str], base_dir: Path | None = No
         slug=slug,
         name=name,
         description=description,
-        accent_color=accent or "#0b7285",
+        accent_color=accent or ACCENT_COLOR,
         logo=logo,
         timezone=tz or "UTC",
         bar_days=bar_days,
@@ -348,6 +349,14 @@ def validate_probe_fields(fields: dict[str, Any]) -> tuple[ProbeSpec | None, dic
     problems = Problems()
     spec = read_probe(Table(_form_table(fields), "probe", problems))
     errors = _form_errors(problems, "probe")
+    return (None if errors else spec), errors
+
+
+def validate_webhook_fields(fields: dict[str, Any]) -> tuple[WebhookSpec | None, dict[str, str]]:
+    """Validate a webhook form with the config's own rules: (spec, {}) when valid, else (None, {key: error})."""
+    problems = Problems()
+    spec = read_webhook(Table(_form_table(fields), "webhook", problems))
+    errors = _form_errors(problems, "webhook")
     return (None if errors else spec), errors
 
 

@@ -25,7 +25,7 @@ from .spans import HealthSpan
 
 _N_KNOWN = 3  # HEALTHY, DEGRADED, UNHEALTHY: UNKNOWN is whatever is left of a segment
 _UNKNOWN_CODE = 3
-_CODE = {state: i for i, state in enumerate(STATE_ORDER)}
+_CODE: dict[HealthState | str, int] = {state: i for i, state in enumerate(STATE_ORDER)}
 _CODE.update({state.value: i for i, state in enumerate(STATE_ORDER)})
 
 

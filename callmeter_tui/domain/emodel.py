@@ -157,7 +157,7 @@ def delay_impairment(one_way_delay_ms: float) -> float:
     if t > 100:
         x = _lg(t / 100) / _lg(2)
         idd = 25 * ((1 + x**6) ** (1 / 6) - 3 * (1 + (x / 3) ** 6) ** (1 / 6) + 2)
-    return idte + idle + idd
+    return float(idte + idle + idd)
 
 
 def effective_ie(loss_pct: float, codec: str = "PCMU", burst_r: float = 1.0) -> float:

@@ -6,7 +6,7 @@ import enum
 from collections.abc import Iterable
 
 
-class HealthState(str, enum.Enum):
+class HealthState(enum.StrEnum):
     """A probe's (or component's) health. The value is the wire/DB spelling."""
 
     HEALTHY = "HEALTHY"

@@ -47,7 +47,7 @@ def incidents(spans: Iterable[HealthSpan], ongoing: bool = True) -> list[Inciden
         start, end = span.started_at, max(span.ended_at, span.started_at)
         if open_run and start <= runs[-1][1]:  # type: ignore[operator]
             run = runs[-1]
-            run[1] = max(run[1], end)  # type: ignore[type-var]
+            run[1] = max(run[1], end)
             if state is HealthState.UNHEALTHY:
                 run[2] = HealthState.UNHEALTHY
         else:

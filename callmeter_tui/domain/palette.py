@@ -17,7 +17,7 @@ STATE_COLOR: dict[HealthState, str] = {
 
 # Text drawn on a state colour (banners, badges): dark on amber, white elsewhere; every pair reads at >= 4.5:1
 # (WCAG AA, what axe-core checks), held by tests/web/test_palette.py.
-ON_STATE_COLOR: dict[HealthState, str] = {s: "#ffffff" for s in HealthState} | {HealthState.DEGRADED: "#3a2a00"}
+ON_STATE_COLOR: dict[HealthState, str] = dict.fromkeys(HealthState, "#ffffff") | {HealthState.DEGRADED: "#3a2a00"}
 
 CSS_VARIABLE: dict[HealthState, str] = {
     HealthState.HEALTHY: "--banner-ok",

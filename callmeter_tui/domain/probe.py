@@ -8,16 +8,30 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
+from .defaults import ACCENT_COLOR, BAR_DAYS, CALL_DURATION_S, PAGE_REFRESH_S, PROBE_INTERVAL_S, PROBE_TIMEOUT_S
 from .thresholds import Threshold
 
 
-class ProbeKind(str, enum.Enum):
+class ProbeKind(enum.StrEnum):
+    """What a probe does. What each kind *means* to the rest of the code is answered here, once."""
+
     SIP_OPTIONS = "sip_options"
     SIP_REGISTER = "sip_register"
     SIP_CALL = "sip_call"
 
+    @property
+    def places_call(self) -> bool:
+        """A test call: holds media for ``call_duration_s`` after set-up, takes a worker's call slot and
+        records the call, and has an answer-seizure ratio (ASR) over its recent attempts."""
+        return self is ProbeKind.SIP_CALL
 
-class WebhookFormat(str, enum.Enum):
+    @property
+    def registers(self) -> bool:
+        """REGISTER always needs its own account (username); a call needs one only with credentials or a proxy."""
+        return self is ProbeKind.SIP_REGISTER
+
+
+class WebhookFormat(enum.StrEnum):
     GENERIC = "generic"
     SLACK = "slack"
     PAGERDUTY = "pagerduty"
@@ -40,8 +54,8 @@ class ProbeSpec:
     name: str
     kind: ProbeKind
     target: str
-    interval_s: float = 60.0
-    timeout_s: float = 10.0
+    interval_s: float = PROBE_INTERVAL_S
+    timeout_s: float = PROBE_TIMEOUT_S
     enabled: bool = True
     agent: str = "local"
     username: str | None = None
@@ -50,13 +64,18 @@ class ProbeSpec:
     confirm: int = 1
     expect_codes: tuple[int, ...] = ()  # sip_options: empty means any 2xx
     codec: str = "PCMU"  # sip_call
-    call_duration_s: float = 15.0  # sip_call
+    call_duration_s: float = CALL_DURATION_S  # sip_call
     outbound_proxy: str | None = None  # sip_call
     audio_file: str | None = None  # sip_call: WAV to play; None = bundled test signal
     asr_window: int = 20  # sip_call
     webhooks: tuple[WebhookSpec, ...] = ()
     source: str = "config"  # "config" or "interactive"
     group: str = ""  # dashboard grouping
+
+    @property
+    def run_budget_s(self) -> float:
+        """How long one run may take before its own timeout fires: set-up timeout, plus the held call."""
+        return float(self.timeout_s) + (float(self.call_duration_s) if ProbeKind(self.kind).places_call else 0.0)
 
 
 @dataclass(frozen=True)
@@ -70,9 +89,9 @@ class StatusPageSpec:
     slug: str
     name: str
     description: str = ""
-    accent_color: str = "#0b7285"
+    accent_color: str = ACCENT_COLOR
     logo: str | None = None
     timezone: str = "UTC"
-    bar_days: int = 90
-    refresh_s: int = 60
+    bar_days: int = BAR_DAYS
+    refresh_s: int = PAGE_REFRESH_S
     components: tuple[ComponentSpec, ...] = ()

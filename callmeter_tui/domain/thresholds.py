@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .health import HealthState
-from .metrics import METRICS, Direction
+from .metric_catalog import METRICS, Direction
 from .results import Evaluation, ProbeResult
 
 

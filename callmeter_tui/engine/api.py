@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..bus.events import EventBus, NotificationRaised
 from ..config.model import Config
-from ..domain.probe import ProbeSpec, StatusPageSpec
-from .events import EventBus
+from ..domain.health import HealthState
+from ..domain.probe import ProbeKind, ProbeSpec, StatusPageSpec
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class ProbeView:
 
     id: int
     name: str
-    kind: str
+    kind: ProbeKind
     target: str
     enabled: bool
     agent: str
@@ -29,7 +30,7 @@ class ProbeView:
     group: str
     position: int
     interval_s: float
-    state: str  # confirmed HealthState value
+    state: HealthState  # confirmed state
     state_since: float | None
     last_execution_at: float | None
     last_execution_id: int | None = None
@@ -52,6 +53,17 @@ class HistoryView:
 
 
 @dataclass(frozen=True)
+class AttemptRow:
+    """One HTTP attempt of a webhook delivery."""
+
+    at: float
+    http_status: int | None
+    error: str | None
+    duration_ms: float | None
+    success: bool
+
+
+@dataclass(frozen=True)
 class DeliveryView:
     id: int
     created_at: float
@@ -59,7 +71,7 @@ class DeliveryView:
     attempts: int
     last_error: str | None
     is_test: bool
-    attempt_log: tuple[dict[str, Any], ...] = ()  # {"at", "http_status", "error", "duration_ms", "success"}
+    attempt_log: tuple[AttemptRow, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -76,12 +88,34 @@ class WebhookView:
 
 
 @dataclass(frozen=True)
+class ExecutionRow:
+    """One stored probe run, as the drill-down lists it."""
+
+    id: int
+    started_at: float
+    state: HealthState
+    ok: bool
+    sip_code: int | None = None
+    sip_reason: str | None = None
+    error: str | None = None
+    metrics: dict[str, float] = field(default_factory=dict)
+    breaches: list[dict[str, Any]] = field(default_factory=list)
+    duration_ms: float = 0.0
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class TransitionRow:
+    at: float
+    previous_state: HealthState
+    current_state: HealthState
+
+
+@dataclass(frozen=True)
 class ProbeDetail:
     view: ProbeView
-    executions: tuple[
-        dict[str, Any], ...
-    ]  # newest first: id, started_at, state, ok, sip_code, sip_reason, error, metrics, breaches, duration_ms, details
-    transitions: tuple[dict[str, Any], ...]  # newest first: at, previous_state, current_state
+    executions: tuple[ExecutionRow, ...]  # newest first
+    transitions: tuple[TransitionRow, ...]  # newest first
     incidents: tuple[Any, ...]  # domain.incidents.Incident, newest first
     series: dict[str, tuple[tuple[float, float], ...]]  # metric -> ((hour_start|t, mean), ...) over the asked range
     webhooks: tuple[WebhookView, ...]
@@ -127,4 +161,4 @@ class MonitorAPI(Protocol):
     async def delete_webhook(self, webhook_id: int) -> None: ...
     async def redeliver(self, delivery_id: int) -> int: ...
     async def send_test_event(self, webhook_id: int) -> int: ...
-    def recent_notifications(self) -> list[dict[str, Any]]: ...
+    def recent_notifications(self) -> list[NotificationRaised]: ...

@@ -7,22 +7,35 @@ import asyncio
 import collections
 import dataclasses
 import logging
+import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from ..bus.events import (
+    DeliveriesQueued,
+    Event,
+    EventBus,
+    ExecutionRecorded,
+    NotificationRaised,
+    PagesChanged,
+    ProbesChanged,
+    StateChanged,
+)
 from ..config.model import Config
+from ..domain.health import HealthState
 from ..domain.probe import ProbeSpec, StatusPageSpec
 from ..store import queries
 from ..store.database import Database
 from ..store.models import Execution, Notification, Probe
 from ..store.retention import prune, rollup_hours
-from ..store.sync import apply_probe_spec, probe_spec_from_row, sync_config
+from ..store.sync import probe_spec_from_row, sync_config
+from ..webhooks import outbox
 from . import actions, reads
 from .api import HistoryView, ProbeDetail, ProbeView, StatusPageView
-from .events import EventBus, ExecutionRecorded, NotificationRaised, ProbesChanged, StateChanged
 from .runner import Prober, Runner
 from .schedule import ProbeSchedule
 
@@ -44,6 +57,7 @@ class Monitor:
         clock: Callable[[], float] = time.time,
         watchdog_s: float = 15.0,
         remote_s: float = 5.0,
+        secrets: Mapping[str, str] = os.environ,
     ) -> None:
         self.config = config
         self.db = db
@@ -51,7 +65,14 @@ class Monitor:
         self.agent = agent
         self.clock = clock
         self.runner = Runner(
-            db, self.bus, prober, agent=agent, clock=clock, max_concurrency=config.engine.max_concurrency
+            db,
+            self.bus,
+            prober,
+            agent=agent,
+            clock=clock,
+            max_concurrency=config.engine.max_concurrency,
+            secrets=secrets,
+            observe=self._apply,
         )
         self.schedule = ProbeSchedule(self._job)
         self.watchdog_s = watchdog_s
@@ -59,14 +80,13 @@ class Monitor:
         self._specs: dict[int, ProbeSpec] = {}
         self._views: dict[int, ProbeView] = {}
         self._mos: dict[int, collections.deque[float]] = {}
-        self._notifications: collections.deque[dict[str, Any]] = collections.deque(maxlen=200)
+        self._notifications: collections.deque[NotificationRaised] = collections.deque(maxlen=200)
         self._web_url: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
-        self.bus.on(self._on_event)
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
-        changed = await self.runner.db_call(self._import_config)
+        changed = await self.runner.unit_of_work(self._import_config)
         await self._reload()
         self.schedule.start()
         self._reconcile()
@@ -82,16 +102,7 @@ class Monitor:
         cancel what is left: the runner records those executions as interrupted."""
         self.schedule.pause()
         if grace_s is None:
-            grace_s = (
-                max(
-                    (
-                        s.timeout_s + (s.call_duration_s if s.kind.value == "sip_call" else 0)
-                        for s in self._specs.values()
-                    ),
-                    default=0,
-                )
-                + 2
-            )
+            grace_s = max((s.run_budget_s for s in self._specs.values()), default=0) + 2
         deadline = time.monotonic() + grace_s
         while self.runner.in_flight and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
@@ -101,10 +112,8 @@ class Monitor:
             t.cancel()
         await asyncio.get_running_loop().run_in_executor(None, self.runner.close)
 
-    def _import_config(self) -> list[int]:
-        with self.db.session() as s:
-            report = sync_config(s, self.config)
-            s.commit()
+    def _import_config(self, s: Session) -> list[int]:
+        report = sync_config(s, self.config)
         for line in report.conflicts:
             log.warning("config import: %s", line)
         return list(report.retargeted_ids)  # created probes start UNKNOWN already
@@ -112,7 +121,7 @@ class Monitor:
     async def reload_config(self, config: Config) -> None:
         """SIGHUP: re-import the file and apply changes at once, without a restart."""
         self.config = config
-        changed = await self.runner.db_call(self._import_config)
+        changed = await self.runner.unit_of_work(self._import_config)
         await self._reload()
         self._reconcile()
         for pid in changed:
@@ -121,27 +130,23 @@ class Monitor:
         self.bus.publish(ProbesChanged(tuple(self._specs)))
 
     async def _reload(self) -> None:
-        rows, mos = await self.runner.db_call(self._load_rows)
+        rows, mos = await self.runner.unit_of_work(self._load_rows)
         self._specs = {pid: spec for pid, (spec, _meta) in rows.items()}
-        self._views = {pid: _view(pid, spec, meta) for pid, (spec, meta) in rows.items()}
+        self._views = {pid: reads.probe_view(pid, spec, meta) for pid, (spec, meta) in rows.items()}
         for pid, values in mos.items():
             self._mos[pid] = collections.deque(values, maxlen=MOS_HISTORY)
             self._views[pid] = dataclasses.replace(self._views[pid], mos_history=tuple(values))
 
-    def _load_rows(self) -> tuple[dict[int, tuple[ProbeSpec, dict[str, Any]]], dict[int, list[float]]]:
-        with self.db.session() as s:
-            probes = queries.all_probes(s)
-            last_ids = [p.last_execution_id for p in probes if p.last_execution_id is not None]
-            last = {}
-            for chunk in range(0, len(last_ids), 500):
-                last.update(
-                    {
-                        e.id: e
-                        for e in s.scalars(select(Execution).where(Execution.id.in_(last_ids[chunk : chunk + 500])))
-                    }
-                )
-            rows = {p.id: (probe_spec_from_row(p), _meta(p, last.get(p.last_execution_id))) for p in probes}
-            mos = queries.recent_metric_values(s, list(rows), "mos", MOS_HISTORY)
+    def _load_rows(self, s: Session) -> tuple[dict[int, tuple[ProbeSpec, dict[str, Any]]], dict[int, list[float]]]:
+        probes = queries.all_probes(s)
+        last_ids = [p.last_execution_id for p in probes if p.last_execution_id is not None]
+        last: dict[int | None, Execution] = {}
+        for chunk in range(0, len(last_ids), 500):
+            last.update(
+                {e.id: e for e in s.scalars(select(Execution).where(Execution.id.in_(last_ids[chunk : chunk + 500])))}
+            )
+        rows = {p.id: (probe_spec_from_row(p), reads.row_meta(p, last.get(p.last_execution_id))) for p in probes}
+        mos = queries.recent_metric_values(s, list(rows), "mos", MOS_HISTORY)
         return rows, mos
 
     def _reconcile(self) -> None:
@@ -178,27 +183,26 @@ class Monitor:
         if not remote:
             return
 
-        def work() -> list[tuple[Probe, Execution | None]]:
-            with self.db.session() as s:
-                rows = s.scalars(select(Probe).where(Probe.id.in_(list(remote)))).all()
-                fresh = [
-                    p
-                    for p in rows
-                    if p.last_execution_id != remote[p.id].last_execution_id or p.state != remote[p.id].state
-                ]
-                return [(p, s.get(Execution, p.last_execution_id) if p.last_execution_id else None) for p in fresh]
+        def changed(s: Session) -> list[tuple[Probe, Execution | None]]:
+            rows = s.scalars(select(Probe).where(Probe.id.in_(list(remote)))).all()
+            fresh = [
+                p
+                for p in rows
+                if p.last_execution_id != remote[p.id].last_execution_id or p.state != remote[p.id].state
+            ]
+            return [(p, s.get(Execution, p.last_execution_id) if p.last_execution_id else None) for p in fresh]
 
-        for p, e in await self.runner.db_call(work):
+        for p, e in await self.runner.unit_of_work(changed):
             old = remote[p.id]
             if e is not None and e.id != old.last_execution_id:
-                self.bus.publish(
+                self._emit(
                     ExecutionRecorded(
                         p.id,
                         p.name,
                         e.id,
                         e.started_at,
-                        p.state,
-                        e.state,
+                        HealthState.parse(p.state),
+                        HealthState.parse(e.state),
                         dict(e.metrics or {}),
                         list(e.breaches or []),
                         e.error,
@@ -207,26 +211,35 @@ class Monitor:
                     )
                 )
             if p.state != old.state:
-                self.bus.publish(
+                self._emit(
                     StateChanged(
-                        p.id, p.name, old.state, p.state, p.state_since or self.clock(), 0, p.last_execution_id
+                        p.id,
+                        p.name,
+                        old.state,
+                        HealthState.parse(p.state),
+                        p.state_since or self.clock(),
+                        0,
+                        p.last_execution_id,
                     )
                 )
 
     async def _retention(self) -> None:
-        def work() -> None:
-            with self.db.session() as s:
-                rollup_hours(s, self.clock())
-                prune(s, self.config.retention, self.clock())
-                s.commit()
+        def retain(s: Session) -> None:
+            rollup_hours(s, self.clock())
+            prune(s, self.config.retention, self.clock())
 
         try:
-            await self.runner.db_call(work)
+            await self.runner.unit_of_work(retain)
         except Exception:
             log.exception("retention job failed")
 
     # --- snapshot ---------------------------------------------------------------------------------
-    def _on_event(self, event: object) -> None:
+    def _emit(self, event: Event) -> None:
+        """Update the snapshot, then tell the views: the snapshot is current before any view hears of it."""
+        self._apply(event)
+        self.bus.publish(event)
+
+    def _apply(self, event: object) -> None:
         if isinstance(event, ExecutionRecorded):
             v = self._views.get(event.probe_id)
             if v is None:
@@ -251,15 +264,7 @@ class Monitor:
             if v is not None and v.state != event.current:
                 self._views[event.probe_id] = dataclasses.replace(v, state=event.current, state_since=event.at)
         elif isinstance(event, NotificationRaised):
-            self._notifications.appendleft(
-                {
-                    "id": event.notification_id,
-                    "at": event.at,
-                    "level": event.level,
-                    "kind": event.kind,
-                    "text": event.text,
-                }
-            )
+            self._notifications.appendleft(event)
 
     def probe_views(self) -> list[ProbeView]:
         return sorted(self._views.values(), key=lambda v: (v.group, v.position, v.name.lower()))
@@ -270,23 +275,22 @@ class Monitor:
     def set_web_url(self, url: str | None) -> None:
         self._web_url = url
 
-    def recent_notifications(self) -> list[dict[str, Any]]:
+    def recent_notifications(self) -> list[NotificationRaised]:
         return list(self._notifications)
 
     def notify(self, kind: str, text: str, level: str = "warning") -> None:
         """Store and publish an operator notification (e.g. prober restarted)."""
 
-        def work() -> int:
-            with self.db.session() as s:
-                n = Notification(at=self.clock(), level=level, kind=kind, text=text)
-                s.add(n)
-                s.commit()
-                return n.id
+        def store(s: Session) -> int:
+            n = Notification(at=self.clock(), level=level, kind=kind, text=text)
+            s.add(n)
+            s.flush()
+            return n.id
 
         async def go() -> None:
-            nid = await self.runner.db_call(work)
+            nid = await self.runner.unit_of_work(store)
             log.warning("%s: %r", kind, text)  # text can carry names: quoted, never a forged line
-            self.bus.publish(NotificationRaised(nid, level, kind, text, self.clock()))
+            self._emit(NotificationRaised(nid, level, kind, text, self.clock()))
 
         self._spawn(go())
 
@@ -303,21 +307,12 @@ class Monitor:
 
     async def add_probe(self, spec: ProbeSpec) -> int:
         spec = dataclasses.replace(spec, source="interactive")
-        pid = await self.runner.db_call(actions.create_probe, self.db, spec, self.clock())
+        pid = await self.runner.unit_of_work(actions.create_probe, spec, self.clock())
         await self._after_probe_change(pid, unknown=True)
         return pid
 
     async def update_probe(self, probe_id: int, spec: ProbeSpec) -> None:
-        def work() -> bool:
-            with self.db.session() as s:
-                row = s.get(Probe, probe_id)
-                if row is None:
-                    raise KeyError(f"probe {probe_id} no longer exists")
-                changed = apply_probe_spec(row, spec, self.clock())
-                s.commit()
-                return bool(changed & {"target", "kind"})
-
-        target_changed = await self.runner.db_call(work)
+        target_changed = await self.runner.unit_of_work(actions.update_probe, probe_id, spec, self.clock())
         await self._after_probe_change(probe_id, unknown=target_changed)
 
     async def set_enabled(self, probe_id: int, enabled: bool) -> None:
@@ -326,7 +321,7 @@ class Monitor:
             await self.update_probe(probe_id, dataclasses.replace(spec, enabled=enabled))
 
     async def delete_probe(self, probe_id: int) -> None:
-        await self.runner.db_call(actions.delete_probe, self.db, probe_id)
+        await self.runner.unit_of_work(actions.delete_probe, probe_id)
         self.schedule.remove(probe_id)
         self._specs.pop(probe_id, None)
         self._views.pop(probe_id, None)
@@ -340,10 +335,14 @@ class Monitor:
         self.bus.publish(ProbesChanged((probe_id,)))
 
     async def save_status_page(self, spec: StatusPageSpec, page_id: int | None = None) -> int:
-        return await actions.save_status_page(self, spec, page_id)
+        pid, slugs = await self.runner.unit_of_work(actions.save_status_page, spec, page_id, self.clock())
+        self.bus.publish(PagesChanged(tuple(slugs)))
+        return pid
 
     async def delete_status_page(self, page_id: int) -> None:
-        await actions.delete_status_page(self, page_id)
+        slug = await self.runner.unit_of_work(actions.delete_status_page, page_id)
+        if slug:
+            self.bus.publish(PagesChanged((slug,)))
 
     async def list_status_pages(self) -> list[StatusPageView]:
         return await self.runner.db_call(reads.list_status_pages, self.db)
@@ -358,59 +357,28 @@ class Monitor:
     async def add_webhook(
         self, probe_id: int, url: str, format: str = "generic", routing_key_env: str | None = None
     ) -> tuple[int, str]:
-        return await actions.add_webhook(self, probe_id, url, format, routing_key_env)
+        allow_private = self.config.webhooks.allow_private_targets
+        result = await self.runner.unit_of_work(
+            actions.add_webhook, probe_id, url, format, routing_key_env, self.clock(), allow_private
+        )
+        self.bus.publish(ProbesChanged((probe_id,)))
+        return result
 
     async def set_webhook_enabled(self, webhook_id: int, enabled: bool) -> None:
-        await actions.set_webhook_enabled(self, webhook_id, enabled)
+        await self.runner.unit_of_work(outbox.set_enabled, webhook_id, enabled, self.clock())
 
     async def rotate_webhook_secret(self, webhook_id: int) -> str:
-        return await actions.rotate_webhook_secret(self, webhook_id)
+        return await self.runner.unit_of_work(outbox.rotate_secret, webhook_id)
 
     async def delete_webhook(self, webhook_id: int) -> None:
-        await actions.delete_webhook(self, webhook_id)
+        await self.runner.unit_of_work(outbox.delete_webhook, webhook_id)
 
     async def redeliver(self, delivery_id: int) -> int:
-        return await actions.redeliver(self, delivery_id)
+        did = await self.runner.unit_of_work(outbox.redeliver, delivery_id, self.clock())
+        self.bus.publish(DeliveriesQueued(1))
+        return did
 
     async def send_test_event(self, webhook_id: int) -> int:
-        return await actions.send_test_event(self, webhook_id)
-
-
-def _meta(p: Probe, last: Execution | None) -> dict[str, Any]:
-    return {
-        "state": p.state,
-        "state_since": p.state_since,
-        "last_execution_at": p.last_execution_at,
-        "last_execution_id": p.last_execution_id,
-        "position": p.position,
-        "group": p.group,
-        "metrics": dict(last.metrics) if last else {},
-        "breaches": list(last.breaches) if last else [],
-        "error": last.error if last else None,
-        "sip_code": last.sip_code if last else None,
-    }
-
-
-def _view(pid: int, spec: ProbeSpec, meta: dict[str, Any]) -> ProbeView:
-    return ProbeView(
-        id=pid,
-        name=spec.name,
-        kind=spec.kind.value,
-        target=spec.target,
-        enabled=spec.enabled,
-        agent=spec.agent,
-        source=spec.source,
-        group=meta["group"] or spec.group,
-        position=meta["position"],
-        interval_s=spec.interval_s,
-        state=meta["state"],
-        state_since=meta["state_since"],
-        last_execution_at=meta["last_execution_at"],
-        last_execution_id=meta["last_execution_id"],
-        metrics=meta["metrics"],
-        breaches=meta["breaches"],
-        error=meta["error"],
-        sip_code=meta["sip_code"],
-        thresholds={m: {"warning": t.warning, "critical": t.critical} for m, t in spec.thresholds.items()},
-        spec=spec,
-    )
+        did = await self.runner.unit_of_work(outbox.enqueue_test, webhook_id, self.clock())
+        self.bus.publish(DeliveriesQueued(1))
+        return did

@@ -10,15 +10,26 @@ from typing import Any
 from sqlalchemy import select
 
 from ..domain.bars import bar_segments_many, day_boundaries, hour_boundaries
+from ..domain.health import HealthState
 from ..domain.incidents import incidents
-from ..domain.metrics import METRICS
-from ..domain.probe import ComponentSpec, StatusPageSpec
+from ..domain.metric_catalog import METRICS
+from ..domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec
 from ..domain.spans import format_uptime, uptime_ratio
 from ..store import queries
 from ..store.database import Database
-from ..store.models import Delivery, DeliveryAttempt, StatusPage, Webhook
+from ..store.models import Delivery, DeliveryAttempt, Execution, Probe, StatusPage, Webhook
 from ..webhooks.outbox import mask_secret
-from .api import DeliveryView, HistoryView, ProbeDetail, ProbeView, StatusPageView, WebhookView
+from .api import (
+    AttemptRow,
+    DeliveryView,
+    ExecutionRow,
+    HistoryView,
+    ProbeDetail,
+    ProbeView,
+    StatusPageView,
+    TransitionRow,
+    WebhookView,
+)
 
 DELIVERIES_SHOWN = 20
 
@@ -42,7 +53,7 @@ def probe_detail(db: Database, view: ProbeView, range_s: float, now: float) -> P
     with db.session() as s:
         execs = tuple(_execution(e) for e in queries.latest_executions(s, pid, 50))
         trans = tuple(
-            {"at": t.at, "previous_state": t.previous_state, "current_state": t.current_state}
+            TransitionRow(t.at, HealthState.parse(t.previous_state), HealthState.parse(t.current_state))
             for t in queries.transitions(s, pid, 50)
         )
         spans = queries.load_spans(s, [pid], now - max(range_s, 30 * 86400.0), now).get(pid, [])
@@ -60,20 +71,20 @@ def probe_detail(db: Database, view: ProbeView, range_s: float, now: float) -> P
     )
 
 
-def _execution(e: Any) -> dict[str, Any]:
-    return {
-        "id": e.id,
-        "started_at": e.started_at,
-        "state": e.state,
-        "ok": e.ok,
-        "sip_code": e.sip_code,
-        "sip_reason": e.sip_reason,
-        "error": e.error,
-        "metrics": dict(e.metrics or {}),
-        "breaches": list(e.breaches or []),
-        "duration_ms": e.duration_ms,
-        "details": dict(e.details or {}),
-    }
+def _execution(e: Any) -> ExecutionRow:
+    return ExecutionRow(
+        id=e.id,
+        started_at=e.started_at,
+        state=HealthState.parse(e.state),
+        ok=e.ok,
+        sip_code=e.sip_code,
+        sip_reason=e.sip_reason,
+        error=e.error,
+        metrics=dict(e.metrics or {}),
+        breaches=list(e.breaches or []),
+        duration_ms=e.duration_ms,
+        details=dict(e.details or {}),
+    )
 
 
 def _webhook(s: Any, w: Webhook) -> WebhookView:
@@ -93,16 +104,7 @@ def _webhook(s: Any, w: Webhook) -> WebhookView:
                 attempts=d.attempts,
                 last_error=d.last_error,
                 is_test=d.is_test,
-                attempt_log=tuple(
-                    {
-                        "at": a.at,
-                        "http_status": a.http_status,
-                        "error": a.error,
-                        "duration_ms": a.duration_ms,
-                        "success": a.success,
-                    }
-                    for a in attempts
-                ),
+                attempt_log=tuple(AttemptRow(a.at, a.http_status, a.error, a.duration_ms, a.success) for a in attempts),
             )
         )
     masked = f"${w.secret_env}" if w.secret_env else mask_secret(w.secret or "")
@@ -140,7 +142,45 @@ def list_status_pages(db: Database) -> list[StatusPageView]:
 
 
 def _probe_name(s: Any, probe_id: int) -> str:
-    from ..store.models import Probe
-
     p = s.get(Probe, probe_id)
     return p.name if p else f"#{probe_id}"
+
+
+def row_meta(p: Probe, last: Execution | None) -> dict[str, Any]:
+    return {
+        "state": p.state,
+        "state_since": p.state_since,
+        "last_execution_at": p.last_execution_at,
+        "last_execution_id": p.last_execution_id,
+        "position": p.position,
+        "group": p.group,
+        "metrics": dict(last.metrics) if last else {},
+        "breaches": list(last.breaches) if last else [],
+        "error": last.error if last else None,
+        "sip_code": last.sip_code if last else None,
+    }
+
+
+def probe_view(pid: int, spec: ProbeSpec, meta: dict[str, Any]) -> ProbeView:
+    return ProbeView(
+        id=pid,
+        name=spec.name,
+        kind=ProbeKind(spec.kind),
+        target=spec.target,
+        enabled=spec.enabled,
+        agent=spec.agent,
+        source=spec.source,
+        group=meta["group"] or spec.group,
+        position=meta["position"],
+        interval_s=spec.interval_s,
+        state=HealthState.parse(meta["state"]),
+        state_since=meta["state_since"],
+        last_execution_at=meta["last_execution_at"],
+        last_execution_id=meta["last_execution_id"],
+        metrics=meta["metrics"],
+        breaches=meta["breaches"],
+        error=meta["error"],
+        sip_code=meta["sip_code"],
+        thresholds={m: {"warning": t.warning, "critical": t.critical} for m, t in spec.thresholds.items()},
+        spec=spec,
+    )

@@ -7,22 +7,27 @@ import asyncio
 import logging
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Concatenate, ParamSpec, Protocol, TypeVar, cast
 
+from sqlalchemy.orm import Session
+
+from ..bus.events import DeliveriesQueued, Event, EventBus, ExecutionRecorded, StateChanged
+from ..domain.health import HealthState
 from ..domain.probe import ProbeKind, ProbeSpec
 from ..domain.results import ProbeResult
 from ..domain.thresholds import evaluate
 from ..store import queries
 from ..store.database import Database
+from ..store.executions import RecordOutcome, mark_unknown, record_execution
 from ..store.models import Execution, Probe, Project, Transition
-from ..store.recording import RecordOutcome, mark_unknown, record_execution
 from ..webhooks.outbox import enqueue_for_transition
-from .events import DeliveriesQueued, EventBus, ExecutionRecorded, StateChanged
 
 log = logging.getLogger("callmeter_tui.engine")
+P = ParamSpec("P")
+T = TypeVar("T")
 MAX_BATCH = 500
 
 
@@ -36,7 +41,7 @@ class RunOutcome:
     result: ProbeResult
     record: RecordOutcome
     breaches: list[dict[str, Any]]
-    execution_state: str
+    execution_state: HealthState
     queued: int = 0
 
 
@@ -52,7 +57,11 @@ class Runner:
         agent: str = "local",
         clock: Callable[[], float] = time.time,
         max_concurrency: int = 64,
+        secrets: Mapping[str, str] = os.environ,
+        observe: Callable[[Event], None] | None = None,
     ) -> None:
+        self.secrets = secrets  # where auth.password_env is looked up
+        self.observe = observe  # the Monitor's snapshot, updated where a run ends, before the views hear of it
         self.db = db
         self.bus = bus
         self.prober = prober
@@ -65,9 +74,25 @@ class Runner:
         self._tasks: dict[int, asyncio.Task[Any]] = {}
         self._pending: list[tuple[int, ProbeSpec, ProbeResult, asyncio.Future[RunOutcome]]] = []
         self._flushing = False
+        self._flusher: asyncio.Task[None] | None = None
 
     async def db_call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
+
+    async def unit_of_work(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
+        """Off-loop database work, one style everywhere: ``fn(session, ...)`` on the writer thread inside one
+        ``db.session()``, which commits when ``fn`` returns and rolls back when it raises."""
+
+        def work() -> T:
+            with self.db.session() as s:
+                return fn(s, *args, **kwargs)
+
+        return cast(T, await self.db_call(work))
+
+    def _emit(self, event: Event) -> None:
+        if self.observe is not None:
+            self.observe(event)
+        self.bus.publish(event)
 
     def lock_for(self, probe_id: int) -> asyncio.Lock:
         return self._locks.setdefault(probe_id, asyncio.Lock())
@@ -100,7 +125,7 @@ class Runner:
         started = self.clock()
         password = None
         if spec.password_env:
-            password = os.environ.get(spec.password_env)
+            password = self.secrets.get(spec.password_env)
             if password is None:
                 return ProbeResult.failure(
                     started, 0.0, f"auth.password_env: environment variable {spec.password_env} is not set"
@@ -122,7 +147,7 @@ class Runner:
         self._pending.append((probe_id, spec, result, fut))
         if not self._flushing:
             self._flushing = True
-            asyncio.get_running_loop().create_task(self._flush())
+            self._flusher = asyncio.get_running_loop().create_task(self._flush())  # kept, never dropped
         return await fut
 
     async def _flush(self) -> None:
@@ -160,7 +185,7 @@ class Runner:
         return out
 
     def _persist_in(self, s: Any, probe_id: int, spec: ProbeSpec, result: ProbeResult) -> RunOutcome:
-        if spec.kind is ProbeKind.SIP_CALL and "call_answered" in result.details:
+        if ProbeKind(spec.kind).places_call and "call_answered" in result.details:
             asr = queries.asr_pct(
                 s, probe_id, max(spec.asr_window - 1, 0), include=bool(result.details["call_answered"])
             )
@@ -172,7 +197,7 @@ class Runner:
         if rec.transition_id is not None:
             queued = self._enqueue(s, probe_id, rec.transition_id)
         s.flush()
-        return RunOutcome(probe_id, result, rec, evaluation.breaches, evaluation.state.value, queued)
+        return RunOutcome(probe_id, result, rec, evaluation.breaches, evaluation.state, queued)
 
     def _persist_interrupted(self, probe_id: int, started: float) -> None:
         """Shutdown cut a run short: keep a trace of it, without judging the target (no state change)."""
@@ -197,13 +222,13 @@ class Runner:
 
     def _publish(self, o: RunOutcome, spec: ProbeSpec) -> None:
         r = o.result
-        self.bus.publish(
+        self._emit(
             ExecutionRecorded(
                 probe_id=o.probe_id,
                 probe_name=spec.name,
                 execution_id=o.record.execution_id,
                 at=r.started_at,
-                state=o.record.state.value,
+                state=o.record.state,
                 execution_state=o.execution_state,
                 metrics=dict(r.metrics),
                 breaches=list(o.breaches),
@@ -214,39 +239,37 @@ class Runner:
         )
         if o.record.changed and o.record.transition_id is not None:
             log.info("%r: %s -> %s", spec.name, o.record.previous_state.value, o.record.state.value)
-            self.bus.publish(
+            self._emit(
                 StateChanged(
                     o.probe_id,
                     spec.name,
-                    o.record.previous_state.value,
-                    o.record.state.value,
+                    o.record.previous_state,
+                    o.record.state,
                     r.started_at,
                     o.record.transition_id,
                     o.record.execution_id,
                 )
             )
         if o.queued:
-            self.bus.publish(DeliveriesQueued(o.queued))
+            self._emit(DeliveriesQueued(o.queued))
 
     async def to_unknown(self, probe_id: int, name: str, reason: str) -> bool:
         """Mark a probe UNKNOWN (stale, added, target changed) with its transition and outbox rows."""
 
-        def work() -> tuple[RecordOutcome | None, int]:
-            with self.db.session() as s:
-                rec = mark_unknown(s, probe_id, self.clock(), reason)
-                queued = self._enqueue(s, probe_id, rec.transition_id) if rec and rec.transition_id else 0
-                s.commit()
-                return rec, queued
+        def mark(s: Session) -> tuple[RecordOutcome | None, int]:
+            rec = mark_unknown(s, probe_id, self.clock(), reason)
+            queued = self._enqueue(s, probe_id, rec.transition_id) if rec and rec.transition_id else 0
+            return rec, queued
 
-        rec, queued = await self.db_call(work)
+        rec, queued = await self.unit_of_work(mark)
         if rec is None or rec.transition_id is None:
             return False
         log.info("%r: %s -> UNKNOWN (%s)", name, rec.previous_state.value, reason)
-        self.bus.publish(
-            StateChanged(probe_id, name, rec.previous_state.value, "UNKNOWN", self.clock(), rec.transition_id, None)
+        self._emit(
+            StateChanged(probe_id, name, rec.previous_state, HealthState.UNKNOWN, self.clock(), rec.transition_id, None)
         )
         if queued:
-            self.bus.publish(DeliveriesQueued(queued))
+            self._emit(DeliveriesQueued(queued))
         return True
 
     async def cancel_in_flight(self) -> None:

@@ -39,7 +39,7 @@ class ProbeSchedule:
     def __init__(self, run: Callable[[int], Awaitable[object]], *, rng: random.Random | None = None) -> None:
         self._run = run
         self._rng = rng or random.Random()
-        self.scheduler = AsyncIOScheduler(timezone=dt.timezone.utc, job_defaults={"coalesce": True, "max_instances": 1})
+        self.scheduler = AsyncIOScheduler(timezone=dt.UTC, job_defaults={"coalesce": True, "max_instances": 1})
         self._intervals: dict[int, float] = {}
 
     def start(self) -> None:
@@ -57,7 +57,7 @@ class ProbeSchedule:
     def add_periodic(
         self, name: str, seconds: float, fn: Callable[[], Awaitable[object]], first_in: float | None = None
     ) -> None:
-        first = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=first_in if first_in is not None else seconds)
+        first = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=first_in if first_in is not None else seconds)
         self.scheduler.add_job(
             fn,
             IntervalTrigger(seconds=seconds),
@@ -74,7 +74,7 @@ class ProbeSchedule:
         if self._intervals.get(probe_id) == interval_s and self.scheduler.get_job(jid):
             return
         spread = self._rng.uniform(0, 0.1 * interval_s if window_s is None else window_s)
-        first = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=spread)
+        first = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=spread)
         self.scheduler.add_job(
             self._run,
             IntervalTrigger(seconds=interval_s, start_date=first),

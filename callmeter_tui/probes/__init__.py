@@ -5,7 +5,7 @@ The main process never imports pjsua2; only the workers do.
 
 from __future__ import annotations
 
-from .oneshot import run_once
 from .pool import ProberPool
+from .single_run import run_once
 
 __all__ = ["ProberPool", "run_once"]

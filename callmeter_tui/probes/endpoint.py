@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import ctypes
 import gc
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -17,20 +16,19 @@ from typing import Any
 
 import pjsua2 as pj
 
-from .recording import TapPool
+from .audio_tap import TapPool
 
 TRANSPORT_TYPES = {
     "udp": pj.PJSIP_TRANSPORT_UDP,
     "tcp": pj.PJSIP_TRANSPORT_TCP,
     "tls": pj.PJSIP_TRANSPORT_TLS,
 }
-BIND_ADDRESS = os.environ.get("CALLMETER_SIP_BIND", "0.0.0.0")  # engine.sip_bind; tests pin 127.0.0.1
 PROBE_HEADER = "X-Callmeter-Probe"
 
 
-def media_config(acc_cfg: pj.AccountConfig) -> None:
+def media_config(acc_cfg: pj.AccountConfig, bind_address: str) -> None:
     """RTP on the bind address, any free port; no codec lock re-INVITE after answer."""
-    acc_cfg.mediaConfig.transportConfig.boundAddress = BIND_ADDRESS
+    acc_cfg.mediaConfig.transportConfig.boundAddress = bind_address
     acc_cfg.mediaConfig.transportConfig.port = 0
     acc_cfg.mediaConfig.lockCodecEnabled = False
 
@@ -61,7 +59,7 @@ class ProbeAccount(pj.Account):
             probe_id = _header_value(tsx.lastTx.wholeMsg, PROBE_HEADER)
             received = prm.e.body.tsxState.type == pj.PJSIP_EVENT_RX_MSG  # else a local timeout/transport error
             self.owner.deliver(probe_id, (now, int(tsx.statusCode), str(tsx.statusText), received))
-        except Exception as exc:  # noqa: BLE001 - pjsua2 swallows callback exceptions silently
+        except Exception as exc:
             self.owner.note(f"onSendRequest: {exc}")
 
     def onRegState(self, prm: Any) -> None:
@@ -72,7 +70,7 @@ class ProbeAccount(pj.Account):
                     (time.perf_counter(), int(prm.code), str(prm.reason), int(prm.expiration), received)
                 )
                 self.reg_cond.notify_all()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.owner.note(f"onRegState: {exc}")
 
 
@@ -97,7 +95,8 @@ def _header_value(msg: str, name: str) -> str | None:
 class WorkerEndpoint:
     """Owns the Endpoint, its transports, the shared account and the event thread."""
 
-    def __init__(self, on_heartbeat: Callable[[], None], heartbeat_s: float = 0.5) -> None:
+    def __init__(self, on_heartbeat: Callable[[], None], bind_address: str, heartbeat_s: float = 0.5) -> None:
+        self.bind_address = bind_address  # engine.sip_bind, passed by the pool on the worker's command line
         self.ep = pj.Endpoint()
         self.ep.libCreate()
         cfg = pj.EpConfig()
@@ -112,7 +111,7 @@ class WorkerEndpoint:
         self.transports: dict[str, str] = {}
         tcfg = pj.TransportConfig()
         tcfg.port = 0
-        tcfg.boundAddress = BIND_ADDRESS
+        tcfg.boundAddress = bind_address
         tcfg.tlsConfig.verifyServer = False
         for name, ttype in TRANSPORT_TYPES.items():
             tid = self.ep.transportCreate(ttype, tcfg)
@@ -133,8 +132,8 @@ class WorkerEndpoint:
         self._on_heartbeat = on_heartbeat
         self._heartbeat_s = heartbeat_s
         acc_cfg = pj.AccountConfig()
-        acc_cfg.idUri = f"sip:callmeter@{BIND_ADDRESS}"
-        media_config(acc_cfg)
+        acc_cfg.idUri = f"sip:callmeter@{bind_address}"
+        media_config(acc_cfg, bind_address)
         self.shared = ProbeAccount(self)
         self.shared.create(acc_cfg)
         self._thread = threading.Thread(target=self._pump, name="pj-events", daemon=True)

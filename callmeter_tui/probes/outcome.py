@@ -24,7 +24,7 @@ class Clock:
         ) * 1000.0
 
     def fail(self, error: str, **kw: object) -> ProbeResult:
-        return ProbeResult.failure(self.started_at, self.ms(), one_line(error), **kw)  # type: ignore[arg-type]
+        return ProbeResult.failure(self.started_at, self.ms(), one_line(error), **kw)
 
 
 def one_line(text: str, limit: int = 200) -> str:

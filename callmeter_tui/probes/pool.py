@@ -15,13 +15,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from callmeter_tui.domain.defaults import SIP_BIND
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.domain.results import ProbeResult
 
 from .outcome import one_line
+from .precheck import check_spec, resolve, udp_port_unreachable
 from .protocol import ACCOUNTS_PER_WORKER, CALLS_PER_WORKER, SHARED_ACCOUNTS, ProbeOrder
 from .supervisor import WorkerHandle, WorkerLost
-from .target import check_spec, resolve, udp_port_unreachable
 
 HANG_AFTER_S = 5.0  # no heartbeat for this long = hung worker
 CALL_GRACE_S = 6.0  # media set-up, stats, hangup and recorder close after the held call
@@ -30,17 +31,21 @@ OWN_ACCOUNTS = ACCOUNTS_PER_WORKER - SHARED_ACCOUNTS - 1
 
 def hard_timeout_s(spec: ProbeSpec) -> float:
     """OPTIONS/REGISTER: timeout_s. Calls: timeout_s covers set-up, the held duration comes on top."""
-    if ProbeKind(spec.kind) is ProbeKind.SIP_CALL:
-        return float(spec.timeout_s) + float(spec.call_duration_s) + CALL_GRACE_S
-    return float(spec.timeout_s)
+    return spec.run_budget_s + (CALL_GRACE_S if ProbeKind(spec.kind).places_call else 0.0)
 
 
 class ProberPool:
     """Runs probes in worker processes. ``run`` never raises and always returns within its hard timeout."""
 
     def __init__(
-        self, call_concurrency: int = 4, *, log: Any = None, on_worker_restart: Callable[[str], None] | None = None
+        self,
+        call_concurrency: int = 4,
+        *,
+        sip_bind: str = SIP_BIND,
+        log: Any = None,
+        on_worker_restart: Callable[[str], None] | None = None,
     ) -> None:
+        self.sip_bind = sip_bind  # engine.sip_bind: every worker's SIP and RTP transports bind here
         self.call_concurrency = max(1, int(call_concurrency))
         self.size = max(1, math.ceil(self.call_concurrency / CALLS_PER_WORKER))
         self._log = log if log is not None else logging.getLogger("callmeter_tui.probes")
@@ -129,7 +134,7 @@ class ProberPool:
                 )
             except TimeoutError:
                 worker.abandon(order.id)
-                call = ProbeKind(spec.kind) is ProbeKind.SIP_CALL
+                call = ProbeKind(spec.kind).places_call
                 what = "call did not complete" if call else "no response"
                 return fail(f"timeout: {what} within {hard:g} s", details={"call_answered": False} if call else {})
             return ProbeResult.from_dict(done)
@@ -142,7 +147,7 @@ class ProberPool:
             return fail(f"prober error: {exc}", **_call_details(spec))
         except asyncio.CancelledError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the contract: run() never raises
+        except Exception as exc:
             self._warn(f"probe {spec.name!r} failed inside the pool: {exc!r}")
             return fail(f"prober error: {type(exc).__name__}: {exc}")
 
@@ -171,7 +176,7 @@ class ProberPool:
             w
             for w in self._workers
             if w.alive
-            and (order.kind != "sip_call" or w.calls < CALLS_PER_WORKER)
+            and (not ProbeKind(order.kind).places_call or w.calls < CALLS_PER_WORKER)
             and (not order.needs_account or w.accounts < OWN_ACCOUNTS)
         ]
         if not fits:
@@ -180,7 +185,7 @@ class ProberPool:
 
     # -- supervision ----------------------------------------------------------------------------
     def _handle(self, index: int) -> WorkerHandle:
-        return WorkerHandle(name=f"prober-{index}", on_exit=self._worker_event)
+        return WorkerHandle(name=f"prober-{index}", on_exit=self._worker_event, sip_bind=self.sip_bind)
 
     def _worker_event(self, worker: WorkerHandle, reason: str) -> None:
         """Called by a handle when a slot frees (reason "") or the process is gone (reason set)."""
@@ -207,20 +212,20 @@ class ProberPool:
         if self._on_restart is not None:
             try:
                 self._on_restart(reason)
-            except Exception as exc:  # noqa: BLE001 - a listener bug must not stop supervision
+            except Exception as exc:
                 self._warn(f"on_worker_restart callback failed: {exc!r}")
         index = self._workers.index(dead) if dead in self._workers else None
-        fresh = WorkerHandle(name=dead.name, on_exit=self._worker_event)
+        fresh = WorkerHandle(name=dead.name, on_exit=self._worker_event, sip_bind=self.sip_bind)
         for attempt in range(5):
             if self._stopping:
                 return
             try:
                 await fresh.start()
                 break
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 self._warn(f"prober worker {dead.name} failed to restart: {exc}")
                 await asyncio.sleep(min(5.0, 0.5 * 2**attempt))
-                fresh = WorkerHandle(name=dead.name, on_exit=self._worker_event)
+                fresh = WorkerHandle(name=dead.name, on_exit=self._worker_event, sip_bind=self.sip_bind)
         if self._stopping:
             await fresh.stop()
             return
@@ -268,4 +273,4 @@ async def _first_of(fut: asyncio.Future[Any], hard: float, watch: asyncio.Future
 
 
 def _call_details(spec: ProbeSpec) -> dict[str, Any]:
-    return {"details": {"call_answered": False}} if spec.kind == ProbeKind.SIP_CALL.value else {}
+    return {"details": {"call_answered": False}} if ProbeKind(spec.kind).places_call else {}

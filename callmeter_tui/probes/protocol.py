@@ -61,15 +61,15 @@ class ProbeOrder:
             call_duration_s=float(spec.call_duration_s),
             outbound_proxy=spec.outbound_proxy,
             audio_file=spec.audio_file,
-            record_path=recording_path(spec.name) if ProbeKind(spec.kind) is ProbeKind.SIP_CALL else None,
+            record_path=recording_path(spec.name) if ProbeKind(spec.kind).places_call else None,
         )
 
     @property
     def needs_account(self) -> bool:
         """REGISTER and calls with credentials or a proxy use an account of their own."""
-        if self.kind == ProbeKind.SIP_REGISTER.value:
+        if ProbeKind(self.kind).registers:
             return True
-        return self.kind == ProbeKind.SIP_CALL.value and bool(self.username or self.outbound_proxy)
+        return ProbeKind(self.kind).places_call and bool(self.username or self.outbound_proxy)
 
 
 @dataclass(frozen=True)

@@ -19,11 +19,11 @@ import pjsua2 as pj
 
 from callmeter_tui.domain.results import ProbeResult
 
+from .audio_tap import Tap, save_wav
 from .call_stats import read_stream, score
 from .endpoint import ProbeAccount, WorkerEndpoint
 from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
-from .recording import Tap, save_wav
 from .signal import TEST_SIGNAL
 from .sip_register import account_config
 
@@ -72,10 +72,10 @@ class ProbeCall(pj.Call):
                         self.final_received = not (
                             prm.e.type == pj.PJSIP_EVENT_TSX_STATE and body.type != pj.PJSIP_EVENT_RX_MSG
                         )
-                    except Exception:  # noqa: BLE001
+                    except Exception:
                         pass
                 self.cond.notify_all()
-        except Exception as exc:  # noqa: BLE001 - pjsua2 swallows callback exceptions
+        except Exception as exc:
             self.wep.note(f"onCallState: {exc}")
 
     def onCallMediaState(self, prm: Any) -> None:
@@ -99,7 +99,7 @@ class ProbeCall(pj.Call):
                     self.media_ready = True
                     self.cond.notify_all()
                 break
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             self.media_error = one_line(pj_error_text(exc) if isinstance(exc, pj.Error) else str(exc))
             self.wep.note(f"onCallMediaState: {exc}")
 
@@ -127,7 +127,7 @@ def run_call(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event) ->
     if order.needs_account:
         own_acc = ProbeAccount(wep)
         try:
-            own_acc.create(account_config(order, registrar=False))
+            own_acc.create(account_config(order, registrar=False, bind_address=wep.bind_address))
         except pj.Error as exc:
             field = "outbound_proxy" if order.outbound_proxy else "username"
             return clock.fail(f"{field}: {pj_error_text(exc)}")

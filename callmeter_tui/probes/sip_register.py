@@ -18,7 +18,7 @@ from .protocol import ProbeOrder
 UNREGISTER_WAIT_S = 2.0
 
 
-def account_config(order: ProbeOrder, registrar: bool) -> pj.AccountConfig:
+def account_config(order: ProbeOrder, registrar: bool, bind_address: str) -> pj.AccountConfig:
     """An account for ``order``: identity user@target-host, digest credentials, optional proxy."""
     uri = parse_sip_uri(order.target)
     user = order.username or "callmeter"
@@ -37,7 +37,7 @@ def account_config(order: ProbeOrder, registrar: bool) -> pj.AccountConfig:
         proxy = order.outbound_proxy.strip()
         # Without ;lr pjsip would use strict routing and rewrite the Request-URI to the proxy.
         cfg.sipConfig.proxies.append(proxy if ";lr" in proxy.lower() else proxy + ";lr")
-    media_config(cfg)
+    media_config(cfg, bind_address)
     return cfg
 
 
@@ -60,7 +60,7 @@ def run_register(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event
         return clock.fail("username: a REGISTER probe needs a username")
     acc = ProbeAccount(wep)
     try:
-        acc.create(account_config(order, registrar=True))
+        acc.create(account_config(order, registrar=True, bind_address=wep.bind_address))
     except pj.Error as exc:
         return clock.fail(f"target: {pj_error_text(exc)}")
     try:

@@ -19,6 +19,9 @@ from dataclasses import asdict, dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
+from callmeter_tui.domain.defaults import SIP_BIND
+from callmeter_tui.domain.probe import ProbeKind
+
 from .outcome import one_line
 from .protocol import Cancel, ProbeOrder, Stop
 
@@ -36,6 +39,7 @@ class InFlight:
 class WorkerHandle:
     name: str
     on_exit: Callable[[WorkerHandle, str], None]
+    sip_bind: str = SIP_BIND
     proc: Any = None
     conn: Any = None
     pid: int = 0
@@ -52,7 +56,7 @@ class WorkerHandle:
     # -- load ---------------------------------------------------------------------------------
     @property
     def calls(self) -> int:
-        return sum(1 for f in self.inflight.values() if f.order.kind == "sip_call")
+        return sum(1 for f in self.inflight.values() if ProbeKind(f.order.kind).places_call)
 
     @property
     def accounts(self) -> int:
@@ -67,8 +71,15 @@ class WorkerHandle:
         err_fd = self.stderr.fileno()
         # A fresh interpreter (not multiprocessing's re-import of __main__): the worker never runs
         # the console's own start-up code, and the console never imports pjsua2.
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "callmeter_tui.probes.worker", str(child_sock.fileno()), str(err_fd)],
+        self.proc = subprocess.Popen(  # noqa: ASYNC220 (pass_fds; returns at once, nothing awaited)
+            [
+                sys.executable,
+                "-m",
+                "callmeter_tui.probes.worker",
+                str(child_sock.fileno()),
+                str(err_fd),
+                self.sip_bind,
+            ],
             pass_fds=(child_sock.fileno(), err_fd),
             stdin=subprocess.DEVNULL,
             start_new_session=True,

@@ -10,10 +10,11 @@ import faulthandler
 import os
 import threading
 import traceback
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict
 from multiprocessing.connection import Connection
-from typing import Any, Callable
+from typing import Any
 
 from callmeter_tui.domain.probe import ProbeKind
 from callmeter_tui.domain.results import ProbeResult
@@ -32,7 +33,7 @@ def _silence_stdio(stderr_fd: int | None) -> None:
         os.close(stderr_fd)
 
 
-def worker_main(conn: Connection, stderr_fd: int | None = None) -> None:
+def worker_main(conn: Connection, stderr_fd: int | None, bind_address: str) -> None:
     """Process entry point: start the endpoint, then serve orders until Stop or the pipe closes."""
     _silence_stdio(stderr_fd)
     faulthandler.enable()  # a native crash leaves the Python stacks in the stderr file for the pool's log
@@ -48,8 +49,8 @@ def worker_main(conn: Connection, stderr_fd: int | None = None) -> None:
     try:
         from .endpoint import WorkerEndpoint
 
-        wep = WorkerEndpoint(on_heartbeat=lambda: send(Heartbeat()), heartbeat_s=HEARTBEAT_S)
-    except Exception as exc:  # noqa: BLE001 - report, do not crash silently
+        wep = WorkerEndpoint(on_heartbeat=lambda: send(Heartbeat()), bind_address=bind_address, heartbeat_s=HEARTBEAT_S)
+    except Exception as exc:
         send(Fatal(error=one_line(f"endpoint failed to start: {pj_error_text(exc)}")))
         os._exit(3)
     send(Ready(pid=os.getpid(), transports=dict(wep.transports), codecs=wep.codecs))
@@ -65,7 +66,7 @@ def worker_main(conn: Connection, stderr_fd: int | None = None) -> None:
 
     def finish(order: ProbeOrder, result: ProbeResult) -> None:
         result.details.setdefault("prober_pid", os.getpid())
-        if order.kind == ProbeKind.SIP_CALL.value:
+        if ProbeKind(order.kind).places_call:
             result.details.setdefault("call_answered", False)  # ASR counts every call attempt
         send(Done(id=order.id, result=result.to_dict()))
 
@@ -73,7 +74,7 @@ def worker_main(conn: Connection, stderr_fd: int | None = None) -> None:
         """REGISTER and calls: a pool thread (registered with pjlib) follows the probe step by step."""
         try:
             result = runners[order.kind](wep, order, cancel)
-        except Exception as exc:  # noqa: BLE001 - a bug must become a failed probe, not a dead worker
+        except Exception as exc:
             result = _bug(exc)
         finally:
             cancels.pop(order.id, None)
@@ -83,7 +84,7 @@ def worker_main(conn: Connection, stderr_fd: int | None = None) -> None:
         if order.kind == ProbeKind.SIP_OPTIONS.value:
             try:  # OPTIONS are event-driven: sent from this thread, finished by the event thread
                 start_options(wep, order, lambda result: finish(order, result))
-            except Exception as exc:  # noqa: BLE001
+            except Exception as exc:
                 finish(order, _bug(exc))
             return
         cancels[order.id] = threading.Event()
@@ -132,4 +133,5 @@ def _runners() -> dict[str, Callable[..., ProbeResult]]:
 if __name__ == "__main__":
     import sys
 
-    worker_main(Connection(int(sys.argv[1])), int(sys.argv[2]) if len(sys.argv) > 2 else None)
+    # argv: <socket fd> <stderr fd, or "" for none> <SIP/RTP bind address>
+    worker_main(Connection(int(sys.argv[1])), int(sys.argv[2]) if sys.argv[2] else None, sys.argv[3])

@@ -17,7 +17,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .db import open_engine, session_factory
+from .connect import open_engine, session_factory
 from .models import Project
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from ..domain.defaults import ACCENT_COLOR, BAR_DAYS, PAGE_REFRESH_S, PROBE_INTERVAL_S, PROBE_TIMEOUT_S
 
 # Named constraints so later Alembic migrations (batch mode on SQLite) can address them.
 NAMING = {
@@ -53,8 +54,8 @@ class Probe(Base):
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
     target: Mapped[str] = mapped_column(String(500))
-    interval_s: Mapped[float] = mapped_column(Float, default=60.0)
-    timeout_s: Mapped[float] = mapped_column(Float, default=10.0)
+    interval_s: Mapped[float] = mapped_column(Float, default=PROBE_INTERVAL_S)
+    timeout_s: Mapped[float] = mapped_column(Float, default=PROBE_TIMEOUT_S)
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     agent: Mapped[str] = mapped_column(String(100), default="local")
     username: Mapped[str | None] = mapped_column(String(200), nullable=True)
@@ -157,13 +158,13 @@ class StatusPage(Base):
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
-    accent_color: Mapped[str] = mapped_column(String(7), default="#0b7285")
+    accent_color: Mapped[str] = mapped_column(String(7), default=ACCENT_COLOR)
     logo_path: Mapped[str | None] = mapped_column(String(500), nullable=True)
     logo_bytes: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
     logo_mime: Mapped[str | None] = mapped_column(String(50), nullable=True)
     timezone: Mapped[str] = mapped_column(String(64), default="UTC")
-    bar_days: Mapped[int] = mapped_column(Integer, default=90)
-    refresh_s: Mapped[int] = mapped_column(Integer, default=60)
+    bar_days: Mapped[int] = mapped_column(Integer, default=BAR_DAYS)
+    refresh_s: Mapped[int] = mapped_column(Integer, default=PAGE_REFRESH_S)
     source: Mapped[str] = mapped_column(String(20), default="config")
     updated_at: Mapped[float] = mapped_column(Float)
 

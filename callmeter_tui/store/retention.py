@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from typing import Any, cast
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import CursorResult, Delete, delete, select
 from sqlalchemy.orm import Session
 
 from ..config.model import RetentionSettings
@@ -124,8 +125,9 @@ def prune(session: Session, retention: RetentionSettings, now: float) -> dict[st
     counts: dict[str, int] = defaultdict(int)
     for probe_id, rolled_until in session.execute(select(RollupMark.probe_id, RollupMark.rolled_until)):
         cutoff = min(exec_cutoff, rolled_until)
-        res = session.execute(delete(Execution).where(Execution.probe_id == probe_id, Execution.started_at < cutoff))
-        counts["executions"] += res.rowcount or 0
+        counts["executions"] += _deleted(
+            session, delete(Execution).where(Execution.probe_id == probe_id, Execution.started_at < cutoff)
+        )
     statements = {
         "spans": delete(HealthSpanRow).where(HealthSpanRow.ended_at < hist_cutoff, HealthSpanRow.open.is_(False)),
         "transitions": delete(Transition).where(Transition.at < hist_cutoff),
@@ -136,5 +138,11 @@ def prune(session: Session, retention: RetentionSettings, now: float) -> dict[st
         ),
     }
     for name, stmt in statements.items():
-        counts[name] += session.execute(stmt.execution_options(synchronize_session=False)).rowcount or 0
+        counts[name] += _deleted(session, stmt.execution_options(synchronize_session=False))
     return dict(counts)
+
+
+def _deleted(session: Session, stmt: Delete) -> int:
+    """Rows a DELETE removed (a DML statement's result is a CursorResult, which has the count)."""
+    result = cast("CursorResult[Any]", session.execute(stmt))
+    return result.rowcount or 0

@@ -11,7 +11,7 @@ import logging
 import signal
 import time
 from collections.abc import Awaitable, Callable, Mapping
-from pathlib import Path
+from importlib import resources
 
 from textual.app import App
 from textual.binding import Binding
@@ -20,7 +20,7 @@ from textual.screen import Screen
 
 from ..domain.health import HealthState
 from ..engine.api import MonitorAPI
-from ..engine.events import (
+from ..bus.events import (
     DeliveriesQueued,
     ExecutionRecorded,
     NotificationRaised,
@@ -35,7 +35,7 @@ from .theme import THEME_ORDER, THEMES, textual_name
 from .wall import WallScreen
 
 log = logging.getLogger(__name__)
-STYLES = Path(__file__).resolve().parent / "styles"
+STYLES = resources.files("callmeter_tui.styles")  # top-level styles/, shipped inside the package
 
 
 class BusBatch(Message):
@@ -128,9 +128,7 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
         self._queue = self.monitor.bus.subscribe()
         await self.push_screen(self.wall)
         for n in self.monitor.recent_notifications()[-200:]:  # the log starts with what happened before
-            self.wall.log_panel.write(
-                self._log_line(str(n.get("level", "info")), str(n.get("text", "")), float(n.get("at") or 0.0))
-            )
+            self.wall.log_panel.write(self._log_line(n.level, n.text, n.at))
         self.apply_pending()
         self.run_worker(self._pump(), group="bus", exit_on_error=False)
         if self._on_startup is not None:

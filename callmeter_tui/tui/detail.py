@@ -11,13 +11,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Label, Sparkline, Static, TabbedContent, TabPane
 
 from ..domain.health import HealthState
-from ..domain.metrics import METRICS
-from ..engine.api import MonitorAPI, ProbeDetail
+from ..domain.metric_catalog import METRICS
+from ..engine.api import ExecutionRow, MonitorAPI, ProbeDetail
 from .plain import notify_plain, plain
-from .render import fmt_metric
+from .rows import fmt_metric
 from .tables import refill
 from .theme import SYMBOLS
 
@@ -137,7 +138,7 @@ class ProbeDetailScreen(Screen):
             th = v.thresholds.get(name, {})
             if name not in v.metrics and not th:
                 continue
-            fmt = lambda x: "—" if x is None else f"{x:g}{metric.unit}"  # noqa: E731
+            fmt = lambda x, unit=metric.unit: "—" if x is None else f"{x:g}{unit}"  # noqa: E731
             level = levels.get(name)
             mt.add_row(
                 metric.label,
@@ -150,10 +151,7 @@ class ProbeDetailScreen(Screen):
         refill(self.query_one("#executions", DataTable), map(_execution_row, d.executions))
         refill(
             self.query_one("#transitions", DataTable),
-            (
-                (None, (_t(t.get("at")), str(t.get("previous_state")), str(t.get("current_state"))))
-                for t in d.transitions
-            ),
+            ((None, (_t(t.at), str(t.previous_state), str(t.current_state))) for t in d.transitions),
         )
         refill(self.query_one("#incidents", DataTable), ((None, (plain(_describe(inc)),)) for inc in d.incidents))
         self._fill_webhooks(d)
@@ -163,7 +161,7 @@ class ProbeDetailScreen(Screen):
         self.query_one("#range-label", Label).update(f"Charts over {label}  (1: 1 h  2: 24 h  3: 7 d  4: 30 d)")
         charts = self.query_one("#charts", VerticalScroll)
         charts.remove_children()
-        widgets = []
+        widgets: list[Widget] = []
         for name in ("mos", "jitter_ms", "packet_loss_pct", "rtt_ms", "response_time_ms", "setup_time_ms"):
             points = d.series.get(name) or ()
             if not points:
@@ -221,9 +219,9 @@ class ProbeDetailScreen(Screen):
         dv = self.selected_delivery
         lines = [f"Attempts of delivery {dv.id}:"] if dv and dv.attempt_log else []
         for a in dv.attempt_log if dv else ():
-            status = a.get("http_status") or "—"
-            ok = "ok" if a.get("success") else (a.get("error") or "failed")
-            lines.append(f"  {_t(a.get('at'))}  HTTP {status}  {a.get('duration_ms', 0):.0f} ms  {ok}")
+            status = a.http_status or "—"
+            ok = "ok" if a.success else (a.error or "failed")
+            lines.append(f"  {_t(a.at)}  HTTP {status}  {a.duration_ms or 0:.0f} ms  {ok}")
         self.query_one("#attempts", Static).update(plain("\n".join(lines)))
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
@@ -341,16 +339,15 @@ class ProbeDetailScreen(Screen):
         self.reload()
 
 
-def _execution_row(e: dict[str, Any]) -> tuple[str | None, tuple[object, ...]]:
-    mos = (e.get("metrics") or {}).get("mos")
-    key = None if e.get("id") is None else str(e.get("id"))
-    return key, (
-        _t(e.get("started_at")),
-        str(e.get("state")),
-        str(e.get("sip_code") or "—"),
-        plain(e.get("sip_reason") or ""),
-        plain(e.get("error") or ""),
-        f"{e.get('duration_ms', 0):.0f} ms",
+def _execution_row(e: ExecutionRow) -> tuple[str | None, tuple[object, ...]]:
+    mos = e.metrics.get("mos")
+    return str(e.id), (
+        _t(e.started_at),
+        str(e.state),
+        str(e.sip_code or "—"),
+        plain(e.sip_reason or ""),
+        plain(e.error or ""),
+        f"{e.duration_ms:.0f} ms",
         "—" if mos is None else f"{mos:.2f}",
     )
 

@@ -12,12 +12,18 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Input, Label, Select, Static
 
-from ..config.validate import CODECS, validate_probe_fields, validate_webhook_url
+from ..config.validate import CODECS, validate_probe_fields, validate_webhook_fields
+from ..domain.defaults import CALL_DURATION_S, PROBE_INTERVAL_S, PROBE_TIMEOUT_S
 from ..domain.durations import format_duration
-from ..domain.metrics import METRICS
+from ..domain.metric_catalog import METRICS
 from ..domain.probe import ProbeKind, ProbeSpec, WebhookFormat
 from ..engine.api import MonitorAPI, ProbeView
 from .plain import notify_plain, plain
+
+
+def _secs(seconds: float) -> str:
+    """A default as the forms show it: "60s", not "1m"."""
+    return f"{seconds:g}s"
 
 
 def dom_id(key: str) -> str:
@@ -105,7 +111,12 @@ class ProbeForm(FormScreen):
     def _initial(self) -> tuple[ProbeSpec | None, dict[str, str]]:
         v = self.view
         if v is None:
-            return None, {"interval": "60s", "timeout": "10s", "agent": "local", "confirm": "1"}
+            return None, {
+                "interval": _secs(PROBE_INTERVAL_S),
+                "timeout": _secs(PROBE_TIMEOUT_S),
+                "agent": "local",
+                "confirm": "1",
+            }
         spec = v.spec
         vals = {
             "name": v.name,
@@ -132,7 +143,7 @@ class ProbeForm(FormScreen):
         return spec, vals
 
     def compose(self) -> ComposeResult:
-        spec, vals = self._initial()
+        _spec, vals = self._initial()
         v = self.view
         title = "New probe" if v is None else f"Edit probe: {v.name}"
         yield Static(plain(title), classes="form-title")
@@ -157,8 +168,8 @@ class ProbeForm(FormScreen):
                 )
             yield Label("", id="err-kind", classes="field-error")
             yield from self.field_row("target", "Target (SIP URI)", vals.get("target", ""), "sip:pbx.example.com:5060")
-            yield from self.field_row("interval", "Interval", vals.get("interval", ""), "60s")
-            yield from self.field_row("timeout", "Timeout", vals.get("timeout", ""), "10s")
+            yield from self.field_row("interval", "Interval", vals.get("interval", ""), _secs(PROBE_INTERVAL_S))
+            yield from self.field_row("timeout", "Timeout", vals.get("timeout", ""), _secs(PROBE_TIMEOUT_S))
             yield from self.field_row("agent", "Agent", vals.get("agent", ""), "local")
             yield from self.field_row("group", "Group", vals.get("group", ""), "(dashboard grouping)")
             yield from self.field_row("confirm", "Confirm after N runs", vals.get("confirm", ""), "1")
@@ -185,7 +196,12 @@ class ProbeForm(FormScreen):
                     compact=True,
                 )
             yield Label("", id="err-codec", classes="field-error")
-            yield from self.field_row("call_duration", "Call duration", vals.get("call_duration", "15s"), "15s")
+            yield from self.field_row(
+                "call_duration",
+                "Call duration",
+                vals.get("call_duration", _secs(CALL_DURATION_S)),
+                _secs(CALL_DURATION_S),
+            )
             yield Label("Thresholds (warning / critical; empty = not checked)", classes="chart-label")
             yield Label("", id="err-thresholds", classes="field-error")
             for name, metric in METRICS.items():
@@ -321,16 +337,8 @@ class WebhookForm(FormScreen):
         self.clear_errors()
         url = self.value("url").strip()
         fmt = str(self.query_one("#f-format", Select).value)
-        errors: dict[str, str] = {}
-        if (err := validate_webhook_url(url)) is not None:
-            errors["url"] = err
         routing_key_env = self.value("routing_key_env").strip() or None
-        if fmt == WebhookFormat.PAGERDUTY.value and routing_key_env is None:
-            errors["routing_key_env"] = "is required for pagerduty: the environment variable holding the routing key"
-        elif routing_key_env is not None and not routing_key_env.replace("_", "a").isalnum():
-            errors["routing_key_env"] = (
-                f"expected an environment variable name like 'PD_ROUTING_KEY', got {routing_key_env!r}"
-            )
+        _, errors = validate_webhook_fields({"url": url, "format": fmt, "routing_key_env": routing_key_env or ""})
         if errors:
             self.show_errors(errors)
             return

@@ -11,6 +11,7 @@ from textual.screen import Screen
 from textual.widgets import Checkbox, DataTable, Footer, Input, Label, Static
 
 from ..config.validate import validate_page_fields
+from ..domain.defaults import ACCENT_COLOR
 from ..engine.api import MonitorAPI, StatusPageView
 from .forms import FormScreen, dom_id
 from .plain import notify_plain, plain
@@ -130,7 +131,7 @@ class PageForm(FormScreen):
             yield from self.field_row("name", "Name", spec.name if spec else "", "VoIP Infrastructure Status")
             yield from self.field_row("slug", "Slug (URL)", spec.slug if spec else "", "voip")
             yield from self.field_row("description", "Description", spec.description if spec else "")
-            yield from self.field_row("accent_color", "Accent colour", spec.accent_color if spec else "#0b7285")
+            yield from self.field_row("accent_color", "Accent colour", spec.accent_color if spec else ACCENT_COLOR)
             yield from self.field_row("logo", "Logo file", (spec.logo or "") if spec else "", "/path/logo.png")
             yield from self.field_row("timezone", "Time zone", spec.timezone if spec else "UTC")
             yield Label("Components: tick probes; customer-facing name; order (1, 2, …)", classes="chart-label")
@@ -204,4 +205,4 @@ class PageForm(FormScreen):
         self.dismiss(True)
 
 
-__all__ = ["PagesScreen", "PageForm", "dom_id"]
+__all__ = ["PageForm", "PagesScreen", "dom_id"]

@@ -20,7 +20,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from ..engine.api import HistoryView, ProbeView
-from . import render
+from . import rows as render
 from .theme import palette_for
 
 Row = tuple[str, Any]  # ("group", (name, count)) | ("probe", probe_id)

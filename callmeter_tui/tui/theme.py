@@ -39,7 +39,7 @@ class Palette:
 
 
 _PAGE = STATE_COLOR
-_BLOCKS = {s: "█" for s in HealthState} | {HealthState.UNKNOWN: "░"}
+_BLOCKS = dict.fromkeys(HealthState, "█") | {HealthState.UNKNOWN: "░"}
 
 DARK = Palette(
     state=_PAGE,
@@ -70,7 +70,7 @@ HIGH_CONTRAST = Palette(
         HealthState.UNHEALTHY: "#ff0000",
         HealthState.UNKNOWN: "#ffffff",
     },
-    banner_fg={s: "#000000" for s in HealthState},
+    banner_fg=dict.fromkeys(HealthState, "#000000"),
     bar_glyph={
         HealthState.HEALTHY: "█",
         HealthState.DEGRADED: "▓",

@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
-from typing import Mapping
 
 GZIP_MIN_BYTES = 200
 _COMPRESSIBLE = ("text/", "application/json", "application/atom+xml", "image/svg+xml", "application/javascript")

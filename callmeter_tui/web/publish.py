@@ -6,11 +6,10 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
 from .cache import Asset, make_asset, make_assets
 from .formats import atom_feed, badge_svg, status_json, statuspage_status, statuspage_summary
-from .render import render_html, render_not_found, theme_css
+from .page_html import render_html, render_not_found, theme_css
 from .snapshot import PageData
 from .view import build_view
 
@@ -19,9 +18,9 @@ log = logging.getLogger(__name__)
 JSON = "application/json; charset=utf-8"
 STATIC_MAX_AGE = 3600
 
-# The stylesheet lives at <repo>/styles/page.css (shared with the design work); an installed wheel
-# without the checkout falls back to a packaged copy if one was shipped, else to no styling.
-_CSS_CANDIDATES = (Path(__file__).resolve().parents[2] / "styles" / "page.css",)
+# The stylesheet is styles/page.css at the top of the checkout, shipped inside the package as
+# callmeter_tui.styles (pyproject maps it), so an installed wheel serves the same bytes as a checkout.
+STYLES_PACKAGE = "callmeter_tui.styles"
 
 
 def _version(data: bytes) -> str:
@@ -46,15 +45,10 @@ class StaticFiles:
 
 
 def read_stylesheet() -> bytes:
-    for path in _CSS_CANDIDATES:
-        try:
-            return path.read_bytes()
-        except OSError:
-            continue
     try:
-        return resources.files("callmeter_tui.web").joinpath("templates/page.css").read_bytes()
-    except (OSError, FileNotFoundError):
-        log.warning("styles/page.css not found: the status page is served unstyled")
+        return resources.files(STYLES_PACKAGE).joinpath("page.css").read_bytes()
+    except (OSError, ModuleNotFoundError):
+        log.warning("styles/page.css not found in the package: the status page is served unstyled")
         return b""
 
 

@@ -16,9 +16,9 @@ from typing import Any
 
 from aiohttp import web
 
+from ..bus.events import EventBus, ExecutionRecorded, PagesChanged, ProbesChanged, StateChanged
 from ..config.model import Config
 from ..config.validate import validate_frame_ancestors
-from ..engine.events import EventBus, ExecutionRecorded, PagesChanged, ProbesChanged, StateChanged
 from .cache import Asset, accepts_gzip, http_date, make_asset, not_modified
 from .guard import (
     HANDLER_KWARGS,
@@ -64,7 +64,7 @@ class WebServer:
         self._debounced: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
         self._cost: dict[str, float] = {}
-        self._urgent: set[asyncio.Task[None]] = set()
+        self._urgent: set[asyncio.Future[Any]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._executor: ThreadPoolExecutor | None = None
         self._static: StaticFiles | None = None
@@ -116,9 +116,9 @@ class WebServer:
         app.router.add_get("/metrics", self._metrics_route)
         app.router.add_get("/static/page.css", self._static_route("css"))
         app.router.add_get("/static/refresh.js", self._static_route("js"))
-        app.router.add_get("/{slug:%s}" % _SLUG, self._page_route)
-        app.router.add_get("/{slug:%s}/" % _SLUG, self._page_route)  # the same page, as links often end in /
-        app.router.add_get("/{slug:%s}/{rest:.+}" % _SLUG, self._page_route)
+        app.router.add_get(f"/{{slug:{_SLUG}}}", self._page_route)
+        app.router.add_get(f"/{{slug:{_SLUG}}}/", self._page_route)  # the same page, as links often end in /
+        app.router.add_get(f"/{{slug:{_SLUG}}}/{{rest:.+}}", self._page_route)
         app.on_response_prepare.append(self._on_prepare)
         self.connection_limit, reserve = connection_limit(raise_nofile_limit())
         log.info("web: up to %d connections at once, %d descriptors kept in reserve", self.connection_limit, reserve)

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..config.logo import load_logo, sniff_logo
 from ..domain.bars import day_boundaries
+from ..domain.defaults import BAR_DAYS, PAGE_REFRESH_S
 from ..store.models import Component, Delivery, Execution, Probe, StatusPage, Webhook
 from ..store.queries import load_spans
 
@@ -77,7 +78,7 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
     if page is None:
         return None
     tz = safe_timezone(page.timezone)
-    bar_days = max(1, min(int(page.bar_days or 90), 3650))
+    bar_days = max(1, min(int(page.bar_days or BAR_DAYS), 3650))
     boundaries = tuple(day_boundaries(now, bar_days, tz).tolist())
     rows = session.execute(
         select(
@@ -115,7 +116,7 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
         accent_color=page.accent_color,
         timezone=tz,
         bar_days=bar_days,
-        refresh_s=max(1, int(page.refresh_s or 60)),
+        refresh_s=max(1, int(page.refresh_s or PAGE_REFRESH_S)),
         updated_at=page.updated_at,
         logo=_logo(page.slug, page.logo_bytes, page.logo_path),
         components=components,

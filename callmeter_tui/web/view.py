@@ -9,7 +9,6 @@ would trigger full garbage collections that freeze the app's event loop (the GIL
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timezone
 
 import numpy as np
 
@@ -17,6 +16,7 @@ from ..domain.banner import banner
 from ..domain.bars import segment_states, state_seconds_matrix
 from ..domain.health import STATE_ORDER, HealthState
 from ..domain.incidents import incidents
+from ..domain.isotime import iso_seconds
 from ..domain.spans import format_uptime, uptime_ratio
 from .snapshot import PageData
 
@@ -155,6 +155,4 @@ def build_view(data: PageData) -> PageView:
 
 def iso(ts: float | None) -> str | None:
     """ISO 8601 UTC with a Z, second precision (what JSON and Atom readers expect)."""
-    if ts is None:
-        return None
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return None if ts is None else iso_seconds(ts)

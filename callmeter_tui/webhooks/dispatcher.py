@@ -16,17 +16,18 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..bus.events import DeliveriesQueued, EventBus, NotificationRaised, StateChanged
 from ..config.model import WebhookSettings
 from ..domain.probe import WebhookFormat
-from ..engine.events import DeliveriesQueued, EventBus, NotificationRaised, StateChanged
 from . import ledger
-from .formats import fill_routing_key
 from .guard import Resolver
 from .ledger import Claimed, host_of
+from .payloads import fill_routing_key
 from .sender import Sender, SendResult, signed_headers
 
 log = logging.getLogger("callmeter_tui.webhooks")
@@ -117,7 +118,7 @@ class Dispatcher:
             self.bus.unsubscribe(self._queue)
         pending = [t for t, _ in self._tasks.values()]
         if pending:
-            done, still = await asyncio.wait(
+            _done, still = await asyncio.wait(
                 pending, timeout=self.settings.timeout_s + 1 if grace_s is None else grace_s
             )
             for t in still:  # their leases expire and another run reclaims them: nothing is lost
@@ -183,12 +184,12 @@ class Dispatcher:
         for c in claimed:
             task = asyncio.create_task(self._attempt(c), name=f"webhook-delivery-{c.delivery_id}")
             self._tasks[c.delivery_id] = (task, c.webhook_id)
-            task.add_done_callback(lambda _t, did=c.delivery_id: self._done(did))
+            task.add_done_callback(partial(self._done, c.delivery_id))
         if due is None:
             return None
         return max(0.0, due - now)
 
-    def _done(self, delivery_id: int) -> None:
+    def _done(self, delivery_id: int, _task: object = None) -> None:
         self._tasks.pop(delivery_id, None)
         self._wake.set()
 

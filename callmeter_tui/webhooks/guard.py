@@ -83,7 +83,7 @@ class GuardedBackend(AsyncNetworkBackend):
             except Exception as exc:  # try the next checked address, like a normal client would
                 last = exc
                 continue
-            self.connected = (self.connected + [(host, addr)])[-100:]
+            self.connected = ([*self.connected, (host, addr)])[-100:]
             return stream
         assert last is not None
         raise last

@@ -18,9 +18,10 @@ from ..domain.health import HealthState, notifies
 from ..domain.netaddr import literal_target_reason
 from ..domain.probe import WebhookFormat
 from ..store.models import Delivery, Probe, Project, Transition, Webhook
-from . import formats
+from . import payloads as formats
 
 __all__ = [
+    "check_target",
     "create_webhook",
     "delete_webhook",
     "disable_webhook",
@@ -32,7 +33,6 @@ __all__ = [
     "rotate_secret",
     "set_enabled",
     "validate_webhook_url",
-    "check_target",
 ]
 
 DISABLED_BY_OPERATOR = "disabled by operator"

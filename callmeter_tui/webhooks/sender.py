@@ -91,7 +91,7 @@ class Sender:
         started = time.perf_counter()
         try:
             status, retry_after = await asyncio.wait_for(self._post(url, headers, body, timeout_s), timeout_s)
-        except (asyncio.TimeoutError, httpcore.TimeoutException):
+        except (TimeoutError, httpcore.TimeoutException):
             return SendResult(None, f"timed out after {timeout_s:g} s", None, _ms(started))
         except BlockedTarget as exc:
             return SendResult(None, str(exc), None, _ms(started))
@@ -151,7 +151,7 @@ def _out_of_resources(exc: BaseException) -> bool:
 
 def _reason(exc: BaseException) -> str:
     """The most specific one-line text in an exception chain (e.g. the TLS verification failure)."""
-    texts = []
+    texts: list[str] = []
     specific: str | None = None
     cur: BaseException | None = exc
     while cur is not None and len(texts) < 6:

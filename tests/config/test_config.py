@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -91,7 +92,7 @@ def test_toml_syntax_error_reports_line_and_column() -> None:
 )
 def test_bad_probe_fields_name_the_key(snippet: str, key: str) -> None:
     field = snippet.split(" = ")[0]
-    text = "\n".join(l for l in GOOD.splitlines() if not l.startswith(field + " ="))
+    text = "\n".join(line for line in GOOD.splitlines() if not line.startswith(field + " ="))
     text = text.replace('interval = "60s"', f'interval = "60s"\n{snippet}')
     lines = problems(text)
     assert any(line.startswith(f"config.toml: {key}:") for line in lines), lines
@@ -272,8 +273,23 @@ def test_frame_ancestors_good_values_pass_and_the_web_server_uses_the_same_rule(
         assert validate_frame_ancestors(good) is None, good
     assert validate_frame_ancestors("'self'\x0b") and validate_frame_ancestors("'self'\r\n")
     from callmeter_tui.config.model import Config, WebSettings
-    from callmeter_tui.engine.events import EventBus
+    from callmeter_tui.bus.events import EventBus
     from callmeter_tui.web.server import WebServer
 
     with pytest.raises(ValueError, match="web.frame_ancestors: expected CSP sources"):
         WebServer(None, Config(web=WebSettings(frame_ancestors="'self'\x0bhttps://x.example")), EventBus())
+
+
+def test_the_demo_password_is_passed_as_a_value_not_put_into_the_environment(monkeypatch, tmp_path) -> None:
+    """`check` with no config loads the built-in demo; its password reaches the config as a value."""
+    from callmeter_tui.cli import main
+    from callmeter_tui.config.loader import secrets_env
+
+    monkeypatch.delenv("CALLMETER_DEMO_PASSWORD", raising=False)
+    monkeypatch.delenv("CALLMETER_CONFIG", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path))
+    assert main(["check"]) == 0
+    assert "CALLMETER_DEMO_PASSWORD" not in os.environ
+    assert secrets_env(True, {})["CALLMETER_DEMO_PASSWORD"] == "demo"
+    assert secrets_env(True, {"CALLMETER_DEMO_PASSWORD": "mine"})["CALLMETER_DEMO_PASSWORD"] == "mine"
+    assert "CALLMETER_DEMO_PASSWORD" not in secrets_env(False, {})

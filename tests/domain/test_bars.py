@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -100,7 +101,7 @@ def test_property_boundaries_are_first_instants_of_consecutive_days(now: float, 
     assert len(b) == days + 1 and np.all(np.diff(b) > 0)
     assert b[-2] <= now < b[-1]
     dates = [local(t, tz).date() for t in b]
-    assert all(later - earlier == timedelta(days=1) for earlier, later in zip(dates, dates[1:]))
+    assert all(later - earlier == timedelta(days=1) for earlier, later in itertools.pairwise(dates))
     assert all(local(t - 1, tz).date() == d - timedelta(days=1) for t, d in zip(b, dates))
 
 

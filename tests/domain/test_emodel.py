@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 
 from callmeter_tui.domain.emodel import (
@@ -32,13 +34,13 @@ def test_mos_mapping_points() -> None:
 
 def test_mos_strictly_decreases_as_loss_rises() -> None:
     for codec in ("PCMU", "PCMA-NOPLC", "G722", "GSM", "iLBC", "speex"):
-        mos = [mos_from_r(r_factor(20, loss / 2, codec)) for loss in range(0, 41)]
-        assert all(a > b for a, b in zip(mos, mos[1:])), codec
+        mos = [mos_from_r(r_factor(20, loss / 2, codec)) for loss in range(41)]
+        assert all(a > b for a, b in itertools.pairwise(mos)), codec
 
 
 def test_mos_strictly_decreases_as_delay_rises_past_150ms() -> None:
     mos = [mos_from_r(r_factor(d, 0.5)) for d in range(150, 601, 10)]
-    assert all(a > b for a, b in zip(mos, mos[1:]))
+    assert all(a > b for a, b in itertools.pairwise(mos))
     assert r_factor(150, 0) > 89 > r_factor(200, 0) > 85
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from fractions import Fraction
 
 import numpy as np
@@ -126,7 +127,7 @@ def reference_seconds(spans: list[HealthSpan], start: float, end: float) -> dict
     cuts = [c for c in cuts if lo <= c <= hi]
     ordered = sorted(spans, key=lambda sp: sp.started_at)
     out = {state: Fraction(0) for state in STATE_ORDER}
-    for a, b in zip(cuts, cuts[1:]):
+    for a, b in itertools.pairwise(cuts):
         mid = (a + b) / 2
         owner = next((sp for sp in ordered if sp.started_at <= mid < sp.ended_at), None)
         out[owner.state if owner else X] += b - a

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from callmeter_tui.domain.health import HealthState
-from callmeter_tui.domain.metrics import METRICS, Direction
+from callmeter_tui.domain.metric_catalog import METRICS, Direction
 from callmeter_tui.domain.results import ProbeResult
 from callmeter_tui.domain.thresholds import Threshold, evaluate
 

@@ -11,9 +11,9 @@ import time
 
 import pytest
 
+from callmeter_tui.bus.events import PagesChanged
 from callmeter_tui.config.model import Config, WebhookSettings
 from callmeter_tui.domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec
-from callmeter_tui.engine.events import PagesChanged
 from callmeter_tui.engine.monitor import Monitor
 from callmeter_tui.webhooks.dispatcher import Dispatcher
 from tests.engine.test_monitor import Clock, ScriptedProber, _steps
@@ -41,7 +41,7 @@ async def node(database, webhook_ca):  # type: ignore[no-untyped-def]
 async def test_webhook_lifecycle_from_the_operator(node, https_receiver) -> None:  # type: ignore[no-untyped-def]
     m, clock = node
     pid = m.probe_views()[0].id
-    with pytest.raises(ValueError, match="^url: "):
+    with pytest.raises(ValueError, match=r"^url: "):
         await m.add_webhook(pid, "http://127.0.0.1/hook")
     hook_id, secret = await m.add_webhook(pid, https_receiver.url("/ops"))
     assert len(secret) >= 43  # >= 32 random bytes, URL-safe
@@ -59,7 +59,7 @@ async def test_webhook_lifecycle_from_the_operator(node, https_receiver) -> None
     (hook,) = detail.webhooks
     assert secret not in hook.masked_secret and hook.masked_secret != ""
     (delivery,) = hook.deliveries
-    assert delivery.status == "succeeded" and delivery.attempt_log[0]["http_status"] == 200
+    assert delivery.status == "succeeded" and delivery.attempt_log[0].http_status == 200
 
     await m.redeliver(delivery.id)
     _, again = await https_receiver.wait_for(2, path="/ops")
@@ -85,7 +85,7 @@ async def test_status_pages_saved_listed_deleted_with_events(node) -> None:  # t
     page_id = await m.save_status_page(spec)
     (view,) = await m.list_status_pages()
     assert view.spec.components == (ComponentSpec("Edge", "SIP Edge"),) and view.source == "interactive"
-    with pytest.raises(ValueError, match="^components\\[0\\].probe: no probe named 'Nope'"):
+    with pytest.raises(ValueError, match=r"^components\[0\]\.probe: no probe named 'Nope'"):
         await m.save_status_page(dataclasses.replace(spec, components=(ComponentSpec("Nope", "x"),)), page_id)
     assert (await m.list_status_pages())[0].spec.components[0].name == "SIP Edge"  # nothing saved half-way
     await m.save_status_page(dataclasses.replace(spec, slug="ops2"), page_id)
@@ -107,8 +107,8 @@ async def test_history_and_detail_read_what_was_recorded(node) -> None:  # type:
     hours = (await m.history([pid], "hours"))[pid]
     assert len(hours.segments) == 24
     detail = await m.probe_detail(pid, 3600)
-    assert [e["state"] for e in detail.executions] == ["HEALTHY", "UNHEALTHY", "HEALTHY", "HEALTHY"]
-    assert [(t["previous_state"], t["current_state"]) for t in detail.transitions][:2] == [
+    assert [e.state for e in detail.executions] == ["HEALTHY", "UNHEALTHY", "HEALTHY", "HEALTHY"]
+    assert [(t.previous_state, t.current_state) for t in detail.transitions][:2] == [
         ("UNHEALTHY", "HEALTHY"),
         ("HEALTHY", "UNHEALTHY"),
     ]

@@ -12,11 +12,12 @@ import dataclasses
 import pytest
 from sqlalchemy import func, select
 
+from callmeter_tui.bus.events import ExecutionRecorded, StateChanged
 from callmeter_tui.config.model import Config
+from callmeter_tui.domain.health import HealthState
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec, WebhookSpec
 from callmeter_tui.domain.results import ProbeResult
 from callmeter_tui.domain.thresholds import Threshold
-from callmeter_tui.engine.events import ExecutionRecorded, StateChanged
 from callmeter_tui.engine.monitor import Monitor
 from callmeter_tui.store import queries
 from callmeter_tui.store.models import Delivery, Execution, Probe, Transition
@@ -362,8 +363,8 @@ async def test_jobs_have_stable_ids_spread_starts_and_no_overlap() -> None:
     sched = ProbeSchedule(run, rng=random.Random(7))
     sched.start()
     try:
-        t0 = dt.datetime.now(dt.timezone.utc)
-        sched.reconcile({i: 60.0 for i in range(1000)})
+        t0 = dt.datetime.now(dt.UTC)
+        sched.reconcile(dict.fromkeys(range(1000), 60.0))
         planned = sched.planned()
         assert set(planned) == set(range(1000))
         offsets = sorted((t - t0).total_seconds() for t in planned.values())
@@ -405,3 +406,18 @@ async def test_views_follow_probes_run_by_other_agents(database) -> None:
     finally:
         await viewer.stop()
         await node.stop()
+
+
+async def test_the_snapshot_follows_the_runs_not_whatever_is_published_on_the_bus(database) -> None:
+    """The Monitor updates its snapshot where a run ends; an event someone else publishes does not rewrite it."""
+    clock = Clock()
+    m, _ = await _monitor(database, clock, PBX)
+    try:
+        pid = _pid(m, "PBX")
+        await _steps(m, clock, pid, 1)
+        before = m.probe_views()[0]
+        assert before.state == HealthState.HEALTHY and before.last_execution_at == clock.t
+        m.bus.publish(ExecutionRecorded(pid, "PBX", 999, clock.t + 1, HealthState.UNHEALTHY, HealthState.UNHEALTHY))
+        assert m.probe_views()[0] == before
+    finally:
+        await m.stop()

@@ -27,6 +27,7 @@ def _config(path: Path, db_url: str, probes: list[tuple[str, str, str]], hook_ur
         '[project]\nname = "Serve Test"',
         f'[database]\nurl = "{db_url}"',
         "[web]\nenabled = false",
+        '[engine]\nsip_bind = "127.0.0.1"',
         f'[webhooks]\nallow_private_targets = true\nca_bundle = "{ca_bundle}"\ntimeout = "5s"',
     ]
     for name, target, agent in probes:
@@ -107,7 +108,7 @@ async def test_serve_target_down_one_transition_signed_webhook_and_clean_sigterm
         ("HEALTHY", "UNHEALTHY"),
     ]
     assert bodies[1]["probe_name"] == "PBX" and bodies[1]["project_name"] == "Serve Test"
-    transitions = [l for l in logs if l.get("event") == "transition"]
+    transitions = [line for line in logs if line.get("event") == "transition"]
     assert [(t["previous"], t["current"]) for t in transitions] == [("UNKNOWN", "HEALTHY"), ("HEALTHY", "UNHEALTHY")]
     db = open_database(db_url)
     try:
@@ -158,7 +159,7 @@ async def test_sighup_reload_adds_a_probe_without_restart(
     assert code == 0
     names = {json.loads(r.body)["probe_name"] for r in https_receiver.at("/a")}
     assert names == {"A", "B"}
-    assert any(l["msg"].startswith("config reloaded") for l in logs)
+    assert any(line["msg"].startswith("config reloaded") for line in logs)
 
 
 @pytest.mark.postgres

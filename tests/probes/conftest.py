@@ -23,6 +23,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures import peer_missing
+
 try:
     import trustme
 except ImportError:  # pragma: no cover - trustme is a test dependency
@@ -225,7 +227,7 @@ def kamailio_peer(d: Path) -> Iterator[Peer]:
 @pytest.fixture(scope="session")
 def registrar(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peer]:
     if not shutil.which("kamailio"):
-        pytest.skip("kamailio not installed (scripts/install-peers.sh)")
+        peer_missing("kamailio not installed (scripts/install-peers.sh)")
     with kamailio_peer(tmp_path_factory.mktemp("kamailio")) as peer:
         yield peer
 
@@ -281,7 +283,7 @@ def baresip_peer(d: Path) -> Iterator[Peer]:
 @pytest.fixture(scope="session")
 def echo_peer(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Peer]:
     if not shutil.which("baresip"):
-        pytest.skip("baresip not installed (scripts/install-peers.sh)")
+        peer_missing("baresip not installed (scripts/install-peers.sh)")
     with baresip_peer(tmp_path_factory.mktemp("baresip")) as peer:
         yield peer
 
@@ -301,5 +303,5 @@ def sipsak_options_ms(uri: str, count: int = 5) -> list[tuple[int, float]]:
 @pytest.fixture(scope="session")
 def sipsak_options():
     if not shutil.which("sipsak"):
-        pytest.skip("sipsak not installed (scripts/install-peers.sh)")
+        peer_missing("sipsak not installed (scripts/install-peers.sh)")
     return sipsak_options_ms

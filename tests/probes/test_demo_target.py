@@ -8,8 +8,8 @@ import time
 
 import pytest
 
+from callmeter_tui.commands.demo_target import main as demo_target_main
 from callmeter_tui.probes.demo_target import DEMO_TARGETS, DemoTarget, start_demo_targets
-from callmeter_tui.probes.demo_target.cli import main as demo_target_main
 from callmeter_tui.probes.demo_target.impair import LossPattern, spread_for
 from tests.fixtures.sip import HOST, Peer, RawSip, Sipsak, offer_sdp, raw_invite, run_echo
 

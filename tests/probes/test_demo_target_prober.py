@@ -14,6 +14,7 @@ from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.domain.thresholds import evaluate
 from callmeter_tui.probes import ProberPool
 from callmeter_tui.probes.demo_target import DEMO_TARGETS, start_demo_targets
+from tests.fixtures.sip import HOST as LOOPBACK  # the prober binds where the test peers listen
 
 pytestmark = [pytest.mark.peers, pytest.mark.slow]
 
@@ -31,7 +32,7 @@ async def test_demo_config_probes_reach_their_promised_states() -> None:
 
     specs = [moved(s) for s in config.probes]
     wrong = dataclasses.replace(next(s for s in specs if s.kind is ProbeKind.SIP_REGISTER), name="wrong password")
-    pool = ProberPool(4)
+    pool = ProberPool(4, sip_bind=LOOPBACK)
     await pool.start()
     try:
         results = await asyncio.gather(*(pool.run(s, "demo") for s in specs), pool.run(wrong, "not-demo"))

@@ -18,6 +18,7 @@ from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.domain.results import ProbeResult
 from callmeter_tui.probes import ProberPool
 from callmeter_tui.probes.demo_target import DemoTarget, MediaStats
+from tests.fixtures.sip import HOST as LOOPBACK  # the prober binds where the test peers listen
 
 pytestmark = [pytest.mark.peers, pytest.mark.slow]
 
@@ -55,7 +56,7 @@ def run_cases(make_demo_target: Any) -> dict[str, Measured]:
     targets = {name: make_demo_target(seed=17, **settings) for name, (_, settings) in CASES.items()}
 
     async def run_all() -> list[ProbeResult]:
-        pool = ProberPool(len(CASES))
+        pool = ProberPool(len(CASES), sip_bind=LOOPBACK)
         await pool.start()
         try:
             return await asyncio.gather(

@@ -12,6 +12,7 @@ import pytest
 
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.probes import ProberPool, run_once
+from tests.fixtures.sip import HOST as LOOPBACK  # the prober binds where the test peers listen
 
 pytestmark = pytest.mark.peers
 
@@ -23,7 +24,7 @@ def call_spec(target: str, **kw: object) -> ProbeSpec:
 
 
 async def test_call_to_echo_is_answered_with_clean_media(echo_peer) -> None:
-    res = await run_once(call_spec(echo_peer.uri("echo")))
+    res = await run_once(call_spec(echo_peer.uri("echo")), sip_bind=LOOPBACK)
     assert res.ok, res.error
     assert res.sip_code == 200
     assert res.details["call_answered"] is True
@@ -38,7 +39,7 @@ async def test_call_to_echo_is_answered_with_clean_media(echo_peer) -> None:
 
 
 async def test_failed_calls_keep_code_and_reason_and_codec_tls_variants(registrar, echo_peer) -> None:
-    pool = ProberPool(8)
+    pool = ProberPool(8, sip_bind=LOOPBACK)
     await pool.start()
     try:
         busy, ring, missing, pcma, g722, bad_codec, tls = await asyncio.gather(
@@ -67,7 +68,7 @@ async def test_failed_calls_keep_code_and_reason_and_codec_tls_variants(registra
 
 async def test_concurrent_calls_spread_over_two_workers_and_rtt_on_a_long_call(echo_peer) -> None:
     """Six calls at once (one 15 s long, the product default, so RTCP reports flow) need two workers."""
-    pool = ProberPool(8)
+    pool = ProberPool(8, sip_bind=LOOPBACK)
     await pool.start()
     try:
         assert len(pool.workers) == 2
@@ -97,7 +98,7 @@ async def test_concurrent_calls_spread_over_two_workers_and_rtt_on_a_long_call(e
 
 async def test_call_through_an_authenticating_outbound_proxy(registrar, echo_peer) -> None:
     proxy = f"sip:127.0.0.1:{registrar.port}"  # ;lr is added by the prober
-    pool = ProberPool(4)
+    pool = ProberPool(4, sip_bind=LOOPBACK)
     await pool.start()
     try:
         ok, wrong, anonymous = await asyncio.gather(
@@ -119,7 +120,7 @@ async def test_call_through_an_authenticating_outbound_proxy(registrar, echo_pee
 
 async def test_answered_call_without_returning_rtp_fails_as_no_audio(make_demo_target) -> None:
     mute = make_demo_target(loss_pct=100.0)  # answers, then drops every echoed RTP packet
-    res = await run_once(call_spec(f"sip:echo@127.0.0.1:{mute.port}"))
+    res = await run_once(call_spec(f"sip:echo@127.0.0.1:{mute.port}"), sip_bind=LOOPBACK)
     assert not res.ok
     assert res.error == "no audio received"
     assert res.details["call_answered"] is True and res.sip_code == 200
@@ -135,7 +136,7 @@ async def test_what_comes_back_is_recorded_and_silence_when_nothing_returns(
     (loud, the whole held time); a far end that answers but returns no RTP leaves a silent file."""
     monkeypatch.setenv("CALLMETER_RECORDINGS_DIR", str(tmp_path))
     mute = make_demo_target(loss_pct=100.0)
-    pool = ProberPool(4)
+    pool = ProberPool(4, sip_bind=LOOPBACK)
     await pool.start()
     try:
         echo, silent = await asyncio.gather(

@@ -7,7 +7,7 @@ import json
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.domain.results import ProbeResult
 from callmeter_tui.domain.thresholds import Threshold, evaluate
-from callmeter_tui.probes.format import format_result, result_json
+from callmeter_tui.probes.result_text import format_result, result_json
 
 SPEC = ProbeSpec(
     name="pbx-call",

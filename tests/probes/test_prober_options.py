@@ -11,6 +11,7 @@ import pytest
 
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.probes import ProberPool, run_once
+from tests.fixtures.sip import HOST as LOOPBACK  # the prober binds where the test peers listen
 
 from .conftest import dead_udp_port, free_port
 
@@ -23,10 +24,10 @@ def options(target: str, **kw: object) -> ProbeSpec:
 
 
 async def test_options_ok_and_response_time_like_sipsak(registrar, echo_peer, sipsak_options) -> None:
-    pool = ProberPool(4)
+    pool = ProberPool(4, sip_bind=LOOPBACK)
     await pool.start()
     try:
-        for peer, uri in ((registrar, registrar.uri()), (echo_peer, echo_peer.uri("echo"))):
+        for _peer, uri in ((registrar, registrar.uri()), (echo_peer, echo_peer.uri("echo"))):
             ours = [await pool.run(options(uri)) for _ in range(5)]
             ref = sipsak_options(uri, 5)
             assert all(r.ok for r in ours), [r.error for r in ours]
@@ -42,13 +43,13 @@ async def test_options_ok_and_response_time_like_sipsak(registrar, echo_peer, si
 
 
 async def test_options_over_tcp(registrar) -> None:
-    res = await run_once(options(registrar.uri(transport="tcp")))
+    res = await run_once(options(registrar.uri(transport="tcp")), sip_bind=LOOPBACK)
     assert res.ok, res.error
     assert res.sip_code == 200 and res.metrics["response_time_ms"] > 0
 
 
 async def test_expect_codes_turn_a_2xx_into_a_failure(registrar) -> None:
-    res = await run_once(options(registrar.uri(), expect_codes=(404,)))
+    res = await run_once(options(registrar.uri(), expect_codes=(404,)), sip_bind=LOOPBACK)
     assert not res.ok
     assert res.sip_code == 200
     assert res.error == "SIP 200 OK (expected 404)"
@@ -58,7 +59,7 @@ async def test_expect_codes_turn_a_2xx_into_a_failure(registrar) -> None:
 async def test_options_to_dead_udp_port_fails_at_once_from_icmp() -> None:
     port = dead_udp_port()
     t0 = time.monotonic()
-    res = await run_once(options(f"sip:127.0.0.1:{port}", timeout_s=5.0))
+    res = await run_once(options(f"sip:127.0.0.1:{port}", timeout_s=5.0), sip_bind=LOOPBACK)
     took = time.monotonic() - t0
     assert not res.ok
     assert res.error == f"transport: port unreachable: nothing listens on UDP 127.0.0.1:{port} (ICMP)"
@@ -70,7 +71,7 @@ async def test_options_to_a_silent_udp_peer_fails_within_the_probe_timeout() -> 
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as silent:  # receives, never answers
         silent.bind(("127.0.0.1", 0))
         t0 = time.monotonic()
-        res = await run_once(options(f"sip:127.0.0.1:{silent.getsockname()[1]}", timeout_s=1.5))
+        res = await run_once(options(f"sip:127.0.0.1:{silent.getsockname()[1]}", timeout_s=1.5), sip_bind=LOOPBACK)
         took = time.monotonic() - t0
     assert not res.ok
     assert res.error.startswith("timeout:")
@@ -79,7 +80,7 @@ async def test_options_to_a_silent_udp_peer_fails_within_the_probe_timeout() -> 
 
 
 async def test_bad_targets_fail_with_one_line_reasons() -> None:
-    pool = ProberPool(1)
+    pool = ProberPool(1, sip_bind=LOOPBACK)
     await pool.start()
     try:
         unresolvable = await pool.run(options("sip:no-such-host.invalid"))
@@ -110,7 +111,7 @@ async def test_options_over_tls_and_a_failed_handshake(echo_peer) -> None:
         conn.close()
 
     threading.Thread(target=close_on_hello, daemon=True).start()
-    pool = ProberPool(1)
+    pool = ProberPool(1, sip_bind=LOOPBACK)
     await pool.start()
     try:
         ok = await pool.run(options(echo_peer.uri("echo", transport="tls")))

@@ -11,7 +11,7 @@ import pytest
 
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.probes import ProberPool
-
+from tests.fixtures.sip import HOST as LOOPBACK  # the prober binds where the test peers listen
 
 pytestmark = pytest.mark.peers
 
@@ -30,7 +30,7 @@ async def _until(pred, timeout: float = 10.0) -> None:
 
 async def test_killed_worker_is_restarted_and_only_its_probes_fail(echo_peer, registrar) -> None:
     restarts: list[str] = []
-    pool = ProberPool(8, on_worker_restart=restarts.append)
+    pool = ProberPool(8, on_worker_restart=restarts.append, sip_bind=LOOPBACK)
     await pool.start()
     try:
         victim, survivor = pool.workers
@@ -73,7 +73,7 @@ async def test_killed_worker_is_restarted_and_only_its_probes_fail(echo_peer, re
 
 async def test_hung_worker_is_detected_by_missing_heartbeats(registrar) -> None:
     restarts: list[str] = []
-    pool = ProberPool(1, on_worker_restart=restarts.append)
+    pool = ProberPool(1, on_worker_restart=restarts.append, sip_bind=LOOPBACK)
     await pool.start()
     try:
         (victim,) = pool.workers
@@ -92,7 +92,7 @@ async def test_hung_worker_is_detected_by_missing_heartbeats(registrar) -> None:
 
 
 async def test_run_after_stop_fails_instead_of_starting_workers(registrar) -> None:
-    pool = ProberPool(1)
+    pool = ProberPool(1, sip_bind=LOOPBACK)
     await pool.start()
     await pool.stop()
     res = await pool.run(ProbeSpec(name="o", kind=ProbeKind.SIP_OPTIONS, target=registrar.uri(), timeout_s=2.0))
@@ -100,9 +100,8 @@ async def test_run_after_stop_fails_instead_of_starting_workers(registrar) -> No
     assert pool.workers == []
 
 
-async def test_a_worker_that_cannot_start_gives_a_one_line_failure(monkeypatch, registrar) -> None:
-    monkeypatch.setenv("CALLMETER_SIP_BIND", "192.0.2.1")  # TEST-NET address: not on this machine
-    pool = ProberPool(1)
+async def test_a_worker_that_cannot_start_gives_a_one_line_failure(registrar) -> None:
+    pool = ProberPool(1, sip_bind="192.0.2.1")  # TEST-NET address: not on this machine
     res = await pool.run(ProbeSpec(name="o", kind=ProbeKind.SIP_OPTIONS, target=registrar.uri(), timeout_s=2.0))
     await pool.stop()
     assert not res.ok
@@ -112,7 +111,7 @@ async def test_a_worker_that_cannot_start_gives_a_one_line_failure(monkeypatch, 
 
 
 async def test_a_fifth_call_waits_for_a_free_slot_in_a_one_worker_pool(echo_peer) -> None:
-    pool = ProberPool(4)  # one worker: 4 calls at most
+    pool = ProberPool(4, sip_bind=LOOPBACK)  # one worker: 4 calls at most
     await pool.start()
     try:
         specs = [

@@ -6,6 +6,7 @@ import pytest
 
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.probes import ProberPool
+from tests.fixtures.sip import HOST as LOOPBACK  # the prober binds where the test peers listen
 
 pytestmark = pytest.mark.peers
 
@@ -16,7 +17,7 @@ def register(target: str, user: str | None, **kw: object) -> ProbeSpec:
 
 
 async def test_register_ok_wrong_password_unknown_user(registrar) -> None:
-    pool = ProberPool(1)
+    pool = ProberPool(1, sip_bind=LOOPBACK)
     await pool.start()
     try:
         ok, tcp_ok, wrong, unknown, missing = await __import__("asyncio").gather(

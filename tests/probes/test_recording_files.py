@@ -7,7 +7,7 @@ import stat
 import wave
 from pathlib import Path
 
-from callmeter_tui.probes.recording import save_wav
+from callmeter_tui.probes.audio_tap import save_wav
 
 
 def test_recordings_directory_0700_and_files_0600(tmp_path: Path) -> None:

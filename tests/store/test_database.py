@@ -14,8 +14,8 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select, text
 from sqlalchemy.exc import IntegrityError
 
+from callmeter_tui.store.connect import open_engine
 from callmeter_tui.store.database import StoreError, current_revision, head_revision, migrate, open_database
-from callmeter_tui.store.db import open_engine
 from callmeter_tui.store.models import Base, Execution, Probe, Project, Transition
 from tests.fixtures import postgres as pg_fixture
 

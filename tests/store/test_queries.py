@@ -8,8 +8,8 @@ from callmeter_tui.domain.health import HealthState
 from callmeter_tui.domain.probe import ProbeKind
 from callmeter_tui.domain.spans import HealthSpan
 from callmeter_tui.store import queries
+from callmeter_tui.store.executions import mark_unknown, record_execution
 from callmeter_tui.store.models import HealthSpanRow, Probe
-from callmeter_tui.store.recording import mark_unknown, record_execution
 
 from .conftest import T0, add_probe, result
 

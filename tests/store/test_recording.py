@@ -5,6 +5,7 @@ Runs against real SQLite and PostgreSQL databases.
 
 from __future__ import annotations
 
+import itertools
 import threading
 
 import pytest
@@ -12,8 +13,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import OperationalError
 
 from callmeter_tui.domain.health import HealthState
+from callmeter_tui.store.executions import mark_unknown, record_execution
 from callmeter_tui.store.models import Execution, HealthSpanRow, Probe, Transition
-from callmeter_tui.store.recording import mark_unknown, record_execution
 
 from .conftest import T0, add_probe, result
 
@@ -172,7 +173,7 @@ def test_two_writers_on_one_probe_never_interleave(database) -> None:  # type: i
             for i in range(15):
                 with database.session() as s:
                     record(s, pid, T0 + offset + 60 * i, U if i % 5 == 4 else H)
-        except BaseException as exc:  # noqa: BLE001 - asserted below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=writer, args=(off,)) for off in (0.0, 30.0)]
@@ -188,6 +189,6 @@ def test_two_writers_on_one_probe_never_interleave(database) -> None:  # type: i
         probe = s.get(Probe, pid)
         assert probe.state == open_spans[0].state
         closed = s.scalars(select(HealthSpanRow).order_by(HealthSpanRow.started_at)).all()
-        for a, b in zip(closed, closed[1:]):
+        for a, b in itertools.pairwise(closed):
             assert a.ended_at <= b.started_at  # no overlapping spans
         assert len(transitions(s, pid)) == s.scalar(select(text("count(*)")).select_from(HealthSpanRow))

@@ -5,6 +5,7 @@ Real SQLite file (one database for all examples, a new probe per example).
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
@@ -14,13 +15,13 @@ from sqlalchemy import select
 from callmeter_tui.domain.confirm import apply_confirm
 from callmeter_tui.domain.health import HealthState
 from callmeter_tui.store.database import open_database
+from callmeter_tui.store.executions import mark_unknown, record_execution
 from callmeter_tui.store.models import HealthSpanRow, Probe, Transition
-from callmeter_tui.store.recording import mark_unknown, record_execution
 
 from .conftest import T0, add_probe, result
 
 STATES = [HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY]
-EVENT = st.tuples(st.sampled_from([30.0, 60.0, 60.0, 61.0, 180.0, 181.0, 900.0]), st.sampled_from(STATES + ["mark"]))
+EVENT = st.tuples(st.sampled_from([30.0, 60.0, 60.0, 61.0, 180.0, 181.0, 900.0]), st.sampled_from([*STATES, "mark"]))
 
 
 def test_span_timeline_invariants(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
@@ -63,11 +64,11 @@ def test_span_timeline_invariants(tmp_path_factory) -> None:  # type: ignore[no-
             if spans:
                 assert [x.open for x in spans] == [False] * (len(spans) - 1) + [True]
                 assert spans[-1].state == probe.state
-            for a, b in zip(spans, spans[1:]):
+            for a, b in itertools.pairwise(spans):
                 assert a.started_at <= a.ended_at <= b.started_at
             for at, st_after in seen:  # every result lies inside a span of the state it confirmed
                 assert any(x.started_at <= at <= x.ended_at and x.state == st_after.value for x in spans)
-            for a, b in zip(evidence, evidence[1:]):  # silence over 3 intervals: no data after one interval
+            for a, b in itertools.pairwise(evidence):  # silence over 3 intervals: no data after one interval
                 if b - a > 180.0:
                     assert all(min(x.ended_at, b) <= max(x.started_at, a + 60.0) for x in spans)
             n_transitions = len(s.scalars(select(Transition.id).where(Transition.probe_id == pid)).all())

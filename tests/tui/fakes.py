@@ -11,19 +11,29 @@ import itertools
 from dataclasses import dataclass, replace
 from typing import Any
 
-from callmeter_tui.config.model import Config
-from callmeter_tui.domain.health import HealthState
-from callmeter_tui.domain.probe import ProbeKind, ProbeSpec, StatusPageSpec
-from callmeter_tui.domain.results import ProbeResult
-from callmeter_tui.domain.thresholds import Threshold, evaluate
-from callmeter_tui.engine.api import DeliveryView, HistoryView, ProbeDetail, ProbeView, StatusPageView, WebhookView
-from callmeter_tui.engine.events import (
+from callmeter_tui.bus.events import (
     EventBus,
     ExecutionRecorded,
     NotificationRaised,
     PagesChanged,
     ProbesChanged,
     StateChanged,
+)
+from callmeter_tui.config.model import Config
+from callmeter_tui.domain.health import HealthState
+from callmeter_tui.domain.probe import ProbeKind, ProbeSpec, StatusPageSpec
+from callmeter_tui.domain.results import ProbeResult
+from callmeter_tui.domain.thresholds import Threshold, evaluate
+from callmeter_tui.engine.api import (
+    AttemptRow,
+    DeliveryView,
+    ExecutionRow,
+    HistoryView,
+    ProbeDetail,
+    ProbeView,
+    StatusPageView,
+    TransitionRow,
+    WebhookView,
 )
 
 try:
@@ -70,7 +80,7 @@ class FakeMonitor:
         self.specs: dict[int, ProbeSpec] = {}
         self.pages: dict[int, StatusPageView] = {}
         self.webhooks: dict[int, WebhookView] = {}
-        self.notifications: list[dict[str, Any]] = []
+        self.notifications: list[NotificationRaised] = []
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self._ids = itertools.count(1)
         self._exec_ids = itertools.count(1000)
@@ -155,9 +165,9 @@ class FakeMonitor:
             self.bus.publish(StateChanged(pid, old.name, old.state, state, at, eid, eid))
 
     def notify(self, level: str, text: str) -> None:
-        n = {"id": len(self.notifications) + 1, "level": level, "kind": "state", "text": text, "at": self.now}
+        n = NotificationRaised(len(self.notifications) + 1, level, "state", text, self.now)
         self.notifications.append(n)
-        self.bus.publish(NotificationRaised(n["id"], level, "state", text, self.now))
+        self.bus.publish(n)
 
     # --- MonitorAPI -----------------------------------------------------------------------------
     def probe_views(self) -> list[ProbeView]:
@@ -276,22 +286,21 @@ class FakeMonitor:
             for m, val in v.metrics.items()
         }
         executions = tuple(
-            {
-                "id": 900 - i,
-                "started_at": self.now - 30 * i,
-                "state": "UNHEALTHY" if i % 4 == 3 else v.state,
-                "ok": i % 4 != 3,
-                "sip_code": 503 if i % 4 == 3 else 200,
-                "sip_reason": self.sip_reason if i % 4 == 3 else "OK",
-                "error": f"call rejected: 503 {self.sip_reason}" if i % 4 == 3 else None,
-                "metrics": dict(v.metrics),
-                "breaches": list(v.breaches),
-                "duration_ms": 6100.0,
-                "details": {},
-            }
+            ExecutionRow(
+                id=900 - i,
+                started_at=self.now - 30 * i,
+                state=HealthState.UNHEALTHY if i % 4 == 3 else HealthState.parse(v.state),
+                ok=i % 4 != 3,
+                sip_code=503 if i % 4 == 3 else 200,
+                sip_reason=self.sip_reason if i % 4 == 3 else "OK",
+                error=f"call rejected: 503 {self.sip_reason}" if i % 4 == 3 else None,
+                metrics=dict(v.metrics),
+                breaches=list(v.breaches),
+                duration_ms=6100.0,
+            )
             for i in range(8)
         )
-        transitions = ({"at": self.now - 600, "previous_state": "HEALTHY", "current_state": v.state},)
+        transitions = (TransitionRow(self.now - 600, HealthState.HEALTHY, HealthState.parse(v.state)),)
         hooks = tuple(w for w in self.webhooks.values() if w.probe_id == probe_id)
         return ProbeDetail(v, executions, transitions, (), series, hooks)
 
@@ -318,15 +327,7 @@ class FakeMonitor:
                     3,
                     "HTTP 500",
                     False,
-                    (
-                        {
-                            "at": self.now - 60,
-                            "http_status": 500,
-                            "error": "HTTP 500",
-                            "duration_ms": 12.0,
-                            "success": False,
-                        },
-                    ),
+                    (AttemptRow(self.now - 60, 500, "HTTP 500", 12.0, False),),
                 ),
             ),
         )
@@ -352,7 +353,7 @@ class FakeMonitor:
         self.calls.append(("send_test_event", (webhook_id,)))
         return webhook_id * 100
 
-    def recent_notifications(self) -> list[dict[str, Any]]:
+    def recent_notifications(self) -> list[NotificationRaised]:
         return list(self.notifications)
 
 
@@ -394,4 +395,4 @@ def bulk_monitor(n: int, **kw: Any) -> FakeMonitor:
     return m
 
 
-__all__ = ["FakeMonitor", "mixed_monitor", "bulk_monitor", "T0", "dataclasses"]
+__all__ = ["T0", "FakeMonitor", "bulk_monitor", "dataclasses", "mixed_monitor"]

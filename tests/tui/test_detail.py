@@ -165,7 +165,11 @@ async def test_pagerduty_webhook_needs_a_routing_key_env_named_in_the_form() -> 
         form.query_one("#f-format", Select).value = "pagerduty"
         await pilot.press("ctrl+s")
         await pilot.pause()
-        assert "is required for pagerduty" in screen_text(app) and m.calls == []
+        assert "is required for format 'pagerduty'" in screen_text(app) and m.calls == []
+        form.query_one("#f-routing_key_env", Input).value = "1PD_KEY"  # the config refuses it: so does the form
+        await pilot.press("ctrl+s")
+        await pilot.pause()
+        assert "expected an environment variable name like" in screen_text(app) and m.calls == []
         form.query_one("#f-routing_key_env", Input).value = "PD_ROUTING_KEY"
         await pilot.press("ctrl+s")
         await pilot.pause(0.3)

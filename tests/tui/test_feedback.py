@@ -117,7 +117,7 @@ class Crashing(CallMeterApp):
 
 
 def test_a_crash_exits_1_and_leaves_its_traceback_in_a_file(tmp_path: Path, monkeypatch, capsys) -> None:
-    from callmeter_tui.tui.launch import run_app
+    from callmeter_tui.commands.dashboard import run_app
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
     code = run_app(Crashing(mixed_monitor("healthy"), clock=lambda: T0), headless=True)
@@ -129,7 +129,7 @@ def test_a_crash_exits_1_and_leaves_its_traceback_in_a_file(tmp_path: Path, monk
 
 
 def test_quitting_exits_0_and_writes_no_crash_file(tmp_path: Path, monkeypatch) -> None:
-    from callmeter_tui.tui.launch import run_app
+    from callmeter_tui.commands.dashboard import run_app
 
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path))
 

@@ -8,7 +8,7 @@ from rich.style import Style
 
 from callmeter_tui.domain.health import HealthState
 from callmeter_tui.engine.api import HistoryView
-from callmeter_tui.tui import render
+from callmeter_tui.tui import rows as render
 from callmeter_tui.tui.theme import DARK, HIGH_CONTRAST
 from tests.tui.fakes import BarSegment, FakeMonitor
 

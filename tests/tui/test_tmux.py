@@ -19,11 +19,15 @@ from pathlib import Path
 
 import pytest
 
+from tests.fixtures import REQUIRE_PEERS
+
 ROOT = Path(__file__).resolve().parents[2]
 FAKE = f"{sys.executable} -m tests.tui.demo_fake"
 REAL = str(Path(sys.executable).with_name("callmeter-tui"))
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux not installed (scripts/install-peers.sh)")
+pytestmark = pytest.mark.skipif(
+    shutil.which("tmux") is None and not REQUIRE_PEERS, reason="tmux not installed (scripts/install-peers.sh)"
+)
 
 
 class Term:

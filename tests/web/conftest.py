@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import AsyncIterator
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
+from callmeter_tui.bus.events import EventBus
 from callmeter_tui.config.model import Config, WebSettings
-from callmeter_tui.engine.events import EventBus
 from callmeter_tui.store.database import Database
 from callmeter_tui.store.models import Component, HealthSpanRow, Probe, StatusPage
 from callmeter_tui.web.server import WebServer
@@ -20,7 +20,7 @@ from callmeter_tui.web.server import WebServer
 HOUR = 3600.0
 DAY = 86400.0
 # A fixed "now": 2026-11-22 12:00:00 UTC.
-NOW = datetime(2026, 11, 22, 12, 0, tzinfo=timezone.utc).timestamp()
+NOW = datetime(2026, 11, 22, 12, 0, tzinfo=UTC).timestamp()
 
 
 class Seed:

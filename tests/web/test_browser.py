@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from aiohttp import web
 
-from callmeter_tui.engine.events import EventBus, StateChanged
+from callmeter_tui.bus.events import EventBus, StateChanged
 
 from .conftest import DAY, HOUR, NOW, Seed
 
@@ -28,7 +28,7 @@ COMPONENTS = [
 def seed_showcase(seed: Seed, **page: Any) -> list[int]:
     """Realistic history: long healthy runs, a few bad days, one probe added recently."""
     ids = []
-    for i, (name, state) in enumerate(COMPONENTS):
+    for i, (_name, state) in enumerate(COMPONENTS):
         if state == "UNKNOWN":
             spans: list[tuple[str, float, float]] = []
         else:

@@ -149,8 +149,8 @@ def test_the_unit_raises_the_descriptor_limit() -> None:
 HOG = """
 import asyncio, os, resource, sys
 from callmeter_tui.config.model import Config, WebSettings
-from callmeter_tui.engine.events import EventBus
-from callmeter_tui.engine.serve import setup_logging
+from callmeter_tui.bus.events import EventBus
+from callmeter_tui.commands.serve import setup_logging
 from callmeter_tui.store.database import open_database
 from callmeter_tui.web.server import WebServer
 

@@ -9,7 +9,7 @@ from email.utils import formatdate
 import httpx
 import pytest
 
-from callmeter_tui.engine.events import EventBus, PagesChanged
+from callmeter_tui.bus.events import EventBus, PagesChanged
 from callmeter_tui.web.server import WebServer
 
 from .conftest import NOW, Seed, web_config
@@ -155,7 +155,7 @@ async def test_edit_shows_at_once_and_delete_is_404_at_once(seed: Seed, bus: Eve
     bus.publish(PagesChanged(("status",)))
     html = (await srv.client.get("/status")).text
     assert "Acme Voice &amp; Video" in html
-    theme = [x for x in html.split('"') if x.startswith("/status/theme.css")][0]
+    theme = next(x for x in html.split('"') if x.startswith("/status/theme.css"))
     assert "--accent:#ff6600" in (await srv.client.get(theme)).text
     seed.delete_page("status")
     bus.publish(PagesChanged(("status",)))
@@ -211,5 +211,5 @@ async def test_odd_settings_still_render(seed: Seed, make_server) -> None:  # ty
     assert (doc["banner"], doc["components"], doc["incidents"]) == ("Status Pending", [], [])
     summary = (await srv.client.get("/empty/api/v2/summary.json")).json()
     assert summary["page"]["time_zone"] == "UTC" and summary["status"]["indicator"] == "none"
-    theme = [x for x in r.text.split('"') if x.startswith("/empty/theme.css")][0]
+    theme = next(x for x in r.text.split('"') if x.startswith("/empty/theme.css"))
     assert "--accent:#0b7285" in (await srv.client.get(theme)).text

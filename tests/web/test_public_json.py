@@ -12,7 +12,7 @@ from datetime import datetime
 
 import pytest
 
-from callmeter_tui.engine.events import EventBus, ExecutionRecorded, StateChanged
+from callmeter_tui.bus.events import EventBus, ExecutionRecorded, StateChanged
 
 from .conftest import DAY, HOUR, NOW, Seed
 

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from callmeter_tui.webhooks import outbox
-from callmeter_tui.webhooks.cli import list_webhooks
+from callmeter_tui.webhooks.listing import list_webhooks
 
 from .conftest import add_probe, deliveries, record_transition
 

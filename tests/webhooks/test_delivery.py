@@ -9,8 +9,8 @@ import time
 
 from aiohttp import web
 
+from callmeter_tui.bus.events import DeliveriesQueued, EventBus
 from callmeter_tui.config.model import WebhookSettings
-from callmeter_tui.engine.events import DeliveriesQueued, EventBus
 from callmeter_tui.webhooks import outbox
 from callmeter_tui.webhooks.dispatcher import Dispatcher
 

@@ -8,7 +8,9 @@ import re
 import time
 
 from callmeter_tui.config.model import WebhookSettings
-from callmeter_tui.webhooks import formats, outbox
+from callmeter_tui.domain.isotime import iso_millis
+from callmeter_tui.webhooks import outbox
+from callmeter_tui.webhooks import payloads as formats
 from callmeter_tui.webhooks.dispatcher import Dispatcher
 
 from .conftest import T0, add_probe, deliveries, eventually, record_transition
@@ -40,10 +42,10 @@ def _event(current: str = "UNHEALTHY", previous: str = "HEALTHY", metrics=None, 
 
 
 def test_timestamp_is_iso_utc_with_milliseconds_and_z() -> None:
-    assert formats.iso_ms(T0) == "2026-01-15T10:30:00.000Z"
-    assert formats.iso_ms(T0 + 1.25) == "2026-01-15T10:30:01.250Z"
-    assert formats.iso_ms(T0 + 59.9996) == "2026-01-15T10:31:00.000Z"  # rounding carries into the second
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", formats.iso_ms(time.time()))
+    assert iso_millis(T0) == "2026-01-15T10:30:00.000Z"
+    assert iso_millis(T0 + 1.25) == "2026-01-15T10:30:01.250Z"
+    assert iso_millis(T0 + 59.9996) == "2026-01-15T10:31:00.000Z"  # rounding carries into the second
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", iso_millis(time.time()))
 
 
 def test_generic_payload_types_and_omitted_metrics() -> None:

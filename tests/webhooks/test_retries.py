@@ -7,7 +7,7 @@ from email.utils import formatdate
 
 from sqlalchemy import select
 
-from callmeter_tui.engine.events import EventBus, NotificationRaised
+from callmeter_tui.bus.events import EventBus, NotificationRaised
 from callmeter_tui.store.models import Notification, Webhook
 from callmeter_tui.webhooks import outbox
 from callmeter_tui.webhooks.dispatcher import Dispatcher

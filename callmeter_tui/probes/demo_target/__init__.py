@@ -19,7 +19,7 @@ from __future__ import annotations
 from .media import MediaStats
 from .target import DemoTarget, TargetStats
 
-__all__ = ["DemoTarget", "MediaStats", "TargetStats", "DEMO_TARGETS", "start_demo_targets"]
+__all__ = ["DEMO_TARGETS", "DemoTarget", "MediaStats", "TargetStats", "start_demo_targets"]
 
 # (port, settings) of the demo: clean, impaired (DEGRADED call probe), rejecting (UNHEALTHY).
 # The impaired line's jitter stays small on purpose: measured with the prober, 30 ms of jitter makes

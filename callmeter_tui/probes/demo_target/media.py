@@ -79,7 +79,7 @@ def bind_rtp_pair(host: str) -> tuple[socket.socket, socket.socket]:
 
 
 class _Receiver(asyncio.DatagramProtocol):
-    def __init__(self, handler) -> None:  # type: ignore[no-untyped-def]
+    def __init__(self, handler) -> None:
         self._handler = handler
 
     def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
@@ -347,7 +347,7 @@ class MediaSession:
         sdes = struct.pack("!BBH", 0x81, 202, len(chunk) // 4) + chunk
         return head + block + sdes
 
-    def _later(self, delay_s: float, fn, *args) -> None:  # type: ignore[no-untyped-def]
+    def _later(self, delay_s: float, fn, *args) -> None:
         assert self._loop is not None
         handle: asyncio.TimerHandle
 

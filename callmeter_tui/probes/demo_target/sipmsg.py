@@ -131,14 +131,14 @@ def parse_request(data: bytes) -> SipRequest | None:
     for needed in ("via", "from", "to", "call-id", "cseq"):
         if req.get(needed) is None:
             raise SipParseError(f"{req.method} without {needed} header")
-    req.cseq  # validates
+    _ = req.cseq  # validates
     length = req.get("content-length")
     if length is not None:
         try:
-            n = int(length)
+            size = int(length)
         except ValueError as exc:
             raise SipParseError("bad Content-Length header") from exc
-        body = body[:n]
+        body = body[:size]
     req.body = body
     return req
 
@@ -187,7 +187,7 @@ def build_response(
 
 
 def _md5(text: str) -> str:
-    return hashlib.md5(text.encode()).hexdigest()  # noqa: S324 - SIP digest is MD5 by protocol
+    return hashlib.md5(text.encode()).hexdigest()
 
 
 def parse_digest(value: str) -> dict[str, str]:
@@ -265,7 +265,7 @@ def update_bindings(bindings: dict[str, dict[str, float]], req: SipRequest, now:
             else:
                 current[uri] = now + expires
     headers = [("Contact", f"{uri};expires={max(0, int(exp - now))}") for uri, exp in current.items()]
-    return headers + [("Expires", str(default))]
+    return [*headers, ("Expires", str(default))]
 
 
 def _split_top_level(value: str) -> list[str]:

@@ -197,20 +197,20 @@ class DemoTarget:
     async def _on_tcp(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Frame SIP messages on a TCP connection by Content-Length and hand each to the dispatcher."""
         peer = tuple(writer.get_extra_info("peername")[:2])
-        self._tcp_conns[peer] = writer  # type: ignore[index]
+        self._tcp_conns[peer] = writer
         buf = b""
         try:
             while chunk := await reader.read(65536):
                 messages, buf = split_stream(buf + chunk)
                 for message in messages:
-                    self._datagram(message, peer)  # type: ignore[arg-type]
+                    self._datagram(message, peer)
         except (ConnectionError, ValueError) as exc:
             log.warning("demo target: TCP connection from %s:%s closed: %s", peer[0], peer[1], exc)
         finally:
-            self._tcp_conns.pop(peer, None)  # type: ignore[arg-type]
+            self._tcp_conns.pop(peer, None)
             writer.close()
 
-    def _reply(self, req: SipRequest, code: int, src: tuple[str, int], **kw) -> bytes:  # type: ignore[no-untyped-def]
+    def _reply(self, req: SipRequest, code: int, src: tuple[str, int], **kw) -> bytes:
         msg = build_response(req, code, src, **kw)
         self._send(msg, src)
         if req.method != "INVITE" or code >= 200:
@@ -312,7 +312,7 @@ class DemoTarget:
         self._tasks.add(task)  # keep a reference until done (asyncio holds tasks weakly)
         task.add_done_callback(self._tasks.discard)
 
-    async def _ring_and_answer(self, call: _Call, offer) -> None:  # type: ignore[no-untyped-def]
+    async def _ring_and_answer(self, call: _Call, offer) -> None:
         try:
             self._call_count += 1
             media = MediaSession(self, MediaStats(call.call_id), self.seed + 1000 * self._call_count, self.host)
@@ -332,7 +332,7 @@ class DemoTarget:
         self.stats.calls += 1
         self._final(call, 200, body=self._answer(call, offer))
 
-    def _answer(self, call: _Call, offer) -> bytes:  # type: ignore[no-untyped-def]
+    def _answer(self, call: _Call, offer) -> bytes:
         assert call.media is not None
         if offer is not None and offer.address and offer.port:
             call.media.remote_rtcp = call.media.remote_rtcp or (offer.address, offer.rtcp_port or offer.port + 1)

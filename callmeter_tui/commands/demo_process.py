@@ -21,12 +21,13 @@ class DemoTargets:
 
     def __init__(self) -> None:
         self.proc: asyncio.subprocess.Process | None = None
+        self._drainer: asyncio.Task[None] | None = None  # kept: a dropped task may be collected mid-run
 
     async def start(self, timeout: float = 15.0) -> None:
         self.proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "callmeter_tui.engine.demo",
+            "callmeter_tui.commands.demo_process",
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
@@ -41,13 +42,13 @@ class DemoTargets:
                         break
                     line = raw.decode(errors="replace").strip()
                     if line == READY:
-                        asyncio.get_running_loop().create_task(self._drain())
+                        self._drainer = asyncio.get_running_loop().create_task(self._drain())
                         return
                     lines.append(line)
         except TimeoutError:
             pass
         await self.stop()
-        reason = next((l for l in reversed(lines) if l), "no answer from the demo target process")
+        reason = next((line for line in reversed(lines) if line), "no answer from the demo target process")
         raise OSError(f"demo SIP target not started: {reason}")
 
     async def _drain(self) -> None:
@@ -86,8 +87,9 @@ async def _child() -> int:
         await reader.read()  # EOF: the parent exited (even by kill -9)
         stop.set()
 
-    loop.create_task(parent_gone())
+    watcher = loop.create_task(parent_gone())  # kept: a dropped task may be collected mid-run
     await stop.wait()
+    watcher.cancel()
     for t in targets:
         await t.stop()
     return 0

@@ -6,7 +6,7 @@ import json
 import math
 from typing import Any
 
-from callmeter_tui.domain.metrics import METRICS, Direction
+from callmeter_tui.domain.metric_catalog import METRICS, Direction
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.domain.results import Evaluation, ProbeResult
 
@@ -79,11 +79,11 @@ def format_result(spec: ProbeSpec, result: ProbeResult, evaluation: Evaluation) 
     if evaluation.breaches:
         lines.append("Breaches")
         for b in evaluation.breaches:
-            metric = METRICS.get(b["metric"])
-            label = metric.label if metric else b["metric"]
+            catalogued = METRICS.get(b["metric"])
+            label = catalogued.label if catalogued else b["metric"]
             limit = b["critical_threshold"] if b["level"] == "critical" else b["warning_threshold"]
-            side = "below" if metric and metric.direction is Direction.LOWER_IS_WORSE else "above"
-            unit = metric.unit if metric else ""
+            side = "below" if catalogued and catalogued.direction is Direction.LOWER_IS_WORSE else "above"
+            unit = catalogued.unit if catalogued else ""
             lines.append(
                 f"  {b['level'].upper():<9}{label} {_with_unit(b['value'], unit)} {side} {_with_unit(limit, unit)}"
             )

@@ -8,10 +8,11 @@ its body starts with an empty ``routing_key`` placeholder that ``fill_routing_ke
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..domain.health import HealthState
+from ..domain.isotime import iso_millis
 from ..domain.probe import WebhookFormat
 
 EVENT = "probe.status_changed"
@@ -31,13 +32,6 @@ _PD_ACTION = {
     HealthState.UNKNOWN.value: ("trigger", "info"),
 }
 PD_SOURCE = "callmeter-tui"
-
-
-def iso_ms(at: float) -> str:
-    """ISO 8601 UTC with milliseconds and ``Z``: ``2026-01-15T10:30:00.000Z``."""
-    ms = int(round(at * 1000))
-    dt = datetime.fromtimestamp(ms // 1000, tz=timezone.utc)
-    return dt.strftime("%Y-%m-%dT%H:%M:%S") + f".{ms % 1000:03d}Z"
 
 
 def _measured(metrics: dict[str, Any] | None) -> dict[str, float]:
@@ -74,7 +68,7 @@ def status_changed(
         "project_name": project_name,
         "previous_status": previous,
         "current_status": current,
-        "timestamp": iso_ms(at),
+        "timestamp": iso_millis(at),
         "execution_id": None if execution_id is None else str(execution_id),
         "metrics": _measured(metrics),
         "thresholds_breached": [dict(b) for b in (breaches or [])],
@@ -125,7 +119,7 @@ def slack(event: dict[str, Any]) -> dict[str, Any]:
     m = event["metrics"]
     title = f"{_prefix(event)}Probe Alert: {_chat_text(event['probe_name'])}"
     text = f"Status changed from {event['previous_status']} to {event['current_status']}"
-    at = datetime.strptime(event["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    at = datetime.strptime(event["timestamp"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=UTC)
     return {
         "text": f"{title}: {text}",
         "attachments": [

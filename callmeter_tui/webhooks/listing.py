@@ -7,9 +7,9 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 
+from ..domain.isotime import iso_millis
 from ..store.database import Database
 from ..store.models import Delivery, Probe, Webhook
-from .formats import iso_ms
 from .ledger import LOCAL
 from .outbox import mask_secret
 
@@ -72,7 +72,7 @@ def list_webhooks(db: Database, reveal: bool, out: TextIO) -> None:
                 out.write("    last:    no deliveries yet\n")
             else:
                 err = f" ({last.last_error})" if last.last_error and last.status != "succeeded" else ""
-                out.write(f"    last:    {last.status} {iso_ms(last.created_at)}{err}; {queued} queued\n")
+                out.write(f"    last:    {last.status} {iso_millis(last.created_at)}{err}; {queued} queued\n")
                 if last.status == "pending" and (last.last_error or "").startswith(LOCAL):
                     out.write(
                         "    held:    never sent: fix the environment of serve and restart it (not the endpoint's fault)\n"

@@ -24,12 +24,12 @@ def check_spec(spec: ProbeSpec) -> tuple[SipUri, SipUri | None]:
     except ValueError as exc:
         raise ValueError(f"target: {exc}") from None
     proxy = None
-    if spec.outbound_proxy and kind is ProbeKind.SIP_CALL:
+    if spec.outbound_proxy and kind.places_call:
         try:
             proxy = parse_sip_uri(spec.outbound_proxy)
         except ValueError as exc:
             raise ValueError(f"outbound_proxy: {exc}") from None
-    if kind is ProbeKind.SIP_REGISTER and not spec.username:
+    if kind.registers and not spec.username:
         raise ValueError("username: a sip_register probe needs a username")
     if not spec.timeout_s or spec.timeout_s <= 0:
         raise ValueError(f"timeout_s: must be above 0, got {spec.timeout_s!r}")

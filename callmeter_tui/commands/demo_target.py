@@ -9,7 +9,7 @@ import logging
 import signal
 import sys
 
-from .target import DemoTarget
+from ..probes.demo_target.target import DemoTarget
 
 
 def _pct(text: str) -> float:

@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+from callmeter_tui.domain.defaults import SIP_BIND
 from callmeter_tui.domain.probe import ProbeSpec
 from callmeter_tui.domain.results import ProbeResult
 
 from .pool import ProberPool
 
 
-async def run_once(spec: ProbeSpec, password: str | None = None) -> ProbeResult:
+async def run_once(spec: ProbeSpec, password: str | None = None, *, sip_bind: str = SIP_BIND) -> ProbeResult:
     """Start a one-worker pool, run ``spec``, stop the pool. Never raises."""
-    pool = ProberPool(call_concurrency=1)
+    pool = ProberPool(call_concurrency=1, sip_bind=sip_bind)
     try:
         try:
             await pool.start()  # start-up outside the probe's own clock
-        except Exception:  # noqa: BLE001 - run() below reports the failure as a result
+        except Exception:
             pass
         return await pool.run(spec, password)
     finally:

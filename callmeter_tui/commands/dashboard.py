@@ -18,9 +18,9 @@ def run_dashboard(
     kiosk_cycle_s: float = 15.0,
 ) -> int:
     """Run until the operator quits; the engine starts in the app's loop and stops with it."""
-    from ..engine.runtime import Runtime
-    from .app import CallMeterApp
-    from .theme import textual_name
+    from ..tui.app import CallMeterApp
+    from ..tui.theme import textual_name
+    from .runtime import Runtime
 
     textual_name(theme)  # a bad --theme is one line, before anything starts
     runtime = Runtime(config, agent=agent)
@@ -38,7 +38,7 @@ def run_dashboard(
 
 def run_app(app, *, headless: bool = False) -> int:
     """Run ``app``; a crash exits 1 with its traceback saved under the state dir (path on stderr)."""
-    from .statedir import save_crash
+    from ..tui.statedir import save_crash
 
     app.run(headless=headless)
     code = app.return_code or 0

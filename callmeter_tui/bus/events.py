@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from ..domain.health import HealthState
+
 log = logging.getLogger(__name__)
 
 
@@ -20,10 +22,10 @@ class ExecutionRecorded:
 
     probe_id: int
     probe_name: str
-    execution_id: int
+    execution_id: int | None
     at: float
-    state: str
-    execution_state: str
+    state: HealthState
+    execution_state: HealthState
     metrics: dict[str, float] = field(default_factory=dict)
     breaches: list[dict[str, Any]] = field(default_factory=list)
     error: str | None = None
@@ -37,8 +39,8 @@ class StateChanged:
 
     probe_id: int
     probe_name: str
-    previous: str
-    current: str
+    previous: HealthState
+    current: HealthState
     at: float
     transition_id: int
     execution_id: int | None = None

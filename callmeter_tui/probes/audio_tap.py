@@ -36,7 +36,7 @@ class Tap(pj.AudioMediaPort):
             buf = self.buf
             if buf is not None and frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO and len(buf) < self.limit:
                 buf.extend(bytes(frame.buf))
-        except Exception:  # noqa: BLE001 - never let a callback exception reach pjsua
+        except Exception:
             pass
 
     def begin(self) -> None:

@@ -14,7 +14,7 @@ from rich.segment import Segment
 from rich.style import Style
 
 from ..domain.health import HealthState, worst
-from ..domain.metrics import METRICS
+from ..domain.metric_catalog import METRICS
 from ..engine.api import HistoryView, ProbeView
 from .theme import SYMBOLS, Palette
 

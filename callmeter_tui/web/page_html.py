@@ -14,12 +14,13 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup, escape
 
+from ..domain.defaults import ACCENT_COLOR
 from ..domain.health import HealthState
 from .view import NARROW_DAYS, BarCell, PageBars, PageView, iso
 
 SHOWN_INCIDENTS = 8  # newest incidents listed; older ones fold into a <details>
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-DEFAULT_ACCENT = "#0b7285"
+DEFAULT_ACCENT = ACCENT_COLOR
 _SEG_CLASS = {
     HealthState.HEALTHY: "h",
     HealthState.DEGRADED: "d",
@@ -41,7 +42,7 @@ def environment() -> Environment:
 @lru_cache(maxsize=4096)
 def human_duration(seconds: float) -> str:
     """ "2d 4h", "23h 59m", "45m", "30s": the resolution a visitor cares about."""
-    s = int(round(seconds))
+    s = round(seconds)
     d, rem = divmod(s, 86400)
     h, rem = divmod(rem, 3600)
     m, sec = divmod(rem, 60)

@@ -7,6 +7,7 @@ import sys
 
 from ..config.model import Config
 from ..domain.health import HealthState
+from ..domain.probe import ProbeKind, ProbeSpec
 from ..domain.thresholds import evaluate
 
 EXIT_BY_STATE = {HealthState.HEALTHY: 0, HealthState.DEGRADED: 1, HealthState.UNHEALTHY: 2}
@@ -22,18 +23,16 @@ def probe_command(config: Config, name: str, *, as_json: bool = False) -> int:
     return asyncio.run(_probe(config, spec, as_json))
 
 
-async def _probe(config: Config, spec, as_json: bool) -> int:  # type: ignore[no-untyped-def]
-    import os
-
+async def _probe(config: Config, spec: ProbeSpec, as_json: bool) -> int:
+    from ..config.loader import secrets_env
     from ..probes import run_once
-    from ..probes.format import format_result, result_json
+    from ..probes.result_text import format_result, result_json
 
-    os.environ.setdefault("CALLMETER_SIP_BIND", config.engine.sip_bind)
+    secrets = secrets_env(config.demo)
     targets = []
     if config.demo:
         from ..probes.demo_target import start_demo_targets
 
-        os.environ.setdefault("CALLMETER_DEMO_PASSWORD", "demo")
         try:
             targets = await start_demo_targets()
         except OSError as e:  # another instance holds the demo ports: probe whatever answers there
@@ -42,15 +41,15 @@ async def _probe(config: Config, spec, as_json: bool) -> int:  # type: ignore[no
                 file=sys.stderr,
             )
     try:
-        password = os.environ.get(spec.password_env) if spec.password_env else None
+        password = secrets.get(spec.password_env) if spec.password_env else None
         if spec.password_env and password is None:
             print(f"probe: auth.password_env: environment variable {spec.password_env} is not set", file=sys.stderr)
             return 2
-        result = await run_once(spec, password)
+        result = await run_once(spec, password, sip_bind=config.engine.sip_bind)
     finally:
         for t in targets:
             await t.stop()
-    if spec.kind.value == "sip_call" and "call_answered" in result.details:
+    if ProbeKind(spec.kind).places_call and "call_answered" in result.details:
         result.metrics.setdefault("asr_pct", 100.0 if result.details["call_answered"] else 0.0)
     evaluation = evaluate(result, spec.thresholds)
     print(result_json(spec, result, evaluation) if as_json else format_result(spec, result, evaluation))
@@ -59,10 +58,10 @@ async def _probe(config: Config, spec, as_json: bool) -> int:  # type: ignore[no
 
 def webhooks_command(config: Config, *, reveal: bool = False) -> int:
     """List webhooks with masked secrets (``--reveal`` prints them) after importing the config."""
+    from ..store.connect import default_sqlite_url
     from ..store.database import open_database
-    from ..store.db import default_sqlite_url
     from ..store.sync import sync_config
-    from ..webhooks.cli import list_webhooks
+    from ..webhooks.listing import list_webhooks
 
     db = open_database(config.database_url or default_sqlite_url(), project_name=config.project_name)
     try:

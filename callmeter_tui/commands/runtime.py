@@ -13,12 +13,13 @@ import os
 import socket
 from typing import Any
 
+from ..bus.events import EventBus
 from ..config import SettingError
+from ..config.loader import secrets_env
 from ..config.model import Config
+from ..engine.monitor import Monitor
+from ..store.connect import default_sqlite_url
 from ..store.database import Database, open_database
-from ..store.db import default_sqlite_url
-from .events import EventBus
-from .monitor import Monitor
 
 log = logging.getLogger("callmeter_tui.engine")
 
@@ -43,13 +44,13 @@ class Runtime:
         if prober is None:
             from ..probes.pool import ProberPool
 
-            # Workers read it at start-up; an explicit environment setting (tests) wins.
-            os.environ.setdefault("CALLMETER_SIP_BIND", config.engine.sip_bind)
             prober = ProberPool(
-                call_concurrency=config.engine.call_concurrency, on_worker_restart=self._prober_restarted
+                call_concurrency=config.engine.call_concurrency,
+                sip_bind=config.engine.sip_bind,
+                on_worker_restart=self._prober_restarted,
             )
         self.prober = prober
-        self.monitor = Monitor(config, self.db, prober, bus=self.bus, agent=agent)
+        self.monitor = Monitor(config, self.db, prober, bus=self.bus, agent=agent, secrets=secrets_env(config.demo))
         self.start_web = start_web and config.web.enabled
         self.start_dispatcher = start_dispatcher
         self.web: Any = None
@@ -64,9 +65,8 @@ class Runtime:
 
     async def start(self) -> None:
         if self.config.demo:
-            from .demo import DemoTargets
+            from .demo_process import DemoTargets
 
-            os.environ.setdefault("CALLMETER_DEMO_PASSWORD", "demo")
             demo = DemoTargets()
             try:
                 await demo.start()

@@ -18,11 +18,7 @@ import time
 from collections.abc import Sequence
 from typing import Any
 
-from ..config import ConfigError, SettingError, load_config
-from ..config.model import Config
-from ..config.reload import restart_keys
-from ..store.database import StoreError
-from .events import (
+from ..bus.events import (
     DeliveriesQueued,
     ExecutionRecorded,
     NotificationRaised,
@@ -30,6 +26,11 @@ from .events import (
     ProbesChanged,
     StateChanged,
 )
+from ..config import ConfigError, SettingError, load_config
+from ..config.model import Config
+from ..config.reload import restart_keys
+from ..domain.isotime import iso_millis
+from ..store.database import StoreError
 
 log = logging.getLogger("callmeter_tui")
 
@@ -37,7 +38,7 @@ log = logging.getLogger("callmeter_tui")
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
         out: dict[str, Any] = {
-            "ts": _iso(record.created),
+            "ts": iso_millis(record.created),
             "level": record.levelname.lower(),
             "msg": record.getMessage(),
         }
@@ -47,10 +48,6 @@ class JsonFormatter(logging.Formatter):
         if record.exc_info:
             out["error"] = self.formatException(record.exc_info).splitlines()[-1]
         return json.dumps(out, separators=(",", ":"))
-
-
-def _iso(t: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(t)) + f".{int(t * 1000) % 1000:03d}Z"
 
 
 def setup_logging(log_format: str, stream: Any = sys.stdout) -> None:
@@ -170,7 +167,7 @@ async def _reload(runtime: Any) -> None:
     """SIGHUP: apply the file, or refuse it whole (one line) when it changes keys only a restart applies."""
     path = runtime.config.path
     try:
-        config, warnings = load_config(path)
+        config, _warnings = load_config(path)
     except ConfigError as e:
         for line in e.lines:
             log.error("reload refused: %s", line)
