@@ -14,7 +14,6 @@ import json
 import logging
 import signal
 import sys
-import time
 from collections.abc import Sequence
 from typing import Any
 
@@ -167,7 +166,7 @@ async def _reload(runtime: Any) -> None:
     """SIGHUP: apply the file, or refuse it whole (one line) when it changes keys only a restart applies."""
     path = runtime.config.path
     try:
-        config, _warnings = load_config(path)
+        config, warnings = load_config(path)
     except ConfigError as e:
         for line in e.lines:
             log.error("reload refused: %s", line)

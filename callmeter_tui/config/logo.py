@@ -120,7 +120,8 @@ def sanitize_svg(data: bytes) -> bytes:
     _clean(root)
     ET.register_namespace("", _SVG_NS)
     ET.register_namespace("xlink", _XLINK_NS)
-    return ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    out: bytes = ET.tostring(root, encoding="utf-8", xml_declaration=True)
+    return out
 
 
 def _clean(elem: ET.Element) -> None:

@@ -67,7 +67,7 @@ class WorkerHandle:
         self._loop = asyncio.get_running_loop()
         parent_sock, child_sock = socket.socketpair()
         # Unnamed (O_TMPFILE or unlinked at once): nothing is left behind even when this process is SIGKILLed.
-        self.stderr = tempfile.TemporaryFile(prefix=f"callmeter-{self.name}-", suffix=".err")  # noqa: SIM115 - closed in _close
+        self.stderr = tempfile.TemporaryFile(prefix=f"callmeter-{self.name}-", suffix=".err")
         err_fd = self.stderr.fileno()
         # A fresh interpreter (not multiprocessing's re-import of __main__): the worker never runs
         # the console's own start-up code, and the console never imports pjsua2.

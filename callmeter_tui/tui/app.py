@@ -18,8 +18,6 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
-from ..domain.health import HealthState
-from ..engine.api import MonitorAPI
 from ..bus.events import (
     DeliveriesQueued,
     ExecutionRecorded,
@@ -28,6 +26,8 @@ from ..bus.events import (
     ProbesChanged,
     StateChanged,
 )
+from ..domain.health import HealthState
+from ..engine.api import MonitorAPI
 from .keys import ACTIONS
 from .kiosk import KioskMixin, PaletteMixin
 from .plain import notify_plain
@@ -165,7 +165,7 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
         """The exception that ended the app, if one did (Textual keeps it; launch saves it)."""
         return self._exception
 
-    def deliver_screenshot(self, filename=None, path=None, time_format=None):  # type: ignore[override]
+    def deliver_screenshot(self, filename=None, path=None, time_format=None):
         """Textual's default is ~/Downloads, which a server often lacks ("Failed to save screenshot")."""
         from .statedir import state_dir
 

@@ -20,7 +20,7 @@ from ..bus.events import EventBus, ExecutionRecorded, PagesChanged, ProbesChange
 from ..config.model import Config
 from ..config.validate import validate_frame_ancestors
 from .cache import Asset, accepts_gzip, http_date, make_asset, not_modified
-from .guard import (
+from .connections import (
     HANDLER_KWARGS,
     ConnectionGuard,
     GuardedSite,

@@ -272,11 +272,11 @@ def test_frame_ancestors_good_values_pass_and_the_web_server_uses_the_same_rule(
     for good in ("*", "'self'", "'self' https://intranet.example:8443/path", "https://*.example.com  'self'"):
         assert validate_frame_ancestors(good) is None, good
     assert validate_frame_ancestors("'self'\x0b") and validate_frame_ancestors("'self'\r\n")
-    from callmeter_tui.config.model import Config, WebSettings
     from callmeter_tui.bus.events import EventBus
+    from callmeter_tui.config.model import Config, WebSettings
     from callmeter_tui.web.server import WebServer
 
-    with pytest.raises(ValueError, match="web.frame_ancestors: expected CSP sources"):
+    with pytest.raises(ValueError, match=r"web\.frame_ancestors: expected CSP sources"):
         WebServer(None, Config(web=WebSettings(frame_ancestors="'self'\x0bhttps://x.example")), EventBus())
 
 

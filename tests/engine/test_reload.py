@@ -32,7 +32,7 @@ def _write(path: Path, db: Path, *, metrics: bool, frame: str, private: bool, pr
 
 def _get(url: str) -> tuple[int, dict[str, str]]:
     try:
-        with urllib.request.urlopen(url, timeout=5) as r:  # noqa: S310 (loopback)
+        with urllib.request.urlopen(url, timeout=5) as r:
             return r.status, dict(r.headers)
     except urllib.error.HTTPError as e:
         return e.code, dict(e.headers)

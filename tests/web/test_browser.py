@@ -140,8 +140,11 @@ async def test_narrow_bar_and_uptime_cover_the_same_days(seed: Seed, make_server
     pid = seed.probe(
         "p",
         "HEALTHY",
-        spans=[("HEALTHY", NOW - 100 * DAY, NOW - 60 * DAY), ("UNHEALTHY", NOW - 60 * DAY, NOW - 59 * DAY)]
-        + [("HEALTHY", NOW - 59 * DAY, NOW)],
+        spans=[
+            ("HEALTHY", NOW - 100 * DAY, NOW - 60 * DAY),
+            ("UNHEALTHY", NOW - 60 * DAY, NOW - 59 * DAY),
+            ("HEALTHY", NOW - 59 * DAY, NOW),
+        ],
     )
     seed.page("narrow", "Narrow", [(pid, "Trunk")])
     srv = await make_server()

@@ -9,13 +9,13 @@ import json
 import logging
 import os
 import re
-import subprocess
 import resource
+import subprocess
 import sys
 import time
 from pathlib import Path
 
-from callmeter_tui.web.guard import HEADER_TIMEOUT_S
+from callmeter_tui.web.connections import HEADER_TIMEOUT_S
 
 NOFILE = 256  # soft = hard: the process cannot raise it
 FLOOD = 400  # connections opened by the "attacker", more than the process has descriptors
@@ -208,7 +208,7 @@ def test_soft_descriptor_limit_is_raised_to_the_hard_one_and_the_cap_keeps_a_res
     script = (
         "import json, logging, resource\n"
         "logging.basicConfig(level=logging.INFO, format='%(message)s')\n"
-        "from callmeter_tui.web.guard import connection_limit, raise_nofile_limit\n"
+        "from callmeter_tui.web.connections import connection_limit, raise_nofile_limit\n"
         "soft = raise_nofile_limit()\n"
         "print(json.dumps([soft, resource.getrlimit(resource.RLIMIT_NOFILE), *connection_limit(soft)]))\n"
     )

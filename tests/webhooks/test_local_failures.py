@@ -10,8 +10,8 @@ from sqlalchemy import select
 
 from callmeter_tui.store.models import Notification, Webhook
 from callmeter_tui.webhooks import outbox
-from callmeter_tui.webhooks.listing import list_webhooks
 from callmeter_tui.webhooks.dispatcher import Dispatcher
+from callmeter_tui.webhooks.listing import list_webhooks
 
 from .conftest import FakeClock, add_probe, attempts, deliveries, eventually, record_transition
 

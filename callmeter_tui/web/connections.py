@@ -94,7 +94,9 @@ class _Handler(RequestHandler):
         self._guard.live.pop(self, None)
         super().connection_lost(exc)
 
-    def handle_error(self, request: Any, status: int = 500, exc: BaseException | None = None, message: Any = None):  # type: ignore[no-untyped-def]
+    def handle_error(
+        self, request: Any, status: int = 500, exc: BaseException | None = None, message: Any = None
+    ) -> Any:
         response = super().handle_error(request, status, exc, message)
         self._guard.decorate(response.headers)
         return response
