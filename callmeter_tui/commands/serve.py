@@ -133,7 +133,14 @@ async def _serve(config: Config, agent: str) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    loop.add_signal_handler(signal.SIGHUP, lambda: loop.create_task(_reload(runtime)))
+    reloads: set[asyncio.Task[None]] = set()  # held until done: a dropped task can be collected mid-reload
+
+    def on_hup() -> None:
+        task = loop.create_task(_reload(runtime))
+        reloads.add(task)
+        task.add_done_callback(reloads.discard)
+
+    loop.add_signal_handler(signal.SIGHUP, on_hup)
 
     def on_event(event: object) -> None:
         line = describe(event)
