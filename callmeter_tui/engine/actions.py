@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from ..domain.probe import ProbeSpec, StatusPageSpec
+from ..domain.probe import ProbeSpec, StatusPageSpec, WebhookFormat
 from ..store.database import project_id
 from ..store.models import Component, Probe, StatusPage
 from ..store.sync import apply_probe_spec, new_probe_row
@@ -75,7 +75,13 @@ def delete_status_page(s: Session, page_id: int) -> str | None:
 
 
 def add_webhook(
-    s: Session, probe_id: int, url: str, format: str, routing_key_env: str | None, now: float, allow_private: bool
+    s: Session,
+    probe_id: int,
+    url: str,
+    format: WebhookFormat,
+    routing_key_env: str | None,
+    now: float,
+    allow_private: bool,
 ) -> tuple[int, str]:
     """(webhook id, its generated secret, shown once)."""
     hook, secret = outbox.create_webhook(

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 from ..bus.events import EventBus, NotificationRaised
 from ..config.model import Config
 from ..domain.health import HealthState
-from ..domain.probe import ProbeKind, ProbeSpec, StatusPageSpec
+from ..domain.probe import ProbeKind, ProbeSpec, StatusPageSpec, WebhookFormat
 
 
 @dataclass(frozen=True)
@@ -151,7 +151,11 @@ class MonitorAPI(Protocol):
     async def probe_detail(self, probe_id: int, range_s: float = 86400.0) -> ProbeDetail: ...
 
     async def add_webhook(
-        self, probe_id: int, url: str, format: str = "generic", routing_key_env: str | None = None
+        self,
+        probe_id: int,
+        url: str,
+        format: WebhookFormat = WebhookFormat.GENERIC,
+        routing_key_env: str | None = None,
     ) -> tuple[int, str]:
         """Returns (webhook id, the new secret in full: shown to the operator once)."""
         ...

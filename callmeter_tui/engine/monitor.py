@@ -27,7 +27,7 @@ from ..bus.events import (
 )
 from ..config.model import Config
 from ..domain.health import HealthState
-from ..domain.probe import ProbeSpec, StatusPageSpec
+from ..domain.probe import ProbeSpec, StatusPageSpec, WebhookFormat
 from ..store import queries
 from ..store.database import Database
 from ..store.models import Execution, Notification, Probe
@@ -355,7 +355,11 @@ class Monitor:
         return await asyncio.to_thread(reads.probe_detail, self.db, view, range_s, self.clock())
 
     async def add_webhook(
-        self, probe_id: int, url: str, format: str = "generic", routing_key_env: str | None = None
+        self,
+        probe_id: int,
+        url: str,
+        format: WebhookFormat = WebhookFormat.GENERIC,
+        routing_key_env: str | None = None,
     ) -> tuple[int, str]:
         allow_private = self.config.webhooks.allow_private_targets
         result = await self.runner.unit_of_work(

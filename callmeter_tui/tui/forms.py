@@ -338,13 +338,13 @@ class WebhookForm(FormScreen):
         url = self.value("url").strip()
         fmt = str(self.query_one("#f-format", Select).value)
         routing_key_env = self.value("routing_key_env").strip() or None
-        _, errors = validate_webhook_fields({"url": url, "format": fmt, "routing_key_env": routing_key_env or ""})
-        if errors:
+        spec, errors = validate_webhook_fields({"url": url, "format": fmt, "routing_key_env": routing_key_env or ""})
+        if spec is None:
             self.show_errors(errors)
             return
-        self.run_worker(self._save(url, fmt, routing_key_env), exclusive=True, exit_on_error=False)
+        self.run_worker(self._save(url, spec.format, routing_key_env), exclusive=True, exit_on_error=False)
 
-    async def _save(self, url: str, fmt: str, routing_key_env: str | None = None) -> None:
+    async def _save(self, url: str, fmt: WebhookFormat, routing_key_env: str | None = None) -> None:
         from .screens import SecretScreen
 
         try:

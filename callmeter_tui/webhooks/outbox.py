@@ -75,7 +75,7 @@ def create_webhook(
     session: Session,
     probe_id: int,
     url: str,
-    format: str,
+    format: WebhookFormat,
     now: float,
     *,
     allow_private: bool = False,

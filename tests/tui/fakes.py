@@ -21,7 +21,7 @@ from callmeter_tui.bus.events import (
 )
 from callmeter_tui.config.model import Config
 from callmeter_tui.domain.health import HealthState
-from callmeter_tui.domain.probe import ProbeKind, ProbeSpec, StatusPageSpec
+from callmeter_tui.domain.probe import ProbeKind, ProbeSpec, StatusPageSpec, WebhookFormat
 from callmeter_tui.domain.results import ProbeResult
 from callmeter_tui.domain.thresholds import Threshold, evaluate
 from callmeter_tui.engine.api import (
@@ -305,7 +305,11 @@ class FakeMonitor:
         return ProbeDetail(v, executions, transitions, (), series, hooks)
 
     async def add_webhook(
-        self, probe_id: int, url: str, format: str = "generic", routing_key_env: str | None = None
+        self,
+        probe_id: int,
+        url: str,
+        format: WebhookFormat = WebhookFormat.GENERIC,
+        routing_key_env: str | None = None,
     ) -> tuple[int, str]:
         self.calls.append(("add_webhook", (probe_id, url, format) + ((routing_key_env,) if routing_key_env else ())))
         wid = next(self._ids)
