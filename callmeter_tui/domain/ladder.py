@@ -69,8 +69,8 @@ def arrow_line(arrow: Arrow, ncols: int) -> str:
     return f"{arrow.ms:>10.3f} ms  {cells}"
 
 
-def ladder_lines(trace: SipTrace, why_empty: str = "") -> list[str]:
-    """The whole ladder, or one line saying why there is nothing to draw."""
+def ladder_lines(trace: SipTrace, why_empty: str = "", failure: str | None = None) -> list[str]:
+    """The whole ladder ending with the run's failure if it failed, or one line saying why there is nothing."""
     if not trace.messages:
         reason = f": {why_empty}" if why_empty else ""
         return [f"no SIP messages were exchanged in this run{reason}"]
@@ -80,6 +80,8 @@ def ladder_lines(trace: SipTrace, why_empty: str = "") -> list[str]:
     lines.extend(arrow_line(a, len(cols)) for a in arrows(trace))
     if trace.note:
         lines.append(f"({trace.note})")
+    if failure:
+        lines.append(f"run failed: {failure}")
     return lines
 
 

@@ -27,7 +27,7 @@ def _endpoint(hostport: str) -> tuple[ipaddress.IPv4Address | ipaddress.IPv6Addr
 def _checksum(data: bytes) -> int:
     if len(data) % 2:
         data += b"\0"
-    total = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    total = sum(int(word) for word in struct.unpack(f"!{len(data) // 2}H", data))
     while total >> 16:
         total = (total & 0xFFFF) + (total >> 16)
     return ~total & 0xFFFF

@@ -33,7 +33,9 @@ _COMPACT = {
 }
 _STATUS_LINE = re.compile(r"^SIP/2\.0 (\d{3})(?: (.*))?$")
 _REQUEST_LINE = re.compile(r"^([A-Za-z]+) (\S+) SIP/2\.0$")
-_AUTH_HEADER = re.compile(r"^((?:proxy-)?authorization[ \t]*:[ \t]*)(\S+)?.*$", re.IGNORECASE | re.MULTILINE)
+_AUTH_HEADER = re.compile(
+    r"^((?:proxy-)?authorization[ \t]*:[ \t]*)([A-Za-z][\w-]*(?=[ \t]))?[^\r\n]*", re.IGNORECASE | re.MULTILINE
+)
 _PASSWORD_PARAM = re.compile(r"(password[ \t]*[=:][ \t]*)(\"[^\"]*\"|[^\s;,&]+)", re.IGNORECASE)
 
 
@@ -139,7 +141,7 @@ class SipTrace:
 
 def redact(text: str, secrets: tuple[str, ...] = ()) -> str:
     """Authorization and Proxy-Authorization values, password parameters and the known secrets, blanked."""
-    out = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2) or ''} {REDACTED}", text)
+    out = _AUTH_HEADER.sub(lambda m: f"{m.group(1)}{m.group(2) + ' ' if m.group(2) else ''}{REDACTED}", text)
     out = _PASSWORD_PARAM.sub(lambda m: f"{m.group(1)}{REDACTED}", out)
     for secret in secrets:
         if secret:
