@@ -11,19 +11,12 @@ from pathlib import Path
 
 from ..config.model import Config
 from ..domain.isotime import iso_millis
-from ..domain.ladder import ladder_lines
+from ..domain.ladder import ladder_lines, why_no_messages
 from ..domain.pcap import pcap_bytes
 from ..domain.siptrace import SipTrace, decode_trace
 from ..store.traces import StoredTrace
 
 EXIT_OK, EXIT_EMPTY, EXIT_INPUT = 0, 1, 2
-
-
-def why_no_messages(stored: StoredTrace) -> str:
-    """The reason a run has no SIP messages: its error, or that nothing was captured."""
-    if stored.error:
-        return stored.error
-    return "nothing was captured (a run from before traces, or traces off: CALLMETER_SIP_TRACES=0)"
 
 
 def heading(name: str, stored: StoredTrace) -> str:
@@ -42,14 +35,14 @@ def trace_command(
     stored, trace = found
     if fmt == "pcap":
         if not trace.messages:
-            print(f"trace: {name}: {why_no_messages(stored)}; no pcap written", file=sys.stderr)
+            print(f"trace: {name}: {why_no_messages(stored.error)}; no pcap written", file=sys.stderr)
             return EXIT_EMPTY
         if not _write(output, pcap_bytes(trace)):
             return EXIT_INPUT
         if trace.note:
             print(f"trace: {trace.note}", file=sys.stderr)
         return EXIT_OK
-    text = "\n".join([heading(name, stored), *ladder_lines(trace, why_no_messages(stored), stored.error)]) + "\n"
+    text = "\n".join([heading(name, stored), *ladder_lines(trace, why_no_messages(stored.error), stored.error)]) + "\n"
     return EXIT_OK if _write(output, text.encode()) else EXIT_INPUT
 
 

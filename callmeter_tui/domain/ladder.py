@@ -14,6 +14,7 @@ from .siptrace import Direction, SipMessage, SipTrace
 
 COLUMN_W = 30
 PROBER = "prober"
+RETX_MARK = " (retx)"  # a retransmission: same direction, first line, CSeq and Call-ID as an earlier message
 
 
 @dataclass(frozen=True)
@@ -57,16 +58,25 @@ def arrows(trace: SipTrace) -> list[Arrow]:
 def arrow_line(arrow: Arrow, ncols: int) -> str:
     """``  12.345 ms  |----- INVITE ------>|`` drawn across the columns the arrow spans."""
     lo, hi = sorted((arrow.src, arrow.dst))
-    label = arrow.label + (" (retransmission)" if arrow.retransmission else "")
     span = (hi - lo) * COLUMN_W - 1
-    if len(label) > span - 4:  # keep the columns straight; the raw message has the rest
-        label = label[: span - 5] + "~"
+    mark = RETX_MARK if arrow.retransmission else ""
+    label = arrow.label
+    if len(label) + len(mark) > span - 4:  # keep the columns straight (and the mark); the raw message has the rest
+        label = label[: span - 5 - len(mark)] + "~"
+    label += mark
     body = f" {label} ".center(max(span - 1, len(label) + 2), "-")
     body = ("<" + body) if arrow.src > arrow.dst else (body + ">")
     cells = " " * (lo * COLUMN_W) + "|" + body + "|"
     rest = ncols - 1 - hi
     cells += ("".ljust(COLUMN_W - 1) + "|") * rest
     return f"{arrow.ms:>10.3f} ms  {cells}"
+
+
+def why_no_messages(error: str | None) -> str:
+    """Why a run has no SIP messages: its error (DNS failure, refused connection), or that none were captured."""
+    if error:
+        return error
+    return "nothing was captured (a run from before traces, or traces off: CALLMETER_SIP_TRACES=0)"
 
 
 def ladder_lines(trace: SipTrace, why_empty: str = "", failure: str | None = None) -> list[str]:

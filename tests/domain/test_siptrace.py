@@ -83,7 +83,7 @@ def test_ladder_marks_retransmissions_and_times_from_the_first_message() -> None
     ]
     lines = ladder_lines(trace)
     assert lines[0].split() == ["prober", "127.0.0.1:40000", "127.0.0.1:5070"]
-    assert "0.000 ms" in lines[1] and "OPTIONS (retransmission)" in lines[2] and "501.250 ms" in lines[3]
+    assert "0.000 ms" in lines[1] and "OPTIONS (retx)" in lines[2] and "501.250 ms" in lines[3]
     assert lines[1].rstrip().endswith(">|") and "|<" in lines[3]
     assert message_detail(trace.messages[2], T0).startswith("RX UDP 127.0.0.1:5070 -> 127.0.0.1:40000 at +501.250 ms")
 
