@@ -28,6 +28,9 @@ def heading(name: str, stored: StoredTrace) -> str:
 def trace_command(
     config: Config, name: str, *, execution_id: int | None = None, fmt: str = "text", output: str | None = None
 ) -> int:
+    if fmt == "pcap" and not output and sys.stdout.isatty():
+        print("trace: --format pcap: binary output, give -o FILE (or pipe it)", file=sys.stderr)
+        return EXIT_INPUT
     found = _load(config, name, execution_id)
     if isinstance(found, str):
         print(f"trace: {found}", file=sys.stderr)

@@ -160,3 +160,12 @@ def test_unknown_probe_or_execution_is_one_line_exit_2(demo_target, tmp_path: Pa
     assert capsys.readouterr().err == f"trace: --execution: no execution {execution_id + 1000} of probe 'opt'\n"
     assert main(["trace", "opt", "--config", str(path)]) == 0
     assert "OPTIONS" in capsys.readouterr().out
+
+
+def test_pcap_to_a_terminal_is_refused(tmp_path: Path, capsys, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    import sys
+
+    path = _config(tmp_path, _probe_toml("opt", "sip_options", "sip:127.0.0.1:5060"))
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    assert main(["trace", "opt", "--config", str(path), "--format", "pcap"]) == 2
+    assert capsys.readouterr().err == "trace: --format pcap: binary output, give -o FILE (or pipe it)\n"
