@@ -44,21 +44,36 @@ class Direction(StrEnum):
     RX = "rx"  # received by the prober
 
 
-def header_lines(text: str) -> tuple[str, list[tuple[str, str]]]:
-    """(first line, [(lower-case full header name, value)]) of a SIP message; folded lines joined."""
+def header_lines(text: str, strict: bool = False) -> tuple[str, list[tuple[str, str]]]:
+    """(first line, [(lower-case full header name, value)]) of a SIP message's head; folded lines joined.
+
+    The one SIP header parser (traces, the worker's correlation header, the demo target's requests).
+    ``strict`` raises ValueError on a header line without a colon instead of skipping it.
+    """
     head = text.split("\r\n\r\n", 1)[0].replace("\r\n", "\n")
     lines = head.split("\n")
     headers: list[tuple[str, str]] = []
     for line in lines[1:]:
+        if not line.strip():
+            continue
         if line[:1] in (" ", "\t") and headers:
             name, value = headers[-1]
             headers[-1] = (name, f"{value} {line.strip()}")
             continue
         name, sep, value = line.partition(":")
-        if sep:
-            key = name.strip().lower()
-            headers.append((_COMPACT.get(key, key), value.strip()))
+        if not sep:
+            if strict:
+                raise ValueError(f"bad header line {line[:60]!r}")
+            continue
+        key = name.strip().lower()
+        headers.append((_COMPACT.get(key, key), value.strip()))
     return lines[0].strip(), headers
+
+
+def header_value(text: str, name: str) -> str | None:
+    """The first value of header ``name`` (full or compact form) in a SIP message, or None."""
+    want = name.lower()
+    return next((v for n, v in header_lines(text)[1] if n == want), None)
 
 
 @dataclass(frozen=True)
@@ -73,8 +88,7 @@ class SipMessage:
     text: str  # the whole message, redacted
 
     def header(self, name: str) -> str | None:
-        want = name.lower()
-        return next((v for n, v in header_lines(self.text)[1] if n == want), None)
+        return header_value(self.text, name)
 
     @property
     def first_line(self) -> str:

@@ -17,7 +17,7 @@ from typing import Any
 
 import pjsua2 as pj
 
-from callmeter_tui.domain.siptrace import PROBE_HEADER
+from callmeter_tui.domain.siptrace import PROBE_HEADER, header_value
 
 from .audio_tap import TapPool
 from .siplog import TraceCollector
@@ -92,7 +92,7 @@ class ProbeAccount(pj.Account):
         try:
             now = time.perf_counter()
             tsx = prm.e.body.tsxState.tsx
-            probe_id = _header_value(tsx.lastTx.wholeMsg, PROBE_HEADER)
+            probe_id = header_value(tsx.lastTx.wholeMsg, PROBE_HEADER)
             received = prm.e.body.tsxState.type == pj.PJSIP_EVENT_RX_MSG  # else a local timeout/transport error
             self.owner.deliver(probe_id, (now, int(tsx.statusCode), str(tsx.statusText), received))
         except Exception as exc:
@@ -118,14 +118,6 @@ def _malloc_trim() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
     except (OSError, AttributeError):
         pass
-
-
-def _header_value(msg: str, name: str) -> str | None:
-    prefix = name.lower() + ":"
-    for line in msg.split("\r\n"):
-        if line.lower().startswith(prefix):
-            return line.split(":", 1)[1].strip()
-    return None
 
 
 class WorkerEndpoint:
