@@ -169,3 +169,31 @@ def test_pcap_to_a_terminal_is_refused(tmp_path: Path, capsys, monkeypatch) -> N
     monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
     assert main(["trace", "opt", "--config", str(path), "--format", "pcap"]) == 2
     assert capsys.readouterr().err == "trace: --format pcap: binary output, give -o FILE (or pipe it)\n"
+
+
+def test_trace_over_the_cap_says_it_was_cut(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    from callmeter_tui.domain.results import ProbeResult
+    from callmeter_tui.domain.siptrace import Direction, SipMessage, trace_blob
+
+    path = _config(tmp_path, _probe_toml("big", "sip_options", "sip:127.0.0.1:5060"))
+    config, _ = load_config(path, env={})
+    pad = "X-Pad: " + "p" * 4000 + "\r\n"  # ~4 KB a message: 16 fit in 64 KB
+    msgs = [
+        SipMessage(i, Direction.TX, "UDP", "127.0.0.1:1", "127.0.0.1:5060", f"OPTIONS sip:x SIP/2.0\r\n{pad}\r\n")
+        for i in range(30)
+    ]
+    result = ProbeResult(ok=True, started_at=1.0, duration_ms=1.0, sip_code=200, trace=trace_blob(msgs))
+    db = open_database(config.database_url or "")
+    try:
+        with db.session() as s:
+            sync_config(s, config)
+            probe = queries.probe_by_name(s, "big")
+            assert probe is not None
+            record_execution(s, probe.id, result, evaluate(result, {}))
+    finally:
+        db.close()
+    assert main(["trace", "big", "--config", str(path)]) == 0
+    out = capsys.readouterr().out.strip().splitlines()
+    assert out[-1] == "(trace cut at 64 KB: 14 later message(s) not kept)", out[-1]
+    assert main(["trace", "big", "--config", str(path), "--format", "pcap", "-o", str(tmp_path / "b.pcap")]) == 0
+    assert "trace cut at 64 KB" in capsys.readouterr().err
