@@ -21,7 +21,7 @@ from callmeter_tui.store.models import Execution
 from callmeter_tui.store.sync import sync_config
 from tests.fixtures.sip import need_binary
 
-pytestmark = pytest.mark.timeout(120)
+pytestmark = [pytest.mark.peers, pytest.mark.timeout(120)]
 
 
 def _config(tmp_path: Path, probes: str) -> Path:
