@@ -1,4 +1,4 @@
-"""Command line: the dashboard (default), serve, check, probe, webhooks, demo-target."""
+"""Command line: the dashboard (default), serve, check, probe, trace, webhooks, demo-target."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .config import Config, ConfigError, load_config, resolve_config_path
 from .config.loader import secrets_env
 from .store.database import StoreError
 
-COMMANDS = ("run", "serve", "check", "probe", "webhooks", "demo-target")
+COMMANDS = ("run", "serve", "check", "probe", "trace", "webhooks", "demo-target")
 EXIT_OK, EXIT_FATAL, EXIT_CONFIG = 0, 1, 2
 
 
@@ -54,6 +54,12 @@ def _parser() -> argparse.ArgumentParser:
     probe.add_argument("name", help="the probe's name in the config")
     probe.add_argument("--json", action="store_true", help="print the execution as JSON")
     _demo_flag(probe)
+
+    trace = sub.add_parser("trace", parents=[common], help="one execution's SIP messages: a ladder or a pcap")
+    trace.add_argument("name", help="the probe's name")
+    trace.add_argument("--execution", type=int, metavar="ID", help="the execution's id (default: the latest)")
+    trace.add_argument("--format", choices=("text", "pcap"), default="text", help="text ladder (default) or pcap")
+    trace.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
     hooks = sub.add_parser("webhooks", parents=[common], help="list webhooks (secrets masked)")
     hooks.add_argument("--reveal", action="store_true", help="print the secrets in full")
@@ -99,6 +105,10 @@ def main(argv: list[str] | None = None) -> int:
             from .commands.oneshot import probe_command
 
             return probe_command(config, args.name, as_json=args.json)
+        if args.command == "trace":
+            from .commands.trace import trace_command
+
+            return trace_command(config, args.name, execution_id=args.execution, fmt=args.format, output=args.output)
         if args.command == "webhooks":
             from .commands.oneshot import webhooks_command
 

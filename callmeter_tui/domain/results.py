@@ -24,6 +24,7 @@ class ProbeResult:
     sip_reason: str = ""
     error: str | None = None
     details: dict[str, Any] = field(default_factory=dict)
+    trace: bytes | None = None  # the run's SIP messages, redacted and compressed (domain/siptrace.py)
 
     @classmethod
     def failure(cls, started_at: float, duration_ms: float, error: str, **kw: Any) -> ProbeResult:
@@ -39,6 +40,7 @@ class ProbeResult:
             "sip_reason": self.sip_reason,
             "error": self.error,
             "details": dict(self.details),
+            "trace": self.trace,
         }
 
     @classmethod

@@ -14,6 +14,7 @@ from ..bus.events import EventBus, NotificationRaised
 from ..config.model import Config
 from ..domain.health import HealthState
 from ..domain.probe import ProbeKind, ProbeSpec, StatusPageSpec, WebhookFormat
+from ..domain.siptrace import SipTrace
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,17 @@ class ProbeDetail:
 
 
 @dataclass(frozen=True)
+class TraceView:
+    """One execution's SIP trace for the drill-down's Trace tab (``error``: why a run failed, or had none)."""
+
+    execution_id: int
+    started_at: float
+    ok: bool
+    error: str | None
+    trace: SipTrace
+
+
+@dataclass(frozen=True)
 class StatusPageView:
     id: int
     spec: StatusPageSpec
@@ -149,6 +161,8 @@ class MonitorAPI(Protocol):
         ...
 
     async def probe_detail(self, probe_id: int, range_s: float = 86400.0) -> ProbeDetail: ...
+
+    async def execution_trace(self, probe_id: int, execution_id: int | None = None) -> TraceView | None: ...
 
     async def add_webhook(
         self,

@@ -35,7 +35,7 @@ from ..store.retention import prune, rollup_hours
 from ..store.sync import probe_spec_from_row, sync_config
 from ..webhooks import outbox
 from . import actions, reads
-from .api import HistoryView, ProbeDetail, ProbeView, StatusPageView
+from .api import HistoryView, ProbeDetail, ProbeView, StatusPageView, TraceView
 from .runner import Prober, Runner
 from .schedule import ProbeSchedule
 
@@ -353,6 +353,9 @@ class Monitor:
     async def probe_detail(self, probe_id: int, range_s: float = 86400.0) -> ProbeDetail:
         view = self._views[probe_id]
         return await asyncio.to_thread(reads.probe_detail, self.db, view, range_s, self.clock())
+
+    async def execution_trace(self, probe_id: int, execution_id: int | None = None) -> TraceView | None:
+        return await asyncio.to_thread(reads.execution_trace, self.db, probe_id, execution_id)
 
     async def add_webhook(
         self,

@@ -14,10 +14,12 @@ from ..domain.health import HealthState
 from ..domain.incidents import incidents
 from ..domain.metric_catalog import METRICS
 from ..domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec
+from ..domain.siptrace import decode_trace
 from ..domain.spans import format_uptime, uptime_ratio
 from ..store import queries
 from ..store.database import Database
 from ..store.models import Delivery, DeliveryAttempt, Execution, Probe, StatusPage, Webhook
+from ..store.traces import execution_trace as stored_trace
 from ..webhooks.outbox import mask_secret
 from .api import (
     AttemptRow,
@@ -27,6 +29,7 @@ from .api import (
     ProbeDetail,
     ProbeView,
     StatusPageView,
+    TraceView,
     TransitionRow,
     WebhookView,
 )
@@ -69,6 +72,15 @@ def probe_detail(db: Database, view: ProbeView, range_s: float, now: float) -> P
         series={m: v for m, v in series.items() if v},
         webhooks=hooks,
     )
+
+
+def execution_trace(db: Database, probe_id: int, execution_id: int | None) -> TraceView | None:
+    """The probe's execution (its latest when None) with its decoded SIP trace; None if there is none."""
+    with db.session() as s:
+        stored = stored_trace(s, probe_id, execution_id)
+    if stored is None:
+        return None
+    return TraceView(stored.execution_id, stored.started_at, stored.ok, stored.error, decode_trace(stored.blob))
 
 
 def _execution(e: Any) -> ExecutionRow:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ctypes
 import gc
+import os
 import threading
 import time
 from collections.abc import Callable
@@ -16,14 +17,49 @@ from typing import Any
 
 import pjsua2 as pj
 
+from callmeter_tui.domain.siptrace import PROBE_HEADER, header_value
+
 from .audio_tap import TapPool
+from .siplog import TraceCollector
 
 TRANSPORT_TYPES = {
     "udp": pj.PJSIP_TRANSPORT_UDP,
     "tcp": pj.PJSIP_TRANSPORT_TCP,
     "tls": pj.PJSIP_TRANSPORT_TLS,
 }
-PROBE_HEADER = "X-Callmeter-Probe"
+TRACE_LOG_LEVEL = 4  # pjsip logs whole SIP messages at level 4
+
+
+def traces_enabled() -> bool:
+    """SIP traces are on unless CALLMETER_SIP_TRACES=0 (to measure their cost, or to save the CPU)."""
+    return os.environ.get("CALLMETER_SIP_TRACES", "1").strip() not in ("0", "false", "no", "off")
+
+
+def run_tag(order_id: int) -> str:
+    """The X-Callmeter-Probe value of an order: ties replies, a cancel and the SIP trace to it."""
+    return f"{os.getpid()}-{order_id}"
+
+
+def probe_header(tag: str) -> pj.SipHeader:
+    """Our correlation header: the tag of the probe run a request (and its Call-ID) belongs to."""
+    hdr = pj.SipHeader()
+    hdr.hName = PROBE_HEADER
+    hdr.hValue = tag
+    return hdr
+
+
+class TraceWriter(pj.LogWriter):
+    """pjsip's log writer: message dumps go to the collector with the wall-clock time (never raises)."""
+
+    def __init__(self, collector: TraceCollector) -> None:
+        super().__init__()
+        self.collector = collector
+
+    def write(self, entry: Any) -> None:
+        try:
+            self.collector.add(entry.msg, time.time_ns() // 1000)
+        except Exception:
+            pass
 
 
 def media_config(acc_cfg: pj.AccountConfig, bind_address: str) -> None:
@@ -56,7 +92,7 @@ class ProbeAccount(pj.Account):
         try:
             now = time.perf_counter()
             tsx = prm.e.body.tsxState.tsx
-            probe_id = _header_value(tsx.lastTx.wholeMsg, PROBE_HEADER)
+            probe_id = header_value(tsx.lastTx.wholeMsg, PROBE_HEADER)
             received = prm.e.body.tsxState.type == pj.PJSIP_EVENT_RX_MSG  # else a local timeout/transport error
             self.owner.deliver(probe_id, (now, int(tsx.statusCode), str(tsx.statusText), received))
         except Exception as exc:
@@ -84,14 +120,6 @@ def _malloc_trim() -> None:
         pass
 
 
-def _header_value(msg: str, name: str) -> str | None:
-    prefix = name.lower() + ":"
-    for line in msg.split("\r\n"):
-        if line.lower().startswith(prefix):
-            return line.split(":", 1)[1].strip()
-    return None
-
-
 class WorkerEndpoint:
     """Owns the Endpoint, its transports, the shared account and the event thread."""
 
@@ -104,8 +132,17 @@ class WorkerEndpoint:
         cfg.uaConfig.mainThreadOnly = False
         cfg.uaConfig.maxCalls = 4
         cfg.uaConfig.userAgent = "callmeter-tui"
-        cfg.logConfig.level = 1
-        cfg.logConfig.consoleLevel = 1
+        self.traces = TraceCollector()
+        self._writer: TraceWriter | None = None
+        if traces_enabled():
+            self._writer = TraceWriter(self.traces)  # referenced for the process's life: pjsip calls it
+            cfg.logConfig.writer = self._writer
+            cfg.logConfig.decor = 0  # the bare message: the writer stamps the time itself
+            cfg.logConfig.level = cfg.logConfig.consoleLevel = TRACE_LOG_LEVEL
+            cfg.logConfig.msgLogging = True
+        else:
+            cfg.logConfig.level = 1
+            cfg.logConfig.consoleLevel = 1
         cfg.medConfig.noVad = True
         self.ep.libInit(cfg)
         self.transports: dict[str, str] = {}
@@ -116,6 +153,7 @@ class WorkerEndpoint:
         for name, ttype in TRANSPORT_TYPES.items():
             tid = self.ep.transportCreate(ttype, tcfg)
             self.transports[name] = str(self.ep.transportGetInfo(tid).localName)
+        self.traces.locals_by_transport = dict(self.transports)
         self.ep.audDevManager().setNullDev()
         self.ep.libStart()
         self.sink = self.ep.audDevManager().getPlaybackDevMedia()  # the null device: calls' audio ends here

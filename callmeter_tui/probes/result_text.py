@@ -103,7 +103,7 @@ def result_dict(spec: ProbeSpec, result: ProbeResult, evaluation: Evaluation) ->
         "target": spec.target,
         "state": evaluation.state.value,
         "breaches": [dict(b) for b in evaluation.breaches],
-        **result.to_dict(),
+        **{k: v for k, v in result.to_dict().items() if k != "trace"},  # binary; `trace NAME` shows it
     }
 
 

@@ -21,7 +21,7 @@ from callmeter_tui.domain.results import ProbeResult
 
 from .audio_tap import Tap, save_wav
 from .call_stats import read_stream, score
-from .endpoint import ProbeAccount, WorkerEndpoint
+from .endpoint import ProbeAccount, WorkerEndpoint, probe_header, run_tag
 from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
 from .signal import TEST_SIGNAL
@@ -147,6 +147,7 @@ def _drive(
     prm = pj.CallOpParam(True)
     prm.opt.audioCount = 1
     prm.opt.videoCount = 0
+    prm.txOption.headers.append(probe_header(run_tag(order.id)))  # ties the dialog's messages to this run
     with wep.codec_lock:  # codec priorities are endpoint-wide: hold them until the offer is built
         wep.prefer_codec(codec_id)
         t_call = time.perf_counter()

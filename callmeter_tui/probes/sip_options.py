@@ -6,7 +6,6 @@ event thread delivers the reply or the deadline and hands the result to ``finish
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from collections.abc import Callable
@@ -15,7 +14,7 @@ import pjsua2 as pj
 
 from callmeter_tui.domain.results import ProbeResult
 
-from .endpoint import PROBE_HEADER, Outcome, WorkerEndpoint
+from .endpoint import Outcome, WorkerEndpoint, probe_header, run_tag
 from .outcome import Clock, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
 
@@ -25,15 +24,10 @@ def code_is_healthy(code: int, expect_codes: tuple[int, ...]) -> bool:
     return code in expect_codes if expect_codes else 200 <= code < 300
 
 
-def options_tag(order_id: int) -> str:
-    """The X-Callmeter-Probe value that ties a reply (and a cancel) to its order."""
-    return f"{os.getpid()}-{order_id}"
-
-
 def start_options(wep: WorkerEndpoint, order: ProbeOrder, finish: Callable[[ProbeResult], None]) -> None:
     """Send the OPTIONS and return at once; ``finish`` is called exactly once with the result."""
     clock = Clock()
-    tag = options_tag(order.id)
+    tag = run_tag(order.id)
     once = threading.Lock()
     t_sent: list[float] = []
 
@@ -50,10 +44,7 @@ def start_options(wep: WorkerEndpoint, order: ProbeOrder, finish: Callable[[Prob
     prm = pj.SendRequestParam()
     prm.method = "OPTIONS"
     prm.txOption.targetUri = order.target
-    hdr = pj.SipHeader()
-    hdr.hName = PROBE_HEADER
-    hdr.hValue = tag
-    prm.txOption.headers.append(hdr)
+    prm.txOption.headers.append(probe_header(tag))
     t_call = time.perf_counter()
     wep.expect(tag, on_reply, t_call + order.timeout_s, on_expire)
     try:

@@ -11,7 +11,7 @@ import pjsua2 as pj
 from callmeter_tui.domain.results import ProbeResult
 from callmeter_tui.domain.sipuri import parse_sip_uri
 
-from .endpoint import ProbeAccount, WorkerEndpoint, media_config
+from .endpoint import ProbeAccount, WorkerEndpoint, media_config, probe_header, run_tag
 from .outcome import Clock, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
 
@@ -31,6 +31,7 @@ def account_config(order: ProbeOrder, registrar: bool, bind_address: str) -> pj.
         cfg.regConfig.retryIntervalSec = 0
         cfg.regConfig.timeoutSec = 60
         cfg.regConfig.dropCallsOnFail = False
+        cfg.regConfig.headers.append(probe_header(run_tag(order.id)))  # ties the REGISTERs to this run
     if order.username:
         cfg.sipConfig.authCreds.append(pj.AuthCredInfo("digest", "*", order.username, 0, order.password or ""))
     if order.outbound_proxy:

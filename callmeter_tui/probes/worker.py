@@ -18,6 +18,7 @@ from typing import Any
 
 from callmeter_tui.domain.probe import ProbeKind
 from callmeter_tui.domain.results import ProbeResult
+from callmeter_tui.domain.siptrace import trace_blob
 
 from .outcome import Clock, one_line, pj_error_text
 from .protocol import ACCOUNTS_PER_WORKER, CALLS_PER_WORKER, HEARTBEAT_S, Done, Fatal, Heartbeat, ProbeOrder, Ready
@@ -47,14 +48,14 @@ def worker_main(conn: Connection, stderr_fd: int | None, bind_address: str) -> N
                 pass  # main process is gone; the recv loop will see EOF
 
     try:
-        from .endpoint import WorkerEndpoint
+        from .endpoint import WorkerEndpoint, run_tag
 
         wep = WorkerEndpoint(on_heartbeat=lambda: send(Heartbeat()), bind_address=bind_address, heartbeat_s=HEARTBEAT_S)
     except Exception as exc:
         send(Fatal(error=one_line(f"endpoint failed to start: {pj_error_text(exc)}")))
         os._exit(3)
     send(Ready(pid=os.getpid(), transports=dict(wep.transports), codecs=wep.codecs))
-    from .sip_options import options_tag, start_options
+    from .sip_options import start_options
 
     runners = _runners()
     cancels: dict[int, threading.Event] = {}
@@ -66,6 +67,9 @@ def worker_main(conn: Connection, stderr_fd: int | None, bind_address: str) -> N
 
     def finish(order: ProbeOrder, result: ProbeResult) -> None:
         result.details.setdefault("prober_pid", os.getpid())
+        messages = wep.traces.claim(run_tag(order.id))
+        if messages:  # redacted, capped and compressed here: secrets never leave the worker
+            result.trace = trace_blob(messages, secrets=(order.password,) if order.password else ())
         if ProbeKind(order.kind).places_call:
             result.details.setdefault("call_answered", False)  # ASR counts every call attempt
         send(Done(id=order.id, result=result.to_dict()))
@@ -103,7 +107,7 @@ def worker_main(conn: Connection, stderr_fd: int | None, bind_address: str) -> N
             if ev is not None:
                 ev.set()
             else:
-                wep.give_up(options_tag(msg["id"]))
+                wep.give_up(run_tag(msg["id"]))
         elif kind == "stop":
             break
     for ev in list(cancels.values()):

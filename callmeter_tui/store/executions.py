@@ -104,6 +104,7 @@ def record_execution(
         breaches=list(evaluation.breaches),
         details=dict(result.details),
         agent=agent,
+        sip_trace=result.trace,
     )
     session.add(execution)
     session.flush()

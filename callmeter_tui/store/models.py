@@ -96,6 +96,8 @@ class Execution(Base):
     breaches: Mapped[list[Any]] = mapped_column(JSON, default=list)
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     agent: Mapped[str] = mapped_column(String(100), default="local")
+    # The run's SIP messages (domain/siptrace.py: redacted, capped, zlib'd JSON); deferred: only `trace` reads it.
+    sip_trace: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True, deferred=True)
 
     __table_args__ = (Index("ix_execution_probe_time", "probe_id", "started_at"),)
 

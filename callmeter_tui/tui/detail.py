@@ -1,4 +1,7 @@
-"""Probe drill-down: metrics vs thresholds, charts per range, executions, transitions, webhooks."""
+"""Probe drill-down: metrics vs thresholds, charts per range, executions, SIP trace, transitions, webhooks.
+
+A probe whose last run failed opens on its Trace tab; Enter on an execution shows that run's trace.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from .plain import notify_plain, plain
 from .rows import fmt_metric
 from .tables import refill
 from .theme import SYMBOLS
+from .trace import TracePane
 
 RANGES = {"1": ("1 h", 3600.0), "2": ("24 h", 86400.0), "3": ("7 d", 7 * 86400.0), "4": ("30 d", 30 * 86400.0)}
 
@@ -56,6 +60,8 @@ class ProbeDetailScreen(Screen):
         self.range_key = "2"
         self._loading = self._again = False
         self.detail: ProbeDetail | None = None
+        self.trace_execution: int | None = None  # None: the latest execution's trace
+        self._opened = False
 
     def compose(self) -> ComposeResult:
         yield Static("Loading…", id="detail-head")
@@ -67,6 +73,8 @@ class ProbeDetailScreen(Screen):
                     yield VerticalScroll(id="charts")
             with TabPane("Executions", id="tab-executions"):
                 yield DataTable(id="executions", cursor_type="row", zebra_stripes=True)
+            with TabPane("Trace", id="tab-trace"):
+                yield TracePane(id="trace")
             with TabPane("Transitions & incidents", id="tab-transitions"):
                 with VerticalScroll():
                     yield DataTable(id="transitions", cursor_type="row")
@@ -105,6 +113,7 @@ class ProbeDetailScreen(Screen):
     async def _load(self) -> None:
         try:
             detail = await self.monitor.probe_detail(self.probe_id, RANGES[self.range_key][1])
+            trace = await self.monitor.execution_trace(self.probe_id, self.trace_execution)
         except Exception as e:
             self.query_one("#detail-head", Static).update(plain(f"Could not load probe {self.probe_id}: {e}"))
             return
@@ -113,6 +122,11 @@ class ProbeDetailScreen(Screen):
         if self.is_mounted:
             self.detail = detail
             self._fill(detail)
+            self.query_one(TracePane).show(trace)
+            if not self._opened:  # a failed run's drill-down opens on its trace
+                self._opened = True
+                if detail.view.error:
+                    self.query_one("#tabs", TabbedContent).active = "tab-trace"
         if self._again:
             self._again = False
             self.reload()
@@ -223,6 +237,12 @@ class ProbeDetailScreen(Screen):
             ok = "ok" if a.success else (a.error or "failed")
             lines.append(f"  {_t(a.at)}  HTTP {status}  {a.duration_ms or 0:.0f} ms  {ok}")
         self.query_one("#attempts", Static).update(plain("\n".join(lines)))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id == "executions" and event.row_key.value:
+            self.trace_execution = int(event.row_key.value)
+            self.query_one("#tabs", TabbedContent).active = "tab-trace"
+            self.reload()
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "webhooks":

@@ -23,6 +23,7 @@ from callmeter_tui.config.model import Config
 from callmeter_tui.domain.health import HealthState
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec, StatusPageSpec, WebhookFormat
 from callmeter_tui.domain.results import ProbeResult
+from callmeter_tui.domain.siptrace import Direction, SipMessage, cap
 from callmeter_tui.domain.thresholds import Threshold, evaluate
 from callmeter_tui.engine.api import (
     AttemptRow,
@@ -32,6 +33,7 @@ from callmeter_tui.engine.api import (
     ProbeDetail,
     ProbeView,
     StatusPageView,
+    TraceView,
     TransitionRow,
     WebhookView,
 )
@@ -86,6 +88,7 @@ class FakeMonitor:
         self._exec_ids = itertools.count(1000)
         self.history_calls = 0
         self.detail_calls = 0
+        self.trace_calls: list[tuple[int, int | None]] = []
         self.sip_reason = "Service Unavailable"  # what the fake peer answers on failed calls
 
     # --- building fixtures ----------------------------------------------------------------------
@@ -275,6 +278,25 @@ class FakeMonitor:
             up = None if not known else f"{int(10000 * healthy / len(known)) / 100:.2f}"
             out[pid] = HistoryView(pid, tuple(segs), up)
         return out
+
+    async def execution_trace(self, probe_id: int, execution_id: int | None = None) -> TraceView | None:
+        """A rejected call's flow (INVITE, 100, a retransmitted 503, ACK) for every execution."""
+        self.trace_calls.append((probe_id, execution_id))
+        v = self.views[probe_id]
+        t0 = int(self.now * 1_000_000)
+
+        def msg(at_ms: float, direction: Direction, first: str, method: str = "INVITE") -> SipMessage:
+            text = f"{first}\r\nCall-ID: fake-{probe_id}\r\nCSeq: 1 {method}\r\nContent-Length: 0\r\n\r\n"
+            return SipMessage(t0 + int(at_ms * 1000), direction, "UDP", "10.0.0.1:5060", "192.0.2.7:5060", text)
+
+        flow = [
+            msg(0, Direction.TX, "INVITE sip:echo@192.0.2.7 SIP/2.0"),
+            msg(12.5, Direction.RX, "SIP/2.0 100 Trying"),
+            msg(40.25, Direction.RX, f"SIP/2.0 503 {self.sip_reason}"),
+            msg(540.25, Direction.RX, f"SIP/2.0 503 {self.sip_reason}"),
+            msg(41.0, Direction.TX, "ACK sip:echo@192.0.2.7 SIP/2.0", "ACK"),
+        ]
+        return TraceView(execution_id or 900, self.now, v.error is None, v.error, cap(flow))
 
     async def probe_detail(self, probe_id: int, range_s: float = 86400.0) -> ProbeDetail:
         self.detail_calls += 1

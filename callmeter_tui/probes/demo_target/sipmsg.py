@@ -11,18 +11,8 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 
-# RFC 3261 compact header forms we may see from pjsip, baresip or sipsak.
-_COMPACT = {
-    "v": "via",
-    "f": "from",
-    "t": "to",
-    "i": "call-id",
-    "m": "contact",
-    "l": "content-length",
-    "c": "content-type",
-    "k": "supported",
-    "s": "subject",
-}
+from callmeter_tui.domain.siptrace import header_lines
+
 _REQUEST_LINE = re.compile(r"^([A-Za-z]+) (\S+) SIP/2\.0$")
 _CSEQ = re.compile(r"^\s*(\d+)\s+([A-Za-z]+)\s*$")
 
@@ -103,30 +93,22 @@ def parse_request(data: bytes) -> SipRequest | None:
         text = head.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise SipParseError("header section is not UTF-8") from exc
-    lines = text.replace("\r\n", "\n").split("\n")
-    if lines[0].startswith("SIP/2.0 "):
+    try:
+        first, raw_headers = header_lines(text, strict=True)
+    except ValueError as exc:
+        raise SipParseError(str(exc)) from exc
+    if first.startswith("SIP/2.0 "):
         return None  # a response; we never send requests that expect one
-    m = _REQUEST_LINE.match(lines[0].strip())
+    m = _REQUEST_LINE.match(first)
     if not m:
-        raise SipParseError(f"bad request line {lines[0][:60]!r}")
+        raise SipParseError(f"bad request line {first[:60]!r}")
     headers: list[tuple[str, str]] = []
-    for line in lines[1:]:
-        if not line.strip():
-            continue
-        if line[0] in " \t" and headers:  # folded continuation
-            n, v = headers[-1]
-            headers[-1] = (n, v + " " + line.strip())
-            continue
-        name, colon, value = line.partition(":")
-        if not colon:
-            raise SipParseError(f"bad header line {line[:60]!r}")
-        name = name.strip().lower()
-        name = _COMPACT.get(name, name)
+    for name, value in raw_headers:
         # Via may carry several comma-separated values; keep each as its own entry.
         if name == "via":
             headers.extend(("via", part.strip()) for part in value.split(",") if part.strip())
         else:
-            headers.append((name, value.strip()))
+            headers.append((name, value))
     req = SipRequest(method=m.group(1).upper(), uri=m.group(2), headers=headers)
     for needed in ("via", "from", "to", "call-id", "cseq"):
         if req.get(needed) is None:
