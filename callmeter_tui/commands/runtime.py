@@ -47,6 +47,7 @@ class Runtime:
             prober = ProberPool(
                 call_concurrency=config.engine.call_concurrency,
                 sip_bind=config.engine.sip_bind,
+                sip_traces=config.engine.sip_traces,
                 on_worker_restart=self._prober_restarted,
             )
         self.prober = prober

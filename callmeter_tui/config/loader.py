@@ -264,6 +264,7 @@ def _engine(t: Table | None) -> EngineSettings:
         max_concurrency=t.int("max_concurrency", d.max_concurrency, 1, 10000),
         call_concurrency=t.int("call_concurrency", d.call_concurrency, 1, 256),
         sip_bind=t.str("sip_bind", d.sip_bind) or d.sip_bind,
+        sip_traces=t.bool("sip_traces", d.sip_traces),
     )
     t.done()
     try:

@@ -76,7 +76,7 @@ def why_no_messages(error: str | None) -> str:
     """Why a run has no SIP messages: its error (DNS failure, refused connection), or that none were captured."""
     if error:
         return error
-    return "nothing was captured (a run from before traces, or traces off: CALLMETER_SIP_TRACES=0)"
+    return "nothing was captured (a run from before traces, or traces off: engine.sip_traces = false)"
 
 
 def ladder_lines(trace: SipTrace, why_empty: str = "", failure: str | None = None) -> list[str]:

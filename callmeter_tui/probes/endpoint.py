@@ -30,11 +30,6 @@ TRANSPORT_TYPES = {
 TRACE_LOG_LEVEL = 4  # pjsip logs whole SIP messages at level 4
 
 
-def traces_enabled() -> bool:
-    """SIP traces are on unless CALLMETER_SIP_TRACES=0 (to measure their cost, or to save the CPU)."""
-    return os.environ.get("CALLMETER_SIP_TRACES", "1").strip() not in ("0", "false", "no", "off")
-
-
 def run_tag(order_id: int) -> str:
     """The X-Callmeter-Probe value of an order: ties replies, a cancel and the SIP trace to it."""
     return f"{os.getpid()}-{order_id}"
@@ -123,7 +118,9 @@ def _malloc_trim() -> None:
 class WorkerEndpoint:
     """Owns the Endpoint, its transports, the shared account and the event thread."""
 
-    def __init__(self, on_heartbeat: Callable[[], None], bind_address: str, heartbeat_s: float = 0.5) -> None:
+    def __init__(
+        self, on_heartbeat: Callable[[], None], bind_address: str, traces: bool = True, heartbeat_s: float = 0.5
+    ) -> None:
         self.bind_address = bind_address  # engine.sip_bind, passed by the pool on the worker's command line
         self.ep = pj.Endpoint()
         self.ep.libCreate()
@@ -134,7 +131,7 @@ class WorkerEndpoint:
         cfg.uaConfig.userAgent = "callmeter-tui"
         self.traces = TraceCollector()
         self._writer: TraceWriter | None = None
-        if traces_enabled():
+        if traces:  # engine.sip_traces, passed by the pool on the worker's command line
             self._writer = TraceWriter(self.traces)  # referenced for the process's life: pjsip calls it
             cfg.logConfig.writer = self._writer
             cfg.logConfig.decor = 0  # the bare message: the writer stamps the time itself

@@ -42,10 +42,12 @@ class ProberPool:
         call_concurrency: int = 4,
         *,
         sip_bind: str = SIP_BIND,
+        sip_traces: bool = True,
         log: Any = None,
         on_worker_restart: Callable[[str], None] | None = None,
     ) -> None:
         self.sip_bind = sip_bind  # engine.sip_bind: every worker's SIP and RTP transports bind here
+        self.sip_traces = sip_traces  # engine.sip_traces: workers keep each run's SIP messages
         self.call_concurrency = max(1, int(call_concurrency))
         self.size = max(1, math.ceil(self.call_concurrency / CALLS_PER_WORKER))
         self._log = log if log is not None else logging.getLogger("callmeter_tui.probes")
@@ -184,8 +186,10 @@ class ProberPool:
         return min(fits, key=lambda w: (w.calls, len(w.inflight)))
 
     # -- supervision ----------------------------------------------------------------------------
-    def _handle(self, index: int) -> WorkerHandle:
-        return WorkerHandle(name=f"prober-{index}", on_exit=self._worker_event, sip_bind=self.sip_bind)
+    def _handle(self, index: int | str) -> WorkerHandle:
+        """A new worker handle (not started) named ``prober-<index>``, or with the given name."""
+        name = index if isinstance(index, str) else f"prober-{index}"
+        return WorkerHandle(name=name, on_exit=self._worker_event, sip_bind=self.sip_bind, sip_traces=self.sip_traces)
 
     def _worker_event(self, worker: WorkerHandle, reason: str) -> None:
         """Called by a handle when a slot frees (reason "") or the process is gone (reason set)."""
@@ -215,7 +219,7 @@ class ProberPool:
             except Exception as exc:
                 self._warn(f"on_worker_restart callback failed: {exc!r}")
         index = self._workers.index(dead) if dead in self._workers else None
-        fresh = WorkerHandle(name=dead.name, on_exit=self._worker_event, sip_bind=self.sip_bind)
+        fresh = self._handle(dead.name)
         for attempt in range(5):
             if self._stopping:
                 return
@@ -225,7 +229,7 @@ class ProberPool:
             except Exception as exc:
                 self._warn(f"prober worker {dead.name} failed to restart: {exc}")
                 await asyncio.sleep(min(5.0, 0.5 * 2**attempt))
-                fresh = WorkerHandle(name=dead.name, on_exit=self._worker_event, sip_bind=self.sip_bind)
+                fresh = self._handle(dead.name)
         if self._stopping:
             await fresh.stop()
             return

@@ -9,9 +9,11 @@ from callmeter_tui.domain.results import ProbeResult
 from .pool import ProberPool
 
 
-async def run_once(spec: ProbeSpec, password: str | None = None, *, sip_bind: str = SIP_BIND) -> ProbeResult:
+async def run_once(
+    spec: ProbeSpec, password: str | None = None, *, sip_bind: str = SIP_BIND, sip_traces: bool = True
+) -> ProbeResult:
     """Start a one-worker pool, run ``spec``, stop the pool. Never raises."""
-    pool = ProberPool(call_concurrency=1, sip_bind=sip_bind)
+    pool = ProberPool(call_concurrency=1, sip_bind=sip_bind, sip_traces=sip_traces)
     try:
         try:
             await pool.start()  # start-up outside the probe's own clock

@@ -40,6 +40,7 @@ class WorkerHandle:
     name: str
     on_exit: Callable[[WorkerHandle, str], None]
     sip_bind: str = SIP_BIND
+    sip_traces: bool = True
     proc: Any = None
     conn: Any = None
     pid: int = 0
@@ -79,6 +80,7 @@ class WorkerHandle:
                 str(child_sock.fileno()),
                 str(err_fd),
                 self.sip_bind,
+                "1" if self.sip_traces else "0",
             ],
             pass_fds=(child_sock.fileno(), err_fd),
             stdin=subprocess.DEVNULL,

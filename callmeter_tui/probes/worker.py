@@ -34,7 +34,7 @@ def _silence_stdio(stderr_fd: int | None) -> None:
         os.close(stderr_fd)
 
 
-def worker_main(conn: Connection, stderr_fd: int | None, bind_address: str) -> None:
+def worker_main(conn: Connection, stderr_fd: int | None, bind_address: str, traces: bool = True) -> None:
     """Process entry point: start the endpoint, then serve orders until Stop or the pipe closes."""
     _silence_stdio(stderr_fd)
     faulthandler.enable()  # a native crash leaves the Python stacks in the stderr file for the pool's log
@@ -50,7 +50,9 @@ def worker_main(conn: Connection, stderr_fd: int | None, bind_address: str) -> N
     try:
         from .endpoint import WorkerEndpoint, run_tag
 
-        wep = WorkerEndpoint(on_heartbeat=lambda: send(Heartbeat()), bind_address=bind_address, heartbeat_s=HEARTBEAT_S)
+        wep = WorkerEndpoint(
+            on_heartbeat=lambda: send(Heartbeat()), bind_address=bind_address, traces=traces, heartbeat_s=HEARTBEAT_S
+        )
     except Exception as exc:
         send(Fatal(error=one_line(f"endpoint failed to start: {pj_error_text(exc)}")))
         os._exit(3)
@@ -137,5 +139,7 @@ def _runners() -> dict[str, Callable[..., ProbeResult]]:
 if __name__ == "__main__":
     import sys
 
-    # argv: <socket fd> <stderr fd, or "" for none> <SIP/RTP bind address>
-    worker_main(Connection(int(sys.argv[1])), int(sys.argv[2]) if sys.argv[2] else None, sys.argv[3])
+    # argv: <socket fd> <stderr fd, or "" for none> <SIP/RTP bind address> <SIP traces: 1 or 0>
+    worker_main(
+        Connection(int(sys.argv[1])), int(sys.argv[2]) if sys.argv[2] else None, sys.argv[3], sys.argv[4] == "1"
+    )

@@ -151,6 +151,22 @@ def test_refused_tcp_ladder_ends_with_why(tmp_path: Path, capsys) -> None:  # ty
     assert last.startswith("run failed: ") and "refused" in last.lower(), last
 
 
+def test_engine_sip_traces_false_keeps_no_messages(demo_target, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """`[engine] sip_traces = false` reaches the worker (its command line, not the environment): nothing kept."""
+    path = tmp_path / "config.toml"
+    path.write_text(
+        "[engine]\nsip_traces = false\n\n" + _probe_toml("opt", "sip_options", f"sip:127.0.0.1:{demo_target.port}")
+    )
+    config, _ = load_config(path, env={})
+    assert config.engine.sip_traces is False
+    spec = config.probes[0]
+    off = asyncio.run(run_once(spec, sip_bind="127.0.0.1", sip_traces=config.engine.sip_traces))
+    on = asyncio.run(run_once(spec, sip_bind="127.0.0.1"))
+    assert off.ok and on.ok
+    assert not off.trace
+    assert b"OPTIONS" in zlib.decompress(on.trace or b"")
+
+
 def test_unknown_probe_or_execution_is_one_line_exit_2(demo_target, tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     path = _config(tmp_path, _probe_toml("opt", "sip_options", f"sip:127.0.0.1:{demo_target.port}"))
     execution_id = _run_and_store(path, "opt")
