@@ -84,7 +84,7 @@ class Dispatcher:
         self.sender = Sender(
             ca_bundle=self.ca_bundle or None,
             allow_private=self.settings.allow_private_targets,
-            max_connections=self.max_concurrency,
+            per_destination=self.per_webhook,
             resolver=self.resolver,
         )
         self._stopping = False
@@ -273,7 +273,7 @@ class Dispatcher:
             return SendResult(None, f"{ledger.LOCAL} {problem}", None, 0.0, local=True), None
         assert self.sender is not None and secret is not None
         headers = signed_headers(secret, int(at * 1000), body, c.key)
-        result = await self.sender.post(c.url, headers, body, self.settings.timeout_s)
+        result = await self.sender.post(c.url, headers, body, self.settings.timeout_s, f"webhook-{c.webhook_id}")
         if result.local:  # e.g. out of descriptors: retry soon, never counted against the endpoint
             return dataclasses.replace(result, error=f"{ledger.LOCAL} {result.error}"), LOCAL_SHORTAGE_RETRY_S
         return result, ledger.retry_after_seconds(result.retry_after, self.clock())

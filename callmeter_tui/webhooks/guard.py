@@ -11,6 +11,7 @@ import asyncio
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable
+import ssl
 from typing import Any
 
 from httpcore import AnyIOBackend, AsyncNetworkBackend, AsyncNetworkStream
@@ -125,7 +126,7 @@ class GuardedBackend(AsyncNetworkBackend):
                 last = exc
                 continue
             self.connected = (self.connected + [(host, addr)])[-100:]
-            return stream
+            return PinnedStream(stream, addr)
         assert last is not None
         raise last
 
@@ -136,3 +137,37 @@ class GuardedBackend(AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self.inner.sleep(seconds)
+
+
+class PinnedStream(AsyncNetworkStream):
+    """A connection to a checked IP (``pinned_ip``), also after TLS is started on it.
+
+    It also remembers the socket: httpcore asks every kept-alive connection for it on each pool operation
+    (to see whether the peer closed it), and anyio builds a fresh attribute table for each such question.
+    """
+
+    def __init__(self, inner: AsyncNetworkStream, pinned_ip: str) -> None:
+        self.inner = inner
+        self.pinned_ip = pinned_ip
+        self._socket: Any = None
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self.inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self.inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    async def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> AsyncNetworkStream:
+        return PinnedStream(await self.inner.start_tls(ssl_context, server_hostname, timeout), self.pinned_ip)
+
+    def get_extra_info(self, info: str) -> Any:
+        if info != "socket":
+            return self.inner.get_extra_info(info)
+        if self._socket is None:
+            self._socket = self.inner.get_extra_info("socket")
+        return self._socket
