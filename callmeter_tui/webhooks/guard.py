@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Awaitable, Callable, Iterable
 import ssl
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from httpcore import AnyIOBackend, AsyncNetworkBackend, AsyncNetworkStream

@@ -26,7 +26,7 @@ from .guard import GuardedBackend
 
 
 class _Entry:
-    __slots__ = ("pool", "in_flight", "used_at")
+    __slots__ = ("in_flight", "pool", "used_at")
 
     def __init__(self, pool: httpcore.AsyncConnectionPool, now: float) -> None:
         self.pool, self.in_flight, self.used_at = pool, 0, now
