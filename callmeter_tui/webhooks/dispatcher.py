@@ -35,6 +35,7 @@ log = logging.getLogger("callmeter_tui.webhooks")
 
 IDLE_S = 60.0  # safety net for rows written by other processes that did not wake us
 LEASE_MARGIN_S = 30.0  # lease = attempt timeout + this
+RECLAIM_EVERY_S = 1.0  # look for expired leases at most this often (a lease is >= 30 s: a second late is nothing)
 LOCAL_SHORTAGE_RETRY_S = 30.0  # after a local shortage (descriptors...) in an attempt
 _DEFAULT = object()
 T = TypeVar("T")
@@ -73,6 +74,7 @@ class Dispatcher:
         self._tasks: dict[int, tuple[asyncio.Task[None], int]] = {}  # delivery id -> (task, webhook id)
         self._wake = asyncio.Event()
         self._stopping = False
+        self._reclaimed_at = float("-inf")
         self._loop_task: asyncio.Task[None] | None = None
         self._bus_task: asyncio.Task[None] | None = None
         self._queue: asyncio.Queue[Any] | None = None
@@ -101,6 +103,7 @@ class Dispatcher:
             resolver=self.resolver,
         )
         self._stopping = False
+        self._reclaimed_at = float("-inf")
         await self._in_db(self._retry_local_failures)
         if self.bus is not None:
             self._queue = self.bus.subscribe()
@@ -177,9 +180,14 @@ class Dispatcher:
             busy[wid] = busy.get(wid, 0) + 1
         room = self.max_concurrency - len(self._tasks)
 
+        reclaim = now - self._reclaimed_at >= RECLAIM_EVERY_S
+        if reclaim:
+            self._reclaimed_at = now
+
         def work() -> tuple[list[Claimed], float | None]:
             with self.sessions() as s, s.begin():
-                ledger.reclaim_expired(s, now=now, live=live)
+                if reclaim:
+                    ledger.reclaim_expired(s, now=now, live=live)
                 claimed = ledger.claim_due(
                     s,
                     owner=self.owner,
@@ -189,11 +197,10 @@ class Dispatcher:
                     busy=busy,
                     per_webhook=self.per_webhook,
                 )
-            for c in claimed:
-                busy[c.webhook_id] = busy.get(c.webhook_id, 0) + 1
-            if room - len(claimed) <= 0:
-                return claimed, None  # full: a finishing attempt wakes us
-            with self.sessions() as s:
+                for c in claimed:
+                    busy[c.webhook_id] = busy.get(c.webhook_id, 0) + 1
+                if room - len(claimed) <= 0:
+                    return claimed, None  # full: a finishing attempt wakes us
                 return claimed, ledger.next_due(s, owner=self.owner, busy=busy, per_webhook=self.per_webhook)
 
         claimed, due = await self._in_db(work)
