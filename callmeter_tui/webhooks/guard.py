@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import select
 import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable
@@ -142,8 +143,8 @@ class GuardedBackend(AsyncNetworkBackend):
 class PinnedStream(AsyncNetworkStream):
     """A connection to a checked IP (``pinned_ip``), also after TLS is started on it.
 
-    It also remembers the socket: httpcore asks every kept-alive connection for it on each pool operation
-    (to see whether the peer closed it), and anyio builds a fresh attribute table for each such question.
+    It also remembers its socket: httpcore asks every kept-alive connection whether it is readable on each
+    pool operation (did the peer close it?), and anyio builds a fresh attribute table for each such question.
     """
 
     def __init__(self, inner: AsyncNetworkStream, pinned_ip: str) -> None:
@@ -166,8 +167,23 @@ class PinnedStream(AsyncNetworkStream):
         return PinnedStream(await self.inner.start_tls(ssl_context, server_hostname, timeout), self.pinned_ip)
 
     def get_extra_info(self, info: str) -> Any:
-        if info != "socket":
-            return self.inner.get_extra_info(info)
+        if info == "is_readable":  # asked of every kept-alive connection on every pool operation
+            return _readable(self._raw_socket())
+        if info == "socket":
+            return self._raw_socket()
+        return self.inner.get_extra_info(info)
+
+    def _raw_socket(self) -> Any:
         if self._socket is None:
             self._socket = self.inner.get_extra_info("socket")
         return self._socket
+
+
+def _readable(sock: socket.socket | None) -> bool:
+    """Data (or EOF) waiting on an idle kept-alive connection: the peer closed it or sent garbage. As httpcore."""
+    fd = -1 if sock is None else sock.fileno()
+    if fd < 0:
+        return True
+    poller = select.poll()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
