@@ -99,8 +99,9 @@ class Sender:
         started = time.perf_counter()
         key = destination or _origin(url)
         try:
-            status, retry_after = await asyncio.wait_for(self._post(key, url, headers, body, timeout_s), timeout_s)
-        except (asyncio.TimeoutError, httpcore.TimeoutException):
+            async with asyncio.timeout(timeout_s):  # one overall deadline, without a task per request (wait_for)
+                status, retry_after = await self._post(key, url, headers, body, timeout_s)
+        except (TimeoutError, httpcore.TimeoutException):
             return SendResult(None, f"timed out after {timeout_s:g} s", None, _ms(started))
         except BlockedTarget as exc:
             return SendResult(None, str(exc), None, _ms(started))
