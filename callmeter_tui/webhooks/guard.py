@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
-import select
 import socket
-import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from httpcore import AnyIOBackend, AsyncNetworkBackend, AsyncNetworkStream
+from httpcore import AsyncNetworkBackend, AsyncNetworkStream
+
+from .netio import AsyncioBackend
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 Resolver = Callable[[str, int], Awaitable[list[str]]]
@@ -100,7 +100,7 @@ class GuardedBackend(AsyncNetworkBackend):
     ) -> None:
         self.allow_private = allow_private
         self.resolver = resolver or system_resolve
-        self.inner = inner or AnyIOBackend()
+        self.inner = inner or AsyncioBackend()
         self.connected: list[tuple[str, str]] = []  # (hostname, IP) of recent connects, for diagnostics/tests
 
     async def connect_tcp(
@@ -127,7 +127,7 @@ class GuardedBackend(AsyncNetworkBackend):
                 last = exc
                 continue
             self.connected = (self.connected + [(host, addr)])[-100:]
-            return PinnedStream(stream, addr)
+            return stream
         assert last is not None
         raise last
 
@@ -138,52 +138,3 @@ class GuardedBackend(AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self.inner.sleep(seconds)
-
-
-class PinnedStream(AsyncNetworkStream):
-    """A connection to a checked IP (``pinned_ip``), also after TLS is started on it.
-
-    It also remembers its socket: httpcore asks every kept-alive connection whether it is readable on each
-    pool operation (did the peer close it?), and anyio builds a fresh attribute table for each such question.
-    """
-
-    def __init__(self, inner: AsyncNetworkStream, pinned_ip: str) -> None:
-        self.inner = inner
-        self.pinned_ip = pinned_ip
-        self._socket: Any = None
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self.inner.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self.inner.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self.inner.aclose()
-
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> AsyncNetworkStream:
-        return PinnedStream(await self.inner.start_tls(ssl_context, server_hostname, timeout), self.pinned_ip)
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":  # asked of every kept-alive connection on every pool operation
-            return _readable(self._raw_socket())
-        if info == "socket":
-            return self._raw_socket()
-        return self.inner.get_extra_info(info)
-
-    def _raw_socket(self) -> Any:
-        if self._socket is None:
-            self._socket = self.inner.get_extra_info("socket")
-        return self._socket
-
-
-def _readable(sock: socket.socket | None) -> bool:
-    """Data (or EOF) waiting on an idle kept-alive connection: the peer closed it or sent garbage. As httpcore."""
-    fd = -1 if sock is None else sock.fileno()
-    if fd < 0:
-        return True
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    return bool(poller.poll(0))
