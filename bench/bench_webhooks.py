@@ -8,7 +8,10 @@ The peer, in the same run against the same receiver: a bare aiohttp client loop 
 bodies with the same number in flight and no database at all (the practical ceiling of a Python sender here;
 a bare httpx loop is printed beside it).
 
-    .venv/bin/python bench/bench_webhooks.py [--latency N] [--throughput N] [--db URL]
+    .venv/bin/python bench/bench_webhooks.py [--latency N] [--throughput N] [--db URL | --sqlite-only]
+
+Without --db it runs on SQLite, then on a throw-away PostgreSQL server (fsync off, as the tests run it) when
+the PostgreSQL binaries are installed.
 """
 
 from __future__ import annotations
@@ -203,9 +206,33 @@ async def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--latency", type=int, default=200, help="transitions for the latency run")
     ap.add_argument("--throughput", type=int, default=2000, help="deliveries for the throughput run")
-    ap.add_argument("--db", default="", help="database URL (default: SQLite in a temp dir)")
+    ap.add_argument("--db", default="", help="database URL (default: SQLite in a temp dir, then PostgreSQL)")
+    ap.add_argument("--sqlite-only", action="store_true", help="skip the PostgreSQL run")
     args = ap.parse_args()
     tmp = tempfile.mkdtemp(prefix="bench-webhooks-")
+    if args.db:
+        await run(args, args.db, tmp)
+        return
+    await run(args, f"sqlite:///{tmp}/bench.db", tmp)
+    if args.sqlite_only:
+        return
+    try:
+        from tests.fixtures.postgres import start_pg_server
+    except ImportError:
+        return
+    try:
+        pg = start_pg_server()
+    except (OSError, RuntimeError) as exc:
+        print(f"PostgreSQL run skipped: {exc}")
+        return
+    try:
+        await run(args, pg.create_database(), tmp)
+    finally:
+        pg.stop()
+
+
+async def run(args: argparse.Namespace, url: str, tmp: str) -> None:
+    """Latency and throughput on the database at ``url``, with a fresh receiver and certificate."""
     ca = trustme.CA()
     leaf = ca.issue_cert("127.0.0.1")
     ca_path, cert_path, key_path = (os.path.join(tmp, n) for n in ("ca.pem", "cert.pem", "key.pem"))
@@ -215,7 +242,7 @@ async def main() -> None:
         blob.write_to_path(cert_path, append=i > 0)
     receiver = Receiver(cert_path, key_path)
     await receiver.start()
-    db = open_database(args.db or f"sqlite:///{tmp}/bench.db")
+    db = open_database(url)
     probes = setup_db(db, receiver, 20)
     bus = EventBus()
     settings = WebhookSettings(allow_private_targets=True, ca_bundle=ca_path, timeout_s=10.0)
