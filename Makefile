@@ -36,8 +36,10 @@ lint: $(STAMP)
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadgroup -q -p no:cacheprovider $(PYTEST_ARGS)
 
+# Each script records its figures in bench/results.json; the README's figures table is regenerated from it.
 bench: $(STAMP)
-	for f in bench/*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	for f in bench/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
+	$(BIN)/python bench/readme_table.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

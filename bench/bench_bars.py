@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+from results import load_note, record  # bench/ is on sys.path when this file runs as a script
 
 from callmeter_tui.domain.bars import (
     bar_segments_many,
@@ -72,6 +73,18 @@ def main() -> None:
     print(f"  {'':<46} {'median':>9}    {'best':>9}    {'spans/s (median)':>16}")
     for label, (ms, best) in figures.items():
         print(f"  {label:<46} {ms:9.1f} ms {best:9.1f} ms {spans / ms * 1000:16,.0f}")
+    core_ms = figures["state_seconds_matrix_arrays (numpy core)"][0]
+    record(
+        "bars.segments_ms",
+        round(figures["bar_segments_many (all, BarSegment objects)"][0], 1),
+        "ms",
+        label=(
+            f"uptime bars, {components:,} components x {days} days at {per_day:g} spans/day, median of {RUNS} "
+            f"(numpy core {core_ms:.1f} ms; bench_bars.py)"
+        ),
+        higher_is_better=False,
+        note=load_note(),
+    )
 
 
 if __name__ == "__main__":

@@ -19,6 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from results import load_note, record  # bench/ is on sys.path when this file runs as a script
 from sqlalchemy import insert
 
 from callmeter_tui.config.model import RetentionSettings
@@ -192,6 +193,19 @@ def main() -> None:
     print(f"largest objects: {top}")
     print(f"bytes per probe-day: {per_probe_day / 1e3:.1f} kB (Uptime Kuma ~{kuma_per / 1e3:.0f} kB)")
     kuma = kuma_per * TARGET_PROBES * args.days
+    record(
+        "store.bytes_per_probe_day_kb",
+        round(per_probe_day / 1e3, 1),
+        "kB per probe-day",
+        label=(
+            f"SQLite size at 60 s, 30 d raw + hourly rollups: {total_200 / 1e9:.2f} GB for {TARGET_PROBES} probes x "
+            f"{args.days} days (bench_db_size.py)"
+        ),
+        peer=round(kuma_per / 1e3, 1),
+        peer_name="Uptime Kuma, as its users report (~6 GB per 200 monitors x 90 days)",
+        higher_is_better=False,
+        note=f"{load_note()}; simulated {args.probes} probes, extrapolated",
+    )
     print(
         f"{TARGET_PROBES} probes x {args.days} days: {total_200 / 1e9:.2f} GB "
         f"(Uptime Kuma ~{kuma / 1e9:.1f} GB at the reported 6 GB per 200 monitors x 90 days: "

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_SUBMITTED
+from results import load_note, record  # bench/ is on sys.path when this file runs as a script
 
 from callmeter_tui.commands.runtime import Runtime
 from callmeter_tui.config.model import Config, EngineSettings
@@ -116,6 +117,18 @@ async def run_scale(n: int, seconds: float, ports: list[int]) -> None:
     rss = rss_mb(me) + sum(rss_mb(c) for c in kids)
     await rt.stop()
     done = ok[0] + ok[1]
+    p50, p99 = pct(lateness, 0.5), pct(lateness, 0.99)
+    record(
+        f"engine.lateness_p99_ms.{n}",
+        round(p99, 1),
+        "ms",
+        label=(
+            f"schedule lateness p99, {n:,} OPTIONS probes at 60 s on one node (p50 {p50:.1f} ms, "
+            f"{done / wall:.0f} runs/s, {100 * (cpu1 - cpu0) / wall:.0f} % of a core, {rss:.0f} MB RSS; bench_engine.py)"
+        ),
+        higher_is_better=False,
+        note=f"{load_note()}; {seconds:.0f} s run",
+    )
     print(
         f"probes={n:>6}  start-up {t_started:5.1f}s  runs={done} ({done / wall:.1f}/s, {ok[1]} failed)  "
         f"lateness p50={pct(lateness, 0.5):.1f}ms p99={pct(lateness, 0.99):.1f}ms max={max(lateness or [0]):.0f}ms  "

@@ -18,6 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from results import load_note, record  # bench/ is on sys.path when this file runs as a script
+
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.probes import ProberPool
 from tests.probes.conftest import baresip_peer, kamailio_peer, sipsak_options_ms
@@ -88,6 +90,13 @@ async def options_throughput(kam_uri: str, seconds: float = 8.0, in_flight: int 
     cw, cm = cpu_s(worker.pid) - c0w, time.process_time() - c0m
     rss = rss_mb(worker.pid)
     await pool.stop()
+    record(
+        f"probes.options_per_s.{in_flight}",
+        round(done / dt),
+        "probes/s",
+        label=f"OPTIONS probes through one pjsua2 worker, {in_flight} in flight, to kamailio (bench_probes.py)",
+        note=f"{load_note()}; worker CPU {100 * cw / dt:.0f} % of a core; {failed} failed",
+    )
     print(
         f"OPTIONS throughput, 1 worker, {in_flight} in flight: {done / dt:.0f} probes/s "
         f"({failed} failed); worker CPU {100 * cw / dt:.0f}% of a core, main process CPU {100 * cm / dt:.0f}%; "
@@ -109,6 +118,16 @@ async def timing_error(kam_uri: str, kam_port: int, n: int = 40) -> None:
     for name, xs in (("callmeter response_time_ms", ours), ("sipsak", ref_sipsak), ("raw UDP socket", ref_raw)):
         print(f"  {name:<28} median {statistics.median(xs):.3f} ms  p95 {pct(xs, 0.95):.3f} ms  (n={len(xs)})")
     print("  (sipsak prints sub-millisecond times coarsely, often 0.00x ms: the raw socket is the fair reference)")
+    record(
+        "probes.options_response_ms",
+        round(statistics.median(ours), 3),
+        "ms",
+        label="OPTIONS response_time_ms to kamailio on 127.0.0.1, median (bench_probes.py)",
+        peer=round(statistics.median(ref_raw), 3),
+        peer_name="raw UDP socket, same requests",
+        higher_is_better=False,
+        note=load_note(),
+    )
     print(
         f"OPTIONS timing error vs raw socket: median {statistics.median(ours) - statistics.median(ref_raw):+.3f} ms; "
         f"vs sipsak: {statistics.median(ours) - statistics.median(ref_sipsak):+.3f} ms"
@@ -180,6 +199,13 @@ async def main() -> None:
                 else:
                     break
             print(f"most concurrent calls held cleanly: {best} (tried up to 32)")
+            record(
+                "probes.concurrent_calls_clean",
+                best,
+                "calls",
+                label="most concurrent test calls held cleanly (loss 0, MOS > 4), tried up to 32 (bench_probes.py)",
+                note=load_note(),
+            )
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from results import load_note, record  # bench/ is on sys.path when this file runs as a script
+
 from callmeter_tui.tui.app import CallMeterApp
 from tests.tui.fakes import bulk_monitor
 
@@ -54,6 +56,23 @@ async def main() -> None:
         print(f"events published: {published} in {wall:.1f} s ({published / wall:.0f}/s)")
         print(f"steady CPU (app + publisher, one process): {100 * used / wall:.1f} % of one core")
         print(f"history loads: {m.history_calls}")
+        note = load_note()
+        record(
+            "tui.first_paint_ms",
+            round(first_paint * 1000),
+            "ms",
+            label=f"dashboard first paint, {N:,} probes, 200x60 headless (bench_tui.py)",
+            higher_is_better=False,
+            note=note,
+        )
+        record(
+            "tui.steady_cpu_pct",
+            round(100 * used / wall, 1),
+            "% of a core",
+            label=f"dashboard + publisher CPU, {N:,} probes each updating every second (bench_tui.py)",
+            higher_is_better=False,
+            note=note,
+        )
     c1 = cpu()
     # the publisher's own share, measured without the app, to separate the dashboard's cost
     m2 = bulk_monitor(N, now=time.time())

@@ -25,6 +25,13 @@ from typing import Any
 RESULTS = Path(os.environ.get("CALLMETER_BENCH_RESULTS", Path(__file__).resolve().parent / "results.json"))
 
 
+def load_note() -> str:
+    """The machine's load when a figure was measured: figures taken while other work ran read low."""
+    load, cores = os.getloadavg()[0], os.cpu_count() or 1
+    shared = ", CPU shared with other work" if load >= 0.5 else ""
+    return f"1-min load average {load:.1f} on {cores} cores when measured{shared}"
+
+
 def _load() -> dict[str, Any]:
     try:
         data = json.loads(RESULTS.read_text())

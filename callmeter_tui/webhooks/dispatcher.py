@@ -16,8 +16,9 @@ import socket
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -28,14 +29,17 @@ from . import ledger
 from .guard import Resolver
 from .ledger import Claimed, host_of
 from .payloads import fill_routing_key
+from .recorder import AttemptRecorder, Outcome
 from .sender import Sender, SendResult, signed_headers
 
 log = logging.getLogger("callmeter_tui.webhooks")
 
 IDLE_S = 60.0  # safety net for rows written by other processes that did not wake us
 LEASE_MARGIN_S = 30.0  # lease = attempt timeout + this
+RECLAIM_EVERY_S = 1.0  # look for expired leases at most this often (a lease is >= 30 s: a second late is nothing)
 LOCAL_SHORTAGE_RETRY_S = 30.0  # after a local shortage (descriptors...) in an attempt
 _DEFAULT = object()
+T = TypeVar("T")
 
 
 def default_owner() -> str:
@@ -71,9 +75,14 @@ class Dispatcher:
         self._tasks: dict[int, tuple[asyncio.Task[None], int]] = {}  # delivery id -> (task, webhook id)
         self._wake = asyncio.Event()
         self._stopping = False
+        self._reclaimed_at = float("-inf")
         self._loop_task: asyncio.Task[None] | None = None
         self._bus_task: asyncio.Task[None] | None = None
         self._queue: asyncio.Queue[Any] | None = None
+        # All database work of this dispatcher runs on one thread: its writes never queue on each other for
+        # SQLite's write lock, and finished attempts are recorded in batches (recorder.py).
+        self._db: ThreadPoolExecutor | None = None
+        self.recorder = AttemptRecorder(session_factory, self.owner, self._in_db)
 
     @property
     def lease_s(self) -> float:
@@ -81,15 +90,22 @@ class Dispatcher:
 
     # ---- lifecycle ---------------------------------------------------------------------------------
 
+    async def _in_db(self, work: Callable[[], T]) -> T:
+        """Run ``work`` on the dispatcher's database thread."""
+        if self._db is None:
+            self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhooks-db")
+        return await asyncio.get_running_loop().run_in_executor(self._db, work)
+
     async def start(self) -> None:
         self.sender = Sender(
             ca_bundle=self.ca_bundle or None,
             allow_private=self.settings.allow_private_targets,
-            max_connections=self.max_concurrency,
+            per_destination=self.per_webhook,
             resolver=self.resolver,
         )
         self._stopping = False
-        await asyncio.to_thread(self._retry_local_failures)
+        self._reclaimed_at = float("-inf")
+        await self._in_db(self._retry_local_failures)
         if self.bus is not None:
             self._queue = self.bus.subscribe()
             self._bus_task = asyncio.create_task(self._listen(self._queue), name="webhooks-bus")
@@ -124,8 +140,12 @@ class Dispatcher:
             for t in still:  # their leases expire and another run reclaims them: nothing is lost
                 t.cancel()
             await asyncio.gather(*still, return_exceptions=True)
+        await self.recorder.drain()
         if self.sender is not None:
             await self.sender.aclose()
+        if self._db is not None:
+            self._db.shutdown(wait=False)  # queued work still runs; nothing new is submitted
+            self._db = None
         self._loop_task = self._bus_task = None
 
     def wake(self) -> None:
@@ -161,9 +181,14 @@ class Dispatcher:
             busy[wid] = busy.get(wid, 0) + 1
         room = self.max_concurrency - len(self._tasks)
 
+        reclaim = now - self._reclaimed_at >= RECLAIM_EVERY_S
+        if reclaim:
+            self._reclaimed_at = now
+
         def work() -> tuple[list[Claimed], float | None]:
             with self.sessions() as s, s.begin():
-                ledger.reclaim_expired(s, now=now, live=live)
+                if reclaim:
+                    ledger.reclaim_expired(s, now=now, live=live)
                 claimed = ledger.claim_due(
                     s,
                     owner=self.owner,
@@ -173,14 +198,13 @@ class Dispatcher:
                     busy=busy,
                     per_webhook=self.per_webhook,
                 )
-            for c in claimed:
-                busy[c.webhook_id] = busy.get(c.webhook_id, 0) + 1
-            if room - len(claimed) <= 0:
-                return claimed, None  # full: a finishing attempt wakes us
-            with self.sessions() as s:
+                for c in claimed:
+                    busy[c.webhook_id] = busy.get(c.webhook_id, 0) + 1
+                if room - len(claimed) <= 0:
+                    return claimed, None  # full: a finishing attempt wakes us
                 return claimed, ledger.next_due(s, owner=self.owner, busy=busy, per_webhook=self.per_webhook)
 
-        claimed, due = await asyncio.to_thread(work)
+        claimed, due = await self._in_db(work)
         for c in claimed:
             task = asyncio.create_task(self._attempt(c), name=f"webhook-delivery-{c.delivery_id}")
             self._tasks[c.delivery_id] = (task, c.webhook_id)
@@ -231,26 +255,8 @@ class Dispatcher:
                 SendResult(None, f"internal error: {type(exc).__name__}: {exc}"[:300], None, 0.0),
                 None,
             )
-        now = self.clock()
-
-        def work() -> ledger.Finished:
-            with self.sessions() as s, s.begin():
-                return ledger.finish(
-                    s,
-                    c,
-                    owner=self.owner,
-                    at=at,
-                    now=now,
-                    http_status=result.status,
-                    error=result.error,
-                    duration_ms=result.duration_ms,
-                    success=result.ok,
-                    retry_after_s=retry_after,
-                    local=result.local,
-                )
-
         try:
-            fin = await asyncio.to_thread(work)
+            fin = await self.recorder.record(Outcome(c, at, self.clock(), result, retry_after))
         except Exception:
             log.exception(
                 "recording webhook delivery %d failed (its lease will expire and it is retried)", c.delivery_id
@@ -274,7 +280,9 @@ class Dispatcher:
             return SendResult(None, f"{ledger.LOCAL} {problem}", None, 0.0, local=True), None
         assert self.sender is not None and secret is not None
         headers = signed_headers(secret, int(at * 1000), body, c.key)
-        result = await self.sender.post(c.url, headers, body, self.settings.timeout_s)
+        result = await self.sender.post(
+            c.url, headers, body, self.settings.timeout_s, destination=f"webhook-{c.webhook_id}"
+        )
         if result.local:  # e.g. out of descriptors: retry soon, never counted against the endpoint
             return dataclasses.replace(result, error=f"{ledger.LOCAL} {result.error}"), LOCAL_SHORTAGE_RETRY_S
         return result, ledger.retry_after_seconds(result.retry_after, self.clock())

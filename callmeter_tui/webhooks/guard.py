@@ -12,9 +12,10 @@ import socket
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from httpcore import AnyIOBackend, AsyncNetworkBackend, AsyncNetworkStream
+from httpcore import AsyncNetworkBackend, AsyncNetworkStream
 
 from ..domain.netaddr import forbidden_reason, literal_ip
+from .netio import AsyncioBackend
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -57,7 +58,7 @@ class GuardedBackend(AsyncNetworkBackend):
     ) -> None:
         self.allow_private = allow_private
         self.resolver = resolver or system_resolve
-        self.inner = inner or AnyIOBackend()
+        self.inner = inner or AsyncioBackend()
         self.connected: list[tuple[str, str]] = []  # (hostname, IP) of recent connects, for diagnostics/tests
 
     async def connect_tcp(

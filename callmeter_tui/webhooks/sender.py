@@ -13,12 +13,14 @@ import hmac
 import ssl
 import time
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 import httpcore
 
 from .. import __version__
 from ..config import SettingError
 from .guard import BlockedTarget, GuardedBackend, Resolver
+from .pools import DestinationPools
 
 USER_AGENT = f"callmeter-tui/{__version__}"
 MAX_RESPONSE_BYTES = 64 * 1024
@@ -68,29 +70,37 @@ class SendResult:
 
 
 class Sender:
-    """A shared connection pool for all webhook attempts of one dispatcher."""
+    """Keep-alive connections for all webhook attempts of one dispatcher: one small pool per destination."""
 
     def __init__(
         self,
         *,
         ca_bundle: str | None = None,
         allow_private: bool = False,
-        max_connections: int = 16,
+        per_destination: int = 2,
+        max_destinations: int = 256,
         resolver: Resolver | None = None,
     ) -> None:
         self.backend = GuardedBackend(allow_private=allow_private, resolver=resolver)
-        self.pool = httpcore.AsyncConnectionPool(
-            ssl_context=ssl_context(ca_bundle),
-            max_connections=max_connections,
-            keepalive_expiry=30.0,
-            network_backend=self.backend,
-            retries=0,
+        self.pools = DestinationPools(
+            self.backend, ssl_context(ca_bundle), per_destination=per_destination, max_destinations=max_destinations
         )
 
-    async def post(self, url: str, headers: list[tuple[str, str]], body: bytes, timeout_s: float) -> SendResult:
+    async def post(
+        self,
+        url: str,
+        headers: list[tuple[str, str]],
+        body: bytes,
+        timeout_s: float,
+        destination: str | None = None,
+    ) -> SendResult:
+        """POST once. ``destination`` names the keep-alive pool (the dispatcher passes the webhook); default: the
+        URL's origin. At most ``per_destination`` requests of one destination should be in flight at a time."""
         started = time.perf_counter()
+        key = destination or _origin(url)
         try:
-            status, retry_after = await asyncio.wait_for(self._post(url, headers, body, timeout_s), timeout_s)
+            async with asyncio.timeout(timeout_s):  # one overall deadline, without a task per request (wait_for)
+                status, retry_after = await self._post(key, url, headers, body, timeout_s)
         except (TimeoutError, httpcore.TimeoutException):
             return SendResult(None, f"timed out after {timeout_s:g} s", None, _ms(started))
         except BlockedTarget as exc:
@@ -111,10 +121,13 @@ class Sender:
         return SendResult(status, f"HTTP {status}", retry_after if status in (429, 503) else None, duration)
 
     async def _post(
-        self, url: str, headers: list[tuple[str, str]], body: bytes, timeout_s: float
+        self, key: str, url: str, headers: list[tuple[str, str]], body: bytes, timeout_s: float
     ) -> tuple[int, str | None]:
         ext = {"timeout": {"connect": timeout_s, "read": timeout_s, "write": timeout_s, "pool": timeout_s}}
-        async with self.pool.stream("POST", url, headers=headers, content=body, extensions=ext) as resp:
+        async with (
+            self.pools.lease(key) as pool,
+            pool.stream("POST", url, headers=headers, content=body, extensions=ext) as resp,
+        ):
             seen = 0
             async for chunk in resp.aiter_stream():  # read (and drop) a bounded amount of the answer
                 seen += len(chunk)
@@ -127,7 +140,16 @@ class Sender:
             return resp.status, retry_after
 
     async def aclose(self) -> None:
-        await self.pool.aclose()
+        await self.pools.aclose()
+
+
+def _origin(url: str) -> str:
+    """scheme://host:port of ``url`` (the default pool key); the URL itself when it cannot be split."""
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return url
+    return f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}"
 
 
 def _ms(started: float) -> float:

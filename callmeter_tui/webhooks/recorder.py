@@ -1,0 +1,139 @@
+"""Attempt outcomes recorded in batches: one transaction for all the attempts that finished meanwhile.
+
+Why: one transaction per attempt, each from its own worker thread, made the dispatcher's threads queue on
+SQLite's single write lock, whose busy handler sleeps in steps of up to 100 ms; that (not HTTP) capped
+deliveries per second. All of a dispatcher's database work now runs on one thread (``run_in_db``), and the
+attempts that finish while a batch is being written are written together in the next one (group commit).
+
+Nothing changes in what is recorded: each outcome goes through ``ledger.finish`` exactly as before, in order.
+When a batch cannot be written, its outcomes are written one by one, so one bad row never costs the others
+their records; an outcome that still cannot be written raises to its attempt (whose lease then expires).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, TypeVar
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from . import ledger
+from .ledger import Claimed, Finished
+from .sender import SendResult
+
+log = logging.getLogger("callmeter_tui.webhooks")
+
+T = TypeVar("T")
+MAX_BATCH = 200
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One finished attempt, as the dispatcher saw it."""
+
+    claimed: Claimed
+    at: float  # when the attempt started (the record's time)
+    now: float  # when it ended (retry schedule, auto-disable window)
+    result: SendResult
+    retry_after_s: float | None
+
+
+class AttemptRecorder:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        owner: str,
+        run_in_db: Callable[[Callable[[], Any]], Awaitable[Any]],
+        max_batch: int = MAX_BATCH,
+    ) -> None:
+        self.sessions = sessions
+        self.owner = owner
+        self.run_in_db = run_in_db
+        self.max_batch = max(1, max_batch)
+        self._pending: list[tuple[Outcome, asyncio.Future[Finished]]] = []
+        self._writer: asyncio.Task[None] | None = None
+        self.batches = 0  # transactions written (for tests and figures)
+
+    async def record(self, outcome: Outcome) -> Finished:
+        """Write ``outcome`` (with whatever else is waiting) and return how the delivery moved on."""
+        future: asyncio.Future[Finished] = asyncio.get_running_loop().create_future()
+        self._pending.append((outcome, future))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all(), name="webhooks-recorder")
+        return await future
+
+    async def drain(self) -> None:
+        """Until everything handed to ``record`` so far is written (or has failed)."""
+        while self._writer is not None and not self._writer.done():
+            await asyncio.shield(self._writer)
+
+    async def _write_all(self) -> None:
+        while self._pending:
+            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+            outcomes = [o for o, _ in batch]
+            try:
+                results: list[Finished | Exception] = await self.run_in_db(partial(self._write, outcomes))
+            except Exception as exc:  # the database thread itself failed: every attempt of the batch learns it
+                results = [exc] * len(batch)
+            for (_, future), res in zip(batch, results, strict=True):
+                if future.done():  # its attempt was cancelled meanwhile
+                    continue
+                if isinstance(res, Exception):
+                    future.set_exception(res)
+                else:
+                    future.set_result(res)
+
+    def _write(self, outcomes: list[Outcome]) -> list[Finished | Exception]:
+        self.batches += 1
+        try:
+            with self.sessions() as s, s.begin():
+                return self._finish_all(s, outcomes)
+        except Exception:
+            if len(outcomes) == 1:
+                raise
+            log.warning("recording %d webhook attempts together failed: recording them one by one", len(outcomes))
+        out: list[Finished | Exception] = []
+        for o in outcomes:
+            try:
+                with self.sessions() as s, s.begin():
+                    out.append(self._finish(s, o))
+            except Exception as exc:
+                out.append(exc)
+        return out
+
+    def _finish_all(self, s: Session, outcomes: list[Outcome]) -> list[Finished | Exception]:
+        """In order; each run of consecutive successes is recorded together (``ledger.finish_succeeded``)."""
+        out: list[Finished | Exception] = []
+        run: list[ledger.Success] = []
+        for o in outcomes:
+            r = o.result
+            if r.ok and not r.local and r.status is not None:
+                run.append(ledger.Success(o.claimed, o.at, o.now, r.status, r.duration_ms))
+                continue
+            if run:
+                out += ledger.finish_succeeded(s, run, owner=self.owner)
+                run = []
+            out.append(self._finish(s, o))
+        if run:
+            out += ledger.finish_succeeded(s, run, owner=self.owner)
+        return out
+
+    def _finish(self, s: Session, o: Outcome) -> Finished:
+        r = o.result
+        return ledger.finish(
+            s,
+            o.claimed,
+            owner=self.owner,
+            at=o.at,
+            now=o.now,
+            http_status=r.status,
+            error=r.error,
+            duration_ms=r.duration_ms,
+            success=r.ok,
+            retry_after_s=o.retry_after_s,
+            local=r.local,
+        )
