@@ -43,7 +43,7 @@ def make_asset(body: bytes, content_type: str, max_age: int, now: float, previou
         return Asset(previous.body, previous.gz, content_type, digest, previous.last_modified, max_age)
     gz = None
     if len(body) >= GZIP_MIN_BYTES and content_type.startswith(_COMPRESSIBLE):
-        packed = gzip.compress(body, compresslevel=6, mtime=0)
+        packed = gzip.compress(body, compresslevel=9, mtime=0)  # once per render, served many times
         gz = packed if len(packed) < len(body) else None
     return Asset(body, gz, content_type, digest, float(int(now)), max_age)
 
