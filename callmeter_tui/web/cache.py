@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 from typing import Mapping
 
+from multidict import CIMultiDict
+
 GZIP_MIN_BYTES = 200
 _COMPRESSIBLE = ("text/", "application/json", "application/atom+xml", "image/svg+xml", "application/javascript")
 
@@ -53,6 +55,59 @@ def make_assets(
 ) -> dict[str, Asset]:
     prev = previous or {}
     return {key: make_asset(body, ctype, max_age, now, prev.get(key)) for key, (body, ctype) in bodies.items()}
+
+
+@dataclass(frozen=True)
+class Answers:
+    """An Asset's answers with every header already in place, built once per asset (in the render thread):
+    a request costs a dict lookup, an optional conditional check and a copy of one of these header sets.
+    Index 0 is the identity representation, 1 the gzip one (absent when the asset has no gzip body)."""
+
+    asset: Asset
+    ok: tuple[CIMultiDict[str], ...]
+    unchanged: tuple[CIMultiDict[str], ...]  # 304: validators and caching headers, no body headers
+    bodies: tuple[bytes, ...]
+
+
+def answers(asset: Asset, fixed: Mapping[str, str], *, cors: bool = False, cache_control: str = "") -> Answers:
+    """The header sets for ``asset``: ``fixed`` (security headers) on every one of them."""
+    common = {
+        **fixed,
+        "Last-Modified": http_date(asset.last_modified),
+        "Cache-Control": cache_control or (f"public, max-age={asset.max_age}" if asset.max_age else "no-cache"),
+        "Vary": "Accept-Encoding",
+    }
+    if cors:
+        common["Access-Control-Allow-Origin"] = "*"
+    ok, unchanged, bodies = [], [], []
+    for etag, body, encoding in ((asset.etag, asset.body, None), (asset.etag_gz, asset.gz, "gzip")):
+        if body is None:
+            break
+        head = {**common, "ETag": etag}
+        unchanged.append(CIMultiDict(head))
+        head["Content-Type"] = asset.content_type
+        if encoding:
+            head["Content-Encoding"] = encoding
+        ok.append(CIMultiDict(head))
+        bodies.append(body)
+    return Answers(asset, tuple(ok), tuple(unchanged), tuple(bodies))
+
+
+class GzipAccepted:
+    """``accepts_gzip`` remembered per distinct Accept-Encoding value (browsers send a handful of them);
+    the memory is bounded: it starts over when a client sends too many different values."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._seen: dict[str | None, bool] = {}
+        self._size = size
+
+    def __call__(self, accept_encoding: str | None) -> bool:
+        known = self._seen.get(accept_encoding)
+        if known is None:
+            if len(self._seen) >= self._size:
+                self._seen.clear()
+            known = self._seen[accept_encoding] = accepts_gzip(accept_encoding)
+        return known
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:

@@ -249,3 +249,43 @@ async def test_odd_settings_still_render(seed: Seed, make_server) -> None:  # ty
     assert summary["page"]["time_zone"] == "UTC" and summary["status"]["indicator"] == "none"
     theme = [x for x in r.text.split('"') if x.startswith("/empty/theme.css")][0]
     assert "--accent:#0b7285" in (await srv.client.get(theme)).text
+
+
+SAME_ON_HEAD = (
+    "etag",
+    "last-modified",
+    "cache-control",
+    "vary",
+    "content-type",
+    "content-encoding",
+    "content-length",
+    "content-security-policy",
+    "x-content-type-options",
+    "referrer-policy",
+    "server",
+)
+
+
+async def test_head_and_304_carry_the_same_prebuilt_headers(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
+    """Answers come from header sets built with the page: HEAD is GET without the body, a 304 keeps the
+    validators, caching and security headers of its representation and drops the body's."""
+    simple_page(seed)
+    srv = await make_server()
+    async with httpx.AsyncClient(base_url=srv.url) as raw:
+        for enc in ("gzip", "identity"):
+            get = await raw.get("/status", headers={"Accept-Encoding": enc})
+            head = await raw.head("/status", headers={"Accept-Encoding": enc})
+            assert (head.status_code, head.content) == (200, b"")
+            assert {k: head.headers.get(k) for k in SAME_ON_HEAD} == {k: get.headers.get(k) for k in SAME_ON_HEAD}
+            for method in ("GET", "HEAD"):
+                r = await raw.request(
+                    method, "/status", headers={"Accept-Encoding": enc, "If-None-Match": get.headers["etag"]}
+                )
+                assert (r.status_code, r.content) == (304, b""), method
+                kept = ("etag", "last-modified", "cache-control", "vary", "content-security-policy", "server")
+                assert {k: r.headers.get(k) for k in kept} == {k: get.headers.get(k) for k in kept}
+                assert "content-encoding" not in r.headers and "content-type" not in r.headers
+        # The same Accept-Encoding value keeps getting the same representation (it is remembered per value).
+        for _ in range(3):
+            r = await raw.get("/status", headers={"Accept-Encoding": "gzip;q=0, identity"})
+            assert "content-encoding" not in r.headers
