@@ -15,6 +15,7 @@ from typing import Mapping
 from multidict import CIMultiDict
 
 GZIP_MIN_BYTES = 200
+GZIP_BEST_MAX = 512 * 1024  # up to this size bodies get level 9 (the page weight); bigger ones level 6 (time)
 _COMPRESSIBLE = ("text/", "application/json", "application/atom+xml", "image/svg+xml", "application/javascript")
 
 
@@ -45,7 +46,8 @@ def make_asset(body: bytes, content_type: str, max_age: int, now: float, previou
         return Asset(previous.body, previous.gz, content_type, digest, previous.last_modified, max_age)
     gz = None
     if len(body) >= GZIP_MIN_BYTES and content_type.startswith(_COMPRESSIBLE):
-        packed = gzip.compress(body, compresslevel=9, mtime=0)  # once per render, served many times
+        level = 9 if len(body) <= GZIP_BEST_MAX else 6  # once per render, served many times
+        packed = gzip.compress(body, compresslevel=level, mtime=0)
         gz = packed if len(packed) < len(body) else None
     return Asset(body, gz, content_type, digest, float(int(now)), max_age)
 

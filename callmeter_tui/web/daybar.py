@@ -15,9 +15,10 @@ between runs with the arrow keys, Home and End.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..domain.health import HealthState
 from .view import BarCell, PageBars
@@ -32,6 +33,7 @@ _SEG_CLASS = {
 NL = "&#10;"  # a line break inside an attribute (the tooltip is white-space: pre)
 
 
+@lru_cache(maxsize=4096)
 def human_duration(seconds: float) -> str:
     """ "2d 4h", "23h 59m", "45m", "30s": the resolution a visitor cares about."""
     s = int(round(seconds))
@@ -67,18 +69,30 @@ def cell_text(cell: BarCell, whole_day: bool = True) -> str:
     return NL.join(part for part in (healthy, *bad, unknown) if part)
 
 
-def _range_label(first: datetime, last: datetime, days: int) -> str:
-    """ "Sun 22 Nov 2026" for one day; "13 – 21 Nov 2026" for a run (its width tells how long it is)."""
-    if days == 1:
-        return f"{last:%a} {last.day} {last:%b %Y}"
-    end = f"{last.day} {last:%b %Y}"
-    if first.year != last.year:
-        start = f"{first.day} {first:%b %Y}"
-    elif first.month != last.month:
-        start = f"{first.day} {first:%b}"
-    else:
-        start = f"{first.day}"
-    return f"{start} – {end}"
+class DayNames:
+    """Each day of the bar written once per page ("Sun 22 Nov 2026", "22 Nov 2026", "22 Nov", "22"):
+    labels of runs are joined from these, not formatted per element (strftime is slow)."""
+
+    def __init__(self, days: list[datetime]) -> None:
+        self.full = [f"{d:%a} {d.day} {d:%b %Y}" for d in days]
+        self.dmy = [f"{d.day} {d:%b %Y}" for d in days]
+        self.dm = [f"{d.day} {d:%b}" for d in days]
+        self.d = [str(d.day) for d in days]
+        self._year = [d.year for d in days]
+        self._month = [(d.year, d.month) for d in days]
+
+    def label(self, first: int, last: int) -> str:
+        """ "Sun 22 Nov 2026" for one day; "13 – 21 Nov 2026" for a run (its width tells how long it is).
+        Month and day names are strftime's C-locale words: nothing to escape."""
+        if first == last:
+            return self.full[last]
+        if self._year[first] != self._year[last]:
+            start = self.dmy[first]
+        elif self._month[first] != self._month[last]:
+            start = self.dm[first]
+        else:
+            start = self.d[first]
+        return f"{start} – {self.dmy[last]}"
 
 
 def runs(row: list[int], narrow_from: int) -> list[tuple[int, int]]:
@@ -98,7 +112,7 @@ class BarPainter:
 
     def __init__(self, bars: PageBars, tz: ZoneInfo) -> None:
         self._bars = bars
-        self._days = [datetime.fromtimestamp(s, tz) for s in bars.starts]
+        self._days = DayNames([datetime.fromtimestamp(s, tz) for s in bars.starts])
         self._cells = [(_SEG_CLASS[c.state], cell_text(c)) for c in bars.cells]
         # Cells that read the same (a 25-hour day without data, a 24-hour one) are one run.
         first: dict[tuple[str, str], int] = {}
@@ -109,7 +123,7 @@ class BarPainter:
 
     @property
     def narrow_from(self) -> int:
-        return max(0, len(self._days) - NARROW_DAYS)
+        return max(0, len(self._bars.starts) - NARROW_DAYS)
 
     def paint(self, component_index: int) -> Markup:
         same = self._same
@@ -145,7 +159,7 @@ class BarPainter:
                 cls += " l"
             elif middle >= n * 0.8:
                 cls += " r"
-            label = escape(_range_label(self._days[first], self._days[first + count - 1], count))
+            label = self._days.label(first, first + count - 1)
             each = "Each day: " if count > 1 else ""
             stop = ' tabindex="0"' if j == len(found) - 1 else ""
             out.append(f'<i class="{cls}"{stop} role="img" aria-label="{label}{NL}{each}{text}"></i>')

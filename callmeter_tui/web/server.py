@@ -32,6 +32,7 @@ from .guard import (
 )
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import UPTIME_WINDOW_DAYS, prometheus_text
+from .offloop import responsive
 from .publish import StaticFiles, load_static, publish
 from .snapshot import list_slugs, load_page, load_probe_metrics
 
@@ -169,6 +170,10 @@ class WebServer:
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
     def _render_sync(self, slug: str) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]] | None:
+        with responsive():  # the event loop keeps running meanwhile (see offloop)
+            return self._render_page(slug)
+
+    def _render_page(self, slug: str) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]] | None:
         now = self._clock()
         with self._db.session() as session:
             data = load_page(session, slug, now)
