@@ -40,16 +40,31 @@ class Asset:
 def make_asset(body: bytes, content_type: str, max_age: int, now: float, previous: Asset | None = None) -> Asset:
     """An Asset for ``body``; reuses ``previous`` (and its Last-Modified) when the bytes are identical."""
     digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-    if previous is not None and previous.digest == digest and previous.content_type == content_type:
-        if previous.max_age == max_age:
-            return previous
-        return Asset(previous.body, previous.gz, content_type, digest, previous.last_modified, max_age)
+    kept = _same(previous, digest, content_type, max_age)
+    if kept is not None:
+        return kept
     gz = None
     if len(body) >= GZIP_MIN_BYTES and content_type.startswith(_COMPRESSIBLE):
         level = 9 if len(body) <= GZIP_BEST_MAX else 6  # once per render, served many times
         packed = gzip.compress(body, compresslevel=level, mtime=0)
         gz = packed if len(packed) < len(body) else None
     return Asset(body, gz, content_type, digest, float(int(now)), max_age)
+
+
+def _same(previous: Asset | None, digest: str, content_type: str, max_age: int) -> Asset | None:
+    """``previous`` (its Last-Modified kept) when it has these very bytes, else None."""
+    if previous is None or previous.digest != digest or previous.content_type != content_type:
+        return None
+    if previous.max_age == max_age:
+        return previous
+    return Asset(previous.body, previous.gz, content_type, digest, previous.last_modified, max_age)
+
+
+def keep_unchanged(fresh: Mapping[str, Asset], previous: Mapping[str, Asset] | None) -> dict[str, Asset]:
+    """``fresh`` assets (rendered elsewhere, e.g. in a child process), each replaced by its previous
+    version when the bytes did not change: validators stay put."""
+    prev = previous or {}
+    return {key: _same(prev.get(key), a.digest, a.content_type, a.max_age) or a for key, a in fresh.items()}
 
 
 def make_assets(

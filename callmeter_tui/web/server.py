@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import shutil
 import time
 from collections.abc import Callable, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from aiohttp import web
@@ -21,7 +23,7 @@ from aiohttp import web
 from ..config.model import Config
 from ..config.validate import validate_frame_ancestors
 from ..engine.events import EventBus, ExecutionRecorded, PagesChanged, ProbesChanged, StateChanged
-from .cache import Answers, Asset, GzipAccepted, answers, make_asset, not_modified
+from .cache import Answers, Asset, GzipAccepted, answers, keep_unchanged, make_asset, not_modified
 from .guard import (
     HANDLER_KWARGS,
     ConnectionGuard,
@@ -34,6 +36,7 @@ from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import UPTIME_WINDOW_DAYS, prometheus_text
 from .offloop import responsive
 from .publish import StaticFiles, load_static, publish
+from .renderproc import Shipped, receive, render_page, render_pool, shareable, ship_dir
 from .snapshot import list_slugs, load_page, load_probe_metrics
 
 log = logging.getLogger(__name__)
@@ -77,6 +80,8 @@ class WebServer:
         self._urgent: set[asyncio.Task[None]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._executor: ThreadPoolExecutor | None = None
+        self._procs: ProcessPoolExecutor | None = None  # renders pages (see renderproc)
+        self._ship_dir = ""  # where it leaves them
         self._static: StaticFiles | None = None
         self._static_answers: dict[str, Answers] = {}
         self._metrics: tuple[float, Answers] | None = None
@@ -104,6 +109,9 @@ class WebServer:
         self._undo_accept_log = throttle_accept_errors(asyncio.get_running_loop())
         try:
             self._static = await self._off_loop(load_static, self._clock())
+            if shareable(str(getattr(self._db, "url", ""))):
+                self._ship_dir = ship_dir()
+                self._procs = render_pool()
             self._static_answers = {
                 "css": answers(self._static.css, self._fixed),
                 "js": answers(self._static.js, self._fixed),
@@ -155,6 +163,12 @@ class WebServer:
                 task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._procs is not None:
+            await asyncio.to_thread(self._procs.shutdown, True, cancel_futures=True)
+            self._procs = None
+        if self._ship_dir:
+            shutil.rmtree(self._ship_dir, ignore_errors=True)
+            self._ship_dir = ""
         if self._executor is not None:  # let an in-flight render finish before the database closes
             await asyncio.to_thread(self._executor.shutdown, True, cancel_futures=True)
             self._executor = None
@@ -172,6 +186,30 @@ class WebServer:
     def _render_sync(self, slug: str) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]] | None:
         with responsive():  # the event loop keeps running meanwhile (see offloop)
             return self._render_page(slug)
+
+    def _install_sync(self, slug: str, shipped: Shipped) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]]:
+        """A page the child process rendered: unchanged assets keep their validators, then header sets."""
+        with responsive():
+            rendered = receive(shipped)
+            assets = keep_unchanged(rendered[0], self._pages.get(slug))
+            return assets, self._answers_for(assets, self._served.get(slug, {})), rendered[1]
+
+    async def _render_elsewhere(self, slug: str) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]] | None:
+        """Render in the child process when there is one (see renderproc), else in a worker thread."""
+        procs = self._procs
+        if procs is not None:
+            now, loop = self._clock(), asyncio.get_running_loop()
+            try:
+                shipped = await loop.run_in_executor(
+                    procs, render_page, self._db.url, slug, now, self.base_url, self._static, self._ship_dir
+                )
+            except BrokenProcessPool:
+                log.warning("status pages: the render process died; rendering in threads from now on")
+                self._procs = None
+                await asyncio.to_thread(procs.shutdown, False, cancel_futures=True)
+            else:
+                return None if shipped is None else await self._off_loop(self._install_sync, slug, shipped)
+        return await self._off_loop(self._render_sync, slug)
 
     def _render_page(self, slug: str) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]] | None:
         now = self._clock()
@@ -204,7 +242,7 @@ class WebServer:
         gen = next(self._gen)
         started = time.monotonic()
         try:
-            result = await self._off_loop(self._render_sync, slug)
+            result = await self._render_elsewhere(slug)
         except Exception:  # a broken page must not take the others (or the app) down
             log.exception("status page %r failed to render", slug)
             return
