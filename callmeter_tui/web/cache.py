@@ -15,7 +15,10 @@ from typing import Mapping
 from multidict import CIMultiDict
 
 GZIP_MIN_BYTES = 200
-GZIP_BEST_MAX = 512 * 1024  # up to this size bodies get level 9 (the page weight); bigger ones level 6 (time)
+# gzip level by body size, once per render: level 9 keeps pages light; a 1,000-component page's 14 MB
+# status.json takes 160 ms at level 6 and 50 ms at level 3 (0.54 MB instead of 0.33 MB).
+GZIP_LEVELS = ((512 * 1024, 9), (4 * 1024 * 1024, 6))
+GZIP_LEVEL_BIGGEST = 3
 _COMPRESSIBLE = ("text/", "application/json", "application/atom+xml", "image/svg+xml", "application/javascript")
 
 
@@ -45,7 +48,7 @@ def make_asset(body: bytes, content_type: str, max_age: int, now: float, previou
         return kept
     gz = None
     if len(body) >= GZIP_MIN_BYTES and content_type.startswith(_COMPRESSIBLE):
-        level = 9 if len(body) <= GZIP_BEST_MAX else 6  # once per render, served many times
+        level = next((lvl for size, lvl in GZIP_LEVELS if len(body) <= size), GZIP_LEVEL_BIGGEST)
         packed = gzip.compress(body, compresslevel=level, mtime=0)
         gz = packed if len(packed) < len(body) else None
     return Asset(body, gz, content_type, digest, float(int(now)), max_age)
