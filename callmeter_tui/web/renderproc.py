@@ -38,8 +38,10 @@ _databases: dict[str, Database] = {}  # in the child: one engine per URL, kept b
 
 def shareable(url: str) -> bool:
     """A database another process can open: PostgreSQL, or SQLite in a file."""
-    if not url.startswith("sqlite"):
+    if url.startswith("postgresql"):
         return True
+    if not url.startswith("sqlite"):
+        return False  # no URL (a database object from elsewhere): threads
     path = url.split(":///", 1)[1] if ":///" in url else ""
     return bool(path) and not path.startswith(":memory:") and "mode=memory" not in url
 

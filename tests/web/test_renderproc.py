@@ -15,7 +15,7 @@ from .test_http import simple_page
 
 def test_which_databases_a_child_process_can_open() -> None:
     assert shareable("sqlite:////var/lib/callmeter/callmeter.db") and shareable("postgresql://u@db/callmeter")
-    assert not shareable("sqlite://") and not shareable("sqlite:///:memory:")
+    assert not shareable("sqlite://") and not shareable("sqlite:///:memory:") and not shareable("")
     assert not shareable("sqlite:///file:x?mode=memory&cache=shared&uri=true")
 
 
