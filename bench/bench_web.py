@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import random
 import re
 import shutil
@@ -151,6 +152,14 @@ http {{
     raise SystemExit("nginx did not start listening")
 
 
+def cpu_s(pid: int | None) -> float:
+    """CPU seconds used so far by process ``pid``, or by this thread (the event loop) when None."""
+    if pid is None:
+        return time.thread_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _ms(text: str) -> float:
     """wrk's "812.00us" / "3.21ms" / "1.02s" in milliseconds."""
     value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
@@ -174,6 +183,7 @@ async def wrk(url: str, seconds: int, connections: int) -> tuple[float, float]:
     )
     out = (await proc.communicate())[0].decode()
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    wrk.requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[attr-defined,union-attr]
     p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", out)
     if not rps or not p99:
@@ -332,6 +342,8 @@ async def serving(server: WebServer, root: Path, args: argparse.Namespace) -> No
         "bare aiohttp+uvloop": f"http://127.0.0.1:{bare_port}/page",
     }
     best: dict[str, tuple[float, float]] = {}
+    cpu: dict[str, list[float]] = {name: [] for name in urls}  # CPU seconds per request, each round
+    pids = {"callmeter-tui": None, "nginx gzip_static": ngx.pid, "bare aiohttp+uvloop": bare.pid}
     try:
         for url in urls.values():  # each must answer the gzip body, or the comparison is void
             if await asyncio.to_thread(fetch_gzip, url) != page.gz:
@@ -343,8 +355,10 @@ async def serving(server: WebServer, root: Path, args: argparse.Namespace) -> No
             await wrk(url, 1, args.connections)  # warm-up
         for _ in range(args.rounds):
             for name, url in urls.items():
+                c0 = cpu_s(pids[name])
                 rps, p99 = await wrk(url, args.seconds, args.connections)
-                print(f"  {name:20} {rps:10.0f} req/s   p99 {p99:7.2f} ms")
+                cpu[name].append((cpu_s(pids[name]) - c0) / max(1, wrk.requests))  # type: ignore[attr-defined]
+                print(f"  {name:20} {rps:10.0f} req/s   p99 {p99:7.2f} ms   {cpu[name][-1] * 1e6:6.1f} us CPU/request")
                 if name not in best or rps > best[name][0]:
                     best[name] = (rps, p99)
     finally:
@@ -356,6 +370,22 @@ async def serving(server: WebServer, root: Path, args: argparse.Namespace) -> No
     print(
         f"best rounds: callmeter-tui {rps:.0f} req/s (p99 {p99:.2f} ms), nginx {rps_n:.0f} (p99 {p99_n:.2f} ms), "
         f"bare aiohttp {rps_b:.0f}: ratio to nginx {rps / rps_n:.2f}, to the bare handler {rps / rps_b:.2f}"
+    )
+    us = {name: min(v) * 1e6 for name, v in cpu.items()}
+    print(
+        "CPU per request (best round; on a shared machine the rate swings, this much less): "
+        + ", ".join(f"{name} {v:.1f} us" for name, v in us.items())
+        + f"; nginx's CPU per request / ours: {us['nginx gzip_static'] / us['callmeter-tui']:.2f}"
+    )
+    record(
+        "web.page_cpu_us_per_request",
+        round(us["callmeter-tui"], 1),
+        "us",
+        peer=round(us["nginx gzip_static"], 1),
+        peer_name="nginx gzip_static",
+        higher_is_better=False,
+        label="status page GET /{slug}: CPU time per request of the serving thread (the event loop)",
+        note=f"bare aiohttp handler on uvloop: {us['bare aiohttp+uvloop']:.1f} us",
     )
     label = f"status page GET /{{slug}}, {args.components} components, gzip, {args.connections} connections"
     note = f"bare aiohttp handler on uvloop, same bytes, same run: {rps_b:.0f} req/s ({rps_b / rps_n:.2f} of nginx)"
