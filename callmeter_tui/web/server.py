@@ -196,12 +196,12 @@ class WebServer:
 
     async def _render_elsewhere(self, slug: str) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]] | None:
         """Render in the child process when there is one (see renderproc), else in a worker thread."""
-        procs = self._procs
-        if procs is not None:
+        procs, static = self._procs, self._static
+        if procs is not None and static is not None:
             now, loop = self._clock(), asyncio.get_running_loop()
             try:
                 shipped = await loop.run_in_executor(
-                    procs, render_page, self._db.url, slug, now, self.base_url, self._static, self._ship_dir
+                    procs, render_page, self._db.url, slug, now, self.base_url, static, self._ship_dir
                 )
             except BrokenProcessPool:
                 log.warning("status pages: the render process died; rendering in threads from now on")

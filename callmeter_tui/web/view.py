@@ -11,6 +11,7 @@ from __future__ import annotations
 import heapq
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import cast
 
 import numpy as np
 
@@ -106,7 +107,10 @@ def page_bars(data: PageData) -> PageBars:
     # 40 raw bytes: not np.unique(axis=0), which sorts a void dtype holding the GIL (~100 ms for 1,000 x 90
     # cells, a dashboard stall), and not a tuple of five floats per row (90,000 tuples, slow to build).
     index: dict[bytes, int] = {}
-    keys = [np.ascontiguousarray(block).view(np.dtype((np.void, 40))).ravel().tolist() for block in blocks]
+    keys: list[list[bytes]] = [
+        cast(list[bytes], np.ascontiguousarray(block).view(np.dtype((np.void, 40))).ravel().tolist())
+        for block in blocks
+    ]
     total = sum(len(block) for block in blocks)
     inverse = np.fromiter((index.setdefault(k, len(index)) for ks in keys for k in ks), dtype=np.int64, count=total)
     rows = np.frombuffer(b"".join(index), dtype=np.float64).reshape(-1, 5).tolist()
