@@ -1,7 +1,7 @@
 """The HTML status page (Jinja2, autoescaped) and its per-page theme stylesheet.
 
-The uptime bars are the bulk of a page, so their markup is built in ``daybar`` with explicit escaping
-instead of a template loop.
+The uptime bars are the bulk of a page, so their markup is built in ``daybar`` (from our own words and
+numbers only: nothing there comes from the operator) instead of a template loop.
 """
 
 from __future__ import annotations
