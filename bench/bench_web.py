@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import os
 import random
 import re
 import shutil
@@ -19,14 +20,20 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from results import record
 from sqlalchemy import insert
 
 from callmeter_tui.bus.events import EventBus
-from callmeter_tui.config.model import Config, WebSettings
+from callmeter_tui.commands.runloop import run as run_loop
+from callmeter_tui.commands.runtime import Runtime
+from callmeter_tui.config.model import Config, EngineSettings, WebSettings
+from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.store.database import open_database, project_id
 from callmeter_tui.store.models import Component, HealthSpanRow, Probe, StatusPage
 from callmeter_tui.web.server import WebServer
@@ -92,11 +99,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def start_nginx(root: Path, body: bytes) -> tuple[subprocess.Popen, int]:
-    """nginx, one worker (like our one-process server), serving ``body`` as /page."""
+def start_nginx(root: Path, body: bytes, gz: bytes) -> tuple[subprocess.Popen, int]:
+    """nginx, one worker (like our one-process server), serving ``body`` as /page and ``gz`` as its
+    precompressed twin (gzip_static). Its folders must be readable by nginx's worker user: a 0700
+    temporary folder gets fast 403s and a void comparison."""
     www = root / "www"
     www.mkdir()
     (www / "page").write_bytes(body)
+    (www / "page.gz").write_bytes(gz)
+    for d in (root, www):
+        d.chmod(0o755)
     port = free_port()
     conf = root / "nginx.conf"
     conf.write_text(f"""
@@ -120,6 +132,7 @@ http {{
         listen 127.0.0.1:{port};
         root {www};
         etag on;
+        gzip_static on;
     }}
 }}
 """)
@@ -139,27 +152,45 @@ http {{
     raise SystemExit("nginx did not start listening")
 
 
-async def wrk(url: str, seconds: int, connections: int) -> tuple[float, str]:
-    """(requests/s, p99 latency text) from wrk --latency, run without blocking the loop under test."""
+def cpu_s(pid: int | None) -> float:
+    """CPU seconds used so far by process ``pid``, or by this thread (the event loop) when None."""
+    if pid is None:
+        return time.thread_time()
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _ms(text: str) -> float:
+    """wrk's "812.00us" / "3.21ms" / "1.02s" in milliseconds."""
+    value, unit = re.fullmatch(r"([\d.]+)(us|ms|s)", text).groups()  # type: ignore[union-attr]
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+async def wrk(url: str, seconds: int, connections: int) -> tuple[float, float]:
+    """(requests/s, p99 latency in ms) from wrk --latency as a browser asks (gzip accepted), run without
+    blocking the loop under test. Any non-2xx answer or socket error voids the run."""
     proc = await asyncio.create_subprocess_exec(
         WRK,
-        "-t2",
+        "-t1",
         f"-c{connections}",
         f"-d{seconds}s",
         "--latency",
+        "-H",
+        "Accept-Encoding: gzip",
         url,
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.STDOUT,
     )
     out = (await proc.communicate())[0].decode()
     rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.M)
+    wrk.requests = int(re.search(r"(\d+) requests in", out).group(1))  # type: ignore[attr-defined,union-attr]
+    p99 = re.search(r"^\s+99%\s+(\S+)", out, re.MULTILINE)
     errors = re.search(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*", out)
     if not rps or not p99:
         raise SystemExit(f"could not parse wrk output:\n{out}")
     if errors:
-        print(f"   wrk: {errors.group(0)}")
-    return float(rps.group(1)), p99.group(1)
+        raise SystemExit(f"void run against {url}: {errors.group(0)}")
+    return float(rps.group(1)), _ms(p99.group(1))
 
 
 class GcPauses:
@@ -204,6 +235,174 @@ async def loop_lag_during(coro) -> tuple[object, float]:  # type: ignore[no-unty
     return result, worst
 
 
+class Engine:
+    """``count`` OPTIONS probes every PROBE_INTERVAL_S s against a demo SIP target, in this process and loop,
+    so the page is served while the engine works (as under `serve`)."""
+
+    def __init__(self, runtime: Runtime, target: subprocess.Popen) -> None:
+        self.runtime, self.target = runtime, target
+
+    async def stop(self) -> None:
+        await self.runtime.stop()
+        self.target.terminate()
+        self.target.wait(timeout=10)
+
+
+PROBE_INTERVAL_S = 10.0  # 50 probes: 5 executions a second in this process meanwhile
+
+
+async def start_engine(root: Path, count: int) -> Engine:
+    port = free_port()
+    target = subprocess.Popen(
+        [sys.executable, "-m", "callmeter_tui.cli", "demo-target", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    probes = tuple(
+        ProbeSpec(
+            name=f"e{i:03d}",
+            kind=ProbeKind.SIP_OPTIONS,
+            target=f"sip:127.0.0.1:{port}",
+            interval_s=PROBE_INTERVAL_S,
+            timeout_s=2.0,
+        )
+        for i in range(count)
+    )
+    config = Config(
+        project_name="bench-engine",
+        database_url=f"sqlite:///{root / 'engine.db'}",
+        probes=probes,
+        engine=EngineSettings(max_concurrency=64, call_concurrency=4),
+    )
+    runtime = Runtime(config, start_web=False, start_dispatcher=False)
+    await runtime.start()
+    print(f"engine: {count} OPTIONS probes every {PROBE_INTERVAL_S:.0f} s against a demo target")
+    return Engine(runtime, target)
+
+
+async def cold_renders(server: WebServer, slug: str, runs: int) -> tuple[float, float]:
+    """(best render time, longest event-loop stall) over ``runs`` renders with nothing to reuse."""
+    times, lags = [], []
+    for _ in range(runs):
+        server._pages.pop(slug, None)  # cold: no previous assets to reuse
+        t = time.perf_counter()
+        _, lag = await loop_lag_during(server._render(slug))
+        times.append(time.perf_counter() - t)
+        lags.append(lag)
+    return min(times), max(lags)
+
+
+def fetch_gzip(url: str) -> bytes | None:
+    """The body as sent when gzip is accepted; None when it did not come gzip-encoded."""
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"Accept-Encoding": "gzip"})) as r:
+        return r.read() if r.headers.get("Content-Encoding") == "gzip" else None
+
+
+BARE = """
+import sys
+import uvloop
+from aiohttp import web
+body = open(sys.argv[1], "rb").read()
+headers = {"Content-Encoding": "gzip", "Content-Type": "text/html; charset=utf-8"}
+async def page(_request):
+    return web.Response(body=body, headers=headers)
+app = web.Application()
+app.router.add_get("/{slug}", page)
+uvloop.install()
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[2]), access_log=None, print=None, handle_signals=True)
+"""
+
+
+async def start_bare(root: Path, gz: bytes) -> tuple[asyncio.subprocess.Process, int]:
+    """The practical ceiling: a bare aiohttp handler on uvloop returning the same gzip bytes from memory."""
+    (root / "bare.gz").write_bytes(gz)
+    port = free_port()
+    proc = await asyncio.create_subprocess_exec(sys.executable, "-c", BARE, str(root / "bare.gz"), str(port))
+    for _ in range(100):
+        try:
+            _, writer = await asyncio.open_connection("127.0.0.1", port)
+            writer.close()
+            return proc, port
+        except OSError:
+            await asyncio.sleep(0.1)
+    raise SystemExit("the bare aiohttp server did not start")
+
+
+async def serving(server: WebServer, root: Path, args: argparse.Namespace) -> None:
+    """wrk against GET /noc, nginx gzip_static on the same bytes and a bare aiohttp handler, interleaved for
+    ``args.rounds`` rounds (the best round of each counts: the machine may be shared, and a round that
+    another process slowed down says nothing about either server)."""
+    page = server._pages["noc"][""]
+    assert page.gz is not None
+    ngx, port = start_nginx(root, page.body, page.gz)
+    bare, bare_port = await start_bare(root, page.gz)
+    urls = {
+        "callmeter-tui": f"{server.url}/noc",
+        "nginx gzip_static": f"http://127.0.0.1:{port}/page",
+        "bare aiohttp+uvloop": f"http://127.0.0.1:{bare_port}/page",
+    }
+    best: dict[str, tuple[float, float]] = {}
+    cpu: dict[str, list[float]] = {name: [] for name in urls}  # CPU seconds per request, each round
+    pids = {"callmeter-tui": None, "nginx gzip_static": ngx.pid, "bare aiohttp+uvloop": bare.pid}
+    try:
+        for url in urls.values():  # each must answer the gzip body, or the comparison is void
+            if await asyncio.to_thread(fetch_gzip, url) != page.gz:
+                raise SystemExit(f"{url} did not answer the precompressed page")
+        print(
+            f"wrk -t1 -c{args.connections} -d{args.seconds}s --latency -H 'Accept-Encoding: gzip', {args.rounds} rounds"
+        )
+        for url in urls.values():
+            await wrk(url, 1, args.connections)  # warm-up
+        for _ in range(args.rounds):
+            for name, url in urls.items():
+                c0 = cpu_s(pids[name])
+                rps, p99 = await wrk(url, args.seconds, args.connections)
+                cpu[name].append((cpu_s(pids[name]) - c0) / max(1, wrk.requests))  # type: ignore[attr-defined]
+                print(f"  {name:20} {rps:10.0f} req/s   p99 {p99:7.2f} ms   {cpu[name][-1] * 1e6:6.1f} us CPU/request")
+                if name not in best or rps > best[name][0]:
+                    best[name] = (rps, p99)
+    finally:
+        ngx.terminate()
+        ngx.wait(timeout=10)
+        bare.terminate()
+        await bare.wait()
+    (rps, p99), (rps_n, p99_n), (rps_b, _) = best.values()
+    print(
+        f"best rounds: callmeter-tui {rps:.0f} req/s (p99 {p99:.2f} ms), nginx {rps_n:.0f} (p99 {p99_n:.2f} ms), "
+        f"bare aiohttp {rps_b:.0f}: ratio to nginx {rps / rps_n:.2f}, to the bare handler {rps / rps_b:.2f}"
+    )
+    us = {name: min(v) * 1e6 for name, v in cpu.items()}
+    print(
+        "CPU per request (best round; on a shared machine the rate swings, this much less): "
+        + ", ".join(f"{name} {v:.1f} us" for name, v in us.items())
+        + f"; nginx's CPU per request / ours: {us['nginx gzip_static'] / us['callmeter-tui']:.2f}"
+    )
+    record(
+        "web.page_cpu_us_per_request",
+        round(us["callmeter-tui"], 1),
+        "us",
+        peer=round(us["nginx gzip_static"], 1),
+        peer_name="nginx gzip_static",
+        higher_is_better=False,
+        label="status page GET /{slug}: CPU time per request of the serving thread (the event loop)",
+        note=f"bare aiohttp handler on uvloop: {us['bare aiohttp+uvloop']:.1f} us",
+    )
+    label = f"status page GET /{{slug}}, {args.components} components, gzip, {args.connections} connections"
+    note = f"bare aiohttp handler on uvloop, same bytes, same run: {rps_b:.0f} req/s ({rps_b / rps_n:.2f} of nginx)"
+    record(
+        "web.page_rps", round(rps), "req/s", peer=round(rps_n), peer_name="nginx gzip_static", label=label, note=note
+    )
+    record(
+        "web.page_p99_ms",
+        p99,
+        "ms",
+        peer=p99_n,
+        peer_name="nginx gzip_static",
+        higher_is_better=False,
+        label=label + ", p99 latency",
+    )
+
+
 async def main(args: argparse.Namespace) -> None:
     rng = random.Random(7)
     now = time.time()
@@ -214,67 +413,75 @@ async def main(args: argparse.Namespace) -> None:
         seed(db, "big", 1000, now, 10_000, rng)
         config = Config(web=WebSettings(host="127.0.0.1", port=0))
         server = WebServer(db, config, EventBus())
+        engine = await start_engine(root, args.probes) if args.probes else None
         t0 = time.perf_counter()
         await server.start()
         print(f"start (render both pages): {time.perf_counter() - t0:.2f} s")
-
-        # Cold render of the 1,000-component page: DB read, domain rules, HTML/JSON/badges/feed, gzip.
-        times, lags = [], []
-        pauses = GcPauses()
-        for _ in range(3):
-            server._pages.pop("big", None)  # cold: no previous assets to reuse
-            t = time.perf_counter()
-            _, lag = await loop_lag_during(server._render("big"))
-            times.append(time.perf_counter() - t)
-            lags.append(lag)
-        big = server._pages["big"][""]
-        print(
-            f"cold render, 1,000 components x 90 days: best {min(times) * 1000:.0f} ms, "
-            f"worst {max(times) * 1000:.0f} ms (HTML {len(big.body) / 1e6:.1f} MB, gzip {len(big.gz or b'') / 1e6:.2f} MB)"
-        )
-        print(
-            f"longest event-loop stall during those renders: {max(lags) * 1000:.1f} ms "
-            f"({pauses.count} full GC passes meanwhile, longest {pauses.worst * 1000:.1f} ms; "
-            f"{len(gc.get_objects())} objects tracked)"
-        )
-
-        small = []
-        for _ in range(5):
-            server._pages.pop("noc", None)
-            t = time.perf_counter()
-            _, lag = await loop_lag_during(server._render("noc"))
-            small.append((time.perf_counter() - t, lag))
-        print(
-            f"cold render, {args.components} components: best {min(x[0] for x in small) * 1000:.0f} ms, "
-            f"longest event-loop stall {max(x[1] for x in small) * 1000:.1f} ms"
-        )
-
-        body = server._pages["noc"][""].body
-        ngx, port = start_nginx(root, body)
         try:
-            ours = f"{server.url}/noc"
-            theirs = f"http://127.0.0.1:{port}/page"
-            print(
-                f"page under test: {args.components} components, {len(body) / 1e3:.0f} kB HTML (identity), "
-                f"wrk -t2 -c{args.connections} -d{args.seconds}s"
+            # Cold render of the 1,000-component page: DB read, domain rules, HTML/JSON/badges/feed, gzip.
+            pauses = GcPauses()
+            t = time.perf_counter()
+            best, stall = await cold_renders(server, "big", 3)
+            spent = time.perf_counter() - t
+            # The same ticker for as long without rendering: what the machine alone does to the loop (other
+            # processes on shared cores, the engine), and with one CPU-bound process beside it (the render
+            # process takes a core too): so the render's own share can be told apart.
+            _, idle = await loop_lag_during(asyncio.sleep(spent / 3))
+            burn = subprocess.Popen(
+                [sys.executable, "-c", f"import time\nt = time.time() + {spent / 3}\nwhile time.time() < t: pass"]
             )
-            await wrk(ours, 1, args.connections)  # warm-up
-            rps, p99 = await wrk(ours, args.seconds, args.connections)
-            print(f"callmeter-tui  GET /noc : {rps:10.0f} req/s   p99 {p99}")
-            await wrk(theirs, 1, args.connections)
-            rps_n, p99_n = await wrk(theirs, args.seconds, args.connections)
-            print(f"nginx static   GET /page: {rps_n:10.0f} req/s   p99 {p99_n}")
-            print(f"ratio: callmeter-tui serves {rps / rps_n * 100:.0f}% of nginx's rate")
+            _, busy = await loop_lag_during(asyncio.sleep(spent / 3))
+            burn.wait()
+            big = server._pages["big"][""]
+            print(
+                f"cold render, 1,000 components x 90 days: best {best * 1000:.0f} ms "
+                f"(HTML {len(big.body) / 1e6:.2f} MB, gzip {len(big.gz or b'') / 1e6:.2f} MB); "
+                f"longest event-loop stall {stall * 1000:.1f} ms; without a render {idle * 1000:.1f} ms, "
+                f"{busy * 1000:.1f} ms beside one CPU-bound process "
+                f"({pauses.count} full GC passes meanwhile, longest {pauses.worst * 1000:.1f} ms)"
+            )
+            record(
+                "web.cold_render_1000_ms",
+                round(best * 1000, 1),
+                "ms",
+                higher_is_better=False,
+                label="cold render of a 1,000-component page (90 days), every asset",
+            )
+            record(
+                "web.loop_block_max_ms",
+                round(stall * 1000, 1),
+                "ms",
+                higher_is_better=False,
+                peer=round(busy * 1000, 1),
+                peer_name="the same loop beside one CPU-bound process, no render",
+                label="longest event-loop stall during those renders",
+                note=f"the same loop, nothing beside it: {idle * 1000:.1f} ms",
+            )
+            best_s, stall_s = await cold_renders(server, "noc", 5)
+            print(
+                f"cold render, {args.components} components: best {best_s * 1000:.0f} ms, "
+                f"longest event-loop stall {stall_s * 1000:.1f} ms"
+            )
+            page = server._pages["noc"][""]
+            print(
+                f"page weight, {args.components} components: {len(page.body)} B identity, {len(page.gz or b'')} B gzip"
+            )
+            label = f"status page weight, {args.components} components x 90 days of mixed history"
+            record("web.page_bytes_identity", len(page.body), "bytes", higher_is_better=False, label=label)
+            record("web.page_bytes_gzip", len(page.gz or b""), "bytes", higher_is_better=False, label=label + ", gzip")
+            await serving(server, root, args)
         finally:
-            ngx.terminate()
-            ngx.wait(timeout=10)
             await server.stop()
+            if engine is not None:
+                await engine.stop()
             db.close()
 
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--components", type=int, default=20, help="components on the page under load (default 20)")
+    ap.add_argument("--components", type=int, default=50, help="components on the page under load (default 50)")
+    ap.add_argument("--probes", type=int, default=50, help="OPTIONS probes the engine runs meanwhile (default 50)")
     ap.add_argument("--connections", type=int, default=100)
-    ap.add_argument("--seconds", type=int, default=10)
-    asyncio.run(main(ap.parse_args()))
+    ap.add_argument("--seconds", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=3, help="interleaved wrk rounds per server (best counts)")
+    run_loop(main(ap.parse_args()))

@@ -30,6 +30,7 @@ from ..config.model import Config
 from ..config.reload import restart_keys
 from ..domain.isotime import iso_millis
 from ..store.database import StoreError
+from .runloop import run as run_loop
 
 log = logging.getLogger("callmeter_tui")
 
@@ -113,7 +114,7 @@ def serve(config: Config, *, agent: str = "local", log_format: str = "plain", wa
     for line in warnings:
         log.warning("config: %s", line)
     try:
-        return asyncio.run(_serve(config, agent))
+        return run_loop(_serve(config, agent))  # uvloop on Linux: the public page's rate (issue 16)
     except SettingError as e:
         log.error("fatal: %s", e)
         return EXIT_CONFIG
@@ -161,6 +162,7 @@ async def _serve(config: Config, agent: str) -> int:
         len(runtime.monitor.probe_views()),
         agent,
         f"; status pages at {runtime.monitor.web_url()}" if runtime.monitor.web_url() else "",
+        extra={"event": {"event": "serving", "loop": type(loop).__module__.split(".")[0]}},
     )
     await stop.wait()
     log.info("shutting down")

@@ -26,8 +26,13 @@ class HealthState(enum.StrEnum):
 
     @classmethod
     def parse(cls, value: str | HealthState) -> HealthState:
-        return value if isinstance(value, HealthState) else cls(str(value).upper())
+        if isinstance(value, HealthState):
+            return value
+        known = _BY_VALUE.get(value)
+        return known if known is not None else cls(str(value).upper())
 
+
+_BY_VALUE = {state.value: state for state in HealthState}  # parse without Enum's slow lookup (hot on pages)
 
 _SEVERITY = {
     HealthState.UNKNOWN: 0,

@@ -61,25 +61,26 @@ def _start_key(span: HealthSpan) -> float:
     return span.started_at
 
 
-def exact_sum(values: Iterable[float]) -> Fraction:
-    """The exact sum of floats (each float is n / 2**k: add them as integers over a common 2**k)."""
-    pairs = [float(v).as_integer_ratio() for v in values]
-    if not pairs:
-        return Fraction(0)
+def _state_ints(spans: Iterable[HealthSpan], start: float, end: float) -> tuple[dict[HealthState, int], int]:
+    """Seconds per state in ``[start, end)`` as exact integers over one common ``2**k`` (every float is
+    n / 2**j), and k: plain integer sums, a Fraction only when asked for (Fraction arithmetic made a
+    1,000-component page's uptime figures a third of its render time)."""
+    pieces = clipped_spans(spans, start, end)
+    pairs = [float(v).as_integer_ratio() for v in (start, end, *(x for _, s, e in pieces for x in (s, e)))]
     k = max(d.bit_length() for _, d in pairs) - 1
-    return Fraction(sum(n << (k - d.bit_length() + 1) for n, d in pairs), 1 << k)
+    ints = [n << (k - d.bit_length() + 1) for n, d in pairs]
+    out = dict.fromkeys(STATE_ORDER, 0)
+    for j, (state, _, _) in enumerate(pieces):
+        if state in _MONITORED:
+            out[state] += ints[3 + 2 * j] - ints[2 + 2 * j]
+    out[HealthState.UNKNOWN] = max(ints[1] - ints[0], 0) - sum(out[state] for state in _MONITORED)
+    return out, k
 
 
 def exact_state_seconds(spans: Iterable[HealthSpan], start: float, end: float) -> dict[HealthState, Fraction]:
     """Exact seconds per state in ``[start, end)``; UNKNOWN includes time no span covers."""
-    pieces = clipped_spans(spans, start, end)
-    out: dict[HealthState, Fraction] = {}
-    for state in _MONITORED:
-        mine = [(s, e) for st, s, e in pieces if st is state]
-        out[state] = exact_sum(e for _, e in mine) - exact_sum(s for s, _ in mine)
-    total = max(Fraction(end) - Fraction(start), Fraction(0))
-    out[HealthState.UNKNOWN] = total - sum(out.values(), Fraction(0))
-    return {state: out[state] for state in STATE_ORDER}
+    ints, k = _state_ints(spans, start, end)
+    return {state: Fraction(ints[state], 1 << k) for state in STATE_ORDER}
 
 
 def state_seconds(spans: Iterable[HealthSpan], start: float, end: float) -> dict[HealthState, float]:
@@ -107,11 +108,11 @@ class UptimeRatio(float):
 
 def uptime_ratio(spans: Iterable[HealthSpan], start: float, end: float) -> float | None:
     """healthy / (healthy + degraded + unhealthy) in the window; None with no monitored time."""
-    secs = exact_state_seconds(spans, start, end)
-    monitored = sum((secs[s] for s in _MONITORED), Fraction(0))
+    ints, _ = _state_ints(spans, start, end)
+    monitored = sum(ints[s] for s in _MONITORED)
     if monitored <= 0:
         return None
-    return UptimeRatio(secs[HealthState.HEALTHY] / monitored)
+    return UptimeRatio(Fraction(ints[HealthState.HEALTHY], monitored))
 
 
 def format_uptime(ratio: float | Fraction | Decimal | None) -> str | None:

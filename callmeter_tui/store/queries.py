@@ -51,6 +51,7 @@ def load_spans(session: Session, probe_ids: Iterable[int], since: float, until: 
             (HealthSpanRow.ended_at > since) | HealthSpanRow.open.is_(True),
         )
         .order_by(HealthSpanRow.probe_id, HealthSpanRow.started_at)
+        .execution_options(yield_per=2000)  # fetched in batches: one fetchall of a big page holds the GIL
     )
     for probe_id, state, started_at, ended_at, is_open in rows:
         end = open_span_end(ended_at, intervals.get(probe_id, 60.0), until) if is_open else ended_at

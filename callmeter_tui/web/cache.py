@@ -12,7 +12,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from email.utils import formatdate, parsedate_to_datetime
 
+from multidict import CIMultiDict
+
 GZIP_MIN_BYTES = 200
+# gzip level by body size, once per render: level 9 keeps pages light; a 1,000-component page's 14 MB
+# status.json takes 160 ms at level 6 and 50 ms at level 3 (0.54 MB instead of 0.33 MB).
+GZIP_LEVELS = ((512 * 1024, 9), (4 * 1024 * 1024, 6))
+GZIP_LEVEL_BIGGEST = 3
 _COMPRESSIBLE = ("text/", "application/json", "application/atom+xml", "image/svg+xml", "application/javascript")
 
 
@@ -37,15 +43,31 @@ class Asset:
 def make_asset(body: bytes, content_type: str, max_age: int, now: float, previous: Asset | None = None) -> Asset:
     """An Asset for ``body``; reuses ``previous`` (and its Last-Modified) when the bytes are identical."""
     digest = hashlib.blake2b(body, digest_size=12).hexdigest()
-    if previous is not None and previous.digest == digest and previous.content_type == content_type:
-        if previous.max_age == max_age:
-            return previous
-        return Asset(previous.body, previous.gz, content_type, digest, previous.last_modified, max_age)
+    kept = _same(previous, digest, content_type, max_age)
+    if kept is not None:
+        return kept
     gz = None
     if len(body) >= GZIP_MIN_BYTES and content_type.startswith(_COMPRESSIBLE):
-        packed = gzip.compress(body, compresslevel=6, mtime=0)
+        level = next((lvl for size, lvl in GZIP_LEVELS if len(body) <= size), GZIP_LEVEL_BIGGEST)
+        packed = gzip.compress(body, compresslevel=level, mtime=0)
         gz = packed if len(packed) < len(body) else None
     return Asset(body, gz, content_type, digest, float(int(now)), max_age)
+
+
+def _same(previous: Asset | None, digest: str, content_type: str, max_age: int) -> Asset | None:
+    """``previous`` (its Last-Modified kept) when it has these very bytes, else None."""
+    if previous is None or previous.digest != digest or previous.content_type != content_type:
+        return None
+    if previous.max_age == max_age:
+        return previous
+    return Asset(previous.body, previous.gz, content_type, digest, previous.last_modified, max_age)
+
+
+def keep_unchanged(fresh: Mapping[str, Asset], previous: Mapping[str, Asset] | None) -> dict[str, Asset]:
+    """``fresh`` assets (rendered elsewhere, e.g. in a child process), each replaced by its previous
+    version when the bytes did not change: validators stay put."""
+    prev = previous or {}
+    return {key: _same(prev.get(key), a.digest, a.content_type, a.max_age) or a for key, a in fresh.items()}
 
 
 def make_assets(
@@ -53,6 +75,59 @@ def make_assets(
 ) -> dict[str, Asset]:
     prev = previous or {}
     return {key: make_asset(body, ctype, max_age, now, prev.get(key)) for key, (body, ctype) in bodies.items()}
+
+
+@dataclass(frozen=True)
+class Answers:
+    """An Asset's answers with every header already in place, built once per asset (in the render thread):
+    a request costs a dict lookup, an optional conditional check and a copy of one of these header sets.
+    Index 0 is the identity representation, 1 the gzip one (absent when the asset has no gzip body)."""
+
+    asset: Asset
+    ok: tuple[CIMultiDict[str], ...]
+    unchanged: tuple[CIMultiDict[str], ...]  # 304: validators and caching headers, no body headers
+    bodies: tuple[bytes, ...]
+
+
+def answers(asset: Asset, fixed: Mapping[str, str], *, cors: bool = False, cache_control: str = "") -> Answers:
+    """The header sets for ``asset``: ``fixed`` (security headers) on every one of them."""
+    common = {
+        **fixed,
+        "Last-Modified": http_date(asset.last_modified),
+        "Cache-Control": cache_control or (f"public, max-age={asset.max_age}" if asset.max_age else "no-cache"),
+        "Vary": "Accept-Encoding",
+    }
+    if cors:
+        common["Access-Control-Allow-Origin"] = "*"
+    ok, unchanged, bodies = [], [], []
+    for etag, body, encoding in ((asset.etag, asset.body, None), (asset.etag_gz, asset.gz, "gzip")):
+        if body is None:
+            break
+        head = {**common, "ETag": etag}
+        unchanged.append(CIMultiDict(head))
+        head["Content-Type"] = asset.content_type
+        if encoding:
+            head["Content-Encoding"] = encoding
+        ok.append(CIMultiDict(head))
+        bodies.append(body)
+    return Answers(asset, tuple(ok), tuple(unchanged), tuple(bodies))
+
+
+class GzipAccepted:
+    """``accepts_gzip`` remembered per distinct Accept-Encoding value (browsers send a handful of them);
+    the memory is bounded: it starts over when a client sends too many different values."""
+
+    def __init__(self, size: int = 256) -> None:
+        self._seen: dict[str | None, bool] = {}
+        self._size = size
+
+    def __call__(self, accept_encoding: str | None) -> bool:
+        known = self._seen.get(accept_encoding)
+        if known is None:
+            if len(self._seen) >= self._size:
+                self._seen.clear()
+            known = self._seen[accept_encoding] = accepts_gzip(accept_encoding)
+        return known
 
 
 def accepts_gzip(accept_encoding: str | None) -> bool:

@@ -1,32 +1,27 @@
 """The HTML status page (Jinja2, autoescaped) and its per-page theme stylesheet.
 
-The uptime bars are the bulk of a page (days x components segments), so their markup is built here
-with explicit escaping instead of a template loop: a 1,000-component page renders in well under a second.
+The uptime bars are the bulk of a page, so their markup is built in ``daybar`` (from our own words and
+numbers only: nothing there comes from the operator) instead of a template loop.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup, escape
+from markupsafe import Markup
 
 from ..domain.defaults import ACCENT_COLOR
-from ..domain.health import HealthState
-from .view import NARROW_DAYS, BarCell, PageBars, PageView, iso
+from .daybar import NARROW_DAYS, BarPainter, human_duration
+from .view import PageView, iso
 
 SHOWN_INCIDENTS = 8  # newest incidents listed; older ones fold into a <details>
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
 DEFAULT_ACCENT = ACCENT_COLOR
-_SEG_CLASS = {
-    HealthState.HEALTHY: "h",
-    HealthState.DEGRADED: "d",
-    HealthState.UNHEALTHY: "u",
-    HealthState.UNKNOWN: "n",
-}
 
 
 @lru_cache(maxsize=1)
@@ -37,71 +32,6 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-
-
-@lru_cache(maxsize=4096)
-def human_duration(seconds: float) -> str:
-    """ "2d 4h", "23h 59m", "45m", "30s": the resolution a visitor cares about."""
-    s = round(seconds)
-    d, rem = divmod(s, 86400)
-    h, rem = divmod(rem, 3600)
-    m, sec = divmod(rem, 60)
-    if d:
-        return f"{d}d {h}h" if h else f"{d}d"
-    if h:
-        return f"{h}h {m}m" if m else f"{h}h"
-    if m:
-        return f"{m}m"
-    return f"{sec}s"
-
-
-def _day_label(start: float, tz: ZoneInfo) -> str:
-    day = datetime.fromtimestamp(start, tz)
-    return str(escape(f"{day:%a} {day.day} {day:%b %Y}"))
-
-
-def _edge_classes(n: int) -> list[str]:
-    """Tooltip anchoring (l/r near the bar's ends) and "o" for days hidden on narrow screens."""
-    out = []
-    for i in range(n):
-        cls = " l" if i < n * 0.2 else " r" if i >= n * 0.8 else ""
-        out.append(cls + (" o" if i < n - NARROW_DAYS else ""))
-    return out
-
-
-def _cell_text(cell: BarCell) -> str:
-    """The tooltip body after the date (our own words and numbers only: nothing to escape)."""
-    parts = [
-        f"{label} {human_duration(secs)}"
-        for label, secs in (("Healthy", cell.healthy_s), ("Degraded", cell.degraded_s), ("Unhealthy", cell.unhealthy_s))
-        if secs >= 0.5
-    ]
-    if not parts:
-        return "No data"
-    if cell.unknown_s >= 60:
-        parts.append(f"No data {human_duration(cell.unknown_s)}")
-    return "&#10;".join(parts)
-
-
-class BarPainter:
-    """Uptime bar markup for one page: one focusable element per day whose aria-label is also the CSS
-    tooltip (date in the page's zone, time per state). Day and cell parts are built once per page."""
-
-    def __init__(self, bars: PageBars, tz: ZoneInfo) -> None:
-        self._bars = bars
-        edges = _edge_classes(len(bars.starts))
-        days = [_day_label(s, tz) for s in bars.starts]
-        # "<span class="seg h" ... aria-label="" is split as: class letter | edges + label head | text
-        self._heads = [f'{edges[i]}" tabindex="0" role="img" aria-label="{days[i]}&#10;' for i in range(len(days))]
-        self._cells = [(_SEG_CLASS[c.state], _cell_text(c)) for c in bars.cells]
-
-    def paint(self, component_index: int) -> Markup:
-        heads, cells = self._heads, self._cells
-        out = []
-        for i, k in enumerate(self._bars.row(component_index)):
-            letter, text = cells[k]
-            out.append(f'<span class="seg {letter}{heads[i]}{text}"></span>')
-        return Markup("".join(out))
 
 
 def _when(start: float, end: float | None, tz: ZoneInfo) -> tuple[str, str]:
@@ -115,11 +45,18 @@ def _when(start: float, end: float | None, tz: ZoneInfo) -> tuple[str, str]:
     return f"{head} – {tail} {b:%Z}", human_duration(end - start)
 
 
-def render_html(view: PageView, *, css_version: str, js_version: str, theme_version: str, logo_version: str) -> bytes:
-    """The full page."""
+def paint_bars(view: PageView) -> tuple[list[Markup], set[int]]:
+    """Each component's bar markup, and the run widths used (``theme_css`` gives them classes)."""
+    painter = BarPainter(view.bars, ZoneInfo(view.data.timezone))
+    return [painter.paint(c.index) for c in view.components], painter.widths
+
+
+def render_html(
+    view: PageView, bars: list[Markup], *, css_version: str, js_version: str, theme_version: str, logo_version: str
+) -> bytes:
+    """The full page; ``bars`` from ``paint_bars``, one per component."""
     data = view.data
     tz = ZoneInfo(data.timezone)
-    painter = BarPainter(view.bars, tz)
     components = [
         {
             "position": c.position,
@@ -127,9 +64,9 @@ def render_html(view: PageView, *, css_version: str, js_version: str, theme_vers
             "state": c.state,
             "uptime_pct": c.uptime_pct,
             "uptime_pct_narrow": c.uptime_pct_narrow,
-            "bar": painter.paint(c.index),
+            "bar": bar,
         }
-        for c in view.components
+        for c, bar in zip(view.components, bars)
     ]
     incidents = []
     for i in view.incidents:
@@ -148,10 +85,12 @@ def render_html(view: PageView, *, css_version: str, js_version: str, theme_vers
     if view.last_checked is not None:
         t = datetime.fromtimestamp(view.last_checked, tz)
         last = f"{t.day} {t:%b %Y, %H:%M:%S %Z}"
-    html = (
+    # Streamed and encoded piece by piece: joining a 1,000-component page into one str and encoding it
+    # would hold the GIL (and so the app's event loop) for several milliseconds at a time.
+    pieces = (
         environment()
         .get_template("page.html")
-        .render(
+        .generate(
             page=data,
             view=view,
             components=components,
@@ -165,17 +104,23 @@ def render_html(view: PageView, *, css_version: str, js_version: str, theme_vers
             logo_version=logo_version,
         )
     )
-    return html.encode()
+    return b"".join([piece.encode() for piece in pieces])
 
 
 def render_not_found(css_version: str) -> bytes:
     return environment().get_template("not_found.html").render(css_version=css_version).encode()
 
 
-def theme_css(accent: str) -> bytes:
-    """Per-page custom properties (the CSP allows stylesheets from 'self' only, not inline styles)."""
+def theme_css(accent: str, widths: Iterable[int] = (), days: int = 90) -> bytes:
+    """Per-page custom properties and bar geometry (the CSP allows stylesheets from 'self' only, not inline
+    styles): ``--days`` (day separators), and one ``.wN`` class per run length the bars use."""
     color = accent if _COLOR.match(accent or "") else DEFAULT_ACCENT
     r, g, b = (int(color[i : i + 2], 16) for i in (1, 3, 5))
     lum = 0.2126 * r + 0.7152 * g + 0.0722 * b
     on = "#111827" if lum > 150 else "#ffffff"
-    return f":root{{--accent:{color.lower()};--on-accent:{on}}}\n".encode()
+    grow = "".join(f".bar>.w{n}{{flex-grow:{n}}}" for n in sorted(widths))
+    narrow = min(days, NARROW_DAYS)
+    return (
+        f":root{{--accent:{color.lower()};--on-accent:{on}}}\n"
+        f".bar{{--days:{days}}}@media (max-width:600px){{.bar{{--days:{narrow}}}}}\n{grow}\n"
+    ).encode()

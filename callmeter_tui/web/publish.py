@@ -9,7 +9,7 @@ from importlib import resources
 
 from .cache import Asset, make_asset, make_assets
 from .formats import atom_feed, badge_svg, status_json, statuspage_status, statuspage_summary
-from .page_html import render_html, render_not_found, theme_css
+from .page_html import paint_bars, render_html, render_not_found, theme_css
 from .snapshot import PageData
 from .view import build_view
 
@@ -63,7 +63,8 @@ def load_static(now: float) -> StaticFiles:
 def page_bodies(data: PageData, base_url: str, static: StaticFiles) -> dict[str, tuple[bytes, str]]:
     """Asset key (path below /<slug>/, "" for the page itself) -> (body, content type)."""
     view = build_view(data)
-    theme = theme_css(data.accent_color)
+    bars, widths = paint_bars(view)
+    theme = theme_css(data.accent_color, widths, data.bar_days)
     bodies: dict[str, tuple[bytes, str]] = {
         "theme.css": (theme, "text/css; charset=utf-8"),
         "status.json": (status_json(view), JSON),
@@ -80,6 +81,7 @@ def page_bodies(data: PageData, base_url: str, static: StaticFiles) -> dict[str,
         logo_version = _version(data.logo[0])
     html = render_html(
         view,
+        bars,
         css_version=static.css_version,
         js_version=static.js_version,
         theme_version=_version(theme),

@@ -2,6 +2,8 @@
 
 Pages are rendered off the loop (worker threads) whenever the bus says something they show changed,
 and at least once a minute for the bars; requests are answered from memory. No admin routes, no secrets.
+Every answer's headers (security headers included) are built with the page, not per request: a request
+costs a route match, a dict lookup and, when the client revalidates, one conditional check.
 """
 
 from __future__ import annotations
@@ -9,9 +11,11 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import shutil
 import time
 from collections.abc import Callable, MutableMapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from aiohttp import web
@@ -19,7 +23,7 @@ from aiohttp import web
 from ..bus.events import EventBus, ExecutionRecorded, PagesChanged, ProbesChanged, StateChanged
 from ..config.model import Config
 from ..config.validate import validate_frame_ancestors
-from .cache import Asset, accepts_gzip, http_date, make_asset, not_modified
+from .cache import Answers, Asset, GzipAccepted, answers, keep_unchanged, make_asset, not_modified
 from .connections import (
     HANDLER_KWARGS,
     ConnectionGuard,
@@ -30,7 +34,9 @@ from .connections import (
 )
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import UPTIME_WINDOW_DAYS, prometheus_text
+from .offloop import responsive
 from .publish import StaticFiles, load_static, publish
+from .renderproc import Shipped, receive, render_page, render_pool, shareable, ship_dir
 from .snapshot import list_slugs, load_page, load_probe_metrics
 
 log = logging.getLogger(__name__)
@@ -53,11 +59,18 @@ class WebServer:
         self._config = config
         self._bus = bus
         self._clock = clock
-        self._csp = (
-            "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; "
-            f"frame-ancestors {fa}; base-uri 'none'; form-action 'none'"
-        )
+        self._fixed = {  # on every answer, aiohttp's own 400s for malformed requests included
+            "Content-Security-Policy": (
+                "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; "
+                f"frame-ancestors {fa}; base-uri 'none'; form-action 'none'"
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "Server": "callmeter-tui",
+        }
+        self._gzip_ok = GzipAccepted()
         self._pages: dict[str, dict[str, Asset]] = {}
+        self._served: dict[str, dict[str, Answers]] = {}
         self._page_probes: dict[str, frozenset[int]] = {}
         self._installed_gen: dict[str, int] = {}
         self._gen = itertools.count(1)
@@ -67,8 +80,11 @@ class WebServer:
         self._urgent: set[asyncio.Future[Any]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
         self._executor: ThreadPoolExecutor | None = None
+        self._procs: ProcessPoolExecutor | None = None  # renders pages (see renderproc)
+        self._ship_dir = ""  # where it leaves them
         self._static: StaticFiles | None = None
-        self._metrics: tuple[float, Asset] | None = None
+        self._static_answers: dict[str, Answers] = {}
+        self._metrics: tuple[float, Answers] | None = None
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._undo_accept_log: Callable[[], None] | None = None
@@ -93,6 +109,14 @@ class WebServer:
         self._undo_accept_log = throttle_accept_errors(asyncio.get_running_loop())
         try:
             self._static = await self._off_loop(load_static, self._clock())
+            if shareable(str(getattr(self._db, "url", ""))):
+                self._ship_dir = ship_dir()
+                self._procs = render_pool()
+            self._static_answers = {
+                "css": answers(self._static.css, self._fixed),
+                "js": answers(self._static.js, self._fixed),
+                "404": answers(self._static.not_found, self._fixed),
+            }
             await self._bind()
             self._bus.on(self._on_event)
             await self._refresh_all()
@@ -119,7 +143,6 @@ class WebServer:
         app.router.add_get(f"/{{slug:{_SLUG}}}", self._page_route)
         app.router.add_get(f"/{{slug:{_SLUG}}}/", self._page_route)  # the same page, as links often end in /
         app.router.add_get(f"/{{slug:{_SLUG}}}/{{rest:.+}}", self._page_route)
-        app.on_response_prepare.append(self._on_prepare)
         self.connection_limit, reserve = connection_limit(raise_nofile_limit())
         log.info("web: up to %d connections at once, %d descriptors kept in reserve", self.connection_limit, reserve)
         self._runner = web.AppRunner(app, handle_signals=False, **HANDLER_KWARGS)
@@ -141,6 +164,12 @@ class WebServer:
                 task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
+        if self._procs is not None:
+            await asyncio.to_thread(self._procs.shutdown, True, cancel_futures=True)
+            self._procs = None
+        if self._ship_dir:
+            shutil.rmtree(self._ship_dir, ignore_errors=True)
+            self._ship_dir = ""
         if self._executor is not None:  # let an in-flight render finish before the database closes
             await asyncio.to_thread(self._executor.shutdown, True, cancel_futures=True)
             self._executor = None
@@ -155,7 +184,35 @@ class WebServer:
         assert self._executor is not None
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
-    def _render_sync(self, slug: str) -> tuple[dict[str, Asset], frozenset[int]] | None:
+    def _render_sync(self, slug: str) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]] | None:
+        with responsive():  # the event loop keeps running meanwhile (see offloop)
+            return self._render_page(slug)
+
+    def _install_sync(self, slug: str, shipped: Shipped) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]]:
+        """A page the child process rendered: unchanged assets keep their validators, then header sets."""
+        with responsive():
+            rendered = receive(shipped)
+            assets = keep_unchanged(rendered[0], self._pages.get(slug))
+            return assets, self._answers_for(assets, self._served.get(slug, {})), rendered[1]
+
+    async def _render_elsewhere(self, slug: str) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]] | None:
+        """Render in the child process when there is one (see renderproc), else in a worker thread."""
+        procs, static = self._procs, self._static
+        if procs is not None and static is not None:
+            now, loop = self._clock(), asyncio.get_running_loop()
+            try:
+                shipped = await loop.run_in_executor(
+                    procs, render_page, self._db.url, slug, now, self.base_url, static, self._ship_dir
+                )
+            except BrokenProcessPool:
+                log.warning("status pages: the render process died; rendering in threads from now on")
+                self._procs = None
+                await asyncio.to_thread(procs.shutdown, False, cancel_futures=True)
+            else:
+                return None if shipped is None else await self._off_loop(self._install_sync, slug, shipped)
+        return await self._off_loop(self._render_sync, slug)
+
+    def _render_page(self, slug: str) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]] | None:
         now = self._clock()
         with self._db.session() as session:
             data = load_page(session, slug, now)
@@ -163,14 +220,30 @@ class WebServer:
             return None
         assert self._static is not None
         assets = publish(data, self.base_url, self._static, now, self._pages.get(slug))
-        return assets, frozenset(c.probe_id for c in data.components)
+        return (
+            assets,
+            self._answers_for(assets, self._served.get(slug, {})),
+            frozenset(c.probe_id for c in data.components),
+        )
+
+    def _answers_for(self, assets: dict[str, Asset], previous: dict[str, Answers]) -> dict[str, Answers]:
+        """Header sets per asset; an asset whose bytes did not change keeps the ones it had."""
+        out = {}
+        for key, asset in assets.items():
+            old = previous.get(key)
+            out[key] = (
+                old
+                if old is not None and old.asset is asset
+                else answers(asset, self._fixed, cors=key.endswith(_JSON_CORS))
+            )
+        return out
 
     async def _render(self, slug: str) -> None:
         """Render ``slug`` and install it unless a render that started later already did."""
         gen = next(self._gen)
         started = time.monotonic()
         try:
-            result = await self._off_loop(self._render_sync, slug)
+            result = await self._render_elsewhere(slug)
         except Exception:  # a broken page must not take the others (or the app) down
             log.exception("status page %r failed to render", slug)
             return
@@ -180,10 +253,14 @@ class WebServer:
             return
         self._installed_gen[slug] = gen
         if result is None:
-            self._pages.pop(slug, None)
-            self._page_probes.pop(slug, None)
+            self._forget(slug)
         else:
-            self._pages[slug], self._page_probes[slug] = result
+            self._pages[slug], self._served[slug], self._page_probes[slug] = result
+
+    def _forget(self, slug: str) -> None:
+        self._pages.pop(slug, None)
+        self._served.pop(slug, None)
+        self._page_probes.pop(slug, None)
 
     def _list_slugs_sync(self) -> list[str]:
         with self._db.session() as session:
@@ -197,8 +274,7 @@ class WebServer:
             return
         for gone in set(self._pages) - slugs:
             self._installed_gen[gone] = next(self._gen)
-            self._pages.pop(gone, None)
-            self._page_probes.pop(gone, None)
+            self._forget(gone)
         for slug in sorted(slugs):
             await self._render(slug)
 
@@ -256,87 +332,69 @@ class WebServer:
 
     @web.middleware
     async def _headers_middleware(self, request: web.Request, handler: Callable[..., Any]) -> web.StreamResponse:
+        """Errors get our page or a one-line text, with the security headers like every other answer."""
         try:
-            response = await handler(request)
+            return await handler(request)
         except web.HTTPNotFound:
-            response = self._not_found()
+            return self._not_found()
         except web.HTTPMethodNotAllowed:
-            response = web.Response(status=405, text="Method Not Allowed\n", headers={"Allow": "GET, HEAD"})
+            return self._text(405, "Method Not Allowed", Allow="GET, HEAD")
         except web.HTTPException as exc:
-            response = web.Response(status=exc.status, text=f"{exc.reason}\n")
+            return self._text(exc.status, exc.reason)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("status page request failed: %s", request.path)
-            response = web.Response(status=500, text="Internal Server Error\n")
-        return response
+            return self._text(500, "Internal Server Error")
 
-    async def _on_prepare(self, request: web.Request, response: web.StreamResponse) -> None:
-        self._security_headers(response.headers)
+    def _text(self, status: int, text: str, **headers: str) -> web.Response:
+        return web.Response(status=status, text=f"{text}\n", headers={**self._fixed, **headers})
 
     def _security_headers(self, h: MutableMapping[str, str]) -> None:
-        """On every answer, aiohttp's own 400s for malformed requests included."""
-        h["Content-Security-Policy"] = self._csp
-        h["X-Content-Type-Options"] = "nosniff"
-        h["Referrer-Policy"] = "no-referrer"
-        h["Server"] = "callmeter-tui"
+        """For answers aiohttp builds itself (400s for malformed requests: see guard)."""
+        h.update(self._fixed)
 
     def _not_found(self) -> web.Response:
-        assert self._static is not None
-        asset = self._static.not_found
-        return web.Response(
-            status=404,
-            body=asset.body,
-            content_type="text/html",
-            charset="utf-8",
-            headers={"Cache-Control": "no-cache"},
-        )
+        found = self._static_answers["404"]
+        return web.Response(status=404, body=found.bodies[0], headers=found.ok[0])
 
-    def _respond(self, request: web.Request, asset: Asset, *, cors: bool = False) -> web.Response:
-        gz = asset.gz is not None and accepts_gzip(request.headers.get("Accept-Encoding"))
-        headers = {
-            "ETag": asset.etag_gz if gz else asset.etag,
-            "Last-Modified": http_date(asset.last_modified),
-            "Cache-Control": f"public, max-age={asset.max_age}" if asset.max_age else "no-cache",
-            "Vary": "Accept-Encoding",
-        }
-        if cors:
-            headers["Access-Control-Allow-Origin"] = "*"
-        if not_modified(asset, request.headers.get("If-None-Match"), request.headers.get("If-Modified-Since")):
-            return web.Response(status=304, headers=headers)
-        headers["Content-Type"] = asset.content_type
-        if gz:
-            headers["Content-Encoding"] = "gzip"
-        return web.Response(body=asset.gz if gz else asset.body, headers=headers)
+    def _respond(self, request: web.Request, found: Answers) -> web.Response:
+        """200 or 304 from prebuilt header sets: the only per-request work is choosing one."""
+        h = request.headers
+        i = 1 if len(found.bodies) > 1 and self._gzip_ok(h.get("Accept-Encoding")) else 0
+        inm, ims = h.get("If-None-Match"), h.get("If-Modified-Since")
+        if (inm is not None or ims) and not_modified(found.asset, inm, ims):
+            return web.Response(status=304, headers=found.unchanged[i])
+        return web.Response(body=found.bodies[i], headers=found.ok[i])
 
     async def _page_route(self, request: web.Request) -> web.Response:
-        await self._ready.wait()
+        if not self._ready.is_set():
+            await self._ready.wait()
         if self._urgent:
             await asyncio.shield(asyncio.gather(*self._urgent, return_exceptions=True))
-        slug = request.match_info["slug"]
-        rest = request.match_info.get("rest", "")
-        assets = self._pages.get(slug)
-        asset = assets.get(rest) if assets is not None else None
-        if asset is None:
+        match = request.match_info
+        assets = self._served.get(match["slug"])
+        found = assets.get(match.get("rest", "")) if assets is not None else None
+        if found is None:
             return self._not_found()
-        return self._respond(request, asset, cors=rest.endswith(_JSON_CORS))
+        return self._respond(request, found)
 
     def _static_route(self, which: str) -> Callable[[web.Request], Any]:
         async def handler(request: web.Request) -> web.Response:
-            assert self._static is not None
-            return self._respond(request, getattr(self._static, which))
+            return self._respond(request, self._static_answers[which])
 
         return handler
 
     async def _healthz(self, request: web.Request) -> web.Response:
-        return web.Response(text="ok\n", headers={"Cache-Control": "no-store"})
+        return web.Response(text="ok\n", headers={**self._fixed, "Cache-Control": "no-store"})
 
-    def _metrics_sync(self) -> Asset:
+    def _metrics_sync(self) -> Answers:
         now = self._clock()
         since = now - UPTIME_WINDOW_DAYS * 86400.0
         with self._db.session() as session:
             probes = load_probe_metrics(session, since, now)
-        return make_asset(prometheus_text(probes, since, now), METRICS_TYPE, 0, now)
+        asset = make_asset(prometheus_text(probes, since, now), METRICS_TYPE, 0, now)
+        return answers(asset, self._fixed, cache_control="no-store")
 
     async def _metrics_route(self, request: web.Request) -> web.Response:
         if not self._config.web.metrics_enabled:
@@ -345,6 +403,4 @@ class WebServer:
         if cached is None or time.monotonic() - cached[0] > 1.0:
             cached = (time.monotonic(), await self._off_loop(self._metrics_sync))
             self._metrics = cached
-        response = self._respond(request, cached[1])
-        response.headers["Cache-Control"] = "no-store"
-        return response
+        return self._respond(request, cached[1])

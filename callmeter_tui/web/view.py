@@ -8,7 +8,9 @@ would trigger full garbage collections that freeze the app's event loop (the GIL
 
 from __future__ import annotations
 
+import heapq
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -103,14 +105,18 @@ def page_bars(data: PageData) -> PageBars:
     starts, ends = tuple(b[:-1].tolist()), tuple(b[1:].tolist())
     if not blocks:
         return PageBars(starts, ends, (), np.zeros((0, n_days), dtype=np.int64))
-    # Distinct (colour, seconds per state) cells, each rendered once. A dict, not np.unique(axis=0): that
-    # sorts a void dtype holding the GIL (~100 ms for 1,000 x 90 cells, a dashboard stall), while this
-    # Python loop lets the event loop run every switch interval.
-    index: dict[tuple[float, ...], int] = {}
-    rows = (row for block in blocks for row in block.tolist())  # small C calls, one block at a time
+    # Distinct (colour, seconds per state) cells, each rendered once, found with a dict keyed by each row's
+    # 40 raw bytes: not np.unique(axis=0), which sorts a void dtype holding the GIL (~100 ms for 1,000 x 90
+    # cells, a dashboard stall), and not a tuple of five floats per row (90,000 tuples, slow to build).
+    index: dict[bytes, int] = {}
+    keys: list[list[bytes]] = [
+        cast(list[bytes], np.ascontiguousarray(block).view(np.dtype((np.void, 40))).ravel().tolist())
+        for block in blocks
+    ]
     total = sum(len(block) for block in blocks)
-    inverse = np.fromiter((index.setdefault(tuple(r), len(index)) for r in rows), dtype=np.int64, count=total)
-    cells = tuple(BarCell(STATE_ORDER[int(row[0])], *row[1:]) for row in index)
+    inverse = np.fromiter((index.setdefault(k, len(index)) for ks in keys for k in ks), dtype=np.int64, count=total)
+    rows = np.frombuffer(b"".join(index), dtype=np.float64).reshape(-1, 5).tolist()
+    cells = tuple(BarCell(STATE_ORDER[int(row[0])], *row[1:]) for row in rows)
     return PageBars(starts, ends, cells, inverse.reshape(len(comps), n_days))
 
 
@@ -140,7 +146,9 @@ def build_view(data: PageData) -> PageView:
             found.append(
                 IncidentView(comp.name, comp.position, HealthState.parse(inc.worst), inc.started_at, inc.ended_at)
             )
-    found.sort(key=lambda i: (i.ended_at is None, i.started_at, -i.position), reverse=True)
+    # The newest MAX_INCIDENTS: heapq's loop lets the event loop in, one sort of a big page's thousands
+    # of incidents would hold the GIL for milliseconds.
+    newest = heapq.nlargest(MAX_INCIDENTS, found, key=lambda i: (i.ended_at is None, i.started_at, -i.position))
     checked = [c.last_checked for c in data.components if c.last_checked is not None]
     return PageView(
         data=data,
@@ -148,7 +156,7 @@ def build_view(data: PageData) -> PageView:
         banner=text,
         components=tuple(comps),
         bars=page_bars(data),
-        incidents=tuple(found[:MAX_INCIDENTS]),
+        incidents=tuple(newest),
         last_checked=max(checked) if checked else None,
     )
 

@@ -96,6 +96,9 @@ async def test_serve_target_down_one_transition_signed_webhook_and_clean_sigterm
         code, logs = await _stop(proc)
     assert code == 0
     assert logs[-1]["msg"] == "stopped"
+    # serve runs on uvloop on Linux (the public page's rate, issue 16), asyncio's own loop elsewhere.
+    (serving,) = [line for line in logs if line.get("event") == "serving"]
+    assert serving["loop"] == ("uvloop" if sys.platform.startswith("linux") else "asyncio")
     got = https_receiver.at("/hook")
     assert len(got) == 2
     now_ms = int(time.time() * 1000)

@@ -68,6 +68,37 @@ def collect_console(page: Any, sink: list[str]) -> None:
     page.on("pageerror", lambda e: sink.append(f"pageerror: {e}"))
 
 
+# Days drawn by component ``i``'s visible runs (a run of n equal days has class wn).
+DAYS_SHOWN = """(i) => [...document.querySelectorAll('.component')[i].querySelectorAll('.bar > i')]
+    .filter(r => r.offsetWidth > 0)
+    .reduce((n, r) => n + Number((r.className.match(/\\bw(\\d+)/) || [0, 1])[1]), 0)"""
+
+# Where the focus is: [component index, run index within its bar].
+WHERE = """() => { const a = document.activeElement, bar = a.parentElement;
+    return [[...document.querySelectorAll('.bar')].indexOf(bar), [...bar.children].indexOf(a)]; }"""
+
+
+def keyboard_walk(page: Any) -> dict[str, Any]:
+    """From the first bar's tab stop: Tab, Shift+Tab, ArrowLeft, Home, End, as a keyboard user would."""
+    out: dict[str, Any] = {
+        "stops": page.evaluate("() => document.querySelectorAll('.bar [tabindex=\"0\"]').length"),
+        "runs": page.evaluate("() => [...document.querySelectorAll('.bar')].map(b => b.children.length)"),
+    }
+    page.keyboard.press("Tab")
+    out["after_tab"] = page.evaluate(WHERE)
+    page.keyboard.press("Shift+Tab")
+    page.keyboard.press("ArrowLeft")
+    out["left"] = page.evaluate(WHERE)
+    out["left_tip"] = page.evaluate("() => getComputedStyle(document.activeElement, '::after').visibility")
+    page.keyboard.press("Home")
+    out["home"] = page.evaluate(WHERE)
+    out["home_label"] = page.evaluate("() => document.activeElement.getAttribute('aria-label')")
+    page.keyboard.press("End")
+    out["end"] = page.evaluate(WHERE)
+    out["stops_after"] = page.evaluate("() => document.querySelectorAll('.bar [tabindex=\"0\"]').length")
+    return out
+
+
 async def test_page_in_chromium(seed: Seed, make_server, browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     seed_showcase(seed)
     srv = await make_server()
@@ -86,15 +117,16 @@ async def test_page_in_chromium(seed: Seed, make_server, browser, tmp_path: Path
             "banner": page.inner_text(".banner-text"),
             "names": page.locator(".component-name").all_inner_texts(),
             "states": page.locator(".component .state").all_inner_texts(),
-            "segments": page.locator(".component").first.locator(".seg").count(),
+            "days": page.evaluate(DAYS_SHOWN, 0),
             "uptime": page.locator(".uptime").all_inner_texts(),
             "incidents": page.locator(".incident").count(),
             "ongoing": page.locator(".incident .tag").all_inner_texts(),
         }
-        # Keyboard: Tab reaches a bar segment and its tooltip becomes visible.
-        page.focus(".component >> nth=0 >> .seg >> nth=-1")
+        # Keyboard: Tab reaches a bar (its newest run) and its tooltip becomes visible.
+        page.focus(".component >> nth=0 >> .bar > i >> nth=-1")
         result["tip_visible"] = page.evaluate("() => getComputedStyle(document.activeElement, '::after').visibility")
         result["tip_text"] = page.evaluate("() => getComputedStyle(document.activeElement, '::after').content")
+        result["keys"] = keyboard_walk(page)
         result["banner_bg"] = page.evaluate("() => getComputedStyle(document.querySelector('.banner')).backgroundColor")
         for w, h in ((375, 812), (2560, 1440), (1280, 900)):
             page.set_viewport_size({"width": w, "height": h})
@@ -106,10 +138,7 @@ async def test_page_in_chromium(seed: Seed, make_server, browser, tmp_path: Path
         page.screenshot(path=str(out / "status-1280x900-dark.png"), full_page=True)
         page.emulate_media(color_scheme="light")
         page.set_viewport_size({"width": 375, "height": 812})
-        result["visible_segments_375"] = page.evaluate(
-            "() => [...document.querySelectorAll('.component')[0].querySelectorAll('.seg')]"
-            ".filter(s => s.offsetWidth > 0).length"
-        )
+        result["days_375"] = page.evaluate(DAYS_SHOWN, 0)
         page.set_viewport_size({"width": 320, "height": 640})
         result["overflow_320"] = page.evaluate(
             "() => document.documentElement.scrollWidth > document.documentElement.clientWidth"
@@ -124,7 +153,13 @@ async def test_page_in_chromium(seed: Seed, make_server, browser, tmp_path: Path
     assert r["banner"] == "Partial Degradation"
     assert r["names"] == [c[0] for c in COMPONENTS]  # configured order, XSS name shown as text
     assert [s.strip() for s in r["states"]] == ["Healthy", "Degraded", "Healthy", "Unknown", "Healthy"]
-    assert r["segments"] == 90 and r["visible_segments_375"] == 30
+    assert r["days"] == 90 and r["days_375"] == 30  # equal days merge, every day is still drawn
+    keys = r["keys"]
+    assert keys["stops"] == len(COMPONENTS)  # one tab stop per bar, not one per day
+    assert keys["after_tab"] == [1, keys["runs"][1] - 1]  # Tab leaves the bar for the next bar's newest run
+    assert keys["left"] == [0, keys["runs"][0] - 2] and keys["left_tip"] == "visible"
+    assert keys["home"] == [0, 0] and keys["end"] == [0, keys["runs"][0] - 1] and keys["stops_after"] == 5
+    assert keys["home_label"].startswith("25 Aug – ") and "Each day: " in keys["home_label"]
     assert r["uptime"][3] == "— uptime" and all(u.endswith("% uptime") for i, u in enumerate(r["uptime"]) if i != 3)
     assert r["incidents"] >= 5 and [t.lower() for t in r["ongoing"]] == ["ongoing"]
     assert r["tip_visible"] == "visible" and "Sun 22 Nov 2026" in r["tip_text"]
@@ -181,7 +216,9 @@ async def test_live_refresh_patches_in_place_and_js_off_still_works(
         page.goto(url)
         page.evaluate("() => { window.__sameDocument = true; }")
         page.click(".older summary")  # the visitor opens older incidents...
-        page.focus(".component >> nth=2 >> .seg >> nth=-3")  # ...and reads a tooltip by keyboard
+        page.focus(".component >> nth=2 >> .bar > i >> nth=-1")  # ...and reads a tooltip by keyboard
+        page.keyboard.press("ArrowLeft")
+        page.keyboard.press("ArrowLeft")
         return ctx, page, console
 
     ctx, page, console = await browser.run(open_page)
@@ -198,8 +235,10 @@ async def test_live_refresh_patches_in_place_and_js_off_still_works(
             page.get_attribute(".banner", "class"),
             page.evaluate("() => document.querySelector('.older').open"),
             page.evaluate(
-                "() => document.activeElement === document.querySelectorAll('.component')[2]"
-                ".querySelectorAll('.seg')[87]"
+                "() => { const runs = document.querySelectorAll('.component')[2].querySelectorAll('.bar > i');"
+                " return document.activeElement === runs[runs.length - 3]"
+                " && document.querySelectorAll('.bar [tabindex=\"0\"]').length === 5"
+                " && runs[runs.length - 3].getAttribute('tabindex') === '0'; }"
             ),
         )
 

@@ -4,6 +4,8 @@ edits and deletions showing at once."""
 from __future__ import annotations
 
 import gzip
+import re
+from dataclasses import dataclass
 from email.utils import formatdate
 
 import httpx
@@ -13,6 +15,33 @@ from callmeter_tui.bus.events import EventBus, PagesChanged
 from callmeter_tui.web.server import WebServer
 
 from .conftest import NOW, Seed, web_config
+
+
+@dataclass(frozen=True)
+class Run:
+    """One element of an uptime bar: a run of equal days."""
+
+    classes: tuple[str, ...]
+    tab_stop: bool
+    label: str
+
+    @property
+    def days(self) -> int:
+        return next((int(c[1:]) for c in self.classes if re.fullmatch(r"w\d+", c)), 1)
+
+
+_RUN = re.compile(r'<i class="([^"]*)"( tabindex="0")? role="img" aria-label="([^"]*)"></i>')
+
+
+def bar_runs(html: str) -> list[list[Run]]:
+    """Every bar's runs, in page order (the markup is ours: a regular expression reads it exactly)."""
+    bars = re.findall(r'<div class="bar" role="group" aria-label="[^"]*">(.*?)</div>', html)
+    out = []
+    for bar in bars:
+        runs = [Run(tuple(c.split()), bool(t), label) for c, t, label in _RUN.findall(bar)]
+        assert "".join(_RUN.findall(bar) and [m.group(0) for m in _RUN.finditer(bar)]) == bar, "unexpected markup"
+        out.append(runs)
+    return out
 
 
 def simple_page(seed: Seed, slug: str = "status", **kw) -> int:  # type: ignore[no-untyped-def]
@@ -179,7 +208,25 @@ async def test_page_html_structure(seed: Seed, make_server) -> None:  # type: ig
     assert r.headers["cache-control"] == "public, max-age=30"
     assert '<noscript><meta http-equiv="refresh" content="30"></noscript>' in html
     assert html.index("Second by id, first by position") < html.index(">Other<")
-    assert html.count('class="seg ') == 180 and html.count('tabindex="0"') == 180
+    bars = bar_runs(html)
+    assert len(bars) == 2 and all(sum(r.days for r in bar) == 90 for bar in bars)
+    # One tab stop per bar (its newest run), not one per day; equal days are one element.
+    assert html.count('tabindex="0"') == 2 and all(
+        [r.tab_stop for r in bar] == [False] * (len(bar) - 1) + [True] for bar in bars
+    )
+    # Runs never cross the narrow-screen edge (30 days); days that read the same merge, even when one of
+    # them is 25 hours long (1 Nov 2026 in New York).
+    assert [(r.classes, r.label) for r in bars[0]] == [
+        (("n", "w60", "o"), "25 Aug – 23 Oct 2026&#10;Each day: No data"),
+        (("n", "w29", "r"), "24 Oct – 21 Nov 2026&#10;Each day: No data"),
+        (("u", "r"), "Sun 22 Nov 2026&#10;Unhealthy 10m&#10;No data 6h 50m"),
+    ]
+    assert [(r.days, r.label) for r in bars[1][-4:]] == [
+        (26, "24 Oct – 18 Nov 2026&#10;Each day: No data"),
+        (1, "Thu 19 Nov 2026&#10;Healthy 17h&#10;No data 7h"),
+        (2, "20 – 21 Nov 2026&#10;Each day: Healthy 1d"),
+        (1, "Sun 22 Nov 2026&#10;Healthy 7h"),
+    ]
     # Tooltip dates are in the page's zone: New York's 22 Nov began at 05:00 UTC.
     assert 'aria-label="Sun 22 Nov 2026&#10;Healthy 7h"' in html
     assert "100.00% uptime" in html and "0.00% uptime" in html
@@ -213,3 +260,43 @@ async def test_odd_settings_still_render(seed: Seed, make_server) -> None:  # ty
     assert summary["page"]["time_zone"] == "UTC" and summary["status"]["indicator"] == "none"
     theme = next(x for x in r.text.split('"') if x.startswith("/empty/theme.css"))
     assert "--accent:#0b7285" in (await srv.client.get(theme)).text
+
+
+SAME_ON_HEAD = (
+    "etag",
+    "last-modified",
+    "cache-control",
+    "vary",
+    "content-type",
+    "content-encoding",
+    "content-length",
+    "content-security-policy",
+    "x-content-type-options",
+    "referrer-policy",
+    "server",
+)
+
+
+async def test_head_and_304_carry_the_same_prebuilt_headers(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
+    """Answers come from header sets built with the page: HEAD is GET without the body, a 304 keeps the
+    validators, caching and security headers of its representation and drops the body's."""
+    simple_page(seed)
+    srv = await make_server()
+    async with httpx.AsyncClient(base_url=srv.url) as raw:
+        for enc in ("gzip", "identity"):
+            get = await raw.get("/status", headers={"Accept-Encoding": enc})
+            head = await raw.head("/status", headers={"Accept-Encoding": enc})
+            assert (head.status_code, head.content) == (200, b"")
+            assert {k: head.headers.get(k) for k in SAME_ON_HEAD} == {k: get.headers.get(k) for k in SAME_ON_HEAD}
+            for method in ("GET", "HEAD"):
+                r = await raw.request(
+                    method, "/status", headers={"Accept-Encoding": enc, "If-None-Match": get.headers["etag"]}
+                )
+                assert (r.status_code, r.content) == (304, b""), method
+                kept = ("etag", "last-modified", "cache-control", "vary", "content-security-policy", "server")
+                assert {k: r.headers.get(k) for k in kept} == {k: get.headers.get(k) for k in kept}
+                assert "content-encoding" not in r.headers and "content-type" not in r.headers
+        # The same Accept-Encoding value keeps getting the same representation (it is remembered per value).
+        for _ in range(3):
+            r = await raw.get("/status", headers={"Accept-Encoding": "gzip;q=0, identity"})
+            assert "content-encoding" not in r.headers

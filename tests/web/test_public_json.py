@@ -403,14 +403,14 @@ async def test_execution_bursts_are_coalesced(seed: Seed, bus: EventBus, make_se
     other = seed.probe("not-on-page", "HEALTHY")
     srv = await make_server()
     renders: list[float] = []
-    original = srv.server._render_sync
+    original = srv.server._render_elsewhere  # in the render process, or in a thread
 
-    def counting(slug: str):  # type: ignore[no-untyped-def]
+    async def counting(slug: str):  # type: ignore[no-untyped-def]
         assert slug == "voip"
         renders.append(time.monotonic())
-        return original(slug)
+        return await original(slug)
 
-    srv.server._render_sync = counting
+    srv.server._render_elsewhere = counting
     for i in range(50):
         bus.publish(ExecutionRecorded(a, "trunk-a", 100 + i, NOW, "HEALTHY", "HEALTHY"))
     bus.publish(ExecutionRecorded(other, "not-on-page", 999, NOW, "HEALTHY", "HEALTHY"))

@@ -1,0 +1,114 @@
+"""Pages rendered in a child process, so a big render never holds the app's event loop.
+
+Why: a render in a worker thread shares the GIL with the loop. Even with the GC paused and a short switch
+interval (``offloop``), a 1,000-component page kept the loop waiting ~10 ms at a time on a busy machine
+(the thread holding the GIL gets preempted, and everyone waits for it). A child process has its own GIL:
+the loop only receives finished bytes, unpickled by the pool's own thread.
+
+The child (one per server, forked from a forkserver that preloads this module) opens its own connection
+to the same database URL, reads the page, renders and compresses every asset, and writes the bodies to a
+file in a private folder (in /dev/shm where there is one); only a small manifest comes back through the
+pool. The parent reads each body with ``os.pread``, which copies without holding the GIL: unpickling a
+1,000-component page's 18 MB of bodies held it for 10-50 ms. Then the parent keeps an unchanged asset's
+validators (``cache.keep_unchanged``) and builds its header sets. A database only this process can see
+(in-memory SQLite) renders in threads instead.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import tempfile
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+
+from ..store.connect import open_engine, session_factory
+from ..store.database import Database
+from .cache import Asset
+from .publish import StaticFiles, publish
+from .snapshot import load_page
+
+Rendered = tuple[dict[str, Asset], frozenset[int]]
+# key -> (content type, digest, last modified, max age, body offset, body length, gzip offset, gzip length)
+Manifest = dict[str, tuple[str, str, float, int, int, int, int, int]]
+Shipped = tuple[str, Manifest, frozenset[int]]  # (file, manifest, probe ids)
+
+_databases: dict[str, Database] = {}  # in the child: one engine per URL, kept between renders
+
+
+def shareable(url: str) -> bool:
+    """A database another process can open: PostgreSQL, or SQLite in a file."""
+    if url.startswith("postgresql"):
+        return True
+    if not url.startswith("sqlite"):
+        return False  # no URL (a database object from elsewhere): threads
+    path = url.split(":///", 1)[1] if ":///" in url else ""
+    return bool(path) and not path.startswith(":memory:") and "mode=memory" not in url
+
+
+def render_pool() -> ProcessPoolExecutor:
+    ctx = multiprocessing.get_context("forkserver")
+    ctx.set_forkserver_preload([__name__])
+    return ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+
+
+def _database(url: str) -> Database:
+    db = _databases.get(url)
+    if db is None:
+        engine = open_engine(url)
+        db = _databases[url] = Database(url=url, engine=engine, sessions=session_factory(engine))
+    return db
+
+
+def ship_dir() -> str:
+    """A private folder for rendered bodies: in memory (/dev/shm) where possible."""
+    shm = Path("/dev/shm")
+    base = str(shm) if shm.is_dir() and os.access(shm, os.W_OK) else None
+    return tempfile.mkdtemp(prefix="callmeter-pages-", dir=base)
+
+
+def render_page(url: str, slug: str, now: float, base_url: str, static: StaticFiles, folder: str) -> Shipped | None:
+    """In the child: every asset of page ``slug`` (fresh validators) written to one file in ``folder``."""
+    with _database(url).session() as session:
+        data = load_page(session, slug, now)
+    if data is None:
+        return None
+    assets = publish(data, base_url, static, now, None)
+    fd, path = tempfile.mkstemp(prefix="page-", dir=folder)
+    manifest: Manifest = {}
+    offset = 0
+    with os.fdopen(fd, "wb") as out:
+        for key, a in assets.items():
+            gz = a.gz or b""
+            out.write(a.body)
+            out.write(gz)
+            manifest[key] = (
+                a.content_type,
+                a.digest,
+                a.last_modified,
+                a.max_age,
+                offset,
+                len(a.body),
+                offset + len(a.body),
+                len(gz),
+            )
+            offset += len(a.body) + len(gz)
+    return path, manifest, frozenset(c.probe_id for c in data.components)
+
+
+def receive(shipped: Shipped) -> Rendered:
+    """In the parent (a worker thread): the assets back from the child's file, which is then removed."""
+    path, manifest, probes = shipped
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        assets = {}
+        for key, (ctype, digest, modified, max_age, at, n, gz_at, gz_n) in manifest.items():
+            body = os.pread(fd, n, at)  # the copy happens without the GIL
+            gz = os.pread(fd, gz_n, gz_at) if gz_n else None
+            if len(body) != n or (gz is not None and len(gz) != gz_n):
+                raise OSError(f"rendered page file {path} is short")
+            assets[key] = Asset(body, gz, ctype, digest, modified, max_age)
+    finally:
+        os.close(fd)
+        os.unlink(path)
+    return assets, probes

@@ -1,0 +1,38 @@
+"""Pages render in a child process (the event loop never shares a GIL with a big render), and the
+server carries on in threads if that process dies or the database is one only this process can see."""
+
+from __future__ import annotations
+
+import os
+import signal
+
+from callmeter_tui.bus.events import EventBus, PagesChanged
+from callmeter_tui.web.renderproc import shareable
+
+from .conftest import Seed
+from .test_http import simple_page
+
+
+def test_which_databases_a_child_process_can_open() -> None:
+    assert shareable("sqlite:////var/lib/callmeter/callmeter.db") and shareable("postgresql://u@db/callmeter")
+    assert not shareable("sqlite://") and not shareable("sqlite:///:memory:") and not shareable("")
+    assert not shareable("sqlite:///file:x?mode=memory&cache=shared&uri=true")
+
+
+async def test_pages_render_in_a_child_process_and_survive_its_death(seed: Seed, bus: EventBus, make_server) -> None:  # type: ignore[no-untyped-def]
+    simple_page(seed)
+    srv = await make_server()
+    pool = srv.server._procs
+    assert pool is not None
+    pids = list(pool._processes)  # the render process (forked from a forkserver), not us
+    assert len(pids) == 1 and pids[0] != os.getpid()
+    assert "Acme Voice" in (await srv.client.get("/status")).text
+    folder = srv.server._ship_dir  # the child hands the bodies over in files, read and removed at once
+    assert os.path.isdir(folder) and os.listdir(folder) == []
+    os.kill(pids[0], signal.SIGKILL)
+    seed.edit_page("status", name="After the crash")
+    bus.publish(PagesChanged(("status",)))
+    assert "After the crash" in (await srv.client.get("/status")).text  # rendered in a thread instead
+    assert srv.server._procs is None
+    await srv.server.stop()
+    assert not os.path.exists(folder)
