@@ -23,7 +23,7 @@ def run_dashboard(
     from .runtime import Runtime
 
     textual_name(theme)  # a bad --theme is one line, before anything starts
-    runtime = Runtime(config, agent=agent)
+    runtime = Runtime(config, agent=agent, web_render_child=False)  # no child may inherit the screen (stderr)
     app = CallMeterApp(
         runtime.monitor,
         kiosk=kiosk,

@@ -36,9 +36,11 @@ class Runtime:
         start_web: bool = True,
         start_dispatcher: bool = True,
         web_required: bool = False,
+        web_render_child: bool = True,
     ) -> None:
         self.config = config
         self.web_required = web_required  # serve: a web port that cannot be bound stops the start (exit 2)
+        self.web_render_child = web_render_child  # the dashboard renders pages in threads (see web.renderproc)
         self.bus = EventBus()
         self.db: Database = open_database(config.database_url or default_sqlite_url(), project_name=config.project_name)
         if prober is None:
@@ -95,7 +97,7 @@ class Runtime:
         from ..web.server import WebServer
 
         try:
-            self.web = WebServer(self.db, self.config, self.bus)
+            self.web = WebServer(self.db, self.config, self.bus, render_child=self.web_render_child)
             await self.web.start()
             self.monitor.set_web_url(_public_url(self.config, self.web))
             log.info("status pages at %s", self.monitor.web_url())

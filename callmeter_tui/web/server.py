@@ -51,11 +51,22 @@ _JSON_CORS = ("json", "feed.atom", "badge.svg")
 class WebServer:
     """``await start()`` binds ``config.web.host:port`` (port 0 picks a free one: see ``port``/``url``)."""
 
-    def __init__(self, database: Any, config: Config, bus: EventBus, *, clock: Callable[[], float] = time.time):
+    def __init__(
+        self,
+        database: Any,
+        config: Config,
+        bus: EventBus,
+        *,
+        clock: Callable[[], float] = time.time,
+        render_child: bool = True,
+    ):
         fa = (config.web.frame_ancestors or "*").strip()
         if err := validate_frame_ancestors(fa):
             raise ValueError(f"web.frame_ancestors: {err}")
         self._db = database
+        # Pages render in a child process (see renderproc) unless the host says no: the dashboard's stderr is
+        # its screen, which a child must not inherit (and Textual's stand-in for sys.stderr has no descriptor).
+        self._render_child = render_child
         self._config = config
         self._bus = bus
         self._clock = clock
@@ -109,7 +120,7 @@ class WebServer:
         self._undo_accept_log = throttle_accept_errors(asyncio.get_running_loop())
         try:
             self._static = await self._off_loop(load_static, self._clock())
-            if shareable(str(getattr(self._db, "url", ""))):
+            if self._render_child and shareable(str(getattr(self._db, "url", ""))):
                 self._ship_dir = ship_dir()
                 self._procs = render_pool()
             self._static_answers = {
