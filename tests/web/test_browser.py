@@ -191,7 +191,7 @@ async def test_narrow_bar_and_uptime_cover_the_same_days(seed: Seed, make_server
         for width in (375, 1280):
             page.set_viewport_size({"width": width, "height": 800})
             page.goto(f"{srv.url}/narrow", wait_until="load")
-            shown = page.evaluate("() => [...document.querySelectorAll('.seg')].filter(s => s.offsetWidth > 0).length")
+            shown = page.evaluate(DAYS_SHOWN, 0)
             out[width] = (shown, page.inner_text(".component-foot .foot-edge >> nth=0"), page.inner_text(".uptime"))
         ctx.close()
         return out
