@@ -20,7 +20,7 @@ from ..domain.probe import ProbeKind, ProbeSpec
 from ..domain.results import ProbeResult
 from ..domain.thresholds import evaluate
 from ..store import queries
-from ..store.database import Database
+from ..store.database import Database, in_transaction
 from ..store.executions import RecordOutcome, mark_unknown, record_execution
 from ..store.models import Execution, Probe, Project, Transition
 from ..webhooks.outbox import enqueue_for_transition
@@ -81,13 +81,12 @@ class Runner:
 
     async def unit_of_work(self, fn: Callable[Concatenate[Session, P], T], *args: P.args, **kwargs: P.kwargs) -> T:
         """Off-loop database work, one style everywhere: ``fn(session, ...)`` on the writer thread inside one
-        ``db.session()``, which commits when ``fn`` returns and rolls back when it raises."""
+        transaction (``store.database.in_transaction``): commit when ``fn`` returns, roll back when it raises."""
 
-        def work() -> T:
-            with self.db.session() as s:
-                return fn(s, *args, **kwargs)
+        def bound(s: Session) -> T:
+            return fn(s, *args, **kwargs)
 
-        return cast(T, await self.db_call(work))
+        return cast(T, await self.db_call(in_transaction, self.db.sessions, bound))
 
     def _emit(self, event: Event) -> None:
         if self.observe is not None:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypeVar
 
 from alembic import command
 from alembic.config import Config as AlembicConfig
@@ -19,6 +20,30 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from .connect import open_engine, session_factory
 from .models import Project
+
+T = TypeVar("T")
+
+
+@contextmanager
+def transaction(sessions: Callable[[], Session]) -> Iterator[Session]:
+    """The one unit of work, for the engine, the dispatcher and the commands alike: a session that commits on
+    normal exit and rolls back on error."""
+    s = sessions()
+    try:
+        yield s
+        s.commit()
+    except BaseException:
+        s.rollback()
+        raise
+    finally:
+        s.close()
+
+
+def in_transaction(sessions: Callable[[], Session], fn: Callable[[Session], T]) -> T:
+    """``fn(session)`` as one unit of work (see ``transaction``): what a writer thread runs."""
+    with transaction(sessions) as s:
+        return fn(s)
+
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 # Alembic keeps its running context in module globals: one migration at a time per process.
@@ -53,18 +78,9 @@ class Database:
         """ "sqlite" or "postgresql"."""
         return self.engine.dialect.name
 
-    @contextmanager
-    def session(self) -> Iterator[Session]:
+    def session(self) -> AbstractContextManager[Session]:
         """A session that commits on normal exit and rolls back on error (one unit of work)."""
-        s = self.sessions()
-        try:
-            yield s
-            s.commit()
-        except BaseException:
-            s.rollback()
-            raise
-        finally:
-            s.close()
+        return transaction(self.sessions)
 
     def close(self) -> None:
         self.engine.dispose()

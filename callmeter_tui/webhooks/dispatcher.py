@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from ..bus.events import DeliveriesQueued, EventBus, NotificationRaised, StateChanged
 from ..config.model import WebhookSettings
 from ..domain.probe import WebhookFormat
+from ..store.database import in_transaction
 from . import ledger
 from .guard import Resolver
 from .ledger import Claimed, host_of
@@ -96,6 +97,10 @@ class Dispatcher:
             self._db = ThreadPoolExecutor(max_workers=1, thread_name_prefix="webhooks-db")
         return await asyncio.get_running_loop().run_in_executor(self._db, work)
 
+    async def unit_of_work(self, fn: Callable[[Session], T]) -> T:
+        """``fn(session)`` as one transaction on the dispatcher's database thread (the store's one style)."""
+        return await self._in_db(partial(in_transaction, self.sessions, fn))
+
     async def start(self) -> None:
         self.sender = Sender(
             ca_bundle=self.ca_bundle or None,
@@ -105,18 +110,14 @@ class Dispatcher:
         )
         self._stopping = False
         self._reclaimed_at = float("-inf")
-        await self._in_db(self._retry_local_failures)
+        n = await self.unit_of_work(partial(ledger.retry_local_failures_now, now=self.clock()))
+        if n:
+            log.info("%d webhook deliveries held back by a missing secret or routing key are due again", n)
         if self.bus is not None:
             self._queue = self.bus.subscribe()
             self._bus_task = asyncio.create_task(self._listen(self._queue), name="webhooks-bus")
         self._loop_task = asyncio.create_task(self._run(), name="webhooks-dispatcher")
         log.info("webhook dispatcher %s started", self.owner)
-
-    def _retry_local_failures(self) -> None:
-        with self.sessions() as s, s.begin():
-            n = ledger.retry_local_failures_now(s, now=self.clock())
-        if n:
-            log.info("%d webhook deliveries held back by a missing secret or routing key are due again", n)
 
     async def stop(self, grace_s: float | None = None) -> None:
         """Stop claiming; let in-flight attempts finish (up to the attempt timeout), then close the pool."""
@@ -185,26 +186,25 @@ class Dispatcher:
         if reclaim:
             self._reclaimed_at = now
 
-        def work() -> tuple[list[Claimed], float | None]:
-            with self.sessions() as s, s.begin():
-                if reclaim:
-                    ledger.reclaim_expired(s, now=now, live=live)
-                claimed = ledger.claim_due(
-                    s,
-                    owner=self.owner,
-                    now=now,
-                    lease_s=self.lease_s,
-                    limit=room,
-                    busy=busy,
-                    per_webhook=self.per_webhook,
-                )
-                for c in claimed:
-                    busy[c.webhook_id] = busy.get(c.webhook_id, 0) + 1
-                if room - len(claimed) <= 0:
-                    return claimed, None  # full: a finishing attempt wakes us
-                return claimed, ledger.next_due(s, owner=self.owner, busy=busy, per_webhook=self.per_webhook)
+        def claim(s: Session) -> tuple[list[Claimed], float | None]:
+            if reclaim:
+                ledger.reclaim_expired(s, now=now, live=live)
+            claimed = ledger.claim_due(
+                s,
+                owner=self.owner,
+                now=now,
+                lease_s=self.lease_s,
+                limit=room,
+                busy=busy,
+                per_webhook=self.per_webhook,
+            )
+            for c in claimed:
+                busy[c.webhook_id] = busy.get(c.webhook_id, 0) + 1
+            if room - len(claimed) <= 0:
+                return claimed, None  # full: a finishing attempt wakes us
+            return claimed, ledger.next_due(s, owner=self.owner, busy=busy, per_webhook=self.per_webhook)
 
-        claimed, due = await self._in_db(work)
+        claimed, due = await self.unit_of_work(claim)
         for c in claimed:
             task = asyncio.create_task(self._attempt(c), name=f"webhook-delivery-{c.delivery_id}")
             self._tasks[c.delivery_id] = (task, c.webhook_id)

@@ -21,6 +21,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..store.database import transaction
 from . import ledger
 from .ledger import Claimed, Finished
 from .sender import SendResult
@@ -90,7 +91,7 @@ class AttemptRecorder:
     def _write(self, outcomes: list[Outcome]) -> list[Finished | Exception]:
         self.batches += 1
         try:
-            with self.sessions() as s, s.begin():
+            with transaction(self.sessions) as s:
                 return self._finish_all(s, outcomes)
         except Exception:
             if len(outcomes) == 1:
@@ -99,7 +100,7 @@ class AttemptRecorder:
         out: list[Finished | Exception] = []
         for o in outcomes:
             try:
-                with self.sessions() as s, s.begin():
+                with transaction(self.sessions) as s:
                     out.append(self._finish(s, o))
             except Exception as exc:
                 out.append(exc)
