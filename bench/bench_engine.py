@@ -61,7 +61,7 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
-async def run_scale(n: int, seconds: float, ports: list[int]) -> None:
+async def run_scale(n: int, seconds: float, ports: list[int], sip_traces: bool = True) -> None:
     tmp = Path(tempfile.mkdtemp(prefix="bench-engine-"))
     probes = tuple(
         ProbeSpec(
@@ -77,7 +77,7 @@ async def run_scale(n: int, seconds: float, ports: list[int]) -> None:
         project_name="bench",
         database_url=f"sqlite:///{tmp / 'bench.db'}",
         probes=probes,
-        engine=EngineSettings(max_concurrency=256, call_concurrency=4),
+        engine=EngineSettings(max_concurrency=256, call_concurrency=4, sip_traces=sip_traces),
     )
     rt = Runtime(config, start_web=False, start_dispatcher=False)
     planned: dict[str, float] = {}
@@ -119,11 +119,12 @@ async def run_scale(n: int, seconds: float, ports: list[int]) -> None:
     done = ok[0] + ok[1]
     p50, p99 = pct(lateness, 0.5), pct(lateness, 0.99)
     record(
-        f"engine.lateness_p99_ms.{n}",
+        f"engine.lateness_p99_ms.{n}" + ("" if sip_traces else ".no_sip_traces"),
         round(p99, 1),
         "ms",
         label=(
-            f"schedule lateness p99, {n:,} OPTIONS probes at 60 s on one node (p50 {p50:.1f} ms, "
+            f"schedule lateness p99, {n:,} OPTIONS probes at 60 s on one node"
+            f"{'' if sip_traces else ', SIP traces off'} (p50 {p50:.1f} ms, "
             f"{done / wall:.0f} runs/s, {100 * (cpu1 - cpu0) / wall:.0f} % of a core, {rss:.0f} MB RSS; bench_engine.py)"
         ),
         higher_is_better=False,
@@ -142,6 +143,7 @@ async def main() -> None:
     ap.add_argument("--probes", type=int, nargs="+", default=[1000, 10000])
     ap.add_argument("--seconds", type=float, default=75.0)
     ap.add_argument("--targets", type=int, default=2)
+    ap.add_argument("--sip-traces", choices=("on", "off"), default="on", help="[engine] sip_traces for the run")
     args = ap.parse_args()
     ports = [free_port() for _ in range(args.targets)]
     targets = [
@@ -158,7 +160,7 @@ async def main() -> None:
             f"# {os.cpu_count()} cores; {args.targets} demo-target processes; interval 60 s; run {args.seconds:.0f} s each"
         )
         for n in args.probes:
-            await run_scale(n, args.seconds, ports)
+            await run_scale(n, args.seconds, ports, args.sip_traces == "on")
     finally:
         for t in targets:
             t.terminate()
