@@ -83,9 +83,11 @@ class Monitor:
         self._notifications: collections.deque[NotificationRaised] = collections.deque(maxlen=200)
         self._web_url: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._stopping = False  # set by stop(): runs cancelled from then on are not job failures
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
+        self._stopping = False
         changed = await self.runner.unit_of_work(self._import_config)
         await self._reload()
         self.schedule.start()
@@ -100,6 +102,7 @@ class Monitor:
     async def stop(self, grace_s: float | None = None) -> None:
         """Stop scheduling; let in-flight runs finish (bounded by the longest probe timeout), then
         cancel what is left: the runner records those executions as interrupted."""
+        self._stopping = True
         self.schedule.pause()
         if grace_s is None:
             grace_s = max((s.run_budget_s for s in self._specs.values()), default=0) + 2
@@ -162,6 +165,11 @@ class Monitor:
             return
         try:
             await self.runner.run(probe_id, spec)
+        except asyncio.CancelledError:
+            if not self._stopping:
+                raise
+            # Cut short by stop(): the runner recorded it as interrupted. Not a job failure, so the scheduler
+            # logs no traceback (with a backlog at shutdown that was one traceback per queued run).
         except Exception:
             log.exception("run of %r failed", spec.name)
 

@@ -342,6 +342,29 @@ async def test_shutdown_lets_in_flight_runs_finish_or_records_them_interrupted(d
     assert probe.state == "UNKNOWN"  # no verdict on the target from an interrupted run
 
 
+async def test_a_scheduled_run_cancelled_at_stop_is_not_a_job_failure(database) -> None:
+    """APScheduler logs a traceback for every job that raises: a stop with a backlog logged one per run cut short."""
+    clock = Clock()
+
+    class Hanging(ScriptedProber):
+        async def run(self, spec, password=None):  # type: ignore[no-untyped-def]
+            await asyncio.sleep(3600)
+
+    m = Monitor(
+        _config(database.url, dataclasses.replace(PBX, webhooks=())),
+        database,
+        Hanging(clock),
+        clock=clock,
+        watchdog_s=3600,
+    )
+    await m.start()
+    job = asyncio.create_task(m._job(_pid(m, "PBX")))  # as the scheduler runs it
+    await asyncio.sleep(0.05)
+    await m.stop(grace_s=0.2)
+    await asyncio.wait({job}, timeout=5)
+    assert job.done() and not job.cancelled() and job.exception() is None
+
+
 def test_start_spread_widens_with_probe_count() -> None:
     from callmeter_tui.engine.schedule import spread_window
 
