@@ -110,6 +110,7 @@ class Monitor:
         while self.runner.in_flight and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         await self.runner.cancel_in_flight()
+        await self.runner.drain()
         self.schedule.shutdown()
         for t in list(self._tasks):
             t.cancel()

@@ -278,5 +278,10 @@ class Runner:
             t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    async def drain(self) -> None:
+        """Let results already queued reach the database (before ``close``: the writer takes no work after)."""
+        while self._flusher is not None and not self._flusher.done():
+            await asyncio.gather(self._flusher, return_exceptions=True)
+
     def close(self) -> None:
         self.writer.shutdown(wait=True)
