@@ -314,20 +314,26 @@ def test_config_probe_missing_password_env_is_a_probe_error(database) -> None:
     asyncio.run(go())
 
 
-async def test_shutdown_lets_in_flight_runs_finish_or_records_them_interrupted(database) -> None:
+class Hanging(ScriptedProber):
+    """A prober whose runs never end: only stop() ends them."""
+
+    async def run(self, spec, password=None):  # type: ignore[no-untyped-def]
+        await asyncio.sleep(3600)
+
+
+def _monitor_with_hanging_runs(database) -> Monitor:  # type: ignore[no-untyped-def]
     clock = Clock()
-
-    class Hanging(ScriptedProber):
-        async def run(self, spec, password=None):  # type: ignore[no-untyped-def]
-            await asyncio.sleep(3600)
-
-    m = Monitor(
+    return Monitor(
         _config(database.url, dataclasses.replace(PBX, webhooks=())),
         database,
         Hanging(clock),
         clock=clock,
         watchdog_s=3600,
     )
+
+
+async def test_shutdown_lets_in_flight_runs_finish_or_records_them_interrupted(database) -> None:
+    m = _monitor_with_hanging_runs(database)
     await m.start()
     pid = _pid(m, "PBX")
     task = asyncio.create_task(m.run_now(pid))
@@ -344,19 +350,7 @@ async def test_shutdown_lets_in_flight_runs_finish_or_records_them_interrupted(d
 
 async def test_a_scheduled_run_cancelled_at_stop_is_not_a_job_failure(database) -> None:
     """APScheduler logs a traceback for every job that raises: a stop with a backlog logged one per run cut short."""
-    clock = Clock()
-
-    class Hanging(ScriptedProber):
-        async def run(self, spec, password=None):  # type: ignore[no-untyped-def]
-            await asyncio.sleep(3600)
-
-    m = Monitor(
-        _config(database.url, dataclasses.replace(PBX, webhooks=())),
-        database,
-        Hanging(clock),
-        clock=clock,
-        watchdog_s=3600,
-    )
+    m = _monitor_with_hanging_runs(database)
     await m.start()
     job = asyncio.create_task(m._job(_pid(m, "PBX")))  # as the scheduler runs it
     await asyncio.sleep(0.05)
