@@ -15,6 +15,7 @@ from ..config.model import Config
 from ..domain.health import HealthState
 from ..domain.probe import ProbeKind, ProbeSpec, StatusPageSpec, WebhookFormat
 from ..domain.siptrace import SipTrace
+from ..domain.spans import HealthSpan
 
 
 @dataclass(frozen=True)
@@ -118,8 +119,12 @@ class ProbeDetail:
     executions: tuple[ExecutionRow, ...]  # newest first
     transitions: tuple[TransitionRow, ...]  # newest first
     incidents: tuple[Any, ...]  # domain.incidents.Incident, newest first
-    series: dict[str, tuple[tuple[float, float], ...]]  # metric -> ((hour_start|t, mean), ...) over the asked range
+    series: dict[str, tuple[tuple[float, float], ...]]  # metric -> ((t, value), ...) over [since, until], oldest first
     webhooks: tuple[WebhookView, ...]
+    since: float = 0.0  # the charts' window
+    until: float = 0.0
+    means_before: float = 0.0  # points before this are hourly means (mid-hour), after it single runs
+    spans: tuple[HealthSpan, ...] = ()  # health along the window, oldest first
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy import select
 
 from ..domain.bars import bar_segments_many, day_boundaries, hour_boundaries
+from ..domain.chart import hourly_means
 from ..domain.health import HealthState
 from ..domain.incidents import incidents
 from ..domain.metric_catalog import METRICS
@@ -60,7 +61,7 @@ def probe_detail(db: Database, view: ProbeView, range_s: float, now: float) -> P
             for t in queries.transitions(s, pid, 50)
         )
         spans = queries.load_spans(s, [pid], now - max(range_s, 30 * 86400.0), now).get(pid, [])
-        series = {m: tuple(queries.metric_series(s, pid, m, now - range_s, now)) for m in METRICS}
+        series, means_before = queries.chart_series(s, pid, METRICS, now - range_s, now, hourly=hourly_means(range_s))
         hooks = tuple(
             _webhook(s, w) for w in s.scalars(select(Webhook).where(Webhook.probe_id == pid).order_by(Webhook.id))
         )
@@ -69,8 +70,12 @@ def probe_detail(db: Database, view: ProbeView, range_s: float, now: float) -> P
         executions=execs,
         transitions=trans,
         incidents=tuple(incidents(spans)),
-        series={m: v for m, v in series.items() if v},
+        series={m: tuple(v) for m, v in series.items() if v},
         webhooks=hooks,
+        since=now - range_s,
+        until=now,
+        means_before=means_before,
+        spans=tuple(sp for sp in spans if sp.ended_at > now - range_s),
     )
 
 

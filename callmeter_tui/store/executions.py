@@ -18,10 +18,10 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from ..domain.confirm import apply_confirm
+from ..domain.defaults import NO_DATA_INTERVALS
 from ..domain.health import HealthState
 from ..domain.results import Evaluation, ProbeResult
 from .models import Execution, HealthSpanRow, Probe, Transition
-from .queries import NO_DATA_INTERVALS
 
 
 @dataclass

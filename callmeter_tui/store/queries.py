@@ -7,14 +7,14 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..domain.defaults import NO_DATA_INTERVALS
 from ..domain.health import HealthState
 from ..domain.spans import HealthSpan
-from .models import Execution, HealthSpanRow, MetricRollup, Probe, Transition
-from .retention import hour_floor
+from .models import Execution, HealthSpanRow, MetricRollup, Probe, RollupMark, Transition
+from .retention import HOUR, hour_floor
 
-# Evidence more than this many intervals after the open span's end is a gap (no data). recording.py
-# applies the same rule when it stores, so a silent probe reads the same before and after it returns.
-NO_DATA_INTERVALS = 3.0
+# NO_DATA_INTERVALS: evidence more than this many intervals after the open span's end is a gap (no data).
+# recording.py applies the same rule when it stores, so a silent probe reads the same before and after it returns.
 
 
 def open_span_end(ended_at: float, interval_s: float, until: float) -> float:
@@ -119,40 +119,48 @@ def transitions(session: Session, probe_id: int, limit: int = 50) -> list[Transi
     )
 
 
-def metric_series(
-    session: Session, probe_id: int, metric: str, since: float, until: float
-) -> list[tuple[float, float]]:
-    """(time, value) points in [since, until), oldest first.
+def chart_series(
+    session: Session, probe_id: int, metrics: Iterable[str], since: float, until: float, *, hourly: bool
+) -> tuple[dict[str, list[tuple[float, float]]], float]:
+    """Points of several metrics in [since, until), oldest first, in one pass; and where hourly means end.
 
-    Raw execution values where executions are still kept; before the oldest kept execution, hourly
-    rollup means (time = hour start), so a long range reads from rollups beyond retention.
+    Hourly means (placed mid-hour) cover the hours before the oldest kept execution, and with ``hourly``
+    every hour already rolled up, so a 30-day chart reads ~720 rollup rows a metric instead of every run;
+    single runs at their start time follow. Returns ({metric: points}, time before which points are means).
     """
+    names = list(metrics)
+    out: dict[str, list[tuple[float, float]]] = {m: [] for m in names}
     oldest = session.scalar(select(func.min(Execution.started_at)).where(Execution.probe_id == probe_id))
-    # Rollups cover whole hours before the hour in which kept executions begin (pruning is hour-aligned).
-    rollup_until = until if oldest is None else min(until, hour_floor(oldest))
-    points: list[tuple[float, float]] = [
-        (float(t), float(v))
-        for t, v in session.execute(
-            select(MetricRollup.hour_start, MetricRollup.mean)
-            .where(
-                MetricRollup.probe_id == probe_id,
-                MetricRollup.metric == metric,
-                MetricRollup.hour_start >= since,
-                MetricRollup.hour_start < rollup_until,
-            )
-            .order_by(MetricRollup.hour_start)
-        ).all()
-    ]
+    rolled = session.scalar(select(RollupMark.rolled_until).where(RollupMark.probe_id == probe_id))
+    means_until = until if oldest is None else hour_floor(oldest)
+    if hourly and rolled is not None:
+        means_until = max(means_until, rolled)
+    means_until = min(means_until, until)
+    for metric, hour, mean in session.execute(
+        select(MetricRollup.metric, MetricRollup.hour_start, MetricRollup.mean)
+        .where(
+            MetricRollup.probe_id == probe_id,
+            MetricRollup.metric.in_(names),
+            MetricRollup.hour_start >= since,
+            MetricRollup.hour_start < means_until,
+        )
+        .order_by(MetricRollup.hour_start)
+    ):
+        out[metric].append((min(float(hour) + HOUR / 2, until), float(mean)))
     if oldest is not None:
-        for t, metrics in session.execute(
+        for t, values in session.execute(
             select(Execution.started_at, Execution.metrics)
-            .where(Execution.probe_id == probe_id, Execution.started_at >= since, Execution.started_at < until)
+            .where(
+                Execution.probe_id == probe_id,
+                Execution.started_at >= max(since, means_until),
+                Execution.started_at < until,
+            )
             .order_by(Execution.started_at)
         ):
-            value = (metrics or {}).get(metric)
-            if isinstance(value, (int, float)) and not isinstance(value, bool):
-                points.append((float(t), float(value)))
-    return points
+            for name, value in (values or {}).items():
+                if name in out and isinstance(value, (int, float)) and not isinstance(value, bool):
+                    out[name].append((float(t), float(value)))
+    return out, means_until
 
 
 def asr_pct(session: Session, probe_id: int, window: int, include: bool | None = None) -> float | None:

@@ -388,6 +388,15 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
 
         self.push_screen(PagesScreen(self.monitor))
 
+    def action_chart_window(self) -> None:
+        """The drill-down binds this key itself; elsewhere say where it works."""
+        from .detail import ProbeDetailScreen
+
+        if isinstance(self.screen, ProbeDetailScreen):
+            self.screen.action_next_window()
+        else:
+            self.notify("Open a probe's details (Enter) to switch its chart window", timeout=3)
+
     def action_toggle_history(self) -> None:
         plist = self.wall.probes
         plist.set_mode("hours" if plist.mode == "days" else "days")

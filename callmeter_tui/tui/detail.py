@@ -14,19 +14,22 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import VerticalScroll
 from textual.screen import Screen
-from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Label, Sparkline, Static, TabbedContent, TabPane
+from textual.widgets import DataTable, Footer, Label, Static, TabbedContent, TabPane
 
+from ..domain.chart import WINDOWS, next_window, window_by_key
 from ..domain.health import HealthState
 from ..domain.metric_catalog import METRICS
 from ..engine.api import ExecutionRow, MonitorAPI, ProbeDetail
+from .charts import chart_widgets
+from .keys import ACTIONS
 from .plain import notify_plain, plain
 from .rows import fmt_metric
 from .tables import refill
 from .theme import SYMBOLS
 from .trace import TracePane
 
-RANGES = {"1": ("1 h", 3600.0), "2": ("24 h", 86400.0), "3": ("7 d", 7 * 86400.0), "4": ("30 d", 30 * 86400.0)}
+RANGES = {w.key: (w.label, w.seconds) for w in WINDOWS}
+CHART_KEY = next(a.key for a in ACTIONS if a.id == "chart_window")
 
 
 def _t(at: float | None) -> str:
@@ -40,6 +43,7 @@ class ProbeDetailScreen(Screen):
         Binding("2", "range('2')", "24h"),
         Binding("3", "range('3')", "7d"),
         Binding("4", "range('4')", "30d"),
+        Binding(CHART_KEY, "next_window", "Chart window", id="chart_window"),
         Binding("r", "run_now", "Run now"),
         Binding("p", "pause", "Pause/resume"),
         Binding("e", "edit", "Edit"),
@@ -171,31 +175,15 @@ class ProbeDetailScreen(Screen):
         self._fill_webhooks(d)
 
     def _fill_charts(self, d: ProbeDetail) -> None:
-        label, _ = RANGES[self.range_key]
-        self.query_one("#range-label", Label).update(f"Charts over {label}  (1: 1 h  2: 24 h  3: 7 d  4: 30 d)")
+        window = window_by_key(self.range_key)
+        keys = "  ".join(f"{w.key}: {w.label}" for w in WINDOWS)
+        self.query_one("#range-label", Label).update(
+            f"Charts over {window.label}  ({keys}  {CHART_KEY}: next)   health along the time axis: "
+            + "  ".join(f"{SYMBOLS[st]} {st.label}" for st in HealthState)
+        )
         charts = self.query_one("#charts", VerticalScroll)
         charts.remove_children()
-        widgets: list[Widget] = []
-        for name in ("mos", "jitter_ms", "packet_loss_pct", "rtt_ms", "response_time_ms", "setup_time_ms"):
-            points = d.series.get(name) or ()
-            if not points:
-                continue
-            values = [p[1] for p in points]
-            m = METRICS[name]
-            widgets.append(
-                Label(
-                    f"{m.label}: last {fmt_metric(name, values[-1])}  min {fmt_metric(name, min(values))}"
-                    f"  max {fmt_metric(name, max(values))}  ({len(values)} points)",
-                    classes="chart-label",
-                )
-            )
-            if len(values) >= 2 and max(values) > min(values):
-                widgets.append(Sparkline(values, summary_function=max))
-            else:  # a flat or single-point line would draw as a full block
-                widgets.append(Label("  (flat: not enough variation to chart)"))
-        if not widgets:
-            widgets.append(Label("No measurements in this range yet.", classes="chart-label"))
-        charts.mount_all(widgets)
+        charts.mount_all(chart_widgets(d, window))
 
     def _fill_webhooks(self, d: ProbeDetail) -> None:
         rows = []
@@ -272,6 +260,9 @@ class ProbeDetailScreen(Screen):
     def action_range(self, key: str) -> None:
         self.range_key = key
         self.reload()
+
+    def action_next_window(self) -> None:
+        self.action_range(next_window(window_by_key(self.range_key)).key)
 
     def action_pause(self) -> None:
         self.app.action_toggle_pause(self.probe_id)  # type: ignore[attr-defined]

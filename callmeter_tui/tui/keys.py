@@ -29,6 +29,9 @@ ACTIONS: tuple[Action, ...] = (
     Action("history_mode", "h", "toggle_history", "Toggle history bars", "90 days / last 24 hours"),
     Action("toggle_log", "n", "toggle_log", "Notifications log", "Show or hide the notification log"),
     Action("theme", "t", "cycle_theme", "Cycle theme", "Dark, light, high contrast"),
+    Action(
+        "chart_window", "c", "chart_window", "Chart window", "In a probe's details: charts over 1 h, 24 h, 7 d, 30 d"
+    ),
     Action("help", "question_mark", "help", "Help", "Key bindings"),
     Action("quit_app", "q", "quit_app", "Quit", "Leave the dashboard"),
 )

@@ -114,3 +114,7 @@ async def test_history_and_detail_read_what_was_recorded(node) -> None:  # type:
     ]
     assert detail.incidents and detail.incidents[0].worst.value == "UNHEALTHY"
     assert "response_time_ms" in detail.series
+    assert (detail.since, detail.until) == (clock() - 3600, clock())  # the charts' window, as read
+    times = [t for t, _ in detail.series["response_time_ms"]]  # each at its run's start, oldest first
+    assert times == sorted(times) and len(times) >= 2 and set(times) <= {e.started_at for e in detail.executions}
+    assert [sp.state.value for sp in detail.spans][:2] == ["HEALTHY", "UNHEALTHY"]  # health along the window

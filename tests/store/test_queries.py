@@ -84,12 +84,37 @@ def test_asr_counts_answered_over_attempted_in_the_window(session) -> None:  # t
     assert queries.asr_pct(session, pid, 0, include=True) == 100.0
 
 
-def test_metric_series_from_raw_executions(session) -> None:  # type: ignore[no-untyped-def]
+def test_chart_series_from_raw_executions(session) -> None:  # type: ignore[no-untyped-def]
     pid = add_probe(session)
     for i in range(5):
-        rec(session, pid, T0 + 60 * i, H, {"mos": 4.0 + i / 10} if i != 2 else {})
-    series = queries.metric_series(session, pid, "mos", T0 + 60, T0 + 240)
-    assert series == [(T0 + 60, 4.1), (T0 + 180, 4.3)]
+        rec(session, pid, T0 + 60 * i, H, {"mos": 4.0 + i / 10, "rtt_ms": 10.0 * i} if i != 2 else {})
+    series, means_before = queries.chart_series(session, pid, ["mos", "rtt_ms"], T0 + 60, T0 + 240, hourly=False)
+    assert series == {"mos": [(T0 + 60, 4.1), (T0 + 180, 4.3)], "rtt_ms": [(T0 + 60, 10.0), (T0 + 180, 30.0)]}
+    assert means_before <= T0
+
+
+def test_long_chart_reads_hourly_means_where_rolled_up_then_runs(session) -> None:  # type: ignore[no-untyped-def]
+    """A 30-day chart reads one mean an hour up to the rollup mark, then the runs since; a silent day
+    stays empty (no means are made up for hours nobody measured)."""
+    from callmeter_tui.store.retention import hour_floor, rollup_hours
+
+    pid = add_probe(session)
+    start = hour_floor(T0)
+    for i in range(3 * 24 * 12):  # 3 days, a run every 5 minutes, none on the middle day
+        at = start + 300 * i
+        if not start + 86400 <= at < start + 2 * 86400:
+            rec(session, pid, at, H, {"response_time_ms": 100.0 + i % 12})
+    now = start + 3 * 86400
+    rollup_hours(session, now)  # rolls up to the hour before now - grace: the last hour stays raw
+    series, means_before = queries.chart_series(session, pid, ["response_time_ms"], now - 30 * 86400, now, hourly=True)
+    pts = series["response_time_ms"]
+    assert means_before == now - 3600
+    means = [p for p in pts if p[0] < means_before]
+    assert len(means) == 24 + 23 and all(t % 3600 == 1800 for t, _ in means)
+    assert means[0] == (start + 1800, 105.5) and means[24][0] == start + 2 * 86400 + 1800  # the silent day
+    assert [t for t, _ in pts if t >= means_before] == [now - 3600 + 300 * i for i in range(12)]
+    raw, _ = queries.chart_series(session, pid, ["response_time_ms"], now - 86400, now, hourly=False)
+    assert len(raw["response_time_ms"]) == 24 * 12  # a day or less: every run
 
 
 def test_lookups(session) -> None:  # type: ignore[no-untyped-def]

@@ -17,7 +17,7 @@ from callmeter_tui.store.models import (
     Transition,
     Webhook,
 )
-from callmeter_tui.store.queries import metric_series
+from callmeter_tui.store.queries import chart_series
 from callmeter_tui.store.retention import hour_floor, prune, rollup_hours
 
 from .conftest import T0, add_probe
@@ -68,9 +68,9 @@ def test_executions_pruned_only_after_rollup_and_series_spans_both(session) -> N
     kept = session.scalars(select(Execution.started_at).where(Execution.probe_id == pid)).all()
     assert min(kept) == H + 10 * DAY and len(kept) == 60
 
-    series = metric_series(session, pid, "mos", since=H, until=now)
-    assert len(series) == 10 + 60  # 10 hourly means, then raw points
-    assert series[0] == (H, pytest.approx(4.0)) and series[9] == (H + 9 * DAY, pytest.approx(4.09))
+    series = chart_series(session, pid, ["mos"], since=H, until=now, hourly=False)[0]["mos"]
+    assert len(series) == 10 + 60  # 10 hourly means (mid-hour), then raw points
+    assert series[0] == (H + 1800, pytest.approx(4.0)) and series[9] == (H + 9 * DAY + 1800, pytest.approx(4.09))
     assert series[10] == (H + 10 * DAY, pytest.approx(4.10))
     assert [t for t, _ in series] == sorted(t for t, _ in series)
 

@@ -24,6 +24,7 @@ from callmeter_tui.domain.health import HealthState
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec, StatusPageSpec, WebhookFormat
 from callmeter_tui.domain.results import ProbeResult
 from callmeter_tui.domain.siptrace import Direction, SipMessage, cap
+from callmeter_tui.domain.spans import HealthSpan
 from callmeter_tui.domain.thresholds import Threshold, evaluate
 from callmeter_tui.engine.api import (
     AttemptRow,
@@ -324,7 +325,11 @@ class FakeMonitor:
         )
         transitions = (TransitionRow(self.now - 600, HealthState.HEALTHY, HealthState.parse(v.state)),)
         hooks = tuple(w for w in self.webhooks.values() if w.probe_id == probe_id)
-        return ProbeDetail(v, executions, transitions, (), series, hooks)
+        spans = (
+            HealthSpan(HealthState.HEALTHY, self.now - range_s, self.now - 600),
+            HealthSpan(HealthState.parse(v.state), self.now - 600, self.now),
+        )
+        return ProbeDetail(v, executions, transitions, (), series, hooks, self.now - range_s, self.now, 0.0, spans)
 
     async def add_webhook(
         self,

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from textual.widgets import DataTable, Input, Sparkline, TabbedContent
+from textual.widgets import DataTable, Input, TabbedContent
 
 from callmeter_tui.tui.app import CallMeterApp
+from callmeter_tui.tui.charts import MetricChart
 from callmeter_tui.tui.detail import ProbeDetailScreen
 from callmeter_tui.tui.forms import ProbeForm, WebhookForm
 from callmeter_tui.tui.keys import ACTIONS
@@ -35,7 +36,7 @@ async def test_detail_shows_metrics_charts_executions_and_transitions() -> None:
         text = screen_text(app)
         assert "UNHEALTHY" in text and "from the config file" in text
         assert "✖ critical" in text and "MOS" in text
-        assert len(screen.query(Sparkline)) == 5 and "Charts over 24 h" in text
+        assert len(screen.query(MetricChart)) == 5 and "Charts over 24 h" in text
         await pilot.press("1")
         await pilot.pause(0.3)
         assert "Charts over 1 h" in screen_text(app)
