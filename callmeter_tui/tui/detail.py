@@ -178,8 +178,9 @@ class ProbeDetailScreen(Screen):
         window = window_by_key(self.range_key)
         keys = "  ".join(f"{w.key}: {w.label}" for w in WINDOWS)
         self.query_one("#range-label", Label).update(
-            f"Charts over {window.label}  ({keys}  {CHART_KEY}: next)   health along the time axis: "
+            f"Charts over {window.label}  ({keys}  {CHART_KEY}: next)\nBottom row of each chart: health over time ("
             + "  ".join(f"{SYMBOLS[st]} {st.label}" for st in HealthState)
+            + "; blank: no data)"
         )
         charts = self.query_one("#charts", VerticalScroll)
         charts.remove_children()
