@@ -173,6 +173,40 @@ def with_unit(number: str, unit: str) -> str:
     return number + unit if unit in ("", "%") else f"{number} {unit}"
 
 
+def thin(points: Sequence[Point], since: float, until: float, columns: int) -> list[Point]:
+    """At most the lowest and the highest point of each of ``columns`` equal slices of the window, in time
+    order: what a plot ``columns`` dots wide can show of a dense series (every spike kept, each at its real time)."""
+    if len(points) <= 2 * columns:
+        return list(points)
+    width = max(until - since, 1e-9) / columns
+    keep: dict[int, tuple[Point, Point]] = {}
+    for p in points:
+        col = int((p[0] - since) / width)
+        lo_hi = keep.get(col)
+        if lo_hi is None:
+            keep[col] = (p, p)
+        else:
+            keep[col] = (min(lo_hi[0], p, key=lambda q: q[1]), max(lo_hi[1], p, key=lambda q: q[1]))
+    return sorted({q for pair in keep.values() for q in pair})
+
+
+def state_columns(runs: Iterable[StateRun], since: float, until: float, columns: int) -> dict[HealthState, list[float]]:
+    """The worst state in each of ``columns`` slices of the window -> the slices' middle times, per state.
+    Slices no run covers are left out (no data): the band has a hole there, as the line has a gap."""
+    width = max(until - since, 1e-9) / columns
+    worst: dict[int, HealthState] = {}
+    for run in runs:
+        first = max(0, int((run.start - since) / width))
+        last = min(columns - 1, math.ceil((run.end - since) / width) - 1)
+        for col in range(first, last + 1):
+            if col not in worst or run.state.severity > worst[col].severity:
+                worst[col] = run.state
+    out: dict[HealthState, list[float]] = {}
+    for col in sorted(worst):
+        out.setdefault(worst[col], []).append(since + (col + 0.5) * width)
+    return out
+
+
 def time_ticks(since: float, until: float, most: int) -> list[tuple[float, str]]:
     """At most ``most`` (>= 2) round UTC times in [since, until] with their labels ("14:00", or "May 28")."""
     span = max(until - since, 1.0)

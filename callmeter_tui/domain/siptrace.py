@@ -14,6 +14,7 @@ import re
 import zlib
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 
 TRACE_CAP_BYTES = 64 * 1024  # per run, on the messages' text before compression
 REDACTED = "<redacted>"
@@ -87,12 +88,18 @@ class SipMessage:
     remote: str  # host:port of the peer
     text: str  # the whole message, redacted
 
+    @cached_property
+    def _head(self) -> tuple[str, list[tuple[str, str]]]:
+        """Parsed once: a ladder asks each message for its first line, CSeq and Call-ID."""
+        return header_lines(self.text)
+
     def header(self, name: str) -> str | None:
-        return header_value(self.text, name)
+        want = name.lower()
+        return next((v for n, v in self._head[1] if n == want), None)
 
     @property
     def first_line(self) -> str:
-        return header_lines(self.text)[0]
+        return self._head[0]
 
     @property
     def status(self) -> int | None:

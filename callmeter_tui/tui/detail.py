@@ -20,7 +20,7 @@ from ..domain.chart import WINDOWS, next_window, window_by_key
 from ..domain.health import HealthState
 from ..domain.metric_catalog import METRICS
 from ..engine.api import ExecutionRow, MonitorAPI, ProbeDetail
-from .charts import chart_widgets
+from .charts import ChartStack
 from .keys import ACTIONS
 from .plain import notify_plain, plain
 from .rows import fmt_metric
@@ -74,7 +74,7 @@ class ProbeDetailScreen(Screen):
                 with VerticalScroll():
                     yield DataTable(id="metrics", cursor_type="none", zebra_stripes=True)
                     yield Label("", id="range-label", classes="chart-label")
-                    yield VerticalScroll(id="charts")
+                    yield ChartStack(id="charts")
             with TabPane("Executions", id="tab-executions"):
                 yield DataTable(id="executions", cursor_type="row", zebra_stripes=True)
             with TabPane("Trace", id="tab-trace"):
@@ -176,15 +176,15 @@ class ProbeDetailScreen(Screen):
 
     def _fill_charts(self, d: ProbeDetail) -> None:
         window = window_by_key(self.range_key)
+        if d.until > d.since and abs(d.until - d.since - window.seconds) > 1:
+            return  # read for the window before the key was pressed: the charts' own load follows
         keys = "  ".join(f"{w.key}: {w.label}" for w in WINDOWS)
         self.query_one("#range-label", Label).update(
             f"Charts over {window.label}  ({keys}  {CHART_KEY}: next)\nBottom row of each chart: health over time ("
             + "  ".join(f"{SYMBOLS[st]} {st.label}" for st in HealthState)
             + "; blank: no data)"
         )
-        charts = self.query_one("#charts", VerticalScroll)
-        charts.remove_children()
-        charts.mount_all(chart_widgets(d, window))
+        self.query_one(ChartStack).show(d, window)
 
     def _fill_webhooks(self, d: ProbeDetail) -> None:
         rows = []
@@ -231,7 +231,17 @@ class ProbeDetailScreen(Screen):
         if event.data_table.id == "executions" and event.row_key.value:
             self.trace_execution = int(event.row_key.value)
             self.query_one("#tabs", TabbedContent).active = "tab-trace"
-            self.reload()
+            self.run_worker(self._load_trace(), group="trace", exclusive=True, exit_on_error=False)
+
+    async def _load_trace(self) -> None:
+        """Only the chosen run's trace: the rest of the drill-down has not changed."""
+        try:
+            trace = await self.monitor.execution_trace(self.probe_id, self.trace_execution)
+        except Exception as e:
+            self.query_one("#trace-head", Static).update(plain(f"Could not load the trace: {e}"))
+            return
+        if self.is_mounted:
+            self.query_one(TracePane).show(trace)
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         if event.data_table.id == "webhooks":
@@ -260,7 +270,17 @@ class ProbeDetailScreen(Screen):
 
     def action_range(self, key: str) -> None:
         self.range_key = key
-        self.reload()
+        self.run_worker(self._load_charts(), group="charts", exclusive=True, exit_on_error=False)
+
+    async def _load_charts(self) -> None:
+        """Only the charts follow the window key: the tables and the trace have not changed."""
+        try:
+            detail = await self.monitor.probe_detail(self.probe_id, RANGES[self.range_key][1])
+        except Exception as e:
+            notify_plain(self, f"Could not load the charts: {e}", severity="error")
+            return
+        if self.is_mounted:
+            self._fill_charts(detail)
 
     def action_next_window(self) -> None:
         self.action_range(next_window(window_by_key(self.range_key)).key)
