@@ -9,6 +9,7 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
+from typing import NoReturn
 
 from . import __version__
 from .config import Config, ConfigError, load_config, resolve_config_path
@@ -19,10 +20,17 @@ COMMANDS = ("run", "serve", "check", "probe", "trace", "webhooks", "demo-target"
 EXIT_OK, EXIT_FATAL, EXIT_CONFIG = 0, 1, 2
 
 
+class _OneLineParser(argparse.ArgumentParser):
+    """A bad argument is one line naming it (not the usage block), exit 2 like every bad input."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see {self.prog} --help)\n")
+
+
 def _parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="callmeter-tui", description="SIP/VoIP monitoring console.")
+    p = _OneLineParser(prog="callmeter-tui", description="SIP/VoIP monitoring console.")
     p.add_argument("--version", action="version", version=f"callmeter-tui {__version__}")
-    common = argparse.ArgumentParser(add_help=False)
+    common = _OneLineParser(add_help=False)
     common.add_argument(
         "--config",
         metavar="PATH",
