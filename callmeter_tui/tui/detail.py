@@ -180,7 +180,8 @@ class ProbeDetailScreen(Screen):
             return  # read for the window before the key was pressed: the charts' own load follows
         keys = "  ".join(f"{w.key}: {w.label}" for w in WINDOWS)
         self.query_one("#range-label", Label).update(
-            f"Charts over {window.label}  ({keys}  {CHART_KEY}: next)\nBottom row of each chart: health over time ("
+            f'Charts over {window.label}  ({keys}; "Chart window" in the footer cycles them)\n'
+            "Bottom row of each chart: health over time ("
             + "  ".join(f"{SYMBOLS[st]} {st.label}" for st in HealthState)
             + "; blank: no data)"
         )

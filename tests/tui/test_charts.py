@@ -68,6 +68,7 @@ async def test_window_key_switches_24h_7d_30d_1h() -> None:
     async with app.run_test(size=(140, 45)) as pilot:
         screen = await _open(pilot, app)
         assert _chart(screen).data.since == T0 - DAY and "Charts over 24 h" in screen_text(app)
+        first = _chart(screen)
         seen = []
         for _ in range(4):
             await pilot.press("c")
@@ -75,6 +76,7 @@ async def test_window_key_switches_24h_7d_30d_1h() -> None:
             d = _chart(screen).data
             seen.append((m.ranges[-1], d.until - d.since))
         assert seen == [(7 * DAY, 7 * DAY), (30 * DAY, 30 * DAY), (HOUR, HOUR), (DAY, DAY)]
+        assert _chart(screen) is first  # same metrics: updated in place, not rebuilt
         await pilot.press("4")
         await pilot.pause(0.3)
         d = _chart(screen).data
@@ -82,3 +84,18 @@ async def test_window_key_switches_24h_7d_30d_1h() -> None:
         assert "Charts over 30 d" in text and "Apr 30" in text and "May 28" in text  # dates, not hours
         assert len(d.lines) == 1 and len(d.points) == 30 * 24 - 1  # hourly means: the 15 min gap is inside an hour
         assert all(abs(t % HOUR - HOUR / 2) < 1e-6 for t, _ in d.points)  # each mean at its hour's middle
+
+
+async def test_window_key_is_remappable_like_every_action() -> None:
+    m = ChartMonitor()
+    app = CallMeterApp(m, clock=lambda: T0, keys={"chart_window": "v"})
+    async with app.run_test(size=(140, 45)) as pilot:
+        await _open(pilot, app)
+        await pilot.press("v")
+        await pilot.pause(0.3)
+        assert m.ranges[-1] == 7 * DAY and "Charts over 7 d" in screen_text(app)
+        await pilot.press("escape")
+        await pilot.pause()
+        await pilot.press("v")  # on the wall the key only says where it works
+        await pilot.pause(0.2)
+        assert m.ranges[-1] == 7 * DAY
