@@ -274,16 +274,17 @@ def _sync_pages(session: Session, config: Config, probe_ids: dict[str, int], rep
             if c.probe not in probe_ids:
                 report.conflicts.append(f"status_pages.{spec.slug}.components: unknown probe {c.probe!r}")
                 continue
-            wanted.append((probe_ids[c.probe], c.name))
-        have = [(c.probe_id, c.name) for c in page.components]
+            wanted.append((probe_ids[c.probe], c.name, c.sla_target))
+        have = [(c.probe_id, c.name, c.sla_target) for c in page.components]
         if have != wanted:
             changed = True
             # Update in place by position: delete-then-insert would trip UNIQUE(page_id, position) in one flush.
-            for i, (probe_id, name) in enumerate(wanted):
+            for i, (probe_id, name, target) in enumerate(wanted):
                 if i < len(page.components):
-                    page.components[i].probe_id, page.components[i].name = probe_id, name
+                    row = page.components[i]
+                    row.probe_id, row.name, row.sla_target = probe_id, name, target
                 else:
-                    page.components.append(Component(probe_id=probe_id, name=name, position=i))
+                    page.components.append(Component(probe_id=probe_id, name=name, position=i, sla_target=target))
             del page.components[len(wanted) :]
         if created:
             report.pages_created.append(spec.slug)
