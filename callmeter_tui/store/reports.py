@@ -9,6 +9,7 @@ fill ``ComponentInput.maintenance`` / ``operator_incidents`` in ``component_inpu
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import select
@@ -55,16 +56,23 @@ def _thresholds(raw: dict[str, dict[str, float | None]] | None) -> dict[str, Thr
     return {m: Threshold(warning=t.get("warning"), critical=t.get("critical")) for m, t in (raw or {}).items()}
 
 
+def page_components(session: Session, page_id: int) -> list[Any]:
+    """(name, sla_target, id, interval_s, thresholds) of the page's components' probes, in page order."""
+    return list(
+        session.execute(
+            select(Component.name, Component.sla_target, Probe.id, Probe.interval_s, Probe.thresholds)
+            .join(Probe, Probe.id == Component.probe_id)
+            .where(Component.page_id == page_id)
+            .order_by(Component.position, Component.id)
+        ).all()
+    )
+
+
 def component_inputs(
     session: Session, page: PageHeader, window: Window, only: tuple[str, ...] = ()
 ) -> list[ComponentInput]:
     """The page's components in page order (``only``: just these names; an unknown one is an error)."""
-    rows = session.execute(
-        select(Component.name, Component.sla_target, Probe.id, Probe.interval_s, Probe.thresholds)
-        .join(Probe, Probe.id == Component.probe_id)
-        .where(Component.page_id == page.id)
-        .order_by(Component.position, Component.id)
-    ).all()
+    rows = page_components(session, page.id)
     names = [r.name for r in rows]
     for name in only:
         if name not in names:

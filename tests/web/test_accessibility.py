@@ -52,7 +52,7 @@ async def test_axe_finds_no_serious_violation(seed: Seed, make_server, browser, 
     seed_state_pages(seed)
     srv = await make_server()
     axe = axe_source(node_modules)
-    slugs = ["acme", *(s.lower() for s in STATES)]
+    slugs = ["acme", "acme/uptime", *(s.lower() for s in STATES)]
 
     def audit(b: Any) -> dict[str, Any]:
         out = {}

@@ -5,6 +5,7 @@ status.json (uptime and day bars) says for the same window."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime
 from fractions import Fraction
 from typing import Any
@@ -147,3 +148,29 @@ async def test_current_month_report_is_cut_at_now_like_the_page(seed: Seed, db: 
     _check_against_page(status, report, NOV_START, NOW)
     trunk = report.components[0]
     assert trunk.incidents == 2 and trunk.longest_incident_s == 2 * 3600  # 00:00-02:00; the ongoing one is 600 s
+
+
+async def test_uptime_history_gives_the_report_figure_per_month(seed: Seed, db: Database, make_server) -> None:  # type: ignore[no-untyped-def]
+    _seed(seed, db)
+    srv = await make_server()
+    page = (await srv.client.get("/acme")).text
+    assert 'href="/acme/uptime"' in page  # linked from the page
+    r = await srv.client.get("/acme/uptime")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    assert "Content-Security-Policy" in r.headers
+    html = r.text
+    assert "<script>x</script>" not in html and "Trunk &lt;script&gt;x&lt;/script&gt;" in html
+    assert "Acme &lt;b&gt;VoIP&lt;/b&gt;" in html
+    months = re.findall(r'<time datetime="(\d{4}-\d{2})">', html)
+    assert len(months) == 12 and months[-1] == "2026-11" and months[0] == "2025-12"
+    rows = re.findall(r'<tr><th scope="row">(.*?)</th>(.*?)</tr>', html)
+    assert [name for name, _ in rows] == ["Trunk &lt;script&gt;x&lt;/script&gt;", "IVR", "Idle"]
+    for (_, cells), comp in zip(rows, range(3)):
+        shown = [c.rstrip("%") for c in re.findall(r"<td>(.*?)</td>", cells)]
+        expected = []
+        for month in months:
+            figure = load_report(db, "acme", month, NOW).components[comp].uptime_pct
+            expected.append("—" if figure is None else figure)
+        assert shown == expected
+    assert shown[-3:] == ["—", "—", "—"]  # the idle component never ran
+    assert (await srv.client.get("/nope/uptime")).status_code == 404
