@@ -39,9 +39,11 @@ def load_report(db: Database, slug: str, month: str, now: float, components: tup
 
 
 def chromium() -> str:
-    found = os.environ.get("CALLMETER_CHROMIUM") or next(filter(None, map(shutil.which, CHROMIUM_CANDIDATES)), None)
+    named = os.environ.get("CALLMETER_CHROMIUM")
+    found = shutil.which(named) if named else next(filter(None, map(shutil.which, CHROMIUM_CANDIDATES)), None)
     if not found:
-        raise ReportError("pdf: Chromium not found (install Debian's chromium, or set CALLMETER_CHROMIUM)")
+        where = f"CALLMETER_CHROMIUM={named!r} is not an executable" if named else "install Debian's chromium"
+        raise ReportError(f"pdf: Chromium not found ({where}); the other formats need no browser")
     return found
 
 
@@ -68,6 +70,8 @@ def html_to_pdf(html: bytes) -> bytes:
             proc = subprocess.run(argv, capture_output=True, timeout=PDF_TIMEOUT_S, check=False)
         except subprocess.TimeoutExpired:
             raise ReportError(f"pdf: Chromium did not finish within {PDF_TIMEOUT_S:.0f} s") from None
+        except OSError as exc:
+            raise ReportError(f"pdf: cannot run {exe!r}: {exc.strerror or exc}") from None
         if not out.exists() or out.stat().st_size == 0:
             tail = proc.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
             raise ReportError(f"pdf: Chromium wrote no PDF (exit {proc.returncode}: {tail[0]})")

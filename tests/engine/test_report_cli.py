@@ -69,8 +69,8 @@ def cfg(tmp_path: Path) -> Path:
     return path
 
 
-def run(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[bytes]:
-    env = {k: v for k, v in os.environ.items() if k != "CALLMETER_DATABASE_URL"}
+def run(*args: str, timeout: float = 120, **extra_env: str) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != "CALLMETER_DATABASE_URL"} | extra_env
     return subprocess.run([*CLI, *args], capture_output=True, timeout=timeout, env=env, check=False)
 
 
@@ -121,6 +121,15 @@ def test_pdf_is_a_real_pdf_naming_the_components(cfg: Path, tmp_path: Path) -> N
     text = subprocess.run([pdftotext, "-layout", str(out), "-"], capture_output=True, check=True).stdout.decode()
     assert 'Trunk <b>EU</b> & "Co"' in text and "IVR" in text  # the names as text, markup not interpreted
     assert "99.86%" in text and "FAIL" in text and "Acme <i>VoIP</i>" in text
+
+
+def test_pdf_without_chromium_is_one_line_exit_1_and_writes_nothing(cfg: Path, tmp_path: Path) -> None:
+    out = tmp_path / "r.pdf"
+    args = ("report", "--config", str(cfg), "--page", "acme", "--month", "2026-10", "--format", "pdf", "-o", str(out))
+    r = run(*args, CALLMETER_CHROMIUM=str(tmp_path / "no-such-browser"))
+    lines = r.stderr.decode().strip().splitlines()
+    assert r.returncode == 1 and len(lines) == 1 and lines[0].startswith("report: pdf: Chromium not found"), r.stderr
+    assert not out.exists()
 
 
 @pytest.mark.parametrize(
