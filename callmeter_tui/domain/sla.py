@@ -218,7 +218,8 @@ def component_report(c: ComponentInput, w: Window) -> ComponentReport:
     secs = exact_state_seconds(inside, w.start, w.end)
     covered = sum((Fraction(e) - Fraction(s) for _, s, e in pieces), Fraction(0))
     no_data = Fraction(w.end) - Fraction(w.start) - covered
-    found = incidents(inside)
+    # Closed at the last bad instant seen: a trouble whose data stopped is not stretched to the window's end.
+    found = incidents(inside, ongoing=False)
     lengths = [(inc.duration(w.end), inc.started_at) for inc in found]
     lengths += [
         (min(e if e is not None else w.end, w.end) - max(s, w.start), max(s, w.start))
