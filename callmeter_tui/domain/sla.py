@@ -147,6 +147,7 @@ class ComponentReport:
     longest_incident_s: float  # inside the window (an incident crossing its edge counts the part inside)
     longest_incident_start: float | None
     over_critical_s: Mapping[str, float]  # metric -> seconds its samples were past the critical threshold
+    metrics_seen_s: float  # seconds covered by kept executions (0 for a month past retention: nothing to judge)
     sla_target: float | None
     verdict: Verdict
 
@@ -191,18 +192,25 @@ def _verdict(ratio: float | None, target: float | None) -> Verdict:
     return Verdict.PASS if exact >= parse_target(target) else Verdict.FAIL
 
 
-def over_critical(c: ComponentInput, start: float, end: float) -> dict[str, float]:
-    """Seconds per metric (those with a critical threshold) that samples were past it; a sample
-    covers until the next sample, or ``interval_s`` when the next one is later than ``sample_gap_s``."""
-    limits = {m: th.critical for m, th in c.thresholds.items() if th.critical is not None and m in METRICS}
-    out = {m: Fraction(0) for m in METRICS if m in limits}
+def sample_pieces(c: ComponentInput, start: float, end: float) -> list[tuple[float, float, MetricSample]]:
+    """(from, to, sample) inside ``[start, end)``: a sample covers until the next one, or ``interval_s``
+    when the next one is later than ``sample_gap_s`` (the store's no-data rule for spans)."""
     samples = sorted(c.samples, key=lambda s: s.at)
+    out = []
     for i, sample in enumerate(samples):
         nxt = samples[i + 1].at if i + 1 < len(samples) else None
         cover = nxt if nxt is not None and nxt - sample.at <= c.sample_gap_s else sample.at + c.interval_s
         a, b = max(sample.at, start), min(cover, end)
-        if b <= a:
-            continue
+        if b > a:
+            out.append((a, b, sample))
+    return out
+
+
+def over_critical(pieces: Sequence[tuple[float, float, MetricSample]], c: ComponentInput) -> dict[str, float]:
+    """Seconds per metric (those with a critical threshold) that the samples were past it."""
+    limits = {m: th.critical for m, th in c.thresholds.items() if th.critical is not None and m in METRICS}
+    out = {m: Fraction(0) for m in METRICS if m in limits}
+    for a, b, sample in pieces:
         for metric, limit in limits.items():
             value = sample.metrics.get(metric)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
@@ -228,6 +236,7 @@ def component_report(c: ComponentInput, w: Window) -> ComponentReport:
     ]
     longest = max(lengths, default=(0.0, None))
     ratio = _uptime(inside, c.maintenance, w)
+    pieces_m = sample_pieces(c, w.start, w.end)
     return ComponentReport(
         name=c.name,
         uptime_pct=format_uptime(ratio),
@@ -241,7 +250,8 @@ def component_report(c: ComponentInput, w: Window) -> ComponentReport:
         operator_incidents=len(lengths) - len(found),
         longest_incident_s=float(longest[0]),
         longest_incident_start=longest[1],
-        over_critical_s=over_critical(c, w.start, w.end),
+        over_critical_s=over_critical(pieces_m, c),
+        metrics_seen_s=float(sum((Fraction(b) - Fraction(a) for a, b, _ in pieces_m), Fraction(0))),
         sla_target=c.sla_target,
         verdict=_verdict(ratio, c.sla_target),
     )

@@ -53,6 +53,7 @@ def component_dict(c: ComponentReport) -> dict[str, Any]:
         if c.longest_incident_start is None
         else iso_seconds(c.longest_incident_start),
         "over_critical_s": {m: _s(v) for m, v in c.over_critical_s.items()},
+        "metrics_seen_s": _s(c.metrics_seen_s),
         "sla_target_pct": c.sla_target,
         "verdict": c.verdict.value,
     }
@@ -79,12 +80,14 @@ def report_csv(report: Report) -> bytes:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     head = ["month", "component", "uptime_pct", *SECONDS_FIELDS, "incidents", "operator_incidents"]
-    head += ["longest_incident_s", *(f"over_critical_{m}_s" for m in metrics), "sla_target_pct", "verdict"]
+    head += ["longest_incident_s", *(f"over_critical_{m}_s" for m in metrics), "metrics_seen_s"]
+    head += ["sla_target_pct", "verdict"]
     writer.writerow(head)
     for c in report.components:
         row = [report.window.month, c.name, c.uptime_pct or "", *(_s(getattr(c, k)) for k in SECONDS_FIELDS)]
         row += [c.incidents, c.operator_incidents, _s(c.longest_incident_s)]
         row += [_s(c.over_critical_s[m]) if m in c.over_critical_s else "" for m in metrics]
+        row += [_s(c.metrics_seen_s)]
         row += ["" if c.sla_target is None else c.sla_target, c.verdict.value]
         writer.writerow(row)
     return out.getvalue().encode()
@@ -96,6 +99,12 @@ def _pct(c: ComponentReport) -> str:
 
 def _target(c: ComponentReport) -> str:
     return "—" if c.sla_target is None else f"{c.sla_target:g}%"
+
+
+def _seen(c: ComponentReport) -> str:
+    if c.metrics_seen_s == 0:
+        return "(no executions kept for this month: see retention.executions)"
+    return f"(kept executions cover {human_duration(c.metrics_seen_s)})"
 
 
 def report_text(report: Report) -> bytes:
@@ -114,6 +123,7 @@ def report_text(report: Report) -> bytes:
         lines.append(f"  incidents    {c.incidents} automatic, {c.operator_incidents} operator{longest}")
         for m, secs in c.over_critical_s.items():
             lines.append(f"  over critical {METRICS[m].label}: {_s(secs)} s  {human_duration(secs)}")
+        lines.append(f"  metrics seen  {_s(c.metrics_seen_s)} s  {_seen(c)}")
         lines.append("")
     lines.append("PASS" if report.passed else "FAIL")
     return ("\n".join(lines) + "\n").encode()
@@ -132,6 +142,7 @@ def report_html(report: Report) -> bytes:
             ],
             "longest": human_duration(c.longest_incident_s) if c.longest_incident_start is not None else "—",
             "critical": [(METRICS[m].label, _s(v), human_duration(v)) for m, v in c.over_critical_s.items()],
+            "seen": (_s(c.metrics_seen_s), _seen(c)),
         }
         for c in report.components
     ]

@@ -98,6 +98,7 @@ def test_time_over_critical_follows_the_samples_and_their_gaps() -> None:
     th = {"mos": Threshold(3.5, 2.5), "rtt_ms": Threshold(300.0, 800.0), "jitter_ms": Threshold(30.0)}
     rep = component_report(_comp([], samples=samples, thresholds=th, sample_gap_s=180.0, interval_s=60.0), w)
     assert rep.over_critical_s == {"mos": 90.0, "rtt_ms": 60.0}  # no critical for jitter: not listed
+    assert rep.metrics_seen_s == 30 + 60 + 60 + 60
 
 
 def test_maintenance_and_operator_incidents_are_counted() -> None:

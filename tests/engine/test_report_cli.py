@@ -96,6 +96,7 @@ def test_json_csv_text_agree_and_names_stay_text(cfg: Path) -> None:
 
     text = run(*base).stdout.decode()
     assert f"{NAME}: uptime 99.86%, target 99.9%: FAIL" in text and text.rstrip().endswith("FAIL")
+    assert "no executions kept for this month" in text and trunk["metrics_seen_s"] == 0
 
 
 def test_html_is_printable_and_escapes_operator_text(cfg: Path, tmp_path: Path) -> None:

@@ -132,7 +132,7 @@ async def test_october_report_matches_the_page_for_october(seed: Seed, db: Datab
     assert trunk.healthy_s == NOV_START - OCT_START - gap - bad - unknown
     assert trunk.maintenance_s == 0
     assert trunk.incidents == 2 and trunk.longest_incident_s == 3600  # 1800 + 1200 merged; the month-end one is 1 h
-    assert trunk.over_critical_s == {"mos": 1200.0}
+    assert trunk.over_critical_s == {"mos": 1200.0} and trunk.metrics_seen_s == 3660  # 61 samples a minute apart
     ratio = Fraction(int(trunk.healthy_s), int(trunk.healthy_s) + bad)
     hundredths = math.floor(ratio * 10000)
     assert trunk.uptime_pct == f"{hundredths // 100}.{hundredths % 100:02d}" == "99.75"  # truncated, not rounded
