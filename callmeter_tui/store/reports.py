@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..domain.sla import ComponentInput, MetricSample, Window, month_window
-from ..domain.thresholds import Threshold
 from .models import Component, Execution, Probe, StatusPage
 from .queries import NO_DATA_INTERVALS, load_spans
+from .sync import thresholds_from_json
 
 
 class ReportInputError(ValueError):
@@ -47,13 +47,9 @@ def known_zone(name: str | None) -> str:
     """The page's IANA zone if this machine knows it, else UTC (as the page itself falls back)."""
     try:
         ZoneInfo(name or "UTC")
-    except (ZoneInfoNotFoundError, ValueError):
+    except (ValueError, KeyError, OSError):  # ZoneInfoNotFoundError is a KeyError
         return "UTC"
     return name or "UTC"
-
-
-def _thresholds(raw: dict[str, dict[str, float | None]] | None) -> dict[str, Threshold]:
-    return {m: Threshold(warning=t.get("warning"), critical=t.get("critical")) for m, t in (raw or {}).items()}
 
 
 def page_components(session: Session, page_id: int) -> list[Any]:
@@ -103,7 +99,7 @@ def component_inputs(
                 spans=tuple(spans.get(r.id, ())),
                 sla_target=r.sla_target,
                 samples=tuple(samples),
-                thresholds=_thresholds(r.thresholds),
+                thresholds=thresholds_from_json(r.thresholds),
                 sample_gap_s=gap,
                 interval_s=interval,
             )

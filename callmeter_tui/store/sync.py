@@ -117,6 +117,11 @@ def webhook_spec_from_row(w: Webhook) -> WebhookSpec:
     )
 
 
+def thresholds_from_json(raw: dict[str, Any] | None) -> dict[str, Threshold]:
+    """A probe row's stored thresholds (``{"mos": {"warning": 3.5, "critical": 2.5}}``) as Thresholds."""
+    return {m: Threshold(warning=t.get("warning"), critical=t.get("critical")) for m, t in (raw or {}).items()}
+
+
 def probe_spec_from_row(probe: Probe) -> ProbeSpec:
     """The spec a row stands for (forms edit it, the engine runs it)."""
     o = probe.options or {}
@@ -131,10 +136,7 @@ def probe_spec_from_row(probe: Probe) -> ProbeSpec:
         agent=probe.agent,
         username=probe.username,
         password_env=probe.password_env,
-        thresholds={
-            m: Threshold(warning=t.get("warning"), critical=t.get("critical"))
-            for m, t in (probe.thresholds or {}).items()
-        },
+        thresholds=thresholds_from_json(probe.thresholds),
         confirm=probe.confirm,
         expect_codes=tuple(int(c) for c in o.get("expect_codes", d.expect_codes)),
         codec=o.get("codec", d.codec),
