@@ -1,4 +1,4 @@
-"""Command line: the dashboard (default), serve, check, probe, trace, webhooks, demo-target."""
+"""Command line: the dashboard (default), serve, check, probe, trace, webhooks, report, demo-target."""
 
 from __future__ import annotations
 
