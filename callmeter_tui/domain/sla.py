@@ -161,8 +161,14 @@ class Report:
     generated_at: float
 
     @property
-    def passed(self) -> bool:
-        return all(c.verdict is not Verdict.FAIL for c in self.components)
+    def verdict(self) -> Verdict:
+        """The page's verdict: FAIL if any component failed; else NO_DATA if a component with a target had
+        nothing to judge (a month without data is not a met target); else PASS if any passed."""
+        found = {c.verdict for c in self.components}
+        for verdict in (Verdict.FAIL, Verdict.NO_DATA, Verdict.PASS):
+            if verdict in found:
+                return verdict
+        return Verdict.NO_TARGET
 
 
 def merged_seconds(intervals: Sequence[tuple[float, float]], start: float, end: float) -> float:

@@ -18,11 +18,17 @@ from zoneinfo import ZoneInfo
 
 from ..domain.isotime import iso_seconds
 from ..domain.metric_catalog import METRICS
-from ..domain.sla import ComponentReport, Report
+from ..domain.sla import ComponentReport, Report, Verdict
 from .daybar import human_duration
 from .page_html import environment
 
 FORMATS = ("text", "csv", "json", "html", "pdf")
+SUMMARY = {
+    Verdict.PASS: "every component with a target met it",
+    Verdict.FAIL: "at least one component missed its target",
+    Verdict.NO_DATA: "no component missed its target, but one had no data to judge",
+    Verdict.NO_TARGET: "no component has an sla_target",
+}
 SECONDS_FIELDS = ("healthy_s", "degraded_s", "unhealthy_s", "unknown_s", "no_data_s", "maintenance_s")
 
 
@@ -69,6 +75,7 @@ def report_json(report: Report) -> bytes:
         "end": iso_seconds(w.end),
         "partial": w.partial,
         "generated_at": iso_seconds(report.generated_at),
+        "verdict": report.verdict.value,
         "components": [component_dict(c) for c in report.components],
     }
     return (json.dumps(doc, ensure_ascii=False, indent=2) + "\n").encode()
@@ -125,7 +132,7 @@ def report_text(report: Report) -> bytes:
             lines.append(f"  over critical {METRICS[m].label}: {_s(secs)} s  {human_duration(secs)}")
         lines.append(f"  metrics seen  {_s(c.metrics_seen_s)} s  {_seen(c)}")
         lines.append("")
-    lines.append("PASS" if report.passed else "FAIL")
+    lines.append(f"Overall: {report.verdict.value.upper()} ({SUMMARY[report.verdict]})")
     return ("\n".join(lines) + "\n").encode()
 
 
@@ -155,6 +162,7 @@ def report_html(report: Report) -> bytes:
             start=_local(report, w.start),
             end=_local(report, w.end),
             generated=_local(report, report.generated_at),
+            summary=f"Overall: {report.verdict.value.upper()}: {SUMMARY[report.verdict]}.",
         )
     )
     return html.encode()

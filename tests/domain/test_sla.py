@@ -117,3 +117,16 @@ def test_an_incident_whose_data_stopped_counts_the_bad_time_seen() -> None:
     spans = [(H.HEALTHY, UTC_OCT, UTC_OCT + 86400), (H.UNHEALTHY, UTC_OCT + 86400, UTC_OCT + 86400 + 600)]
     rep = component_report(_comp(spans), w)  # nothing after it: no data for the rest of the month
     assert (rep.incidents, rep.longest_incident_s, rep.no_data_s) == (1, 600.0, w.end - w.start - 86400 - 600)
+
+
+def test_the_page_verdict_does_not_call_a_month_without_data_a_pass() -> None:
+    from callmeter_tui.domain.sla import build_report
+
+    w = month_window("2026-10", "UTC", LATER)
+    good = _comp([(H.HEALTHY, UTC_OCT, UTC_OCT + 10)], sla_target=99.9)
+    empty = _comp([], sla_target=99.9)
+    bad = _comp([(H.UNHEALTHY, UTC_OCT, UTC_OCT + 10)], sla_target=99.9)
+    assert build_report("p", "P", w, [good], LATER).verdict is Verdict.PASS
+    assert build_report("p", "P", w, [good, empty], LATER).verdict is Verdict.NO_DATA
+    assert build_report("p", "P", w, [good, empty, bad], LATER).verdict is Verdict.FAIL
+    assert build_report("p", "P", w, [_comp([])], LATER).verdict is Verdict.NO_TARGET

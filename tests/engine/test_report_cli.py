@@ -95,7 +95,8 @@ def test_json_csv_text_agree_and_names_stay_text(cfg: Path) -> None:
     assert float(rows[0]["unhealthy_s"]) == 3600.0
 
     text = run(*base).stdout.decode()
-    assert f"{NAME}: uptime 99.86%, target 99.9%: FAIL" in text and text.rstrip().endswith("FAIL")
+    assert f"{NAME}: uptime 99.86%, target 99.9%: FAIL" in text and "Overall: FAIL (at least one" in text
+    assert doc["verdict"] == "fail"
     assert "no executions kept for this month" in text and trunk["metrics_seen_s"] == 0
 
 
