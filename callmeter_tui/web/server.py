@@ -306,6 +306,8 @@ class WebServer:
             return
         if isinstance(event, PagesChanged):
             self._urgent_refresh(event.slugs)
+            for slug in event.slugs or list(self._histories):  # settings edits show at once there too
+                self._histories.pop(slug, None)
         elif isinstance(event, ProbesChanged):
             for slug in list(self._pages):
                 self._debounce(slug)

@@ -180,3 +180,17 @@ async def test_uptime_history_gives_the_report_figure_per_month(seed: Seed, db: 
         assert shown == expected
     assert shown[-3:] == ["—", "—", "—"]  # the idle component never ran
     assert (await srv.client.get("/nope/uptime")).status_code == 404
+
+
+async def test_uptime_history_shows_page_edits_at_once(seed: Seed, db: Database, bus, make_server) -> None:  # type: ignore[no-untyped-def]
+    from callmeter_tui.bus.events import PagesChanged
+
+    _seed(seed, db)
+    srv = await make_server()
+    assert "Acme &lt;b&gt;VoIP&lt;/b&gt;" in (await srv.client.get("/acme/uptime")).text
+    seed.edit_page("acme", name="Acme Voice")
+    bus.publish(PagesChanged(("acme",)))
+    assert '<h1 class="title">Acme Voice</h1>' in (await srv.client.get("/acme/uptime")).text
+    seed.delete_page("acme")
+    bus.publish(PagesChanged())
+    assert (await srv.client.get("/acme/uptime")).status_code == 404
