@@ -1,4 +1,4 @@
-"""Command line: the dashboard (default), serve, check, probe, trace, webhooks, demo-target."""
+"""Command line: the dashboard (default), serve, check, probe, trace, webhooks, report, demo-target."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .config import Config, ConfigError, load_config, resolve_config_path
 from .config.loader import secrets_env
 from .store.database import StoreError
 
-COMMANDS = ("run", "serve", "check", "probe", "trace", "webhooks", "demo-target")
+COMMANDS = ("run", "serve", "check", "probe", "trace", "webhooks", "report", "demo-target")
 EXIT_OK, EXIT_FATAL, EXIT_CONFIG = 0, 1, 2
 
 
@@ -72,6 +72,13 @@ def _parser() -> argparse.ArgumentParser:
     hooks = sub.add_parser("webhooks", parents=[common], help="list webhooks (secrets masked)")
     hooks.add_argument("--reveal", action="store_true", help="print the secrets in full")
 
+    report = sub.add_parser("report", parents=[common], help="a status page's monthly SLA report")
+    report.add_argument("--page", required=True, metavar="SLUG", help="the status page's slug")
+    report.add_argument("--month", required=True, metavar="YYYY-MM", help="the month, in the page's time zone")
+    report.add_argument("--format", choices=("text", "csv", "json", "html", "pdf"), default="text")
+    report.add_argument("--component", action="append", default=[], metavar="NAME", help="only this component")
+    report.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
     sub.add_parser("demo-target", help="run the demo SIP target (see demo-target --help)", add_help=False)
     return p
 
@@ -117,6 +124,12 @@ def main(argv: list[str] | None = None) -> int:
             from .commands.trace import trace_command
 
             return trace_command(config, args.name, execution_id=args.execution, fmt=args.format, output=args.output)
+        if args.command == "report":
+            from .commands.report import report_command
+
+            return report_command(
+                config, args.page, args.month, args.format, args.output, components=tuple(args.component)
+            )
         if args.command == "webhooks":
             from .commands.oneshot import webhooks_command
 

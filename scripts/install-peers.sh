@@ -3,7 +3,7 @@
 # prometheus (for promtool), tshark (reads the SIP trace pcaps).
 # Idempotent: skips apt entirely when everything is already there.
 set -euo pipefail
-pkgs=(baresip-core kamailio sipsak postgresql chromium tmux wrk nginx-light prometheus tshark)
+pkgs=(baresip-core kamailio sipsak postgresql chromium tmux wrk nginx-light prometheus tshark poppler-utils)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
 
 from ..config.model import Config
 
@@ -24,6 +26,7 @@ def run_dashboard(
 
     textual_name(theme)  # a bad --theme is one line, before anything starts
     runtime = Runtime(config, agent=agent, web_render_child=False)  # no child may inherit the screen (stderr)
+    reports = report_writer(runtime.db)
     app = CallMeterApp(
         runtime.monitor,
         kiosk=kiosk,
@@ -32,8 +35,20 @@ def run_dashboard(
         startup=runtime.start,
         shutdown=runtime.stop,
         keys=keys,
+        report_writer=reports,
     )
     return run_app(app)
+
+
+def report_writer(db: Any) -> Callable[[str, str, str], Path]:
+    """The dashboard's SLA report writer: ``callmeter-tui report``'s code, files in the state dir."""
+    from ..tui.statedir import state_dir
+    from .report import write_report
+
+    def write(slug: str, month: str, fmt: str) -> Path:
+        return write_report(db, slug, month, fmt, state_dir("reports"))
+
+    return write
 
 
 def run_app(app, *, headless: bool = False) -> int:

@@ -13,6 +13,7 @@ from ..domain.durations import format_duration
 from ..domain.metric_catalog import METRICS
 from ..domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec, WebhookFormat, WebhookSpec
 from ..domain.sipuri import parse_sip_uri
+from ..domain.sla import parse_target
 from ..domain.thresholds import Threshold
 from .fields import Problems, Table, join
 from .logo import load_logo
@@ -260,11 +261,18 @@ def read_status_page(t: Table, probe_names: set[str], base_dir: Path | None = No
     for c in t.tables("components"):
         probe = c.str("probe", required=True)
         cname = c.name("name")
+        target = c.number("sla_target")
         c.done()
+        if target is not None:
+            try:
+                parse_target(target)  # the report's own reader: check accepts exactly what reports judge
+            except ValueError as exc:
+                c.problems.add(join(c.path, "sla_target"), str(exc))
+                target = None
         if probe is not None and probe not in probe_names:
             c.problems.add(join(c.path, "probe"), f"no probe named {probe!r}")
         elif probe is not None:
-            components.append(ComponentSpec(probe=probe, name=cname or probe))
+            components.append(ComponentSpec(probe=probe, name=cname or probe, sla_target=target))
     t.done()
     if slug is not None and (not _SLUG.match(slug) or slug in RESERVED_SLUGS):
         t.problems.add(

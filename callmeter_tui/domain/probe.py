@@ -82,6 +82,7 @@ class ProbeSpec:
 class ComponentSpec:
     probe: str  # probe name
     name: str  # customer-facing name
+    sla_target: float | None = None  # monthly uptime target in percent (99.9); None = no target (domain.sla)
 
 
 @dataclass(frozen=True)

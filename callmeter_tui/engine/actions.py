@@ -54,12 +54,15 @@ def save_status_page(s: Session, spec: StatusPageSpec, page_id: int | None, now:
     page.slug, page.name, page.description = spec.slug, spec.name, spec.description
     page.accent_color, page.logo_path, page.timezone = spec.accent_color, spec.logo, spec.timezone
     page.bar_days, page.refresh_s, page.updated_at = spec.bar_days, spec.refresh_s, now
+    # The page form does not edit SLA targets: a component the form keeps keeps its target.
+    targets = {c.probe_id: c.sla_target for c in page.components}
     page.components.clear()
     s.flush()
     for i, c in enumerate(spec.components):
         if c.probe not in probes:
             raise ValueError(f"components[{i}].probe: no probe named {c.probe!r}")
-        page.components.append(Component(probe_id=probes[c.probe], name=c.name, position=i))
+        target = c.sla_target if c.sla_target is not None else targets.get(probes[c.probe])
+        page.components.append(Component(probe_id=probes[c.probe], name=c.name, position=i, sla_target=target))
     s.flush()
     return page.id, sorted({old_slug, spec.slug})
 

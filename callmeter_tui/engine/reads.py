@@ -142,7 +142,10 @@ def list_status_pages(db: Database) -> list[StatusPageView]:
     with db.session() as s:
         out = []
         for p in s.scalars(select(StatusPage).order_by(StatusPage.slug)):
-            comps = tuple(ComponentSpec(probe=_probe_name(s, c.probe_id), name=c.name) for c in p.components)
+            comps = tuple(
+                ComponentSpec(probe=_probe_name(s, c.probe_id), name=c.name, sla_target=c.sla_target)
+                for c in p.components
+            )
             spec = StatusPageSpec(
                 slug=p.slug,
                 name=p.name,

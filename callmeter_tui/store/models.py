@@ -182,6 +182,7 @@ class Component(Base):
     probe_id: Mapped[int] = mapped_column(ForeignKey("probe.id", ondelete="CASCADE"))
     name: Mapped[str] = mapped_column(String(200))
     position: Mapped[int] = mapped_column(Integer, default=0)
+    sla_target: Mapped[float | None] = mapped_column(Float, nullable=True)  # percent; None = no target
 
     page: Mapped[StatusPage] = relationship(back_populates="components")
     __table_args__ = (UniqueConstraint("page_id", "position"),)

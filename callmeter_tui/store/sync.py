@@ -117,6 +117,11 @@ def webhook_spec_from_row(w: Webhook) -> WebhookSpec:
     )
 
 
+def thresholds_from_json(raw: dict[str, Any] | None) -> dict[str, Threshold]:
+    """A probe row's stored thresholds (``{"mos": {"warning": 3.5, "critical": 2.5}}``) as Thresholds."""
+    return {m: Threshold(warning=t.get("warning"), critical=t.get("critical")) for m, t in (raw or {}).items()}
+
+
 def probe_spec_from_row(probe: Probe) -> ProbeSpec:
     """The spec a row stands for (forms edit it, the engine runs it)."""
     o = probe.options or {}
@@ -131,10 +136,7 @@ def probe_spec_from_row(probe: Probe) -> ProbeSpec:
         agent=probe.agent,
         username=probe.username,
         password_env=probe.password_env,
-        thresholds={
-            m: Threshold(warning=t.get("warning"), critical=t.get("critical"))
-            for m, t in (probe.thresholds or {}).items()
-        },
+        thresholds=thresholds_from_json(probe.thresholds),
         confirm=probe.confirm,
         expect_codes=tuple(int(c) for c in o.get("expect_codes", d.expect_codes)),
         codec=o.get("codec", d.codec),
@@ -274,16 +276,17 @@ def _sync_pages(session: Session, config: Config, probe_ids: dict[str, int], rep
             if c.probe not in probe_ids:
                 report.conflicts.append(f"status_pages.{spec.slug}.components: unknown probe {c.probe!r}")
                 continue
-            wanted.append((probe_ids[c.probe], c.name))
-        have = [(c.probe_id, c.name) for c in page.components]
+            wanted.append((probe_ids[c.probe], c.name, c.sla_target))
+        have = [(c.probe_id, c.name, c.sla_target) for c in page.components]
         if have != wanted:
             changed = True
             # Update in place by position: delete-then-insert would trip UNIQUE(page_id, position) in one flush.
-            for i, (probe_id, name) in enumerate(wanted):
+            for i, (probe_id, name, target) in enumerate(wanted):
                 if i < len(page.components):
-                    page.components[i].probe_id, page.components[i].name = probe_id, name
+                    row = page.components[i]
+                    row.probe_id, row.name, row.sla_target = probe_id, name, target
                 else:
-                    page.components.append(Component(probe_id=probe_id, name=name, position=i))
+                    page.components.append(Component(probe_id=probe_id, name=name, position=i, sla_target=target))
             del page.components[len(wanted) :]
         if created:
             report.pages_created.append(spec.slug)

@@ -31,6 +31,7 @@ from ..engine.api import MonitorAPI
 from .keys import ACTIONS
 from .kiosk import KioskMixin, PaletteMixin
 from .plain import notify_plain
+from .report import ReportWriter
 from .theme import THEME_ORDER, THEMES, textual_name
 from .wall import WallScreen
 
@@ -86,6 +87,7 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
         shutdown: Callable[[], Awaitable[None]] | None = None,
         keys: Mapping[str, str] | None = None,
         history_refresh_s: float = 60.0,
+        report_writer: ReportWriter | None = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
@@ -99,6 +101,7 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
             if action_id not in known:
                 raise ValueError(f"keys.{action_id}: unknown action (known: {', '.join(sorted(known))})")
         self.history_refresh_s = history_refresh_s
+        self.report_writer = report_writer
         for t, _pal in THEMES.values():
             self.register_theme(t)
         ours = {t.name for t, _pal in THEMES.values()}
@@ -396,6 +399,24 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
             self.screen.action_next_window()
         else:
             self.notify("Open a probe's details (Enter) to switch its chart window", timeout=3)
+
+    def action_sla_report(self) -> None:
+        self.run_worker(self._sla_report(), group="report", exit_on_error=False)
+
+    async def _sla_report(self) -> None:
+        from .report import ReportScreen, write_in_thread
+
+        writer = self.report_writer
+        if writer is None or self.kiosk:
+            self.notify("SLA reports are not available here", severity="warning", timeout=5)
+            return
+        pages = [(p.spec.slug, p.spec.name) for p in await self.monitor.list_status_pages()]
+        if not pages:
+            self.notify("No status pages yet: press 's' to create one", severity="warning", timeout=5)
+            return
+        choice = await self.push_screen_wait(ReportScreen(pages, self.clock()))
+        if choice is not None:
+            await write_in_thread(self, writer, choice)
 
     def action_toggle_history(self) -> None:
         plist = self.wall.probes

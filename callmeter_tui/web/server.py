@@ -38,6 +38,7 @@ from .offloop import responsive
 from .publish import StaticFiles, load_static, publish
 from .renderproc import Shipped, receive, render_page, render_pool, shareable, ship_dir
 from .snapshot import list_slugs, load_page, load_probe_metrics
+from .uptime_history import load_history, render_history
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +47,7 @@ DEBOUNCE_S = 1.0  # at most one re-render per page per second for execution burs
 RENDER_SHARE = 4  # ...and, for pages slow to render, at most one per 4x its render time
 _SLUG = r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}"
 _JSON_CORS = ("json", "feed.atom", "badge.svg")
+HISTORY_MAX_AGE = 10  # seconds an uptime history page is kept (it reads a year of spans)
 
 
 class WebServer:
@@ -96,6 +98,7 @@ class WebServer:
         self._static: StaticFiles | None = None
         self._static_answers: dict[str, Answers] = {}
         self._metrics: tuple[float, Answers] | None = None
+        self._histories: dict[str, tuple[float, Answers | None]] = {}  # slug -> (monotonic time, answers)
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._undo_accept_log: Callable[[], None] | None = None
@@ -153,6 +156,7 @@ class WebServer:
         app.router.add_get("/static/refresh.js", self._static_route("js"))
         app.router.add_get(f"/{{slug:{_SLUG}}}", self._page_route)
         app.router.add_get(f"/{{slug:{_SLUG}}}/", self._page_route)  # the same page, as links often end in /
+        app.router.add_get(f"/{{slug:{_SLUG}}}/uptime", self._uptime_route)
         app.router.add_get(f"/{{slug:{_SLUG}}}/{{rest:.+}}", self._page_route)
         self.connection_limit, reserve = connection_limit(raise_nofile_limit())
         log.info("web: up to %d connections at once, %d descriptors kept in reserve", self.connection_limit, reserve)
@@ -302,6 +306,8 @@ class WebServer:
             return
         if isinstance(event, PagesChanged):
             self._urgent_refresh(event.slugs)
+            for slug in event.slugs or list(self._histories):  # settings edits show at once there too
+                self._histories.pop(slug, None)
         elif isinstance(event, ProbesChanged):
             for slug in list(self._pages):
                 self._debounce(slug)
@@ -406,6 +412,32 @@ class WebServer:
             probes = load_probe_metrics(session, since, now)
         asset = make_asset(prometheus_text(probes, since, now), METRICS_TYPE, 0, now)
         return answers(asset, self._fixed, cache_control="no-store")
+
+    def _history_sync(self, slug: str) -> Answers | None:
+        now = self._clock()
+        with self._db.session() as session:
+            history = load_history(session, slug, now)
+        if history is None:
+            return None
+        assert self._static is not None
+        body = render_history(history, self._static.css_version)
+        old = self._histories.get(slug)
+        previous = old[1].asset if old is not None and old[1] is not None else None
+        asset = make_asset(body, "text/html; charset=utf-8", HISTORY_MAX_AGE, now, previous)
+        return answers(asset, self._fixed)
+
+    async def _uptime_route(self, request: web.Request) -> web.Response:
+        """Month-by-month uptime (see uptime_history), rendered on request and kept for HISTORY_MAX_AGE."""
+        if not self._ready.is_set():
+            await self._ready.wait()
+        slug = request.match_info["slug"]
+        cached = self._histories.get(slug)
+        if cached is None or time.monotonic() - cached[0] > HISTORY_MAX_AGE:
+            cached = (time.monotonic(), await self._off_loop(self._history_sync, slug))
+            self._histories[slug] = cached
+            if len(self._histories) > 4 * max(1, len(self._pages)) + 16:  # unknown slugs must not grow it forever
+                self._histories = {slug: cached}
+        return self._not_found() if cached[1] is None else self._respond(request, cached[1])
 
     async def _metrics_route(self, request: web.Request) -> web.Response:
         if not self._config.web.metrics_enabled:

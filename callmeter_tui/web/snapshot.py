@@ -17,6 +17,7 @@ from ..domain.bars import day_boundaries
 from ..domain.defaults import BAR_DAYS, PAGE_REFRESH_S
 from ..store.models import Component, Delivery, Execution, Probe, StatusPage, Webhook
 from ..store.queries import load_spans
+from ..store.reports import known_zone as safe_timezone  # the page's zone, else UTC: one rule
 
 log = logging.getLogger(__name__)
 
@@ -135,17 +136,6 @@ def _logo(slug: str, data: bytes | None, path: str | None) -> tuple[bytes, str] 
     except ValueError as exc:
         log.warning("status page %r: %s", slug, exc)
     return None
-
-
-def safe_timezone(name: str | None) -> str:
-    """The page's IANA zone if it exists here, else UTC (config validation already reported it)."""
-    from zoneinfo import ZoneInfo
-
-    try:
-        ZoneInfo(name or "UTC")
-        return name or "UTC"
-    except (ValueError, KeyError, OSError):
-        return "UTC"
 
 
 DELIVERY_OUTCOMES = ("succeeded", "failed")

@@ -10,11 +10,13 @@ import json
 import time
 
 import pytest
+from sqlalchemy import select
 
 from callmeter_tui.bus.events import PagesChanged
 from callmeter_tui.config.model import Config, WebhookSettings
 from callmeter_tui.domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec
 from callmeter_tui.engine.monitor import Monitor
+from callmeter_tui.store.models import Component
 from callmeter_tui.webhooks.dispatcher import Dispatcher
 from tests.engine.test_monitor import Clock, ScriptedProber, _steps
 from tests.fixtures.https import verify_signature
@@ -88,7 +90,10 @@ async def test_status_pages_saved_listed_deleted_with_events(node) -> None:  # t
     with pytest.raises(ValueError, match=r"^components\[0\]\.probe: no probe named 'Nope'"):
         await m.save_status_page(dataclasses.replace(spec, components=(ComponentSpec("Nope", "x"),)), page_id)
     assert (await m.list_status_pages())[0].spec.components[0].name == "SIP Edge"  # nothing saved half-way
+    with m.db.session() as s:  # a target from the config file...
+        s.scalars(select(Component)).one().sla_target = 99.9
     await m.save_status_page(dataclasses.replace(spec, slug="ops2"), page_id)
+    assert (await m.list_status_pages())[0].spec.components[0].sla_target == 99.9  # ...survives a form edit
     await m.delete_status_page(page_id)
     assert await m.list_status_pages() == []
     slugs = [e.slugs for e in [events.get_nowait() for _ in range(events.qsize())] if isinstance(e, PagesChanged)]

@@ -150,3 +150,19 @@ def test_unknown_component_probe_is_a_conflict_not_a_crash(session) -> None:  # 
     report = sync_config(session, config(OPTIONS, pages=(page,)), now=T0)
     assert report.conflicts == ["status_pages.acme.components: unknown probe 'nope'"]
     assert session.scalars(select(StatusPage)).one().components == []
+
+
+def test_sla_target_is_synced_and_a_change_updates_the_page(session) -> None:  # type: ignore[no-untyped-def]
+    from callmeter_tui.store.models import Component
+
+    with_target = replace(
+        PAGE, components=(ComponentSpec("pbx-call", "Calls", 99.9), ComponentSpec("edge-options", "Edge"))
+    )
+    sync_config(session, config(CALL, OPTIONS, pages=(with_target,)), now=T0)
+    assert [c.sla_target for c in session.scalars(select(Component).order_by(Component.position))] == [99.9, None]
+    changed = replace(
+        with_target, components=(ComponentSpec("pbx-call", "Calls", 99.5), ComponentSpec("edge-options", "Edge"))
+    )
+    report = sync_config(session, config(CALL, OPTIONS, pages=(changed,)), now=T0 + 1)
+    assert report.pages_updated == ["acme"]
+    assert [c.sla_target for c in session.scalars(select(Component).order_by(Component.position))] == [99.5, None]

@@ -52,7 +52,7 @@ async def test_axe_finds_no_serious_violation(seed: Seed, make_server, browser, 
     seed_state_pages(seed)
     srv = await make_server()
     axe = axe_source(node_modules)
-    slugs = ["acme", *(s.lower() for s in STATES)]
+    slugs = ["acme", "acme/uptime", *(s.lower() for s in STATES)]
 
     def audit(b: Any) -> dict[str, Any]:
         out = {}
@@ -101,3 +101,29 @@ async def test_state_icons_show_their_glyph(seed: Seed, make_server, browser) ->
     found = await browser.run(shares)
     blank = {s: w for s, by in found.items() for w, share in by.items() if share < 0.05}
     assert blank == {}, f"icons drawn as a blank disc: {blank} (shares {found})"
+
+
+async def test_axe_finds_no_serious_violation_in_the_printable_report(  # type: ignore[no-untyped-def]
+    seed: Seed, db, browser, node_modules: Path, tmp_path: Path
+) -> None:
+    from callmeter_tui.commands.report import load_report
+    from callmeter_tui.web.report import report_html
+
+    from .test_sla_report import _seed
+
+    _seed(seed, db)
+    out = tmp_path / "report.html"
+    out.write_bytes(report_html(load_report(db, "acme", "2026-10", NOW)))
+    axe = axe_source(node_modules)
+
+    def audit(b: Any) -> list[Any]:
+        ctx = b.new_context()
+        page = ctx.new_page()
+        page.goto(out.as_uri(), wait_until="load")
+        page.add_script_tag(content=axe)
+        found = page.evaluate(AXE_RUN)
+        ctx.close()
+        return found  # type: ignore[no-any-return]
+
+    found = await browser.run(audit)
+    assert found == [], found
