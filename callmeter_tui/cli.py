@@ -1,4 +1,4 @@
-"""Command line: the dashboard (default), serve, check, probe, trace, webhooks, demo-target."""
+"""Command line: the dashboard (default), serve, check, probe, trace, webhooks, incident, demo-target."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from .config import Config, ConfigError, load_config, resolve_config_path
 from .config.loader import secrets_env
 from .store.database import StoreError
 
-COMMANDS = ("run", "serve", "check", "probe", "trace", "webhooks", "demo-target")
+COMMANDS = ("run", "serve", "check", "probe", "trace", "webhooks", "incident", "demo-target")
 EXIT_OK, EXIT_FATAL, EXIT_CONFIG = 0, 1, 2
 
 
@@ -64,6 +64,10 @@ def _parser() -> argparse.ArgumentParser:
     hooks = sub.add_parser("webhooks", parents=[common], help="list webhooks (secrets masked)")
     hooks.add_argument("--reveal", action="store_true", help="print the secrets in full")
 
+    from .commands.incident import add_parser as add_incident_parser
+
+    add_incident_parser(sub, common)
+
     sub.add_parser("demo-target", help="run the demo SIP target (see demo-target --help)", add_help=False)
     return p
 
@@ -109,6 +113,10 @@ def main(argv: list[str] | None = None) -> int:
             from .commands.trace import trace_command
 
             return trace_command(config, args.name, execution_id=args.execution, fmt=args.format, output=args.output)
+        if args.command == "incident":
+            from .commands.incident import incident_command
+
+            return incident_command(config, args)
         if args.command == "webhooks":
             from .commands.oneshot import webhooks_command
 
