@@ -6,8 +6,14 @@ Statuspage's public API v2 documents.
 
 from __future__ import annotations
 
+import asyncio
+import shutil
+import subprocess
 import xml.etree.ElementTree as ET
+from pathlib import Path
 from typing import Any
+
+import pytest
 
 from callmeter_tui.domain.incident_status import ComponentStatus, Impact, IncidentStatus
 from callmeter_tui.store.database import Database, transaction
@@ -254,3 +260,95 @@ async def test_root_page_serves_its_api_at_the_host_root(seed: Seed, make_server
         assert root.headers["access-control-allow-origin"] == "*"
     missing = await srv.client.get("/api/v2/nope.json")
     assert missing.status_code == 404 and missing.json()["status"] == 404
+
+
+VNU_PREFIX = Path.home() / ".cache" / "callmeter-tests" / "npm-vnu"
+
+
+@pytest.fixture(scope="session")
+def vnu_jar() -> Path:
+    """The Nu Html Checker (npm ``vnu-jar``), installed once into the test cache."""
+    jar = VNU_PREFIX / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+    if jar.exists():
+        return jar
+    if shutil.which("npm") is None or shutil.which("java") is None:
+        pytest.skip("npm or java not installed: the Nu Html Checker needs both")
+    VNU_PREFIX.mkdir(parents=True, exist_ok=True)
+    r = subprocess.run(
+        ["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(VNU_PREFIX), "vnu-jar@26"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    if r.returncode != 0 or not jar.exists():
+        pytest.skip(f"npm install vnu-jar failed: {r.stderr.strip()[-200:]}")
+    return jar
+
+
+def seed_incident_pages(seed: Seed, db: Database) -> None:
+    seed_page(seed)
+    op = operator(db, title=HOSTILE, message="Investigating.", impact=Impact.MAJOR, components=[ComponentChoice("IVR")])
+    with transaction(db.sessions) as s:
+        update_incident(
+            s,
+            op,
+            status=IncidentStatus.MONITORING,
+            message="A fix is out.",
+            now=NOW - 60,
+            postmortem="Root cause: a carrier fault.",
+        )
+    old = operator(db, title="Old outage", message="Down.", now=NOW - 100 * DAY)
+    with transaction(db.sessions) as s:
+        resolve_incident(s, old, now=NOW - 100 * DAY + HOUR)
+
+
+async def test_pages_with_incidents_are_valid_html(
+    seed: Seed, db: Database, make_server, vnu_jar: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    seed_incident_pages(seed, db)
+    srv = await make_server()
+    files = []
+    for path in ("/voip", "/voip/history", "/voip/history/2"):
+        r = await srv.client.get(path)
+        assert r.status_code == 200, path
+        f = tmp_path / (path.strip("/").replace("/", "_") + ".html")
+        f.write_bytes(r.content)
+        files.append(str(f))
+    proc = await asyncio.to_thread(
+        subprocess.run,
+        ["java", "-jar", str(vnu_jar), "--errors-only", *files],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+
+
+@pytest.mark.browser
+async def test_axe_finds_no_serious_violation_with_incidents(
+    seed: Seed, db: Database, make_server, browser, node_modules: Path
+) -> None:  # type: ignore[no-untyped-def]
+    from .test_accessibility import AXE_RUN, axe_source
+
+    seed_incident_pages(seed, db)
+    srv = await make_server()
+    axe = axe_source(node_modules)
+
+    def audit(b: Any) -> dict[str, Any]:
+        out = {}
+        for scheme in ("light", "dark"):
+            ctx = b.new_context(bypass_csp=True, color_scheme=scheme)
+            page = ctx.new_page()
+            for path in ("/voip", "/voip/history", "/voip/history/2"):
+                page.goto(f"{srv.url}{path}", wait_until="load")
+                page.add_script_tag(content=axe)
+                found = page.evaluate(AXE_RUN)
+                if found:
+                    out[f"{path} ({scheme})"] = found
+            ctx.close()
+        return out
+
+    found = await browser.run(audit)
+    lines = [f"{where} {v['id']}: {node}" for where, vs in found.items() for v in vs for node in v["nodes"]]
+    assert lines == [], "\n".join(lines)
