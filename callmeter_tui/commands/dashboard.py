@@ -32,6 +32,7 @@ def run_dashboard(
         startup=runtime.start,
         shutdown=runtime.stop,
         keys=keys,
+        incident_desk=runtime.incidents,
     )
     return run_app(app)
 
