@@ -148,7 +148,9 @@ async def test_drill_down_adopts_the_automatic_incident_then_updates_it(db: Data
         assert [u.status for u in inc.updates] == [IncidentStatus.INVESTIGATING, IncidentStatus.MONITORING]
 
 
-async def test_another_process_s_incident_shows_on_the_wall_within_5_s(db: Database) -> None:
+async def test_another_process_s_incident_shows_on_the_wall_within_5_s(database: Database) -> None:
+    """On SQLite and PostgreSQL (the ``database`` fixture runs both)."""
+    db = database
     m, _ = setup(db)
     desk = IncidentDesk(db, m.bus, clock=lambda: T0)
     app = app_for(m, desk)

@@ -352,3 +352,21 @@ async def test_axe_finds_no_serious_violation_with_incidents(
     found = await browser.run(audit)
     lines = [f"{where} {v['id']}: {node}" for where, vs in found.items() for v in vs for node in v["nodes"]]
     assert lines == [], "\n".join(lines)
+
+
+async def test_an_adopted_automatic_incident_is_listed_once_with_the_operators_title(
+    seed: Seed, db: Database, make_server
+) -> None:  # type: ignore[no-untyped-def]
+    _, ivr, _ = seed_page(seed)
+    op = operator(
+        db, title="IVR: carrier fibre cut", message="Carrier confirmed.", impact=Impact.MAJOR, auto=(ivr, NOW - HOUR)
+    )
+    srv = await make_server()
+    summary = (await srv.client.get("/voip/api/v2/summary.json")).json()
+    (inc,) = summary["incidents"]
+    assert (inc["id"], inc["name"], inc["started_at"]) == (f"op-{op}", "IVR: carrier fibre cut", "2026-11-22T11:00:00Z")
+    assert [c["name"] for c in inc["components"]] == ["IVR"]
+    assert [u["status"] for u in inc["incident_updates"]] == ["investigating", "investigating"]
+    html = (await srv.client.get("/voip")).text
+    ongoing = html.split('id="ongoing-h"', 1)[1].split('id="components-h"', 1)[0]
+    assert "IVR: carrier fibre cut" in ongoing and "IVR: Unhealthy" not in ongoing and "for 1h" in ongoing
