@@ -370,3 +370,19 @@ async def test_an_adopted_automatic_incident_is_listed_once_with_the_operators_t
     html = (await srv.client.get("/voip")).text
     ongoing = html.split('id="ongoing-h"', 1)[1].split('id="components-h"', 1)[0]
     assert "IVR: carrier fibre cut" in ongoing and "IVR: Unhealthy" not in ongoing and "for 1h" in ongoing
+
+
+async def test_history_lists_automatic_incidents_older_than_the_bars(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
+    old = NOW - 120 * DAY  # 24 Jul 2026: before the 90-day bars
+    trunk = seed.probe(
+        "trunk",
+        "HEALTHY",
+        spans=[("HEALTHY", old - DAY, old), ("UNHEALTHY", old, old + HOUR), ("HEALTHY", old + HOUR, NOW)],
+    )
+    seed.page("voip", "VoIP", [(trunk, "Trunk")])
+    srv = await make_server()
+    assert "Trunk: Unhealthy" not in (await srv.client.get("/voip")).text
+    second = (await srv.client.get("/voip/history/2")).text
+    assert "July 2026" in second and "Trunk: Unhealthy" in second and "Trunk is healthy again." in second
+    incidents = (await srv.client.get("/voip/api/v2/incidents.json")).json()["incidents"]
+    assert [(i["name"], i["status"], i["impact"]) for i in incidents] == [("Trunk: Unhealthy", "resolved", "major")]
