@@ -188,3 +188,50 @@ async def test_cli_changes_show_on_a_running_page_within_5_s(config_path: Path, 
         await desk.stop()
         await server.stop()
         db.close()
+
+
+async def test_a_running_serve_shows_cli_incidents_within_5_s(tmp_path: Path) -> None:
+    """The whole node as systemd runs it: ``serve`` assembles the incident desk (commands.runtime)."""
+    import os
+    import signal
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    config = write_config(tmp_path, f"sqlite:///{tmp_path / 'callmeter.db'}")
+    config.write_text(config.read_text() + f'\n[web]\nhost = "127.0.0.1"\nport = {port}\n')
+    config.write_text(config.read_text().replace("[[probes]]", '[[probes]]\ninterval = "60s"', 1))
+    serve = await asyncio.create_subprocess_exec(
+        *CLI,
+        "serve",
+        "--config",
+        str(config),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
+        env={**os.environ, "HOME": str(tmp_path)},
+    )
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10) as client:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    if (await client.get("/voip")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert time.monotonic() < deadline, "serve did not come up"
+                await asyncio.sleep(0.2)
+            opened = await asyncio.to_thread(
+                cli, config, "open", "--page", "voip", "--title", "Seen by serve", "--impact", "minor", "--message", "M"
+            )
+            assert opened.returncode == 0, opened.stderr
+            started = time.monotonic()
+            path = "/voip/api/v2/incidents/unresolved.json"
+            took = await _wait_for(
+                client, path, lambda r: "Seen by serve" in [i["name"] for i in r.json()["incidents"]], started
+            )
+            assert took < SHOW_WITHIN_S, f"shown after {took:.1f} s"
+    finally:
+        serve.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(serve.wait(), 30)
