@@ -1,4 +1,4 @@
-"""Command line: the dashboard (default), serve, check, probe, trace, webhooks, report, demo-target."""
+"""Command line: the dashboard (default), serve, check, probe, trace, webhooks, incident, report, demo-target."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .config import Config, ConfigError, load_config, resolve_config_path
 from .config.loader import secrets_env
 from .store.database import StoreError
 
-COMMANDS = ("run", "serve", "check", "probe", "trace", "webhooks", "report", "demo-target")
+COMMANDS = ("run", "serve", "check", "probe", "trace", "webhooks", "incident", "report", "demo-target")
 EXIT_OK, EXIT_FATAL, EXIT_CONFIG = 0, 1, 2
 
 
@@ -79,6 +79,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--component", action="append", default=[], metavar="NAME", help="only this component")
     report.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
 
+    from .commands.incident import add_parser as add_incident_parser
+
+    add_incident_parser(sub, common)
+
     sub.add_parser("demo-target", help="run the demo SIP target (see demo-target --help)", add_help=False)
     return p
 
@@ -130,6 +134,11 @@ def main(argv: list[str] | None = None) -> int:
             return report_command(
                 config, args.page, args.month, args.format, args.output, components=tuple(args.component)
             )
+
+        if args.command == "incident":
+            from .commands.incident import incident_command
+
+            return incident_command(config, args)
         if args.command == "webhooks":
             from .commands.oneshot import webhooks_command
 

@@ -17,6 +17,7 @@ from ..bus.events import EventBus
 from ..config import SettingError
 from ..config.loader import secrets_env
 from ..config.model import Config
+from ..engine.incident_desk import IncidentDesk
 from ..engine.monitor import Monitor
 from ..store.connect import default_sqlite_url
 from ..store.database import Database, open_database
@@ -54,6 +55,7 @@ class Runtime:
             )
         self.prober = prober
         self.monitor = Monitor(config, self.db, prober, bus=self.bus, agent=agent, secrets=secrets_env(config.demo))
+        self.incidents = IncidentDesk(self.db, self.bus)  # operator incidents; sees other processes' writes
         self.start_web = start_web and config.web.enabled
         self.start_dispatcher = start_dispatcher
         self.web: Any = None
@@ -79,6 +81,7 @@ class Runtime:
         if hasattr(self.prober, "start"):
             await self.prober.start()
         await self.monitor.start()
+        await self.incidents.start()
         if self.start_dispatcher:
             from ..webhooks.dispatcher import Dispatcher
 
@@ -110,6 +113,7 @@ class Runtime:
 
     async def stop(self) -> None:
         await self.monitor.stop()
+        await self.incidents.stop()
         for part in (self.web, self.dispatcher):
             if part is not None:
                 try:

@@ -122,6 +122,9 @@ def parse_config(
         root.tables("status_pages"), "status_pages", "slug", "slug", lambda t: read_status_page(t, names, base_dir)
     )
     root.done()
+    if web.root_page and web.root_page not in {p.slug for p in pages}:
+        known = ", ".join(repr(p.slug) for p in pages) or "none"
+        problems.add("web.root_page", f"no status page with slug {web.root_page!r} (slugs: {known})")
 
     if not webhooks.allow_private_targets:
         _warn_internal_webhook_targets(probe_tables, problems)
@@ -200,6 +203,7 @@ def _web(t: Table | None) -> WebSettings:
         public_base_url=t.str("public_base_url", d.public_base_url) or d.public_base_url,
         metrics_enabled=t.bool("metrics", d.metrics_enabled),
         frame_ancestors=t.str("frame_ancestors", d.frame_ancestors) or d.frame_ancestors,
+        root_page=t.str("root_page", d.root_page) or "",
     )
     t.done()
     u = urlsplit(s.public_base_url)

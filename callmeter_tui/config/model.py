@@ -17,6 +17,7 @@ class WebSettings:
     public_base_url: str = "http://localhost:8080"
     metrics_enabled: bool = False  # GET /metrics (Prometheus), off by default
     frame_ancestors: str = "*"  # CSP frame-ancestors for the public routes
+    root_page: str = ""  # a page slug whose /api/v2/* is also served at the host root (Statuspage widgets)
 
 
 @dataclass(frozen=True)

@@ -252,3 +252,43 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(40))
     text: Mapped[str] = mapped_column(Text)
     read: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class OperatorIncidentRow(Base):
+    """An incident the operator wrote (or an automatic one they adopted: ``auto_probe_id`` + ``auto_started_at``)."""
+
+    __tablename__ = "operator_incident"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("status_page.id", ondelete="CASCADE"))
+    title: Mapped[str] = mapped_column(String(200))
+    impact: Mapped[str] = mapped_column(String(10), default="none")  # domain.incident_status.Impact
+    status: Mapped[str] = mapped_column(String(16), default="investigating")  # IncidentStatus
+    postmortem: Mapped[str | None] = mapped_column(Text, nullable=True)
+    auto_probe_id: Mapped[int | None] = mapped_column(ForeignKey("probe.id", ondelete="SET NULL"), nullable=True)
+    auto_started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+    resolved_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+
+    __table_args__ = (Index("ix_operator_incident_page_time", "page_id", "created_at"),)
+
+
+class IncidentUpdateRow(Base):
+    __tablename__ = "incident_update"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    incident_id: Mapped[int] = mapped_column(ForeignKey("operator_incident.id", ondelete="CASCADE"))
+    status: Mapped[str] = mapped_column(String(16))
+    body: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_incident_update_incident", "incident_id", "created_at"),)
+
+
+class IncidentComponentRow(Base):
+    """A component an incident affects, by probe (component rows are rewritten by config sync), with the
+    Statuspage status the operator set for it."""
+
+    __tablename__ = "incident_component"
+    incident_id: Mapped[int] = mapped_column(ForeignKey("operator_incident.id", ondelete="CASCADE"), primary_key=True)
+    probe_id: Mapped[int] = mapped_column(ForeignKey("probe.id", ondelete="CASCADE"), primary_key=True)
+    status: Mapped[str] = mapped_column(String(24))  # domain.incident_status.ComponentStatus

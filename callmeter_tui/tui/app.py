@@ -12,6 +12,7 @@ import signal
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from importlib import resources
+from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
@@ -28,6 +29,7 @@ from ..bus.events import (
 )
 from ..domain.health import HealthState
 from ..engine.api import MonitorAPI
+from .incident_actions import IncidentActions
 from .keys import ACTIONS
 from .kiosk import KioskMixin, PaletteMixin
 from .plain import notify_plain
@@ -47,7 +49,7 @@ class BusBatch(Message):
         self.events = events
 
 
-class CallMeterApp(KioskMixin, PaletteMixin, App):
+class CallMeterApp(IncidentActions, KioskMixin, PaletteMixin, App):
     """The dashboard. ``kiosk`` makes it a read-only wall display."""
 
     TITLE = "callmeter-tui"
@@ -88,9 +90,12 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
         keys: Mapping[str, str] | None = None,
         history_refresh_s: float = 60.0,
         report_writer: ReportWriter | None = None,
+
+        incident_desk: Any = None,
     ) -> None:
         super().__init__()
         self.monitor = monitor
+        self.incident_desk = incident_desk  # engine.incident_desk.IncidentDesk (operator incidents) or None
         self.kiosk = kiosk
         self.clock = clock
         self.kiosk_cycle_s = kiosk_cycle_s
@@ -130,6 +135,7 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
             self.set_keymap(self._keys)
         self._queue = self.monitor.bus.subscribe()
         await self.push_screen(self.wall)
+        self.mount_incident_panel()
         for n in self.monitor.recent_notifications()[-200:]:  # the log starts with what happened before
             self.wall.log_panel.write(self._log_line(n.level, n.text, n.at))
         self.apply_pending()
@@ -220,6 +226,7 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
                 self._dirty = self._history_dirty = self._pages_dirty = True
             elif isinstance(ev, PagesChanged):
                 self._pages_dirty = True
+                self.incidents_changed()
             elif isinstance(ev, NotificationRaised):
                 self.show_notification(ev.level, ev.text, ev.at)
         from .detail import ProbeDetailScreen
@@ -251,6 +258,7 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
             plist.set_views(views)
             self._dirty = False
         plist.refresh()  # the "checked … ago" column moves every second
+        self.refresh_incidents()
         name, only = self._kiosk_views[self._kiosk_index % len(self._kiosk_views)]
         shown = [v for v in views if only is None or v.id in only]
         subtitle = self._kiosk_subtitle(name) if self.kiosk else ""

@@ -54,6 +54,7 @@ class ProbeDetailScreen(Screen):
         Binding("d", "redeliver", "Redeliver"),
         Binding("R", "rotate", "Rotate secret", show=False),
         Binding("X", "delete_webhook", "Delete webhook", show=False),
+        Binding("o", "open_incident", "Open incident"),
     ]
 
     def __init__(self, monitor: MonitorAPI, probe_id: int, *, clock: Callable[[], float] = time.time) -> None:
@@ -295,6 +296,24 @@ class ProbeDetailScreen(Screen):
 
     def action_delete(self) -> None:
         self.app.action_delete_probe(self.probe_id)  # type: ignore[attr-defined]
+
+    def action_open_incident(self) -> None:
+        """ "Open incident for this component": prefilled, adopting the selected (else the ongoing) automatic
+        incident; an operator incident already about it gets an update instead."""
+        d = self.detail
+        if d is None or not hasattr(self.app, "open_incident_for_probe"):
+            return
+        auto = self._chosen_incident(d)
+        state = HealthState.parse(auto.worst if auto is not None else d.view.state)
+        start = auto.started_at if auto is not None else None
+        self.run_worker(self.app.open_incident_for_probe(self.probe_id, d.view.name, state.label, start))
+
+    def _chosen_incident(self, d: ProbeDetail) -> Any:
+        table = self.query_one("#incidents", DataTable)
+        if d.incidents and table.has_focus and 0 <= table.cursor_row < len(d.incidents):
+            return d.incidents[table.cursor_row]
+        newest = d.incidents[0] if d.incidents else None
+        return newest if newest is not None and newest.ended_at is None else None
 
     def action_add_webhook(self) -> None:
         from .forms import WebhookForm

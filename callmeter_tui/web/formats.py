@@ -9,23 +9,10 @@ from xml.sax.saxutils import escape
 
 from ..domain.health import HealthState
 from ..domain.palette import ON_STATE_COLOR, STATE_COLOR
+from .history import incident_link
 from .verdana import text_width
-from .view import ComponentView, PageBars, PageView, iso
+from .view import PageBars, PageView, iso
 
-# Statuspage has no "unknown": a component without results yet is reported operational, and its
-# description says so, rather than claiming an outage nobody has observed.
-_COMPONENT_STATUS = {
-    HealthState.HEALTHY: "operational",
-    HealthState.DEGRADED: "degraded_performance",
-    HealthState.UNHEALTHY: "major_outage",
-    HealthState.UNKNOWN: "operational",
-}
-_INDICATOR = {
-    HealthState.HEALTHY: "none",
-    HealthState.DEGRADED: "minor",
-    HealthState.UNHEALTHY: "major",
-    HealthState.UNKNOWN: "none",
-}
 BADGE_TEXT = {
     HealthState.HEALTHY: "operational",
     HealthState.DEGRADED: "degraded",
@@ -99,68 +86,12 @@ def status_json(view: PageView) -> bytes:
     return b"".join([part.encode() for part in parts])  # one str of it all would be one long GIL hold
 
 
-def _sp_page(view: PageView, base_url: str) -> dict[str, Any]:
-    data = view.data
-    updated = max([data.updated_at, *(c.updated_at for c in view.components)])
-    return {
-        "id": _sp_id("p", data.id),
-        "name": data.name,
-        "url": f"{base_url.rstrip('/')}/{data.slug}",
-        "time_zone": data.timezone,
-        "updated_at": iso(updated),
-    }
-
-
-def _sp_status(view: PageView) -> dict[str, str]:
-    indicator = _INDICATOR[view.state]
-    if view.state is HealthState.UNHEALTHY and all(c.state is HealthState.UNHEALTHY for c in view.components):
-        indicator = "critical"
-    return {"indicator": indicator, "description": view.banner}
-
-
-def _sp_component(view: PageView, c: ComponentView) -> dict[str, Any]:
-    return {
-        "id": _sp_id("c", view.data.id * 100000 + c.position),
-        "name": c.name,
-        "status": _COMPONENT_STATUS[c.state],
-        "created_at": iso(c.created_at),
-        "updated_at": iso(c.updated_at),
-        "position": c.position,
-        "description": "Status pending: no check has completed yet" if c.state is HealthState.UNKNOWN else None,
-        "showcase": True,
-        "start_date": None,
-        "group_id": None,
-        "page_id": _sp_id("p", view.data.id),
-        "group": False,
-        "only_show_if_degraded": False,
-    }
-
-
-def statuspage_summary(view: PageView, base_url: str) -> bytes:
-    """Atlassian Statuspage public API v2 /summary.json shape (for existing status aggregators).
-
-    Encoded one component at a time, like ``status_json``: one json.dumps of it all holds the GIL."""
-    components = b",".join([_dumps(_sp_component(view, c)) for c in view.components])
-    rest = _dumps({"incidents": [], "scheduled_maintenances": [], "status": _sp_status(view)})
-    return b"".join([b'{"page":', _dumps(_sp_page(view, base_url)), b',"components":[', components, b"],", rest[1:]])
-
-
-def statuspage_status(view: PageView, base_url: str) -> bytes:
-    """Atlassian Statuspage public API v2 /status.json shape."""
-    return _dumps({"page": _sp_page(view, base_url), "status": _sp_status(view)})
-
-
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def _xml(text: str, quote: bool = False) -> str:
     """Escaped XML text; characters XML 1.0 forbids (names stored before check refused them) become U+FFFD."""
     return escape(_XML_INVALID.sub("\ufffd", text), {'"': "&quot;"} if quote else {})
-
-
-def _sp_id(prefix: str, n: int) -> str:
-    """Statuspage ids are opaque strings; ours are stable per row."""
-    return f"{prefix}{n:011d}"
 
 
 _PAD = 5  # shields.io's horizontal padding on each side of a badge's text
@@ -212,11 +143,53 @@ def badge_svg(label: str, state: HealthState) -> bytes:
     return svg.encode()
 
 
+def _entry(entry_id: str, title: str, published: float, updated: float, link: str, summary: str) -> list[str]:
+    return [
+        "<entry>",
+        f"<id>{_xml(entry_id)}</id>",
+        f"<title>{_xml(title)}</title>",
+        f"<published>{iso(published)}</published>",
+        f"<updated>{iso(updated)}</updated>",
+        f'<link rel="alternate" type="text/html" href="{_xml(link, quote=True)}"/>',
+        f"<summary>{_xml(summary)}</summary>",
+        "</entry>",
+    ]
+
+
+def _operator_entries(view: PageView, page_url: str, base: str) -> list[tuple[float, list[str]]]:
+    """One entry per operator update (their words, as text), id stable per update row."""
+    out = []
+    for inc in view.public:
+        if inc.automatic:
+            continue
+        link = f"{base}{incident_link(view, inc)}"
+        for u in inc.updates:
+            if not u.key.isdigit():  # an adopted automatic incident's own start: its entry is below
+                continue
+            title = f"{inc.title}: {u.status.label}"
+            entry_id = f"{page_url}/incidents/{inc.key}/updates/{u.key}"
+            out.append((u.at, _entry(entry_id, title, u.at, u.at, link, u.body)))
+    return out
+
+
 def atom_feed(view: PageView, base_url: str) -> bytes:
-    """Incidents as an Atom 1.0 feed (RFC 4287), newest first."""
+    """Incidents as an Atom 1.0 feed (RFC 4287), newest first: automatic incidents one entry each, every
+    operator update an entry of its own."""
     data = view.data
-    page_url = f"{base_url.rstrip('/')}/{data.slug}"
-    times = [data.updated_at] + [i.ended_at or i.started_at for i in view.incidents]
+    base = base_url.rstrip("/")
+    page_url = f"{base}/{data.slug}"
+    entries = _operator_entries(view, page_url, base)
+    for inc in view.incidents:
+        ongoing = inc.ended_at is None
+        title = f"{inc.component}: {inc.state.label}" + (" (ongoing)" if ongoing else " (resolved)")
+        summary = f"{inc.component} was {inc.state.label.lower()} from {iso(inc.started_at)}" + (
+            " and is still ongoing." if ongoing else f" to {iso(inc.ended_at)}."
+        )
+        entry_id = f"{page_url}/incidents/{inc.position}-{int(inc.started_at)}"
+        updated = inc.ended_at or inc.started_at
+        entries.append((updated, _entry(entry_id, title, inc.started_at, updated, page_url, summary)))
+    entries.sort(key=lambda e: -e[0])
+    times = [data.updated_at] + [t for t, _ in entries]
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">',
         f"<id>{_xml(page_url)}</id>",
@@ -226,21 +199,7 @@ def atom_feed(view: PageView, base_url: str) -> bytes:
         f'<link rel="self" type="application/atom+xml" href="{_xml(page_url, quote=True)}/feed.atom"/>',
         f"<author><name>{_xml(data.name)}</name></author>",
     ]
-    for inc in view.incidents:
-        ongoing = inc.ended_at is None
-        title = f"{inc.component}: {inc.state.label}" + (" (ongoing)" if ongoing else " (resolved)")
-        summary = f"{inc.component} was {inc.state.label.lower()} from {iso(inc.started_at)}" + (
-            " and is still ongoing." if ongoing else f" to {iso(inc.ended_at)}."
-        )
-        parts += [
-            "<entry>",
-            f"<id>{_xml(page_url)}/incidents/{inc.position}-{int(inc.started_at)}</id>",
-            f"<title>{_xml(title)}</title>",
-            f"<published>{iso(inc.started_at)}</published>",
-            f"<updated>{iso(inc.ended_at or inc.started_at)}</updated>",
-            f'<link rel="alternate" type="text/html" href="{_xml(page_url, quote=True)}"/>',
-            f"<summary>{_xml(summary)}</summary>",
-            "</entry>",
-        ]
+    for _, entry in entries:
+        parts += entry
     parts.append("</feed>\n")
     return "\n".join(parts).encode()

@@ -52,9 +52,17 @@ def paint_bars(view: PageView) -> tuple[list[Markup], set[int]]:
 
 
 def render_html(
-    view: PageView, bars: list[Markup], *, css_version: str, js_version: str, theme_version: str, logo_version: str
+    view: PageView,
+    bars: list[Markup],
+    *,
+    css_version: str,
+    js_version: str,
+    theme_version: str,
+    logo_version: str,
+    ongoing: list[dict[str, object]] | None = None,
 ) -> bytes:
-    """The full page; ``bars`` from ``paint_bars``, one per component."""
+    """The full page; ``bars`` from ``paint_bars``, one per component; ``ongoing`` the incidents shown
+    above the components (``history.incident_item`` each)."""
     data = view.data
     tz = ZoneInfo(data.timezone)
     components = [
@@ -95,6 +103,7 @@ def render_html(
             view=view,
             components=components,
             incidents=incidents,
+            ongoing=ongoing or [],
             last_checked=last,
             narrow_days=min(NARROW_DAYS, data.bar_days),
             shown_incidents=SHOWN_INCIDENTS,

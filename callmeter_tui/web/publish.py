@@ -6,11 +6,14 @@ import hashlib
 import logging
 from dataclasses import dataclass
 from importlib import resources
+from zoneinfo import ZoneInfo
 
 from .cache import Asset, make_asset, make_assets
-from .formats import atom_feed, badge_svg, status_json, statuspage_status, statuspage_summary
+from .formats import atom_feed, badge_svg, status_json
+from .history import history_bodies, incident_item
 from .page_html import paint_bars, render_html, render_not_found, theme_css
 from .snapshot import PageData
+from .statuspage_api import StatuspageApi
 from .view import build_view
 
 log = logging.getLogger(__name__)
@@ -68,11 +71,10 @@ def page_bodies(data: PageData, base_url: str, static: StaticFiles) -> dict[str,
     bodies: dict[str, tuple[bytes, str]] = {
         "theme.css": (theme, "text/css; charset=utf-8"),
         "status.json": (status_json(view), JSON),
-        "api/v2/summary.json": (statuspage_summary(view, base_url), JSON),
-        "api/v2/status.json": (statuspage_status(view, base_url), JSON),
         "badge.svg": (badge_svg("status", view.state), "image/svg+xml; charset=utf-8"),
         "feed.atom": (atom_feed(view, base_url), "application/atom+xml; charset=utf-8"),
     }
+    bodies.update({key: (body, JSON) for key, body in StatuspageApi(view, base_url).bodies().items()})
     for c in view.components:
         bodies[f"components/{c.position}/badge.svg"] = (badge_svg(c.name, c.state), "image/svg+xml; charset=utf-8")
     logo_version = ""
@@ -86,8 +88,11 @@ def page_bodies(data: PageData, base_url: str, static: StaticFiles) -> dict[str,
         js_version=static.js_version,
         theme_version=_version(theme),
         logo_version=logo_version,
+        ongoing=[incident_item(i, ZoneInfo(data.timezone), data.now) for i in view.public if i.ongoing],
     )
     bodies[""] = (html, "text/html; charset=utf-8")
+    for key, page in history_bodies(view, static.css_version, _version(theme)).items():
+        bodies[key] = (page, "text/html; charset=utf-8")
     return bodies
 
 

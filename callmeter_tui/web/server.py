@@ -32,6 +32,7 @@ from .connections import (
     raise_nofile_limit,
     throttle_accept_errors,
 )
+from .json_errors import json_error, wants_json
 from .metrics import CONTENT_TYPE as METRICS_TYPE
 from .metrics import UPTIME_WINDOW_DAYS, prometheus_text
 from .offloop import responsive
@@ -154,6 +155,8 @@ class WebServer:
         app.router.add_get("/metrics", self._metrics_route)
         app.router.add_get("/static/page.css", self._static_route("css"))
         app.router.add_get("/static/refresh.js", self._static_route("js"))
+        if self._config.web.root_page:  # Statuspage widgets ask the host root for /api/v2/summary.json
+            app.router.add_get("/api/v2/{rest:.+}", self._page_route)
         app.router.add_get(f"/{{slug:{_SLUG}}}", self._page_route)
         app.router.add_get(f"/{{slug:{_SLUG}}}/", self._page_route)  # the same page, as links often end in /
         app.router.add_get(f"/{{slug:{_SLUG}}}/uptime", self._uptime_route)
@@ -353,15 +356,21 @@ class WebServer:
         try:
             return await handler(request)
         except web.HTTPNotFound:
-            return self._not_found()
+            return self._not_found(request)
         except web.HTTPMethodNotAllowed:
+            if wants_json(request.path):
+                return json_error(405, "method not allowed", self._fixed, Allow="GET, HEAD")
             return self._text(405, "Method Not Allowed", Allow="GET, HEAD")
         except web.HTTPException as exc:
+            if wants_json(request.path):
+                return json_error(exc.status, exc.reason.lower(), self._fixed)
             return self._text(exc.status, exc.reason)
         except asyncio.CancelledError:
             raise
         except Exception:
             log.exception("status page request failed: %s", request.path)
+            if wants_json(request.path):
+                return json_error(500, "internal server error", self._fixed)
             return self._text(500, "Internal Server Error")
 
     def _text(self, status: int, text: str, **headers: str) -> web.Response:
@@ -371,7 +380,9 @@ class WebServer:
         """For answers aiohttp builds itself (400s for malformed requests: see guard)."""
         h.update(self._fixed)
 
-    def _not_found(self) -> web.Response:
+    def _not_found(self, request: web.Request | None = None) -> web.Response:
+        if request is not None and wants_json(request.path):
+            return json_error(404, "not found", self._fixed)
         found = self._static_answers["404"]
         return web.Response(status=404, body=found.bodies[0], headers=found.ok[0])
 
@@ -390,10 +401,14 @@ class WebServer:
         if self._urgent:
             await asyncio.shield(asyncio.gather(*self._urgent, return_exceptions=True))
         match = request.match_info
-        assets = self._served.get(match["slug"])
-        found = assets.get(match.get("rest", "")) if assets is not None else None
+        slug = match.get("slug", self._config.web.root_page)
+        rest = match.get("rest", "")
+        if "slug" not in match:  # /api/v2/... at the host root: the root page's
+            rest = f"api/v2/{rest}"
+        assets = self._served.get(slug)
+        found = assets.get(rest) if assets is not None else None
         if found is None:
-            return self._not_found()
+            return self._not_found(request)
         return self._respond(request, found)
 
     def _static_route(self, which: str) -> Callable[[web.Request], Any]:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from ..config.logo import load_logo, sniff_logo
 from ..domain.bars import day_boundaries
 from ..domain.defaults import BAR_DAYS, PAGE_REFRESH_S
+from ..store.incidents import load_bad_spans_before, load_incidents
 from ..store.models import Component, Delivery, Execution, Probe, StatusPage, Webhook
 from ..store.queries import load_spans
 from ..store.reports import known_zone as safe_timezone  # the page's zone, else UTC: one rule
@@ -32,6 +33,7 @@ class ComponentData:
     created_at: float
     updated_at: float
     spans: tuple[Any, ...]  # domain.spans.HealthSpan within the bar window
+    older_bad_spans: tuple[Any, ...] = ()  # degraded/unhealthy spans before it (the page's history)
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,7 @@ class PageData:
     components: tuple[ComponentData, ...]
     boundaries: tuple[float, ...]  # day edges in the page's time zone, oldest first
     now: float
+    operator_incidents: tuple[Any, ...] = ()  # domain.incident_status.OperatorIncident, newest first
 
 
 def list_slugs(session: Session) -> list[str]:
@@ -96,6 +99,7 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
         .order_by(Component.position, Component.id)
     ).all()
     spans = load_spans(session, [r.id for r in rows], boundaries[0], now) if rows else {}
+    older = load_bad_spans_before(session, [r.id for r in rows], boundaries[0])
     components = tuple(
         ComponentData(
             position=i,
@@ -106,6 +110,7 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
             created_at=r.created_at,
             updated_at=max(r.updated_at or 0.0, r.state_since or 0.0),
             spans=tuple(spans.get(r.id, ())),
+            older_bad_spans=tuple(older.get(r.id, ())),
         )
         for i, r in enumerate(rows, start=1)
     )
@@ -123,6 +128,7 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
         components=components,
         boundaries=boundaries,
         now=now,
+        operator_incidents=tuple(load_incidents(session, page_id=page.id)),
     )
 
 

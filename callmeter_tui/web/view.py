@@ -17,8 +17,10 @@ import numpy as np
 from ..domain.banner import banner
 from ..domain.bars import segment_states, state_seconds_matrix
 from ..domain.health import STATE_ORDER, HealthState
+from ..domain.incident_status import STATE_COMPONENT_STATUS, component_blend
 from ..domain.incidents import incidents
 from ..domain.isotime import iso_seconds
+from ..domain.public_incidents import AutoRun, PublicIncident, public_incidents
 from ..domain.spans import format_uptime, uptime_ratio
 from .snapshot import PageData
 
@@ -86,6 +88,7 @@ class PageView:
     bars: PageBars
     incidents: tuple[IncidentView, ...]  # newest first
     last_checked: float | None
+    public: tuple[PublicIncident, ...] = ()  # automatic + operator incidents, ongoing first (see domain)
 
     @property
     def window_days(self) -> int:
@@ -158,7 +161,19 @@ def build_view(data: PageData) -> PageView:
         bars=page_bars(data),
         incidents=tuple(newest),
         last_checked=max(checked) if checked else None,
+        public=tuple(page_incidents(data, states)),
     )
+
+
+def page_incidents(data: PageData, states: list[HealthState]) -> list[PublicIncident]:
+    """Automatic runs over the bars and the older history, merged with the operator's incidents."""
+    runs = [
+        AutoRun(comp.probe_id, comp.name, inc)
+        for comp in data.components
+        for inc in incidents((*comp.older_bad_spans, *comp.spans))
+    ]
+    blend = component_blend(STATE_COMPONENT_STATUS[s] for s in states if s in STATE_COMPONENT_STATUS)
+    return public_incidents(runs, data.operator_incidents, blend)
 
 
 def iso(ts: float | None) -> str | None:

@@ -145,8 +145,7 @@ async def test_unknown_paths_are_404_pages_and_only_get_head(seed: Seed, make_se
         "/%3Cscript%3E",
         "/status/logo",
         "/static/other.css",
-        "/status/api/v2/incidents.json",
-    ):
+    ):  # unknown JSON routes answer JSON: tests/web/test_statuspage_api.py
         r = await srv.client.get(path)
         assert r.status_code == 404, path
         assert "Page not found" in r.text and "Traceback" not in r.text, path
