@@ -36,7 +36,6 @@ def run_dashboard(
         shutdown=runtime.stop,
         keys=keys,
         report_writer=reports,
-
         incident_desk=runtime.incidents,
     )
     return run_app(app)

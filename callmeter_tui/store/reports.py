@@ -2,8 +2,8 @@
 
 Spans come from ``queries.load_spans`` (the page's own loader, so an open span ends where the page
 ends it), samples from the executions still kept (retention), thresholds from the probe rows.
-Merge seams: maintenance windows and operator incidents are empty here; the stores that hold them
-fill ``ComponentInput.maintenance`` / ``operator_incidents`` in ``component_inputs``.
+Operator incidents come from ``incidents.load_incidents`` (one that adopted an automatic incident is that
+incident, already counted from the spans).
 """
 
 from __future__ import annotations
@@ -15,9 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..domain.defaults import NO_DATA_INTERVALS
 from ..domain.sla import ComponentInput, MetricSample, Window, month_window
 from .models import Component, Execution, Probe, StatusPage
-from .queries import NO_DATA_INTERVALS, load_spans
+from .incidents import load_incidents
+from .queries import load_spans
 from .sync import thresholds_from_json
 
 
@@ -77,6 +79,7 @@ def component_inputs(
     if only:
         rows = [r for r in rows if r.name in only]
     spans = load_spans(session, [r.id for r in rows], window.start, window.end) if rows else {}
+    operator = [i for i in load_incidents(session, page_id=page.id) if i.auto_probe_id is None]
     out = []
     for r in rows:
         interval = float(r.interval_s or 60.0)
@@ -102,6 +105,9 @@ def component_inputs(
                 thresholds=thresholds_from_json(r.thresholds),
                 sample_gap_s=gap,
                 interval_s=interval,
+                operator_incidents=tuple(
+                    (i.created_at, i.resolved_at) for i in operator if any(c.probe_id == r.id for c in i.components)
+                ),
             )
         )
     return out

@@ -90,7 +90,6 @@ class CallMeterApp(IncidentActions, KioskMixin, PaletteMixin, App):
         keys: Mapping[str, str] | None = None,
         history_refresh_s: float = 60.0,
         report_writer: ReportWriter | None = None,
-
         incident_desk: Any = None,
     ) -> None:
         super().__init__()

@@ -27,7 +27,6 @@ ACTIONS: tuple[Action, ...] = (
     Action("delete_probe", "x", "delete_probe", "Delete probe", "Delete the selected probe (asks first)"),
     Action("pages", "s", "status_pages", "Status pages", "List, create, edit and delete status pages"),
     Action("sla_report", "m", "sla_report", "SLA report", "Write a status page's monthly SLA report to a file"),
-
     Action("incident", "i", "open_incident", "Open incident", "Open an operator incident on a status page"),
     Action("history_mode", "h", "toggle_history", "Toggle history bars", "90 days / last 24 hours"),
     Action("toggle_log", "n", "toggle_log", "Notifications log", "Show or hide the notification log"),

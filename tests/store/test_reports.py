@@ -11,6 +11,7 @@ import pytest
 from callmeter_tui.domain.sla import build_report
 from callmeter_tui.domain.thresholds import Threshold, evaluate
 from callmeter_tui.store.executions import record_execution
+from callmeter_tui.store.incidents import ComponentChoice, open_incident, resolve_incident
 from callmeter_tui.store.models import Component, StatusPage
 from callmeter_tui.store.reports import ReportInputError, component_inputs, page_header, report_window
 
@@ -54,3 +55,33 @@ def test_recorded_month_edge_reads_back_as_the_report(session) -> None:  # type:
         component_inputs(session, head, w_nov, ("x",))
     with pytest.raises(ReportInputError, match=r"^--page: no status page 'nope' \(pages: 'acme'\)"):
         page_header(session, "nope")
+
+
+def test_operator_incidents_count_in_the_report_of_their_component(session) -> None:  # type: ignore[no-untyped-def]
+    """An incident an operator opened (CLI, dashboard) counts for the components it names, and its length
+    can be the longest; one on another component does not count here."""
+    trunk = add_probe(session, name="trunk", thresholds={})
+    ivr = add_probe(session, name="ivr", thresholds={})
+    page = StatusPage(slug="acme", name="Acme", updated_at=NOV)
+    page.components.append(Component(probe_id=trunk, name="Trunk", position=0))
+    page.components.append(Component(probe_id=ivr, name="IVR", position=1))
+    session.add(page)
+    for minute in range(0, 60):
+        for pid in (trunk, ivr):
+            res, _ = result(NOV + 60 * minute)
+            record_execution(session, pid, res, evaluate(res, {}))
+    session.flush()
+    first = open_incident(
+        session, slug="acme", title="Carrier", message="Looking.", now=NOV + 600, components=[ComponentChoice("Trunk")]
+    )
+    resolve_incident(session, first, now=NOV + 1500)
+    open_incident(
+        session, slug="acme", title="Still open", message="Hm.", now=NOV + 3000, components=[ComponentChoice("Trunk")]
+    )
+    session.flush()
+    now = NOV + 3600
+    head = page_header(session, "acme")
+    w = report_window(head, "2026-11", now)
+    trunk_r, ivr_r = build_report("acme", "Acme", w, component_inputs(session, head, w), now).components
+    assert (trunk_r.incidents, trunk_r.operator_incidents, trunk_r.longest_incident_s) == (0, 2, 900.0)
+    assert (ivr_r.operator_incidents, ivr_r.longest_incident_s) == (0, 0.0)
