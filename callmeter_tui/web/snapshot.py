@@ -15,10 +15,14 @@ from sqlalchemy.orm import Session
 from ..config.logo import load_logo, sniff_logo
 from ..domain.bars import day_boundaries
 from ..domain.defaults import BAR_DAYS, PAGE_REFRESH_S
+from ..domain.maintenance import Interval
+from ..store.maintenance import WindowView, maintenance_intervals, page_windows
 from ..store.models import Component, Delivery, Execution, Probe, StatusPage, Webhook
 from ..store.queries import load_spans
 
 log = logging.getLogger(__name__)
+
+MAINTENANCE_AHEAD_S = 7 * 86400.0  # maintenance intervals loaded past now (what "upcoming" can show)
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,7 @@ class ComponentData:
     created_at: float
     updated_at: float
     spans: tuple[Any, ...]  # domain.spans.HealthSpan within the bar window
+    maintenance: tuple[Interval, ...] = ()  # merged maintenance intervals, bar window start .. a week ahead
 
 
 @dataclass(frozen=True)
@@ -48,6 +53,8 @@ class PageData:
     components: tuple[ComponentData, ...]
     boundaries: tuple[float, ...]  # day edges in the page's time zone, oldest first
     now: float
+    windows: tuple[WindowView, ...] = ()  # maintenance windows of the page's probes not over before the bars
+    count_maintenance_as_downtime: bool = False
 
 
 def list_slugs(session: Session) -> list[str]:
@@ -73,6 +80,7 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
             StatusPage.bar_days,
             StatusPage.refresh_s,
             StatusPage.updated_at,
+            StatusPage.count_maintenance_as_downtime,
         ).where(StatusPage.slug == slug)
     ).first()
     if page is None:
@@ -95,6 +103,8 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
         .order_by(Component.position, Component.id)
     ).all()
     spans = load_spans(session, [r.id for r in rows], boundaries[0], now) if rows else {}
+    ahead = now + MAINTENANCE_AHEAD_S
+    maint = maintenance_intervals(session, [r.id for r in rows], boundaries[0], ahead) if rows else {}
     components = tuple(
         ComponentData(
             position=i,
@@ -105,6 +115,7 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
             created_at=r.created_at,
             updated_at=max(r.updated_at or 0.0, r.state_since or 0.0),
             spans=tuple(spans.get(r.id, ())),
+            maintenance=tuple(maint.get(r.id, ())),
         )
         for i, r in enumerate(rows, start=1)
     )
@@ -122,6 +133,8 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
         components=components,
         boundaries=boundaries,
         now=now,
+        windows=tuple(page_windows(session, page.id, boundaries[0])) if rows else (),
+        count_maintenance_as_downtime=bool(page.count_maintenance_as_downtime),
     )
 
 
