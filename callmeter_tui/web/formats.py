@@ -8,7 +8,14 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from ..domain.health import HealthState
-from ..domain.palette import ON_STATE_COLOR, STATE_COLOR
+from ..domain.palette import (
+    MAINTENANCE_BADGE,
+    MAINTENANCE_COLOR,
+    ON_MAINTENANCE_COLOR,
+    ON_STATE_COLOR,
+    STATE_COLOR,
+)
+from .maintenance_api import maintenance_bodies, maintenance_entries, scheduled_maintenances, status_json_maintenances
 from .verdana import text_width
 from .view import ComponentView, PageBars, PageView, iso
 
@@ -51,7 +58,8 @@ class _BarEncoder:
         self._heads = [f'{{"start":"{iso(a)}","end":"{iso(b)}",' for a, b in zip(bars.starts, bars.ends)]
         self._tails = [
             f'"status":"{c.state.value}","healthy_s":{_seconds(c.healthy_s)},"degraded_s":{_seconds(c.degraded_s)},'
-            f'"unhealthy_s":{_seconds(c.unhealthy_s)},"unknown_s":{_seconds(c.unknown_s)}}}'
+            f'"unhealthy_s":{_seconds(c.unhealthy_s)},"unknown_s":{_seconds(c.unknown_s)},'
+            f'"maintenance_s":{_seconds(c.maintenance_s)}}}'
             for c in bars.cells
         ]
 
@@ -81,6 +89,7 @@ def status_json(view: PageView) -> bytes:
                 "status": c.state.value,
                 "uptime_pct": c.uptime_pct,
                 "uptime_window_days": view.window_days,
+                "under_maintenance": c.under_maintenance,
             }
         )[:-1].decode()
         parts.append(
@@ -95,7 +104,8 @@ def status_json(view: PageView) -> bytes:
         }
         for i in view.incidents
     ]
-    parts.append('],"incidents":' + _dumps(incidents).decode() + "}")
+    parts.append('],"incidents":' + _dumps(incidents).decode())
+    parts.append(',"maintenances":' + _dumps(status_json_maintenances(view)).decode() + "}")
     return b"".join([part.encode() for part in parts])  # one str of it all would be one long GIL hold
 
 
@@ -122,7 +132,7 @@ def _sp_component(view: PageView, c: ComponentView) -> dict[str, Any]:
     return {
         "id": _sp_id("c", view.data.id * 100000 + c.position),
         "name": c.name,
-        "status": _COMPONENT_STATUS[c.state],
+        "status": "under_maintenance" if c.under_maintenance else _COMPONENT_STATUS[c.state],
         "created_at": iso(c.created_at),
         "updated_at": iso(c.updated_at),
         "position": c.position,
@@ -141,7 +151,8 @@ def statuspage_summary(view: PageView, base_url: str) -> bytes:
 
     Encoded one component at a time, like ``status_json``: one json.dumps of it all holds the GIL."""
     components = b",".join([_dumps(_sp_component(view, c)) for c in view.components])
-    rest = _dumps({"incidents": [], "scheduled_maintenances": [], "status": _sp_status(view)})
+    maintenances = scheduled_maintenances(view, base_url, "summary", _sp_component)
+    rest = _dumps({"incidents": [], "scheduled_maintenances": maintenances, "status": _sp_status(view)})
     return b"".join([b'{"page":', _dumps(_sp_page(view, base_url)), b',"components":[', components, b"],", rest[1:]])
 
 
@@ -185,13 +196,16 @@ def _badge_text(x_px: float, width: int, text: str, fill: str, shadow: str) -> s
     )
 
 
-def badge_svg(label: str, state: HealthState) -> bytes:
-    """A flat two-part badge laid out as shields.io's "flat" style: label on grey, state on its colour."""
-    value = BADGE_TEXT[state]
+def badge_svg(label: str, state: HealthState, maintenance: bool = False) -> bytes:
+    """A flat two-part badge laid out as shields.io's "flat" style: label on grey, state on its colour
+    (the maintenance colour and word while the component is under maintenance)."""
+    value = MAINTENANCE_BADGE if maintenance else BADGE_TEXT[state]
     ltw, vtw = _badge_text_width(label), _badge_text_width(value)
     lw, vw = ltw + 2 * _PAD, vtw + 2 * _PAD
     w = lw + vw
     color, on_color = STATE_COLOR[state], ON_STATE_COLOR[state]
+    if maintenance:
+        color, on_color = MAINTENANCE_COLOR, ON_MAINTENANCE_COLOR
     shadow = "#010101" if on_color == "#ffffff" else "#ccc"
     el, ev = _xml(label, quote=True), _xml(value)
     svg = (
@@ -217,6 +231,7 @@ def atom_feed(view: PageView, base_url: str) -> bytes:
     data = view.data
     page_url = f"{base_url.rstrip('/')}/{data.slug}"
     times = [data.updated_at] + [i.ended_at or i.started_at for i in view.incidents]
+    times += [m.updated_at for m in view.maintenances]
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">',
         f"<id>{_xml(page_url)}</id>",
@@ -242,5 +257,11 @@ def atom_feed(view: PageView, base_url: str) -> bytes:
             f"<summary>{_xml(summary)}</summary>",
             "</entry>",
         ]
+    parts += maintenance_entries(view, page_url, _xml)
     parts.append("</feed>\n")
     return "\n".join(parts).encode()
+
+
+def statuspage_maintenances(view: PageView, base_url: str) -> dict[str, bytes]:
+    """The three scheduled-maintenance routes (web.maintenance_api) with this module's page/component shapes."""
+    return maintenance_bodies(view, base_url, _sp_page, _sp_component)

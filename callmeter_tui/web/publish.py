@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from .cache import Asset, make_asset, make_assets
-from .formats import atom_feed, badge_svg, status_json, statuspage_status, statuspage_summary
+from .formats import atom_feed, badge_svg, status_json, statuspage_maintenances, statuspage_status, statuspage_summary
 from .page_html import paint_bars, render_html, render_not_found, theme_css
 from .snapshot import PageData
 from .view import build_view
@@ -73,8 +73,11 @@ def page_bodies(data: PageData, base_url: str, static: StaticFiles) -> dict[str,
         "badge.svg": (badge_svg("status", view.state), "image/svg+xml; charset=utf-8"),
         "feed.atom": (atom_feed(view, base_url), "application/atom+xml; charset=utf-8"),
     }
+    for key, body in statuspage_maintenances(view, base_url).items():
+        bodies[key] = (body, JSON)
     for c in view.components:
-        bodies[f"components/{c.position}/badge.svg"] = (badge_svg(c.name, c.state), "image/svg+xml; charset=utf-8")
+        badge = badge_svg(c.name, c.state, c.under_maintenance)
+        bodies[f"components/{c.position}/badge.svg"] = (badge, "image/svg+xml; charset=utf-8")
     logo_version = ""
     if data.logo is not None:
         bodies["logo"] = data.logo
