@@ -42,6 +42,7 @@ class ProbeView:
     thresholds: dict[str, dict[str, float | None]] = field(default_factory=dict)
     mos_history: tuple[float, ...] = ()  # recent MOS values, oldest first (sparkline)
     spec: ProbeSpec | None = None  # full settings, so edit forms keep fields the summary lacks
+    under_maintenance: bool = False  # inside a scheduled maintenance window now
 
 
 @dataclass(frozen=True)

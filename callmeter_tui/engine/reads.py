@@ -18,6 +18,7 @@ from ..domain.siptrace import decode_trace
 from ..domain.spans import format_uptime, uptime_ratio
 from ..store import queries
 from ..store.database import Database
+from ..store.maintenance import maintenance_intervals
 from ..store.models import Delivery, DeliveryAttempt, Execution, Probe, StatusPage, Webhook
 from ..store.traces import execution_trace as stored_trace
 from ..webhooks.outbox import mask_secret
@@ -43,10 +44,11 @@ def history(db: Database, probe_ids: list[int], mode: str, now: float, tz: str =
     start = float(bounds[0])
     with db.session() as s:
         spans = queries.load_spans(s, probe_ids, start, now)
+        maint = maintenance_intervals(s, probe_ids, start, now)
     per = [spans.get(pid, []) for pid in probe_ids]
     bars = bar_segments_many(per, bounds, now)
     return {
-        pid: HistoryView(pid, tuple(bars[i]), format_uptime(uptime_ratio(per[i], start, now)))
+        pid: HistoryView(pid, tuple(bars[i]), format_uptime(uptime_ratio(per[i], start, now, maint.get(pid, ()))))
         for i, pid in enumerate(probe_ids)
     }
 

@@ -202,6 +202,18 @@ def maintenance_intervals(
     return {pid: merge(v) for pid, v in found.items()}
 
 
+def active_probe_ids(session: Session, at: float) -> frozenset[int]:
+    """Probes inside a maintenance window at ``at``."""
+    ids = session.scalars(
+        select(MaintenanceWindow.probe_id)
+        .where(MaintenanceWindow.starts_at <= at + 86400.0)
+        .where(or_(MaintenanceWindow.ends_at.is_(None), MaintenanceWindow.ends_at > at))
+        .distinct()
+    ).all()
+    found = maintenance_intervals(session, ids, at, at + 1e-3)
+    return frozenset(pid for pid, intervals in found.items() if intervals)
+
+
 def under_maintenance(session: Session, probe_id: int, at: float) -> bool:
     """Whether ``probe_id`` is inside a maintenance window at ``at``."""
     return bool(maintenance_intervals(session, [probe_id], at, at + 1e-3).get(probe_id))
@@ -264,6 +276,7 @@ __all__ = [
     "DASHBOARD",
     "MaintenanceError",
     "WindowView",
+    "active_probe_ids",
     "cancel",
     "list_windows",
     "maintenance_intervals",

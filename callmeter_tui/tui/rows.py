@@ -15,6 +15,7 @@ from rich.style import Style
 
 from ..domain.health import HealthState, worst
 from ..domain.metric_catalog import METRICS
+from ..domain.palette import MAINTENANCE_LABEL, MAINTENANCE_SYMBOL
 from ..engine.api import HistoryView, ProbeView
 from .theme import SYMBOLS, Palette
 
@@ -76,6 +77,8 @@ def name_cells(view: ProbeView) -> int:
 
 def reason(view: ProbeView) -> str:
     """Why a probe is not healthy, in one line: the last error, else the breached thresholds."""
+    if view.under_maintenance:
+        return MAINTENANCE_LABEL
     if HealthState.parse(view.state) is HealthState.HEALTHY:
         return ""
     if view.error:
@@ -183,12 +186,15 @@ def probe_row(
     out: list[Segment] = []
     for col in cols:
         k, w = col.key, col.width
-        if k == "state":
+        if k == "state" and view.under_maintenance:
+            out.append(_cell(MAINTENANCE_SYMBOL, w, Style(color=pal.maintenance, bold=True, bgcolor=bg)))
+        elif k == "state":
             out.append(_cell(SYMBOLS[state], w, Style(color=pal.state[state], bold=True, bgcolor=bg)))
         elif k == "name":
             out.append(_mid_cell(name_text(view), w, base if view.enabled else dim))
         elif k == "reason":
-            out.append(_cell(reason(view), w, Style(color=pal.state[state], bgcolor=bg)))
+            color = pal.maintenance if view.under_maintenance else pal.state[state]
+            out.append(_cell(reason(view), w, Style(color=color, bgcolor=bg)))
         elif k == "bar":
             cells = bar_cells(hist.segments if hist else (), n_segments)
             per = max(1, w // max(1, n_segments)) if w >= n_segments else 1

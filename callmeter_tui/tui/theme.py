@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from textual.theme import Theme
 
 from ..domain.health import HealthState
-from ..domain.palette import ON_STATE_COLOR, STATE_COLOR
+from ..domain.palette import MAINTENANCE_COLOR, ON_STATE_COLOR, STATE_COLOR
 
 # Symbols make the state readable without colour.
 SYMBOLS: dict[HealthState, str] = {
@@ -36,6 +36,7 @@ class Palette:
     critical: str
     cursor_bg: str
     group_fg: str
+    maintenance: str = MAINTENANCE_COLOR  # "Under maintenance" (domain.palette.MAINTENANCE_SYMBOL)
 
 
 _PAGE = STATE_COLOR
@@ -83,6 +84,7 @@ HIGH_CONTRAST = Palette(
     critical="#ff0000",
     cursor_bg="#0000ff",
     group_fg="#00ffff",
+    maintenance="#00ffff",
 )
 
 THEMES: dict[str, tuple[Theme, Palette]] = {

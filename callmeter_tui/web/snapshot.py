@@ -174,6 +174,7 @@ class ProbeMetrics:
     runs: int = 0  # executions recorded (kept by retention)
     failures: int = 0  # of which not ok
     deliveries: tuple[tuple[str, int], ...] = ()  # (outcome, count) of finished webhook deliveries
+    maintenance: tuple[Interval, ...] = ()  # left out of the uptime ratio like on the pages
 
 
 def load_probe_metrics(session: Session, since: float, now: float) -> list[ProbeMetrics]:
@@ -186,6 +187,7 @@ def load_probe_metrics(session: Session, since: float, now: float) -> list[Probe
         else {}
     )
     spans = load_spans(session, [p.id for p in probes], since, now) if probes else {}
+    maint = maintenance_intervals(session, [p.id for p in probes], since, now) if probes else {}
     runs = _run_counts(session)
     deliveries = _delivery_counts(session)
     return [
@@ -198,6 +200,7 @@ def load_probe_metrics(session: Session, since: float, now: float) -> list[Probe
             runs=runs.get(p.id, (0, 0))[0],
             failures=runs.get(p.id, (0, 0))[1],
             deliveries=tuple(sorted(deliveries.get(p.id, {}).items())),
+            maintenance=tuple(maint.get(p.id, ())),
         )
         for p in probes
     ]
