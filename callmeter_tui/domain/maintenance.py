@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from dateutil.rrule import rrule, rrulestr
+from dateutil.rrule import rrule, rrulestr  # type: ignore[import-untyped]
 
 MAX_OCCURRENCES = 100_000  # an expansion never walks further (a per-minute rule over years)
 UNDER_MAINTENANCE = "Under maintenance"

@@ -156,6 +156,17 @@ class MonitorAPI(Protocol):
     async def save_status_page(self, spec: StatusPageSpec, page_id: int | None = None) -> int: ...
     async def delete_status_page(self, page_id: int) -> None: ...
     async def list_status_pages(self) -> list[StatusPageView]: ...
+    async def schedule_maintenance(
+        self,
+        page: str | None,
+        component: str | None,
+        title: str | None,
+        start: str | None,
+        end: str | None,
+        rrule: str | None = None,
+    ) -> int:
+        """page, component, title, start, end, rrule -> window id; raises domain MaintenanceError (key)."""
+        ...
 
     async def history(self, probe_ids: list[int], mode: str = "days") -> dict[int, HistoryView]:
         """mode "days": 90 daily segments; "hours": last 24 hours in hourly segments."""

@@ -28,6 +28,7 @@ from ..bus.events import (
 from ..config.model import Config
 from ..domain.health import HealthState
 from ..domain.probe import ProbeSpec, StatusPageSpec, WebhookFormat
+from ..store import maintenance as maintenance_store
 from ..store import queries
 from ..store.database import Database
 from ..store.models import Execution, Notification, Probe
@@ -354,6 +355,25 @@ class Monitor:
         if unknown and probe_id in self._specs:
             await self.runner.to_unknown(probe_id, self._specs[probe_id].name, "probe added or its target changed")
         self.bus.publish(ProbesChanged((probe_id,)))
+
+    async def schedule_maintenance(
+        self,
+        page: str | None,
+        component: str | None,
+        title: str | None,
+        start: str | None,
+        end: str | None,
+        rrule: str | None = None,
+    ) -> int:
+        """A window from the dashboard (store.maintenance.schedule's rules; MaintenanceError names the key)."""
+        view = await self.runner.unit_of_work(
+            lambda s: maintenance_store.schedule(
+                s, page=page, component=component, title=title, start=start, end=end, rrule=rrule, source="dashboard"
+            )
+        )
+        await self.maintenance.tick()
+        self.bus.publish(PagesChanged(()))
+        return int(view.id)
 
     async def save_status_page(self, spec: StatusPageSpec, page_id: int | None = None) -> int:
         pid, slugs = await self.runner.unit_of_work(actions.save_status_page, spec, page_id, self.clock())

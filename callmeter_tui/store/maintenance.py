@@ -105,21 +105,26 @@ def _component(session: Session, page: StatusPage, name: str) -> Component:
 def schedule(
     session: Session,
     *,
-    page: str,
-    component: str,
-    title: str,
-    start: str,
-    end: str,
+    page: str | None,
+    component: str | None,
+    title: str | None,
+    start: str | None,
+    end: str | None,
     rrule: str | None = None,
     source: str = CLI,
     now: float | None = None,
 ) -> WindowView:
     """Validate and store a window (times in the page's zone unless they carry an offset). No commit."""
     t = time.time() if now is None else now
-    page_row = _page(session, page)
-    comp = _component(session, page_row, component)
-    text = _title(title)
-    rule = make_rule(start, end, page_row.timezone or "UTC", rrule)
+    given = {"page": page, "component": component, "title": title, "start": start, "end": end}
+    for key, value in given.items():
+        if value is None or not value.strip():
+            raise MaintenanceError(key, "is required")
+    fields = {k: str(v) for k, v in given.items()}
+    page_row = _page(session, fields["page"])
+    comp = _component(session, page_row, fields["component"])
+    text = _title(fields["title"])
+    rule = make_rule(fields["start"], fields["end"], page_row.timezone or "UTC", rrule)
     row = MaintenanceWindow(
         page_id=page_row.id,
         probe_id=comp.probe_id,

@@ -26,6 +26,13 @@ ACTIONS: tuple[Action, ...] = (
     Action("edit_probe", "e", "edit_probe", "Edit probe", "Edit the selected probe"),
     Action("delete_probe", "x", "delete_probe", "Delete probe", "Delete the selected probe (asks first)"),
     Action("pages", "s", "status_pages", "Status pages", "List, create, edit and delete status pages"),
+    Action(
+        "maintenance",
+        "m",
+        "schedule_maintenance",
+        "Schedule maintenance",
+        "Schedule a maintenance window (selected probe)",
+    ),
     Action("history_mode", "h", "toggle_history", "Toggle history bars", "90 days / last 24 hours"),
     Action("toggle_log", "n", "toggle_log", "Notifications log", "Show or hide the notification log"),
     Action("theme", "t", "cycle_theme", "Cycle theme", "Dark, light, high contrast"),
