@@ -15,7 +15,7 @@ from typing import cast
 
 import numpy as np
 
-from ..domain.banner import banner
+from ..domain.banner import banner, banner_states
 from ..domain.bars import segment_states, state_seconds_matrix
 from ..domain.health import STATE_ORDER, HealthState
 from ..domain.incidents import incidents
@@ -149,7 +149,7 @@ def build_view(data: PageData) -> PageView:
     banner (planned work is not an incident): for the banner it counts as not known."""
     states = [HealthState.parse(c.state) for c in data.components]
     in_maintenance = [active(c.maintenance, data.now) for c in data.components]
-    overall, text = banner(HealthState.UNKNOWN if m else s for s, m in zip(states, in_maintenance))
+    overall, text = banner(banner_states(states, in_maintenance))
     since = data.boundaries[0]
     since_narrow = data.boundaries[max(0, len(data.boundaries) - 1 - NARROW_DAYS)]
     comps = []

@@ -60,3 +60,14 @@ async def test_row_shows_under_maintenance() -> None:
         await pilot.pause(0.3)
         row = next(line for line in screen_text(app).splitlines() if "PBX OPTIONS (Berlin)" in line)
         assert MAINTENANCE_SYMBOL in row and MAINTENANCE_LABEL in row
+
+
+async def test_wall_banner_is_not_spoiled_by_planned_work() -> None:
+    m = mixed_monitor("healthy")
+    pid = next(v.id for v in m.views.values() if v.name == "PBX OPTIONS (Berlin)")
+    m.views[pid] = dataclasses.replace(m.views[pid], state="UNHEALTHY", under_maintenance=True)
+    app = CallMeterApp(m, clock=lambda: T0)
+    async with app.run_test(size=(160, 50)) as pilot:
+        await pilot.pause(0.3)
+        text = screen_text(app)
+        assert "All Systems Operational" in text and f"{MAINTENANCE_SYMBOL} 1 under maintenance" in text
