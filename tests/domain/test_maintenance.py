@@ -94,7 +94,7 @@ def test_bad_windows_are_refused_naming_the_key(start: str, end: str, rule: str 
 
 
 def test_unknown_zone_is_refused() -> None:
-    with pytest.raises(MaintenanceError, match="^timezone: unknown IANA"):
+    with pytest.raises(MaintenanceError, match=r"^timezone: unknown IANA"):
         make_rule("2026-11-01T02:00", "2026-11-01T04:00", "Mars/Olympus")
 
 
