@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+import numpy as np
 from dateutil.rrule import rrule, rrulestr  # type: ignore[import-untyped]
 
 MAX_OCCURRENCES = 100_000  # an expansion never walks further (a per-minute rule over years)
@@ -237,6 +238,19 @@ def active(intervals: Sequence[Interval], at: float) -> bool:
     """Whether ``at`` falls inside one of the merged, sorted ``intervals``."""
     j = bisect.bisect_right([i.start for i in intervals], at) - 1
     return j >= 0 and intervals[j].start <= at < intervals[j].end
+
+
+def maintenance_matrix(
+    per_component: Sequence[Sequence[Interval]], boundaries: Sequence[float] | np.ndarray, now: float
+) -> np.ndarray:
+    """(C, N) maintenance seconds per component and segment (bar day or hour), counted up to ``now``."""
+    b = np.asarray(boundaries, dtype=np.float64)
+    out = np.zeros((len(per_component), len(b) - 1), dtype=np.float64)
+    lo, hi = b[:-1], np.minimum(b[1:], now)
+    for c, intervals in enumerate(per_component):
+        for iv in intervals:
+            out[c] += np.clip(np.minimum(hi, iv.end) - np.maximum(lo, iv.start), 0.0, None)
+    return out
 
 
 def overlap_seconds(intervals: Iterable[Interval], start: float, end: float) -> float:

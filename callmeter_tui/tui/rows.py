@@ -89,19 +89,25 @@ def reason(view: ProbeView) -> str:
     return ", ".join(dict.fromkeys(labels))
 
 
-def bar_cells(segments: Sequence[Any], width: int) -> list[HealthState]:
+MAINTENANCE_CELL = "maintenance"  # a bar cell of scheduled maintenance only (no monitored time)
+
+
+def bar_cells(segments: Sequence[Any], width: int) -> list[HealthState | str]:
     """One state per cell: segments are spread over ``width`` cells; a cell covering several
-    segments shows the worst of them (a bad day never disappears on a narrow terminal)."""
+    segments shows the worst of them (a bad day never disappears on a narrow terminal); a cell with
+    nothing but maintenance shows MAINTENANCE_CELL."""
     n = len(segments)
     if width <= 0:
         return []
     if n == 0:
         return [HealthState.UNKNOWN] * width
     states = [HealthState.parse(getattr(s, "state", HealthState.UNKNOWN)) for s in segments]
-    out: list[HealthState] = []
+    maint = [bool(getattr(s, "shows_maintenance", False)) for s in segments]
+    out: list[HealthState | str] = []
     for i in range(width):
         lo, hi = i * n // width, max((i + 1) * n // width, i * n // width + 1)
-        out.append(worst(states[lo:hi]))
+        state = worst(states[lo:hi])
+        out.append(MAINTENANCE_CELL if state is HealthState.UNKNOWN and any(maint[lo:hi]) else state)
     return out
 
 
@@ -201,8 +207,11 @@ def probe_row(
             drawn = cells if w >= n_segments else bar_cells(hist.segments if hist else (), w)
             used = 0
             for st in drawn:
-                glyph = pal.bar_glyph[st] * per
-                out.append(Segment(glyph, Style(color=pal.state[st], bgcolor=bg)))
+                if isinstance(st, HealthState):
+                    glyph, color = pal.bar_glyph[st], pal.state[st]
+                else:
+                    glyph, color = pal.maintenance_glyph, pal.maintenance
+                out.append(Segment(glyph * per, Style(color=color, bgcolor=bg)))
                 used += per
             if used < w:
                 out.append(Segment(" " * (w - used), base))

@@ -9,7 +9,6 @@ would trigger full garbage collections that freeze the app's event loop (the GIL
 from __future__ import annotations
 
 import heapq
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import cast
 
@@ -20,7 +19,7 @@ from ..domain.bars import segment_states, state_seconds_matrix
 from ..domain.health import STATE_ORDER, HealthState
 from ..domain.incidents import incidents
 from ..domain.isotime import iso_seconds
-from ..domain.maintenance import Interval, active
+from ..domain.maintenance import active, maintenance_matrix
 from ..domain.spans import carve, format_uptime, uptime_ratio
 from .maintenance_view import MaintenanceView, maintenance_views
 from .snapshot import PageData
@@ -132,16 +131,6 @@ def page_bars(data: PageData) -> PageBars:
     rows = np.frombuffer(b"".join(index), dtype=np.float64).reshape(-1, 6).tolist()
     cells = tuple(BarCell(STATE_ORDER[int(row[0])], *row[1:]) for row in rows)
     return PageBars(starts, ends, cells, inverse.reshape(len(comps), n_days))
-
-
-def maintenance_matrix(per_component: Sequence[Sequence[Interval]], boundaries: np.ndarray, now: float) -> np.ndarray:
-    """(C, N) maintenance seconds per component and segment, up to ``now`` (merged intervals)."""
-    out = np.zeros((len(per_component), len(boundaries) - 1), dtype=np.float64)
-    lo, hi = boundaries[:-1], np.minimum(boundaries[1:], now)
-    for c, intervals in enumerate(per_component):
-        for iv in intervals:
-            out[c] += np.clip(np.minimum(hi, iv.end) - np.maximum(lo, iv.start), 0.0, None)
-    return out
 
 
 def build_view(data: PageData) -> PageView:

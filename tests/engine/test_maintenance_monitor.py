@@ -57,6 +57,9 @@ async def test_monitor_holds_webhooks_during_the_window_and_catches_up(database)
             ("HEALTHY", "UNHEALTHY"),
             ("HEALTHY", "UNHEALTHY"),
         ]
+        (hist,) = (await m.history([pid])).values()
+        assert hist.segments[-1].maintenance_s == 30 * MIN  # the dashboard's bar knows the window too
+        assert hist.segments[-1].unhealthy_s == 0.0  # the failure fell inside it
         with pytest.raises(MaintenanceError) as err:
             await m.schedule_maintenance("voip", "Ghost", "x", "2027-02-01T00:00", "2027-02-01T01:00")
         assert err.value.key == "component"

@@ -71,3 +71,25 @@ async def test_wall_banner_is_not_spoiled_by_planned_work() -> None:
         await pilot.pause(0.3)
         text = screen_text(app)
         assert "All Systems Operational" in text and f"{MAINTENANCE_SYMBOL} 1 under maintenance" in text
+
+
+def test_bar_cells_show_maintenance_only_days_in_their_own_colour_and_glyph() -> None:
+    from rich.segment import Segment  # noqa: F401  (rows renders rich segments)
+
+    from callmeter_tui.domain.bars import BarSegment
+    from callmeter_tui.domain.health import HealthState
+    from callmeter_tui.domain.palette import MAINTENANCE_COLOR
+    from callmeter_tui.tui.rows import MAINTENANCE_CELL, bar_cells
+    from callmeter_tui.tui.theme import DARK, HIGH_CONTRAST
+
+    day = 86400.0
+    segs = [
+        BarSegment(0, day, HealthState.HEALTHY, day, 0, 0, 0),
+        BarSegment(day, 2 * day, HealthState.UNKNOWN, 0, 0, 0, 0, maintenance_s=day),
+        BarSegment(2 * day, 3 * day, HealthState.UNHEALTHY, day - 60, 0, 60, 0, maintenance_s=0),
+        BarSegment(3 * day, 4 * day, HealthState.UNKNOWN, 0, 0, 0, day),
+    ]
+    assert bar_cells(segs, 4) == [HealthState.HEALTHY, MAINTENANCE_CELL, HealthState.UNHEALTHY, HealthState.UNKNOWN]
+    assert bar_cells(segs[1:2] + segs[3:], 1) == [MAINTENANCE_CELL]
+    assert DARK.maintenance == MAINTENANCE_COLOR and DARK.maintenance_glyph not in DARK.bar_glyph.values()
+    assert HIGH_CONTRAST.maintenance_glyph not in HIGH_CONTRAST.bar_glyph.values()
