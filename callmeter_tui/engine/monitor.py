@@ -94,12 +94,12 @@ class Monitor:
         self._stopping = False
         changed = await self.runner.unit_of_work(self._import_config)
         await self._reload()
+        await self.maintenance.tick()  # before scheduling: probes' first runs are spread from here
         self.schedule.start()
         self._reconcile()
         self.schedule.add_periodic("watchdog", self.watchdog_s, self._watchdog)
         self.schedule.add_periodic("retention", 3600.0, self._retention, first_in=120.0)
         self.schedule.add_periodic("remote", self.remote_s, self._follow_remote)
-        await self.maintenance.tick()
         self.schedule.add_periodic("maintenance", MAINTENANCE_POLL_S, self.maintenance.tick)
         for pid in changed:
             if pid in self._specs:
