@@ -17,6 +17,7 @@ healthy / monitored with the maintenance time carved out of the spans; a page wi
 
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
 from collections.abc import Iterable, Sequence
@@ -67,20 +68,26 @@ def _start_key(span: HealthSpan) -> float:
     return span.started_at
 
 
-def carve(spans: Iterable[HealthSpan], maintenance: Sequence[Interval]) -> list[HealthSpan]:
+def carve(spans: Sequence[HealthSpan], maintenance: Sequence[Interval]) -> Sequence[HealthSpan]:
     """``spans`` with the (merged, sorted) maintenance intervals cut out: pieces keep their state, and every
-    bound stays one of the input floats (min/max only), so sums over them stay exact."""
+    bound stays one of the input floats (min/max only), so sums over them stay exact. Without maintenance
+    the very same sequence comes back (no copy: a big page has a million spans)."""
     if not maintenance:
-        return list(spans)
+        return spans
+    ends = [m.end for m in maintenance]
     out: list[HealthSpan] = []
     for span in spans:
+        j = bisect.bisect_right(ends, span.started_at)  # the first window still open at the span's start
+        if j == len(ends) or maintenance[j].start >= span.ended_at:
+            out.append(span)  # untouched (most spans): no new object
+            continue
         s = span.started_at
-        for m in maintenance:
-            if m.end <= s or m.start >= span.ended_at:
-                continue
+        while j < len(ends) and maintenance[j].start < span.ended_at:
+            m = maintenance[j]
             if m.start > s:
                 out.append(HealthSpan(span.state, s, m.start))
             s = max(s, m.end)
+            j += 1
         if span.ended_at > s:
             out.append(HealthSpan(span.state, s, span.ended_at))
     return out
@@ -100,10 +107,11 @@ def _state_ints(
     over one common ``2**k`` (every float is n / 2**j), and k: plain integer sums, a Fraction only when
     asked for (Fraction arithmetic made a 1,000-component page's uptime figures a third of its render time).
     UNKNOWN is what is left: no span, an UNKNOWN span, and never maintenance time."""
-    maint = _window_maintenance(maintenance, start, end)
-    pieces = clipped_spans(carve(spans, maint), start, end)
-    bounds = (start, end, *(x for _, s, e in pieces for x in (s, e)), *(x for m in maint for x in (m.start, m.end)))
-    pairs = [float(v).as_integer_ratio() for v in bounds]
+    maint = _window_maintenance(maintenance, start, end) if maintenance else []
+    pieces = clipped_spans(carve(list(spans), maint) if maint else spans, start, end)
+    pairs = [float(v).as_integer_ratio() for v in (start, end, *(x for _, s, e in pieces for x in (s, e)))]
+    if maint:
+        pairs += [float(v).as_integer_ratio() for m in maint for v in (m.start, m.end)]
     k = max(d.bit_length() for _, d in pairs) - 1
     ints = [n << (k - d.bit_length() + 1) for n, d in pairs]
     out = dict.fromkeys(STATE_ORDER, 0)

@@ -154,3 +154,13 @@ def test_maintenance_without_data_is_not_unknown_and_whole_maintenance_has_no_up
     assert (float(secs.maintenance), float(secs.by_state[X])) == (HOUR, HOUR)
     assert uptime_ratio([HealthSpan(U, T0, T0 + HOUR)], T0, T0 + HOUR, maint) is None
     assert uptime_ratio([HealthSpan(U, T0, T0 + HOUR)], T0, T0 + HOUR, maint, maintenance_is_downtime=True) == 0.0
+
+
+def test_carve_cuts_every_window_out_of_a_span() -> None:
+    from callmeter_tui.domain.spans import carve
+
+    spans = [HealthSpan(H, 0, 100), HealthSpan(U, 100, 130), HealthSpan(D, 200, 210)]
+    windows = merge([Interval(10, 20), Interval(30, 40), Interval(90, 120), Interval(150, 160)])
+    pieces = [(s.state, s.started_at, s.ended_at) for s in carve(spans, windows)]
+    assert pieces == [(H, 0, 10), (H, 20, 30), (H, 40, 90), (U, 120, 130), (D, 200, 210)]
+    assert carve(spans, []) is spans
