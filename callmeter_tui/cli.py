@@ -1,4 +1,5 @@
-"""Command line: the dashboard (default), serve, check, probe, trace, webhooks, incident, report, demo-target."""
+"""Command line: the dashboard (default), serve, check, probe, trace, webhooks, incident, maintenance, report,
+demo-target."""
 
 from __future__ import annotations
 
@@ -9,14 +10,25 @@ import shutil
 import sys
 import tempfile
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from . import __version__
 from .config import Config, ConfigError, load_config, resolve_config_path
 from .config.loader import secrets_env
 from .store.database import StoreError
 
-COMMANDS = ("run", "serve", "check", "probe", "trace", "webhooks", "incident", "report", "demo-target")
+COMMANDS = (
+    "run",
+    "serve",
+    "check",
+    "probe",
+    "trace",
+    "webhooks",
+    "incident",
+    "maintenance",
+    "report",
+    "demo-target",
+)
 EXIT_OK, EXIT_FATAL, EXIT_CONFIG = 0, 1, 2
 
 
@@ -83,8 +95,38 @@ def _parser() -> argparse.ArgumentParser:
 
     add_incident_parser(sub, common)
 
+    _maintenance_parser(sub, common)
     sub.add_parser("demo-target", help="run the demo SIP target (see demo-target --help)", add_help=False)
     return p
+
+
+def _maintenance_parser(sub: Any, common: argparse.ArgumentParser) -> None:
+    m = sub.add_parser("maintenance", help="schedule, list or cancel maintenance windows")
+    msub = m.add_subparsers(dest="maintenance_command", metavar="ACTION", required=True)
+    sch = msub.add_parser("schedule", parents=[common], help="schedule a window; prints its id")
+    sch.add_argument("--page", required=True, metavar="SLUG")
+    sch.add_argument("--component", required=True, metavar="NAME")
+    sch.add_argument(
+        "--start", required=True, metavar="ISO8601", help="wall-clock in the page's zone unless it has an offset"
+    )
+    sch.add_argument("--end", required=True, metavar="ISO8601")
+    sch.add_argument("--title", required=True)
+    sch.add_argument("--rrule", metavar="RULE", help="RFC 5545 RRULE, e.g. FREQ=WEEKLY;BYDAY=SU")
+    ls = msub.add_parser("list", parents=[common], help="list windows")
+    ls.add_argument("--page", metavar="SLUG")
+    ls.add_argument("--json", action="store_true")
+    cancel = msub.add_parser("cancel", parents=[common], help="cancel a window from now on")
+    cancel.add_argument("id", type=int)
+
+
+def _maintenance(config: Config, args: argparse.Namespace) -> int:
+    from .commands import maintenance as m
+
+    if args.maintenance_command == "schedule":
+        return m.schedule_command(config, args)
+    if args.maintenance_command == "cancel":
+        return m.cancel_command(config, args.id)
+    return m.list_command(config, page=args.page, as_json=args.json)
 
 
 def _demo_flag(p: argparse.ArgumentParser) -> None:
@@ -139,6 +181,9 @@ def main(argv: list[str] | None = None) -> int:
             from .commands.incident import incident_command
 
             return incident_command(config, args)
+
+        if args.command == "maintenance":
+            return _maintenance(config, args)
         if args.command == "webhooks":
             from .commands.oneshot import webhooks_command
 

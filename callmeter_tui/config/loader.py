@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from ..domain.netaddr import literal_target_reason
 from .fields import Problems, Table
+from .maintenance import read_maintenance
 from .model import Config, DashboardSettings, EngineSettings, RetentionSettings, WebhookSettings, WebSettings
 from .validate import read_probe, read_status_page, validate_frame_ancestors
 
@@ -121,6 +122,8 @@ def parse_config(
     pages = _read_unique(
         root.tables("status_pages"), "status_pages", "slug", "slug", lambda t: read_status_page(t, names, base_dir)
     )
+    by_slug = {p.slug: p for p in pages}
+    windows = [w for w in (read_maintenance(t, by_slug) for t in root.tables("maintenance")) if w is not None]
     root.done()
     if web.root_page and web.root_page not in {p.slug for p in pages}:
         known = ", ".join(repr(p.slug) for p in pages) or "none"
@@ -145,6 +148,7 @@ def parse_config(
         dashboard=dashboard,
         probes=tuple(probes),
         status_pages=tuple(pages),
+        maintenance=tuple(windows),
         demo=demo,
     )
     return cfg, problems.warning_lines()

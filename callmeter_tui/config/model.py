@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..domain.defaults import SIP_BIND
+from ..domain.maintenance import MaintenanceSpec
 from ..domain.probe import ProbeSpec, StatusPageSpec
 
 
@@ -60,4 +61,5 @@ class Config:
     dashboard: DashboardSettings = field(default_factory=DashboardSettings)
     probes: tuple[ProbeSpec, ...] = ()
     status_pages: tuple[StatusPageSpec, ...] = ()
+    maintenance: tuple[MaintenanceSpec, ...] = ()
     demo: bool = False  # start the built-in demo SIP target too

@@ -86,6 +86,7 @@ def read_webhook(t: Table) -> WebhookSpec | None:
     secret_env = t.env_name("secret_env")
     routing_key_env = t.env_name("routing_key_env")
     enabled = t.bool("enabled", True)
+    during = t.bool("notify_during_maintenance", False)
     t.done()
     if url is not None:
         err = validate_webhook_url(url)
@@ -99,7 +100,12 @@ def read_webhook(t: Table) -> WebhookSpec | None:
     if url is None or fmt is None:
         return None
     return WebhookSpec(
-        url=url, format=WebhookFormat(fmt), secret_env=secret_env, routing_key_env=routing_key_env, enabled=enabled
+        url=url,
+        format=WebhookFormat(fmt),
+        secret_env=secret_env,
+        routing_key_env=routing_key_env,
+        enabled=enabled,
+        notify_during_maintenance=during,
     )
 
 
@@ -257,6 +263,7 @@ def read_status_page(t: Table, probe_names: set[str], base_dir: Path | None = No
     tz = t.str("timezone", "UTC")
     bar_days = t.int("bar_days", BAR_DAYS, 1, 365)
     refresh = t.duration("refresh", float(PAGE_REFRESH_S), lo=5.0, hi=3600.0)
+    maintenance_down = t.bool("count_maintenance_as_downtime", False)
     components: list[ComponentSpec] = []
     for c in t.tables("components"):
         probe = c.str("probe", required=True)
@@ -306,6 +313,7 @@ def read_status_page(t: Table, probe_names: set[str], base_dir: Path | None = No
         bar_days=bar_days,
         refresh_s=int(refresh),
         components=tuple(components),
+        count_maintenance_as_downtime=maintenance_down,
     )
 
 

@@ -36,3 +36,9 @@ def banner(states: Iterable[HealthState]) -> tuple[HealthState, str]:
     """(overall state, banner text) for the given component states."""
     state = overall_state(states)
     return state, _TEXT[state]
+
+
+def banner_states(states: Iterable[HealthState], under_maintenance: Iterable[bool]) -> list[HealthState]:
+    """The banner rule's input: a component inside a scheduled maintenance window counts as not known,
+    so planned work never spoils the banner (its own row says "Under maintenance")."""
+    return [HealthState.UNKNOWN if m else s for s, m in zip(states, under_maintenance, strict=True)]

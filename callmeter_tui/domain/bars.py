@@ -179,6 +179,12 @@ class BarSegment:
     degraded_s: float
     unhealthy_s: float
     unknown_s: float
+    maintenance_s: float = 0.0  # scheduled maintenance (domain.maintenance), not in the four states above
+
+    @property
+    def shows_maintenance(self) -> bool:
+        """Drawn as maintenance: maintenance time and no monitored time outside it."""
+        return self.state is HealthState.UNKNOWN and self.maintenance_s > 0
 
 
 def segment_states(matrix: np.ndarray) -> np.ndarray:

@@ -25,3 +25,12 @@ CSS_VARIABLE: dict[HealthState, str] = {
     HealthState.UNHEALTHY: "--banner-bad",
     HealthState.UNKNOWN: "--banner-none",
 }
+
+# Scheduled maintenance is not a health state (it says nothing about how the service behaved) but it is
+# shown like one: its own colour, symbol and words, the same in the TUI, on the page, in bars and badges.
+MAINTENANCE_COLOR = "#3559b5"
+ON_MAINTENANCE_COLOR = "#ffffff"
+MAINTENANCE_CSS_VARIABLE = "--banner-maint"
+MAINTENANCE_SYMBOL = "◆"
+MAINTENANCE_LABEL = "Under maintenance"
+MAINTENANCE_BADGE = "maintenance"

@@ -45,6 +45,7 @@ class WebhookSpec:
     secret_env: str | None = None
     routing_key_env: str | None = None
     enabled: bool = True
+    notify_during_maintenance: bool = False  # false: held during maintenance, one catch-up when it ends
 
 
 @dataclass(frozen=True)
@@ -96,3 +97,4 @@ class StatusPageSpec:
     bar_days: int = BAR_DAYS
     refresh_s: int = PAGE_REFRESH_S
     components: tuple[ComponentSpec, ...] = ()
+    count_maintenance_as_downtime: bool = False  # uptime counts maintenance as down instead of leaving it out

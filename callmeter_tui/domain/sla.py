@@ -25,6 +25,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .health import HealthState
 from .incidents import incidents
+from .maintenance import Interval
 from .metric_catalog import METRICS
 from .spans import HealthSpan, UptimeRatio, clipped_spans, exact_state_seconds, format_uptime, uptime_ratio
 from .thresholds import Threshold
@@ -126,6 +127,7 @@ class ComponentInput:
     sla_target: float | None = None  # percent, e.g. 99.9
     maintenance: Sequence[tuple[float, float]] = ()  # maintenance windows [start, end)
     operator_incidents: Sequence[tuple[float, float | None]] = ()  # (started_at, resolved_at or None)
+    maintenance_is_downtime: bool = False  # the page's count_maintenance_as_downtime
     samples: Sequence[MetricSample] = ()  # executions, oldest first
     thresholds: Mapping[str, Threshold] = field(default_factory=dict)
     sample_gap_s: float = 180.0  # a sample covers until the next one, if that comes within this; else interval_s
@@ -182,11 +184,12 @@ def merged_seconds(intervals: Sequence[tuple[float, float]], start: float, end: 
     return float(total)
 
 
-def _uptime(spans: Sequence[HealthSpan], maintenance: Sequence[tuple[float, float]], w: Window) -> float | None:
-    """The page's uptime rule for the window. Merge seam: when ``domain.spans`` learns maintenance,
-    pass ``maintenance`` on here so the report keeps giving exactly the page's figure."""
-    del maintenance  # this branch's uptime rule does not know maintenance windows yet
-    return uptime_ratio(spans, w.start, w.end)
+def _uptime(
+    spans: Sequence[HealthSpan], maintenance: Sequence[tuple[float, float]], w: Window, as_downtime: bool = False
+) -> float | None:
+    """The page's uptime rule for the window, maintenance taken out (or counted as down) the page's way."""
+    windows = [Interval(a, b) for a, b in maintenance]
+    return uptime_ratio(spans, w.start, w.end, windows, maintenance_is_downtime=as_downtime)
 
 
 def _verdict(ratio: float | None, target: float | None) -> Verdict:
@@ -241,7 +244,7 @@ def component_report(c: ComponentInput, w: Window) -> ComponentReport:
         if s < w.end and (e is None or e > w.start)
     ]
     longest = max(lengths, default=(0.0, None))
-    ratio = _uptime(inside, c.maintenance, w)
+    ratio = _uptime(inside, c.maintenance, w, c.maintenance_is_downtime)
     pieces_m = sample_pieces(c, w.start, w.end)
     return ComponentReport(
         name=c.name,
@@ -269,7 +272,10 @@ def build_report(slug: str, page_name: str, window: Window, components: Sequence
 
 
 def monthly_uptime(
-    spans: Sequence[HealthSpan], windows: Sequence[Window], maintenance: Sequence[tuple[float, float]] = ()
+    spans: Sequence[HealthSpan],
+    windows: Sequence[Window],
+    maintenance: Sequence[tuple[float, float]] = (),
+    as_downtime: bool = False,
 ) -> list[str | None]:
     """The page's uptime figure for each window (the uptime history view)."""
-    return [format_uptime(_uptime(spans, maintenance, w)) for w in windows]
+    return [format_uptime(_uptime(spans, maintenance, w, as_downtime)) for w in windows]

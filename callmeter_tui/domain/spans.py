@@ -8,18 +8,25 @@ the four state totals always add up to the window.
 Uptime is an SLA figure, so it is computed exactly: every float is a binary fraction, the clipped
 span ends are summed as integers, and the percentage is truncated (never rounded up) from that
 exact fraction. "100.00" therefore means not one degraded or unhealthy instant in the window.
+
+Scheduled maintenance (``domain.maintenance``) is taken out before anything is counted: time inside a
+window is neither healthy nor bad, it is maintenance. Uptime = healthy / (monitored - maintenance), i.e.
+healthy / monitored with the maintenance time carved out of the spans; a page with
+``count_maintenance_as_downtime`` counts every maintenance second as down instead.
 """
 
 from __future__ import annotations
 
+import bisect
 import math
 import numbers
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
 from .health import STATE_ORDER, HealthState
+from .maintenance import Interval, merge
 
 _BAD = (HealthState.DEGRADED, HealthState.UNHEALTHY)
 _MONITORED = (HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY)
@@ -61,31 +68,97 @@ def _start_key(span: HealthSpan) -> float:
     return span.started_at
 
 
-def _state_ints(spans: Iterable[HealthSpan], start: float, end: float) -> tuple[dict[HealthState, int], int]:
-    """Seconds per state in ``[start, end)`` as exact integers over one common ``2**k`` (every float is
-    n / 2**j), and k: plain integer sums, a Fraction only when asked for (Fraction arithmetic made a
-    1,000-component page's uptime figures a third of its render time)."""
-    pieces = clipped_spans(spans, start, end)
+def carve(spans: Sequence[HealthSpan], maintenance: Sequence[Interval]) -> Sequence[HealthSpan]:
+    """``spans`` with the (merged, sorted) maintenance intervals cut out: pieces keep their state, and every
+    bound stays one of the input floats (min/max only), so sums over them stay exact. Without maintenance
+    the very same sequence comes back (no copy: a big page has a million spans)."""
+    if not maintenance:
+        return spans
+    ends = [m.end for m in maintenance]
+    out: list[HealthSpan] = []
+    for span in spans:
+        j = bisect.bisect_right(ends, span.started_at)  # the first window still open at the span's start
+        if j == len(ends) or maintenance[j].start >= span.ended_at:
+            out.append(span)  # untouched (most spans): no new object
+            continue
+        s = span.started_at
+        while j < len(ends) and maintenance[j].start < span.ended_at:
+            m = maintenance[j]
+            if m.start > s:
+                out.append(HealthSpan(span.state, s, m.start))
+            s = max(s, m.end)
+            j += 1
+        if span.ended_at > s:
+            out.append(HealthSpan(span.state, s, span.ended_at))
+    return out
+
+
+def _window_maintenance(maintenance: Iterable[Interval], start: float, end: float) -> list[Interval]:
+    """Merged maintenance clipped to ``[start, end)`` (min/max only: bounds stay input floats)."""
+    return [
+        Interval(max(i.start, start), min(i.end, end)) for i in merge(maintenance) if i.end > start and i.start < end
+    ]
+
+
+def _state_ints(
+    spans: Iterable[HealthSpan], start: float, end: float, maintenance: Iterable[Interval] = ()
+) -> tuple[dict[HealthState, int], int, int]:
+    """Seconds per state in ``[start, end)`` outside maintenance, and maintenance seconds, as exact integers
+    over one common ``2**k`` (every float is n / 2**j), and k: plain integer sums, a Fraction only when
+    asked for (Fraction arithmetic made a 1,000-component page's uptime figures a third of its render time).
+    UNKNOWN is what is left: no span, an UNKNOWN span, and never maintenance time."""
+    maint = _window_maintenance(maintenance, start, end) if maintenance else []
+    pieces = clipped_spans(carve(list(spans), maint) if maint else spans, start, end)
     pairs = [float(v).as_integer_ratio() for v in (start, end, *(x for _, s, e in pieces for x in (s, e)))]
+    if maint:
+        pairs += [float(v).as_integer_ratio() for m in maint for v in (m.start, m.end)]
     k = max(d.bit_length() for _, d in pairs) - 1
     ints = [n << (k - d.bit_length() + 1) for n, d in pairs]
     out = dict.fromkeys(STATE_ORDER, 0)
     for j, (state, _, _) in enumerate(pieces):
         if state in _MONITORED:
             out[state] += ints[3 + 2 * j] - ints[2 + 2 * j]
-    out[HealthState.UNKNOWN] = max(ints[1] - ints[0], 0) - sum(out[state] for state in _MONITORED)
-    return out, k
+    base = 2 + 2 * len(pieces)
+    maint_int = sum(ints[base + 2 * j + 1] - ints[base + 2 * j] for j in range(len(maint)))
+    out[HealthState.UNKNOWN] = max(ints[1] - ints[0], 0) - sum(out[state] for state in _MONITORED) - maint_int
+    return out, maint_int, k
 
 
-def exact_state_seconds(spans: Iterable[HealthSpan], start: float, end: float) -> dict[HealthState, Fraction]:
-    """Exact seconds per state in ``[start, end)``; UNKNOWN includes time no span covers."""
-    ints, k = _state_ints(spans, start, end)
-    return {state: Fraction(ints[state], 1 << k) for state in STATE_ORDER}
+@dataclass(frozen=True)
+class StateSeconds:
+    """Exact seconds of a window: per state outside maintenance, plus maintenance; they add up to the window."""
+
+    by_state: dict[HealthState, Fraction]
+    maintenance: Fraction
+
+    def as_floats(self) -> dict[str, float]:
+        """{"healthy_s": ..., "degraded_s": ..., "unhealthy_s": ..., "unknown_s": ..., "maintenance_s": ...}"""
+        out = {f"{state.value.lower()}_s": float(v) for state, v in self.by_state.items()}
+        out["maintenance_s"] = float(self.maintenance)
+        return out
 
 
-def state_seconds(spans: Iterable[HealthSpan], start: float, end: float) -> dict[HealthState, float]:
-    """Seconds per state in ``[start, end)`` (all four keys, adding up to ``end - start``)."""
-    return {state: float(v) for state, v in exact_state_seconds(spans, start, end).items()}
+def window_seconds(
+    spans: Iterable[HealthSpan], start: float, end: float, maintenance: Iterable[Interval] = ()
+) -> StateSeconds:
+    """Exact seconds per state and of maintenance in ``[start, end)`` (what an SLA report lists)."""
+    ints, maint, k = _state_ints(spans, start, end, maintenance)
+    return StateSeconds({state: Fraction(ints[state], 1 << k) for state in STATE_ORDER}, Fraction(maint, 1 << k))
+
+
+def exact_state_seconds(
+    spans: Iterable[HealthSpan], start: float, end: float, maintenance: Iterable[Interval] = ()
+) -> dict[HealthState, Fraction]:
+    """Exact seconds per state in ``[start, end)``; UNKNOWN includes time no span covers, not maintenance."""
+    return window_seconds(spans, start, end, maintenance).by_state
+
+
+def state_seconds(
+    spans: Iterable[HealthSpan], start: float, end: float, maintenance: Iterable[Interval] = ()
+) -> dict[HealthState, float]:
+    """Seconds per state in ``[start, end)`` (all four keys; with maintenance they add up to the window
+    minus the maintenance time)."""
+    return {state: float(v) for state, v in exact_state_seconds(spans, start, end, maintenance).items()}
 
 
 class UptimeRatio(float):
@@ -106,10 +179,19 @@ class UptimeRatio(float):
         return (UptimeRatio, (self.exact,))
 
 
-def uptime_ratio(spans: Iterable[HealthSpan], start: float, end: float) -> float | None:
-    """healthy / (healthy + degraded + unhealthy) in the window; None with no monitored time."""
-    ints, _ = _state_ints(spans, start, end)
-    monitored = sum(ints[s] for s in _MONITORED)
+def uptime_ratio(
+    spans: Iterable[HealthSpan],
+    start: float,
+    end: float,
+    maintenance: Iterable[Interval] = (),
+    *,
+    maintenance_is_downtime: bool = False,
+) -> float | None:
+    """THE uptime rule: healthy / (healthy + degraded + unhealthy) in the window, maintenance time taken
+    out of both (uptime = healthy / (monitored - maintenance)); with ``maintenance_is_downtime`` every
+    maintenance second counts as down instead. None with nothing to divide by."""
+    ints, maint, _ = _state_ints(spans, start, end, maintenance)
+    monitored = sum(ints[s] for s in _MONITORED) + (maint if maintenance_is_downtime else 0)
     if monitored <= 0:
         return None
     return UptimeRatio(Fraction(ints[HealthState.HEALTHY], monitored))
@@ -139,7 +221,7 @@ def format_uptime(ratio: float | Fraction | Decimal | None) -> str | None:
     return f"{hundredths // 100}.{hundredths % 100:02d}"
 
 
-def bad_seconds(spans: Iterable[HealthSpan], start: float, end: float) -> float:
-    """Degraded plus unhealthy seconds in the window (what an SLA report subtracts)."""
-    secs = exact_state_seconds(spans, start, end)
+def bad_seconds(spans: Iterable[HealthSpan], start: float, end: float, maintenance: Iterable[Interval] = ()) -> float:
+    """Degraded plus unhealthy seconds in the window outside maintenance (what an SLA report subtracts)."""
+    secs = exact_state_seconds(spans, start, end, maintenance)
     return float(sum((secs[s] for s in _BAD), Fraction(0)))

@@ -43,6 +43,7 @@ class ProbeView:
     thresholds: dict[str, dict[str, float | None]] = field(default_factory=dict)
     mos_history: tuple[float, ...] = ()  # recent MOS values, oldest first (sparkline)
     spec: ProbeSpec | None = None  # full settings, so edit forms keep fields the summary lacks
+    under_maintenance: bool = False  # inside a scheduled maintenance window now
 
 
 @dataclass(frozen=True)
@@ -160,6 +161,17 @@ class MonitorAPI(Protocol):
     async def save_status_page(self, spec: StatusPageSpec, page_id: int | None = None) -> int: ...
     async def delete_status_page(self, page_id: int) -> None: ...
     async def list_status_pages(self) -> list[StatusPageView]: ...
+    async def schedule_maintenance(
+        self,
+        page: str | None,
+        component: str | None,
+        title: str | None,
+        start: str | None,
+        end: str | None,
+        rrule: str | None = None,
+    ) -> int:
+        """page, component, title, start, end, rrule -> window id; raises domain MaintenanceError (key)."""
+        ...
 
     async def history(self, probe_ids: list[int], mode: str = "days") -> dict[int, HistoryView]:
         """mode "days": 90 daily segments; "hours": last 24 hours in hourly segments."""

@@ -28,6 +28,7 @@ from ..bus.events import (
 from ..config.model import Config
 from ..domain.health import HealthState
 from ..domain.probe import ProbeSpec, StatusPageSpec, WebhookFormat
+from ..store import maintenance as maintenance_store
 from ..store import queries
 from ..store.database import Database
 from ..store.models import Execution, Notification, Probe
@@ -36,6 +37,8 @@ from ..store.sync import probe_spec_from_row, sync_config
 from ..webhooks import outbox
 from . import actions, reads
 from .api import HistoryView, ProbeDetail, ProbeView, StatusPageView, TraceView
+from .maintenance_watch import POLL_S as MAINTENANCE_POLL_S
+from .maintenance_watch import MaintenanceWatch
 from .runner import Prober, Runner
 from .schedule import ProbeSchedule
 
@@ -84,17 +87,20 @@ class Monitor:
         self._web_url: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False  # set by stop(): runs cancelled from then on are not job failures
+        self.maintenance = MaintenanceWatch(self.runner.unit_of_work, self.bus.publish, clock, self._mark_maintenance)
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
         self._stopping = False
         changed = await self.runner.unit_of_work(self._import_config)
         await self._reload()
+        await self.maintenance.tick()  # before scheduling: probes' first runs are spread from here
         self.schedule.start()
         self._reconcile()
         self.schedule.add_periodic("watchdog", self.watchdog_s, self._watchdog)
         self.schedule.add_periodic("retention", 3600.0, self._retention, first_in=120.0)
         self.schedule.add_periodic("remote", self.remote_s, self._follow_remote)
+        self.schedule.add_periodic("maintenance", MAINTENANCE_POLL_S, self.maintenance.tick)
         for pid in changed:
             if pid in self._specs:
                 await self.runner.to_unknown(pid, self._specs[pid].name, "probe added or its target changed")
@@ -140,6 +146,13 @@ class Monitor:
         for pid, values in mos.items():
             self._mos[pid] = collections.deque(values, maxlen=MOS_HISTORY)
             self._views[pid] = dataclasses.replace(self._views[pid], mos_history=tuple(values))
+        self._mark_maintenance(self.maintenance.active)
+
+    def _mark_maintenance(self, active: frozenset[int]) -> None:
+        """Views say which probes are inside a maintenance window now (the dashboard's own state)."""
+        for pid, v in self._views.items():
+            if v.under_maintenance != (pid in active):
+                self._views[pid] = dataclasses.replace(v, under_maintenance=pid in active)
 
     def _load_rows(self, s: Session) -> tuple[dict[int, tuple[ProbeSpec, dict[str, Any]]], dict[int, list[float]]]:
         probes = queries.all_probes(s)
@@ -342,6 +355,25 @@ class Monitor:
         if unknown and probe_id in self._specs:
             await self.runner.to_unknown(probe_id, self._specs[probe_id].name, "probe added or its target changed")
         self.bus.publish(ProbesChanged((probe_id,)))
+
+    async def schedule_maintenance(
+        self,
+        page: str | None,
+        component: str | None,
+        title: str | None,
+        start: str | None,
+        end: str | None,
+        rrule: str | None = None,
+    ) -> int:
+        """A window from the dashboard (store.maintenance.schedule's rules; MaintenanceError names the key)."""
+        view = await self.runner.unit_of_work(
+            lambda s: maintenance_store.schedule(
+                s, page=page, component=component, title=title, start=start, end=end, rrule=rrule, source="dashboard"
+            )
+        )
+        await self.maintenance.tick()
+        self.bus.publish(PagesChanged(()))
+        return int(view.id)
 
     async def save_status_page(self, spec: StatusPageSpec, page_id: int | None = None) -> int:
         pid, slugs = await self.runner.unit_of_work(actions.save_status_page, spec, page_id, self.clock())

@@ -5,20 +5,23 @@ They run in worker threads (never on the UI loop) and use the domain's uptime an
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import select
 
-from ..domain.bars import bar_segments_many, day_boundaries, hour_boundaries
+from ..domain.bars import BarSegment, bar_segments_many, day_boundaries, hour_boundaries
 from ..domain.chart import hourly_means
 from ..domain.health import HealthState
 from ..domain.incidents import incidents
+from ..domain.maintenance import maintenance_matrix
 from ..domain.metric_catalog import METRICS
 from ..domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec
 from ..domain.siptrace import decode_trace
-from ..domain.spans import format_uptime, uptime_ratio
+from ..domain.spans import carve, format_uptime, uptime_ratio
 from ..store import queries
 from ..store.database import Database
+from ..store.maintenance import maintenance_intervals
 from ..store.models import Delivery, DeliveryAttempt, Execution, Probe, StatusPage, Webhook
 from ..store.traces import execution_trace as stored_trace
 from ..webhooks.outbox import mask_secret
@@ -44,12 +47,27 @@ def history(db: Database, probe_ids: list[int], mode: str, now: float, tz: str =
     start = float(bounds[0])
     with db.session() as s:
         spans = queries.load_spans(s, probe_ids, start, now)
+        maint = maintenance_intervals(s, probe_ids, start, now)
     per = [spans.get(pid, []) for pid in probe_ids]
-    bars = bar_segments_many(per, bounds, now)
+    windows = [maint.get(pid, []) for pid in probe_ids]
+    bars = bar_segments_many([carve(p, w) for p, w in zip(per, windows)], bounds, now)
+    in_maint = maintenance_matrix(windows, bounds, now)
     return {
-        pid: HistoryView(pid, tuple(bars[i]), format_uptime(uptime_ratio(per[i], start, now)))
+        pid: HistoryView(
+            pid,
+            tuple(_with_maintenance(bars[i], in_maint[i]) if windows[i] else bars[i]),
+            format_uptime(uptime_ratio(per[i], start, now, windows[i])),
+        )
         for i, pid in enumerate(probe_ids)
     }
+
+
+def _with_maintenance(segments: list[BarSegment], seconds: Any) -> list[BarSegment]:
+    """Segments carrying their maintenance seconds (taken out of their unknown time)."""
+    return [
+        dataclasses.replace(seg, maintenance_s=float(m), unknown_s=max(0.0, seg.unknown_s - float(m))) if m else seg
+        for seg, m in zip(segments, seconds.tolist())
+    ]
 
 
 def probe_detail(db: Database, view: ProbeView, range_s: float, now: float) -> ProbeDetail:

@@ -169,6 +169,8 @@ class StatusPage(Base):
     refresh_s: Mapped[int] = mapped_column(Integer, default=PAGE_REFRESH_S)
     source: Mapped[str] = mapped_column(String(20), default="config")
     updated_at: Mapped[float] = mapped_column(Float)
+    # Uptime: maintenance time is left out by default; true counts it as downtime (domain.spans.uptime_ratio).
+    count_maintenance_as_downtime: Mapped[bool] = mapped_column(Boolean, default=False)
 
     components: Mapped[list[Component]] = relationship(
         back_populates="page", cascade="all, delete-orphan", order_by="Component.position"
@@ -202,6 +204,11 @@ class Webhook(Base):
     failures_reset_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # count failures after this
     source: Mapped[str] = mapped_column(String(20), default="config")
     created_at: Mapped[float] = mapped_column(Float)
+    # Maintenance: transitions inside a window are held (not delivered) unless this is true; held_since marks
+    # a hold, and when the window ends one catch-up goes out if the state differs from last_notified_state.
+    notify_during_maintenance: Mapped[bool] = mapped_column(Boolean, default=False)
+    last_notified_state: Mapped[str | None] = mapped_column(String(10), nullable=True)
+    held_since: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     probe: Mapped[Probe] = relationship(back_populates="webhooks")
     __table_args__ = (UniqueConstraint("probe_id", "url", "format"),)
@@ -292,3 +299,30 @@ class IncidentComponentRow(Base):
     incident_id: Mapped[int] = mapped_column(ForeignKey("operator_incident.id", ondelete="CASCADE"), primary_key=True)
     probe_id: Mapped[int] = mapped_column(ForeignKey("probe.id", ondelete="CASCADE"), primary_key=True)
     status: Mapped[str] = mapped_column(String(24))  # domain.incident_status.ComponentStatus
+
+
+class MaintenanceWindow(Base):
+    """A scheduled maintenance window of one page component (domain.maintenance.WindowRule).
+
+    Start and end are wall-clock times in ``timezone`` (the page's zone when scheduled); ``rrule`` repeats
+    them. ``starts_at``/``ends_at`` (first start, last end; None = no end) only speed up listing. Cancelling
+    sets ``cancelled_at``: occurrences stop there and what already happened stays (uptime history)."""
+
+    __tablename__ = "maintenance_window"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    page_id: Mapped[int] = mapped_column(ForeignKey("status_page.id", ondelete="CASCADE"))
+    probe_id: Mapped[int] = mapped_column(ForeignKey("probe.id", ondelete="CASCADE"))
+    component: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(Text)
+    starts_local: Mapped[str] = mapped_column(String(32))
+    ends_local: Mapped[str] = mapped_column(String(32))
+    timezone: Mapped[str] = mapped_column(String(64))
+    rrule: Mapped[str | None] = mapped_column(Text, nullable=True)
+    starts_at: Mapped[float] = mapped_column(Float)
+    ends_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    source: Mapped[str] = mapped_column(String(20), default="cli")  # cli | config | dashboard
+    cancelled_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[float] = mapped_column(Float)
+    updated_at: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_maintenance_page", "page_id"), Index("ix_maintenance_probe", "probe_id"))

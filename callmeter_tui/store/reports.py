@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 
 from ..domain.defaults import NO_DATA_INTERVALS
 from ..domain.sla import ComponentInput, MetricSample, Window, month_window
-from .models import Component, Execution, Probe, StatusPage
 from .incidents import load_incidents
+from .maintenance import maintenance_intervals
+from .models import Component, Execution, Probe, StatusPage
 from .queries import load_spans
 from .sync import thresholds_from_json
 
@@ -33,16 +34,23 @@ class PageHeader:
     slug: str
     name: str
     timezone: str
+    maintenance_is_downtime: bool = False
 
 
 def page_header(session: Session, slug: str) -> PageHeader:
     row = session.execute(
-        select(StatusPage.id, StatusPage.slug, StatusPage.name, StatusPage.timezone).where(StatusPage.slug == slug)
+        select(
+            StatusPage.id,
+            StatusPage.slug,
+            StatusPage.name,
+            StatusPage.timezone,
+            StatusPage.count_maintenance_as_downtime,
+        ).where(StatusPage.slug == slug)
     ).first()
     if row is None:
         known = ", ".join(repr(s) for s in session.scalars(select(StatusPage.slug).order_by(StatusPage.slug)))
         raise ReportInputError(f"--page: no status page {slug!r} (pages: {known or 'none'})")
-    return PageHeader(row.id, row.slug, row.name, known_zone(row.timezone))
+    return PageHeader(row.id, row.slug, row.name, known_zone(row.timezone), bool(row.count_maintenance_as_downtime))
 
 
 def known_zone(name: str | None) -> str:
@@ -80,6 +88,7 @@ def component_inputs(
         rows = [r for r in rows if r.name in only]
     spans = load_spans(session, [r.id for r in rows], window.start, window.end) if rows else {}
     operator = [i for i in load_incidents(session, page_id=page.id) if i.auto_probe_id is None]
+    maint = maintenance_intervals(session, [r.id for r in rows], window.start, window.end) if rows else {}
     out = []
     for r in rows:
         interval = float(r.interval_s or 60.0)
@@ -105,6 +114,8 @@ def component_inputs(
                 thresholds=thresholds_from_json(r.thresholds),
                 sample_gap_s=gap,
                 interval_s=interval,
+                maintenance=tuple((m.start, m.end) for m in maint.get(r.id, ())),
+                maintenance_is_downtime=page.maintenance_is_downtime,
                 operator_incidents=tuple(
                     (i.created_at, i.resolved_at) for i in operator if any(c.probe_id == r.id for c in i.components)
                 ),

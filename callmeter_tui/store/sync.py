@@ -19,6 +19,7 @@ from ..config.model import Config
 from ..domain.probe import ProbeKind, ProbeSpec, StatusPageSpec, WebhookFormat, WebhookSpec
 from ..domain.thresholds import Threshold
 from .database import project_id
+from .maintenance import sync_config_windows
 from .models import Component, Probe, Project, StatusPage, Webhook
 
 CONFIG = "config"
@@ -114,6 +115,7 @@ def webhook_spec_from_row(w: Webhook) -> WebhookSpec:
         secret_env=w.secret_env,
         routing_key_env=w.routing_key_env,
         enabled=w.enabled,
+        notify_during_maintenance=bool(w.notify_during_maintenance),
     )
 
 
@@ -169,6 +171,7 @@ def _sync_webhooks(probe: Probe, specs: tuple[WebhookSpec, ...], now: float) -> 
                     routing_key_env=spec.routing_key_env,
                     secret=None if spec.secret_env else secrets.token_urlsafe(32),
                     enabled=spec.enabled,
+                    notify_during_maintenance=spec.notify_during_maintenance,
                     disabled_reason=None if spec.enabled else "disabled in config",
                     source=CONFIG,
                     created_at=now,
@@ -178,8 +181,16 @@ def _sync_webhooks(probe: Probe, specs: tuple[WebhookSpec, ...], now: float) -> 
             continue
         if w.source != CONFIG:
             continue
-        before = (w.secret_env, w.routing_key_env, w.enabled, w.secret is None, w.disabled_reason)
+        before = (
+            w.secret_env,
+            w.routing_key_env,
+            w.enabled,
+            w.secret is None,
+            w.disabled_reason,
+            w.notify_during_maintenance,
+        )
         w.secret_env, w.routing_key_env = spec.secret_env, spec.routing_key_env
+        w.notify_during_maintenance = spec.notify_during_maintenance
         if spec.secret_env:
             w.secret = None
         elif w.secret is None:
@@ -189,7 +200,14 @@ def _sync_webhooks(probe: Probe, specs: tuple[WebhookSpec, ...], now: float) -> 
         elif spec.enabled and not w.enabled and w.disabled_reason in (None, "disabled in config", REMOVED_FROM_CONFIG):
             # Auto-disabled webhooks (too many failures) stay off until the operator re-enables them.
             w.enabled, w.disabled_reason = True, None
-        changed |= before != (w.secret_env, w.routing_key_env, w.enabled, w.secret is None, w.disabled_reason)
+        changed |= before != (
+            w.secret_env,
+            w.routing_key_env,
+            w.enabled,
+            w.secret is None,
+            w.disabled_reason,
+            w.notify_during_maintenance,
+        )
     for key, w in existing.items():
         if key not in wanted and w.source == CONFIG and w.enabled:
             w.enabled, w.disabled_reason = False, REMOVED_FROM_CONFIG
@@ -250,6 +268,7 @@ def _page_values(spec: StatusPageSpec) -> dict[str, Any]:
         "timezone": spec.timezone,
         "bar_days": int(spec.bar_days),
         "refresh_s": int(spec.refresh_s),
+        "count_maintenance_as_downtime": bool(spec.count_maintenance_as_downtime),
     }
 
 
@@ -310,5 +329,7 @@ def sync_config(session: Session, config: Config, now: float | None = None) -> S
         project.name = config.project_name
     probe_ids = _sync_probes(session, config, report, t)
     _sync_pages(session, config, probe_ids, report, t)
+    session.flush()
+    report.conflicts += sync_config_windows(session, config.maintenance, t)
     session.flush()
     return report

@@ -356,6 +356,11 @@ class CallMeterApp(IncidentActions, KioskMixin, PaletteMixin, App):
 
         self.push_screen(ProbeForm(self.monitor, None))
 
+    def action_schedule_maintenance(self, probe_id: int | None = None) -> None:
+        from .maintenance_form import MaintenanceForm
+
+        self.push_screen(MaintenanceForm(self.monitor, self._view(probe_id)))
+
     def action_edit_probe(self, probe_id: int | None = None) -> None:
         from .forms import ProbeForm
 

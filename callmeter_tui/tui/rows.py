@@ -15,6 +15,7 @@ from rich.style import Style
 
 from ..domain.health import HealthState, worst
 from ..domain.metric_catalog import METRICS
+from ..domain.palette import MAINTENANCE_LABEL, MAINTENANCE_SYMBOL
 from ..engine.api import HistoryView, ProbeView
 from .theme import SYMBOLS, Palette
 
@@ -76,6 +77,8 @@ def name_cells(view: ProbeView) -> int:
 
 def reason(view: ProbeView) -> str:
     """Why a probe is not healthy, in one line: the last error, else the breached thresholds."""
+    if view.under_maintenance:
+        return MAINTENANCE_LABEL
     if HealthState.parse(view.state) is HealthState.HEALTHY:
         return ""
     if view.error:
@@ -86,19 +89,25 @@ def reason(view: ProbeView) -> str:
     return ", ".join(dict.fromkeys(labels))
 
 
-def bar_cells(segments: Sequence[Any], width: int) -> list[HealthState]:
+MAINTENANCE_CELL = "maintenance"  # a bar cell of scheduled maintenance only (no monitored time)
+
+
+def bar_cells(segments: Sequence[Any], width: int) -> list[HealthState | str]:
     """One state per cell: segments are spread over ``width`` cells; a cell covering several
-    segments shows the worst of them (a bad day never disappears on a narrow terminal)."""
+    segments shows the worst of them (a bad day never disappears on a narrow terminal); a cell with
+    nothing but maintenance shows MAINTENANCE_CELL."""
     n = len(segments)
     if width <= 0:
         return []
     if n == 0:
         return [HealthState.UNKNOWN] * width
     states = [HealthState.parse(getattr(s, "state", HealthState.UNKNOWN)) for s in segments]
-    out: list[HealthState] = []
+    maint = [bool(getattr(s, "shows_maintenance", False)) for s in segments]
+    out: list[HealthState | str] = []
     for i in range(width):
         lo, hi = i * n // width, max((i + 1) * n // width, i * n // width + 1)
-        out.append(worst(states[lo:hi]))
+        state = worst(states[lo:hi])
+        out.append(MAINTENANCE_CELL if state is HealthState.UNKNOWN and any(maint[lo:hi]) else state)
     return out
 
 
@@ -183,20 +192,26 @@ def probe_row(
     out: list[Segment] = []
     for col in cols:
         k, w = col.key, col.width
-        if k == "state":
+        if k == "state" and view.under_maintenance:
+            out.append(_cell(MAINTENANCE_SYMBOL, w, Style(color=pal.maintenance, bold=True, bgcolor=bg)))
+        elif k == "state":
             out.append(_cell(SYMBOLS[state], w, Style(color=pal.state[state], bold=True, bgcolor=bg)))
         elif k == "name":
             out.append(_mid_cell(name_text(view), w, base if view.enabled else dim))
         elif k == "reason":
-            out.append(_cell(reason(view), w, Style(color=pal.state[state], bgcolor=bg)))
+            color = pal.maintenance if view.under_maintenance else pal.state[state]
+            out.append(_cell(reason(view), w, Style(color=color, bgcolor=bg)))
         elif k == "bar":
             cells = bar_cells(hist.segments if hist else (), n_segments)
             per = max(1, w // max(1, n_segments)) if w >= n_segments else 1
             drawn = cells if w >= n_segments else bar_cells(hist.segments if hist else (), w)
             used = 0
             for st in drawn:
-                glyph = pal.bar_glyph[st] * per
-                out.append(Segment(glyph, Style(color=pal.state[st], bgcolor=bg)))
+                if isinstance(st, HealthState):
+                    glyph, color = pal.bar_glyph[st], pal.state[st]
+                else:
+                    glyph, color = pal.maintenance_glyph, pal.maintenance
+                out.append(Segment(glyph * per, Style(color=color, bgcolor=bg)))
                 used += per
             if used < w:
                 out.append(Segment(" " * (w - used), base))

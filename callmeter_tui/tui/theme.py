@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from textual.theme import Theme
 
 from ..domain.health import HealthState
-from ..domain.palette import ON_STATE_COLOR, STATE_COLOR
+from ..domain.palette import MAINTENANCE_COLOR, ON_STATE_COLOR, STATE_COLOR
 
 # Symbols make the state readable without colour.
 SYMBOLS: dict[HealthState, str] = {
@@ -36,6 +36,8 @@ class Palette:
     critical: str
     cursor_bg: str
     group_fg: str
+    maintenance: str = MAINTENANCE_COLOR  # "Under maintenance" (domain.palette.MAINTENANCE_SYMBOL)
+    maintenance_glyph: str = "▒"  # bar cells of maintenance: distinct from every state's glyph, colour or not
 
 
 _PAGE = STATE_COLOR
@@ -77,12 +79,14 @@ HIGH_CONTRAST = Palette(
         HealthState.UNHEALTHY: "▒",
         HealthState.UNKNOWN: "·",
     },
+    maintenance_glyph="╳",
     fg="#ffffff",
     dim="#ffffff",
     warning="#ffff00",
     critical="#ff0000",
     cursor_bg="#0000ff",
     group_fg="#00ffff",
+    maintenance="#00ffff",
 )
 
 THEMES: dict[str, tuple[Theme, Palette]] = {
@@ -146,7 +150,9 @@ def palette_for(textual_theme: str, mono: bool = False) -> Palette:
     """Palette for a registered Textual theme name (falls back to dark). ``mono`` (NO_COLOR, a
     monochrome terminal): colours collapse, so bar cells take the high-contrast theme's distinct glyphs."""
     pal = next((p for theme, p in THEMES.values() if theme.name == textual_theme), DARK)
-    return replace(pal, bar_glyph=HIGH_CONTRAST.bar_glyph) if mono else pal
+    if mono:
+        return replace(pal, bar_glyph=HIGH_CONTRAST.bar_glyph, maintenance_glyph=HIGH_CONTRAST.maintenance_glyph)
+    return pal
 
 
 def textual_name(theme: str) -> str:

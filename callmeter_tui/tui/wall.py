@@ -11,8 +11,9 @@ from textual.app import ComposeResult
 from textual.screen import Screen
 from textual.widgets import Footer, RichLog, Static
 
-from ..domain.banner import banner
+from ..domain.banner import banner, banner_states
 from ..domain.health import HealthState
+from ..domain.palette import MAINTENANCE_LABEL, MAINTENANCE_SYMBOL
 from ..engine.api import ProbeView
 from .probelist import ProbeList
 from .theme import SYMBOLS, palette_for
@@ -31,7 +32,7 @@ class Banner(Static):
         views = list(views)
         enabled = [v for v in views if v.enabled]
         states = [HealthState.parse(v.state) for v in enabled]
-        state, text = banner(states)
+        state, text = banner(banner_states(states, (v.under_maintenance for v in enabled)))
         pal = palette_for(self.app.theme)
         self.styles.background = pal.state[state]
         self.styles.color = pal.banner_fg[state]
@@ -44,6 +45,9 @@ class Banner(Static):
             f"{SYMBOLS[s]} {counts.get(s, 0)} {s.label.lower()}"
             for s in (HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY, HealthState.UNKNOWN)
         ]
+        in_maintenance = sum(1 for v in enabled if v.under_maintenance)
+        if in_maintenance:
+            parts.append(f"{MAINTENANCE_SYMBOL} {in_maintenance} {MAINTENANCE_LABEL.lower()}")
         paused = len(views) - len(enabled)
         if paused:
             parts.append(f"‖ {paused} paused")

@@ -60,12 +60,13 @@ def cell_text(cell: BarCell, whole_day: bool = True) -> str:
         if secs >= 0.5
     ]
     healthy = f"Healthy {human_duration(cell.healthy_s)}" if cell.healthy_s >= 0.5 else ""
+    maint = f"Maintenance {human_duration(cell.maintenance_s)}" if cell.maintenance_s >= 0.5 else ""
     if not bad and not healthy:
-        return "No data"
+        return maint or "No data"
     unknown = f"No data {human_duration(cell.unknown_s)}" if cell.unknown_s >= 60 else ""
-    if bad and healthy and whole_day and not unknown:
+    if bad and healthy and whole_day and not unknown and not maint:
         return NL.join([*bad, "Healthy the rest"])
-    return NL.join(part for part in (healthy, *bad, unknown) if part)
+    return NL.join(part for part in (healthy, *bad, maint, unknown) if part)
 
 
 class DayNames:
@@ -112,7 +113,7 @@ class BarPainter:
     def __init__(self, bars: PageBars, tz: ZoneInfo) -> None:
         self._bars = bars
         self._days = DayNames([datetime.fromtimestamp(s, tz) for s in bars.starts])
-        self._cells = [(_SEG_CLASS[c.state], cell_text(c)) for c in bars.cells]
+        self._cells = [("m" if c.shows_maintenance else _SEG_CLASS[c.state], cell_text(c)) for c in bars.cells]
         # Cells that read the same (a 25-hour day without data, a 24-hour one) are one run.
         first: dict[tuple[str, str], int] = {}
         self._same = [first.setdefault(c, k) for k, c in enumerate(self._cells)]

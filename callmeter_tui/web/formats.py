@@ -8,8 +8,15 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from ..domain.health import HealthState
-from ..domain.palette import ON_STATE_COLOR, STATE_COLOR
+from ..domain.palette import (
+    MAINTENANCE_BADGE,
+    MAINTENANCE_COLOR,
+    ON_MAINTENANCE_COLOR,
+    ON_STATE_COLOR,
+    STATE_COLOR,
+)
 from .history import incident_link
+from .maintenance_api import maintenance_entries, status_json_maintenances
 from .verdana import text_width
 from .view import PageBars, PageView, iso
 
@@ -38,7 +45,8 @@ class _BarEncoder:
         self._heads = [f'{{"start":"{iso(a)}","end":"{iso(b)}",' for a, b in zip(bars.starts, bars.ends)]
         self._tails = [
             f'"status":"{c.state.value}","healthy_s":{_seconds(c.healthy_s)},"degraded_s":{_seconds(c.degraded_s)},'
-            f'"unhealthy_s":{_seconds(c.unhealthy_s)},"unknown_s":{_seconds(c.unknown_s)}}}'
+            f'"unhealthy_s":{_seconds(c.unhealthy_s)},"unknown_s":{_seconds(c.unknown_s)},'
+            f'"maintenance_s":{_seconds(c.maintenance_s)}}}'
             for c in bars.cells
         ]
 
@@ -68,6 +76,7 @@ def status_json(view: PageView) -> bytes:
                 "status": c.state.value,
                 "uptime_pct": c.uptime_pct,
                 "uptime_window_days": view.window_days,
+                "under_maintenance": c.under_maintenance,
             }
         )[:-1].decode()
         parts.append(
@@ -82,7 +91,8 @@ def status_json(view: PageView) -> bytes:
         }
         for i in view.incidents
     ]
-    parts.append('],"incidents":' + _dumps(incidents).decode() + "}")
+    parts.append('],"incidents":' + _dumps(incidents).decode())
+    parts.append(',"maintenances":' + _dumps(status_json_maintenances(view)).decode() + "}")
     return b"".join([part.encode() for part in parts])  # one str of it all would be one long GIL hold
 
 
@@ -116,13 +126,16 @@ def _badge_text(x_px: float, width: int, text: str, fill: str, shadow: str) -> s
     )
 
 
-def badge_svg(label: str, state: HealthState) -> bytes:
-    """A flat two-part badge laid out as shields.io's "flat" style: label on grey, state on its colour."""
-    value = BADGE_TEXT[state]
+def badge_svg(label: str, state: HealthState, maintenance: bool = False) -> bytes:
+    """A flat two-part badge laid out as shields.io's "flat" style: label on grey, state on its colour
+    (the maintenance colour and word while the component is under maintenance)."""
+    value = MAINTENANCE_BADGE if maintenance else BADGE_TEXT[state]
     ltw, vtw = _badge_text_width(label), _badge_text_width(value)
     lw, vw = ltw + 2 * _PAD, vtw + 2 * _PAD
     w = lw + vw
     color, on_color = STATE_COLOR[state], ON_STATE_COLOR[state]
+    if maintenance:
+        color, on_color = MAINTENANCE_COLOR, ON_MAINTENANCE_COLOR
     shadow = "#010101" if on_color == "#ffffff" else "#ccc"
     el, ev = _xml(label, quote=True), _xml(value)
     svg = (
@@ -190,6 +203,7 @@ def atom_feed(view: PageView, base_url: str) -> bytes:
         entries.append((updated, _entry(entry_id, title, inc.started_at, updated, page_url, summary)))
     entries.sort(key=lambda e: -e[0])
     times = [data.updated_at] + [t for t, _ in entries]
+    times += [m.updated_at for m in view.maintenances]
     parts = [
         '<?xml version="1.0" encoding="utf-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom">',
         f"<id>{_xml(page_url)}</id>",
@@ -201,5 +215,6 @@ def atom_feed(view: PageView, base_url: str) -> bytes:
     ]
     for _, entry in entries:
         parts += entry
+    parts += maintenance_entries(view, page_url, _xml)
     parts.append("</feed>\n")
     return "\n".join(parts).encode()

@@ -60,7 +60,7 @@ def _state_lines(probes: list[ProbeMetrics]) -> list[str]:
 def _uptime_lines(probes: list[ProbeMetrics], since: float, now: float) -> list[str]:
     samples = []
     for p in probes:
-        ratio = uptime_ratio(list(p.spans), since, now)
+        ratio = uptime_ratio(list(p.spans), since, now, p.maintenance)
         if ratio is not None:
             samples.append(
                 f'callmeter_probe_uptime_ratio{{probe="{_label(p.name)}",window="{UPTIME_WINDOW_DAYS}d"}} {_num(ratio)}'

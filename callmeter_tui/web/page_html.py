@@ -16,6 +16,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
 from ..domain.defaults import ACCENT_COLOR
+from ..domain.palette import MAINTENANCE_LABEL
 from .daybar import NARROW_DAYS, BarPainter, human_duration
 from .view import PageView, iso
 
@@ -72,6 +73,7 @@ def render_html(
             "state": c.state,
             "uptime_pct": c.uptime_pct,
             "uptime_pct_narrow": c.uptime_pct_narrow,
+            "under_maintenance": c.under_maintenance,
             "bar": bar,
         }
         for c, bar in zip(view.components, bars)
@@ -85,6 +87,23 @@ def render_html(
                 "state": i.state,
                 "ongoing": i.ended_at is None,
                 "start_iso": iso(i.started_at),
+                "when": when,
+                "length": length,
+            }
+        )
+    maintenances = []
+    for m in view.maintenances:
+        if not (m.active or m.upcoming):
+            continue
+        when, length = _when(m.start, m.end, tz)
+        maintenances.append(
+            {
+                "id": m.id,
+                "title": m.title,
+                "component": m.component,
+                "active": m.active,
+                "repeats": m.rrule is not None,
+                "start_iso": iso(m.start),
                 "when": when,
                 "length": length,
             }
@@ -104,6 +123,8 @@ def render_html(
             components=components,
             incidents=incidents,
             ongoing=ongoing or [],
+            maintenances=maintenances,
+            maintenance_label=MAINTENANCE_LABEL,
             last_checked=last,
             narrow_days=min(NARROW_DAYS, data.bar_days),
             shown_incidents=SHOWN_INCIDENTS,

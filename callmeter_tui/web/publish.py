@@ -76,7 +76,8 @@ def page_bodies(data: PageData, base_url: str, static: StaticFiles) -> dict[str,
     }
     bodies.update({key: (body, JSON) for key, body in StatuspageApi(view, base_url).bodies().items()})
     for c in view.components:
-        bodies[f"components/{c.position}/badge.svg"] = (badge_svg(c.name, c.state), "image/svg+xml; charset=utf-8")
+        badge = badge_svg(c.name, c.state, c.under_maintenance)
+        bodies[f"components/{c.position}/badge.svg"] = (badge, "image/svg+xml; charset=utf-8")
     logo_version = ""
     if data.logo is not None:
         bodies["logo"] = data.logo

@@ -15,12 +15,16 @@ from sqlalchemy.orm import Session
 from ..config.logo import load_logo, sniff_logo
 from ..domain.bars import day_boundaries
 from ..domain.defaults import BAR_DAYS, PAGE_REFRESH_S
+from ..domain.maintenance import Interval
 from ..store.incidents import load_bad_spans_before, load_incidents
+from ..store.maintenance import WindowView, maintenance_intervals, page_windows
 from ..store.models import Component, Delivery, Execution, Probe, StatusPage, Webhook
 from ..store.queries import load_spans
 from ..store.reports import known_zone as safe_timezone  # the page's zone, else UTC: one rule
 
 log = logging.getLogger(__name__)
+
+MAINTENANCE_AHEAD_S = 7 * 86400.0  # maintenance intervals loaded past now (what "upcoming" can show)
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,8 @@ class ComponentData:
     updated_at: float
     spans: tuple[Any, ...]  # domain.spans.HealthSpan within the bar window
     older_bad_spans: tuple[Any, ...] = ()  # degraded/unhealthy spans before it (the page's history)
+
+    maintenance: tuple[Interval, ...] = ()  # merged maintenance intervals, bar window start .. a week ahead
 
 
 @dataclass(frozen=True)
@@ -52,6 +58,9 @@ class PageData:
     boundaries: tuple[float, ...]  # day edges in the page's time zone, oldest first
     now: float
     operator_incidents: tuple[Any, ...] = ()  # domain.incident_status.OperatorIncident, newest first
+
+    windows: tuple[WindowView, ...] = ()  # maintenance windows of the page's probes not over before the bars
+    count_maintenance_as_downtime: bool = False
 
 
 def list_slugs(session: Session) -> list[str]:
@@ -77,6 +86,7 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
             StatusPage.bar_days,
             StatusPage.refresh_s,
             StatusPage.updated_at,
+            StatusPage.count_maintenance_as_downtime,
         ).where(StatusPage.slug == slug)
     ).first()
     if page is None:
@@ -100,6 +110,9 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
     ).all()
     spans = load_spans(session, [r.id for r in rows], boundaries[0], now) if rows else {}
     older = load_bad_spans_before(session, [r.id for r in rows], boundaries[0])
+
+    ahead = now + MAINTENANCE_AHEAD_S
+    maint = maintenance_intervals(session, [r.id for r in rows], boundaries[0], ahead) if rows else {}
     components = tuple(
         ComponentData(
             position=i,
@@ -111,6 +124,7 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
             updated_at=max(r.updated_at or 0.0, r.state_since or 0.0),
             spans=tuple(spans.get(r.id, ())),
             older_bad_spans=tuple(older.get(r.id, ())),
+            maintenance=tuple(maint.get(r.id, ())),
         )
         for i, r in enumerate(rows, start=1)
     )
@@ -129,6 +143,8 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
         boundaries=boundaries,
         now=now,
         operator_incidents=tuple(load_incidents(session, page_id=page.id)),
+        windows=tuple(page_windows(session, page.id, boundaries[0])) if rows else (),
+        count_maintenance_as_downtime=bool(page.count_maintenance_as_downtime),
     )
 
 
@@ -157,6 +173,7 @@ class ProbeMetrics:
     runs: int = 0  # executions recorded (kept by retention)
     failures: int = 0  # of which not ok
     deliveries: tuple[tuple[str, int], ...] = ()  # (outcome, count) of finished webhook deliveries
+    maintenance: tuple[Interval, ...] = ()  # left out of the uptime ratio like on the pages
 
 
 def load_probe_metrics(session: Session, since: float, now: float) -> list[ProbeMetrics]:
@@ -169,6 +186,7 @@ def load_probe_metrics(session: Session, since: float, now: float) -> list[Probe
         else {}
     )
     spans = load_spans(session, [p.id for p in probes], since, now) if probes else {}
+    maint = maintenance_intervals(session, [p.id for p in probes], since, now) if probes else {}
     runs = _run_counts(session)
     deliveries = _delivery_counts(session)
     return [
@@ -181,6 +199,7 @@ def load_probe_metrics(session: Session, since: float, now: float) -> list[Probe
             runs=runs.get(p.id, (0, 0))[0],
             failures=runs.get(p.id, (0, 0))[1],
             deliveries=tuple(sorted(deliveries.get(p.id, {}).items())),
+            maintenance=tuple(maint.get(p.id, ())),
         )
         for p in probes
     ]

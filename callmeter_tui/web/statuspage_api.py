@@ -31,6 +31,7 @@ from ..domain.incident_status import (
 )
 from ..domain.public_incidents import PublicIncident
 from .history import incident_link
+from .maintenance_api import maintenance_bodies, scheduled_maintenances
 from .view import ComponentView, PageView, iso
 
 MAX_INCIDENTS = 50  # what Statuspage's incidents.json returns
@@ -77,7 +78,7 @@ def component_statuses(view: PageView) -> list[tuple[ComponentView, ComponentSta
     listed = []
     for c in view.components:
         probe_id = view.data.components[c.index].probe_id
-        own = STATE_COMPONENT_STATUS.get(c.state)
+        own = ComponentStatus.UNDER_MAINTENANCE if c.under_maintenance else STATE_COMPONENT_STATUS.get(c.state)
         set_by_operator = operator.get(probe_id)
         if set_by_operator is not None:
             listed.append((c, worse_component_status(set_by_operator, own)))
@@ -90,7 +91,11 @@ def sp_status(view: PageView) -> dict[str, str]:
     listed = component_statuses(view)
     unresolved = [i.impact for i in view.public if i.ongoing]
     indicator, by_incident = page_indicator((s for _, s in listed), unresolved)
-    own = component_blend(STATE_COMPONENT_STATUS[c.state] for c in view.components if c.state in STATE_COMPONENT_STATUS)
+    own = component_blend(
+        STATE_COMPONENT_STATUS[c.state]
+        for c in view.components
+        if c.state in STATE_COMPONENT_STATUS and not c.under_maintenance
+    )
     if by_incident or indicator is not own:
         return {"indicator": indicator.value, "description": INDICATOR_DESCRIPTION[indicator]}
     return {"indicator": indicator.value, "description": view.banner}
@@ -179,6 +184,13 @@ class StatuspageApi:
         chosen = [i for i in self.view.public if i.ongoing or not ongoing_only]
         return [sp_incident(self.view, i, self.base_url, self._objects) for i in chosen[:MAX_INCIDENTS]]
 
+    def _component_object(self, view: PageView, c: ComponentView) -> dict[str, Any] | None:
+        """The listed component's object; None for one with no result yet (not listed, see above)."""
+        return self._objects.get(view.data.components[c.index].probe_id)
+
+    def _page_object(self, view: PageView, base_url: str) -> dict[str, Any]:
+        return self.page
+
     def bodies(self) -> dict[str, bytes]:
         """Asset key below /{slug}/ -> JSON body."""
         page = _dumps(self.page)
@@ -187,11 +199,13 @@ class StatuspageApi:
         components = b"[" + b",".join([_dumps(c) for c in self.components]) + b"]"
         unresolved = _dumps(self.incidents(ongoing_only=True))
         status = _dumps(self.status)
+        maintenances = _dumps(scheduled_maintenances(self.view, self.base_url, "summary", self._component_object))
         return {
+            **maintenance_bodies(self.view, self.base_url, self._page_object, self._component_object),
             "api/v2/summary.json": b'{"page":'
             + page
             + (b',"components":' + components + b',"incidents":' + unresolved)
-            + (b',"scheduled_maintenances":[],"status":' + status + b"}"),
+            + (b',"scheduled_maintenances":' + maintenances + b',"status":' + status + b"}"),
             "api/v2/status.json": b'{"page":' + page + b',"status":' + status + b"}",
             "api/v2/components.json": b'{"page":' + page + b',"components":' + components + b"}",
             "api/v2/incidents.json": b'{"page":' + page + b',"incidents":' + _dumps(self.incidents(False)) + b"}",

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from ..domain.sla import month_window, monthly_uptime, recent_months
+from ..store.maintenance import maintenance_intervals
 from ..store.queries import load_spans
 from ..store.reports import ReportInputError, page_components, page_header
 from .page_html import environment
@@ -44,7 +45,21 @@ def load_history(session: Session, slug: str, now: float, months: int = HISTORY_
     windows = [month_window(m, page.timezone, now) for m in names]
     comps = page_components(session, page.id)
     spans = load_spans(session, [c.id for c in comps], windows[0].start, now) if comps else {}
-    rows = tuple(HistoryRow(c.name, tuple(monthly_uptime(spans.get(c.id, []), windows))) for c in comps)
+    maint = maintenance_intervals(session, [c.id for c in comps], windows[0].start, now) if comps else {}
+    rows = tuple(
+        HistoryRow(
+            c.name,
+            tuple(
+                monthly_uptime(
+                    spans.get(c.id, []),
+                    windows,
+                    [(m.start, m.end) for m in maint.get(c.id, ())],
+                    page.maintenance_is_downtime,
+                )
+            ),
+        )
+        for c in comps
+    )
     return UptimeHistory(page.slug, page.name, page.timezone, tuple(names), rows)
 
 

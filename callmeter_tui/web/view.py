@@ -14,14 +14,16 @@ from typing import cast
 
 import numpy as np
 
-from ..domain.banner import banner
+from ..domain.banner import banner, banner_states
 from ..domain.bars import segment_states, state_seconds_matrix
 from ..domain.health import STATE_ORDER, HealthState
 from ..domain.incident_status import STATE_COMPONENT_STATUS, component_blend
 from ..domain.incidents import incidents
 from ..domain.isotime import iso_seconds
+from ..domain.maintenance import active, maintenance_matrix
 from ..domain.public_incidents import AutoRun, PublicIncident, public_incidents
-from ..domain.spans import format_uptime, uptime_ratio
+from ..domain.spans import carve, format_uptime, uptime_ratio
+from .maintenance_view import MaintenanceView, maintenance_views
 from .snapshot import PageData
 
 MAX_INCIDENTS = 50
@@ -38,6 +40,12 @@ class BarCell:
     degraded_s: float
     unhealthy_s: float
     unknown_s: float
+    maintenance_s: float = 0.0  # scheduled maintenance: not counted in the four states above
+
+    @property
+    def shows_maintenance(self) -> bool:
+        """Drawn in the maintenance colour: maintenance and no monitored time outside it."""
+        return self.state is HealthState.UNKNOWN and self.maintenance_s > 0
 
 
 @dataclass(frozen=True)
@@ -68,6 +76,7 @@ class ComponentView:
     last_checked: float | None
     created_at: float
     updated_at: float
+    under_maintenance: bool = False  # inside a scheduled maintenance window now
 
 
 @dataclass(frozen=True)
@@ -90,6 +99,8 @@ class PageView:
     last_checked: float | None
     public: tuple[PublicIncident, ...] = ()  # automatic + operator incidents, ongoing first (see domain)
 
+    maintenances: tuple[MaintenanceView, ...] = ()  # active first, then upcoming, then recently completed
+
     @property
     def window_days(self) -> int:
         return self.data.bar_days
@@ -102,35 +113,41 @@ def page_bars(data: PageData) -> PageBars:
     comps = data.components
     blocks = []
     for i in range(0, len(comps), BAR_CHUNK):
-        matrix = state_seconds_matrix([c.spans for c in comps[i : i + BAR_CHUNK]], b, data.now)
+        chunk = comps[i : i + BAR_CHUNK]
+        matrix = state_seconds_matrix([carve(c.spans, c.maintenance) for c in chunk], b, data.now)
+        maint = maintenance_matrix([c.maintenance for c in chunk], b, data.now)
+        matrix[..., 3] = np.clip(matrix[..., 3] - maint, 0.0, None)
         codes = segment_states(matrix).astype(np.float64)
-        blocks.append(np.concatenate((codes[..., None], matrix), axis=2).reshape(-1, 5))
+        blocks.append(np.concatenate((codes[..., None], matrix, maint[..., None]), axis=2).reshape(-1, 6))
     starts, ends = tuple(b[:-1].tolist()), tuple(b[1:].tolist())
     if not blocks:
         return PageBars(starts, ends, (), np.zeros((0, n_days), dtype=np.int64))
     # Distinct (colour, seconds per state) cells, each rendered once, found with a dict keyed by each row's
     # 40 raw bytes: not np.unique(axis=0), which sorts a void dtype holding the GIL (~100 ms for 1,000 x 90
-    # cells, a dashboard stall), and not a tuple of five floats per row (90,000 tuples, slow to build).
+    # cells, a dashboard stall), and not a tuple of six floats per row (90,000 tuples, slow to build).
     index: dict[bytes, int] = {}
     keys: list[list[bytes]] = [
-        cast(list[bytes], np.ascontiguousarray(block).view(np.dtype((np.void, 40))).ravel().tolist())
+        cast(list[bytes], np.ascontiguousarray(block).view(np.dtype((np.void, 48))).ravel().tolist())
         for block in blocks
     ]
     total = sum(len(block) for block in blocks)
     inverse = np.fromiter((index.setdefault(k, len(index)) for ks in keys for k in ks), dtype=np.int64, count=total)
-    rows = np.frombuffer(b"".join(index), dtype=np.float64).reshape(-1, 5).tolist()
+    rows = np.frombuffer(b"".join(index), dtype=np.float64).reshape(-1, 6).tolist()
     cells = tuple(BarCell(STATE_ORDER[int(row[0])], *row[1:]) for row in rows)
     return PageBars(starts, ends, cells, inverse.reshape(len(comps), n_days))
 
 
 def build_view(data: PageData) -> PageView:
-    """Apply the domain rules once for every format."""
+    """Apply the domain rules once for every format. A component under maintenance does not spoil the
+    banner (planned work is not an incident): for the banner it counts as not known."""
     states = [HealthState.parse(c.state) for c in data.components]
-    overall, text = banner(states)
+    in_maintenance = [active(c.maintenance, data.now) for c in data.components]
+    overall, text = banner(banner_states(states, in_maintenance))
     since = data.boundaries[0]
     since_narrow = data.boundaries[max(0, len(data.boundaries) - 1 - NARROW_DAYS)]
     comps = []
     found: list[IncidentView] = []
+    downtime = data.count_maintenance_as_downtime
     for index, (comp, state) in enumerate(zip(data.components, states)):
         comps.append(
             ComponentView(
@@ -138,11 +155,16 @@ def build_view(data: PageData) -> PageView:
                 position=comp.position,
                 name=comp.name,
                 state=state,
-                uptime_pct=format_uptime(uptime_ratio(comp.spans, since, data.now)),
-                uptime_pct_narrow=format_uptime(uptime_ratio(comp.spans, since_narrow, data.now)),
+                uptime_pct=format_uptime(
+                    uptime_ratio(comp.spans, since, data.now, comp.maintenance, maintenance_is_downtime=downtime)
+                ),
+                uptime_pct_narrow=format_uptime(
+                    uptime_ratio(comp.spans, since_narrow, data.now, comp.maintenance, maintenance_is_downtime=downtime)
+                ),
                 last_checked=comp.last_checked,
                 created_at=comp.created_at,
                 updated_at=comp.updated_at,
+                under_maintenance=in_maintenance[index],
             )
         )
         for inc in incidents(comp.spans):
@@ -162,6 +184,7 @@ def build_view(data: PageData) -> PageView:
         incidents=tuple(newest),
         last_checked=max(checked) if checked else None,
         public=tuple(page_incidents(data, states)),
+        maintenances=maintenance_views(data.windows, data.now),
     )
 
 

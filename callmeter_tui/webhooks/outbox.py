@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -19,8 +20,10 @@ from ..domain.netaddr import literal_target_reason
 from ..domain.probe import WebhookFormat
 from ..store.models import Delivery, Probe, Project, Transition, Webhook
 from . import payloads as formats
+from .holds import hold, split_held
 
 __all__ = [
+    "add_delivery",
     "check_target",
     "create_webhook",
     "delete_webhook",
@@ -183,10 +186,16 @@ def enqueue_for_transition(session: Session, transition: Transition, probe: Prob
     """One Delivery per enabled webhook of the probe, body rendered per format and frozen. No commit.
 
     Same -> same is never a notification (the domain rule); the engine should not call us for one anyway.
+    Inside a maintenance window, webhooks without ``notify_during_maintenance`` hold the transition (it is
+    recorded, not delivered); ``webhooks.maintenance.catch_up`` sends one catch-up when the window ends.
     """
     if not notifies(HealthState.parse(transition.previous_state), HealthState.parse(transition.current_state)):
         return 0
     hooks = _enabled_hooks(session, probe.id)
+    if not hooks:
+        return 0
+    hooks, held = split_held(session, probe.id, transition.at, hooks)
+    hold(held, transition)
     if not hooks:
         return 0
     if transition.id is None:
@@ -204,20 +213,26 @@ def enqueue_for_transition(session: Session, transition: Transition, probe: Prob
         breaches=transition.breaches,
     )
     for hook in hooks:
-        session.add(
-            Delivery(
-                webhook_id=hook.id,
-                transition_id=transition.id,
-                key=new_key(),
-                body=formats.render(hook.format, event, hook.id),
-                status="pending",
-                attempts=0,
-                next_attempt_at=now,
-                is_test=False,
-                created_at=now,
-            )
-        )
+        add_delivery(session, hook, event, transition.id, now)
+        hook.last_notified_state, hook.held_since = transition.current_state, None
     return len(hooks)
+
+
+def add_delivery(session: Session, hook: Webhook, event: dict[str, Any], transition_id: int | None, now: float) -> None:
+    """A pending Delivery of ``event`` to ``hook``, its body rendered in the hook's format and frozen."""
+    session.add(
+        Delivery(
+            webhook_id=hook.id,
+            transition_id=transition_id,
+            key=new_key(),
+            body=formats.render(hook.format, event, hook.id),
+            status="pending",
+            attempts=0,
+            next_attempt_at=now,
+            is_test=False,
+            created_at=now,
+        )
+    )
 
 
 def enqueue_test(session: Session, webhook_id: int, now: float) -> int:

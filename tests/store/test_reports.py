@@ -66,7 +66,7 @@ def test_operator_incidents_count_in_the_report_of_their_component(session) -> N
     page.components.append(Component(probe_id=trunk, name="Trunk", position=0))
     page.components.append(Component(probe_id=ivr, name="IVR", position=1))
     session.add(page)
-    for minute in range(0, 60):
+    for minute in range(60):
         for pid in (trunk, ivr):
             res, _ = result(NOV + 60 * minute)
             record_execution(session, pid, res, evaluate(res, {}))

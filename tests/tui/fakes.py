@@ -242,6 +242,26 @@ class FakeMonitor:
     async def list_status_pages(self) -> list[StatusPageView]:
         return list(self.pages.values())
 
+    async def schedule_maintenance(
+        self,
+        page: str | None,
+        component: str | None,
+        title: str | None,
+        start: str | None,
+        end: str | None,
+        rrule: str | None = None,
+    ) -> int:
+        """The domain's window rule refuses bad times/rules (the store adds page/component checks)."""
+        from callmeter_tui.config.recurrence import make_rule
+        from callmeter_tui.domain.maintenance import MaintenanceError
+
+        for key, value in (("page", page), ("component", component), ("title", title), ("start", start), ("end", end)):
+            if not value:
+                raise MaintenanceError(key, "is required")
+        make_rule(str(start), str(end), "UTC", rrule)
+        self.calls.append(("schedule_maintenance", (page, component, title, start, end, rrule)))
+        return 7
+
     async def history(self, probe_ids: list[int], mode: str = "days") -> dict[int, HistoryView]:
         self.history_calls += 1
         n, size = (90, 86400.0) if mode == "days" else (24, 3600.0)

@@ -37,14 +37,14 @@ def seed(db: Database) -> None:
 async def test_m_writes_the_month_report_and_toasts_its_path(
     sqlite_database: Database, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert any(a.id == "sla_report" and a.key == "m" for a in ACTIONS)
+    assert any(a.id == "sla_report" and a.key == "u" for a in ACTIONS)
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
     seed(sqlite_database)
     monitor = mixed_monitor("healthy")
     await monitor.save_status_page(StatusPageSpec(slug="acme", name="Acme", components=(ComponentSpec("trunk", "T"),)))
     app = CallMeterApp(monitor, clock=lambda: T0, report_writer=report_writer(sqlite_database))
     async with app.run_test(size=(120, 50)) as pilot:
-        await pilot.press("m")
+        await pilot.press("u")
         await pilot.pause(0.3)
         assert isinstance(app.screen, ReportScreen)
         month = app.screen.query_one("#report-month", Input)

@@ -49,3 +49,27 @@ def test_text_on_state_colours_reads_at_aa() -> None:
     for var in ("--ok", "--warn", "--bad", "--none"):
         m = re.search(rf"{var}:\s*(#[0-9a-fA-F]{{6}})", css)
         assert m and contrast(m.group(1), "#ffffff") >= 4.5, f"page.css {var} label on a white card"
+
+
+def test_maintenance_has_its_own_colour_in_the_one_palette() -> None:
+    """Under maintenance: one colour for page banners/bars/labels, badges and the dashboard, readable at AA."""
+    from callmeter_tui.domain.palette import (
+        MAINTENANCE_COLOR,
+        MAINTENANCE_CSS_VARIABLE,
+        MAINTENANCE_SYMBOL,
+        ON_MAINTENANCE_COLOR,
+    )
+    from callmeter_tui.tui.theme import SYMBOLS
+
+    css = PAGE_CSS.read_text()
+    for var in (MAINTENANCE_CSS_VARIABLE, "--m", "--maint"):
+        m = re.search(rf"{re.escape(var)}:\s*(#[0-9a-fA-F]{{6}})", css)
+        assert m and m.group(1).lower() == MAINTENANCE_COLOR.lower(), var
+    assert MAINTENANCE_COLOR not in STATE_COLOR.values()
+    assert MAINTENANCE_SYMBOL not in SYMBOLS.values()
+    assert contrast(ON_MAINTENANCE_COLOR, MAINTENANCE_COLOR) >= 4.5
+    assert contrast(MAINTENANCE_COLOR, "#ffffff") >= 4.5  # the label on a white card
+    svg = badge_svg("voip", HealthState.UNHEALTHY, maintenance=True).decode()
+    assert f'fill="{MAINTENANCE_COLOR}"' in svg and ">maintenance<" in svg
+    for theme in (DARK, LIGHT):
+        assert theme.maintenance == MAINTENANCE_COLOR

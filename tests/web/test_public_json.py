@@ -55,7 +55,7 @@ async def test_status_json_shape_and_values(seed: Seed, make_server) -> None:  #
     assert r.status_code == 200
     assert r.headers["content-type"].startswith("application/json")
     doc = r.json()
-    assert set(doc) == {"name", "description", "status", "banner", "components", "incidents"}
+    assert set(doc) == {"name", "description", "status", "banner", "components", "incidents", "maintenances"}
     assert (doc["name"], doc["description"], doc["status"], doc["banner"]) == (
         "VoIP Status",
         "SIP trunks we operate.",
@@ -63,14 +63,31 @@ async def test_status_json_shape_and_values(seed: Seed, make_server) -> None:  #
         "Partial Degradation",
     )
     a, b = doc["components"]
-    assert set(a) == {"name", "status", "uptime_pct", "uptime_window_days", "bars", "last_checked"}
+    assert set(a) == {
+        "name",
+        "status",
+        "uptime_pct",
+        "uptime_window_days",
+        "under_maintenance",
+        "bars",
+        "last_checked",
+    }
     assert a["name"] == "Primary SIP Trunk (US East)" and a["status"] == "HEALTHY"
     assert a["uptime_pct"] == "99.86"  # 719 of 720 monitored hours
     assert a["uptime_window_days"] == 90
     assert iso_utc(a["last_checked"]) == NOW - 30
     assert len(a["bars"]) == 90
     for bar in a["bars"]:
-        assert set(bar) == {"start", "end", "status", "healthy_s", "degraded_s", "unhealthy_s", "unknown_s"}
+        assert set(bar) == {
+            "start",
+            "end",
+            "status",
+            "healthy_s",
+            "degraded_s",
+            "unhealthy_s",
+            "unknown_s",
+            "maintenance_s",
+        }
         assert iso_utc(bar["start"]) < iso_utc(bar["end"])
     # The unhealthy hour fell on 2026-11-10 (UTC page): that day is red with exactly 1 h unhealthy.
     bad = [x for x in a["bars"] if x["status"] == "UNHEALTHY"]
