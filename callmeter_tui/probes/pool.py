@@ -18,9 +18,11 @@ from typing import Any
 from callmeter_tui.domain.defaults import SIP_BIND
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.domain.results import ProbeResult
+from callmeter_tui.domain.sipuri import SipUri
 
+from .icmpwatch import IcmpWatcher, Watch
 from .outcome import one_line
-from .precheck import check_spec, resolve, udp_port_unreachable
+from .precheck import DEFAULT_PORTS, check_spec, resolve, udp_port_unreachable
 from .protocol import ACCOUNTS_PER_WORKER, CALLS_PER_WORKER, SHARED_ACCOUNTS, ProbeOrder
 from .supervisor import WorkerHandle, WorkerLost
 
@@ -63,6 +65,7 @@ class ProberPool:
         self._bg: set[asyncio.Task[None]] = set()
         self._waiting = 0  # run() calls waiting for a free slot
         self._start_lock: asyncio.Lock | None = None
+        self._icmp = IcmpWatcher()  # one socket spots ICMP port-unreachable for every UDP run
         self.restart_count = 0
 
     # -- life cycle -----------------------------------------------------------------------------
@@ -93,6 +96,7 @@ class ProberPool:
             self._monitor = None
         for task in list(self._restarts):
             task.cancel()
+        self._icmp.close()
         await asyncio.gather(*(w.stop() for w in self._workers), return_exceptions=True)
         self._workers = []
         self._started = False
@@ -111,7 +115,7 @@ class ProberPool:
 
         try:
             uri, proxy = check_spec(spec)
-            await resolve(uri, "target", spec.timeout_s)
+            address = await resolve(uri, "target", spec.timeout_s)
             if proxy is not None:
                 await resolve(proxy, "outbound_proxy", spec.timeout_s)
             if self._closed:
@@ -126,9 +130,9 @@ class ProberPool:
             fut = worker.dispatch(order)
             watch = None
             if uri.transport == "udp" and proxy is None:
-                watch = asyncio.ensure_future(udp_port_unreachable(uri, spec.timeout_s))
+                watch = self._watch_port(uri, address, spec.timeout_s)
             try:
-                done = await _first_of(fut, hard, watch)
+                done = await _first_of(fut, hard, watch.refused if watch is not None else None)
             except PortUnreachable:
                 worker.abandon(order.id)
                 return fail(
@@ -139,6 +143,9 @@ class ProberPool:
                 call = ProbeKind(spec.kind).places_call
                 what = "call did not complete" if call else "no response"
                 return fail(f"timeout: {what} within {hard:g} s", details={"call_answered": False} if call else {})
+            finally:
+                if watch is not None:
+                    watch.close()
             return ProbeResult.from_dict(done)
         except ValueError as exc:
             return fail(str(exc), **_call_details(spec))
@@ -152,6 +159,13 @@ class ProberPool:
         except Exception as exc:
             self._warn(f"probe {spec.name!r} failed inside the pool: {exc!r}")
             return fail(f"prober error: {type(exc).__name__}: {exc}")
+
+    def _watch_port(self, uri: SipUri, address: str, within_s: float) -> Watch | _OwnSocket:
+        """The shared ICMP watcher where the platform allows it, else a connected socket of this run's own."""
+        watch = self._icmp.watch(address, uri.port or DEFAULT_PORTS["udp"])
+        if watch is not None:
+            return watch
+        return _OwnSocket(asyncio.ensure_future(udp_port_unreachable(uri, within_s)))
 
     async def _acquire(self, order: ProbeOrder, wait_s: float) -> WorkerHandle | None:
         """The least loaded live worker with a free call/account slot, waiting up to ``wait_s``."""
@@ -260,20 +274,50 @@ class PortUnreachable(Exception):
     """The UDP target answered with ICMP port-unreachable before the SIP transaction ended."""
 
 
+class _OwnSocket:
+    """The per-run fallback watch (a task on its own connected socket), shaped like icmpwatch.Watch."""
+
+    def __init__(self, task: asyncio.Future[bool]) -> None:
+        self.refused = task
+
+    def close(self) -> None:
+        self.refused.cancel()
+
+
 async def _first_of(fut: asyncio.Future[Any], hard: float, watch: asyncio.Future[bool] | None) -> Any:
-    """The worker's answer within ``hard`` seconds, unless the ICMP watch proves the port dead first."""
-    if watch is None:
-        return await asyncio.wait_for(asyncio.shield(fut), hard)
-    waiter = asyncio.ensure_future(asyncio.wait_for(asyncio.shield(fut), hard))
-    try:
-        done, _ = await asyncio.wait({waiter, watch}, return_when=asyncio.FIRST_COMPLETED)
-        if waiter not in done and watch.result():
+    """The worker's answer within ``hard`` seconds, unless the ICMP watch proves the port dead first.
+
+    Callbacks and one timer, no task per run: this runs for every probe. ``fut`` is never cancelled here.
+    """
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + hard
+    while True:
+        woken: asyncio.Future[None] = loop.create_future()
+
+        def wake(_: object = None, woken: asyncio.Future[None] = woken) -> None:
+            if not woken.done():
+                woken.set_result(None)
+
+        fut.add_done_callback(wake)
+        watching = watch is not None and not watch.done()
+        if watching:
+            assert watch is not None
+            watch.add_done_callback(wake)
+        timer = loop.call_at(deadline, wake)
+        try:
+            await woken
+        finally:
+            timer.cancel()
+            fut.remove_done_callback(wake)
+            if watching:
+                assert watch is not None
+                watch.remove_done_callback(wake)
+        if fut.done():
+            return fut.result()
+        if watching and watch is not None and watch.done() and not watch.cancelled() and watch.result():
             raise PortUnreachable()
-        return await waiter
-    finally:
-        watch.cancel()
-        if not waiter.done():
-            waiter.cancel()
+        if loop.time() >= deadline:
+            raise TimeoutError()
 
 
 def _call_details(spec: ProbeSpec) -> dict[str, Any]:

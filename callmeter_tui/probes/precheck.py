@@ -36,22 +36,24 @@ def check_spec(spec: ProbeSpec) -> tuple[SipUri, SipUri | None]:
     return uri, proxy
 
 
-async def resolve(uri: SipUri, field: str, timeout_s: float) -> None:
-    """Fail fast on a host that does not resolve (pjsip would report it only as status 70018)."""
+async def resolve(uri: SipUri, field: str, timeout_s: float) -> str:
+    """The host's first address; fails fast on a host that does not resolve (pjsip would say only 70018)."""
     try:
-        ipaddress.ip_address(uri.host)
-        return
+        return str(ipaddress.ip_address(uri.host.strip("[]")))
     except ValueError:
         pass
     loop = asyncio.get_running_loop()
     port = uri.port or DEFAULT_PORTS[uri.transport]
     try:
-        await asyncio.wait_for(loop.getaddrinfo(uri.host, port, type=socket.SOCK_DGRAM), timeout_s)
+        infos = await asyncio.wait_for(loop.getaddrinfo(uri.host, port, type=socket.SOCK_DGRAM), timeout_s)
     except TimeoutError:
         raise ValueError(f"{field}: resolving host {uri.host!r} took longer than {timeout_s:g} s") from None
     except (socket.gaierror, OSError) as exc:
         reason = exc.strerror if getattr(exc, "strerror", None) else str(exc)
         raise ValueError(f"{field}: cannot resolve host {uri.host!r} ({reason})") from None
+    if not infos:
+        raise ValueError(f"{field}: cannot resolve host {uri.host!r} (no address)")
+    return str(infos[0][4][0])
 
 
 class _Unreachable(asyncio.DatagramProtocol):
@@ -67,7 +69,8 @@ async def udp_port_unreachable(uri: SipUri, within_s: float) -> bool:
     """True when the target's UDP port answers with ICMP port-unreachable.
 
     pjsip gets no signal for a dead UDP port and would wait for its transaction timer; a connected
-    UDP socket of our own sees the ICMP error at once. It sends a SIP keep-alive (CRLF CRLF, RFC 5626),
+    UDP socket of our own sees the ICMP error at once. Where the shared watcher works (Linux, icmpwatch.py)
+    the prober uses that instead of one socket per run. It sends a SIP keep-alive (CRLF CRLF, RFC 5626),
     which a live SIP server ignores, twice in case the first ICMP reply is rate-limited or lost.
     """
     loop = asyncio.get_running_loop()

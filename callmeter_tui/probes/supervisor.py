@@ -15,7 +15,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from typing import Any
 
@@ -33,6 +33,44 @@ class InFlight:
     order: ProbeOrder
     future: asyncio.Future[dict[str, Any]]
     abandoned: bool = False  # the caller gave up (hard timeout); the slot stays taken until the worker answers
+    call: bool = field(init=False)
+    account: bool = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.call = ProbeKind(self.order.kind).places_call
+        self.account = self.order.needs_account
+
+
+class InFlightTable(dict[int, InFlight]):
+    """A worker's running orders, with the counts the pool reads for every run (its slot choice) kept up to
+    date as orders come and go: counting them on each read was O(orders in flight) per run."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.calls = 0
+        self.accounts = 0
+
+    def __setitem__(self, key: int, value: InFlight) -> None:
+        old = self.get(key)
+        if old is not None:
+            self._count(old, -1)
+        super().__setitem__(key, value)
+        self._count(value, 1)
+
+    def pop(self, key: int, *default: Any) -> Any:
+        if key in self:
+            entry = super().pop(key)
+            self._count(entry, -1)
+            return entry
+        return default[0] if default else super().pop(key)
+
+    def clear(self) -> None:
+        super().clear()
+        self.calls = self.accounts = 0
+
+    def _count(self, entry: InFlight, step: int) -> None:
+        self.calls += step if entry.call else 0
+        self.accounts += step if entry.account else 0
 
 
 @dataclass
@@ -45,7 +83,7 @@ class WorkerHandle:
     conn: Any = None
     pid: int = 0
     transports: dict[str, str] = field(default_factory=dict)
-    inflight: dict[int, InFlight] = field(default_factory=dict)
+    inflight: InFlightTable = field(default_factory=InFlightTable)
     last_beat: float = 0.0
     alive: bool = False
     kill_reason: str | None = None
@@ -57,11 +95,11 @@ class WorkerHandle:
     # -- load ---------------------------------------------------------------------------------
     @property
     def calls(self) -> int:
-        return sum(1 for f in self.inflight.values() if ProbeKind(f.order.kind).places_call)
+        return self.inflight.calls
 
     @property
     def accounts(self) -> int:
-        return sum(1 for f in self.inflight.values() if f.order.needs_account)
+        return self.inflight.accounts
 
     # -- life cycle ---------------------------------------------------------------------------
     async def start(self) -> None:
@@ -101,8 +139,8 @@ class WorkerHandle:
         self.last_beat = time.monotonic()
         self.alive = True
 
-    def send(self, msg: Any) -> None:
-        self.conn.send(asdict(msg))
+    def send(self, msg: ProbeOrder | Cancel | Stop) -> None:
+        self.conn.send(dict(vars(msg)))  # flat messages: what asdict() gives, without its deep copy per run
 
     def dispatch(self, order: ProbeOrder) -> asyncio.Future[dict[str, Any]]:
         assert self._loop is not None

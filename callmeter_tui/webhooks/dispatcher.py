@@ -2,7 +2,10 @@
 
 It sleeps until the next due time (or a foreign lease expiring) and is woken early by the event bus
 (DeliveriesQueued / StateChanged) and by its own finished attempts. Concurrency is bounded overall and per
-webhook, so a slow or dead endpoint only ever occupies its own slots. Several dispatchers may share one
+webhook, so a slow or dead endpoint only ever occupies its own slots. A slot is the request itself: it is free
+again when the answer is in, and the outcome is recorded by the loop's next database hop together with the
+next claim (one hand-over to the database thread per cycle: on a loaded machine each one waits for the
+scheduler, and that, not HTTP, was what bounded deliveries per second). Several dispatchers may share one
 PostgreSQL database: a delivery is only ever in flight at one of them (see ledger.py).
 """
 
@@ -74,6 +77,7 @@ class Dispatcher:
         self.resolver = resolver
         self.sender: Sender | None = None
         self._tasks: dict[int, tuple[asyncio.Task[None], int]] = {}  # delivery id -> (task, webhook id)
+        self._sending: dict[int, int] = {}  # delivery id -> webhook id while its request is out: the slots
         self._wake = asyncio.Event()
         self._stopping = False
         self._reclaimed_at = float("-inf")
@@ -110,6 +114,7 @@ class Dispatcher:
         )
         self._stopping = False
         self._reclaimed_at = float("-inf")
+        self.recorder.deferred = True  # outcomes ride along with the loop's claims (see _tick)
         n = await self.unit_of_work(partial(ledger.retry_local_failures_now, now=self.clock()))
         if n:
             log.info("%d webhook deliveries held back by a missing secret or routing key are due again", n)
@@ -133,6 +138,7 @@ class Dispatcher:
                     pass
         if self.bus is not None and self._queue is not None:
             self.bus.unsubscribe(self._queue)
+        self.recorder.release()  # no loop any more: outcomes are written on their own
         pending = [t for t, _ in self._tasks.values()]
         if pending:
             _done, still = await asyncio.wait(
@@ -178,13 +184,16 @@ class Dispatcher:
         now = self.clock()
         live = set(self._tasks)
         busy: dict[int, int] = {}
-        for _task, wid in self._tasks.values():
+        for wid in self._sending.values():
             busy[wid] = busy.get(wid, 0) + 1
-        room = self.max_concurrency - len(self._tasks)
+        room = self.max_concurrency - len(self._sending)
 
         reclaim = now - self._reclaimed_at >= RECLAIM_EVERY_S
         if reclaim:
             self._reclaimed_at = now
+        batch = self.recorder.take()
+        if not batch and room <= 0 and not reclaim:
+            return None  # full and nothing to record: a finishing request wakes us
 
         def claim(s: Session) -> tuple[list[Claimed], float | None]:
             if reclaim:
@@ -204,10 +213,28 @@ class Dispatcher:
                 return claimed, None  # full: a finishing attempt wakes us
             return claimed, ledger.next_due(s, owner=self.owner, busy=busy, per_webhook=self.per_webhook)
 
-        claimed, due = await self.unit_of_work(claim)
+        outcomes = [o for o, _ in batch]
+
+        def record_then_claim() -> tuple[list[Any], tuple[list[Claimed], float | None] | Exception]:
+            written = self.recorder.write(outcomes)  # never raises: failures are per-outcome results
+            try:
+                return written, in_transaction(self.sessions, claim)
+            except Exception as exc:
+                return written, exc
+
+        try:
+            written, claim_result = await self._in_db(record_then_claim)
+        except BaseException as exc:  # the database thread itself failed: every attempt of the batch learns it
+            self.recorder.settle(batch, [exc if isinstance(exc, Exception) else RuntimeError(str(exc))] * len(batch))
+            raise
+        self.recorder.settle(batch, written)
+        if isinstance(claim_result, Exception):
+            raise claim_result
+        claimed, due = claim_result
         for c in claimed:
             task = asyncio.create_task(self._attempt(c), name=f"webhook-delivery-{c.delivery_id}")
             self._tasks[c.delivery_id] = (task, c.webhook_id)
+            self._sending[c.delivery_id] = c.webhook_id
             task.add_done_callback(partial(self._done, c.delivery_id))
         if due is None:
             return None
@@ -215,6 +242,7 @@ class Dispatcher:
 
     def _done(self, delivery_id: int, _task: object = None) -> None:
         self._tasks.pop(delivery_id, None)
+        self._sending.pop(delivery_id, None)
         self._wake.set()
 
     async def _wait(self, delay: float | None) -> None:
@@ -229,7 +257,7 @@ class Dispatcher:
         waiter = asyncio.create_task(self._wake.wait())
         if delay is not None:
             timer: asyncio.Task[Any] | None = asyncio.create_task(self._sleep_for(delay))
-        elif not self._tasks:
+        elif not self._sending:
             timer = asyncio.create_task(asyncio.sleep(IDLE_S))
         else:
             timer = None  # a finishing attempt wakes us
@@ -255,6 +283,8 @@ class Dispatcher:
                 SendResult(None, f"internal error: {type(exc).__name__}: {exc}"[:300], None, 0.0),
                 None,
             )
+        self._sending.pop(c.delivery_id, None)  # the slot is free: the next claim can use it
+        self._wake.set()
         try:
             fin = await self.recorder.record(Outcome(c, at, self.clock(), result, retry_after))
         except Exception:

@@ -1,8 +1,10 @@
 """SSRF guard: a webhook must not reach loopback, private, link-local (cloud metadata) or other internal space.
 
-The check is on the address actually connected to: ``GuardedBackend`` resolves the host once, checks every
-address, then connects to that exact IP (TLS SNI and the Host header still carry the hostname). There is no
-second DNS lookup an attacker could rebind between check and connect.
+The check is on the address actually connected to: ``GuardedResolver`` is the HTTP client's resolver. It
+resolves the host once per new connection, checks every address, and hands the client exactly those
+addresses to connect to (TLS SNI and the Host header still carry the hostname). There is no second DNS lookup
+an attacker could rebind between check and connect. IP literals never reach a resolver (the client connects to
+them directly), so ``check_literal`` refuses internal ones before the request is made.
 """
 
 from __future__ import annotations
@@ -12,10 +14,9 @@ import socket
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
-from httpcore import AsyncNetworkBackend, AsyncNetworkStream
+from aiohttp.abc import AbstractResolver
 
 from ..domain.netaddr import forbidden_reason, literal_ip
-from .netio import AsyncioBackend
 
 Resolver = Callable[[str, int], Awaitable[list[str]]]
 
@@ -50,49 +51,42 @@ def check_addresses(host: str, addresses: Iterable[str]) -> list[str]:
     return addresses
 
 
-class GuardedBackend(AsyncNetworkBackend):
-    """httpcore network backend: resolve once, check, connect to the checked IP (never re-resolving)."""
+class GuardedResolver(AbstractResolver):
+    """aiohttp resolver: resolve once, check, return the checked IPs (the client connects to those only).
 
-    def __init__(
-        self, *, allow_private: bool, resolver: Resolver | None = None, inner: AsyncNetworkBackend | None = None
-    ) -> None:
+    The connector using it must not cache lookups (``use_dns_cache=False``): every new connection is checked.
+    """
+
+    def __init__(self, *, allow_private: bool, resolver: Resolver | None = None) -> None:
         self.allow_private = allow_private
         self.resolver = resolver or system_resolve
-        self.inner = inner or AsyncioBackend()
-        self.connected: list[tuple[str, str]] = []  # (hostname, IP) of recent connects, for diagnostics/tests
+        self.pinned: list[tuple[str, str]] = []  # (hostname, first checked IP) of recent connects, for diagnostics
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> AsyncNetworkStream:
-        ip = literal_ip(host)
-        addresses = [str(ip)] if ip is not None else await self.resolver(host, port)
+    def check_literal(self, host: str) -> None:
+        """Refuse an internal IP literal (the client connects to literals without asking the resolver)."""
+        if not self.allow_private and literal_ip(host) is not None:
+            check_addresses(host, [host.strip("[]")])
+
+    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[Any]:
+        addresses = await self.resolver(host, port)
         if not addresses:
             raise BlockedTarget(f"{host} did not resolve to any address")
         if not self.allow_private:
             check_addresses(host, addresses)
-        last: Exception | None = None
-        for addr in addresses:
-            try:
-                stream = await self.inner.connect_tcp(
-                    addr, port, timeout=timeout, local_address=local_address, socket_options=socket_options
-                )
-            except Exception as exc:  # try the next checked address, like a normal client would
-                last = exc
-                continue
-            self.connected = ([*self.connected, (host, addr)])[-100:]
-            return stream
-        assert last is not None
-        raise last
+        self.pinned = [*self.pinned, (host, addresses[0])][-100:]
+        return [self.target(host, port, addr) for addr in addresses]
 
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
-    ) -> AsyncNetworkStream:
-        raise BlockedTarget("unix sockets are not webhook targets")
+    def target(self, host: str, port: int, addr: str) -> dict[str, Any]:
+        """What the client connects to for one checked address (SNI and Host stay ``host``)."""
+        family = socket.AF_INET6 if ":" in addr else socket.AF_INET
+        return {
+            "hostname": host,
+            "host": addr,
+            "port": port,
+            "family": family,
+            "proto": 0,
+            "flags": socket.AI_NUMERICHOST | socket.AI_NUMERICSERV,
+        }
 
-    async def sleep(self, seconds: float) -> None:
-        await self.inner.sleep(seconds)
+    async def close(self) -> None:
+        return None

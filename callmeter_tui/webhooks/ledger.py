@@ -298,14 +298,27 @@ class Success:
 
 
 def finish_succeeded(s: Session, done: list[Success], *, owner: str) -> list[Finished]:
-    """What ``finish`` does for each successful attempt, for many at once in four statements (the common case).
+    """What ``finish`` does for each successful attempt, for many at once in three statements (the common case).
 
     The attempt is recorded when its delivery still exists; the delivery succeeds and its webhook's failure
-    count starts afresh only while our lease holds; otherwise the result is "lost", as in ``finish``.
+    count starts afresh only while our lease holds; otherwise the result is "lost", as in ``finish``. Whether
+    the others still exist is only asked when some delivery was not ours any more (rare).
     """
     s.flush()
     ids = [d.claimed.delivery_id for d in done]
-    existing = set(s.scalars(select(Delivery.id).where(Delivery.id.in_(ids))))
+    ours = set(
+        s.scalars(
+            update(Delivery)
+            .where(Delivery.id.in_(ids), Delivery.status == "in_flight", Delivery.lease_owner == owner)
+            .values(
+                status="succeeded", last_error=None, attempts=Delivery.attempts + 1, lease_owner=None, lease_until=None
+            )
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+    )
+    others = set(ids) - ours
+    existing = ours | (set(s.scalars(select(Delivery.id).where(Delivery.id.in_(others)))) if others else set())
     rows = [
         {
             "delivery_id": d.claimed.delivery_id,
@@ -321,17 +334,6 @@ def finish_succeeded(s: Session, done: list[Success], *, owner: str) -> list[Fin
     ]
     if rows:
         s.execute(insert(DeliveryAttempt), rows)
-    ours = set(
-        s.scalars(
-            update(Delivery)
-            .where(Delivery.id.in_(existing), Delivery.status == "in_flight", Delivery.lease_owner == owner)
-            .values(
-                status="succeeded", last_error=None, attempts=Delivery.attempts + 1, lease_owner=None, lease_until=None
-            )
-            .returning(Delivery.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
     reset: dict[int, float] = {}
     for d in done:
         if d.claimed.delivery_id in ours:

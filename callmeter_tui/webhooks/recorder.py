@@ -8,6 +8,11 @@ attempts that finish while a batch is being written are written together in the 
 Nothing changes in what is recorded: each outcome goes through ``ledger.finish`` exactly as before, in order.
 When a batch cannot be written, its outcomes are written one by one, so one bad row never costs the others
 their records; an outcome that still cannot be written raises to its attempt (whose lease then expires).
+
+A running dispatcher defers the writing (``deferred``): its loop takes what is waiting (``take``) and writes it
+in the same database-thread hop as its next claim (``write`` then ``settle``), so a busy dispatcher pays one
+hand-over to the database thread per cycle instead of two; every hand-over waits for the scheduler on a loaded
+machine. ``release`` returns to writing on our own (the dispatcher is stopping).
 """
 
 from __future__ import annotations
@@ -57,45 +62,69 @@ class AttemptRecorder:
         self.max_batch = max(1, max_batch)
         self._pending: list[tuple[Outcome, asyncio.Future[Finished]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self.deferred = False  # True: the owner takes and writes the waiting outcomes (take/write/settle)
         self.batches = 0  # transactions written (for tests and figures)
 
     async def record(self, outcome: Outcome) -> Finished:
         """Write ``outcome`` (with whatever else is waiting) and return how the delivery moved on."""
         future: asyncio.Future[Finished] = asyncio.get_running_loop().create_future()
         self._pending.append((outcome, future))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write_all(), name="webhooks-recorder")
+        if not self.deferred:
+            self._start_writer()
         return await future
+
+    def take(self) -> list[tuple[Outcome, asyncio.Future[Finished]]]:
+        """The waiting outcomes (at most one batch), for the owner to ``write`` and ``settle``."""
+        batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+        return batch
+
+    def release(self) -> None:
+        """Write on our own again, starting with whatever is waiting."""
+        self.deferred = False
+        if self._pending:
+            self._start_writer()
 
     async def drain(self) -> None:
         """Until everything handed to ``record`` so far is written (or has failed)."""
         while self._writer is not None and not self._writer.done():
             await asyncio.shield(self._writer)
 
+    def _start_writer(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write_all(), name="webhooks-recorder")
+
     async def _write_all(self) -> None:
         while self._pending:
-            batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
+            batch = self.take()
             outcomes = [o for o, _ in batch]
             try:
-                results: list[Finished | Exception] = await self.run_in_db(partial(self._write, outcomes))
+                results: list[Finished | Exception] = await self.run_in_db(partial(self.write, outcomes))
             except Exception as exc:  # the database thread itself failed: every attempt of the batch learns it
                 results = [exc] * len(batch)
-            for (_, future), res in zip(batch, results, strict=True):
-                if future.done():  # its attempt was cancelled meanwhile
-                    continue
-                if isinstance(res, Exception):
-                    future.set_exception(res)
-                else:
-                    future.set_result(res)
+            self.settle(batch, results)
 
-    def _write(self, outcomes: list[Outcome]) -> list[Finished | Exception]:
+    @staticmethod
+    def settle(batch: list[tuple[Outcome, asyncio.Future[Finished]]], results: list[Finished | Exception]) -> None:
+        """Hand each attempt of ``batch`` its result (``write``'s, in order)."""
+        for (_, future), res in zip(batch, results, strict=True):
+            if future.done():  # its attempt was cancelled meanwhile
+                continue
+            if isinstance(res, Exception):
+                future.set_exception(res)
+            else:
+                future.set_result(res)
+
+    def write(self, outcomes: list[Outcome]) -> list[Finished | Exception]:
+        """On the database thread: one transaction for all, else one each. Never raises: failures are results."""
+        if not outcomes:
+            return []
         self.batches += 1
         try:
             with transaction(self.sessions) as s:
                 return self._finish_all(s, outcomes)
-        except Exception:
+        except Exception as exc:
             if len(outcomes) == 1:
-                raise
+                return [exc]
             log.warning("recording %d webhook attempts together failed: recording them one by one", len(outcomes))
         out: list[Finished | Exception] = []
         for o in outcomes:

@@ -1,7 +1,8 @@
 """One HTTPS POST of a frozen body: verified TLS, no redirects, SSRF-guarded connect, one overall timeout.
 
-httpcore is used directly (not httpx) because it takes a network backend, which is where the address
-that is actually connected to gets checked and pinned (see guard.py), and it never follows redirects.
+aiohttp's client, one keep-alive pool per destination (pools.py); the address that is actually connected to
+is checked and pinned by its resolver (guard.py). Redirects are never followed, nothing comes from the
+environment (proxies), and at most 64 KiB of an answer is read.
 """
 
 from __future__ import annotations
@@ -15,11 +16,12 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-import httpcore
+import aiohttp
+from yarl import URL
 
 from .. import __version__
 from ..config import SettingError
-from .guard import BlockedTarget, GuardedBackend, Resolver
+from .guard import BlockedTarget, GuardedResolver, Resolver
 from .pools import DestinationPools
 
 USER_AGENT = f"callmeter-tui/{__version__}"
@@ -81,10 +83,11 @@ class Sender:
         max_destinations: int = 256,
         resolver: Resolver | None = None,
     ) -> None:
-        self.backend = GuardedBackend(allow_private=allow_private, resolver=resolver)
+        self.guard = GuardedResolver(allow_private=allow_private, resolver=resolver)
         self.pools = DestinationPools(
-            self.backend, ssl_context(ca_bundle), per_destination=per_destination, max_destinations=max_destinations
+            self.guard, ssl_context(ca_bundle), per_destination=per_destination, max_destinations=max_destinations
         )
+        self._urls: dict[str, URL] = {}
 
     async def post(
         self,
@@ -98,20 +101,22 @@ class Sender:
         URL's origin. At most ``per_destination`` requests of one destination should be in flight at a time."""
         started = time.perf_counter()
         key = destination or _origin(url)
+        target = self._url(url)
         try:
+            self.guard.check_literal(target.raw_host or "")
             async with asyncio.timeout(timeout_s):  # one overall deadline, without a task per request (wait_for)
-                status, retry_after = await self._post(key, url, headers, body, timeout_s)
-        except (TimeoutError, httpcore.TimeoutException):
+                status, retry_after = await self._post(key, target, headers, body)
+        except TimeoutError:
             return SendResult(None, f"timed out after {timeout_s:g} s", None, _ms(started))
         except BlockedTarget as exc:
             return SendResult(None, str(exc), None, _ms(started))
-        except (httpcore.ConnectError, OSError) as exc:
+        except (aiohttp.ClientConnectorError, OSError) as exc:
             if _out_of_resources(exc):  # our process ran out (descriptors...): not the endpoint's failure
                 return SendResult(None, f"no resources to connect: {_reason(exc)}", None, _ms(started), local=True)
             return SendResult(None, f"connection failed: {_reason(exc)}", None, _ms(started))
-        except httpcore.ProtocolError as exc:
+        except (aiohttp.ClientResponseError, aiohttp.ClientPayloadError) as exc:
             return SendResult(None, f"HTTP protocol error: {_reason(exc)}", None, _ms(started))
-        except (httpcore.NetworkError, httpcore.UnsupportedProtocol, ssl.SSLError) as exc:
+        except (aiohttp.ClientError, ssl.SSLError) as exc:
             return SendResult(None, f"network error: {_reason(exc)}", None, _ms(started))
         duration = _ms(started)
         if 200 <= status < 300:
@@ -120,24 +125,29 @@ class Sender:
             return SendResult(status, f"HTTP {status}: redirects are not followed", None, duration)
         return SendResult(status, f"HTTP {status}", retry_after if status in (429, 503) else None, duration)
 
-    async def _post(
-        self, key: str, url: str, headers: list[tuple[str, str]], body: bytes, timeout_s: float
-    ) -> tuple[int, str | None]:
-        ext = {"timeout": {"connect": timeout_s, "read": timeout_s, "write": timeout_s, "pool": timeout_s}}
+    def _url(self, url: str) -> URL:
+        """The URL exactly as written (already validated ASCII: never re-quoted or normalised), parsed once."""
+        target = self._urls.get(url)
+        if target is None:
+            if not url.isascii():
+                raise ValueError(f"non-ASCII characters in the webhook URL of host {_origin(url)!r}")
+            if len(self._urls) >= 1024:
+                self._urls.clear()
+            target = self._urls[url] = URL(url, encoded=True)
+        return target
+
+    async def _post(self, key: str, url: URL, headers: list[tuple[str, str]], body: bytes) -> tuple[int, str | None]:
         async with (
-            self.pools.lease(key) as pool,
-            pool.stream("POST", url, headers=headers, content=body, extensions=ext) as resp,
+            self.pools.lease(key) as session,
+            session.post(url, data=body, headers=headers, allow_redirects=False) as resp,
         ):
             seen = 0
-            async for chunk in resp.aiter_stream():  # read (and drop) a bounded amount of the answer
+            while chunk := await resp.content.readany():  # read (and drop) a bounded amount of the answer
                 seen += len(chunk)
                 if seen > MAX_RESPONSE_BYTES:
                     break
-            retry_after = None
-            for name, value in resp.headers:
-                if name.lower() == b"retry-after":
-                    retry_after = value.decode("latin-1").strip()
-            return resp.status, retry_after
+            retry_after = resp.headers.get("Retry-After")
+            return resp.status, retry_after.strip() if retry_after is not None else None
 
     async def aclose(self) -> None:
         await self.pools.aclose()

@@ -1,43 +1,33 @@
 """Keep-alive pools per destination: reuse never carries a request past the SSRF guard, pools stay bounded,
-and a request over a kept-alive connection does no import lookups (httpcore imports sniffio on every lock).
+and a request over a kept-alive connection does no import lookups.
 """
 
 from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Iterable
 from importlib.abc import MetaPathFinder
 from typing import Any
 
-from httpcore import AnyIOBackend, AsyncNetworkBackend, AsyncNetworkStream
-
+from callmeter_tui.webhooks.guard import GuardedResolver
 from callmeter_tui.webhooks.sender import Sender, signed_headers
 
 PUBLIC = "93.184.216.34"  # what the test resolver answers for a "public" host; really the local receiver
 
 
-class PublicToLoopback(AsyncNetworkBackend):
-    """Connects the checked public address to the local receiver; records every address asked for."""
+class PublicToLoopback(GuardedResolver):
+    """The guard, unchanged, except that the checked public address is dialled as the local receiver.
 
-    def __init__(self) -> None:
-        self.inner = AnyIOBackend()
+    Records every address the client was told to connect to (each one already passed the check)."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(**kw)
         self.asked: list[str] = []
 
-    async def connect_tcp(
-        self,
-        host: str,
-        port: int,
-        timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[Any] | None = None,
-    ) -> AsyncNetworkStream:
-        self.asked.append(host)
-        assert host == PUBLIC, f"the guard let a connect to {host} through"
-        return await self.inner.connect_tcp("127.0.0.1", port, timeout=timeout)
-
-    async def sleep(self, seconds: float) -> None:
-        await self.inner.sleep(seconds)
+    def target(self, host: str, port: int, addr: str) -> dict[str, Any]:
+        self.asked.append(addr)
+        assert addr == PUBLIC, f"the guard let a connect to {addr} through"
+        return super().target(host, port, "127.0.0.1")
 
 
 async def _post(sender: Sender, url: str, destination: str = "webhook-1"):  # type: ignore[no-untyped-def]
@@ -53,7 +43,7 @@ async def test_a_pooled_connection_never_reaches_an_address_the_guard_refuses(ht
         return list(dns[host])
 
     sender = Sender(ca_bundle=webhook_ca.ca_bundle, allow_private=False, resolver=resolver)
-    net = sender.backend.inner = PublicToLoopback()
+    net = sender.guard = sender.pools.guard = PublicToLoopback(allow_private=False, resolver=resolver)
     try:
         first = await _post(sender, https_receiver.url("/a", host="hooks.test"))
         assert first.ok, first.error
@@ -61,7 +51,7 @@ async def test_a_pooled_connection_never_reaches_an_address_the_guard_refuses(ht
         dns["hooks.test"] = ["10.0.0.5"]
         again = await _post(sender, https_receiver.url("/a", host="hooks.test"))
         assert again.ok, again.error
-        assert net.asked == [PUBLIC] and sender.backend.connected == [("hooks.test", PUBLIC)]
+        assert net.asked == [PUBLIC] and sender.guard.pinned == [("hooks.test", PUBLIC)]
         # Same pool, same port, another host: never served by the open connection; refused before any connect.
         other = await _post(sender, https_receiver.url("/b", host="other.test"))
         assert not other.ok and other.status is None
@@ -77,17 +67,23 @@ async def test_a_pooled_connection_never_reaches_an_address_the_guard_refuses(ht
 
 
 async def test_pools_are_per_destination_and_bounded(https_receiver, webhook_ca) -> None:  # type: ignore[no-untyped-def]
-    sender = Sender(ca_bundle=webhook_ca.ca_bundle, allow_private=True, per_destination=2, max_destinations=2)
+    async def resolver(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    sender = Sender(
+        ca_bundle=webhook_ca.ca_bundle, allow_private=True, per_destination=2, max_destinations=2, resolver=resolver
+    )
+    url = https_receiver.url("/p", host="hooks.test")
     try:
         for n in range(3):
-            res = await _post(sender, https_receiver.url("/p"), destination=f"webhook-{n}")
+            res = await _post(sender, url, destination=f"webhook-{n}")
             assert res.ok, res.error
         assert len(sender.pools) == 2  # the least recently used idle pool was closed
-        again = await _post(sender, https_receiver.url("/p"), destination="webhook-2")  # kept alive: no new connect
+        again = await _post(sender, url, destination="webhook-2")  # kept alive: no new connect
         assert again.ok
     finally:
         await sender.aclose()
-    assert len(sender.backend.connected) == 3
+    assert len(sender.guard.pinned) == 3
 
 
 class _Lookups(MetaPathFinder):

@@ -73,3 +73,27 @@ async def test_one_outcome_that_cannot_be_written_costs_the_others_nothing(sqlit
     assert row.status == "in_flight"  # its lease expires and another tick reclaims it: nothing lost
     with pytest.raises(RuntimeError):
         await rec.record(_outcome(claimed[2], ok=False))
+
+
+async def test_successes_of_deleted_or_taken_over_deliveries_are_lost_and_the_others_recorded(sqlite_db) -> None:  # type: ignore[no-untyped-def]
+    """A delivery deleted meanwhile records nothing; one whose lease another dispatcher took keeps its attempt
+    but is not marked succeeded by us ("lost"); the rest of the batch succeeds as usual."""
+    from sqlalchemy import delete, update
+
+    from callmeter_tui.store.models import Delivery
+
+    claimed = _claim_all(sqlite_db, 3)  # 6 deliveries
+    gone, taken = claimed[1].delivery_id, claimed[4].delivery_id
+    with sqlite_db.session() as s:
+        s.execute(delete(Delivery).where(Delivery.id == gone))
+        s.execute(update(Delivery).where(Delivery.id == taken).values(lease_owner="someone-else"))
+    rec = AttemptRecorder(sqlite_db.sessions, "me", asyncio.to_thread)
+    finished = await asyncio.gather(*(rec.record(_outcome(c, ok=True)) for c in claimed))
+    assert [f.status for f in finished] == ["succeeded", "lost", "succeeded", "succeeded", "lost", "succeeded"]
+    assert sorted(a.delivery_id for a in attempts(sqlite_db)) == sorted(
+        c.delivery_id for c in claimed if c.delivery_id != gone
+    )
+    by_id = {d.id: d for d in deliveries(sqlite_db)}
+    assert gone not in by_id
+    assert (by_id[taken].status, by_id[taken].lease_owner, by_id[taken].attempts) == ("in_flight", "someone-else", 0)
+    assert all(by_id[c.delivery_id].status == "succeeded" for c in claimed if c.delivery_id not in (gone, taken))

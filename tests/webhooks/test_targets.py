@@ -10,7 +10,7 @@ from aiohttp import web
 from callmeter_tui.config.model import WebhookSettings
 from callmeter_tui.webhooks import outbox
 from callmeter_tui.webhooks.dispatcher import Dispatcher
-from callmeter_tui.webhooks.guard import BlockedTarget, GuardedBackend, forbidden_reason
+from callmeter_tui.webhooks.guard import BlockedTarget, GuardedResolver, forbidden_reason
 from callmeter_tui.webhooks.sender import Sender, signed_headers
 
 from .conftest import add_probe, attempts, eventually, record_transition
@@ -86,9 +86,9 @@ async def test_send_time_guard_checks_every_resolved_address() -> None:
         calls.append(host)
         return ["93.184.216.34", "10.0.0.5"]  # one bad answer is enough to refuse
 
-    backend = GuardedBackend(allow_private=False, resolver=resolver)
+    guard = GuardedResolver(allow_private=False, resolver=resolver)
     with pytest.raises(BlockedTarget, match=r"hooks\.example resolves to 10\.0\.0\.5 is a private address"):
-        await backend.connect_tcp("hooks.example", 443)
+        await guard.resolve("hooks.example", 443)
     assert calls == ["hooks.example"]
 
 
@@ -113,7 +113,7 @@ async def test_connects_to_the_resolved_ip_with_the_hostname_for_sni_and_host(ht
         await sender.aclose()
     assert ok.ok, ok.error
     assert https_receiver.at("/pin")[0].host == f"hooks.test:{https_receiver.port}"
-    assert sender.backend.connected == [("hooks.test", "127.0.0.1"), ("other.test", "127.0.0.1")]
+    assert sender.guard.pinned == [("hooks.test", "127.0.0.1"), ("other.test", "127.0.0.1")]
     assert calls == ["hooks.test", "other.test"]  # one lookup per connection, no re-resolve
     assert not bad.ok and "certificate" in bad.error.lower() and len(https_receiver.at("/pin")) == 1
 
@@ -186,3 +186,16 @@ def test_unreadable_ca_bundle_is_a_one_line_error(tmp_path) -> None:  # type: ig
         with pytest.raises(ValueError, match=r"^webhooks\.ca_bundle: cannot load") as exc:
             Sender(ca_bundle=path)
         assert "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "[::ffff:127.0.0.1]"])
+async def test_an_internal_ip_literal_is_refused_when_sent(https_receiver, webhook_ca, host) -> None:  # type: ignore[no-untyped-def]
+    """The HTTP client connects to IP literals without asking any resolver: the guard must still refuse them."""
+    sender = Sender(ca_bundle=webhook_ca.ca_bundle, allow_private=False)
+    try:
+        res = await _post(sender, https_receiver.url("/lit", host=host))
+    finally:
+        await sender.aclose()
+    assert not res.ok and res.status is None
+    assert res.error.startswith("refused webhook target: ") and "loopback" in res.error, res.error
+    assert https_receiver.received == [] and sender.guard.pinned == []
