@@ -30,6 +30,7 @@ from ..domain.health import HealthState
 from ..engine.api import MonitorAPI
 from .keys import ACTIONS
 from .kiosk import KioskMixin, PaletteMixin
+from .panels import Transition, Transitions
 from .plain import notify_plain
 from .theme import THEME_ORDER, THEMES, textual_name
 from .wall import WallScreen
@@ -109,9 +110,10 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
         if kiosk:
             self.use_command_palette = False
         self._dirty = True
-        self._history_dirty = True
-        self._history_at = -1e9
+        self._history_at = time.monotonic()  # when the periodic refresh last marked every bar stale
+        self._history_loaded = -1e9
         self._history_busy = False
+        self.transitions = Transitions()
         self._pages_dirty = True
         self._kiosk_views: list[tuple[str, set[int] | None]] = [("All probes", None)]
         self._kiosk_index = 0
@@ -144,7 +146,7 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
         except Exception as e:  # the dashboard still shows; the operator sees why nothing runs
             log.exception("engine startup failed")
             notify_plain(self, f"Engine failed to start: {e}", severity="error", timeout=30)
-        self._dirty = self._history_dirty = self._pages_dirty = True
+        self._dirty = self._pages_dirty = True
         self.apply_pending()
 
     def _catch_signals(self, on: bool) -> None:
@@ -210,11 +212,18 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
                 self._dirty = True
                 self._queued_runs.pop(ev.probe_id, None)
             elif isinstance(ev, StateChanged):
-                self._dirty = self._history_dirty = True
+                self._dirty = True
+                self.wall.probes.stale.add(ev.probe_id)  # today's bar cell changes colour
+                self.transitions.add(
+                    Transition(
+                        ev.at, ev.probe_id, ev.probe_name, HealthState.parse(ev.previous), HealthState.parse(ev.current)
+                    )
+                )
                 if ev.current == HealthState.UNHEALTHY.value and self.kiosk:
                     self.flash_alert(ev.probe_name, ev.at)
             elif isinstance(ev, ProbesChanged):
-                self._dirty = self._history_dirty = self._pages_dirty = True
+                self._dirty = self._pages_dirty = True
+                self.wall.probes.stale.update(ev.probe_ids)
             elif isinstance(ev, PagesChanged):
                 self._pages_dirty = True
             elif isinstance(ev, NotificationRaised):
@@ -239,11 +248,13 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
         self.apply_pending()
 
     def apply_pending(self) -> None:
-        """Apply what the bus told us since the last tick; repaint the banner and visible rows."""
+        """Apply what the bus told us since the last tick; repaint the banner, panels and visible rows."""
         if not self.wall.ready:
             return  # composing, or tearing down at exit
         views = self.monitor.probe_views()
         plist = self.wall.probes
+        if not self.transitions.seeded:
+            self.transitions.seed(views)
         if self._dirty:
             plist.set_views(views)
             self._dirty = False
@@ -251,27 +262,38 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
         name, only = self._kiosk_views[self._kiosk_index % len(self._kiosk_views)]
         shown = [v for v in views if only is None or v.id in only]
         subtitle = self._kiosk_subtitle(name) if self.kiosk else ""
-        self.wall.banner.show(
-            shown,
-            project=self.monitor.config.project_name,
-            now=self.clock(),
-            web_url=self.monitor.web_url(),
-            subtitle=subtitle,
+        now = self.clock()
+        banner = self.wall.banner
+        banner.show(
+            shown, project=self.monitor.config.project_name, now=now, web_url=self.monitor.web_url(), subtitle=subtitle
         )
-        mono = time.monotonic()
-        due = (
-            self._history_dirty and mono - self._history_at >= 5
-        ) or mono - self._history_at >= self.history_refresh_s
-        if due and not self._history_busy:  # a slow load is never cancelled by the next one: it finishes first
-            self._history_at, self._history_dirty, self._history_busy = mono, False, True
-            self.run_worker(self._load_history(plist.mode), group="history", exit_on_error=False)
+        self.wall.counts.show(banner.state, banner.states, now)
+        moves = (t for t in self.transitions.items if only is None or t.probe_id in only)
+        self.wall.events_panel.show(shown, moves, now)
+        self.wall.fit_events()
+        self._load_history_due()
         if self.kiosk and self._pages_dirty:
             self._pages_dirty = False
             self.run_worker(self._load_kiosk_views(), group="pages", exclusive=True, exit_on_error=False)
 
-    async def _load_history(self, mode: str) -> None:
+    def _load_history_due(self) -> None:
+        """Bars are loaded for the probes on screen: missing ones at once, stale ones (a state change, the
+        periodic refresh) at most every 5 s. A slow load is never cancelled by the next one: it finishes first."""
+        plist = self.wall.probes
+        mono = time.monotonic()
+        if mono - self._history_at >= self.history_refresh_s:
+            self._history_at = mono
+            plist.stale.update(plist.views)
+        wanted = plist.wanted_history()
+        missing = any(pid not in plist.history for pid in wanted)
+        if not wanted or self._history_busy or not (missing or mono - self._history_loaded >= 5):
+            return
+        self._history_busy, self._history_loaded = True, mono
+        self.run_worker(self._load_history(plist.mode, wanted), group="history", exit_on_error=False)
+
+    async def _load_history(self, mode: str, ids: list[int]) -> None:
         try:
-            hist = await self.monitor.history(list(self.wall.probes.views), mode)
+            hist = await self.monitor.history(ids, mode)
         except Exception as e:
             notify_plain(self, f"Could not load history: {e}", severity="warning")
             return
@@ -279,8 +301,11 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
             self._history_busy = False
         if self.wall.ready:
             self.wall.probes.set_history(hist, mode)
-        if mode != self.wall.probes.mode:  # toggled while loading: load the other mode now
-            self._history_dirty, self._history_at = True, -1e9
+        if self.wall.ready and mode == self.wall.probes.mode:
+            self._load_history_due()  # scrolled or paged while loading: the rest of the screen now
+        elif self.wall.ready:  # toggled while loading: load the other mode now
+            self._history_loaded = -1e9
+            self._load_history_due()
 
     # --- actions --------------------------------------------------------------------------------
     @property
@@ -391,7 +416,6 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
     def action_toggle_history(self) -> None:
         plist = self.wall.probes
         plist.set_mode("hours" if plist.mode == "days" else "days")
-        self._history_dirty, self._history_at = True, -1e9
         self.apply_pending()
 
     def action_toggle_log(self) -> None:

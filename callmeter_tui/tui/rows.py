@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
@@ -86,6 +87,25 @@ def reason(view: ProbeView) -> str:
     return ", ".join(dict.fromkeys(labels))
 
 
+@lru_cache(maxsize=512)
+def style(color: str | None, bgcolor: str | None = None, bold: bool = False) -> Style:
+    """Styles are built once per (colour, background, bold): a row repaints every second."""
+    return Style(color=color, bgcolor=bgcolor, bold=bold or None)
+
+
+def bar_segments(cells: Sequence[HealthState], per: int, pal: Palette, bg: str | None) -> list[Segment]:
+    """Bar cells as segments, one per run of equal states (fewer segments: cheaper lines)."""
+    out: list[Segment] = []
+    i, n = 0, len(cells)
+    while i < n:
+        j = i
+        while j < n and cells[j] is cells[i]:
+            j += 1
+        out.append(Segment(pal.bar_glyph[cells[i]] * (per * (j - i)), style(pal.state[cells[i]], bg)))
+        i = j
+    return out
+
+
 def bar_cells(segments: Sequence[Any], width: int) -> list[HealthState]:
     """One state per cell: segments are spread over ``width`` cells; a cell covering several
     segments shows the worst of them (a bad day never disappears on a narrow terminal)."""
@@ -133,7 +153,7 @@ def fmt_metric(metric: str, value: float | None) -> str:
     return f"{value:.0f}ms" if value >= 100 else f"{value:.1f}ms"
 
 
-_METRIC_OF = {
+METRIC_OF = {
     "mos": ("mos",),
     "loss": ("packet_loss_pct",),
     "jitter": ("jitter_ms",),
@@ -142,11 +162,21 @@ _METRIC_OF = {
 }
 
 
+@lru_cache(maxsize=64)
+def breach_style(level: str | None, warning: str, critical: str, bg: str | None) -> Style | None:
+    """A breached value: underlined (warning) or reversed (critical), so it reads on monochrome too."""
+    if level == "warning":
+        return Style(color=warning, bold=True, underline=True, bgcolor=bg)
+    if level == "critical":
+        return Style(color=critical, bold=True, reverse=True)
+    return None
+
+
 def breach_levels(view: ProbeView) -> dict[str, str]:
     return {str(b.get("metric")): str(b.get("level")) for b in view.breaches}
 
 
-def _mid_cell(text: str, width: int, style: Style) -> Segment:
+def mid_cell(text: str, width: int, style: Style) -> Segment:
     """Names: cut in the middle, so "Demo Call (clean line)" and "Demo Call (failing trunk)" still differ."""
     if cell_len(text) > width > 2:
         tail = (width - 1) // 2
@@ -155,6 +185,9 @@ def _mid_cell(text: str, width: int, style: Style) -> Segment:
             text = text[: width - 1 - tail] + "…" + text[len(text) - tail + 1 :]
             tail -= 1
     return _cell(text, width, style)
+
+
+_mid_cell = mid_cell  # the name the row tests use
 
 
 def _cell(text: str, width: int, style: Style, right: bool = False) -> Segment:
@@ -176,50 +209,63 @@ def probe_row(
     """The segments of one probe row, exactly ``sum(widths + gaps)`` cells wide."""
     state = HealthState.parse(view.state)
     bg = pal.cursor_bg if cursor else None
-    base = Style(color=pal.fg, bgcolor=bg)
-    dim = Style(color=pal.dim, bgcolor=bg)
+    base = style(pal.fg, bg)
+    dim = style(pal.dim, bg)
     gap = Segment(" ", base)
     levels = breach_levels(view)
     out: list[Segment] = []
     for col in cols:
         k, w = col.key, col.width
         if k == "state":
-            out.append(_cell(SYMBOLS[state], w, Style(color=pal.state[state], bold=True, bgcolor=bg)))
+            out.append(_cell(SYMBOLS[state], w, style(pal.state[state], bg, bold=True)))
         elif k == "name":
-            out.append(_mid_cell(name_text(view), w, base if view.enabled else dim))
+            out.append(mid_cell(name_text(view), w, base if view.enabled else dim))
         elif k == "reason":
-            out.append(_cell(reason(view), w, Style(color=pal.state[state], bgcolor=bg)))
+            out.append(_cell(reason(view), w, style(pal.state[state], bg)))
         elif k == "bar":
-            cells = bar_cells(hist.segments if hist else (), n_segments)
-            per = max(1, w // max(1, n_segments)) if w >= n_segments else 1
-            drawn = cells if w >= n_segments else bar_cells(hist.segments if hist else (), w)
-            used = 0
-            for st in drawn:
-                glyph = pal.bar_glyph[st] * per
-                out.append(Segment(glyph, Style(color=pal.state[st], bgcolor=bg)))
-                used += per
-            if used < w:
-                out.append(Segment(" " * (w - used), base))
+            out += bar(hist, w, n_segments, pal, bg)
         elif k == "uptime":
             text = f"{hist.uptime}%" if hist and hist.uptime is not None else "—"
             out.append(_cell(text, w, base, right=True))
         elif k == "ago":
             out.append(_cell(ago(now, view.last_execution_at) if view.enabled else "paused", w, dim, right=True))
         elif k == "spark":
-            out.append(_cell(sparkline(view.mos_history, w), w, Style(color=pal.group_fg, bgcolor=bg)))
+            out.append(_cell(sparkline(view.mos_history, w), w, style(pal.group_fg, bg)))
         else:
-            metric = next((m for m in _METRIC_OF[k] if m in view.metrics), _METRIC_OF[k][0])
-            level = levels.get(metric)
-            style = base
-            if level == "warning":
-                style = Style(color=pal.warning, bold=True, underline=True, bgcolor=bg)
-            elif level == "critical":
-                style = Style(color=pal.critical, bold=True, reverse=True)
+            metric = next((m for m in METRIC_OF[k] if m in view.metrics), METRIC_OF[k][0])
             text = fmt_metric(metric, view.metrics.get(metric))[:w]
             if w > cell_len(text):  # padding stays plain: the underline marks the value only
                 out.append(Segment(" " * (w - cell_len(text)), base))
-            out.append(Segment(text, style))
+            out.append(Segment(text, breach_style(levels.get(metric), pal.warning, pal.critical, bg) or base))
         out.append(gap)
+    return out
+
+
+_BARS: dict[tuple[int, int, int, int, str | None], tuple[HistoryView | None, list[Segment]]] = {}
+
+
+def bar(hist: HistoryView | None, w: int, n_segments: int, pal: Palette, bg: str | None) -> list[Segment]:
+    """The uptime bar, exactly ``w`` cells: whole cells per segment when wide, worst-of-merged when narrow.
+    Kept per history snapshot: rows repaint every second, a probe's history changes far less often."""
+    key = (id(hist), w, n_segments, id(pal), bg)
+    hit = _BARS.get(key)
+    if hit is not None and hit[0] is hist:
+        return hit[1]
+    if len(_BARS) > 8192:
+        _BARS.clear()
+    out = _draw_bar(hist, w, n_segments, pal, bg)
+    _BARS[key] = (hist, out)
+    return out
+
+
+def _draw_bar(hist: HistoryView | None, w: int, n_segments: int, pal: Palette, bg: str | None) -> list[Segment]:
+    segs = hist.segments if hist else ()
+    per = max(1, w // max(1, n_segments)) if w >= n_segments else 1
+    drawn = bar_cells(segs, n_segments if w >= n_segments else w)
+    out = bar_segments(drawn, per, pal, bg)
+    used = per * len(drawn)
+    if used < w:
+        out.append(Segment(" " * (w - used), style(pal.fg, bg)))
     return out
 
 

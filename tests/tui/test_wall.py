@@ -8,7 +8,7 @@ from callmeter_tui.tui.app import CallMeterApp
 from callmeter_tui.tui.screens import AlertFlash
 from callmeter_tui.tui.theme import DARK
 from tests.tui.fakes import T0, bulk_monitor, mixed_monitor
-from tests.tui.helpers import screen_text
+from tests.tui.helpers import card_block, screen_text
 
 
 def app_for(monitor, **kw) -> CallMeterApp:
@@ -37,8 +37,10 @@ async def test_rows_show_symbol_name_metrics_and_uptime() -> None:
         text = screen_text(app)
         assert "● 3 healthy   ▲ 1 degraded   ✖ 2 unhealthy   ? 0 unknown" in text
         assert "http://127.0.0.1:8123/" in text
-        row = next(line for line in text.splitlines() if "Primary SIP Trunk" in line)
-        assert row.startswith("✖") and "2.41" in row and "12s ago" in row and "%" in row
+        card = card_block(app, "Primary SIP Trunk (US East)")  # six probes on 160x30: cards
+        body = "\n".join(card)
+        assert card[0].startswith("✖") and "2.41" in body and "12s ago" in body and "%" in body
+        assert "UNHEALTHY" in card[0] and "Why: MOS, Jitter, Loss, Setup" in body
         assert "▾ Core (2)" in text and "▾ Trunks (4)" in text
         assert app.wall.banner.styles.background.hex.lower() == DARK.state[app.wall.banner.state].lower()
 
@@ -56,8 +58,8 @@ async def test_execution_events_update_rows_and_banner() -> None:
         await pilot.pause()
         text = screen_text(app)
         assert MAJOR_ISSUES in text.splitlines()[0]
-        row = next(line for line in text.splitlines() if "Conference Bridge" in line)
-        assert row.startswith("✖") and "0s ago" in row
+        card = card_block(app, "Conference Bridge")
+        assert card[0].startswith("✖") and "0s ago" in "\n".join(card)
 
 
 async def test_history_toggle_and_refresh_on_state_change() -> None:

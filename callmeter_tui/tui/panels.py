@@ -1,0 +1,210 @@
+"""The wall's panels beside the probe list: per-state counts in large digits, and what changed lately.
+
+Why: a NOC reads the wall from across the room. The counts use Textual's ``Digits`` (three lines tall)
+in the state colours next to a large symbol of the overall state; the events panel lists the ongoing
+incidents (probes DEGRADED or UNHEALTHY now, with how long) and the recent state transitions with
+their age. Both are fed snapshots by the app; neither does I/O.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter, deque
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Digits, Static
+
+from ..domain.health import HealthState
+from ..engine.api import ProbeView
+from .rows import ago
+from .theme import SYMBOLS, Palette, palette_for
+from .tiles import big_glyph
+
+COUNTED = (HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY, HealthState.UNKNOWN)
+BAD = (HealthState.UNHEALTHY, HealthState.DEGRADED)
+MAX_EVENTS = 200
+
+
+@dataclass(frozen=True)
+class Transition:
+    """A probe's confirmed state changed (``previous`` None: only known to hold since ``at``)."""
+
+    at: float
+    probe_id: int
+    name: str
+    previous: HealthState | None
+    current: HealthState
+
+
+class Transitions:
+    """The newest transitions, seeded from each probe's ``state_since`` and fed by StateChanged events."""
+
+    def __init__(self) -> None:
+        self.items: deque[Transition] = deque(maxlen=MAX_EVENTS)
+        self.seeded = False
+
+    def seed(self, views: Iterable[ProbeView]) -> None:
+        known = [
+            Transition(v.state_since, v.id, v.name, None, HealthState.parse(v.state))
+            for v in views
+            if v.state_since is not None and HealthState.parse(v.state) is not HealthState.UNKNOWN
+        ]
+        known.sort(key=lambda t: (t.at, -t.probe_id))
+        self.items.extend(known[-MAX_EVENTS:])
+        self.seeded = True
+
+    def add(self, t: Transition) -> None:
+        self.items.append(t)
+
+
+def ongoing(views: Iterable[ProbeView]) -> list[ProbeView]:
+    """Probes in trouble now, worst first, then the longest-running."""
+    bad = [v for v in views if v.enabled and HealthState.parse(v.state) in BAD]
+    return sorted(bad, key=lambda v: (BAD.index(HealthState.parse(v.state)), v.state_since or 0.0, v.name))
+
+
+def _duration(now: float, since: float | None) -> str:
+    return ago(now, since).removesuffix(" ago") if since is not None else "?"
+
+
+def events_text(
+    views: list[ProbeView], transitions: Iterable[Transition], now: float, pal: Palette, lines: int, width: int
+) -> Text:
+    """Ongoing incidents, then recent transitions, cut to ``lines`` lines of ``width`` cells."""
+    out = Text(no_wrap=True, overflow="ellipsis")
+    bad = ongoing(views)
+    shown_bad = bad[: max(1, lines // 2 - 1)] if bad else []
+    out.append(f"Ongoing incidents ({len(bad)})\n", style=f"bold {pal.fg}")
+    for v in shown_bad:
+        st = HealthState.parse(v.state)
+        age = _duration(now, v.state_since)
+        name_w = max(4, width - len(age) - 4)
+        out.append(f"{SYMBOLS[st]} ", style=f"bold {pal.state[st]}")
+        out.append(f"{v.name[:name_w]:<{name_w}} {age:>{len(age)}}\n", style=pal.fg)
+    if not bad:
+        out.append("  none\n", style=pal.dim)
+    elif len(bad) > len(shown_bad):
+        out.append(f"  … {len(bad) - len(shown_bad)} more\n", style=pal.dim)
+    out.append("Recent transitions\n", style=f"bold {pal.fg}")
+    room = max(1, lines - out.plain.count("\n"))
+    recent = list(transitions)[::-1][:room]
+    for t in recent:
+        age = ago(now, t.at)
+        was = SYMBOLS[t.previous] + "→" if t.previous is not None else "  "
+        name_w = max(4, width - len(age) - 6)
+        if t.previous is not None:
+            out.append(was[0], style=pal.state[t.previous])
+            out.append(was[1], style=pal.dim)
+        else:
+            out.append(was, style=pal.dim)
+        out.append(f"{SYMBOLS[t.current]} ", style=f"bold {pal.state[t.current]}")
+        out.append(f"{t.name[:name_w]:<{name_w}} {age}\n", style=pal.fg)
+    if not recent:
+        out.append("  none yet\n", style=pal.dim)
+    out.rstrip()
+    return out
+
+
+class EventsPanel(Static):
+    """Ongoing incidents and recent transitions, newest first, with their age."""
+
+    DEFAULT_CSS = """
+    EventsPanel { padding: 0 1; border-left: vkey $panel-lighten-2; }
+    """
+
+    def show(self, views: list[ProbeView], transitions: Iterable[Transition], now: float) -> None:
+        pal = palette_for(self.app.theme, mono=self.app.no_color)
+        width = max(10, self.content_region.width)
+        self.update(events_text(views, transitions, now, pal, max(2, self.content_region.height), width))
+
+
+class CountsBar(Horizontal):
+    """Large symbol of the overall state, then each state's count in ``Digits``, then the clock."""
+
+    DEFAULT_CSS = """
+    CountsBar { height: 3; padding: 0 1; }
+    CountsBar #big-state { width: 6; }
+    CountsBar Digits { width: auto; margin: 0 0 0 1; }
+    CountsBar .count-label { width: auto; padding: 1 2 0 1; }
+    CountsBar #clock { width: 1fr; text-align: right; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="big-state")
+        for s in COUNTED:
+            yield Digits("0", id=f"n-{s.value.lower()}")
+            yield Static(SYMBOLS[s], id=f"l-{s.value.lower()}", classes="count-label")
+        yield Digits("", id="clock")
+
+    def show(self, state: HealthState, states: list[HealthState], now: float) -> None:
+        pal = palette_for(self.app.theme, mono=self.app.no_color)
+        big = self.query_one("#big-state", Static)
+        big.update(Text("\n".join(big_glyph(state)), style=f"bold {pal.state[state]}"))
+        counts = Counter(states)
+        wide = self.size.width >= 100
+        for s in COUNTED:
+            key = s.value.lower()
+            digits = self.query_one(f"#n-{key}", Digits)
+            value = str(counts.get(s, 0))
+            if digits.value != value:
+                digits.update(value)
+            digits.styles.color = pal.state[s] if counts.get(s) else pal.dim
+            label = f"{SYMBOLS[s]} {s.label.lower()}" if wide else SYMBOLS[s]
+            self.query_one(f"#l-{key}", Static).update(Text(label, style=pal.state[s] if counts.get(s) else pal.dim))
+        clock = self.query_one("#clock", Digits)
+        hhmm = time.strftime("%H:%M", time.gmtime(now)) if self.size.width >= 120 else ""
+        if clock.value != hhmm:
+            clock.update(hhmm)
+
+
+class KeysBar(Static):
+    """The wall's key line: one Static instead of Textual's Footer, which builds a widget per key and
+    rebuilt them on every focus change (a quarter of the wall's first paint with 1,000 probes).
+    Shows the bindings as remapped; a click on a key presses it."""
+
+    DEFAULT_CSS = """
+    KeysBar { height: 1; background: $panel; color: $foreground; }
+    """
+
+    def __init__(self, **kw) -> None:
+        super().__init__(**kw)
+        self._spans: list[tuple[int, int, str]] = []
+
+    def on_mount(self) -> None:
+        self.screen.bindings_updated_signal.subscribe(self, self._changed)
+        self.call_after_refresh(self.draw)
+
+    def on_unmount(self) -> None:
+        self.screen.bindings_updated_signal.unsubscribe(self)
+
+    def _changed(self, screen) -> None:
+        if screen is self.screen:
+            self.call_after_refresh(self.draw)
+
+    def draw(self) -> None:
+        text, self._spans = Text(no_wrap=True, overflow="ellipsis"), []
+        seen: set[str] = set()
+        for _node, binding, enabled, _tip in self.screen.active_bindings.values():
+            if not binding.show or binding.action in seen:
+                continue
+            seen.add(binding.action)
+            start = len(text.plain)
+            text.append(f" {self.app.get_key_display(binding)} ", style="bold reverse" if enabled else "dim")
+            text.append(f" {binding.description} ", style="" if enabled else "dim")
+            self._spans.append((start, len(text.plain), binding.key))
+        palette = self.screen.active_bindings.get(self.app.COMMAND_PALETTE_BINDING)
+        if palette is not None and self.app.use_command_palette:
+            start = len(text.plain)
+            text.append(f"   {self.app.get_key_display(palette.binding)} ", style="bold reverse")
+            text.append(" palette ")
+            self._spans.append((start, len(text.plain), palette.binding.key))
+        self.update(text)
+
+    def on_click(self, event) -> None:
+        key = next((k for a, b, k in self._spans if a <= event.x < b), None)
+        if key is not None:
+            self.app.simulate_key(key.split(",")[0])
