@@ -253,8 +253,6 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
             return  # composing, or tearing down at exit
         views = self.monitor.probe_views()
         plist = self.wall.probes
-        if not self.transitions.seeded:
-            self.transitions.seed(views)
         if self._dirty:
             plist.set_views(views)
             self._dirty = False
@@ -330,6 +328,10 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
     def action_details(self) -> None:
         if self.selected_id is not None:
             self.open_detail(self.selected_id)
+
+    def on_probe_list_scrolled(self, message) -> None:
+        if self.wall.ready:
+            self._load_history_due()
 
     def on_probe_list_selected(self, message) -> None:
         self.open_detail(message.probe_id)

@@ -41,21 +41,10 @@ class Transition:
 
 
 class Transitions:
-    """The newest transitions, seeded from each probe's ``state_since`` and fed by StateChanged events."""
+    """The newest transitions the engine published while the dashboard ran (StateChanged events)."""
 
     def __init__(self) -> None:
         self.items: deque[Transition] = deque(maxlen=MAX_EVENTS)
-        self.seeded = False
-
-    def seed(self, views: Iterable[ProbeView]) -> None:
-        known = [
-            Transition(v.state_since, v.id, v.name, None, HealthState.parse(v.state))
-            for v in views
-            if v.state_since is not None and HealthState.parse(v.state) is not HealthState.UNKNOWN
-        ]
-        known.sort(key=lambda t: (t.at, -t.probe_id))
-        self.items.extend(known[-MAX_EVENTS:])
-        self.seeded = True
 
     def add(self, t: Transition) -> None:
         self.items.append(t)
@@ -71,41 +60,65 @@ def _duration(now: float, since: float | None) -> str:
     return ago(now, since).removesuffix(" ago") if since is not None else "?"
 
 
-def events_text(
-    views: list[ProbeView], transitions: Iterable[Transition], now: float, pal: Palette, lines: int, width: int
-) -> Text:
-    """Ongoing incidents, then recent transitions, cut to ``lines`` lines of ``width`` cells."""
-    out = Text(no_wrap=True, overflow="ellipsis")
+def incident_lines(views: list[ProbeView], now: float, pal: Palette, lines: int, width: int) -> list[Text]:
+    """'Ongoing incidents (n)' and up to ``lines - 1`` of them with how long they have lasted."""
     bad = ongoing(views)
-    shown_bad = bad[: max(1, lines // 2 - 1)] if bad else []
-    out.append(f"Ongoing incidents ({len(bad)})\n", style=f"bold {pal.fg}")
-    for v in shown_bad:
+    out = [Text(f"Ongoing incidents ({len(bad)})", style=f"bold {pal.fg}")]
+    room = max(1, lines - 1)
+    shown = bad if len(bad) <= room else bad[: room - 1]
+    for v in shown:
         st = HealthState.parse(v.state)
-        age = _duration(now, v.state_since)
-        name_w = max(4, width - len(age) - 4)
-        out.append(f"{SYMBOLS[st]} ", style=f"bold {pal.state[st]}")
-        out.append(f"{v.name[:name_w]:<{name_w}} {age:>{len(age)}}\n", style=pal.fg)
+        out.append(_line(SYMBOLS[st], pal.state[st], v.name, _duration(now, v.state_since), width, pal))
     if not bad:
-        out.append("  none\n", style=pal.dim)
-    elif len(bad) > len(shown_bad):
-        out.append(f"  … {len(bad) - len(shown_bad)} more\n", style=pal.dim)
-    out.append("Recent transitions\n", style=f"bold {pal.fg}")
-    room = max(1, lines - out.plain.count("\n"))
-    recent = list(transitions)[::-1][:room]
-    for t in recent:
-        age = ago(now, t.at)
-        was = SYMBOLS[t.previous] + "→" if t.previous is not None else "  "
-        name_w = max(4, width - len(age) - 6)
+        out.append(Text("  none", style=pal.dim))
+    elif len(shown) < len(bad):
+        out.append(Text(f"  … {len(bad) - len(shown)} more", style=pal.dim))
+    return out
+
+
+def transition_lines(transitions: list[Transition], now: float, pal: Palette, lines: int, width: int) -> list[Text]:
+    """'Recent transitions' and the newest ones: previous → current state, name, age."""
+    out = [Text("Recent transitions", style=f"bold {pal.fg}")]
+    for t in transitions[::-1][: max(1, lines - 1)]:
+        line = Text()
         if t.previous is not None:
-            out.append(was[0], style=pal.state[t.previous])
-            out.append(was[1], style=pal.dim)
-        else:
-            out.append(was, style=pal.dim)
-        out.append(f"{SYMBOLS[t.current]} ", style=f"bold {pal.state[t.current]}")
-        out.append(f"{t.name[:name_w]:<{name_w}} {age}\n", style=pal.fg)
-    if not recent:
-        out.append("  none yet\n", style=pal.dim)
-    out.rstrip()
+            line.append(SYMBOLS[t.previous], style=pal.state[t.previous])
+            line.append("→", style=pal.dim)
+        line.append_text(_line(SYMBOLS[t.current], pal.state[t.current], t.name, ago(now, t.at), width - 2, pal))
+        out.append(line)
+    if not transitions:
+        out.append(Text("  none since the dashboard started", style=pal.dim))
+    return out
+
+
+def _line(symbol: str, colour: str, name: str, right: str, width: int, pal: Palette) -> Text:
+    name_w = max(4, width - len(right) - 3)
+    text = Text(f"{symbol} ", style=f"bold {colour}")
+    text.append(f"{name[:name_w]:<{name_w}} {right}", style=pal.fg)
+    return text
+
+
+def events_text(
+    views: list[ProbeView], transitions: list[Transition], now: float, pal: Palette, lines: int, width: int
+) -> Text:
+    """Incidents above transitions in a tall panel; side by side in a wide, short one (under the list)."""
+    if lines <= 10 and width >= 70:
+        half = (width - 3) // 2
+        left = incident_lines(views, now, pal, lines, half)
+        right = transition_lines(transitions, now, pal, lines, half)
+        rows = []
+        for i in range(min(lines, max(len(left), len(right)))):
+            row = left[i].copy() if i < len(left) else Text()
+            row.truncate(half, pad=True)
+            row.append(" │ ", style=pal.dim)
+            if i < len(right):
+                row.append_text(right[i])
+            rows.append(row)
+    else:
+        top = incident_lines(views, now, pal, max(2, lines // 2), width)
+        rows = top + transition_lines(transitions, now, pal, max(2, lines - len(top)), width)
+    out = Text("\n", no_wrap=True, overflow="ellipsis").join(rows[:lines])
+    out.no_wrap, out.overflow = True, "ellipsis"
     return out
 
 
@@ -119,7 +132,7 @@ class EventsPanel(Static):
     def show(self, views: list[ProbeView], transitions: Iterable[Transition], now: float) -> None:
         pal = palette_for(self.app.theme, mono=self.app.no_color)
         width = max(10, self.content_region.width)
-        self.update(events_text(views, transitions, now, pal, max(2, self.content_region.height), width))
+        self.update(events_text(views, list(transitions), now, pal, max(2, self.content_region.height), width))
 
 
 class CountsBar(Horizontal):

@@ -21,6 +21,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ..domain.health import HealthState
 from ..engine.api import HistoryView, ProbeView
 from . import rows as render
 from . import tiles
@@ -42,6 +43,9 @@ class ProbeList(ScrollView, can_focus=True):
         Binding("end", "cursor_to(-1)", "Last", show=False),
         Binding("enter", "select", "Details", id="details"),
     ]
+
+    class Scrolled(Message):
+        """Other probes came on screen: their bars may need loading."""
 
     class Selected(Message):
         def __init__(self, probe_id: int) -> None:
@@ -269,6 +273,11 @@ class ProbeList(ScrollView, can_focus=True):
             else:
                 self.move_to(row)
 
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self.post_message(self.Scrolled())
+
     def _row_at(self, x: int, line: int) -> int | None:
         if not self.shape.cards:
             return line
@@ -312,7 +321,7 @@ class ProbeList(ScrollView, can_focus=True):
         kind, data = self.rows[row]
         if kind == "group":
             name, count = data
-            return Strip(render.group_row(name, count, width, pal)).adjust_cell_length(width)
+            return Strip(render.group_row(name, count, width, pal, self._group_states(name))).adjust_cell_length(width)
         view = self.views.get(data)
         if view is None:
             return Strip.blank(width)
@@ -327,6 +336,13 @@ class ProbeList(ScrollView, can_focus=True):
         )
         return Strip(segs).adjust_cell_length(width)
 
+    def _group_states(self, group: str) -> list[HealthState]:
+        return [
+            HealthState.parse(v.state)
+            for v in self.views.values()
+            if v.group == group and v.enabled and (self.only is None or v.id in self.only)
+        ]
+
     @property
     def history_title(self) -> str:
         return "Last 90 days" if self.mode == "days" else "Last 24 hours"
@@ -337,7 +353,7 @@ class ProbeList(ScrollView, can_focus=True):
         first, _lines, members = self._bands[self._band_of_line[line]]
         if self.rows[members[0]][0] == "group":
             name, count = self.rows[members[0]][1]
-            return Strip(render.group_row(name, count, width, pal)).adjust_cell_length(width)
+            return Strip(render.group_row(name, count, width, pal, self._group_states(name))).adjust_cell_length(width)
         segs: list[Segment] = []
         for i, row in enumerate(members):
             if i:

@@ -279,5 +279,18 @@ def header_row(cols: list[Column], pal: Palette, bar_title: str) -> list[Segment
     return out
 
 
-def group_row(name: str, count: int, width: int, pal: Palette) -> list[Segment]:
-    return [_cell(f"▾ {name or 'Ungrouped'} ({count})", width, Style(color=pal.group_fg, bold=True))]
+def group_row(name: str, count: int, width: int, pal: Palette, states: Sequence[HealthState] = ()) -> list[Segment]:
+    """A group's title line: name and size, a rule, then how many of its probes are in each state."""
+    title = f"▾ {name or 'Ungrouped'} ({count}) "
+    tally = [
+        (s, n)
+        for s in (HealthState.UNHEALTHY, HealthState.DEGRADED, HealthState.UNKNOWN, HealthState.HEALTHY)
+        if (n := sum(1 for x in states if x is s))
+    ]
+    tail: list[Segment] = []
+    for s, n in tally:
+        tail += [Segment(" "), Segment(f"{SYMBOLS[s]} {n}", style(pal.state[s], None, bold=True))]
+    tail_w = sum(cell_len(t.text) for t in tail) + (1 if tail else 0)
+    rule_w = max(0, width - cell_len(title) - tail_w)
+    head = _cell(title, min(width, cell_len(title)), style(pal.group_fg, None, bold=True))
+    return [head, Segment("─" * rule_w, style(pal.dim)), *tail, Segment(" ")]

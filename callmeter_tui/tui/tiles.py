@@ -18,7 +18,7 @@ from ..engine.api import HistoryView, ProbeView
 from . import rows as render
 from .theme import SYMBOLS, Palette
 
-CARD_MIN_W, CARD_MIN_H, CARD_GOOD_H, CARD_MAX_H, MAX_COLS = 38, 4, 6, 9, 6
+CARD_MIN_W, CARD_MIN_H, CARD_GOOD_H, CARD_MAX_H, MAX_COLS = 38, 4, 6, 12, 6
 GAP = 2  # cells between card columns
 GLYPH_W = 5
 
@@ -165,10 +165,10 @@ def card_lines(
     if room > 0:
         top.append([Segment(f"Checked {checked} · Uptime {uptime} ({history_title})", dim)])
         room -= 1
-    chart_h = min(4, room)
+    chart_h = min(6, room)
     if chart_h > 0 and view.mos_history:
         spark = render.style(pal.group_fg, bg)
-        chart_w = min(text_w, 60)
+        chart_w = min(text_w, 90)
         top += [[Segment(r, spark)] for r in chart_rows(view.mos_history, chart_w, chart_h, *render.MOS_RANGE)]
     body = [*top, bar_line] if body_h > 0 else []
     lines = [_fit(head, width, base)]

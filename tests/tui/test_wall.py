@@ -221,3 +221,55 @@ async def test_slow_history_is_not_cancelled_and_a_toggle_during_it_is_honoured(
         assert finished[:2] == ["days", "hours"]
         await pilot.pause(0.1)
         assert all(len(h.segments) == 24 for h in app.wall.probes.history.values())
+
+
+async def test_events_panel_lists_ongoing_incidents_and_new_transitions_with_their_age() -> None:
+    from textual.widgets import Digits
+
+    m = mixed_monitor("major")
+    app = app_for(m)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause(0.2)
+        panel = app.wall.events_panel
+        text = screen_text(app)
+        assert "Ongoing incidents (3)" in text and "none since the dashboard started" in text
+        lines = [line[panel.region.x :].strip(" ▏") for line in text.splitlines()]
+        assert any(
+            line.strip().startswith("✖ Primary SIP Trunk (US East)") and line.rstrip().endswith("1h") for line in lines
+        )
+        assert app.wall.counts.query_one("#n-unhealthy", Digits).value == "2"
+        assert app.wall.counts.query_one("#n-healthy", Digits).value == "3"
+        pid = next(v.id for v in m.views.values() if v.name == "IVR System")
+        m.record(pid, "UNHEALTHY", at=T0 - 75)
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause()
+        lines = [line[panel.region.x :].strip(" ▏") for line in screen_text(app).splitlines()]
+        assert any("●→✖ IVR System" in line and line.rstrip().endswith("1m ago") for line in lines), lines
+        assert "Ongoing incidents (4)" in screen_text(app)
+        assert app.wall.counts.query_one("#n-unhealthy", Digits).value == "3"
+
+
+async def test_bars_are_loaded_for_the_probes_on_screen_only() -> None:
+    """1,000 probes: the history of every probe was read at start and after each state change."""
+    m = bulk_monitor(1000)
+    asked: list[list[int]] = []
+    real = m.history
+
+    async def spy(ids, mode="days"):
+        asked.append(list(ids))
+        return await real(ids, mode)
+
+    m.history = spy  # type: ignore[method-assign]
+    app = app_for(m)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.3)
+        plist = app.wall.probes
+        assert asked and max(len(a) for a in asked) <= plist.page_rows
+        assert set(plist.visible_ids()) <= set(plist.history)
+        await pilot.press("pagedown", "pagedown")
+        await pilot.pause(0.1)
+        app.tick()
+        await pilot.pause(0.3)
+        assert set(plist.visible_ids()) <= set(plist.history)  # scrolled-to rows get their bars
+        assert len(plist.history) < 100
