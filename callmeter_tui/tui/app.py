@@ -228,6 +228,8 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
                 self._pages_dirty = True
             elif isinstance(ev, NotificationRaised):
                 self.show_notification(ev.level, ev.text, ev.at)
+        if len(self.screen_stack) < 2:
+            return  # only the wall: no drill-down to reload
         from .detail import ProbeDetailScreen
 
         for screen in self.screen_stack:

@@ -132,7 +132,8 @@ class EventsPanel(Static):
     def show(self, views: list[ProbeView], transitions: Iterable[Transition], now: float) -> None:
         pal = palette_for(self.app.theme, mono=self.app.no_color)
         width = max(10, self.content_region.width)
-        self.update(events_text(views, list(transitions), now, pal, max(2, self.content_region.height), width))
+        text = events_text(views, list(transitions), now, pal, max(2, self.content_region.height), width)
+        self.update(text, layout=False)  # its size comes from the screen's CSS, never from its text
 
 
 class CountsBar(Horizontal):
@@ -154,22 +155,27 @@ class CountsBar(Horizontal):
         yield Digits("", id="clock")
 
     def show(self, state: HealthState, states: list[HealthState], now: float) -> None:
+        """Only what changed is touched: an update of a sized-by-content widget relayouts the screen."""
         pal = palette_for(self.app.theme, mono=self.app.no_color)
-        big = self.query_one("#big-state", Static)
-        big.update(Text("\n".join(big_glyph(state)), style=f"bold {pal.state[state]}"))
         counts = Counter(states)
         wide = self.size.width >= 100
+        hhmm = time.strftime("%H:%M", time.gmtime(now)) if self.size.width >= 120 else ""
+        key = (id(pal), state, tuple(counts.get(s, 0) for s in COUNTED), wide, hhmm)
+        if getattr(self, "_shown", None) == key:
+            return
+        self._shown = key
+        big = self.query_one("#big-state", Static)
+        big.update(Text("\n".join(big_glyph(state)), style=f"bold {pal.state[state]}"), layout=False)
         for s in COUNTED:
-            key = s.value.lower()
-            digits = self.query_one(f"#n-{key}", Digits)
+            name = s.value.lower()
+            digits = self.query_one(f"#n-{name}", Digits)
             value = str(counts.get(s, 0))
             if digits.value != value:
                 digits.update(value)
             digits.styles.color = pal.state[s] if counts.get(s) else pal.dim
             label = f"{SYMBOLS[s]} {s.label.lower()}" if wide else SYMBOLS[s]
-            self.query_one(f"#l-{key}", Static).update(Text(label, style=pal.state[s] if counts.get(s) else pal.dim))
+            self.query_one(f"#l-{name}", Static).update(Text(label, style=pal.state[s] if counts.get(s) else pal.dim))
         clock = self.query_one("#clock", Digits)
-        hhmm = time.strftime("%H:%M", time.gmtime(now)) if self.size.width >= 120 else ""
         if clock.value != hhmm:
             clock.update(hhmm)
 

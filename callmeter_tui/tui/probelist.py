@@ -70,6 +70,7 @@ class ProbeList(ScrollView, can_focus=True):
         self._band_of_line: list[int] = []
         self._band_of_row: dict[int, int] = {}
         self._cards: dict[int, tuple[tuple[Any, ...], list[list[Segment]]]] = {}
+        self._own: tuple[Any, Style] = (None, Style())
 
     # --- data -----------------------------------------------------------------------------------
     @property
@@ -187,13 +188,13 @@ class ProbeList(ScrollView, can_focus=True):
 
     def refresh_ids(self, ids: Iterable[int]) -> None:
         """Repaint just the lines of these probes, if they are on screen."""
-        top = int(self.scroll_offset.y)
+        top, page = int(self.scroll_offset.y), self.page_rows
         for pid in ids:
             row = self._row_of.get(pid)
             if row is None:
                 continue
             first, lines = self._span(row)
-            if first + lines > top and first < top + self.page_rows:
+            if first + lines > top and first < top + page:
                 self.refresh(Region(0, first - top + 1, self.size.width, lines))
 
     # --- cursor ---------------------------------------------------------------------------------
@@ -299,7 +300,9 @@ class ProbeList(ScrollView, can_focus=True):
 
     def render_line(self, y: int) -> Strip:
         """One screen line; the widget's own background goes under every cell (themes)."""
-        return self._line(y).apply_style(self.rich_style)
+        strip = self._line(y)
+        own = self._own_style()
+        return strip if strip.text and all(s.style and s.style.bgcolor for s in strip) else strip.apply_style(own)
 
     def _line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width  # the vertical scrollbar's column is not ours
@@ -325,6 +328,7 @@ class ProbeList(ScrollView, can_focus=True):
         view = self.views.get(data)
         if view is None:
             return Strip.blank(width)
+        own = self._own_style()
         segs = render.probe_row(
             view,
             self.history.get(data),
@@ -333,8 +337,16 @@ class ProbeList(ScrollView, can_focus=True):
             self._now(),
             self.n_segments,
             cursor=self.show_cursor and self.has_focus and row == self.cursor,
+            background=own.bgcolor,
         )
-        return Strip(segs).adjust_cell_length(width)
+        return Strip(segs).adjust_cell_length(width, own)
+
+    def _own_style(self) -> Style:
+        """The widget's own style (background), looked up once per theme: a repaint asks for it per line."""
+        key = (self.app.theme, self.app.no_color)
+        if self._own[0] != key:
+            self._own = (key, self.rich_style)
+        return self._own[1]
 
     def _group_states(self, group: str) -> list[HealthState]:
         return [

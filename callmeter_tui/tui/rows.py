@@ -88,7 +88,7 @@ def reason(view: ProbeView) -> str:
 
 
 @lru_cache(maxsize=512)
-def style(color: str | None, bgcolor: str | None = None, bold: bool = False) -> Style:
+def style(color: str | None, bgcolor: Any = None, bold: bool = False) -> Style:
     """Styles are built once per (colour, background, bold): a row repaints every second."""
     return Style(color=color, bgcolor=bgcolor, bold=bold or None)
 
@@ -163,7 +163,7 @@ METRIC_OF = {
 
 
 @lru_cache(maxsize=64)
-def breach_style(level: str | None, warning: str, critical: str, bg: str | None) -> Style | None:
+def breach_style(level: str | None, warning: str, critical: str, bg: Any) -> Style | None:
     """A breached value: underlined (warning) or reversed (critical), so it reads on monochrome too."""
     if level == "warning":
         return Style(color=warning, bold=True, underline=True, bgcolor=bg)
@@ -205,10 +205,12 @@ def probe_row(
     now: float,
     n_segments: int,
     cursor: bool = False,
+    background: Any = None,
 ) -> list[Segment]:
-    """The segments of one probe row, exactly ``sum(widths + gaps)`` cells wide."""
+    """The segments of one probe row, exactly ``sum(widths + gaps)`` cells wide. ``background`` (the
+    widget's) is set on every cell, so the line needs no second styling pass."""
     state = HealthState.parse(view.state)
-    bg = pal.cursor_bg if cursor else None
+    bg = pal.cursor_bg if cursor else background
     base = style(pal.fg, bg)
     dim = style(pal.dim, bg)
     gap = Segment(" ", base)

@@ -41,8 +41,9 @@ class Banner(Static):
         states = [HealthState.parse(v.state) for v in enabled]
         state, text = banner(states)
         pal = palette_for(self.app.theme)
-        self.styles.background = pal.state[state]
-        self.styles.color = pal.banner_fg[state]
+        colours = (pal.state[state], pal.banner_fg[state])
+        if getattr(self, "_colours", None) != colours:  # a style change repaints: only when it changes
+            self.styles.background, self.styles.color = self._colours = colours
         clock = time.strftime("%Y-%m-%d %H:%M:%S UTC", time.gmtime(now))
         width = max(20, self.size.width - 2)
         left = f"{SYMBOLS[state]} {text}  ·  {project}" + (f"  ·  {subtitle}" if subtitle else "")
@@ -59,7 +60,7 @@ class Banner(Static):
         if len(line2) > width:  # narrow terminal: counts by symbol only
             short = [p.rsplit(" ", 1)[0] for p in parts]
             line2 = "  ".join(short) + (f"  ·  {web_url}" if web_url else "")
-        self.update(Text.assemble(line1, "\n", line2[:width]))
+        self.update(Text.assemble(line1, "\n", line2[:width]), layout=False)  # fixed height: no relayout
         self.state = state
         self.text = text
         self.states = states
