@@ -173,8 +173,13 @@ class CountsBar(Horizontal):
             if digits.value != value:
                 digits.update(value)
             digits.styles.color = pal.state[s] if counts.get(s) else pal.dim
-            label = f"{SYMBOLS[s]} {s.label.lower()}" if wide else SYMBOLS[s]
-            self.query_one(f"#l-{name}", Static).update(Text(label, style=pal.state[s] if counts.get(s) else pal.dim))
+            label = Text(
+                f"{SYMBOLS[s]} {s.label.lower()}" if wide else SYMBOLS[s], pal.state[s] if counts.get(s) else pal.dim
+            )
+            static = self.query_one(f"#l-{name}", Static)
+            if getattr(static, "shown", None) != (label.plain, label.style):  # Text == ignores the style
+                static.shown = (label.plain, label.style)  # type: ignore[attr-defined]
+                static.update(label)
         clock = self.query_one("#clock", Digits)
         if clock.value != hhmm:
             clock.update(hhmm)

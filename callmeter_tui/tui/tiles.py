@@ -30,6 +30,7 @@ BIG: dict[HealthState, tuple[str, str, str]] = {
     HealthState.UNKNOWN: ("▄▀▀▀▄", "  ▄▀ ", "  ▄  "),
 }
 CHART = " ▁▂▃▄▅▆▇█"
+MOS_CHART_RANGE = (2.0, 4.5)  # the same scale on every card (compare by eye); below 2 is all bad anyway
 
 
 @dataclass(frozen=True)
@@ -165,11 +166,12 @@ def card_lines(
     if room > 0:
         top.append([Segment(f"Checked {checked} · Uptime {uptime} ({history_title})", dim)])
         room -= 1
-    chart_h = min(6, room)
+    chart_h = min(4, room)
     if chart_h > 0 and view.mos_history:
         spark = render.style(pal.group_fg, bg)
-        chart_w = min(text_w, 90)
-        top += [[Segment(r, spark)] for r in chart_rows(view.mos_history, chart_w, chart_h, *render.MOS_RANGE)]
+        chart_w = min(text_w, 90) - 4
+        chart = chart_rows(view.mos_history, chart_w, chart_h, *MOS_CHART_RANGE)
+        top += [[Segment("MOS " if i == 0 else "    ", dim), Segment(r, spark)] for i, r in enumerate(chart)]
     body = [*top, bar_line] if body_h > 0 else []
     lines = [_fit(head, width, base)]
     big = big_glyph(state)

@@ -273,3 +273,34 @@ async def test_bars_are_loaded_for_the_probes_on_screen_only() -> None:
         await pilot.pause(0.3)
         assert set(plist.visible_ids()) <= set(plist.history)  # scrolled-to rows get their bars
         assert len(plist.history) < 100
+
+
+async def test_a_tick_repaints_without_relayout_and_only_the_rows_on_screen(monkeypatch) -> None:
+    """Issue 15 §4: every second the banner, labels and counts asked for a relayout of the whole screen."""
+    from textual.widget import Widget
+
+    m = bulk_monitor(1000)
+    app = app_for(m)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause(0.1)
+        layouts: list[str] = []
+        real = Widget.refresh
+
+        def spy(self, *regions, **kw):
+            if kw.get("layout"):
+                layouts.append(type(self).__name__)
+            return real(self, *regions, **kw)
+
+        monkeypatch.setattr(Widget, "refresh", spy)
+        lines: list[int] = []
+        real_line = type(app.wall.probes).render_line
+        monkeypatch.setattr(type(app.wall.probes), "render_line", lambda self, y: lines.append(y) or real_line(self, y))
+        for pid in list(m.views)[:3]:
+            m.record(pid, "DEGRADED")  # runs recorded, states changed: counts, events and rows move
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause(0.2)
+        assert layouts == []
+        assert 0 < len(lines) <= 2 * app.wall.probes.size.height  # the visible lines, never the 1,000 rows
