@@ -45,7 +45,7 @@ class ProbeList(ScrollView, can_focus=True):
     ]
 
     class Scrolled(Message):
-        """Other probes came on screen: their bars may need loading."""
+        """Other probes came on screen (scrolled, or the list grew): their bars may need loading."""
 
     class Selected(Message):
         def __init__(self, probe_id: int) -> None:
@@ -291,6 +291,7 @@ class ProbeList(ScrollView, can_focus=True):
     # --- painting -------------------------------------------------------------------------------
     def on_resize(self, event: events.Resize) -> None:
         self._reshape()
+        self.post_message(self.Scrolled())
 
     def _fit_virtual_size(self) -> None:
         """Width 0: rows are drawn to whatever width is left, so there is never anything to scroll
