@@ -28,6 +28,7 @@ from ..bus.events import (
 )
 from ..domain.health import HealthState
 from ..engine.api import MonitorAPI
+from .history import HistoryMixin
 from .keys import ACTIONS
 from .kiosk import KioskMixin, PaletteMixin
 from .panels import Transition, Transitions
@@ -47,7 +48,7 @@ class BusBatch(Message):
         self.events = events
 
 
-class CallMeterApp(KioskMixin, PaletteMixin, App):
+class CallMeterApp(HistoryMixin, KioskMixin, PaletteMixin, App):
     """The dashboard. ``kiosk`` makes it a read-only wall display."""
 
     TITLE = "callmeter-tui"
@@ -276,37 +277,6 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
             self._pages_dirty = False
             self.run_worker(self._load_kiosk_views(), group="pages", exclusive=True, exit_on_error=False)
 
-    def _load_history_due(self) -> None:
-        """Bars are loaded for the probes on screen: missing ones at once, stale ones (a state change, the
-        periodic refresh) at most every 5 s. A slow load is never cancelled by the next one: it finishes first."""
-        plist = self.wall.probes
-        mono = time.monotonic()
-        if mono - self._history_at >= self.history_refresh_s:
-            self._history_at = mono
-            plist.stale.update(plist.views)
-        wanted = plist.wanted_history()
-        missing = any(pid not in plist.history for pid in wanted)
-        if not wanted or self._history_busy or not (missing or mono - self._history_loaded >= 5):
-            return
-        self._history_busy, self._history_loaded = True, mono
-        self.run_worker(self._load_history(plist.mode, wanted), group="history", exit_on_error=False)
-
-    async def _load_history(self, mode: str, ids: list[int]) -> None:
-        try:
-            hist = await self.monitor.history(ids, mode)
-        except Exception as e:
-            notify_plain(self, f"Could not load history: {e}", severity="warning")
-            return
-        finally:
-            self._history_busy = False
-        if self.wall.ready:
-            self.wall.probes.set_history(hist, mode)
-        if self.wall.ready and mode == self.wall.probes.mode:
-            self._load_history_due()  # scrolled or paged while loading: the rest of the screen now
-        elif self.wall.ready:  # toggled while loading: load the other mode now
-            self._history_loaded = -1e9
-            self._load_history_due()
-
     # --- actions --------------------------------------------------------------------------------
     @property
     def selected_id(self) -> int | None:
@@ -330,10 +300,6 @@ class CallMeterApp(KioskMixin, PaletteMixin, App):
     def action_details(self) -> None:
         if self.selected_id is not None:
             self.open_detail(self.selected_id)
-
-    def on_probe_list_scrolled(self, message) -> None:
-        if self.wall.ready:
-            self._load_history_due()
 
     def on_probe_list_selected(self, message) -> None:
         self.open_detail(message.probe_id)

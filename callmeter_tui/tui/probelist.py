@@ -95,12 +95,15 @@ class ProbeList(ScrollView, can_focus=True):
             self.refresh_ids(changed)
         return changed
 
-    def set_history(self, history: dict[int, HistoryView], mode: str) -> None:
-        """Merge loaded bars (the app loads the probes on screen, not all of them)."""
+    def set_history(self, history: dict[int, HistoryView], mode: str, asked: Iterable[int] = ()) -> None:
+        """Merge loaded bars (the app loads the probes on screen, not all of them). An asked probe the
+        answer lacks gets an empty bar: it is not asked for again at once (no reload loop)."""
         if mode != self.mode:
             return  # a late answer for the other mode
+        asked = set(asked)
+        self.history.update({pid: HistoryView(pid, (), None) for pid in asked if pid not in history})
         self.history.update(history)
-        self.stale.difference_update(history)
+        self.stale.difference_update(asked | history.keys())
         self.refresh()
 
     def set_mode(self, mode: str) -> None:

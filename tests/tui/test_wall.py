@@ -304,3 +304,20 @@ async def test_a_tick_repaints_without_relayout_and_only_the_rows_on_screen(monk
         await pilot.pause(0.2)
         assert layouts == []
         assert 0 < len(lines) <= 2 * app.wall.probes.size.height  # the visible lines, never the 1,000 rows
+
+
+async def test_a_bar_the_engine_does_not_return_is_not_asked_for_in_a_loop() -> None:
+    m = mixed_monitor("healthy")
+    real = m.history
+    gone = next(iter(m.views))
+
+    async def partial(ids, mode="days"):
+        out = await real(ids, mode)
+        out.pop(gone, None)
+        return out
+
+    m.history = partial  # type: ignore[method-assign]
+    app = app_for(m)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.5)
+        assert m.history_calls <= 2 and app.wall.probes.history[gone].segments == ()
