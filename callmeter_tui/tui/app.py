@@ -29,9 +29,11 @@ from ..bus.events import (
 )
 from ..domain.health import HealthState
 from ..engine.api import MonitorAPI
+from .history import HistoryMixin
 from .incident_actions import IncidentActions
 from .keys import ACTIONS
 from .kiosk import KioskMixin, PaletteMixin
+from .panels import Transition, Transitions
 from .plain import notify_plain
 from .report import ReportWriter
 from .theme import THEME_ORDER, THEMES, textual_name
@@ -49,7 +51,7 @@ class BusBatch(Message):
         self.events = events
 
 
-class CallMeterApp(IncidentActions, KioskMixin, PaletteMixin, App):
+class CallMeterApp(IncidentActions, HistoryMixin, KioskMixin, PaletteMixin, App):
     """The dashboard. ``kiosk`` makes it a read-only wall display."""
 
     TITLE = "callmeter-tui"
@@ -116,9 +118,10 @@ class CallMeterApp(IncidentActions, KioskMixin, PaletteMixin, App):
         if kiosk:
             self.use_command_palette = False
         self._dirty = True
-        self._history_dirty = True
-        self._history_at = -1e9
+        self._history_at = time.monotonic()  # when the periodic refresh last marked every bar stale
+        self._history_loaded = -1e9
         self._history_busy = False
+        self.transitions = Transitions()
         self._pages_dirty = True
         self._kiosk_views: list[tuple[str, set[int] | None]] = [("All probes", None)]
         self._kiosk_index = 0
@@ -152,7 +155,7 @@ class CallMeterApp(IncidentActions, KioskMixin, PaletteMixin, App):
         except Exception as e:  # the dashboard still shows; the operator sees why nothing runs
             log.exception("engine startup failed")
             notify_plain(self, f"Engine failed to start: {e}", severity="error", timeout=30)
-        self._dirty = self._history_dirty = self._pages_dirty = True
+        self._dirty = self._pages_dirty = True
         self.apply_pending()
 
     def _catch_signals(self, on: bool) -> None:
@@ -218,16 +221,25 @@ class CallMeterApp(IncidentActions, KioskMixin, PaletteMixin, App):
                 self._dirty = True
                 self._queued_runs.pop(ev.probe_id, None)
             elif isinstance(ev, StateChanged):
-                self._dirty = self._history_dirty = True
+                self._dirty = True
+                self.wall.probes.stale.add(ev.probe_id)  # today's bar cell changes colour
+                self.transitions.add(
+                    Transition(
+                        ev.at, ev.probe_id, ev.probe_name, HealthState.parse(ev.previous), HealthState.parse(ev.current)
+                    )
+                )
                 if ev.current == HealthState.UNHEALTHY.value and self.kiosk:
                     self.flash_alert(ev.probe_name, ev.at)
             elif isinstance(ev, ProbesChanged):
-                self._dirty = self._history_dirty = self._pages_dirty = True
+                self._dirty = self._pages_dirty = True
+                self.wall.probes.stale.update(ev.probe_ids)
             elif isinstance(ev, PagesChanged):
                 self._pages_dirty = True
                 self.incidents_changed()
             elif isinstance(ev, NotificationRaised):
                 self.show_notification(ev.level, ev.text, ev.at)
+        if len(self.screen_stack) < 2:
+            return  # only the wall: no drill-down to reload
         from .detail import ProbeDetailScreen
 
         for screen in self.screen_stack:
@@ -248,7 +260,7 @@ class CallMeterApp(IncidentActions, KioskMixin, PaletteMixin, App):
         self.apply_pending()
 
     def apply_pending(self) -> None:
-        """Apply what the bus told us since the last tick; repaint the banner and visible rows."""
+        """Apply what the bus told us since the last tick; repaint the banner, panels and visible rows."""
         if not self.wall.ready:
             return  # composing, or tearing down at exit
         views = self.monitor.probe_views()
@@ -261,36 +273,19 @@ class CallMeterApp(IncidentActions, KioskMixin, PaletteMixin, App):
         name, only = self._kiosk_views[self._kiosk_index % len(self._kiosk_views)]
         shown = [v for v in views if only is None or v.id in only]
         subtitle = self._kiosk_subtitle(name) if self.kiosk else ""
-        self.wall.banner.show(
-            shown,
-            project=self.monitor.config.project_name,
-            now=self.clock(),
-            web_url=self.monitor.web_url(),
-            subtitle=subtitle,
+        now = self.clock()
+        banner = self.wall.banner
+        banner.show(
+            shown, project=self.monitor.config.project_name, now=now, web_url=self.monitor.web_url(), subtitle=subtitle
         )
-        mono = time.monotonic()
-        due = (
-            self._history_dirty and mono - self._history_at >= 5
-        ) or mono - self._history_at >= self.history_refresh_s
-        if due and not self._history_busy:  # a slow load is never cancelled by the next one: it finishes first
-            self._history_at, self._history_dirty, self._history_busy = mono, False, True
-            self.run_worker(self._load_history(plist.mode), group="history", exit_on_error=False)
+        self.wall.counts.show(banner.state, banner.states, now)
+        moves = (t for t in self.transitions.items if only is None or t.probe_id in only)
+        self.wall.events_panel.show(shown, moves, now)
+        self.wall.fit_events()
+        self._load_history_due()
         if self.kiosk and self._pages_dirty:
             self._pages_dirty = False
             self.run_worker(self._load_kiosk_views(), group="pages", exclusive=True, exit_on_error=False)
-
-    async def _load_history(self, mode: str) -> None:
-        try:
-            hist = await self.monitor.history(list(self.wall.probes.views), mode)
-        except Exception as e:
-            notify_plain(self, f"Could not load history: {e}", severity="warning")
-            return
-        finally:
-            self._history_busy = False
-        if self.wall.ready:
-            self.wall.probes.set_history(hist, mode)
-        if mode != self.wall.probes.mode:  # toggled while loading: load the other mode now
-            self._history_dirty, self._history_at = True, -1e9
 
     # --- actions --------------------------------------------------------------------------------
     @property
@@ -433,7 +428,6 @@ class CallMeterApp(IncidentActions, KioskMixin, PaletteMixin, App):
     def action_toggle_history(self) -> None:
         plist = self.wall.probes
         plist.set_mode("hours" if plist.mode == "days" else "days")
-        self._history_dirty, self._history_at = True, -1e9
         self.apply_pending()
 
     def action_toggle_log(self) -> None:

@@ -1,8 +1,10 @@
-"""The wall's probe list: a virtualised line widget that renders only the visible rows.
+"""The wall's probe list: a virtualised line widget that renders only the visible lines.
 
 Why not DataTable: with 1,000 probes and an "ago" column changing every second, a table would
 re-measure cells on every update. Here an update swaps a snapshot in a dict and repaints the
 visible lines only; the column layout follows the widget's width, so bars always fit.
+With few probes the same list draws cards (tui/tiles.py) that fill the space it has; the cursor,
+keys and paging are the same in both shapes.
 """
 
 from __future__ import annotations
@@ -19,11 +21,14 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from ..domain.health import HealthState
 from ..engine.api import HistoryView, ProbeView
 from . import rows as render
+from . import tiles
 from .theme import palette_for
 
 Row = tuple[str, Any]  # ("group", (name, count)) | ("probe", probe_id)
+Band = tuple[int, int, list[int]]  # (first line, lines, row indexes): a group header or a band of cards
 
 
 class ProbeList(ScrollView, can_focus=True):
@@ -38,6 +43,9 @@ class ProbeList(ScrollView, can_focus=True):
         Binding("end", "cursor_to(-1)", "Last", show=False),
         Binding("enter", "select", "Details", id="details"),
     ]
+
+    class Scrolled(Message):
+        """Other probes came on screen (scrolled, or the list grew): their bars may need loading."""
 
     class Selected(Message):
         def __init__(self, probe_id: int) -> None:
@@ -56,6 +64,13 @@ class ProbeList(ScrollView, can_focus=True):
         self.only: set[int] | None = None  # kiosk: show only these probes (a status page)
         self.show_cursor = True
         self.name_need = 0  # cells the longest shown name wants (render.layout gives it up to a limit)
+        self.stale: set[int] = set()  # probes whose history bar should be reloaded when shown
+        self.shape = tiles.DENSE
+        self._bands: list[Band] = []
+        self._band_of_line: list[int] = []
+        self._band_of_row: dict[int, int] = {}
+        self._cards: dict[int, tuple[tuple[Any, ...], list[list[Segment]]]] = {}
+        self._own: tuple[Any, Style] = (None, Style())
 
     # --- data -----------------------------------------------------------------------------------
     @property
@@ -80,16 +95,25 @@ class ProbeList(ScrollView, can_focus=True):
             self.refresh_ids(changed)
         return changed
 
-    def set_history(self, history: dict[int, HistoryView], mode: str) -> None:
+    def set_history(self, history: dict[int, HistoryView], mode: str, asked: Iterable[int] = ()) -> None:
+        """Merge loaded bars (the app loads the probes on screen, not all of them). An asked probe the
+        answer lacks gets an empty bar: it is not asked for again at once (no reload loop)."""
         if mode != self.mode:
             return  # a late answer for the other mode
-        self.history = dict(history)
+        asked = set(asked)
+        self.history.update({pid: HistoryView(pid, (), None) for pid in asked if pid not in history})
+        self.history.update(history)
+        self.stale.difference_update(asked | history.keys())
         self.refresh()
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
         self.history = {}
         self.refresh()
+
+    def wanted_history(self) -> list[int]:
+        """Probes on screen whose bar is missing or stale."""
+        return [pid for pid in self.visible_ids() if pid not in self.history or pid in self.stale]
 
     def set_filter(self, only: set[int] | None) -> None:
         self.only = only
@@ -111,23 +135,70 @@ class ProbeList(ScrollView, can_focus=True):
             rows.append(("probe", v.id))
         self.rows = rows
         self._row_of = {rid: i for i, (kind, rid) in enumerate(rows) if kind == "probe"}
-        self._fit_virtual_size()
         self.name_need = max((render.name_cells(v) for v in probes), default=0)
+        self._reshape()
         if current in self._row_of:
             self.cursor = self._row_of[current]
         self.cursor = self._skip_groups(min(self.cursor, max(0, len(rows) - 1)), 1)
 
+    def _reshape(self) -> None:
+        """Dense rows or cards, for the probes shown and the size the list has now."""
+        sizes = [count for kind, (_name, count) in ((k, d) for k, d in self.rows if k == "group")]
+        if not sizes and self.rows:
+            sizes = [len(self.rows)]
+        width = self.scrollable_content_region.width or self.size.width
+        self.shape = tiles.choose_shape(sizes, width, self.size.height - 1) if self.size.height > 1 else tiles.DENSE
+        self._bands, self._band_of_line, self._band_of_row = [], [], {}
+        if self.shape.cards:
+            line = 0
+            i = 0
+            while i < len(self.rows):
+                if self.rows[i][0] == "group":
+                    band: Band = (line, 1, [i])
+                    i += 1
+                else:
+                    members: list[int] = []
+                    while i < len(self.rows) and self.rows[i][0] == "probe" and len(members) < self.shape.cols:
+                        members.append(i)
+                        i += 1
+                    band = (line, self.shape.card_h, members)
+                for r in band[2]:
+                    self._band_of_row[r] = len(self._bands)
+                self._band_of_line += [len(self._bands)] * band[1]
+                self._bands.append(band)
+                line += band[1]
+        self._cards.clear()
+        self._fit_virtual_size()
+
+    @property
+    def content_lines(self) -> int:
+        return len(self._band_of_line) if self.shape.cards else len(self.rows)
+
+    def _span(self, row: int) -> tuple[int, int]:
+        """(first content line, lines) of a row: one line per row, or its band of cards."""
+        if not self.shape.cards:
+            return row, 1
+        first, lines, _members = self._bands[self._band_of_row[row]]
+        return first, lines
+
     def visible_ids(self) -> list[int]:
         top = int(self.scroll_offset.y)
-        return [rid for kind, rid in self.rows[top : top + self.page_rows] if kind == "probe"]
+        if not self.shape.cards:
+            return [rid for kind, rid in self.rows[top : top + self.page_rows] if kind == "probe"]
+        bands = sorted(set(self._band_of_line[top : top + self.page_rows]))
+        picked = [self.rows[r] for b in bands for r in self._bands[b][2]]
+        return [rid for kind, rid in picked if kind == "probe"]
 
     def refresh_ids(self, ids: Iterable[int]) -> None:
         """Repaint just the lines of these probes, if they are on screen."""
-        top = int(self.scroll_offset.y)
+        top, page = int(self.scroll_offset.y), self.page_rows
         for pid in ids:
             row = self._row_of.get(pid)
-            if row is not None and top <= row < top + self.page_rows:
-                self.refresh(Region(0, row - top + 1, self.size.width, 1))
+            if row is None:
+                continue
+            first, lines = self._span(row)
+            if first + lines > top and first < top + page:
+                self.refresh(Region(0, first - top + 1, self.size.width, lines))
 
     # --- cursor ---------------------------------------------------------------------------------
     @property
@@ -157,10 +228,11 @@ class ProbeList(ScrollView, can_focus=True):
         old = self.cursor
         self.cursor = self._skip_groups(max(0, min(i, len(self.rows) - 1)), step)
         top = int(self.scroll_offset.y)
-        if self.cursor < top:
-            self.scroll_to(y=self.cursor, animate=False)
-        elif self.cursor >= top + self.page_rows:
-            self.scroll_to(y=self.cursor - self.page_rows + 1, animate=False)
+        first, lines = self._span(self.cursor)
+        if first < top:
+            self.scroll_to(y=first, animate=False)
+        elif first + lines > top + self.page_rows:
+            self.scroll_to(y=first + lines - self.page_rows, animate=False)
         if old != self.cursor:
             self.refresh()
 
@@ -183,14 +255,14 @@ class ProbeList(ScrollView, can_focus=True):
 
     def page_position(self) -> tuple[int, int]:
         """(page shown, pages) of the list, 1-based; the last page may be scrolled to the end."""
-        pages = max(1, -(-len(self.rows) // self.page_rows))
+        pages = max(1, -(-self.content_lines // self.page_rows))
         top = int(self.scroll_offset.y)
         return min(pages, -(-top // self.page_rows) + 1), pages
 
     def page_forward(self) -> bool:
         """Kiosk paging: scroll one page; False when the last page was already showing."""
         top = int(self.scroll_offset.y)
-        if top + self.page_rows >= len(self.rows):
+        if top + self.page_rows >= self.content_lines:
             return False
         self.scroll_to(y=top + self.page_rows, animate=False)
         return True
@@ -198,34 +270,54 @@ class ProbeList(ScrollView, can_focus=True):
     def on_click(self, event: events.Click) -> None:
         if not self.show_cursor:
             return
-        row = int(self.scroll_offset.y) + event.y - 1
-        if event.y >= 1 and 0 <= row < len(self.rows) and self.rows[row][0] == "probe":
+        row = self._row_at(event.x, int(self.scroll_offset.y) + event.y - 1) if event.y >= 1 else None
+        if row is not None and 0 <= row < len(self.rows) and self.rows[row][0] == "probe":
             if row == self.cursor:
                 self.action_select()
             else:
                 self.move_to(row)
 
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self.post_message(self.Scrolled())
+
+    def _row_at(self, x: int, line: int) -> int | None:
+        if not self.shape.cards:
+            return line
+        if not 0 <= line < len(self._band_of_line):
+            return None
+        members = self._bands[self._band_of_line[line]][2]
+        col = x // (self.shape.card_w + tiles.GAP)
+        return members[col] if col < len(members) else None
+
     # --- painting -------------------------------------------------------------------------------
     def on_resize(self, event: events.Resize) -> None:
-        self._fit_virtual_size()
+        self._reshape()
+        self.post_message(self.Scrolled())
 
     def _fit_virtual_size(self) -> None:
         """Width 0: rows are drawn to whatever width is left, so there is never anything to scroll
         sideways. (The widget's width used to count the vertical scrollbar: a horizontal scrollbar
         appeared and covered the last row of every page.)"""
-        self.virtual_size = Size(0, len(self.rows) + 1)
+        self.virtual_size = Size(0, self.content_lines + 1)
 
     def render_line(self, y: int) -> Strip:
         """One screen line; the widget's own background goes under every cell (themes)."""
-        return self._line(y).apply_style(self.rich_style)
+        strip = self._line(y)
+        own = self._own_style()
+        return strip if strip.text and all(s.style and s.style.bgcolor for s in strip) else strip.apply_style(own)
 
     def _line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width  # the vertical scrollbar's column is not ours
         pal = palette_for(self.app.theme, mono=self.app.no_color)
         cols = render.layout(width, self.n_segments, self.name_need)
         if y == 0:
-            title = "Last 90 days" if self.mode == "days" else "Last 24 hours"
-            return Strip(render.header_row(cols, pal, title)).adjust_cell_length(width)
+            if self.shape.cards:
+                return Strip(tiles.legend(len(self._row_of), self.history_title, pal)).adjust_cell_length(width)
+            return Strip(render.header_row(cols, pal, self.history_title)).adjust_cell_length(width)
+        if self.shape.cards:
+            return self._card_line(int(self.scroll_offset.y) + y - 1, width, pal)
         row = int(self.scroll_offset.y) + y - 1
         if row >= len(self.rows):
             if not self.rows and y == 2:
@@ -236,10 +328,11 @@ class ProbeList(ScrollView, can_focus=True):
         kind, data = self.rows[row]
         if kind == "group":
             name, count = data
-            return Strip(render.group_row(name, count, width, pal)).adjust_cell_length(width)
+            return Strip(render.group_row(name, count, width, pal, self._group_states(name))).adjust_cell_length(width)
         view = self.views.get(data)
         if view is None:
             return Strip.blank(width)
+        own = self._own_style()
         segs = render.probe_row(
             view,
             self.history.get(data),
@@ -248,8 +341,55 @@ class ProbeList(ScrollView, can_focus=True):
             self._now(),
             self.n_segments,
             cursor=self.show_cursor and self.has_focus and row == self.cursor,
+            background=own.bgcolor,
         )
+        return Strip(segs).adjust_cell_length(width, own)
+
+    def _own_style(self) -> Style:
+        """The widget's own style (background), looked up once per theme: a repaint asks for it per line."""
+        key = (self.app.theme, self.app.no_color)
+        if self._own[0] != key:
+            self._own = (key, self.rich_style)
+        return self._own[1]
+
+    def _group_states(self, group: str) -> list[HealthState]:
+        return [
+            HealthState.parse(v.state)
+            for v in self.views.values()
+            if v.group == group and v.enabled and (self.only is None or v.id in self.only)
+        ]
+
+    @property
+    def history_title(self) -> str:
+        return "Last 90 days" if self.mode == "days" else "Last 24 hours"
+
+    def _card_line(self, line: int, width: int, pal) -> Strip:
+        if not 0 <= line < len(self._band_of_line):
+            return Strip.blank(width)
+        first, _lines, members = self._bands[self._band_of_line[line]]
+        if self.rows[members[0]][0] == "group":
+            name, count = self.rows[members[0]][1]
+            return Strip(render.group_row(name, count, width, pal, self._group_states(name))).adjust_cell_length(width)
+        segs: list[Segment] = []
+        for i, row in enumerate(members):
+            if i:
+                segs.append(Segment(" " * tiles.GAP))
+            segs += self._card(row, pal)[line - first]
         return Strip(segs).adjust_cell_length(width)
+
+    def _card(self, row: int, pal) -> list[list[Segment]]:
+        """A card's lines, drawn once per second (its "ago" texts) or when its data changes."""
+        pid = self.rows[row][1]
+        view, hist, now = self.views[pid], self.history.get(pid), self._now()
+        cursor = self.show_cursor and self.has_focus and row == self.cursor
+        key = (view, hist, self.shape, id(pal), cursor, int(now), self.mode)
+        hit = self._cards.get(pid)
+        if hit is not None and all(a is b for a, b in zip(hit[0][:2], key[:2])) and hit[0][2:] == key[2:]:
+            return hit[1]
+        s = self.shape
+        lines = tiles.card_lines(view, hist, s.card_w, s.card_h, pal, now, self.n_segments, self.history_title, cursor)
+        self._cards[pid] = (key, lines)
+        return lines
 
     def on_focus(self) -> None:
         self.refresh()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 from rich.cells import cell_len, set_cell_size
@@ -92,6 +93,32 @@ def reason(view: ProbeView) -> str:
 MAINTENANCE_CELL = "maintenance"  # a bar cell of scheduled maintenance only (no monitored time)
 
 
+@lru_cache(maxsize=512)
+def style(color: str | None, bgcolor: Any = None, bold: bool = False) -> Style:
+    """Styles are built once per (colour, background, bold): a row repaints every second."""
+    return Style(color=color, bgcolor=bgcolor, bold=bold or None)
+
+
+def _cell_look(cell: HealthState | str, pal: Palette) -> tuple[str, str]:
+    if isinstance(cell, HealthState):
+        return pal.bar_glyph[cell], pal.state[cell]
+    return pal.maintenance_glyph, pal.maintenance
+
+
+def bar_segments(cells: Sequence[HealthState | str], per: int, pal: Palette, bg: str | None) -> list[Segment]:
+    """Bar cells as segments, one per run of equal cells (fewer segments: cheaper lines)."""
+    out: list[Segment] = []
+    i, n = 0, len(cells)
+    while i < n:
+        j = i
+        while j < n and cells[j] == cells[i]:
+            j += 1
+        glyph, color = _cell_look(cells[i], pal)
+        out.append(Segment(glyph * (per * (j - i)), style(color, bg)))
+        i = j
+    return out
+
+
 def bar_cells(segments: Sequence[Any], width: int) -> list[HealthState | str]:
     """One state per cell: segments are spread over ``width`` cells; a cell covering several
     segments shows the worst of them (a bad day never disappears on a narrow terminal); a cell with
@@ -142,7 +169,7 @@ def fmt_metric(metric: str, value: float | None) -> str:
     return f"{value:.0f}ms" if value >= 100 else f"{value:.1f}ms"
 
 
-_METRIC_OF = {
+METRIC_OF = {
     "mos": ("mos",),
     "loss": ("packet_loss_pct",),
     "jitter": ("jitter_ms",),
@@ -151,11 +178,21 @@ _METRIC_OF = {
 }
 
 
+@lru_cache(maxsize=64)
+def breach_style(level: str | None, warning: str, critical: str, bg: Any) -> Style | None:
+    """A breached value: underlined (warning) or reversed (critical), so it reads on monochrome too."""
+    if level == "warning":
+        return Style(color=warning, bold=True, underline=True, bgcolor=bg)
+    if level == "critical":
+        return Style(color=critical, bold=True, reverse=True)
+    return None
+
+
 def breach_levels(view: ProbeView) -> dict[str, str]:
     return {str(b.get("metric")): str(b.get("level")) for b in view.breaches}
 
 
-def _mid_cell(text: str, width: int, style: Style) -> Segment:
+def mid_cell(text: str, width: int, style: Style) -> Segment:
     """Names: cut in the middle, so "Demo Call (clean line)" and "Demo Call (failing trunk)" still differ."""
     if cell_len(text) > width > 2:
         tail = (width - 1) // 2
@@ -164,6 +201,9 @@ def _mid_cell(text: str, width: int, style: Style) -> Segment:
             text = text[: width - 1 - tail] + "…" + text[len(text) - tail + 1 :]
             tail -= 1
     return _cell(text, width, style)
+
+
+_mid_cell = mid_cell  # the name the row tests use
 
 
 def _cell(text: str, width: int, style: Style, right: bool = False) -> Segment:
@@ -181,60 +221,72 @@ def probe_row(
     now: float,
     n_segments: int,
     cursor: bool = False,
+    background: Any = None,
 ) -> list[Segment]:
-    """The segments of one probe row, exactly ``sum(widths + gaps)`` cells wide."""
+    """The segments of one probe row, exactly ``sum(widths + gaps)`` cells wide. ``background`` (the
+    widget's) is set on every cell, so the line needs no second styling pass."""
     state = HealthState.parse(view.state)
-    bg = pal.cursor_bg if cursor else None
-    base = Style(color=pal.fg, bgcolor=bg)
-    dim = Style(color=pal.dim, bgcolor=bg)
+    bg = pal.cursor_bg if cursor else background
+    base = style(pal.fg, bg)
+    dim = style(pal.dim, bg)
     gap = Segment(" ", base)
     levels = breach_levels(view)
     out: list[Segment] = []
     for col in cols:
         k, w = col.key, col.width
         if k == "state" and view.under_maintenance:
-            out.append(_cell(MAINTENANCE_SYMBOL, w, Style(color=pal.maintenance, bold=True, bgcolor=bg)))
+            out.append(_cell(MAINTENANCE_SYMBOL, w, style(pal.maintenance, bg, bold=True)))
         elif k == "state":
-            out.append(_cell(SYMBOLS[state], w, Style(color=pal.state[state], bold=True, bgcolor=bg)))
+            out.append(_cell(SYMBOLS[state], w, style(pal.state[state], bg, bold=True)))
         elif k == "name":
-            out.append(_mid_cell(name_text(view), w, base if view.enabled else dim))
+            out.append(mid_cell(name_text(view), w, base if view.enabled else dim))
         elif k == "reason":
             color = pal.maintenance if view.under_maintenance else pal.state[state]
-            out.append(_cell(reason(view), w, Style(color=color, bgcolor=bg)))
+            out.append(_cell(reason(view), w, style(color, bg)))
         elif k == "bar":
-            cells = bar_cells(hist.segments if hist else (), n_segments)
-            per = max(1, w // max(1, n_segments)) if w >= n_segments else 1
-            drawn = cells if w >= n_segments else bar_cells(hist.segments if hist else (), w)
-            used = 0
-            for st in drawn:
-                if isinstance(st, HealthState):
-                    glyph, color = pal.bar_glyph[st], pal.state[st]
-                else:
-                    glyph, color = pal.maintenance_glyph, pal.maintenance
-                out.append(Segment(glyph * per, Style(color=color, bgcolor=bg)))
-                used += per
-            if used < w:
-                out.append(Segment(" " * (w - used), base))
+            out += bar(hist, w, n_segments, pal, bg)
         elif k == "uptime":
             text = f"{hist.uptime}%" if hist and hist.uptime is not None else "—"
             out.append(_cell(text, w, base, right=True))
         elif k == "ago":
             out.append(_cell(ago(now, view.last_execution_at) if view.enabled else "paused", w, dim, right=True))
         elif k == "spark":
-            out.append(_cell(sparkline(view.mos_history, w), w, Style(color=pal.group_fg, bgcolor=bg)))
+            out.append(_cell(sparkline(view.mos_history, w), w, style(pal.group_fg, bg)))
         else:
-            metric = next((m for m in _METRIC_OF[k] if m in view.metrics), _METRIC_OF[k][0])
-            level = levels.get(metric)
-            style = base
-            if level == "warning":
-                style = Style(color=pal.warning, bold=True, underline=True, bgcolor=bg)
-            elif level == "critical":
-                style = Style(color=pal.critical, bold=True, reverse=True)
+            metric = next((m for m in METRIC_OF[k] if m in view.metrics), METRIC_OF[k][0])
             text = fmt_metric(metric, view.metrics.get(metric))[:w]
             if w > cell_len(text):  # padding stays plain: the underline marks the value only
                 out.append(Segment(" " * (w - cell_len(text)), base))
-            out.append(Segment(text, style))
+            out.append(Segment(text, breach_style(levels.get(metric), pal.warning, pal.critical, bg) or base))
         out.append(gap)
+    return out
+
+
+_BARS: dict[tuple[int, int, int, int, str | None], tuple[HistoryView | None, list[Segment]]] = {}
+
+
+def bar(hist: HistoryView | None, w: int, n_segments: int, pal: Palette, bg: str | None) -> list[Segment]:
+    """The uptime bar, exactly ``w`` cells: whole cells per segment when wide, worst-of-merged when narrow.
+    Kept per history snapshot: rows repaint every second, a probe's history changes far less often."""
+    key = (id(hist), w, n_segments, id(pal), bg)
+    hit = _BARS.get(key)
+    if hit is not None and hit[0] is hist:
+        return hit[1]
+    if len(_BARS) > 8192:
+        _BARS.clear()
+    out = _draw_bar(hist, w, n_segments, pal, bg)
+    _BARS[key] = (hist, out)
+    return out
+
+
+def _draw_bar(hist: HistoryView | None, w: int, n_segments: int, pal: Palette, bg: str | None) -> list[Segment]:
+    segs = hist.segments if hist else ()
+    per = max(1, w // max(1, n_segments)) if w >= n_segments else 1
+    drawn = bar_cells(segs, n_segments if w >= n_segments else w)
+    out = bar_segments(drawn, per, pal, bg)
+    used = per * len(drawn)
+    if used < w:
+        out.append(Segment(" " * (w - used), style(pal.fg, bg)))
     return out
 
 
@@ -248,5 +300,18 @@ def header_row(cols: list[Column], pal: Palette, bar_title: str) -> list[Segment
     return out
 
 
-def group_row(name: str, count: int, width: int, pal: Palette) -> list[Segment]:
-    return [_cell(f"▾ {name or 'Ungrouped'} ({count})", width, Style(color=pal.group_fg, bold=True))]
+def group_row(name: str, count: int, width: int, pal: Palette, states: Sequence[HealthState] = ()) -> list[Segment]:
+    """A group's title line: name and size, a rule, then how many of its probes are in each state."""
+    title = f"▾ {name or 'Ungrouped'} ({count}) "
+    tally = [
+        (s, n)
+        for s in (HealthState.UNHEALTHY, HealthState.DEGRADED, HealthState.UNKNOWN, HealthState.HEALTHY)
+        if (n := sum(1 for x in states if x is s))
+    ]
+    tail: list[Segment] = []
+    for s, n in tally:
+        tail += [Segment(" "), Segment(f"{SYMBOLS[s]} {n}", style(pal.state[s], None, bold=True))]
+    tail_w = sum(cell_len(t.text) for t in tail) + (1 if tail else 0)
+    rule_w = max(0, width - cell_len(title) - tail_w)
+    head = _cell(title, min(width, cell_len(title)), style(pal.group_fg, None, bold=True))
+    return [head, Segment("─" * rule_w, style(pal.dim)), *tail, Segment(" ")]

@@ -8,6 +8,7 @@ four states also read on monochrome or colour-blind setups.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from textual.theme import Theme
 
@@ -146,6 +147,7 @@ THEMES: dict[str, tuple[Theme, Palette]] = {
 THEME_ORDER = ("dark", "light", "high-contrast")
 
 
+@lru_cache(maxsize=16)  # one object per theme: widgets key their caches on it
 def palette_for(textual_theme: str, mono: bool = False) -> Palette:
     """Palette for a registered Textual theme name (falls back to dark). ``mono`` (NO_COLOR, a
     monochrome terminal): colours collapse, so bar cells take the high-contrast theme's distinct glyphs."""

@@ -7,8 +7,8 @@ from pathlib import Path
 from callmeter_tui.tui.app import CallMeterApp
 from callmeter_tui.tui.detail import ProbeDetailScreen
 from callmeter_tui.tui.screens import ConfirmScreen, SecretScreen
-from tests.tui.fakes import T0, FakeMonitor, mixed_monitor
-from tests.tui.helpers import screen_text
+from tests.tui.fakes import NAMES, T0, FakeMonitor, mixed_monitor
+from tests.tui.helpers import card_block, screen_text
 
 
 def app_for(monitor, **kw) -> CallMeterApp:
@@ -102,10 +102,11 @@ async def test_monochrome_terminal_bars_show_each_state_by_its_glyph(monkeypatch
     app = app_for(mixed_monitor("major"))
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause(0.3)
-        rows = [line for line in screen_text(app).splitlines() if line[:2] in ("● ", "▲ ", "✖ ")]
-        ends = {line[0]: line for line in rows}
+        cards = [card_block(app, name) for name in NAMES]  # six probes on 120x30: cards
+        ends = {card[0][0]: card[-2][6:].split(" ")[0] for card in cards}  # the bar: the line above the gap
         # the fake history ends with the probe's current state: its last bar cell
-        assert "▒" in ends["✖"] and "▓" in ends["▲"]
+        assert ends["✖"].endswith("▒") and ends["▲"].endswith("▓") and ends["●"].endswith("█")
+        assert {card[1][:5].strip() for card in cards} == {"▄███▄", "▄", "█▄ ▄█"}  # large symbols differ by shape
 
 
 class Crashing(CallMeterApp):

@@ -87,7 +87,7 @@ def term_factory() -> Iterator:
 
 def test_dashboard_with_fake_monitor_in_a_real_terminal(term_factory) -> None:
     t = term_factory(FAKE)
-    screen = t.wait_for("Why")  # the 120-column layout (80x24 has no reason column)
+    screen = t.wait_for("Why")  # six probes on 120x40: cards, an unhealthy one says why
     assert "Major Issues Detected" in screen and "Primary SIP Trunk" in screen and "Last 90 days" in screen
     assert "● " in screen and "✖ " in screen
     t.wait_for("Uptime")

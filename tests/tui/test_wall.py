@@ -8,7 +8,7 @@ from callmeter_tui.tui.app import CallMeterApp
 from callmeter_tui.tui.screens import AlertFlash
 from callmeter_tui.tui.theme import DARK
 from tests.tui.fakes import T0, bulk_monitor, mixed_monitor
-from tests.tui.helpers import screen_text
+from tests.tui.helpers import card_block, screen_text
 
 
 def app_for(monitor, **kw) -> CallMeterApp:
@@ -37,8 +37,10 @@ async def test_rows_show_symbol_name_metrics_and_uptime() -> None:
         text = screen_text(app)
         assert "● 3 healthy   ▲ 1 degraded   ✖ 2 unhealthy   ? 0 unknown" in text
         assert "http://127.0.0.1:8123/" in text
-        row = next(line for line in text.splitlines() if "Primary SIP Trunk" in line)
-        assert row.startswith("✖") and "2.41" in row and "12s ago" in row and "%" in row
+        card = card_block(app, "Primary SIP Trunk (US East)")  # six probes on 160x30: cards
+        body = "\n".join(card)
+        assert card[0].startswith("✖") and "2.41" in body and "12s ago" in body and "%" in body
+        assert "UNHEALTHY" in card[0] and "Why: MOS, Jitter, Loss, Setup" in body
         assert "▾ Core (2)" in text and "▾ Trunks (4)" in text
         assert app.wall.banner.styles.background.hex.lower() == DARK.state[app.wall.banner.state].lower()
 
@@ -56,8 +58,8 @@ async def test_execution_events_update_rows_and_banner() -> None:
         await pilot.pause()
         text = screen_text(app)
         assert MAJOR_ISSUES in text.splitlines()[0]
-        row = next(line for line in text.splitlines() if "Conference Bridge" in line)
-        assert row.startswith("✖") and "0s ago" in row
+        card = card_block(app, "Conference Bridge")
+        assert card[0].startswith("✖") and "0s ago" in "\n".join(card)
 
 
 async def test_history_toggle_and_refresh_on_state_change() -> None:
@@ -219,3 +221,103 @@ async def test_slow_history_is_not_cancelled_and_a_toggle_during_it_is_honoured(
         assert finished[:2] == ["days", "hours"]
         await pilot.pause(0.1)
         assert all(len(h.segments) == 24 for h in app.wall.probes.history.values())
+
+
+async def test_events_panel_lists_ongoing_incidents_and_new_transitions_with_their_age() -> None:
+    from textual.widgets import Digits
+
+    m = mixed_monitor("major")
+    app = app_for(m)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause(0.2)
+        panel = app.wall.events_panel
+        text = screen_text(app)
+        assert "Ongoing incidents (3)" in text and "none since the dashboard started" in text
+        lines = [line[panel.region.x :].strip(" ▏") for line in text.splitlines()]
+        assert any(
+            line.strip().startswith("✖ Primary SIP Trunk (US East)") and line.rstrip().endswith("1h") for line in lines
+        )
+        assert app.wall.counts.query_one("#n-unhealthy", Digits).value == "2"
+        assert app.wall.counts.query_one("#n-healthy", Digits).value == "3"
+        pid = next(v.id for v in m.views.values() if v.name == "IVR System")
+        m.record(pid, "UNHEALTHY", at=T0 - 75)
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause()
+        lines = [line[panel.region.x :].strip(" ▏") for line in screen_text(app).splitlines()]
+        assert any("●→✖ IVR System" in line and line.rstrip().endswith("1m ago") for line in lines), lines
+        assert "Ongoing incidents (4)" in screen_text(app)
+        assert app.wall.counts.query_one("#n-unhealthy", Digits).value == "3"
+
+
+async def test_bars_are_loaded_for_the_probes_on_screen_only() -> None:
+    """1,000 probes: the history of every probe was read at start and after each state change."""
+    m = bulk_monitor(1000)
+    asked: list[list[int]] = []
+    real = m.history
+
+    async def spy(ids, mode="days"):
+        asked.append(list(ids))
+        return await real(ids, mode)
+
+    m.history = spy  # type: ignore[method-assign]
+    app = app_for(m)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause(0.3)
+        plist = app.wall.probes
+        assert asked and max(len(a) for a in asked) <= plist.page_rows
+        assert set(plist.visible_ids()) <= set(plist.history)
+        await pilot.press("pagedown", "pagedown")
+        await pilot.pause(0.1)
+        app.tick()
+        await pilot.pause(0.3)
+        assert set(plist.visible_ids()) <= set(plist.history)  # scrolled-to rows get their bars
+        assert len(plist.history) < 100
+
+
+async def test_a_tick_repaints_without_relayout_and_only_the_rows_on_screen(monkeypatch) -> None:
+    """Issue 15 §4: every second the banner, labels and counts asked for a relayout of the whole screen."""
+    from textual.widget import Widget
+
+    m = bulk_monitor(1000)
+    app = app_for(m)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause(0.1)
+        layouts: list[str] = []
+        real = Widget.refresh
+
+        def spy(self, *regions, **kw):
+            if kw.get("layout"):
+                layouts.append(type(self).__name__)
+            return real(self, *regions, **kw)
+
+        monkeypatch.setattr(Widget, "refresh", spy)
+        lines: list[int] = []
+        real_line = type(app.wall.probes).render_line
+        monkeypatch.setattr(type(app.wall.probes), "render_line", lambda self, y: lines.append(y) or real_line(self, y))
+        for pid in list(m.views)[:3]:
+            m.record(pid, "DEGRADED")  # runs recorded, states changed: counts, events and rows move
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause(0.2)
+        assert layouts == []
+        assert 0 < len(lines) <= 2 * app.wall.probes.size.height  # the visible lines, never the 1,000 rows
+
+
+async def test_a_bar_the_engine_does_not_return_is_not_asked_for_in_a_loop() -> None:
+    m = mixed_monitor("healthy")
+    real = m.history
+    gone = next(iter(m.views))
+
+    async def partial(ids, mode="days"):
+        out = await real(ids, mode)
+        out.pop(gone, None)
+        return out
+
+    m.history = partial  # type: ignore[method-assign]
+    app = app_for(m)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.5)
+        assert m.history_calls <= 2 and app.wall.probes.history[gone].segments == ()
