@@ -14,6 +14,7 @@ from rich.cells import cell_len
 from rich.segment import Segment
 
 from ..domain.health import HealthState
+from ..domain.palette import MAINTENANCE_LABEL, MAINTENANCE_SYMBOL
 from ..engine.api import HistoryView, ProbeView
 from . import rows as render
 from .theme import SYMBOLS, Palette
@@ -29,6 +30,7 @@ BIG: dict[HealthState, tuple[str, str, str]] = {
     HealthState.UNHEALTHY: ("█▄ ▄█", " ▐█▌ ", "█▀ ▀█"),
     HealthState.UNKNOWN: ("▄▀▀▀▄", "  ▄▀ ", "  ▄  "),
 }
+BIG_MAINTENANCE = ("  ▄  ", "◀███▶", "  ▀  ")  # a diamond: scheduled maintenance, not a health state
 CHART = " ▁▂▃▄▅▆▇█"
 MOS_CHART_RANGE = (2.0, 4.5)  # the same scale on every card (compare by eye); below 2 is all bad anyway
 
@@ -143,11 +145,12 @@ def card_lines(
     state = HealthState.parse(view.state)
     bg = pal.cursor_bg if cursor else None
     base, dim = render.style(pal.fg, bg), render.style(pal.dim, bg)
-    colour = render.style(pal.state[state], bg, bold=True)
+    maint = view.under_maintenance
+    colour = render.style(pal.maintenance if maint else pal.state[state], bg, bold=True)
     since = f" {render.ago(now, view.state_since).removesuffix(' ago')}" if view.state_since else ""
-    label = "PAUSED" if not view.enabled else f"{state.label.upper()}{since}"
+    label = "PAUSED" if not view.enabled else MAINTENANCE_LABEL.upper() if maint else f"{state.label.upper()}{since}"
     name_w = max(4, width - 3 - cell_len(label))
-    head = [Segment(f"{SYMBOLS[state]} ", colour)]
+    head = [Segment(f"{MAINTENANCE_SYMBOL if maint else SYMBOLS[state]} ", colour)]
     head.append(render.mid_cell(render.name_text(view), name_w, render.style(pal.fg, bg, bold=True)))
     head += [Segment(" ", base), Segment(label.rjust(width - 3 - name_w), colour)]
     body_h = height - 1 - (1 if height >= 5 else 0)  # a blank line under cards that have room for it
@@ -160,7 +163,8 @@ def card_lines(
     bar_line = [*render.bar(hist, max(1, text_w - len(tail)), n_segments, pal, bg), Segment(tail, dim)]
     top: list[list[Segment]] = [_metrics_line(view, pal, bg, text_w)]
     if why:
-        top.append([Segment("Why: ", dim), Segment(why, render.style(pal.state[state], bg))])
+        tone = pal.maintenance if maint else pal.state[state]
+        top.append([Segment("Why: ", dim), Segment(why, render.style(tone, bg))])
     top = top[: max(0, body_h - 1)]
     room = body_h - len(top) - 1
     if room > 0:
@@ -174,7 +178,7 @@ def card_lines(
         top += [[Segment("MOS " if i == 0 else "    ", dim), Segment(r, spark)] for i, r in enumerate(chart)]
     body = [*top, bar_line] if body_h > 0 else []
     lines = [_fit(head, width, base)]
-    big = big_glyph(state)
+    big = BIG_MAINTENANCE if maint else big_glyph(state)
     for i in range(body_h):
         left: list[Segment] = []
         if glyph:
