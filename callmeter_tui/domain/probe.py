@@ -8,7 +8,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from .defaults import ACCENT_COLOR, BAR_DAYS, CALL_DURATION_S, PAGE_REFRESH_S, PROBE_INTERVAL_S, PROBE_TIMEOUT_S
+from .defaults import (
+    ACCENT_COLOR,
+    BAR_DAYS,
+    CALL_DURATION_S,
+    LISTENING_BUDGET_S,
+    PAGE_REFRESH_S,
+    PROBE_INTERVAL_S,
+    PROBE_TIMEOUT_S,
+)
 from .thresholds import Threshold
 
 
@@ -74,8 +82,11 @@ class ProbeSpec:
 
     @property
     def run_budget_s(self) -> float:
-        """How long one run may take before its own timeout fires: set-up timeout, plus the held call."""
-        return float(self.timeout_s) + (float(self.call_duration_s) if ProbeKind(self.kind).places_call else 0.0)
+        """How long one run may take before its own timeout fires: set-up timeout, plus the held call and the
+        scoring of what came back (after hangup, in the worker)."""
+        if not ProbeKind(self.kind).places_call:
+            return float(self.timeout_s)
+        return float(self.timeout_s) + float(self.call_duration_s) + LISTENING_BUDGET_S
 
 
 @dataclass(frozen=True)

@@ -22,9 +22,10 @@ from callmeter_tui.domain.results import ProbeResult
 from .audio_tap import Tap, save_wav
 from .call_stats import read_stream, score
 from .endpoint import ProbeAccount, WorkerEndpoint, probe_header, run_tag
+from .listening import listen_to_call
 from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
-from .signal import TEST_SIGNAL
+from .signal import REFERENCE_SPEECH
 from .sip_register import account_config
 
 HANGUP_WAIT_S = 3.0
@@ -52,6 +53,7 @@ class ProbeCall(pj.Call):
         self.tap: Tap | None = None
         self.placed = False  # makeCall succeeded: the call has a pjsua call id
         self.received = b""  # the far end's audio, once the tap is detached
+        self.start_pos: int | None = None  # where the looping player was when this call's audio began
 
     def onCallState(self, prm: Any) -> None:
         try:
@@ -94,6 +96,7 @@ class ProbeCall(pj.Call):
                 if self.tap is not None:
                     self.tap.begin()
                     aud.startTransmit(self.tap)
+                    self.start_pos = _player_pos(self.player)
                 self.audio = aud
                 with self.cond:
                     self.media_ready = True
@@ -113,13 +116,21 @@ class ProbeCall(pj.Call):
             return True
 
 
+def _player_pos(player: pj.AudioMediaPlayer) -> int | None:
+    """The shared player's read position in the file's samples (the sent audio's phase), None if unknown."""
+    try:
+        return int(player.getPos())
+    except pj.Error:
+        return None
+
+
 def run_call(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event) -> ProbeResult:
     clock = Clock()
     codec_id = wep.codec_id(order.codec)
     if codec_id is None:
         names = sorted({c.split("/")[0] for c in wep.codecs})
         return clock.fail(f"codec: {order.codec!r} is not available (known: {', '.join(names)})")
-    audio = order.audio_file or str(TEST_SIGNAL)
+    audio = order.audio_file or str(REFERENCE_SPEECH)
     if not os.path.isfile(audio):
         return clock.fail(f"audio_file: {audio!r} does not exist")
     acc: pj.Account = wep.shared
@@ -208,6 +219,12 @@ def _drive(
     metrics.update(score(metrics, details))
     if details.get("packets_received", 0) == 0:
         return clock.fail("no audio received", metrics=metrics, details=details, sip_code=200, sip_reason="OK")
+    heard = listen_to_call(call.audio_file, call.received, wep.taps.clock_rate, call.start_pos, details)
+    metrics.update(heard.metrics())
+    if not heard.speech:
+        return clock.fail(
+            "one-way audio: no speech received", metrics=metrics, details=details, sip_code=200, sip_reason="OK"
+        )
     return ProbeResult(
         ok=True,
         started_at=clock.started_at,
