@@ -14,6 +14,7 @@ import numpy as np
 
 FRAME_MS = 20
 SPEECH_FLOOR_DBFS = -45.0  # a 20 ms frame louder than this carries sound (speech, tones), quieter is silence
+CLEAR_SPEECH_DB = 10.0  # silence_pct only counts sent frames this far above the floor (not speech tails)
 CLIP_LEVEL = 32700 / 32768  # a sample this close to full scale was clipped
 ONE_WAY_SPEECH_PCT = 5.0  # under this share of sent-speech frames heard back, nothing real came back
 MIN_SECONDS = 3.0  # shorter audio gives no stable listening score (ViSQOL needs several patches)
@@ -91,13 +92,22 @@ def clipping_pct(x: np.ndarray) -> float:
     return round(100.0 * float(np.mean(np.abs(x) >= CLIP_LEVEL)), 3) if len(x) else 0.0
 
 
+def telephone_band(x: np.ndarray, rate: int, lo: float = 300.0, hi: float = 3400.0) -> np.ndarray:
+    """``x`` with only the 300-3400 Hz band every telephone codec carries (FFT mask)."""
+    spectrum = np.fft.rfft(x)
+    freqs = np.fft.rfftfreq(len(x), 1.0 / rate)
+    spectrum[(freqs < lo) | (freqs > hi)] = 0
+    return np.asarray(np.fft.irfft(spectrum, n=len(x)))
+
+
 def silence_pct(sent: np.ndarray, received: np.ndarray, rate: int) -> float | None:
     """Share of the frames with speech sent whose received frame (same time, delay removed) is silent, %.
 
-    None when nothing with sound was sent (no basis for the figure)."""
-    s, r = frame_levels(sent, rate), frame_levels(received, rate)
+    Both are compared in the telephone band: a narrowband codec dropping a fricative's energy above
+    4 kHz is no dropout. None when nothing with sound was sent (no basis for the figure)."""
+    s, r = frame_levels(telephone_band(sent, rate), rate), frame_levels(telephone_band(received, rate), rate)
     n = min(len(s), len(r))
-    speech = s[:n] > SPEECH_FLOOR_DBFS
+    speech = s[:n] > SPEECH_FLOOR_DBFS + CLEAR_SPEECH_DB
     if not speech.any():
         return None
     return round(100.0 * float(np.mean(r[:n][speech] <= SPEECH_FLOOR_DBFS)), 2)

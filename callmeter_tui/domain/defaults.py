@@ -10,4 +10,4 @@ ACCENT_COLOR = "#0b7285"
 BAR_DAYS = 90
 PAGE_REFRESH_S = 60
 SIP_BIND = "0.0.0.0"  # engine.sip_bind: the prober's SIP/RTP transports listen on every interface
-LISTENING_BUDGET_S = 20.0  # a test call's run may take this long after hangup to score what came back (ViSQOL)
+LISTENING_BUDGET_S = 60.0  # after hangup a call may wait this long for its score (ViSQOL, one at a time per worker)

@@ -87,7 +87,8 @@ class ProbeCall(pj.Call):
                 if mi.type != pj.PJMEDIA_TYPE_AUDIO or mi.status != pj.PJSUA_CALL_MEDIA_ACTIVE:
                     continue
                 aud = self.getAudioMedia(mi.index)
-                self.player = self.wep.player_for(self.audio_file)
+                if self.player is None:  # a re-INVITE reconnects the call's own player
+                    self.player = self.wep.player_for(self.audio_file)
                 self.player.startTransmit(aud)
                 # A listener makes the bridge pull the call's audio: that drains the jitter buffer at
                 # the real playout pace (its delay/discard stats mean something) and measures levels.
@@ -117,7 +118,7 @@ class ProbeCall(pj.Call):
 
 
 def _player_pos(player: pj.AudioMediaPlayer) -> int | None:
-    """The shared player's read position in the file's samples (the sent audio's phase), None if unknown."""
+    """The call's player's read position in the file's samples (the sent audio's phase), None if unknown."""
     try:
         return int(player.getPos())
     except pj.Error:
@@ -288,7 +289,7 @@ def _hold(call: ProbeCall, until: float, cancel: threading.Event) -> list[int]:
 
 
 def _release_media(call: ProbeCall) -> None:
-    """Disconnect the shared player and this call's tap (both live as long as the worker); keep what
+    """Disconnect this call's player and tap (both live as long as the worker) and lend them out again; keep what
     the tap collected in ``call.received``."""
     if call.tap is not None:
         if call.audio is not None and not call.disconnected:
@@ -304,6 +305,8 @@ def _release_media(call: ProbeCall) -> None:
             call.player.stopTransmit(call.audio)
         except pj.Error:
             pass
+    if call.player is not None:
+        call.wep.return_player(call.audio_file, call.player)
     call.audio = None
     call.player = None
 

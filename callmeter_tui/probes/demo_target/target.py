@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from .media import MediaSession, MediaStats
+from .prompt import Prompt
 from .sdp import build_answer, parse_offer
 from .sipmsg import (
     ALLOW,
@@ -105,11 +106,16 @@ class DemoTarget:
         user: str = "demo",
         password: str = "demo",
         seed: int = 1,
+        mute: bool = False,
+        no_rtp: bool = False,
+        prompt: str | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.loss_pct, self.jitter_ms, self.delay_ms = loss_pct, jitter_ms, delay_ms
         self.ring_ms, self.reject_code = ring_ms, reject_code
         self.user, self.password, self.seed = user, password, seed
+        self.mute, self.no_rtp = mute, no_rtp
+        self.prompt = Prompt(prompt) if prompt else None
         self.stats = TargetStats()
         self._transport: asyncio.DatagramTransport | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
