@@ -39,6 +39,17 @@ class ProbeKind(enum.StrEnum):
         return self is ProbeKind.SIP_REGISTER
 
 
+class DtmfMode(enum.StrEnum):
+    """How a test call sends its DTMF digits."""
+
+    RFC4733 = "rfc4733"  # RTP telephone-event packets
+    INBAND = "inband"  # tones in the audio
+    INFO = "info"  # SIP INFO (application/dtmf-relay)
+
+
+DTMF_DIGITS = "0123456789*#ABCD"
+
+
 class WebhookFormat(enum.StrEnum):
     GENERIC = "generic"
     SLACK = "slack"
@@ -74,7 +85,10 @@ class ProbeSpec:
     codec: str = "PCMU"  # sip_call
     call_duration_s: float = CALL_DURATION_S  # sip_call
     outbound_proxy: str | None = None  # sip_call
-    audio_file: str | None = None  # sip_call: WAV to play; None = bundled test signal
+    audio_file: str | None = None  # sip_call: WAV to play and score against; None = bundled reference speech
+    dtmf: str | None = None  # sip_call: digits sent after answer, e.g. "159#"
+    dtmf_mode: DtmfMode = DtmfMode.RFC4733  # sip_call
+    expect_prompt: str | None = None  # sip_call: WAV the far end should play after answer (IVR greeting)
     asr_window: int = 20  # sip_call
     webhooks: tuple[WebhookSpec, ...] = ()
     source: str = "config"  # "config" or "interactive"
