@@ -15,7 +15,7 @@ from .config import Config, ConfigError, load_config, resolve_config_path
 from .config.loader import secrets_env
 from .store.database import StoreError
 
-COMMANDS = ("run", "serve", "check", "probe", "trace", "webhooks", "demo-target")
+COMMANDS = ("run", "serve", "check", "probe", "trace", "recording", "webhooks", "demo-target")
 EXIT_OK, EXIT_FATAL, EXIT_CONFIG = 0, 1, 2
 
 
@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--execution", type=int, metavar="ID", help="the execution's id (default: the latest)")
     trace.add_argument("--format", choices=("text", "pcap"), default="text", help="text ladder (default) or pcap")
     trace.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    rec = sub.add_parser("recording", parents=[common], help="a call probe's last recording: its path and scores")
+    rec.add_argument("name", help="the probe's name")
 
     hooks = sub.add_parser("webhooks", parents=[common], help="list webhooks (secrets masked)")
     hooks.add_argument("--reveal", action="store_true", help="print the secrets in full")
@@ -109,6 +112,10 @@ def main(argv: list[str] | None = None) -> int:
             from .commands.trace import trace_command
 
             return trace_command(config, args.name, execution_id=args.execution, fmt=args.format, output=args.output)
+        if args.command == "recording":
+            from .commands.recording import recording_command
+
+            return recording_command(config, args.name)
         if args.command == "webhooks":
             from .commands.oneshot import webhooks_command
 

@@ -2,7 +2,8 @@
 
 - clean line: MOS-LQO within 0.2 of the codec's own ceiling, the same stretch of reference speech coded
   and decoded offline (PCMU: numpy G.711 mu-law; G.722: the public-domain G722 C codec) with no network;
-  PCMU through the demo target, G.722 through baresip's echo (the demo target answers G.711 only);
+  PCMU through the demo target (it echoes our packets: one codec pass), G.722 through baresip's echo (the
+  demo target answers G.711 only; baresip decodes and re-encodes: two passes);
 - loss 2 / 5 / 10 %: MOS-LQO strictly falling;
 - our mos_lqo for a recorded pair equals visqol-python's own command line on the same two files.
 """
@@ -91,9 +92,10 @@ async def test_clean_g722_through_baresip_scores_at_its_ceiling_above_pcmu(echo_
     res = await run_once(call(echo_peer.uri("echo"), codec="G722", name="wideband"), sip_bind=LOOPBACK)
     assert res.ok, res.error
     assert res.details["codec"] == "G722/16000"
-    top = ceiling(res.details, g722_roundtrip)
+    # baresip's echo decodes and encodes again: the line's own ceiling is two G.722 passes in tandem.
+    top = ceiling(res.details, lambda x: g722_roundtrip(g722_roundtrip(x)))
     assert abs(res.metrics["mos_lqo"] - top) <= 0.2, (res.metrics, top)
-    assert top > ceiling(res.details, ulaw_roundtrip) + 0.3, "the reference is wideband speech"
+    assert ceiling(res.details, g722_roundtrip) > ceiling(res.details, ulaw_roundtrip) + 0.3, "wideband speech"
 
 
 async def test_loss_2_5_10_pct_lowers_mos_lqo_step_by_step(make_demo_target) -> None:
