@@ -21,6 +21,7 @@ from callmeter_tui.domain.results import ProbeResult
 
 from .audio_tap import Tap, save_wav
 from .call_stats import read_stream, score
+from .dtmf import dtmf_at, dtmf_result, send_dtmf
 from .endpoint import ProbeAccount, WorkerEndpoint, probe_header, run_tag
 from .listening import listen_to_call
 from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
@@ -54,6 +55,7 @@ class ProbeCall(pj.Call):
         self.placed = False  # makeCall succeeded: the call has a pjsua call id
         self.received = b""  # the far end's audio, once the tap is detached
         self.start_pos: int | None = None  # where the looping player was when this call's audio began
+        self.dtmf_received: list[str] = []  # digits the far end sent us (RFC 4733 events or SIP INFO)
 
     def onCallState(self, prm: Any) -> None:
         try:
@@ -106,6 +108,12 @@ class ProbeCall(pj.Call):
         except Exception as exc:
             self.media_error = one_line(pj_error_text(exc) if isinstance(exc, pj.Error) else str(exc))
             self.wep.note(f"onCallMediaState: {exc}")
+
+    def onDtmfDigit(self, prm: Any) -> None:
+        try:
+            self.dtmf_received.append(str(prm.digit))
+        except Exception as exc:
+            self.wep.note(f"onDtmfDigit: {exc}")
 
     def wait(self, pred: Any, deadline: float, cancel: threading.Event) -> bool:
         with self.cond:
@@ -181,7 +189,11 @@ def _drive(
     details: dict[str, Any] = {"call_answered": True, "pdd_ms": round((pdd - t_invite) * 1000, 3)}
     call.wait(lambda: call.media_ready or call.disconnected, time.perf_counter() + 2.0, cancel)
     t_hold = time.perf_counter()
-    levels = _hold(call, t_hold + order.call_duration_s, cancel)
+    listen_s = dtmf_at(order.dtmf, order.call_duration_s)  # speech first, then the digits
+    levels = _hold(call, t_hold + listen_s, cancel)
+    if order.dtmf and not call.disconnected and not cancel.is_set():
+        send_dtmf(call, order.dtmf, order.dtmf_mode, details)
+        levels += _hold(call, t_hold + order.call_duration_s, cancel)
     if call.disconnected:
         return clock.fail(
             f"call dropped by the far end after {time.perf_counter() - t_hold:.1f} s "
@@ -220,8 +232,11 @@ def _drive(
     metrics.update(score(metrics, details))
     if details.get("packets_received", 0) == 0:
         return clock.fail("no audio received", metrics=metrics, details=details, sip_code=200, sip_reason="OK")
-    heard = listen_to_call(call.audio_file, call.received, wep.taps.clock_rate, call.start_pos, details)
+    speech = call.received[: int(listen_s * wep.taps.clock_rate) * 2]  # before the digits
+    heard = listen_to_call(call.audio_file, speech, wep.taps.clock_rate, call.start_pos, details)
     metrics.update(heard.metrics())
+    if order.dtmf:
+        metrics["dtmf_errors"] = dtmf_result(order.dtmf, "".join(call.dtmf_received), details)
     if not heard.speech:
         return clock.fail(
             "one-way audio: no speech received", metrics=metrics, details=details, sip_code=200, sip_reason="OK"

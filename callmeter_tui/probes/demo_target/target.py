@@ -26,6 +26,7 @@ from .sipmsg import (
     SipRequest,
     build_response,
     digest_response,
+    echo_info,
     parse_digest,
     parse_request,
     split_stream,
@@ -77,6 +78,7 @@ class _Call:
     last: bytes = b""  # latest response to the INVITE, for retransmissions
     acked: bool = False
     retransmit: asyncio.TimerHandle | None = None
+    local_cseq: int = 0  # our own requests in the dialog (DTMF INFO echoes)
 
 
 class _SipProtocol(asyncio.DatagramProtocol):
@@ -239,7 +241,14 @@ class DemoTarget:
         )
 
     def _on_info(self, req: SipRequest, src: tuple[str, int]) -> None:
-        self._reply(req, 200 if req.call_id in self._calls else 481, src)
+        call = self._calls.get(req.call_id)
+        self._reply(req, 200 if call is not None else 481, src)
+        if call is not None and "dtmf" in (req.get("content-type") or "").lower():
+            self._send(echo_info(call.invite, call.to_tag, req, self._next_cseq(call), self._contact()), src)
+
+    def _next_cseq(self, call: _Call) -> int:
+        call.local_cseq += 1
+        return call.local_cseq
 
     def _on_update(self, req: SipRequest, src: tuple[str, int]) -> None:
         call = self._calls.get(req.call_id)
