@@ -140,3 +140,18 @@ def loop_slice(loop: np.ndarray, start: int, length: int) -> np.ndarray:
         return np.zeros(length)
     idx = (start + np.arange(length)) % len(loop)
     return np.asarray(loop[idx])
+
+
+def best_match(expected: np.ndarray, received: np.ndarray) -> float:
+    """How well ``expected`` appears anywhere in ``received`` (same rate): the peak normalised
+    cross-correlation, 0-1 (1: the same waveform, level aside; unrelated audio stays near 0)."""
+    m = len(expected)
+    if m == 0 or len(received) == 0:
+        return 0.0
+    x = np.concatenate([received, np.zeros(max(0, m - len(received)))])
+    n = len(x) + m
+    corr = np.fft.irfft(np.fft.rfft(x, n) * np.conj(np.fft.rfft(expected, n)), n)[: len(x) - m + 1]
+    energy = np.concatenate([[0.0], np.cumsum(x * x)])
+    window = np.sqrt(np.maximum(energy[m:] - energy[:-m], 1e-12))
+    score = corr / (window * max(float(np.sqrt(np.sum(expected * expected))), 1e-12))
+    return round(float(np.clip(np.max(score), 0.0, 1.0)), 3)

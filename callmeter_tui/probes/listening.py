@@ -20,6 +20,7 @@ import numpy as np
 
 from callmeter_tui.domain.audio import (
     Pcm,
+    best_match,
     clipping_pct,
     has_sound,
     loop_offset,
@@ -27,6 +28,7 @@ from callmeter_tui.domain.audio import (
     pcm16,
     read_wav,
     silence_pct,
+    telephone_band,
 )
 
 from .outcome import one_line
@@ -49,6 +51,7 @@ class Heard:
     reason: str | None = None  # why there is no mos_lqo
     scored_from: int | None = None  # where in the reference (16 kHz samples) the scored stretch starts
     scored_s: float | None = None
+    prompt_match: float | None = None  # expect_prompt: how well the far end's prompt matched the file
 
     def metrics(self) -> dict[str, float]:
         pairs = (
@@ -56,6 +59,7 @@ class Heard:
             ("audio_delay_ms", self.audio_delay_ms),
             ("silence_pct", self.silence_pct),
             ("clipping_pct", self.clipping_pct),
+            ("prompt_match", self.prompt_match),
         )
         return {k: v for k, v in pairs if v is not None}
 
@@ -190,4 +194,34 @@ def listen_to_call(
         details["mos_lqo_scored"] = {"from_sample": heard.scored_from, "seconds": heard.scored_s}
     if start_pos is not None:
         details["player_pos"] = start_pos  # the sent audio's phase: lets anyone re-align the recording
+    return heard
+
+
+PROMPT_RATE = 8000  # prompts are compared in the band every codec carries
+
+
+def hear_prompt(expected_path: str, received: Pcm) -> Heard:
+    """An IVR check: the far end plays a prompt (no echo, so no listening score); how well it matches."""
+    clipped = clipping_pct(received.samples)
+    if len(received.samples) == 0 or not has_sound(received.samples, received.rate):
+        return Heard(speech=False, clipping_pct=clipped, reason="no speech received")
+    expected = read_wav(expected_path)
+    exp = telephone_band(resample(expected.samples, expected.rate, PROMPT_RATE), PROMPT_RATE)
+    got = telephone_band(resample(received.samples, received.rate, PROMPT_RATE), PROMPT_RATE)
+    match = best_match(exp, got)
+    return Heard(
+        speech=True,
+        clipping_pct=clipped,
+        prompt_match=match,
+        reason="expect_prompt: the far end plays a prompt, not an echo",
+    )
+
+
+def listen_to_prompt(expected_path: str, received: bytes, rate: int, details: dict[str, Any]) -> Heard:
+    if not received:
+        details["prompt_unavailable"] = "no recording of the received audio"
+        return Heard(speech=True)
+    heard = hear_prompt(expected_path, pcm16(received, rate))
+    if heard.reason:
+        details["mos_lqo_unavailable"] = heard.reason
     return heard

@@ -23,7 +23,7 @@ from .audio_tap import Tap, save_wav
 from .call_stats import read_stream, score
 from .dtmf import dtmf_at, dtmf_result, send_dtmf
 from .endpoint import ProbeAccount, WorkerEndpoint, probe_header, run_tag
-from .listening import listen_to_call
+from .listening import listen_to_call, listen_to_prompt
 from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
 from .signal import REFERENCE_SPEECH
@@ -233,7 +233,10 @@ def _drive(
     if details.get("packets_received", 0) == 0:
         return clock.fail("no audio received", metrics=metrics, details=details, sip_code=200, sip_reason="OK")
     speech = call.received[: int(listen_s * wep.taps.clock_rate) * 2]  # before the digits
-    heard = listen_to_call(call.audio_file, speech, wep.taps.clock_rate, call.start_pos, details)
+    if order.expect_prompt:
+        heard = listen_to_prompt(order.expect_prompt, speech, wep.taps.clock_rate, details)
+    else:
+        heard = listen_to_call(call.audio_file, speech, wep.taps.clock_rate, call.start_pos, details)
     metrics.update(heard.metrics())
     if order.dtmf:
         metrics["dtmf_errors"] = dtmf_result(order.dtmf, "".join(call.dtmf_received), details)
