@@ -22,6 +22,7 @@ from callmeter_tui.domain.audio import (
     Pcm,
     best_match,
     clipping_pct,
+    envelope,
     has_sound,
     loop_offset,
     loop_slice,
@@ -225,3 +226,25 @@ def listen_to_prompt(expected_path: str, received: bytes, rate: int, details: di
     if heard.reason:
         details["mos_lqo_unavailable"] = heard.reason
     return heard
+
+
+ENVELOPE_POINTS = 80  # the drill-down's picture of a call: levels across the held time
+
+
+def call_envelopes(reference_path: str, received: bytes, rate: int, start_pos: int | None) -> dict[str, Any] | None:
+    """Sent and received levels (dBFS) of the whole recorded call on one time axis, for the drill-down:
+    a dropout or a one-way call shows at a glance. None when the sent audio's phase is unknown."""
+    if not received or start_pos is None:
+        return None
+    rx = pcm16(received, rate)
+    try:
+        ref = _reference(reference_path, rx.rate)
+    except ValueError:
+        return None
+    pos = round(start_pos * rx.rate / read_wav_rate(reference_path))
+    sent = loop_slice(ref, pos, len(rx.samples))
+    return {
+        "seconds": round(rx.seconds, 2),
+        "sent": envelope(sent, rx.rate, ENVELOPE_POINTS),
+        "received": envelope(rx.samples, rx.rate, ENVELOPE_POINTS),
+    }

@@ -23,7 +23,7 @@ from .audio_tap import Tap, save_wav
 from .call_stats import read_stream, score
 from .dtmf import dtmf_at, dtmf_result, send_dtmf
 from .endpoint import ProbeAccount, WorkerEndpoint, probe_header, run_tag
-from .listening import listen_to_call, listen_to_prompt
+from .listening import call_envelopes, listen_to_call, listen_to_prompt
 from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
 from .signal import REFERENCE_SPEECH
@@ -238,6 +238,9 @@ def _drive(
     else:
         heard = listen_to_call(call.audio_file, speech, wep.taps.clock_rate, call.start_pos, details)
     metrics.update(heard.metrics())
+    picture = call_envelopes(call.audio_file, call.received, wep.taps.clock_rate, call.start_pos)
+    if picture is not None:
+        details["audio_envelope"] = picture
     if order.dtmf:
         metrics["dtmf_errors"] = dtmf_result(order.dtmf, "".join(call.dtmf_received), details)
     if not heard.speech:
