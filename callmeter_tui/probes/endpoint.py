@@ -161,7 +161,8 @@ class WorkerEndpoint:
         self._pending_lock = threading.Lock()
         self.notes: list[str] = []
         self._players: dict[str, list[pj.AudioMediaPlayer]] = {}  # free players per file
-        self._all_players: list[pj.AudioMediaPlayer] = []  # every player, referenced for the process's life
+        self._all_players: list[Any] = []  # every player and tone generator, referenced for the process's life
+        self._tones: list[pj.ToneGenerator] = []  # free DTMF tone generators
         self.finished_since_trim = 0
         self._players_lock = threading.Lock()
         self._stopping = False
@@ -251,6 +252,20 @@ class WorkerEndpoint:
     def return_player(self, path: str, player: pj.AudioMediaPlayer) -> None:
         with self._players_lock:
             self._players.setdefault(path, []).append(player)
+
+    def tone_generator(self) -> pj.ToneGenerator:
+        """A DTMF tone generator lent to one call (never destroyed, like players); ``return_tones`` gives it back."""
+        with self._players_lock:
+            if self._tones:
+                return self._tones.pop()
+            tones = pj.ToneGenerator()
+            tones.createToneGenerator()
+            self._all_players.append(tones)
+            return tones
+
+    def return_tones(self, tones: pj.ToneGenerator) -> None:
+        with self._players_lock:
+            self._tones.append(tones)
 
     def note(self, text: str) -> None:
         self.notes.append(text)

@@ -21,7 +21,7 @@ from callmeter_tui.domain.results import ProbeResult
 
 from .audio_tap import Tap, save_wav
 from .call_stats import read_stream, score
-from .dtmf import dtmf_at, dtmf_result, send_dtmf
+from .dtmf import DIGITS_MARGIN_S, dtmf_at, dtmf_result, inband_digits, send_dtmf, stop_tones
 from .endpoint import ProbeAccount, WorkerEndpoint, probe_header, run_tag
 from .listening import call_envelopes, listen_to_call, listen_to_prompt
 from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
@@ -56,6 +56,7 @@ class ProbeCall(pj.Call):
         self.received = b""  # the far end's audio, once the tap is detached
         self.start_pos: int | None = None  # where the looping player was when this call's audio began
         self.dtmf_received: list[str] = []  # digits the far end sent us (RFC 4733 events or SIP INFO)
+        self.tones: pj.ToneGenerator | None = None  # in-band DTMF: lent by the worker while the digits play
 
     def onCallState(self, prm: Any) -> None:
         try:
@@ -232,7 +233,8 @@ def _drive(
     metrics.update(score(metrics, details))
     if details.get("packets_received", 0) == 0:
         return clock.fail("no audio received", metrics=metrics, details=details, sip_code=200, sip_reason="OK")
-    speech = call.received[: int(listen_s * wep.taps.clock_rate) * 2]  # before the digits
+    heard_s = listen_s - DIGITS_MARGIN_S if order.dtmf else listen_s  # the speech before the digits
+    speech = call.received[: int(max(0.0, heard_s) * wep.taps.clock_rate) * 2]
     if order.expect_prompt:
         heard = listen_to_prompt(order.expect_prompt, speech, wep.taps.clock_rate, details)
     else:
@@ -242,7 +244,10 @@ def _drive(
     if picture is not None:
         details["audio_envelope"] = picture
     if order.dtmf:
-        metrics["dtmf_errors"] = dtmf_result(order.dtmf, "".join(call.dtmf_received), details)
+        got = "".join(call.dtmf_received)
+        if order.dtmf_mode == "inband":
+            got = inband_digits(call.received, wep.taps.clock_rate, listen_s)
+        metrics["dtmf_errors"] = dtmf_result(order.dtmf, got, details)
     if not heard.speech:
         return clock.fail(
             "one-way audio: no speech received", metrics=metrics, details=details, sip_code=200, sip_reason="OK"
@@ -312,6 +317,7 @@ def _hold(call: ProbeCall, until: float, cancel: threading.Event) -> list[int]:
 def _release_media(call: ProbeCall) -> None:
     """Disconnect this call's player and tap (both live as long as the worker) and lend them out again; keep what
     the tap collected in ``call.received``."""
+    stop_tones(call)
     if call.tap is not None:
         if call.audio is not None and not call.disconnected:
             try:
