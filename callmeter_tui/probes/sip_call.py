@@ -23,7 +23,7 @@ from .audio_tap import Tap, save_wav
 from .call_stats import read_stream, score
 from .dtmf import DIGITS_MARGIN_S, dtmf_at, dtmf_result, inband_digits, send_dtmf, stop_tones
 from .endpoint import ProbeAccount, WorkerEndpoint, probe_header, run_tag
-from .listening import call_envelopes, listen_to_call, listen_to_prompt
+from .listening import Heard, call_envelopes, listen_to_call, listen_to_prompt
 from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
 from .signal import REFERENCE_SPEECH
@@ -233,21 +233,7 @@ def _drive(
     metrics.update(score(metrics, details))
     if details.get("packets_received", 0) == 0:
         return clock.fail("no audio received", metrics=metrics, details=details, sip_code=200, sip_reason="OK")
-    heard_s = listen_s - DIGITS_MARGIN_S if order.dtmf else listen_s  # the speech before the digits
-    speech = call.received[: int(max(0.0, heard_s) * wep.taps.clock_rate) * 2]
-    if order.expect_prompt:
-        heard = listen_to_prompt(order.expect_prompt, speech, wep.taps.clock_rate, details)
-    else:
-        heard = listen_to_call(call.audio_file, speech, wep.taps.clock_rate, call.start_pos, details)
-    metrics.update(heard.metrics())
-    picture = call_envelopes(call.audio_file, call.received, wep.taps.clock_rate, call.start_pos)
-    if picture is not None:
-        details["audio_envelope"] = picture
-    if order.dtmf:
-        got = "".join(call.dtmf_received)
-        if order.dtmf_mode == "inband":
-            got = inband_digits(call.received, wep.taps.clock_rate, listen_s)
-        metrics["dtmf_errors"] = dtmf_result(order.dtmf, got, details)
+    heard = _judge_audio(wep, order, call, listen_s, metrics, details)
     if not heard.speech:
         return clock.fail(
             "one-way audio: no speech received", metrics=metrics, details=details, sip_code=200, sip_reason="OK"
@@ -261,6 +247,39 @@ def _drive(
         sip_reason="OK",
         details=details,
     )
+
+
+def _judge_audio(
+    wep: WorkerEndpoint,
+    order: ProbeOrder,
+    call: ProbeCall,
+    listen_s: float,
+    metrics: dict[str, float],
+    details: dict[str, Any],
+) -> Heard:
+    """After hangup, in this probe thread: what came back, scored (listening quality or the IVR prompt), its
+    picture, and the DTMF digits. Any failure here is one line in details, never a failed probe."""
+    rate = wep.taps.clock_rate
+    heard_s = listen_s - DIGITS_MARGIN_S if order.dtmf else listen_s  # the speech before the digits
+    speech = call.received[: int(max(0.0, heard_s) * rate) * 2]
+    try:
+        if order.expect_prompt:
+            heard = listen_to_prompt(order.expect_prompt, speech, rate, details)
+        else:
+            heard = listen_to_call(call.audio_file, speech, rate, call.start_pos, details)
+        picture = call_envelopes(call.audio_file, call.received, rate, call.start_pos)
+    except Exception as exc:
+        details["mos_lqo_unavailable"] = one_line(f"listening: {type(exc).__name__}: {exc}")
+        heard, picture = Heard(speech=True), None
+    metrics.update(heard.metrics())
+    if picture is not None:
+        details["audio_envelope"] = picture
+    if order.dtmf:
+        got = "".join(call.dtmf_received)
+        if order.dtmf_mode == "inband":
+            got = inband_digits(call.received, rate, listen_s)
+        metrics["dtmf_errors"] = dtmf_result(order.dtmf, got, details)
+    return heard
 
 
 def _not_answered(order: ProbeOrder, call: ProbeCall, clock: Clock, cancel: threading.Event) -> ProbeResult:

@@ -38,6 +38,8 @@ async def test_muted_far_end_is_one_way_audio_and_unhealthy(make_demo_target) ->
     assert res.details["packets_received"] > 50, "RTP did come back"
     assert evaluate(res, {}).state is HealthState.UNHEALTHY
     assert "mos_lqo" not in res.metrics and res.details["mos_lqo_unavailable"] == "no speech received"
+    picture = res.details["audio_envelope"]  # the drill-down's picture: speech sent, a flat line back
+    assert max(picture["sent"]) > -30 and max(picture["received"]) < -50, picture
 
 
 async def test_no_rtp_far_end_is_no_audio_received(make_demo_target) -> None:
