@@ -20,7 +20,7 @@ import numpy as np
 
 from callmeter_tui.domain.audio import (
     Pcm,
-    best_match,
+    chunked_match,
     clipping_pct,
     envelope,
     has_sound,
@@ -209,7 +209,7 @@ def hear_prompt(expected_path: str, received: Pcm) -> Heard:
     expected = read_wav(expected_path)
     exp = telephone_band(resample(expected.samples, expected.rate, PROMPT_RATE), PROMPT_RATE)
     got = telephone_band(resample(received.samples, received.rate, PROMPT_RATE), PROMPT_RATE)
-    match = best_match(exp, got)
+    match = chunked_match(exp, got, PROMPT_RATE)
     return Heard(
         speech=True,
         clipping_pct=clipped,
