@@ -109,8 +109,21 @@ def mapper() -> str:
     return _visqol()[1]
 
 
+_last_mapper = ""
+
+
 def visqol_score(reference: np.ndarray, degraded: np.ndarray) -> float:
-    """MOS-LQO of ``degraded`` against ``reference``, both 16 kHz float arrays of equal length."""
+    """MOS-LQO of ``degraded`` against ``reference`` (16 kHz, equal length), scored in the worker's scoring
+    process (scorer_process: the GIL there is not the pjsua media threads')."""
+    global _last_mapper
+    from .scorer_process import score
+
+    mos, _last_mapper = score(reference, degraded)
+    return mos
+
+
+def visqol_score_here(reference: np.ndarray, degraded: np.ndarray) -> float:
+    """MOS-LQO computed in this process."""
     api, _ = _visqol()
     with _api_lock:  # one scorer per worker; calls ending together take turns
         result = api.measure_from_arrays(reference, degraded, VISQOL_RATE)
@@ -191,7 +204,7 @@ def listen_to_call(
     if heard.reason:
         details["mos_lqo_unavailable"] = heard.reason
     else:
-        details["mos_lqo_mapper"] = mapper()
+        details["mos_lqo_mapper"] = _last_mapper or mapper()
         details["mos_lqo_scored"] = {"from_sample": heard.scored_from, "seconds": heard.scored_s}
     if start_pos is not None:
         details["player_pos"] = start_pos  # the sent audio's phase: lets anyone re-align the recording
