@@ -23,6 +23,7 @@ COMMANDS = (
     "check",
     "probe",
     "trace",
+    "recording",
     "webhooks",
     "incident",
     "maintenance",
@@ -80,6 +81,9 @@ def _parser() -> argparse.ArgumentParser:
     trace.add_argument("--execution", type=int, metavar="ID", help="the execution's id (default: the latest)")
     trace.add_argument("--format", choices=("text", "pcap"), default="text", help="text ladder (default) or pcap")
     trace.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+
+    rec = sub.add_parser("recording", parents=[common], help="a call probe's last recording: its path and scores")
+    rec.add_argument("name", help="the probe's name")
 
     hooks = sub.add_parser("webhooks", parents=[common], help="list webhooks (secrets masked)")
     hooks.add_argument("--reveal", action="store_true", help="print the secrets in full")
@@ -184,6 +188,11 @@ def main(argv: list[str] | None = None) -> int:
 
         if args.command == "maintenance":
             return _maintenance(config, args)
+
+        if args.command == "recording":
+            from .commands.recording import recording_command
+
+            return recording_command(config, args.name)
         if args.command == "webhooks":
             from .commands.oneshot import webhooks_command
 

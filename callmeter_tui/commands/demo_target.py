@@ -9,6 +9,7 @@ import logging
 import signal
 import sys
 
+from ..domain.audio import usable_reference
 from ..probes.demo_target.target import DemoTarget
 
 
@@ -49,6 +50,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--user", default="demo", help="REGISTER user (default demo)")
     p.add_argument("--password", default="demo", help="REGISTER password (default demo)")
     p.add_argument("--seed", type=int, default=1, help="seed of the loss and jitter patterns")
+    audio = p.add_mutually_exclusive_group()
+    audio.add_argument("--mute", action="store_true", help="answer, but send RTP carrying silence (one-way audio)")
+    audio.add_argument("--no-rtp", action="store_true", help="answer, but send no RTP at all")
+    audio.add_argument("--prompt", metavar="FILE", help="play this WAV file (once, from answer) instead of echoing")
     return p
 
 
@@ -64,6 +69,9 @@ async def _run(args: argparse.Namespace) -> int:
         user=args.user,
         password=args.password,
         seed=args.seed,
+        mute=args.mute,
+        no_rtp=args.no_rtp,
+        prompt=args.prompt,
     )
     try:
         await target.start()
@@ -95,6 +103,11 @@ def main(argv: list[str]) -> int:
     if not 0 <= args.port <= 65535:
         print(f"demo-target: --port must be 0-65535, got {args.port}", file=sys.stderr)
         return 2
+    if args.prompt is not None:
+        why = usable_reference(args.prompt)
+        if why:
+            print(f"demo-target: --prompt: {why}: {args.prompt}", file=sys.stderr)
+            return 2
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     try:
         return asyncio.run(_run(args))

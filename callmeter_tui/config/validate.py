@@ -15,6 +15,7 @@ from ..domain.probe import ComponentSpec, ProbeKind, ProbeSpec, StatusPageSpec, 
 from ..domain.sipuri import parse_sip_uri
 from ..domain.sla import parse_target
 from ..domain.thresholds import Threshold
+from .audio_keys import read_audio_keys
 from .fields import Problems, Table, join
 from .logo import load_logo
 
@@ -178,7 +179,7 @@ def read_probe(t: Table, base_dir: Path | None = None) -> ProbeSpec | None:
     codec = t.choice("codec", CODECS, "PCMU")
     call_duration = t.duration("call_duration", CALL_DURATION_S, lo=1.0, hi=600.0)
     outbound_proxy = t.str("outbound_proxy")
-    audio_file = t.str("audio_file")
+    audio_file, expect_prompt, dtmf, dtmf_mode = read_audio_keys(t, base_dir)
     asr_window = t.int("asr_window", 20, 1, 1000)
     t.done()
 
@@ -199,15 +200,6 @@ def read_probe(t: Table, base_dir: Path | None = None) -> ProbeSpec | None:
             parse_sip_uri(outbound_proxy)
         except ValueError as e:
             t.problems.add(join(t.path, "outbound_proxy"), str(e))
-    if audio_file is not None:
-        p = Path(audio_file).expanduser()
-        if base_dir is not None and not p.is_absolute():
-            p = base_dir / p
-        if p.suffix.lower() != ".wav":
-            t.problems.add(join(t.path, "audio_file"), f"expected a .wav file, got {audio_file!r}")
-        elif not p.is_file():
-            t.problems.add(join(t.path, "audio_file"), f"file not found: {str(p)!r}")
-        audio_file = str(p)
     if kind is not None and ProbeKind(kind).registers and not (username and password_env):
         t.problems.add(join(t.path, "auth"), "sip_register needs auth.username and auth.password_env")
     if username and not password_env:
@@ -231,6 +223,9 @@ def read_probe(t: Table, base_dir: Path | None = None) -> ProbeSpec | None:
         call_duration_s=call_duration,
         outbound_proxy=outbound_proxy,
         audio_file=audio_file,
+        dtmf=dtmf,
+        dtmf_mode=dtmf_mode,
+        expect_prompt=expect_prompt,
         asr_window=asr_window,
         webhooks=webhooks,
         group=group or "",

@@ -12,3 +12,5 @@ PAGE_REFRESH_S = 60
 SIP_BIND = "0.0.0.0"  # engine.sip_bind: the prober's SIP/RTP transports listen on every interface
 # A probe silent for more than this many intervals has no data (a gap in bars and charts, not a state).
 NO_DATA_INTERVALS = 3.0
+
+LISTENING_BUDGET_S = 60.0  # after hangup a call may wait this long for its score (ViSQOL, one at a time per worker)

@@ -37,5 +37,13 @@ METRICS: dict[str, Metric] = {
         Metric("rtt_ms", "RTT", "ms", Direction.HIGHER_IS_WORSE),
         Metric("setup_time_ms", "Setup", "ms", Direction.HIGHER_IS_WORSE),
         Metric("response_time_ms", "Response", "ms", Direction.HIGHER_IS_WORSE),
+        # What a caller hears (issue 13): ViSQOL v3 speech-mode score of the received audio against the sent
+        # reference, the measured mouth-to-ear delay of the echo, and audio-path shares and DTMF/IVR checks.
+        Metric("mos_lqo", "MOS-LQO", "", Direction.LOWER_IS_WORSE, 1.0, 5.0),
+        Metric("audio_delay_ms", "Audio delay", "ms", Direction.HIGHER_IS_WORSE),
+        Metric("silence_pct", "Silence", "%", Direction.HIGHER_IS_WORSE, 0.0, 100.0),
+        Metric("clipping_pct", "Clipping", "%", Direction.HIGHER_IS_WORSE, 0.0, 100.0),
+        Metric("dtmf_errors", "DTMF errors", "", Direction.HIGHER_IS_WORSE),
+        Metric("prompt_match", "Prompt match", "", Direction.LOWER_IS_WORSE, 0.0, 1.0),
     )
 }

@@ -8,7 +8,15 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from .defaults import ACCENT_COLOR, BAR_DAYS, CALL_DURATION_S, PAGE_REFRESH_S, PROBE_INTERVAL_S, PROBE_TIMEOUT_S
+from .defaults import (
+    ACCENT_COLOR,
+    BAR_DAYS,
+    CALL_DURATION_S,
+    LISTENING_BUDGET_S,
+    PAGE_REFRESH_S,
+    PROBE_INTERVAL_S,
+    PROBE_TIMEOUT_S,
+)
 from .thresholds import Threshold
 
 
@@ -29,6 +37,17 @@ class ProbeKind(enum.StrEnum):
     def registers(self) -> bool:
         """REGISTER always needs its own account (username); a call needs one only with credentials or a proxy."""
         return self is ProbeKind.SIP_REGISTER
+
+
+class DtmfMode(enum.StrEnum):
+    """How a test call sends its DTMF digits."""
+
+    RFC4733 = "rfc4733"  # RTP telephone-event packets
+    INBAND = "inband"  # tones in the audio
+    INFO = "info"  # SIP INFO (application/dtmf-relay)
+
+
+DTMF_DIGITS = "0123456789*#ABCD"
 
 
 class WebhookFormat(enum.StrEnum):
@@ -67,7 +86,10 @@ class ProbeSpec:
     codec: str = "PCMU"  # sip_call
     call_duration_s: float = CALL_DURATION_S  # sip_call
     outbound_proxy: str | None = None  # sip_call
-    audio_file: str | None = None  # sip_call: WAV to play; None = bundled test signal
+    audio_file: str | None = None  # sip_call: WAV to play and score against; None = bundled reference speech
+    dtmf: str | None = None  # sip_call: digits sent after answer, e.g. "159#"
+    dtmf_mode: DtmfMode = DtmfMode.RFC4733  # sip_call
+    expect_prompt: str | None = None  # sip_call: WAV the far end should play after answer (IVR greeting)
     asr_window: int = 20  # sip_call
     webhooks: tuple[WebhookSpec, ...] = ()
     source: str = "config"  # "config" or "interactive"
@@ -75,8 +97,11 @@ class ProbeSpec:
 
     @property
     def run_budget_s(self) -> float:
-        """How long one run may take before its own timeout fires: set-up timeout, plus the held call."""
-        return float(self.timeout_s) + (float(self.call_duration_s) if ProbeKind(self.kind).places_call else 0.0)
+        """How long one run may take before its own timeout fires: set-up timeout, plus the held call and the
+        scoring of what came back (after hangup, in the worker)."""
+        if not ProbeKind(self.kind).places_call:
+            return float(self.timeout_s)
+        return float(self.timeout_s) + float(self.call_duration_s) + LISTENING_BUDGET_S
 
 
 @dataclass(frozen=True)

@@ -160,7 +160,9 @@ class WorkerEndpoint:
         self._pending: dict[str, Pending] = {}
         self._pending_lock = threading.Lock()
         self.notes: list[str] = []
-        self._players: dict[str, pj.AudioMediaPlayer] = {}
+        self._players: dict[str, list[pj.AudioMediaPlayer]] = {}  # free players per file
+        self._all_players: list[Any] = []  # every player and tone generator, referenced for the process's life
+        self._tones: list[pj.ToneGenerator] = []  # free DTMF tone generators
         self.finished_since_trim = 0
         self._players_lock = threading.Lock()
         self._stopping = False
@@ -225,18 +227,45 @@ class WorkerEndpoint:
             entry.on_expire()
 
     def player_for(self, path: str) -> pj.AudioMediaPlayer:
-        """The worker's looping player for ``path``, created once and shared by every call.
+        """A looping player for ``path`` lent to one call, rewound to the start: every call sends the same
+        audio from its first sample (a listening score then compares like with like). Give it back with
+        ``return_player``.
 
-        Never destroyed before the process ends: pjsua 2.15.1 may free a player's memory while the
-        asynchronous conference bridge still uses it (pjproject #4526: a crash now and then).
+        Players are never destroyed before the process ends: pjsua 2.15.1 may free a player's memory while
+        the asynchronous conference bridge still uses it (pjproject #4526: a crash now and then). So there
+        are at most as many per file as calls run at once.
         """
         with self._players_lock:
-            player = self._players.get(path)
-            if player is None:
+            free = self._players.setdefault(path, [])
+            if free:
+                player = free.pop()
+            else:
                 player = pj.AudioMediaPlayer()
                 player.createPlayer(path, 0)  # 0 = loop
-                self._players[path] = player
-            return player
+                self._all_players.append(player)
+        try:
+            player.setPos(0)
+        except pj.Error:
+            pass
+        return player
+
+    def return_player(self, path: str, player: pj.AudioMediaPlayer) -> None:
+        with self._players_lock:
+            self._players.setdefault(path, []).append(player)
+
+    def tone_generator(self) -> pj.ToneGenerator:
+        """A DTMF tone generator lent to one call (never destroyed, like players); ``return_tones`` gives it back."""
+        with self._players_lock:
+            if self._tones:
+                return self._tones.pop()
+            tones = pj.ToneGenerator()
+            tones.createToneGenerator()
+            self._all_players.append(tones)
+            return tones
+
+    def return_tones(self, tones: pj.ToneGenerator) -> None:
+        with self._players_lock:
+            self._tones.append(tones)
 
     def note(self, text: str) -> None:
         self.notes.append(text)

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
+from callmeter_tui.domain.probe import DtmfMode, ProbeKind, ProbeSpec
 
 # Limits of this pjsua2 build (compile time, see notes/sip-facts.md).
 CALLS_PER_WORKER = 4
@@ -44,6 +44,9 @@ class ProbeOrder:
     call_duration_s: float = 0.0
     outbound_proxy: str | None = None
     audio_file: str | None = None
+    dtmf: str | None = None
+    dtmf_mode: str = "rfc4733"
+    expect_prompt: str | None = None
     record_path: str | None = None  # sip_call: where the received audio of the last call is kept
     type: str = "probe"
 
@@ -61,6 +64,9 @@ class ProbeOrder:
             call_duration_s=float(spec.call_duration_s),
             outbound_proxy=spec.outbound_proxy,
             audio_file=spec.audio_file,
+            dtmf=spec.dtmf,
+            dtmf_mode=DtmfMode(spec.dtmf_mode).value,
+            expect_prompt=spec.expect_prompt,
             record_path=recording_path(spec.name) if ProbeKind(spec.kind).places_call else None,
         )
 

@@ -21,10 +21,12 @@ from callmeter_tui.domain.results import ProbeResult
 
 from .audio_tap import Tap, save_wav
 from .call_stats import read_stream, score
+from .dtmf import DIGITS_MARGIN_S, dtmf_at, dtmf_result, inband_digits, send_dtmf, stop_tones
 from .endpoint import ProbeAccount, WorkerEndpoint, probe_header, run_tag
+from .listening import Heard, call_envelopes, listen_to_call, listen_to_prompt
 from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
-from .signal import TEST_SIGNAL
+from .signal import REFERENCE_SPEECH
 from .sip_register import account_config
 
 HANGUP_WAIT_S = 3.0
@@ -52,6 +54,9 @@ class ProbeCall(pj.Call):
         self.tap: Tap | None = None
         self.placed = False  # makeCall succeeded: the call has a pjsua call id
         self.received = b""  # the far end's audio, once the tap is detached
+        self.start_pos: int | None = None  # where the looping player was when this call's audio began
+        self.dtmf_received: list[str] = []  # digits the far end sent us (RFC 4733 events or SIP INFO)
+        self.tones: pj.ToneGenerator | None = None  # in-band DTMF: lent by the worker while the digits play
 
     def onCallState(self, prm: Any) -> None:
         try:
@@ -85,7 +90,8 @@ class ProbeCall(pj.Call):
                 if mi.type != pj.PJMEDIA_TYPE_AUDIO or mi.status != pj.PJSUA_CALL_MEDIA_ACTIVE:
                     continue
                 aud = self.getAudioMedia(mi.index)
-                self.player = self.wep.player_for(self.audio_file)
+                if self.player is None:  # a re-INVITE reconnects the call's own player
+                    self.player = self.wep.player_for(self.audio_file)
                 self.player.startTransmit(aud)
                 # A listener makes the bridge pull the call's audio: that drains the jitter buffer at
                 # the real playout pace (its delay/discard stats mean something) and measures levels.
@@ -94,6 +100,7 @@ class ProbeCall(pj.Call):
                 if self.tap is not None:
                     self.tap.begin()
                     aud.startTransmit(self.tap)
+                    self.start_pos = _player_pos(self.player)
                 self.audio = aud
                 with self.cond:
                     self.media_ready = True
@@ -102,6 +109,12 @@ class ProbeCall(pj.Call):
         except Exception as exc:
             self.media_error = one_line(pj_error_text(exc) if isinstance(exc, pj.Error) else str(exc))
             self.wep.note(f"onCallMediaState: {exc}")
+
+    def onDtmfDigit(self, prm: Any) -> None:
+        try:
+            self.dtmf_received.append(str(prm.digit))
+        except Exception as exc:
+            self.wep.note(f"onDtmfDigit: {exc}")
 
     def wait(self, pred: Any, deadline: float, cancel: threading.Event) -> bool:
         with self.cond:
@@ -113,13 +126,21 @@ class ProbeCall(pj.Call):
             return True
 
 
+def _player_pos(player: pj.AudioMediaPlayer) -> int | None:
+    """The call's player's read position in the file's samples (the sent audio's phase), None if unknown."""
+    try:
+        return int(player.getPos())
+    except pj.Error:
+        return None
+
+
 def run_call(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event) -> ProbeResult:
     clock = Clock()
     codec_id = wep.codec_id(order.codec)
     if codec_id is None:
         names = sorted({c.split("/")[0] for c in wep.codecs})
         return clock.fail(f"codec: {order.codec!r} is not available (known: {', '.join(names)})")
-    audio = order.audio_file or str(TEST_SIGNAL)
+    audio = order.audio_file or str(REFERENCE_SPEECH)
     if not os.path.isfile(audio):
         return clock.fail(f"audio_file: {audio!r} does not exist")
     acc: pj.Account = wep.shared
@@ -169,7 +190,11 @@ def _drive(
     details: dict[str, Any] = {"call_answered": True, "pdd_ms": round((pdd - t_invite) * 1000, 3)}
     call.wait(lambda: call.media_ready or call.disconnected, time.perf_counter() + 2.0, cancel)
     t_hold = time.perf_counter()
-    levels = _hold(call, t_hold + order.call_duration_s, cancel)
+    listen_s = dtmf_at(order.dtmf, order.call_duration_s)  # speech first, then the digits
+    levels = _hold(call, t_hold + listen_s, cancel)
+    if order.dtmf and not call.disconnected and not cancel.is_set():
+        send_dtmf(call, order.dtmf, order.dtmf_mode, details)
+        levels += _hold(call, t_hold + order.call_duration_s, cancel)
     if call.disconnected:
         return clock.fail(
             f"call dropped by the far end after {time.perf_counter() - t_hold:.1f} s "
@@ -208,6 +233,11 @@ def _drive(
     metrics.update(score(metrics, details))
     if details.get("packets_received", 0) == 0:
         return clock.fail("no audio received", metrics=metrics, details=details, sip_code=200, sip_reason="OK")
+    heard = _judge_audio(wep, order, call, listen_s, metrics, details)
+    if not heard.speech:
+        return clock.fail(
+            "one-way audio: no speech received", metrics=metrics, details=details, sip_code=200, sip_reason="OK"
+        )
     return ProbeResult(
         ok=True,
         started_at=clock.started_at,
@@ -217,6 +247,39 @@ def _drive(
         sip_reason="OK",
         details=details,
     )
+
+
+def _judge_audio(
+    wep: WorkerEndpoint,
+    order: ProbeOrder,
+    call: ProbeCall,
+    listen_s: float,
+    metrics: dict[str, float],
+    details: dict[str, Any],
+) -> Heard:
+    """After hangup, in this probe thread: what came back, scored (listening quality or the IVR prompt), its
+    picture, and the DTMF digits. Any failure here is one line in details, never a failed probe."""
+    rate = wep.taps.clock_rate
+    heard_s = listen_s - DIGITS_MARGIN_S if order.dtmf else listen_s  # the speech before the digits
+    speech = call.received[: int(max(0.0, heard_s) * rate) * 2]
+    try:
+        if order.expect_prompt:
+            heard = listen_to_prompt(order.expect_prompt, speech, rate, details)
+        else:
+            heard = listen_to_call(call.audio_file, speech, rate, call.start_pos, details)
+        picture = call_envelopes(call.audio_file, call.received, rate, call.start_pos)
+    except Exception as exc:
+        details["mos_lqo_unavailable"] = one_line(f"listening: {type(exc).__name__}: {exc}")
+        heard, picture = Heard(speech=True), None
+    metrics.update(heard.metrics())
+    if picture is not None:
+        details["audio_envelope"] = picture
+    if order.dtmf:
+        got = "".join(call.dtmf_received)
+        if order.dtmf_mode == "inband":
+            got = inband_digits(call.received, rate, listen_s)
+        metrics["dtmf_errors"] = dtmf_result(order.dtmf, got, details)
+    return heard
 
 
 def _not_answered(order: ProbeOrder, call: ProbeCall, clock: Clock, cancel: threading.Event) -> ProbeResult:
@@ -271,8 +334,9 @@ def _hold(call: ProbeCall, until: float, cancel: threading.Event) -> list[int]:
 
 
 def _release_media(call: ProbeCall) -> None:
-    """Disconnect the shared player and this call's tap (both live as long as the worker); keep what
+    """Disconnect this call's player and tap (both live as long as the worker) and lend them out again; keep what
     the tap collected in ``call.received``."""
+    stop_tones(call)
     if call.tap is not None:
         if call.audio is not None and not call.disconnected:
             try:
@@ -287,6 +351,8 @@ def _release_media(call: ProbeCall) -> None:
             call.player.stopTransmit(call.audio)
         except pj.Error:
             pass
+    if call.player is not None:
+        call.wep.return_player(call.audio_file, call.player)
     call.audio = None
     call.player = None
 

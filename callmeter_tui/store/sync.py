@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..config.model import Config
-from ..domain.probe import ProbeKind, ProbeSpec, StatusPageSpec, WebhookFormat, WebhookSpec
+from ..domain.probe import DtmfMode, ProbeKind, ProbeSpec, StatusPageSpec, WebhookFormat, WebhookSpec
 from ..domain.thresholds import Threshold
 from .database import project_id
 from .maintenance import sync_config_windows
@@ -59,6 +59,9 @@ def probe_options(spec: ProbeSpec) -> dict[str, Any]:
         "call_duration_s": spec.call_duration_s,
         "outbound_proxy": spec.outbound_proxy,
         "audio_file": spec.audio_file,
+        "dtmf": spec.dtmf,
+        "dtmf_mode": DtmfMode(spec.dtmf_mode).value,
+        "expect_prompt": spec.expect_prompt,
         "asr_window": spec.asr_window,
     }
 
@@ -145,6 +148,9 @@ def probe_spec_from_row(probe: Probe) -> ProbeSpec:
         call_duration_s=float(o.get("call_duration_s", d.call_duration_s)),
         outbound_proxy=o.get("outbound_proxy", d.outbound_proxy),
         audio_file=o.get("audio_file", d.audio_file),
+        dtmf=o.get("dtmf", d.dtmf),
+        dtmf_mode=DtmfMode(o.get("dtmf_mode", d.dtmf_mode)),
+        expect_prompt=o.get("expect_prompt", d.expect_prompt),
         asr_window=int(o.get("asr_window", d.asr_window)),
         webhooks=tuple(webhook_spec_from_row(w) for w in sorted(probe.webhooks, key=lambda w: w.id or 0)),
         source=probe.source,

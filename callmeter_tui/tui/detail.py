@@ -20,6 +20,7 @@ from ..domain.chart import WINDOWS, next_window, window_by_key
 from ..domain.health import HealthState
 from ..domain.metric_catalog import METRICS
 from ..engine.api import ExecutionRow, MonitorAPI, ProbeDetail
+from .audio import CallAudio
 from .charts import ChartStack
 from .keys import ACTIONS
 from .plain import notify_plain, plain
@@ -74,6 +75,7 @@ class ProbeDetailScreen(Screen):
             with TabPane("Overview", id="tab-overview"):
                 with VerticalScroll():
                     yield DataTable(id="metrics", cursor_type="none", zebra_stripes=True)
+                    yield CallAudio("", id="call-audio")
                     yield Label("", id="range-label", classes="chart-label")
                     yield ChartStack(id="charts")
             with TabPane("Executions", id="tab-executions"):
@@ -166,6 +168,7 @@ class ProbeDetailScreen(Screen):
                 fmt(th.get("critical")),
                 {"critical": "✖ critical", "warning": "▲ warning"}.get(str(level), "● ok"),
             )
+        self.query_one("#call-audio", CallAudio).show(d.executions[0] if d.executions else None, self.size.width)
         self._fill_charts(d)
         refill(self.query_one("#executions", DataTable), map(_execution_row, d.executions))
         refill(

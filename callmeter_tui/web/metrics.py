@@ -23,6 +23,12 @@ _GAUGES = (
     ("packet_loss_pct", "callmeter_probe_packet_loss_ratio", 0.01, "Packet loss (0-1) of the latest execution"),
     ("rtt_ms", "callmeter_probe_rtt_seconds", 0.001, "Round-trip time of the latest execution"),
     ("setup_time_ms", "callmeter_probe_setup_time_seconds", 0.001, "Call setup time of the latest execution"),
+    ("mos_lqo", "callmeter_probe_mos_lqo", 1.0, "Listening-quality MOS (ViSQOL, 1-5) of the latest call"),
+    ("audio_delay_ms", "callmeter_probe_audio_delay_seconds", 0.001, "Mouth-to-ear audio delay of the latest call"),
+    ("silence_pct", "callmeter_probe_silence_ratio", 0.01, "Share (0-1) of sent speech heard back as silence"),
+    ("clipping_pct", "callmeter_probe_clipping_ratio", 0.01, "Share (0-1) of received samples clipped"),
+    ("dtmf_errors", "callmeter_probe_dtmf_errors", 1.0, "DTMF digits missing or wrong on the latest call"),
+    ("prompt_match", "callmeter_probe_prompt_match_ratio", 1.0, "Match (0-1) of the far end's prompt"),
     (
         "response_time_ms",
         "callmeter_probe_response_time_seconds",

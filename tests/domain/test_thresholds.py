@@ -107,5 +107,5 @@ def test_consistent_thresholds_have_no_problems() -> None:
 
 def test_metric_catalogue_directions() -> None:
     lower = {n for n, m in METRICS.items() if m.direction is Direction.LOWER_IS_WORSE}
-    assert lower == {"mos", "asr_pct"}
+    assert lower == {"mos", "asr_pct", "mos_lqo", "prompt_match"}
     assert METRICS["mos"].breaches(3.4, 3.5) and not METRICS["mos"].breaches(3.5, 3.5)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .impair import LossPattern, Rfc3550Jitter, spread_for
+from .prompt import Prompt, payload
 
 log = logging.getLogger("callmeter.demo_target")
 
@@ -39,6 +40,9 @@ class Impairment(Protocol):
     loss_pct: float
     jitter_ms: float
     delay_ms: float
+    mute: bool  # echo RTP carrying silence (one-way audio)
+    no_rtp: bool  # send no RTP at all
+    prompt: Prompt | None  # play this instead of echoing
 
 
 @dataclass
@@ -125,6 +129,7 @@ class MediaSession:
         self._in_jitter = 0.0  # in samples
         self._in_transit: float | None = None
         self._ptime_ms = 20.0
+        self._prompt = impairment.prompt.cursor() if impairment.prompt is not None else None
         self._first_ts: int | None = None
         self._last_ts_out = 0
         self._last_ts_out_at = 0.0
@@ -172,6 +177,9 @@ class MediaSession:
         self.remote_rtp = addr
         self._track_inbound(seq, ts, ssrc, now)
         self.stats.packets_in += 1
+        if self._imp.no_rtp:
+            return
+        data = payload(data, bool(self._imp.mute), self._prompt)
         drop = self._loss.drop(float(self._imp.loss_pct))
         jitter = float(self._imp.jitter_ms)
         extra_ms = max(0.0, float(self._imp.delay_ms))

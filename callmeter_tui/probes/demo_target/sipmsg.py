@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import secrets
 from dataclasses import dataclass, field
 
 from callmeter_tui.domain.siptrace import header_lines
@@ -263,3 +264,27 @@ def _split_top_level(value: str) -> list[str]:
             start = i + 1
     parts.append(value[start:])
     return [p.strip() for p in parts if p.strip()]
+
+
+def echo_info(invite: SipRequest, to_tag: str, info: SipRequest, cseq: int, contact: tuple[str, str]) -> bytes:
+    """Our in-dialog INFO carrying the body of the caller's DTMF INFO back to the caller (the UAS side of
+    the dialog the INVITE made: From is the INVITE's To with our tag, the request URI the caller's Contact)."""
+    raw_contact = invite.get("contact") or invite.uri
+    m = re.search(r"<([^>]+)>", raw_contact)
+    target = m.group(1) if m else raw_contact.split(";")[0].strip()
+    host = contact[1].split("@", 1)[-1].rstrip(">")
+    lines = [
+        f"INFO {target} SIP/2.0",
+        f"Via: SIP/2.0/UDP {host};branch=z9hG4bK{secrets.token_hex(8)}",
+        "Max-Forwards: 70",
+        f"From: {invite.get('to')};tag={to_tag}",
+        f"To: {invite.get('from')}",
+        f"Call-ID: {invite.call_id}",
+        f"CSeq: {cseq} INFO",
+        f"{contact[0]}: {contact[1]}",
+        f"Content-Type: {info.get('content-type')}",
+        f"Content-Length: {len(info.body)}",
+        "",
+        "",
+    ]
+    return "\r\n".join(lines).encode() + info.body

@@ -18,6 +18,7 @@ import time
 from dataclasses import dataclass, field
 
 from .media import MediaSession, MediaStats
+from .prompt import Prompt
 from .sdp import build_answer, parse_offer
 from .sipmsg import (
     ALLOW,
@@ -25,6 +26,7 @@ from .sipmsg import (
     SipRequest,
     build_response,
     digest_response,
+    echo_info,
     parse_digest,
     parse_request,
     split_stream,
@@ -76,6 +78,7 @@ class _Call:
     last: bytes = b""  # latest response to the INVITE, for retransmissions
     acked: bool = False
     retransmit: asyncio.TimerHandle | None = None
+    local_cseq: int = 0  # our own requests in the dialog (DTMF INFO echoes)
 
 
 class _SipProtocol(asyncio.DatagramProtocol):
@@ -105,11 +108,16 @@ class DemoTarget:
         user: str = "demo",
         password: str = "demo",
         seed: int = 1,
+        mute: bool = False,
+        no_rtp: bool = False,
+        prompt: str | None = None,
     ) -> None:
         self.host, self.port = host, port
         self.loss_pct, self.jitter_ms, self.delay_ms = loss_pct, jitter_ms, delay_ms
         self.ring_ms, self.reject_code = ring_ms, reject_code
         self.user, self.password, self.seed = user, password, seed
+        self.mute, self.no_rtp = mute, no_rtp
+        self.prompt = Prompt(prompt) if prompt else None
         self.stats = TargetStats()
         self._transport: asyncio.DatagramTransport | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -233,7 +241,14 @@ class DemoTarget:
         )
 
     def _on_info(self, req: SipRequest, src: tuple[str, int]) -> None:
-        self._reply(req, 200 if req.call_id in self._calls else 481, src)
+        call = self._calls.get(req.call_id)
+        self._reply(req, 200 if call is not None else 481, src)
+        if call is not None and "dtmf" in (req.get("content-type") or "").lower():
+            self._send(echo_info(call.invite, call.to_tag, req, self._next_cseq(call), self._contact()), src)
+
+    def _next_cseq(self, call: _Call) -> int:
+        call.local_cseq += 1
+        return call.local_cseq
 
     def _on_update(self, req: SipRequest, src: tuple[str, int]) -> None:
         call = self._calls.get(req.call_id)
