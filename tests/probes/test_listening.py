@@ -34,7 +34,9 @@ from callmeter_tui.probes.listening import (
 from callmeter_tui.probes.signal import REFERENCE_SPEECH
 from tests.fixtures.sip import HOST as LOOPBACK
 
-pytestmark = [pytest.mark.peers, pytest.mark.slow]
+# One worker runs the media-timing tests one after another: a call being scored (ViSQOL, CPU-heavy) beside a
+# jitter measurement on a 2-core machine shows up as jitter that was never injected.
+pytestmark = [pytest.mark.peers, pytest.mark.slow, pytest.mark.xdist_group("media")]
 REF = str(REFERENCE_SPEECH)
 
 

@@ -20,7 +20,9 @@ from callmeter_tui.probes import ProberPool
 from callmeter_tui.probes.demo_target import DemoTarget, MediaStats
 from tests.fixtures.sip import HOST as LOOPBACK  # the prober binds where the test peers listen
 
-pytestmark = [pytest.mark.peers, pytest.mark.slow]
+# One worker runs the media-timing tests one after another: a call being scored (ViSQOL, CPU-heavy) beside a
+# jitter measurement on a 2-core machine shows up as jitter that was never injected.
+pytestmark = [pytest.mark.peers, pytest.mark.slow, pytest.mark.xdist_group("media")]
 
 SHORT_S, LONG_S = 5.0, 15.0  # 15 s (the product default) so RTCP surely yields a round-trip sample
 CASES: dict[str, tuple[float, dict[str, float]]] = {
