@@ -210,6 +210,7 @@ class CallMeterApp(IncidentActions, HistoryMixin, KioskMixin, PaletteMixin, App)
     # --- events ---------------------------------------------------------------------------------
     def on_bus_batch(self, message: BusBatch) -> None:
         touched: set[int] = set()  # probes whose drill-down data changed
+        stale = self.wall.probes.stale if self.wall.ready else set()  # once per batch, not per event
         for ev in message.events:
             if isinstance(ev, (ExecutionRecorded, StateChanged)):
                 touched.add(ev.probe_id)
@@ -222,7 +223,7 @@ class CallMeterApp(IncidentActions, HistoryMixin, KioskMixin, PaletteMixin, App)
                 self._queued_runs.pop(ev.probe_id, None)
             elif isinstance(ev, StateChanged):
                 self._dirty = True
-                self.wall.probes.stale.add(ev.probe_id)  # today's bar cell changes colour
+                stale.add(ev.probe_id)  # today's bar cell changes colour
                 self.transitions.add(
                     Transition(
                         ev.at, ev.probe_id, ev.probe_name, HealthState.parse(ev.previous), HealthState.parse(ev.current)
@@ -232,14 +233,15 @@ class CallMeterApp(IncidentActions, HistoryMixin, KioskMixin, PaletteMixin, App)
                     self.flash_alert(ev.probe_name, ev.at)
             elif isinstance(ev, ProbesChanged):
                 self._dirty = self._pages_dirty = True
-                self.wall.probes.stale.update(ev.probe_ids)
+                stale.update(ev.probe_ids)
             elif isinstance(ev, PagesChanged):
                 self._pages_dirty = True
                 self.incidents_changed()
             elif isinstance(ev, NotificationRaised):
                 self.show_notification(ev.level, ev.text, ev.at)
-        if len(self.screen_stack) < 2:
-            return  # only the wall: no drill-down to reload
+        stack = self.screen_stack
+        if self.wall not in stack or stack[-1] is self.wall:
+            return  # nothing above the wall: no drill-down to reload (and its module not imported for nothing)
         from .detail import ProbeDetailScreen
 
         for screen in self.screen_stack:
@@ -266,9 +268,10 @@ class CallMeterApp(IncidentActions, HistoryMixin, KioskMixin, PaletteMixin, App)
         views = self.monitor.probe_views()
         plist = self.wall.probes
         if self._dirty:
-            plist.set_views(views)
+            plist.set_views(views)  # repaints the lines that draw differently
             self._dirty = False
-        plist.refresh()  # the "checked … ago" column moves every second
+        else:
+            plist.refresh_changed()  # the "checked … ago" column moves every second
         self.refresh_incidents()
         name, only = self._kiosk_views[self._kiosk_index % len(self._kiosk_views)]
         shown = [v for v in views if only is None or v.id in only]

@@ -133,7 +133,10 @@ class EventsPanel(Static):
         pal = palette_for(self.app.theme, mono=self.app.no_color)
         width = max(10, self.content_region.width)
         text = events_text(views, list(transitions), now, pal, max(2, self.content_region.height), width)
-        self.update(text, layout=False)  # its size comes from the screen's CSS, never from its text
+        shown = (text.plain, text.spans)  # Text == ignores the styles
+        if getattr(self, "_shown", None) != shown:  # ages and incidents often stand still: no repaint then
+            self._shown = shown
+            self.update(text, layout=False)  # its size comes from the screen's CSS, never from its text
 
 
 class CountsBar(Horizontal):

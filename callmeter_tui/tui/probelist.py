@@ -71,6 +71,9 @@ class ProbeList(ScrollView, can_focus=True):
         self._band_of_row: dict[int, int] = {}
         self._cards: dict[int, tuple[tuple[Any, ...], list[list[Segment]]]] = {}
         self._own: tuple[Any, Style] = (None, Style())
+        self._drawn: dict[Row, tuple[tuple[Any, ...], Strip]] = {}  # dense line -> (what it shows, its strip)
+        self._layout: tuple[Any, list[render.Column]] = (None, [])
+        self._tallies: dict[str, list[HealthState]] | None = None  # group -> its probes' states
 
     # --- data -----------------------------------------------------------------------------------
     @property
@@ -78,11 +81,13 @@ class ProbeList(ScrollView, can_focus=True):
         return 90 if self.mode == "days" else 24
 
     def set_views(self, views: Iterable[ProbeView]) -> set[int]:
-        """Swap in a snapshot; returns ids whose view changed. Rebuilds order only when needed."""
+        """Swap in a snapshot; returns ids whose view is a new object. Rebuilds order only when needed;
+        otherwise repaints the lines on screen that draw differently (refresh_changed)."""
         new = {v.id: v for v in views}
         old = self.views
-        changed = {i for i, v in new.items() if old.get(i) is not v and old.get(i) != v}
+        changed = {i for i, v in new.items() if old.get(i) is not v}
         self.views = new
+        self._tallies = None
         if new.keys() != old.keys() or any(
             (old[i].group, old[i].position, old[i].name, old[i].enabled)
             != (new[i].group, new[i].position, new[i].name, new[i].enabled)
@@ -92,7 +97,7 @@ class ProbeList(ScrollView, can_focus=True):
             self._rebuild()
             self.refresh()
         else:
-            self.refresh_ids(changed)
+            self.refresh_changed()  # cards: all of them (few; group titles count states too)
         return changed
 
     def set_history(self, history: dict[int, HistoryView], mode: str, asked: Iterable[int] = ()) -> None:
@@ -104,7 +109,7 @@ class ProbeList(ScrollView, can_focus=True):
         self.history.update({pid: HistoryView(pid, (), None) for pid in asked if pid not in history})
         self.history.update(history)
         self.stale.difference_update(asked | history.keys())
-        self.refresh()
+        self.refresh_changed()
 
     def set_mode(self, mode: str) -> None:
         self.mode = mode
@@ -117,6 +122,7 @@ class ProbeList(ScrollView, can_focus=True):
 
     def set_filter(self, only: set[int] | None) -> None:
         self.only = only
+        self._tallies = None
         self._rebuild()
         self.scroll_to(y=0, animate=False)
         self.refresh()
@@ -189,16 +195,18 @@ class ProbeList(ScrollView, can_focus=True):
         picked = [self.rows[r] for b in bands for r in self._bands[b][2]]
         return [rid for kind, rid in picked if kind == "probe"]
 
-    def refresh_ids(self, ids: Iterable[int]) -> None:
-        """Repaint just the lines of these probes, if they are on screen."""
+    def refresh_changed(self) -> None:
+        """Repaint the dense lines on screen whose drawing moved since they were painted: a new snapshot
+        with the same values, or a "checked … ago" text that did not change, costs no repaint. Cards
+        show ages in every card: they repaint whole."""
+        if self.shape.cards:
+            self.refresh()
+            return
         top, page = int(self.scroll_offset.y), self.page_rows
-        for pid in ids:
-            row = self._row_of.get(pid)
-            if row is None:
-                continue
-            first, lines = self._span(row)
-            if first + lines > top and first < top + page:
-                self.refresh(Region(0, first - top + 1, self.size.width, lines))
+        for row in range(top, min(top + page, len(self.rows))):
+            hit = self._drawn.get(self.rows[row])
+            if hit is None or hit[0] != self._key(row):
+                self.refresh(Region(0, row - top + 1, self.size.width, 1))
 
     # --- cursor ---------------------------------------------------------------------------------
     @property
@@ -311,7 +319,7 @@ class ProbeList(ScrollView, can_focus=True):
     def _line(self, y: int) -> Strip:
         width = self.scrollable_content_region.width  # the vertical scrollbar's column is not ours
         pal = palette_for(self.app.theme, mono=self.app.no_color)
-        cols = render.layout(width, self.n_segments, self.name_need)
+        cols = self._columns(width)
         if y == 0:
             if self.shape.cards:
                 return Strip(tiles.legend(len(self._row_of), self.history_title, pal)).adjust_cell_length(width)
@@ -325,14 +333,48 @@ class ProbeList(ScrollView, can_focus=True):
                     [Segment("  No probes yet: press 'a' to add one.", Style(color=pal.dim))]
                 ).adjust_cell_length(width)
             return Strip.blank(width)
+        key = self._key(row)
+        hit = self._drawn.get(self.rows[row])
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        strip = self._draw(row, width, pal, cols)
+        if len(self._drawn) > 4 * len(self.rows) + 64:  # rows gone for good (filters, deletions)
+            self._drawn.clear()
+        self._drawn[self.rows[row]] = (key, strip)
+        return strip
+
+    def _key(self, row: int) -> tuple[Any, ...]:
+        """What a dense line shows: equal keys, equal strips (rows.row_key lists what a probe row reads)."""
         kind, data = self.rows[row]
+        width = self.scrollable_content_region.width
+        look = (width, self.app.theme, self.app.no_color)
         if kind == "group":
-            name, count = data
-            return Strip(render.group_row(name, count, width, pal, self._group_states(name))).adjust_cell_length(width)
+            return (*look, data, self._tally(data[0]))
         view = self.views.get(data)
         if view is None:
-            return Strip.blank(width)
+            return (*look, None)
+        cols = self._columns(width)
+        cursor = self.show_cursor and self.has_focus and row == self.cursor
+        return (*look, render.row_key(view, self._now(), cols), self.history.get(data), self.n_segments, cursor)
+
+    def _columns(self, width: int) -> list[render.Column]:
+        """The dense layout, worked out once per width, bar length and name need (asked for per line)."""
+        key = (width, self.n_segments, self.name_need)
+        if self._layout[0] != key:
+            self._layout = (key, render.layout(*key))
+        return self._layout[1]
+
+    def _draw(self, row: int, width: int, pal, cols: list[render.Column]) -> Strip:
+        """A dense line, finished with the widget's background (render_line keeps it as it is)."""
+        kind, data = self.rows[row]
         own = self._own_style()
+        if kind == "group":
+            name, _count = data
+            segs = render.group_row(name, _count, width, pal, self._group_states(name))
+            return Strip(segs).adjust_cell_length(width).apply_style(own)
+        view = self.views.get(data)
+        if view is None:
+            return Strip.blank(width, own)
         segs = render.probe_row(
             view,
             self.history.get(data),
@@ -353,11 +395,18 @@ class ProbeList(ScrollView, can_focus=True):
         return self._own[1]
 
     def _group_states(self, group: str) -> list[HealthState]:
-        return [
-            HealthState.parse(v.state)
-            for v in self.views.values()
-            if v.group == group and v.enabled and (self.only is None or v.id in self.only)
-        ]
+        """The states of a group's enabled probes shown; one pass over the probes per snapshot."""
+        if self._tallies is None:
+            tallies: dict[str, list[HealthState]] = {}
+            for v in self.views.values():
+                if v.enabled and (self.only is None or v.id in self.only):
+                    tallies.setdefault(v.group, []).append(HealthState.parse(v.state))
+            self._tallies = tallies
+        return self._tallies.get(group, [])
+
+    def _tally(self, group: str) -> tuple[int, ...]:
+        states = self._group_states(group)
+        return tuple(states.count(s) for s in HealthState)
 
     @property
     def history_title(self) -> str:

@@ -262,6 +262,25 @@ def probe_row(
     return out
 
 
+def row_key(view: ProbeView, now: float, cols: Sequence[Column]) -> tuple[Any, ...]:
+    """Everything ``probe_row`` reads from a view, for ``now`` and these columns: equal keys draw equal
+    rows, so a new snapshot with the same values (or an "ago" text that did not move) needs no repaint.
+    Keep in step with probe_row (test_render checks each field it reads)."""
+    spark = next((c.width for c in cols if c.key == "spark"), 0)
+    return (
+        view.state,
+        view.under_maintenance,
+        view.name,
+        view.enabled,
+        view.error,
+        view.sip_code,
+        view.metrics,
+        view.breaches,
+        view.mos_history[-spark:] if spark else (),
+        ago(now, view.last_execution_at) if view.enabled else "paused",
+    )
+
+
 _BARS: dict[tuple[int, int, int, int, str | None], tuple[HistoryView | None, list[Segment]]] = {}
 
 

@@ -98,3 +98,38 @@ def test_monochrome_bars_use_a_distinct_glyph_per_state() -> None:
 
     for theme in ("callmeter-dark", "callmeter-light", "callmeter-high-contrast"):
         assert len(set(palette_for(theme, mono=True).bar_glyph.values())) == 4, theme
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"state": "DEGRADED"},
+        {"under_maintenance": True},
+        {"name": "Trunk B"},
+        {"enabled": False},
+        {"error": "timeout", "state": "UNHEALTHY"},
+        {"sip_code": 503, "error": "Service Unavailable", "state": "UNHEALTHY"},
+        {"metrics": {"mos": 3.1}},
+        {"breaches": [{"metric": "mos", "level": "critical"}]},
+        {"mos_history": (4.4,) * 19 + (2.0,)},
+        {"last_execution_at": 0.0},
+    ],
+    ids=lambda c: "+".join(c),
+)
+def test_row_key_moves_whenever_the_drawn_row_does(change: dict) -> None:
+    """The wall repaints a row only when its key moves (issue 15 §4): a field probe_row reads that the key
+    missed would leave a stale row on screen."""
+    from dataclasses import replace
+
+    m = FakeMonitor()
+    view = m.views[m.add("Trunk", "HEALTHY")]
+    other = replace(view, **change)
+    now = view.last_execution_at + 12
+    cols = render.layout(200)
+    drawn = [
+        "".join(f"{s.text}{s.style}" for s in render.probe_row(v, None, cols, DARK, now, 90)) for v in (view, other)
+    ]
+    assert drawn[0] != drawn[1]  # the change shows
+    assert render.row_key(view, now, cols) != render.row_key(other, now, cols)
+    same = replace(view, last_execution_id=99, state_since=1.0)  # a new snapshot that draws the same row
+    assert render.row_key(same, now, cols) == render.row_key(view, now, cols)

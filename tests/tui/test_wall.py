@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from callmeter_tui.domain.banner import ALL_OPERATIONAL, MAJOR_ISSUES, PARTIAL_DEGRADATION, STATUS_PENDING
 from callmeter_tui.domain.probe import ComponentSpec, StatusPageSpec
 from callmeter_tui.tui.app import CallMeterApp
@@ -304,6 +306,39 @@ async def test_a_tick_repaints_without_relayout_and_only_the_rows_on_screen(monk
         await pilot.pause(0.2)
         assert layouts == []
         assert 0 < len(lines) <= 2 * app.wall.probes.size.height  # the visible lines, never the 1,000 rows
+
+
+async def test_a_tick_repaints_only_the_rows_whose_drawing_changed(monkeypatch) -> None:
+    """Issue 15 §4: every second the list drew all its lines on screen again, changed or not (~60 lines
+    of 200 cells per second: the largest part of the wall's CPU)."""
+    m = bulk_monitor(1000)
+    now = [T0]
+    app = CallMeterApp(m, clock=lambda: now[0])
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause(0.1)
+        plist = app.wall.probes
+        drawn: list[int] = []
+        real_line = type(plist).render_line
+        monkeypatch.setattr(type(plist), "render_line", lambda self, y: drawn.append(y) or real_line(self, y))
+        app.tick()  # nothing moved: no line drawn
+        await pilot.pause(0.2)
+        assert drawn == []
+        shown = plist.visible_ids()
+        for pid in shown[:2]:
+            m.record(pid, "DEGRADED", at=T0 - 12)  # two rows on screen change state
+        m.views[shown[2]] = dataclasses.replace(m.views[shown[2]], last_execution_id=7)  # new snapshot, same row
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause(0.2)
+        rows = {plist._row_of[pid] - int(plist.scroll_offset.y) + 1 for pid in shown[:2]}
+        assert plist.rows[0][0] == "group" and set(drawn) == {1, *rows}  # their group's title counts states
+        drawn.clear()
+        now[0] = T0 + 60  # every "checked … ago" moves: every row on screen is drawn again, with its new age
+        app.tick()
+        await pilot.pause(0.2)
+        assert len(set(drawn)) >= len(shown) and "1m ago" in screen_text(app)
 
 
 async def test_a_bar_the_engine_does_not_return_is_not_asked_for_in_a_loop() -> None:
