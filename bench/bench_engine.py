@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import os
 import resource
 import socket
@@ -16,6 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from apscheduler.events import EVENT_JOB_SUBMITTED
@@ -61,7 +63,10 @@ def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else float("nan")
 
 
-async def run_scale(n: int, seconds: float, ports: list[int], sip_traces: bool = True) -> None:
+async def run_scale(
+    n: int, seconds: float, ports: list[int], sip_traces: bool = True, *, keep: bool = True
+) -> tuple[float, float]:
+    """Run ``n`` OPTIONS probes for ``seconds``; print and (``keep``) record the figures; (p50, p99) lateness, ms."""
     tmp = Path(tempfile.mkdtemp(prefix="bench-engine-"))
     probes = tuple(
         ProbeSpec(
@@ -118,6 +123,14 @@ async def run_scale(n: int, seconds: float, ports: list[int], sip_traces: bool =
     await rt.stop()
     done = ok[0] + ok[1]
     p50, p99 = pct(lateness, 0.5), pct(lateness, 0.99)
+    print(
+        f"probes={n:>6}  start-up {t_started:5.1f}s  runs={done} ({done / wall:.1f}/s, {ok[1]} failed)  "
+        f"lateness p50={p50:.1f}ms p99={p99:.1f}ms max={max(lateness or [0]):.0f}ms  "
+        f"CPU={100 * (cpu1 - cpu0) / wall:.0f}% of one core  RSS={rss:.0f}MB (main+{len(kids)} workers)  "
+        f"peak main RSS={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}MB"
+    )
+    if not keep:
+        return p50, p99
     record(
         f"engine.lateness_p99_ms.{n}" + ("" if sip_traces else ".no_sip_traces"),
         round(p99, 1),
@@ -130,22 +143,13 @@ async def run_scale(n: int, seconds: float, ports: list[int], sip_traces: bool =
         higher_is_better=False,
         note=f"{load_note()}; {seconds:.0f} s run",
     )
-    print(
-        f"probes={n:>6}  start-up {t_started:5.1f}s  runs={done} ({done / wall:.1f}/s, {ok[1]} failed)  "
-        f"lateness p50={pct(lateness, 0.5):.1f}ms p99={pct(lateness, 0.99):.1f}ms max={max(lateness or [0]):.0f}ms  "
-        f"CPU={100 * (cpu1 - cpu0) / wall:.0f}% of one core  RSS={rss:.0f}MB (main+{len(kids)} workers)  "
-        f"peak main RSS={resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f}MB"
-    )
+    return p50, p99
 
 
-async def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--probes", type=int, nargs="+", default=[1000, 10000])
-    ap.add_argument("--seconds", type=float, default=75.0)
-    ap.add_argument("--targets", type=int, default=2)
-    ap.add_argument("--sip-traces", choices=("on", "off"), default="on", help="[engine] sip_traces for the run")
-    args = ap.parse_args()
-    ports = [free_port() for _ in range(args.targets)]
+@contextlib.contextmanager
+def demo_targets(count: int) -> Iterator[list[int]]:
+    """``count`` demo-target processes on free local ports (their ports), ended on exit."""
+    ports = [free_port() for _ in range(count)]
     targets = [
         subprocess.Popen(
             [sys.executable, "-m", "callmeter_tui.cli", "demo-target", "--port", str(p)],
@@ -156,15 +160,26 @@ async def main() -> None:
     ]
     time.sleep(2)
     try:
+        yield ports
+    finally:
+        for t in targets:
+            t.terminate()
+            t.wait()
+
+
+async def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--probes", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--seconds", type=float, default=75.0)
+    ap.add_argument("--targets", type=int, default=2)
+    ap.add_argument("--sip-traces", choices=("on", "off"), default="on", help="[engine] sip_traces for the run")
+    args = ap.parse_args()
+    with demo_targets(args.targets) as ports:
         print(
             f"# {os.cpu_count()} cores; {args.targets} demo-target processes; interval 60 s; run {args.seconds:.0f} s each"
         )
         for n in args.probes:
             await run_scale(n, args.seconds, ports, args.sip_traces == "on")
-    finally:
-        for t in targets:
-            t.terminate()
-            t.wait()
 
 
 if __name__ == "__main__":

@@ -37,6 +37,7 @@ from .outcome import one_line
 VISQOL_RATE = 16000  # ViSQOL speech mode is a wideband (16 kHz) model
 SETTLE_S = 0.1  # skipped after the echo starts: the jitter buffer is still filling
 MAX_SCORED_S = 8.0  # a long call is scored on its first 8 s after the echo starts (CPU: see bench/bench_listening.py)
+SCORE_HOP = 320  # ViSQOL's frame hop in speech mode (80 ms window, 25 %) at 16 kHz
 SEARCH_WINDOW = 4  # ViSQOL's patch search radius (frames): the audio is aligned to the sample before scoring
 
 
@@ -152,10 +153,18 @@ def align(reference_path: str, rx: np.ndarray, start_pos: int | None) -> Aligned
     return Aligned(loop_slice(ref, k + skip, len(rx) - skip), rx[skip:], delay, (k + skip) % len(ref))
 
 
+def score_lead(aligned: Aligned) -> int:
+    """Samples skipped so that the scored stretch starts on a multiple of ViSQOL's frame hop in the
+    reference: its frames are then the same on every call and their spectrogram columns are reused
+    (visqol_speed) instead of filtered again."""
+    return -aligned.start % SCORE_HOP
+
+
 def scored_pair(aligned: Aligned) -> tuple[np.ndarray, np.ndarray]:
-    """The stretch ViSQOL scores: at most MAX_SCORED_S from the start of the aligned audio."""
-    n = min(len(aligned.got), int(MAX_SCORED_S * VISQOL_RATE))
-    return aligned.sent[:n], aligned.got[:n]
+    """The stretch ViSQOL scores: at most MAX_SCORED_S from the first hop-aligned sample of the aligned audio."""
+    lead = min(score_lead(aligned), len(aligned.got))
+    n = min(len(aligned.got) - lead, int(MAX_SCORED_S * VISQOL_RATE))
+    return aligned.sent[lead : lead + n], aligned.got[lead : lead + n]
 
 
 def hear(reference_path: str, received: Pcm, start_pos: int | None) -> Heard:
@@ -183,7 +192,8 @@ def hear(reference_path: str, received: Pcm, start_pos: int | None) -> Heard:
         mos = visqol_score(sent, got)
     except Exception as exc:  # the scorer is third-party code: any failure is one line in details
         return replace(base, reason=one_line(f"ViSQOL: {type(exc).__name__}: {exc}"))
-    return replace(base, mos_lqo=round(mos, 3), scored_from=aligned.start, scored_s=round(len(got) / VISQOL_RATE, 2))
+    scored_from = (aligned.start + score_lead(aligned)) % len(_reference(reference_path, VISQOL_RATE))
+    return replace(base, mos_lqo=round(mos, 3), scored_from=scored_from, scored_s=round(len(got) / VISQOL_RATE, 2))
 
 
 @functools.lru_cache(maxsize=8)

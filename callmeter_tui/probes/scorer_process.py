@@ -4,8 +4,9 @@ Scoring is seconds of CPU, much of it Python code holding the GIL. In the worker
 clock thread needs the GIL 50 times a second for each call's recording tap: a score running there delays
 the other calls' frames (their jitter and jitter-buffer delay grow; measured: jitter 9 ms on a clean line,
 a clean call DEGRADED). A child process has its own GIL. It is started on first use ("spawn": nothing of
-pjsua is inherited), asks the kernel to end it when the worker ends (PR_SET_PDEATHSIG), runs at nice 19 (on
-a small machine a score must not take CPU from the calls still being measured, nor from OPTIONS timing), and
+pjsua is inherited), asks the kernel to end it when the worker ends (PR_SET_PDEATHSIG), runs at nice 19 under SCHED_IDLE (on
+a small machine a score must not take CPU from the calls still being measured, nor from OPTIONS timing: under
+nice 19 alone, back-to-back scoring multiplied OPTIONS lateness p50 4-9x in bench_listening.py --with-engine), and
 scores one pair at a time; the mapper in use is reported with each score.
 """
 
@@ -34,6 +35,10 @@ def _child_init() -> None:
     except (OSError, AttributeError):
         pass
     os.nice(19)
+    try:  # SCHED_IDLE: runs only on a core nothing else wants (nice 19 still takes a share under load)
+        os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
+    except (OSError, AttributeError):
+        pass
 
 
 def _score_here(reference: np.ndarray, degraded: np.ndarray) -> tuple[float, str]:

@@ -65,3 +65,16 @@ def test_a_scorer_failure_is_a_reason_not_a_failure(monkeypatch) -> None:
 def test_silence_back_is_no_speech() -> None:
     heard = listening.hear(REF, Pcm(np.zeros(16000 * 4), 16000), 0)
     assert not heard.speech and heard.reason == "no speech received"
+
+
+def test_the_scoring_process_only_takes_cpu_nothing_else_wants() -> None:
+    """nice 19 alone still let back-to-back scoring multiply OPTIONS lateness (bench_listening.py --with-engine)."""
+    import os
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    from callmeter_tui.probes.scorer_process import _child_init
+
+    with ProcessPoolExecutor(1, mp_context=get_context("spawn"), initializer=_child_init) as pool:
+        assert pool.submit(os.sched_getscheduler, 0).result(timeout=60) == os.SCHED_IDLE
+        assert pool.submit(os.nice, 0).result(timeout=60) == 19
