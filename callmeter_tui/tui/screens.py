@@ -97,7 +97,8 @@ class AlertFlash(ModalScreen[None]):
     def add(self, probe_name: str) -> None:
         if probe_name not in self.names:
             self.names.append(probe_name)
-        self.query_one("#alert", Static).update(self._text())
+        for alert in self.query("#alert").results(Static):  # none yet when pushed this tick: compose reads names
+            alert.update(self._text())
 
     def on_mount(self) -> None:
         self.set_timer(self.seconds, self._go)

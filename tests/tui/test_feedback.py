@@ -176,3 +176,20 @@ async def test_kiosk_flash_goes_away_by_itself_and_the_wall_keeps_running(monkey
         assert isinstance(app.screen, screens.AlertFlash)
         await pilot.pause(0.8)
         assert app.is_running and app.screen is app.wall
+
+
+async def test_a_second_flash_before_the_first_is_drawn_joins_it(monkeypatch) -> None:
+    """The kiosk soak crashed with NoMatches('#alert'): two probes turned UNHEALTHY in one batch, and the
+    second flash reached the flash screen before it had composed its text."""
+    from callmeter_tui.tui import screens
+
+    monkeypatch.setattr(screens.AlertFlash.__init__, "__defaults__", (0.5,))
+    m = mixed_monitor("healthy")
+    app = app_for(m, kiosk=True)
+    async with app.run_test(size=(120, 30)) as pilot:
+        await pilot.pause(0.2)
+        app.flash_alert("First PBX", 0.0)
+        app.flash_alert("Second PBX", 0.0)  # same tick: the flash screen is pushed, not composed yet
+        await pilot.pause(0.2)
+        assert app.is_running and isinstance(app.screen, screens.AlertFlash)
+        assert "First PBX" in screen_text(app) and "Second PBX" in screen_text(app)
