@@ -218,21 +218,29 @@ def enqueue_for_transition(session: Session, transition: Transition, probe: Prob
     return len(hooks)
 
 
-def add_delivery(session: Session, hook: Webhook, event: dict[str, Any], transition_id: int | None, now: float) -> None:
+def add_delivery(
+    session: Session,
+    hook: Webhook,
+    event: dict[str, Any],
+    transition_id: int | None,
+    now: float,
+    *,
+    is_test: bool = False,
+) -> Delivery:
     """A pending Delivery of ``event`` to ``hook``, its body rendered in the hook's format and frozen."""
-    session.add(
-        Delivery(
-            webhook_id=hook.id,
-            transition_id=transition_id,
-            key=new_key(),
-            body=formats.render(hook.format, event, hook.id),
-            status="pending",
-            attempts=0,
-            next_attempt_at=now,
-            is_test=False,
-            created_at=now,
-        )
+    row = Delivery(
+        webhook_id=hook.id,
+        transition_id=transition_id,
+        key=new_key(),
+        body=formats.render(hook.format, event, hook.id),
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        is_test=is_test,
+        created_at=now,
     )
+    session.add(row)
+    return row
 
 
 def enqueue_test(session: Session, webhook_id: int, now: float) -> int:
@@ -249,18 +257,7 @@ def enqueue_test(session: Session, webhook_id: int, now: float) -> int:
         state=probe.state,
         at=now,
     )
-    row = Delivery(
-        webhook_id=hook.id,
-        transition_id=None,
-        key=new_key(),
-        body=formats.render(hook.format, event, hook.id),
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        is_test=True,
-        created_at=now,
-    )
-    session.add(row)
+    row = add_delivery(session, hook, event, None, now, is_test=True)
     session.flush()
     return row.id
 
