@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import signal
 import socket
@@ -128,6 +129,6 @@ async def test_a_fifth_call_waits_for_a_free_slot_in_a_one_worker_pool(echo_peer
         results = await asyncio.gather(*(pool.run(s) for s in specs))
     finally:
         await pool.stop()
-    assert all(r.ok for r in results), __import__("json").dumps([(r.error, r.details) for r in results if not r.ok], default=str)
+    assert all(r.ok for r in results), json.dumps([(r.error, r.details) for r in results if not r.ok], default=str)
     starts = sorted(r.started_at for r in results)
     assert starts[4] - starts[0] >= 1.5, "the fifth call started only when one of the first four ended"
