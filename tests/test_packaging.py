@@ -24,6 +24,11 @@ import setuptools
 ROOT = Path(__file__).resolve().parent.parent
 
 
+# One worker builds the wheel once for both tests: two `pip wheel` runs of the same checkout at once race on
+# its build/ and egg-info directories ("No such file or directory" in install_egg_info).
+pytestmark = pytest.mark.xdist_group("packaging")
+
+
 def test_the_listed_packages_are_the_source_tree() -> None:
     """pyproject lists the packages (so styles/ can be mapped in): none missing, none stale."""
     listed = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"]
