@@ -23,7 +23,7 @@ from aiohttp import web
 from ..bus.events import EventBus, ExecutionRecorded, PagesChanged, ProbesChanged, StateChanged
 from ..config.model import Config
 from ..config.validate import validate_frame_ancestors
-from .cache import Answers, Asset, GzipAccepted, answers, keep_unchanged, make_asset, not_modified
+from .cache import Answers, Asset, GzipAccepted, answers, keep_unchanged, not_modified
 from .connections import (
     HANDLER_KWARGS,
     ConnectionGuard,
@@ -33,13 +33,11 @@ from .connections import (
     throttle_accept_errors,
 )
 from .json_errors import json_error, wants_json
-from .metrics import CONTENT_TYPE as METRICS_TYPE
-from .metrics import UPTIME_WINDOW_DAYS, prometheus_text
 from .offloop import responsive
+from .ondemand import HISTORY_MAX_AGE, METRICS_MAX_AGE, OnDemand, history_answers, metrics_answers
 from .publish import StaticFiles, load_static, publish
 from .renderproc import Shipped, receive, render_page, render_pool, shareable, ship_dir
-from .snapshot import list_slugs, load_page, load_probe_metrics
-from .uptime_history import load_history, render_history
+from .snapshot import list_slugs, load_page
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +46,6 @@ DEBOUNCE_S = 1.0  # at most one re-render per page per second for execution burs
 RENDER_SHARE = 4  # ...and, for pages slow to render, at most one per 4x its render time
 _SLUG = r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}"
 _JSON_CORS = ("json", "feed.atom", "badge.svg")
-HISTORY_MAX_AGE = 10  # seconds an uptime history page is kept (it reads a year of spans)
 
 
 class WebServer:
@@ -98,8 +95,8 @@ class WebServer:
         self._ship_dir = ""  # where it leaves them
         self._static: StaticFiles | None = None
         self._static_answers: dict[str, Answers] = {}
-        self._metrics: tuple[float, Answers] | None = None
-        self._histories: dict[str, tuple[float, Answers | None]] = {}  # slug -> (monotonic time, answers)
+        self._metrics = OnDemand(METRICS_MAX_AGE)
+        self._histories = OnDemand(HISTORY_MAX_AGE, lambda: 4 * max(1, len(self._pages)) + 16)
         self._runner: web.AppRunner | None = None
         self._site: web.TCPSite | None = None
         self._undo_accept_log: Callable[[], None] | None = None
@@ -309,8 +306,7 @@ class WebServer:
             return
         if isinstance(event, PagesChanged):
             self._urgent_refresh(event.slugs)
-            for slug in event.slugs or list(self._histories):  # settings edits show at once there too
-                self._histories.pop(slug, None)
+            self._histories.forget(event.slugs)  # settings edits show at once there too
         elif isinstance(event, ProbesChanged):
             for slug in list(self._pages):
                 self._debounce(slug)
@@ -421,44 +417,24 @@ class WebServer:
         return web.Response(text="ok\n", headers={**self._fixed, "Cache-Control": "no-store"})
 
     def _metrics_sync(self) -> Answers:
-        now = self._clock()
-        since = now - UPTIME_WINDOW_DAYS * 86400.0
-        with self._db.session() as session:
-            probes = load_probe_metrics(session, since, now)
-        asset = make_asset(prometheus_text(probes, since, now), METRICS_TYPE, 0, now)
-        return answers(asset, self._fixed, cache_control="no-store")
+        return metrics_answers(self._db, self._clock(), self._fixed)
 
     def _history_sync(self, slug: str) -> Answers | None:
-        now = self._clock()
-        with self._db.session() as session:
-            history = load_history(session, slug, now)
-        if history is None:
-            return None
         assert self._static is not None
-        body = render_history(history, self._static.css_version)
-        old = self._histories.get(slug)
-        previous = old[1].asset if old is not None and old[1] is not None else None
-        asset = make_asset(body, "text/html; charset=utf-8", HISTORY_MAX_AGE, now, previous)
-        return answers(asset, self._fixed)
+        previous = self._histories.previous(slug)
+        return history_answers(self._db, slug, self._clock(), self._static.css_version, self._fixed, previous)
 
     async def _uptime_route(self, request: web.Request) -> web.Response:
         """Month-by-month uptime (see uptime_history), rendered on request and kept for HISTORY_MAX_AGE."""
         if not self._ready.is_set():
             await self._ready.wait()
         slug = request.match_info["slug"]
-        cached = self._histories.get(slug)
-        if cached is None or time.monotonic() - cached[0] > HISTORY_MAX_AGE:
-            cached = (time.monotonic(), await self._off_loop(self._history_sync, slug))
-            self._histories[slug] = cached
-            if len(self._histories) > 4 * max(1, len(self._pages)) + 16:  # unknown slugs must not grow it forever
-                self._histories = {slug: cached}
-        return self._not_found() if cached[1] is None else self._respond(request, cached[1])
+        found = await self._histories.get(slug, lambda: self._off_loop(self._history_sync, slug))
+        return self._not_found() if found is None else self._respond(request, found)
 
     async def _metrics_route(self, request: web.Request) -> web.Response:
         if not self._config.web.metrics_enabled:
             return self._not_found()
-        cached = self._metrics
-        if cached is None or time.monotonic() - cached[0] > 1.0:
-            cached = (time.monotonic(), await self._off_loop(self._metrics_sync))
-            self._metrics = cached
-        return self._respond(request, cached[1])
+        found = await self._metrics.get("metrics", lambda: self._off_loop(self._metrics_sync))
+        assert found is not None  # the metrics always exist
+        return self._respond(request, found)
