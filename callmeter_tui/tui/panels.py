@@ -11,7 +11,6 @@ from __future__ import annotations
 import time
 from collections import Counter, deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from rich.text import Text
 from textual.app import ComposeResult
@@ -20,6 +19,7 @@ from textual.widgets import Digits, Static
 
 from ..domain.health import HealthState
 from ..engine.api import ProbeView
+from ..engine.api import RecentTransition as Transition
 from .rows import ago
 from .theme import SYMBOLS, Palette, palette_for
 from .tiles import big_glyph
@@ -29,25 +29,20 @@ BAD = (HealthState.UNHEALTHY, HealthState.DEGRADED)
 MAX_EVENTS = 200
 
 
-@dataclass(frozen=True)
-class Transition:
-    """A probe's confirmed state changed (``previous`` None: only known to hold since ``at``)."""
-
-    at: float
-    probe_id: int
-    name: str
-    previous: HealthState | None
-    current: HealthState
-
-
 class Transitions:
-    """The newest transitions the engine published while the dashboard ran (StateChanged events)."""
+    """The newest transitions: the stored ones from before the dashboard started, then those the engine
+    publishes while it runs (StateChanged events)."""
 
     def __init__(self) -> None:
         self.items: deque[Transition] = deque(maxlen=MAX_EVENTS)
 
     def add(self, t: Transition) -> None:
         self.items.append(t)
+
+    def seed(self, stored: Iterable[Transition]) -> None:
+        """Merge stored transitions (oldest first) with those already received live; each one once."""
+        merged = {(t.probe_id, t.at, t.current): t for t in (*stored, *self.items)}
+        self.items = deque(sorted(merged.values(), key=lambda t: t.at), maxlen=MAX_EVENTS)
 
 
 def ongoing(views: Iterable[ProbeView]) -> list[ProbeView]:

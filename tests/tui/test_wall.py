@@ -356,3 +356,24 @@ async def test_a_bar_the_engine_does_not_return_is_not_asked_for_in_a_loop() -> 
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause(0.5)
         assert m.history_calls <= 2 and app.wall.probes.history[gone].segments == ()
+
+
+async def test_events_panel_starts_with_the_transitions_stored_before_the_dashboard() -> None:
+    m = mixed_monitor("major")
+    pid = next(v.id for v in m.views.values() if v.name == "IVR System")
+    m.record(pid, "UNHEALTHY", at=T0 - 3 * 3600)  # before the dashboard started: only the store knows
+    m.record(pid, "HEALTHY", at=T0 - 2 * 3600)
+    app = app_for(m)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause()
+        lines = [line[app.wall.events_panel.region.x :].strip(" ▏") for line in screen_text(app).splitlines()]
+        assert any("●→✖ IVR System" in line and line.rstrip().endswith("3h ago") for line in lines), lines
+        assert any("✖→● IVR System" in line and line.rstrip().endswith("2h ago") for line in lines), lines
+        m.record(pid, "DEGRADED", at=T0 - 60)  # then a live one joins them, each shown once
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause()
+        text = screen_text(app)
+        assert text.count("IVR System") >= 3 and text.count("●→✖ IVR System") == 1
