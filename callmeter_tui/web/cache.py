@@ -80,13 +80,16 @@ def make_assets(
 @dataclass(frozen=True)
 class Answers:
     """An Asset's answers with every header already in place, built once per asset (in the render thread):
-    a request costs a dict lookup, an optional conditional check and a copy of one of these header sets.
+    a request costs a dict lookup, an optional conditional check and a copy of one of these header sets,
+    or, answered by the connection itself (see fastpath), one of the same sets already serialised.
     Index 0 is the identity representation, 1 the gzip one (absent when the asset has no gzip body)."""
 
     asset: Asset
     ok: tuple[CIMultiDict[str], ...]
     unchanged: tuple[CIMultiDict[str], ...]  # 304: validators and caching headers, no body headers
     bodies: tuple[bytes, ...]
+    ok_wire: tuple[bytes, ...] = ()  # ``ok`` as header lines with Content-Length, and the blank line
+    unchanged_wire: tuple[bytes, ...] = ()  # ``unchanged`` likewise
 
 
 def answers(asset: Asset, fixed: Mapping[str, str], *, cors: bool = False, cache_control: str = "") -> Answers:
@@ -110,7 +113,26 @@ def answers(asset: Asset, fixed: Mapping[str, str], *, cors: bool = False, cache
             head["Content-Encoding"] = encoding
         ok.append(CIMultiDict(head))
         bodies.append(body)
-    return Answers(asset, tuple(ok), tuple(unchanged), tuple(bodies))
+    return Answers(
+        asset,
+        tuple(ok),
+        tuple(unchanged),
+        tuple(bodies),
+        tuple(header_block(h, len(b)) for h, b in zip(ok, bodies, strict=True)),
+        tuple(header_block(h, None) for h in unchanged),
+    )
+
+
+def header_block(headers: Mapping[str, str], content_length: int | None) -> bytes:
+    """``headers`` (plus Content-Length when given) as HTTP/1.1 header lines ending with the blank line, as
+    aiohttp writes them. A name or value that could split the block (CR or LF) is refused, as aiohttp does."""
+    lines = list(headers.items())
+    if content_length is not None:
+        lines.append(("Content-Length", str(content_length)))
+    for name, value in lines:
+        if "\r" in name + value or "\n" in name + value:
+            raise ValueError(f"header {name}: CR or LF in it")
+    return "".join(f"{k}: {v}\r\n" for k, v in lines).encode("utf-8") + b"\r\n"
 
 
 class GzipAccepted:
