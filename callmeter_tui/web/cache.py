@@ -19,6 +19,7 @@ GZIP_MIN_BYTES = 200
 # status.json takes 160 ms at level 6 and 50 ms at level 3 (0.54 MB instead of 0.33 MB).
 GZIP_LEVELS = ((512 * 1024, 9), (4 * 1024 * 1024, 6))
 GZIP_LEVEL_BIGGEST = 3
+_CRLF = "\r\n"
 _COMPRESSIBLE = ("text/", "application/json", "application/atom+xml", "image/svg+xml", "application/javascript")
 
 
@@ -129,10 +130,10 @@ def header_block(headers: Mapping[str, str], content_length: int | None) -> byte
     lines = list(headers.items())
     if content_length is not None:
         lines.append(("Content-Length", str(content_length)))
-    for name, value in lines:
-        if "\r" in name + value or "\n" in name + value:
-            raise ValueError(f"header {name}: CR or LF in it")
-    return "".join(f"{k}: {v}\r\n" for k, v in lines).encode("utf-8") + b"\r\n"
+    text = "".join([f"{k}: {v}\r\n" for k, v in lines])
+    if text.count("\r") != len(lines) or text.count("\n") != len(lines):
+        raise ValueError(f"header {next(k for k, v in lines if set(k + v) & set(_CRLF))}: CR or LF in it")
+    return text.encode("utf-8") + b"\r\n"
 
 
 class GzipAccepted:
