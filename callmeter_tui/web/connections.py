@@ -27,6 +27,8 @@ from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from aiohttp import web
+from aiohttp.base_protocol import BaseProtocol
+from aiohttp.http_parser import HttpRequestParser
 from aiohttp.web_protocol import RequestHandler
 
 from .fastpath import FastRoutes, RawRequestMessage
@@ -42,6 +44,16 @@ HANDLER_KWARGS: dict[str, Any] = {"keepalive_timeout": HEADER_TIMEOUT_S, "access
 NOFILE_CEILING = 1 << 20  # when the hard limit is "unlimited"
 
 Decorate = Callable[[MutableMapping[str, str]], None]
+
+# _Handler.data_received reads the state of aiohttp's request loop and parser queue: where an aiohttp release
+# lacks it, the application answers every request (tests/web/test_fastpath.py notices).
+FAST_PATH_SUPPORTED = (
+    {"_messages", "_waiter", "_payload_parser", "_keepalive_handle", "_next_keepalive_close_time"}
+    <= set(RequestHandler.__slots__)
+    and {"_paused", "_buffer_paused", "_upgraded"} <= set(BaseProtocol.__slots__)
+    and hasattr(HttpRequestParser, "message_consumed")
+    and hasattr(BaseProtocol, "_resume_reading_for_buffer")
+)
 
 
 def raise_nofile_limit() -> int:
@@ -178,7 +190,8 @@ class ConnectionGuard:
     """The listener's protocol factory: aiohttp handlers, at most ``limit`` of them at once."""
 
     def __init__(self, server: web.Server, limit: int, decorate: Decorate, fast: FastRoutes | None = None) -> None:
-        self.server, self.limit, self.decorate, self.fast = server, limit, decorate, fast
+        self.server, self.limit, self.decorate = server, limit, decorate
+        self.fast = fast if FAST_PATH_SUPPORTED else None
         self.live: dict[_Handler, None] = {}  # open connections, oldest first
         self.refused = Throttle()
         self.errors = Throttle(1.0)

@@ -74,6 +74,7 @@ async def test_known_assets_do_not_reach_the_application(seed: Seed, make_server
     async def broken(self: WebServer, request: Any) -> Any:
         raise RuntimeError("the application was asked")
 
+    assert connections.FAST_PATH_SUPPORTED, "this aiohttp release lacks what web/connections.py's fast path reads"
     monkeypatch.setattr(WebServer, "_page_route", broken)
     simple_page(seed)
     srv = await make_server()
