@@ -5,10 +5,12 @@ that does not read is not sent more than aiohttp would buffer. Real server, raw 
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from typing import Any
 
 import h11
+import pytest
 
 from callmeter_tui.web import connections
 from callmeter_tui.web.server import WebServer
@@ -17,6 +19,18 @@ from .conftest import NOW, Seed
 from .test_http import simple_page
 
 Head = list[tuple[str, str]]
+# The loop_factories hook pytest-asyncio offers instead would apply to every test of the suite.
+pytestmark = pytest.mark.filterwarnings('ignore:Overriding the "event_loop_policy" fixture is deprecated')
+
+
+@pytest.fixture(params=["asyncio", "uvloop"] if sys.platform.startswith("linux") else ["asyncio"])
+def event_loop_policy(request: pytest.FixtureRequest) -> asyncio.AbstractEventLoopPolicy:
+    """Each test on asyncio's own loop and on uvloop (which `serve` runs on: its transports write at once)."""
+    if request.param == "uvloop":
+        import uvloop
+
+        return uvloop.EventLoopPolicy()
+    return asyncio.DefaultEventLoopPolicy()
 
 
 async def _exchange(port: int, raw: bytes, until_eof: bool = True, timeout: float = 10.0) -> bytes:
