@@ -48,7 +48,7 @@ Decorate = Callable[[MutableMapping[str, str]], None]
 # _Handler.data_received reads the state of aiohttp's request loop and parser queue: where an aiohttp release
 # lacks it, the application answers every request (tests/web/test_fastpath.py notices).
 FAST_PATH_SUPPORTED = (
-    {"_messages", "_waiter", "_payload_parser", "_keepalive_handle", "_next_keepalive_close_time"}
+    {"_messages", "_waiter", "_request_count", "_payload_parser", "_keepalive_handle", "_next_keepalive_close_time"}
     <= set(RequestHandler.__slots__)
     and {"_paused", "_buffer_paused", "_upgraded"} <= set(BaseProtocol.__slots__)
     and hasattr(HttpRequestParser, "message_consumed")
@@ -111,14 +111,14 @@ class _Handler(RequestHandler):
         super().connection_lost(exc)
 
     def data_received(self, data: bytes) -> None:
-        """aiohttp parses; while its request loop is parked between requests, the requests at the head of
-        what was parsed are answered here (see fastpath), the rest queued for it in order as usual."""
+        """aiohttp parses; while its request loop is idle (parked between requests, or not started yet when a
+        request comes with the connection), the requests at the head of what was parsed are answered here
+        (see fastpath), the rest queued for it in order as usual."""
         fast, waiter = self._guard.fast, self._waiter
         if (
             fast is None
             or not fast.open
-            or waiter is None
-            or waiter.done()
+            or (waiter.done() if waiter is not None else self._request_count > 0)
             or self._messages
             or self._paused
             or self._close
@@ -139,8 +139,8 @@ class _Handler(RequestHandler):
                     break
         finally:
             self._waiter = waiter
-        if self._messages and not waiter.done():
-            waiter.set_result(None)
+        if self._messages and waiter is not None and not waiter.done():
+            waiter.set_result(None)  # (a loop not started yet finds them when it starts)
 
     def _answer_queued(self, fast: FastRoutes) -> bool:
         """Answer parsed requests from the head of the queue while fast knows them and the client reads

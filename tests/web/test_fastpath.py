@@ -217,3 +217,26 @@ async def test_http_1_0_goes_to_the_application(seed: Seed, make_server) -> None
     srv = await make_server()
     raw = await _exchange(srv.server.port, b"GET /status HTTP/1.0\r\nHost: t\r\n\r\n")
     assert raw.startswith(b"HTTP/1.0 200 OK\r\n") and b"Acme Voice" in raw
+
+
+async def test_a_connections_first_request_is_answered_too(seed: Seed, make_server, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A browser's request often arrives with the connection, before aiohttp's request loop has started (on
+    uvloop): the connection answers it all the same, and the next one on the same connection too."""
+    import socket
+
+    async def broken(self: WebServer, request: Any) -> Any:
+        raise RuntimeError("the application was asked")
+
+    monkeypatch.setattr(WebServer, "_page_route", broken)
+    simple_page(seed)
+    srv = await make_server()
+    loop = asyncio.get_running_loop()
+    for _ in range(10):
+        # Connected and sent before the server's loop runs again: the request is there when it accepts.
+        with socket.create_connection(("127.0.0.1", srv.server.port)) as sock:
+            sock.sendall(_request("GET", "/status") + _request("HEAD", "/status"))
+            sock.setblocking(False)
+            data = b""
+            while data.count(b"HTTP/1.1 ") < 2 or not data.endswith(b"\r\n\r\n"):
+                data += await asyncio.wait_for(loop.sock_recv(sock, 1 << 16), 10)
+        assert [status for status, _, _ in _answers(data, ["GET", "HEAD"])] == [200, 200]
