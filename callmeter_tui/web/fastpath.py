@@ -70,6 +70,8 @@ class FastRoutes:
             return
         paths: dict[str, Answers] = {}
         for key, found in served.items():
+            if not found.ok_wire:  # built without its header blocks: the application answers it
+                continue
             if not key:
                 paths[f"/{slug}"] = paths[f"/{slug}/"] = found
             elif key not in _ROUTED_ELSEWHERE and not any(c in key for c in _RAW):
@@ -80,7 +82,8 @@ class FastRoutes:
         self._by_slug[slug] = tuple(paths)
 
     def put_path(self, path: str, found: Answers) -> None:
-        self._routes[path] = found
+        if found.ok_wire:
+            self._routes[path] = found
 
     def drop(self, slug: str) -> None:
         for path in self._by_slug.pop(slug, ()):
