@@ -26,7 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from results import record
+from results import load_note, record
 from sqlalchemy import insert
 
 from callmeter_tui.bus.events import EventBus
@@ -385,10 +385,13 @@ async def serving(server: WebServer, root: Path, args: argparse.Namespace) -> No
         peer_name="nginx gzip_static",
         higher_is_better=False,
         label="status page GET /{slug}: CPU time per request of the serving thread (the event loop)",
-        note=f"bare aiohttp handler on uvloop: {us['bare aiohttp+uvloop']:.1f} us",
+        note=f"{load_note()}; bare aiohttp handler on uvloop: {us['bare aiohttp+uvloop']:.1f} us",
     )
     label = f"status page GET /{{slug}}, {args.components} components, gzip, {args.connections} connections"
-    note = f"bare aiohttp handler on uvloop, same bytes, same run: {rps_b:.0f} req/s ({rps_b / rps_n:.2f} of nginx)"
+    note = (
+        f"{load_note()}; bare aiohttp handler on uvloop, same bytes, same run: {rps_b:.0f} req/s "
+        f"({rps_b / rps_n:.2f} of nginx)"
+    )
     record(
         "web.page_rps", round(rps), "req/s", peer=round(rps_n), peer_name="nginx gzip_static", label=label, note=note
     )
@@ -400,6 +403,7 @@ async def serving(server: WebServer, root: Path, args: argparse.Namespace) -> No
         peer_name="nginx gzip_static",
         higher_is_better=False,
         label=label + ", p99 latency",
+        note=f"{load_note()}; of the round with the most requests/s of each",
     )
 
 

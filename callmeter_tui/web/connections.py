@@ -11,6 +11,8 @@ with EMFILE, and then webhook deliveries and the database fail too. So:
 - accept() errors, connections refused at the limit and malformed requests are logged as one line at most
   once per interval, with a count, never as a traceback per event;
 - aiohttp's own 400 answers to malformed requests carry our Server and security headers.
+
+The same protocol answers known assets itself, between aiohttp's parser and its application (see fastpath).
 """
 
 from __future__ import annotations
@@ -25,7 +27,11 @@ from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from aiohttp import web
+from aiohttp.base_protocol import BaseProtocol
+from aiohttp.http_parser import HttpRequestParser
 from aiohttp.web_protocol import RequestHandler
+
+from .fastpath import FastRoutes, RawRequestMessage
 
 log = logging.getLogger("callmeter_tui.web")
 
@@ -38,6 +44,16 @@ HANDLER_KWARGS: dict[str, Any] = {"keepalive_timeout": HEADER_TIMEOUT_S, "access
 NOFILE_CEILING = 1 << 20  # when the hard limit is "unlimited"
 
 Decorate = Callable[[MutableMapping[str, str]], None]
+
+# _Handler.data_received reads the state of aiohttp's request loop and parser queue: where an aiohttp release
+# lacks it, the application answers every request (tests/web/test_fastpath.py notices).
+FAST_PATH_SUPPORTED = (
+    {"_messages", "_waiter", "_request_count", "_payload_parser", "_keepalive_handle", "_next_keepalive_close_time"}
+    <= set(RequestHandler.__slots__)
+    and {"_paused", "_buffer_paused", "_upgraded"} <= set(BaseProtocol.__slots__)
+    and hasattr(HttpRequestParser, "message_consumed")
+    and hasattr(BaseProtocol, "_resume_reading_for_buffer")
+)
 
 
 def raise_nofile_limit() -> int:
@@ -94,6 +110,57 @@ class _Handler(RequestHandler):
         self._guard.live.pop(self, None)
         super().connection_lost(exc)
 
+    def data_received(self, data: bytes) -> None:
+        """aiohttp parses; while its request loop is idle (parked between requests, or not started yet when a
+        request comes with the connection), the requests at the head of what was parsed are answered here
+        (see fastpath), the rest queued for it in order as usual."""
+        fast, waiter = self._guard.fast, self._waiter
+        if (
+            fast is None
+            or not fast.open
+            or (waiter.done() if waiter is not None else self._request_count > 0)
+            or self._messages
+            or self._paused
+            or self._close
+            or self._force_close
+            or self._payload_parser is not None
+            or self._upgraded
+        ):
+            super().data_received(data)
+            return
+        self._waiter = None  # aiohttp's loop stays parked unless something is left for it
+        try:
+            super().data_received(data)
+            # The parser stops at its queue limit (pipelining); once that much is answered, let it go on.
+            while self._answer_queued(fast) and self._buffer_paused:
+                super().data_received(b"")
+                if not self._messages:
+                    self._resume_reading_for_buffer()
+                    break
+        finally:
+            self._waiter = waiter
+        if self._messages and waiter is not None and not waiter.done():
+            waiter.set_result(None)  # (a loop not started yet finds them when it starts)
+
+    def _answer_queued(self, fast: FastRoutes) -> bool:
+        """Answer parsed requests from the head of the queue while fast knows them and the client reads
+        what it is sent (else aiohttp's own flow control takes over); True when none is left."""
+        messages, transport, answered = self._messages, self.transport, False
+        while messages and not self._paused and transport is not None:
+            message, payload = messages[0]
+            wire = fast.answer(message, payload) if type(message) is RawRequestMessage else None
+            if wire is None:
+                break
+            messages.popleft()
+            self._parser.message_consumed()  # type: ignore[union-attr]
+            transport.writelines(wire)
+            answered = True
+        if answered:  # the next request is due within the keep-alive timeout from now, as after any answer
+            self._next_keepalive_close_time = self._loop.time() + self._keepalive_timeout
+            if self._keepalive_handle is None:
+                self._keepalive_handle = self._loop.call_at(self._next_keepalive_close_time, self._process_keepalive)
+        return not messages
+
     def handle_error(
         self, request: Any, status: int = 500, exc: BaseException | None = None, message: Any = None
     ) -> Any:
@@ -122,8 +189,9 @@ class _Refuse(asyncio.Protocol):
 class ConnectionGuard:
     """The listener's protocol factory: aiohttp handlers, at most ``limit`` of them at once."""
 
-    def __init__(self, server: web.Server, limit: int, decorate: Decorate) -> None:
+    def __init__(self, server: web.Server, limit: int, decorate: Decorate, fast: FastRoutes | None = None) -> None:
         self.server, self.limit, self.decorate = server, limit, decorate
+        self.fast = fast if FAST_PATH_SUPPORTED else None
         self.live: dict[_Handler, None] = {}  # open connections, oldest first
         self.refused = Throttle()
         self.errors = Throttle(1.0)
@@ -145,12 +213,14 @@ class GuardedSite(web.TCPSite):
     def __init__(self, runner: web.AppRunner, host: str, port: int, guard: Callable[[web.Server], ConnectionGuard]):
         super().__init__(runner, host, port, reuse_address=True)
         self._make_guard = guard
+        self.guard: ConnectionGuard | None = None
 
     async def start(self) -> None:
         await web.BaseSite.start(self)
         assert self._runner.server is not None
+        self.guard = self._make_guard(self._runner.server)
         self._server = await asyncio.get_running_loop().create_server(
-            self._make_guard(self._runner.server), self._host, self._port, backlog=self._backlog, reuse_address=True
+            self.guard, self._host, self._port, backlog=self._backlog, reuse_address=True
         )
 
 

@@ -2,8 +2,9 @@
 
 Pages are rendered off the loop (worker threads) whenever the bus says something they show changed,
 and at least once a minute for the bars; requests are answered from memory. No admin routes, no secrets.
-Every answer's headers (security headers included) are built with the page, not per request: a request
-costs a route match, a dict lookup and, when the client revalidates, one conditional check.
+Every answer's headers (security headers included) are built with the page, not per request: a plain GET or
+HEAD of a known asset is answered by the connection itself from prebuilt bytes (see fastpath) for a dict
+lookup and, when the client revalidates, one conditional check; everything else goes through the routes below.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ from .connections import (
     raise_nofile_limit,
     throttle_accept_errors,
 )
+from .fastpath import SLUG as _SLUG
+from .fastpath import FastRoutes
 from .json_errors import json_error, wants_json
 from .offloop import responsive
 from .ondemand import HISTORY_MAX_AGE, METRICS_MAX_AGE, OnDemand, history_answers, metrics_answers
@@ -44,7 +47,6 @@ log = logging.getLogger(__name__)
 FULL_REFRESH_S = 60.0  # bars move with time even when nothing happens
 DEBOUNCE_S = 1.0  # at most one re-render per page per second for execution bursts
 RENDER_SHARE = 4  # ...and, for pages slow to render, at most one per 4x its render time
-_SLUG = r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}"
 _JSON_CORS = ("json", "feed.atom", "badge.svg")
 
 
@@ -80,6 +82,7 @@ class WebServer:
             "Server": "callmeter-tui",
         }
         self._gzip_ok = GzipAccepted()
+        self._fast = FastRoutes(self._gzip_ok)  # what connections answer themselves
         self._pages: dict[str, dict[str, Asset]] = {}
         self._served: dict[str, dict[str, Answers]] = {}
         self._page_probes: dict[str, frozenset[int]] = {}
@@ -129,6 +132,8 @@ class WebServer:
                 "js": answers(self._static.js, self._fixed),
                 "404": answers(self._static.not_found, self._fixed),
             }
+            self._fast.put_path("/static/page.css", self._static_answers["css"])
+            self._fast.put_path("/static/refresh.js", self._static_answers["js"])
             await self._bind()
             self._bus.on(self._on_event)
             await self._refresh_all()
@@ -136,6 +141,7 @@ class WebServer:
             await self.stop()
             raise
         self._ready.set()
+        self._fast.open = not self._urgent
         self._ticker = asyncio.create_task(self._tick(), name="web-refresh")
         log.info("status pages at %s", self.url)
 
@@ -166,7 +172,7 @@ class WebServer:
             self._runner,
             self._config.web.host,
             self._config.web.port,
-            lambda server: ConnectionGuard(server, self.connection_limit, self._security_headers),
+            lambda server: ConnectionGuard(server, self.connection_limit, self._security_headers, self._fast),
         )
         await self._site.start()
         addresses = self._runner.addresses  # the bound socket tells the real port when 0 was asked
@@ -174,6 +180,7 @@ class WebServer:
 
     async def stop(self) -> None:
         self._running = False
+        self._fast.open = False
         for task in [self._ticker, *self._debounced.values(), *self._urgent, *self._tasks]:
             if task is not None:
                 task.cancel()
@@ -271,11 +278,13 @@ class WebServer:
             self._forget(slug)
         else:
             self._pages[slug], self._served[slug], self._page_probes[slug] = result
+            self._fast.put(slug, self._served[slug], at_root=slug == self._config.web.root_page)
 
     def _forget(self, slug: str) -> None:
         self._pages.pop(slug, None)
         self._served.pop(slug, None)
         self._page_probes.pop(slug, None)
+        self._fast.drop(slug)
 
     def _list_slugs_sync(self) -> list[str]:
         with self._db.session() as session:
@@ -320,7 +329,12 @@ class WebServer:
         coro = self._refresh_all() if not slugs else asyncio.gather(*(self._render(s) for s in slugs))
         task = asyncio.ensure_future(coro)
         self._urgent.add(task)
-        task.add_done_callback(self._urgent.discard)
+        self._fast.open = False  # requests meanwhile wait for it in the application (see _page_route)
+        task.add_done_callback(self._urgent_done)
+
+    def _urgent_done(self, task: asyncio.Future[Any]) -> None:
+        self._urgent.discard(task)
+        self._fast.open = self._running and self._ready.is_set() and not self._urgent
 
     def _debounce(self, slug: str) -> None:
         """Render now, then at most once per DEBOUNCE_S while events keep coming."""
