@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import heapq
 from dataclasses import dataclass
+from functools import cached_property
 from typing import cast
 
 import numpy as np
@@ -17,18 +18,19 @@ import numpy as np
 from ..domain.banner import banner, banner_states
 from ..domain.bars import segment_states, state_seconds_matrix
 from ..domain.health import STATE_ORDER, HealthState
-from ..domain.incident_status import STATE_COMPONENT_STATUS, component_blend
-from ..domain.incidents import incidents
+from ..domain.incident_status import STATE_COMPONENT_STATUS, Impact, component_blend
+from ..domain.incidents import Incident, incidents
 from ..domain.isotime import iso_seconds
 from ..domain.maintenance import active, maintenance_matrix
 from ..domain.public_incidents import AutoRun, PublicIncident, public_incidents
-from ..domain.spans import carve, format_uptime, uptime_ratio
+from ..domain.spans import HealthSpan, carve, format_uptime, uptime_ratio
 from .maintenance_view import MaintenanceView, maintenance_views
-from .snapshot import PageData
+from .snapshot import ComponentData, PageData
 
 MAX_INCIDENTS = 50
 NARROW_DAYS = 30  # days the bar still shows on phone-sized screens (and its uptime figure covers)
 BAR_CHUNK = 50  # components per numpy call: bounds how long one call holds the GIL
+_BAD = (HealthState.DEGRADED, HealthState.UNHEALTHY)
 
 
 @dataclass(frozen=True)
@@ -97,13 +99,29 @@ class PageView:
     bars: PageBars
     incidents: tuple[IncidentView, ...]  # newest first
     last_checked: float | None
-    public: tuple[PublicIncident, ...] = ()  # automatic + operator incidents, ongoing first (see domain)
-
     maintenances: tuple[MaintenanceView, ...] = ()  # active first, then upcoming, then recently completed
 
     @property
     def window_days(self) -> int:
         return self.data.bar_days
+
+    @cached_property
+    def public(self) -> tuple[PublicIncident, ...]:
+        """Automatic + operator incidents, ongoing first (see domain): every one of them, which only the
+        history, feed and API need (built on their first request, not with the page)."""
+        return tuple(page_incidents(self.data, self._states))
+
+    @cached_property
+    def ongoing(self) -> tuple[PublicIncident, ...]:
+        """The ongoing ones of ``public`` (what the page shows above its components), without building
+        the others (see ``ongoing_incidents``)."""
+        if "public" in self.__dict__:
+            return tuple(i for i in self.public if i.ongoing)
+        return tuple(ongoing_incidents(self.data, self._states))
+
+    @property
+    def _states(self) -> list[HealthState]:
+        return [c.state for c in self.components]
 
 
 def page_bars(data: PageData) -> PageBars:
@@ -183,7 +201,6 @@ def build_view(data: PageData) -> PageView:
         bars=page_bars(data),
         incidents=tuple(newest),
         last_checked=max(checked) if checked else None,
-        public=tuple(page_incidents(data, states)),
         maintenances=maintenance_views(data.windows, data.now),
     )
 
@@ -195,8 +212,42 @@ def page_incidents(data: PageData, states: list[HealthState]) -> list[PublicInci
         for comp in data.components
         for inc in incidents((*comp.older_bad_spans, *comp.spans))
     ]
-    blend = component_blend(STATE_COMPONENT_STATUS[s] for s in states if s in STATE_COMPONENT_STATUS)
-    return public_incidents(runs, data.operator_incidents, blend)
+    return public_incidents(runs, data.operator_incidents, _blend(states))
+
+
+def ongoing_incidents(data: PageData, states: list[HealthState]) -> list[PublicIncident]:
+    """``page_incidents``' ongoing ones, from the few runs that can make or change them: each component's
+    ongoing run, and every run of a probe an operator incident adopts from. The same domain merge runs
+    over that subset, so the result is the same (an automatic incident shows unless adopted; an operator
+    incident adopts the first matching run of its probe, and all of that probe's runs are here, in order).
+    """
+    adopting = {op.auto_probe_id for op in data.operator_incidents if op.auto_probe_id is not None}
+    runs = []
+    for comp in data.components:
+        if comp.probe_id in adopting:
+            found = incidents((*comp.older_bad_spans, *comp.spans))
+        else:
+            found = ongoing_run(comp)
+        runs += [AutoRun(comp.probe_id, comp.name, inc) for inc in found]
+    found_all = public_incidents(runs, data.operator_incidents, _blend(states))
+    return [i for i in found_all if i.ongoing]
+
+
+def ongoing_run(comp: ComponentData) -> list[Incident]:
+    """The component's ongoing automatic incident (at most one), or nothing."""
+    spans = comp.spans or comp.older_bad_spans
+    if not spans or HealthState.parse(max(spans, key=_span_order).state) not in _BAD:
+        return []
+    found = incidents((*comp.older_bad_spans, *comp.spans))
+    return found[:1] if found and found[0].ongoing else []
+
+
+def _span_order(span: HealthSpan) -> tuple[float, float]:
+    return (span.started_at, span.ended_at)
+
+
+def _blend(states: list[HealthState]) -> Impact:
+    return component_blend(STATE_COMPONENT_STATUS[s] for s in states if s in STATE_COMPONENT_STATUS)
 
 
 def iso(ts: float | None) -> str | None:
