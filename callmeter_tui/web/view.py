@@ -203,11 +203,11 @@ def _incidents(chunk: tuple[ComponentData, ...], packed: SpanArrays) -> list[Inc
         return _newest(found)
     plain = np.array([not c.maintenance for c in chunk], dtype=bool)
     pick = np.flatnonzero(plain[runs.comp]) if len(runs.comp) else np.zeros(0, dtype=np.int64)
-    comp, start, end, worst = runs.comp[pick], runs.start[pick], runs.end[pick], runs.worst[pick]
-    position = np.array([c.position for c in chunk], dtype=np.int64)[comp]
+    rows, start, end, worst = runs.comp[pick], runs.start[pick], runs.end[pick], runs.worst[pick]
+    position = np.array([c.position for c in chunk], dtype=np.int64)[rows]
     order = np.lexsort((position, -start, ~np.isnan(end)))[:MAX_INCIDENTS]
     for j in order.tolist():
-        c = chunk[int(comp[j])]
+        c = chunk[int(rows[j])]
         ended = None if np.isnan(end[j]) else float(end[j])
         found.append(IncidentView(c.name, c.position, STATE_ORDER[int(worst[j])], float(start[j]), ended))
     return _newest(found)
