@@ -469,7 +469,8 @@ async def main(args: argparse.Namespace) -> None:
             label = f"status page weight, {args.components} components x 90 days of mixed history"
             record("web.page_bytes_identity", len(page.body), "bytes", higher_is_better=False, label=label)
             record("web.page_bytes_gzip", len(page.gz or b""), "bytes", higher_is_better=False, label=label + ", gzip")
-            await serving(server, root, args)
+            if not args.render_only:
+                await serving(server, root, args)
         finally:
             await server.stop()
             if engine is not None:
@@ -484,4 +485,5 @@ if __name__ == "__main__":
     ap.add_argument("--connections", type=int, default=100)
     ap.add_argument("--seconds", type=int, default=4)
     ap.add_argument("--rounds", type=int, default=3, help="interleaved wrk rounds per server (best counts)")
+    ap.add_argument("--render-only", action="store_true", help="cold renders and page weight only, no wrk runs")
     run_loop(main(ap.parse_args()))

@@ -49,7 +49,8 @@ def _when(start: float, end: float | None, tz: ZoneInfo) -> tuple[str, str]:
 def paint_bars(view: PageView) -> tuple[list[Markup], set[int]]:
     """Each component's bar markup, and the run widths used (``theme_css`` gives them classes)."""
     painter = BarPainter(view.bars, ZoneInfo(view.data.timezone))
-    return [painter.paint(c.index) for c in view.components], painter.widths
+    painted = painter.paint_all()  # by row: a view's components are its bars' rows, in order
+    return [painted[c.index] for c in view.components], painter.widths
 
 
 def render_html(
