@@ -9,7 +9,7 @@ would trigger full garbage collections that freeze the app's event loop (the GIL
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from functools import cached_property
 from typing import cast
 
@@ -234,8 +234,20 @@ def _bars(b: np.ndarray, blocks: list[np.ndarray], components: int) -> PageBars:
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
     rows = bits[first[order]].view(np.float64).tolist()
-    cells = tuple(BarCell(STATE_ORDER[int(row[0])], *row[1:]) for row in rows)
+    cells = tuple(_cell(row) for row in rows)
     return PageBars(starts, ends, cells, rank[inverse.ravel()].reshape(components, n_days))
+
+
+_CELL_FIELDS = ("healthy_s", "degraded_s", "unhealthy_s", "unknown_s", "maintenance_s")
+assert tuple(f.name for f in fields(BarCell)) == ("state", *_CELL_FIELDS), "BarCell's fields moved: see _cell"
+
+
+def _cell(row: list[float]) -> BarCell:
+    """``BarCell(STATE_ORDER[row[0]], *row[1:])`` without the frozen dataclass's init (a big page has
+    thousands of distinct cells, and that init was a tenth of its render)."""
+    cell = object.__new__(BarCell)
+    cell.__dict__.update(zip(_CELL_FIELDS, row[1:]), state=STATE_ORDER[int(row[0])])
+    return cell
 
 
 def _distinct_rows(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
