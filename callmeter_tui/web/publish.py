@@ -124,6 +124,12 @@ class Snapshot:
                 self._groups.add(group)
             return self._built.get(key)
 
+    def drop_built(self) -> None:
+        """Forget the bodies built so far (they are built again if asked for)."""
+        with self._lock:
+            self._built.clear()
+            self._groups.clear()
+
     def _build(self, group: str) -> Bodies:
         view = self.view
         if group == "status.json":

@@ -87,6 +87,8 @@ def render_page(url: str, slug: str, now: float, base_url: str, static: StaticFi
     kept[token] = snapshot
     for old in list(kept)[:-KEEP_SNAPSHOTS]:
         del kept[old]
+    for older in list(kept.values())[:-1]:
+        older.drop_built()  # rebuilt if still asked for: memory goes to the newest snapshot's bodies
     path, manifest = _write(assets, folder)
     return path, manifest, frozenset(c.probe_id for c in data.components), token, snapshot.components
 
