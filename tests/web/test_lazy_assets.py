@@ -4,7 +4,9 @@ answered with the same validators, 304s and HEADs as the assets rendered with th
 
 from __future__ import annotations
 
+import os
 import random
+import signal
 
 import httpx
 import pytest
@@ -215,3 +217,22 @@ def test_the_pages_ongoing_incidents_are_the_ongoing_ones_of_all() -> None:
         shown += len(ongoing)
         adopted += sum(1 for i in ongoing if not i.automatic)
     assert shown > 40 and adopted > 5  # the generator does make both kinds
+
+
+async def test_a_lazy_asset_asked_for_after_the_render_process_died_is_built_in_a_thread(
+    seed: Seed, db: Database, bus: EventBus
+) -> None:
+    a = seed.probe("trunk-a", "HEALTHY", spans=[("HEALTHY", NOW - DAY, NOW)])
+    seed.page("voip", "VoIP", [(a, "Trunk A")])
+    server = await started(db, bus, child=True)
+    try:
+        assert server._procs is not None
+        (pid,) = list(server._procs._processes)  # type: ignore[attr-defined]
+        os.kill(pid, signal.SIGKILL)
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            r = await client.get("/voip/components/1/badge.svg")
+            assert r.status_code == 200 and "Trunk A" in r.text
+            assert (await client.get("/voip/status.json")).json()["name"] == "VoIP"
+        assert server._procs is None  # threads from now on
+    finally:
+        await server.stop()
