@@ -109,6 +109,26 @@ def _first_started_wins(starts: np.ndarray, ends: np.ndarray, offsets: np.ndarra
     return starts
 
 
+def same_component(offsets: np.ndarray, n: int) -> np.ndarray:
+    """``same[i]``: span i and i+1 belong to one component."""
+    same = np.ones(max(n - 1, 0), dtype=bool)
+    cut = offsets[1:-1]
+    same[cut[(cut > 0) & (cut < n)] - 1] = False
+    return same
+
+
+def resolved_spans(packed: SpanArrays) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(starts, ends, codes) sorted by start within each component (components keep their places), each
+    start moved past what earlier spans of its component cover (first-started wins): what is counted."""
+    s, e, k, offsets = packed.starts, packed.ends, packed.codes, packed.offsets
+    same = same_component(offsets, len(s))
+    if np.any(same & (s[1:] < s[:-1])):
+        comp = np.repeat(np.arange(packed.components, dtype=np.int64), np.diff(offsets))
+        order = np.lexsort((s, comp))  # stable, and components keep their places in the arrays
+        s, e, k = s[order], e[order], k[order]
+    return _first_started_wins(s, e, offsets, same), e, k
+
+
 def state_seconds_matrix_arrays(packed: SpanArrays, boundaries: Sequence[float] | np.ndarray, now: float) -> np.ndarray:
     """(C, N, 4) seconds per component, segment and state (``STATE_ORDER``), from packed spans.
 
@@ -118,16 +138,8 @@ def state_seconds_matrix_arrays(packed: SpanArrays, boundaries: Sequence[float] 
     """
     b = _as_boundaries(boundaries)
     n_seg, n_comp = len(b) - 1, packed.components
-    s, e, k, offsets = packed.starts, packed.ends, packed.codes, packed.offsets
-    n = len(s)
-    same = np.ones(max(n - 1, 0), dtype=bool)  # span i and i+1 belong to one component
-    cut = offsets[1:-1]
-    same[cut[(cut > 0) & (cut < n)] - 1] = False
-    if np.any(same & (s[1:] < s[:-1])):
-        comp = np.repeat(np.arange(n_comp, dtype=np.int64), np.diff(offsets))
-        order = np.lexsort((s, comp))  # stable, and components keep their places in the arrays
-        s, e, k = s[order], e[order], k[order]
-    s = _first_started_wins(s, e, offsets, same)
+    s, e, k = resolved_spans(packed)
+    offsets = packed.offsets
     cell = n_seg * 4  # matrix cells per component
     base = np.repeat(np.arange(n_comp, dtype=np.int64) * cell, np.diff(offsets))
     lo, hi = b[0], min(b[-1], float(now))

@@ -217,7 +217,12 @@ def format_uptime(ratio: float | Fraction | Decimal | None) -> str | None:
             raise ValueError(f"uptime ratio must be a number within [0, 1], got {ratio!r}")
     if not 0 <= exact <= 1:
         raise ValueError(f"uptime ratio must be within [0, 1], got {ratio!r}")
-    hundredths = math.floor(exact * 10000)
+    return uptime_text(exact.numerator, exact.denominator)
+
+
+def uptime_text(healthy: int, monitored: int) -> str:
+    """``format_uptime`` of the exact ratio healthy / monitored (integers, 0 <= healthy <= monitored > 0)."""
+    hundredths = healthy * 10000 // monitored  # truncated, exactly
     return f"{hundredths // 100}.{hundredths % 100:02d}"
 
 

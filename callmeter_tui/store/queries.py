@@ -36,7 +36,9 @@ def load_spans(session: Session, probe_ids: Iterable[int], since: float, until: 
     if not ids:
         return out
     intervals = dict(session.execute(select(Probe.id, Probe.interval_s).where(Probe.id.in_(ids))).all())
-    rows = session.execute(
+    # On the session's Core connection: rows come back as plain tuples, without the ORM's per-row work
+    # (a 1,000-component page reads ~16,000 spans per render).
+    rows = session.connection().execute(
         select(
             HealthSpanRow.probe_id,
             HealthSpanRow.state,
@@ -53,11 +55,14 @@ def load_spans(session: Session, probe_ids: Iterable[int], since: float, until: 
         .order_by(HealthSpanRow.probe_id, HealthSpanRow.started_at)
         .execution_options(yield_per=2000)  # fetched in batches: one fetchall of a big page holds the GIL
     )
+    states = {s.value: s for s in HealthState}
     for probe_id, state, started_at, ended_at, is_open in rows:
         end = open_span_end(ended_at, intervals.get(probe_id, 60.0), until) if is_open else ended_at
-        start, end = max(started_at, since), min(end, until)
+        start = started_at if started_at > since else since
+        if end > until:
+            end = until
         if end > start:
-            out[probe_id].append(HealthSpan(state=HealthState.parse(state), started_at=start, ended_at=end))
+            out[probe_id].append(HealthSpan(states.get(state) or HealthState.parse(state), start, end))
     return out
 
 

@@ -14,10 +14,12 @@ between runs with the arrow keys, Home and End.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from markupsafe import Markup
 
 from ..domain.health import HealthState
@@ -32,20 +34,21 @@ _SEG_CLASS = {
 NL = "&#10;"  # a line break inside an attribute (the tooltip is white-space: pre)
 
 
-@lru_cache(maxsize=4096)
 def human_duration(seconds: float) -> str:
     """ "2d 4h", "23h 59m", "45m", "30s": the resolution a visitor cares about."""
     s = round(seconds)
-    d, rem = divmod(s, 86400)
-    h, rem = divmod(rem, 3600)
-    m, sec = divmod(rem, 60)
+    return _minutes(s // 60) if s >= 60 else f"{s}s"
+
+
+@lru_cache(maxsize=8192)  # keyed by whole minutes: a day has 1,440 of them, and seconds rarely repeat
+def _minutes(minutes: int) -> str:
+    d, rem = divmod(minutes, 1440)
+    h, m = divmod(rem, 60)
     if d:
         return f"{d}d {h}h" if h else f"{d}d"
     if h:
         return f"{h}h {m}m" if m else f"{h}h"
-    if m:
-        return f"{m}m"
-    return f"{sec}s"
+    return f"{m}m"
 
 
 def cell_text(cell: BarCell, whole_day: bool = True) -> str:
@@ -67,6 +70,25 @@ def cell_text(cell: BarCell, whole_day: bool = True) -> str:
     if bad and healthy and whole_day and not unknown and not maint:
         return NL.join([*bad, "Healthy the rest"])
     return NL.join(part for part in (healthy, *bad, maint, unknown) if part)
+
+
+def cell_texts(cells: Sequence[BarCell]) -> list[str]:
+    """``cell_text`` of every cell, written once per wording: a text depends only on which figures pass
+    their thresholds and on each one at the bar's resolution (whole minutes, or seconds under one), so
+    cells alike at that resolution share it (a big page has thousands of distinct cells, few wordings)."""
+    if len(cells) < 256:
+        return [cell_text(c) for c in cells]
+    x = np.array([(c.degraded_s, c.unhealthy_s, c.healthy_s, c.maintenance_s, c.unknown_s) for c in cells])
+    r = np.round(x)  # half to even, like round()
+    shown = np.where(r < 60, r, 100 + r // 60)  # the human_duration a figure reads as
+    shown[x < np.array([0.5, 0.5, 0.5, 0.5, 60.0])] = -1  # cell_text leaves these out
+    fields = shown.astype(np.int64) + 1
+    if fields.max() >= 1 << 12:  # longer than a day's figures: word each cell
+        return [cell_text(c) for c in cells]
+    packed = (fields << (12 * np.arange(5, dtype=np.int64))).sum(axis=1)  # one int per wording
+    _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
+    texts = [cell_text(cells[i]) for i in first.tolist()]
+    return [texts[k] for k in inverse.ravel().tolist()]
 
 
 class DayNames:
@@ -113,17 +135,47 @@ class BarPainter:
     def __init__(self, bars: PageBars, tz: ZoneInfo) -> None:
         self._bars = bars
         self._days = DayNames([datetime.fromtimestamp(s, tz) for s in bars.starts])
-        self._cells = [("m" if c.shows_maintenance else _SEG_CLASS[c.state], cell_text(c)) for c in bars.cells]
+        letters = ["m" if c.shows_maintenance else _SEG_CLASS[c.state] for c in bars.cells]
+        self._cells = list(zip(letters, cell_texts(bars.cells)))
         # Cells that read the same (a 25-hour day without data, a 24-hour one) are one run.
         first: dict[tuple[str, str], int] = {}
         self._same = [first.setdefault(c, k) for k, c in enumerate(self._cells)]
         self._today: dict[int, str] = {}  # today is not over: its cells say every state explicitly
         self._painted: dict[tuple[int, ...], Markup] = {}
+        self._classes: dict[tuple[str, int, int], str] = {}
         self.widths: set[int] = set()  # run lengths used: theme.css gives each a .wN class
 
     @property
     def narrow_from(self) -> int:
         return max(0, len(self._bars.starts) - NARROW_DAYS)
+
+    def paint_all(self) -> list[Markup]:
+        """Every row's bar markup, in row order. Runs are found for all rows at once (numpy); a row equal to
+        an earlier one reuses its markup; class names, labels and texts are looked up, not rebuilt, per run."""
+        keys = self._bars.keys
+        if not len(keys):
+            return []
+        same = np.asarray(self._same, dtype=np.int64)[keys]
+        rows, n = same.shape
+        seen: dict[bytes, int] = {}
+        original = [seen.setdefault(same[r].tobytes(), r) for r in range(rows)]
+        unique = np.asarray(original) == np.arange(rows)
+        start = np.ones_like(same, dtype=bool)
+        start[:, 1:] = same[:, 1:] != same[:, :-1]
+        if 0 < self.narrow_from < n:
+            start[:, self.narrow_from] = True
+        start &= unique[:, None]
+        comp, first = np.nonzero(start)  # row by row, runs in order
+        flat = comp * n + first
+        count = np.minimum(np.append(flat[1:], rows * n), (comp + 1) * n) - flat
+        last = np.append(comp[1:] != comp[:-1], True)
+        pieces: list[list[str]] = [[] for _ in range(rows)]
+        for r, f, k, c, stop in zip(
+            comp.tolist(), first.tolist(), same[comp, first].tolist(), count.tolist(), last.tolist()
+        ):
+            pieces[r].append(self._segment(f, c, k, stop, n))
+        painted = [Markup("".join(p)) for p in pieces]
+        return [painted[o] for o in original]
 
     def paint(self, component_index: int) -> Markup:
         same = self._same
@@ -141,26 +193,33 @@ class BarPainter:
         return text
 
     def _segments(self, row: list[int]) -> list[str]:
-        n, narrow = len(row), self.narrow_from
-        found = runs(row, narrow)
-        out = []
-        for j, (first, count) in enumerate(found):
-            letter, text = self._cells[row[first]]
-            if first + count == n:
-                text = self._today_text(row[first])
-            middle = first + count / 2
-            cls = letter
-            if count > 1:
-                cls += f" w{count}"
-                self.widths.add(count)
-            if first < narrow:
-                cls += " o"
-            if middle < n * 0.2:
-                cls += " l"
-            elif middle >= n * 0.8:
-                cls += " r"
-            label = self._days.label(first, first + count - 1)
-            each = "Each day: " if count > 1 else ""
-            stop = ' tabindex="0"' if j == len(found) - 1 else ""
-            out.append(f'<i class="{cls}"{stop} role="img" aria-label="{label}{NL}{each}{text}"></i>')
-        return out
+        found = runs(row, self.narrow_from)
+        last = len(found) - 1
+        return [self._segment(first, count, row[first], j == last, len(row)) for j, (first, count) in enumerate(found)]
+
+    def _segment(self, first: int, count: int, key: int, stop: bool, n: int) -> str:
+        """One run's element: ``count`` days from ``first`` of cell ``key``; ``stop``: the bar's tab stop."""
+        letter, text = self._cells[key]
+        if first + count == n:
+            text = self._today_text(key)
+        cls = self._classes.get((letter, first, count))
+        if cls is None:
+            cls = self._classes[(letter, first, count)] = self._class(letter, first, count, n)
+        label = self._days.label(first, first + count - 1)
+        each = "Each day: " if count > 1 else ""
+        tab = ' tabindex="0"' if stop else ""
+        return f'<i class="{cls}"{tab} role="img" aria-label="{label}{NL}{each}{text}"></i>'
+
+    def _class(self, letter: str, first: int, count: int, n: int) -> str:
+        middle = first + count / 2
+        cls = letter
+        if count > 1:
+            cls += f" w{count}"
+            self.widths.add(count)
+        if first < self.narrow_from:
+            cls += " o"
+        if middle < n * 0.2:
+            cls += " l"
+        elif middle >= n * 0.8:
+            cls += " r"
+        return cls

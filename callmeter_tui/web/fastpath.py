@@ -66,6 +66,14 @@ class FastRoutes:
         """List page ``slug``'s answers (replacing its previous ones); ``at_root``: it is also the host's root
         page, whose Statuspage API answers at /api/v2/..."""
         self.drop(slug)
+        self._add(slug, served, at_root)
+
+    def put_built(self, slug: str, key: str, found: Answers, *, at_root: bool = False) -> None:
+        """One more asset of ``slug``'s current answers (built on its first request, see lazy); it goes
+        with the others when the page renders again."""
+        self._add(slug, {key: found}, at_root)
+
+    def _add(self, slug: str, served: Mapping[str, Answers], at_root: bool) -> None:
         if _SLUG.fullmatch(slug) is None or slug in _SHADOWED:
             return
         paths: dict[str, Answers] = {}
@@ -79,7 +87,7 @@ class FastRoutes:
                 if at_root and key.startswith("api/v2/"):
                     paths[f"/{key}"] = found
         self._routes.update(paths)
-        self._by_slug[slug] = tuple(paths)
+        self._by_slug[slug] = (*self._by_slug.get(slug, ()), *paths)
 
     def put_path(self, path: str, found: Answers) -> None:
         if found.ok_wire:

@@ -93,19 +93,21 @@ def scheduled_maintenances(view: PageView, base_url: str, which: str, sp_compone
     return found[:UPCOMING_SHOWN] if which == "summary" else found
 
 
+MAINTENANCE_ROUTES = {  # asset key -> which windows it lists
+    "api/v2/scheduled-maintenances.json": "all",
+    "api/v2/scheduled-maintenances/upcoming.json": "upcoming",
+    "api/v2/scheduled-maintenances/active.json": "active",
+}
+
+
 def maintenance_bodies(view: PageView, base_url: str, sp_page: Any, sp_component: Any) -> dict[str, bytes]:
     """Asset key -> body of the three scheduled-maintenance routes."""
     page = sp_page(view, base_url)
-    routes = {
-        "api/v2/scheduled-maintenances.json": "all",
-        "api/v2/scheduled-maintenances/upcoming.json": "upcoming",
-        "api/v2/scheduled-maintenances/active.json": "active",
-    }
     return {
         key: _dumps(
             {"page": page, "scheduled_maintenances": scheduled_maintenances(view, base_url, which, sp_component)}
         )
-        for key, which in routes.items()
+        for key, which in MAINTENANCE_ROUTES.items()
     }
 
 

@@ -13,12 +13,13 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from ..domain.defaults import ACCENT_COLOR
+from ..domain.health import HealthState
 from ..domain.palette import MAINTENANCE_LABEL
 from .daybar import NARROW_DAYS, BarPainter, human_duration
-from .view import PageView, iso
+from .view import ComponentView, PageView, iso
 
 SHOWN_INCIDENTS = 8  # newest incidents listed; older ones fold into a <details>
 _COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
@@ -49,7 +50,8 @@ def _when(start: float, end: float | None, tz: ZoneInfo) -> tuple[str, str]:
 def paint_bars(view: PageView) -> tuple[list[Markup], set[int]]:
     """Each component's bar markup, and the run widths used (``theme_css`` gives them classes)."""
     painter = BarPainter(view.bars, ZoneInfo(view.data.timezone))
-    return [painter.paint(c.index) for c in view.components], painter.widths
+    painted = painter.paint_all()  # by row: a view's components are its bars' rows, in order
+    return [painted[c.index] for c in view.components], painter.widths
 
 
 def render_html(
@@ -66,18 +68,8 @@ def render_html(
     above the components (``history.incident_item`` each)."""
     data = view.data
     tz = ZoneInfo(data.timezone)
-    components = [
-        {
-            "position": c.position,
-            "name": c.name,
-            "state": c.state,
-            "uptime_pct": c.uptime_pct,
-            "uptime_pct_narrow": c.uptime_pct_narrow,
-            "under_maintenance": c.under_maintenance,
-            "bar": bar,
-        }
-        for c, bar in zip(view.components, bars)
-    ]
+    days, narrow = data.bar_days, min(NARROW_DAYS, data.bar_days)
+    components = [_article(c, bar, days, narrow) for c, bar in zip(view.components, bars)]
     incidents = []
     for i in view.incidents:
         when, length = _when(i.started_at, i.ended_at, tz)
@@ -124,9 +116,7 @@ def render_html(
             incidents=incidents,
             ongoing=ongoing or [],
             maintenances=maintenances,
-            maintenance_label=MAINTENANCE_LABEL,
             last_checked=last,
-            narrow_days=min(NARROW_DAYS, data.bar_days),
             shown_incidents=SHOWN_INCIDENTS,
             css_version=css_version,
             js_version=js_version,
@@ -135,6 +125,37 @@ def render_html(
         )
     )
     return b"".join([piece.encode() for piece in pieces])
+
+
+_MAINTENANCE_STATE = Markup(
+    '<span class="state is-maintenance"><svg class="ic" aria-hidden="true"><use href="#i-MAINTENANCE"/></svg>'
+    f"{escape(MAINTENANCE_LABEL)}</span>"
+)
+_STATE = {
+    s: Markup(
+        f'<span class="state is-{s.value.lower()}"><svg class="ic" aria-hidden="true"><use href="#i-{s.value}"/></svg>'
+        f"{escape(s.label)}</span>"
+    )
+    for s in HealthState
+}
+
+
+def _article(c: ComponentView, bar: Markup, days: int, narrow: int) -> Markup:
+    """One component's card (a string, not a template loop: a big page has a thousand of them)."""
+    name = escape(c.name)
+    state = _MAINTENANCE_STATE if c.under_maintenance else _STATE[c.state]
+    wide_pct = f"{escape(c.uptime_pct)}%" if c.uptime_pct else "—"
+    narrow_pct = f"{escape(c.uptime_pct_narrow)}%" if c.uptime_pct_narrow else "—"
+    return Markup(
+        f'<article class="component" id="component-{c.position}">\n<div class="component-head">\n'
+        f'<h3 class="component-name">{name}</h3>\n{state}\n</div>\n'
+        f'<div class="bar" role="group" aria-label="{name}: daily status, last {days} days">{bar}</div>\n'
+        f'<div class="component-foot">\n<span class="foot-edge"><span class="wide-only">{days} days ago</span>'
+        f'<span class="narrow-only">{narrow} days ago</span></span>\n<span class="rule"></span>\n'
+        f'<span class="uptime"><span class="wide-only">{wide_pct} uptime</span>'
+        f'<span class="narrow-only">{narrow_pct} uptime</span></span>\n<span class="rule"></span>\n'
+        f'<span class="foot-edge">Today</span>\n</div>\n</article>'
+    )
 
 
 def render_not_found(css_version: str) -> bytes:

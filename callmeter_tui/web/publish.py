@@ -1,24 +1,31 @@
-"""Everything one page publishes, rendered in one pass from one snapshot (called in a worker thread)."""
+"""What one page publishes: the page itself rendered at once from a snapshot, the rest on request.
+
+A render builds what a visitor's browser loads with the page (the HTML, its theme stylesheet, the logo, the
+page badge). The machine-readable and secondary assets (status.json, the Statuspage API, the Atom feed,
+the incident history, one badge per component) are built from the same snapshot on their first request
+(``lazy.Snapshot``): a 1,000-component page's status.json alone is 15 MB that few ever ask for.
+"""
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import re
+import threading
 from dataclasses import dataclass
 from importlib import resources
 from zoneinfo import ZoneInfo
 
 from .cache import Asset, make_asset, make_assets
 from .formats import atom_feed, badge_svg, status_json
-from .history import history_bodies, incident_item
+from .history import MAX_PAGES, history_bodies, incident_item
 from .page_html import paint_bars, render_html, render_not_found, theme_css
 from .snapshot import PageData
-from .statuspage_api import StatuspageApi
-from .view import build_view
+from .statuspage_api import API_KEYS, StatuspageApi
+from .view import PageView, build_view
 
 log = logging.getLogger(__name__)
 
-JSON = "application/json; charset=utf-8"
 STATIC_MAX_AGE = 3600
 
 # The stylesheet is styles/page.css at the top of the checkout, shipped inside the package as
@@ -63,21 +70,91 @@ def load_static(now: float) -> StaticFiles:
     return StaticFiles(css=css, js=js, not_found=nf)
 
 
-def page_bodies(data: PageData, base_url: str, static: StaticFiles) -> dict[str, tuple[bytes, str]]:
-    """Asset key (path below /<slug>/, "" for the page itself) -> (body, content type)."""
+Bodies = dict[str, tuple[bytes, str]]  # asset key (path below /<slug>/) -> (body, content type)
+JSON = "application/json; charset=utf-8"
+SVG = "image/svg+xml; charset=utf-8"
+HTML = "text/html; charset=utf-8"
+_BADGE = re.compile(r"components/([1-9][0-9]{0,6})/badge\.svg")
+_HISTORY = re.compile(r"history(?:/([1-9][0-9]{0,2}))?")
+
+
+def lazy_group(key: str, components: int) -> str | None:
+    """Which builder makes asset ``key`` of a page with ``components`` components; None: no such asset.
+    A closed set per page (so answers kept for keys that turn out empty stay bounded)."""
+    if key in ("status.json", "feed.atom"):
+        return key
+    if key in API_KEYS:
+        return "api"
+    if m := _HISTORY.fullmatch(key):
+        return "history" if m.group(1) is None or 2 <= int(m.group(1)) <= MAX_PAGES else None
+    if (m := _BADGE.fullmatch(key)) and int(m.group(1)) <= components:
+        return key
+    return None
+
+
+class Snapshot:
+    """One render's view of a page and what its lazily built bodies need (thread-safe: builds are serialised)."""
+
+    def __init__(self, view: PageView, base_url: str, css_version: str, theme_version: str) -> None:
+        self.view = view
+        self.base_url = base_url
+        self.css_version = css_version
+        self.theme_version = theme_version
+        self._lock = threading.Lock()
+        self._built: Bodies = {}
+        self._groups: set[str] = set()
+
+    @property
+    def components(self) -> int:
+        return len(self.view.components)
+
+    def lazy_keys(self) -> list[str]:
+        """Every key a lazy asset may have (history pages past the last one have no body)."""
+        keys = ["status.json", "feed.atom", "history", *API_KEYS]
+        keys += [f"history/{n}" for n in range(2, MAX_PAGES + 1)]
+        return keys + [f"components/{c.position}/badge.svg" for c in self.view.components]
+
+    def body(self, key: str) -> tuple[bytes, str] | None:
+        group = lazy_group(key, self.components)
+        if group is None:
+            return None
+        with self._lock:
+            if group not in self._groups:
+                self._built.update(self._build(group))
+                self._groups.add(group)
+            return self._built.get(key)
+
+    def drop_built(self) -> None:
+        """Forget the bodies built so far (they are built again if asked for)."""
+        with self._lock:
+            self._built.clear()
+            self._groups.clear()
+
+    def _build(self, group: str) -> Bodies:
+        view = self.view
+        if group == "status.json":
+            return {group: (status_json(view), JSON)}
+        if group == "feed.atom":
+            return {group: (atom_feed(view, self.base_url), "application/atom+xml; charset=utf-8")}
+        if group == "api":
+            return {key: (body, JSON) for key, body in StatuspageApi(view, self.base_url).bodies().items()}
+        if group == "history":
+            pages = history_bodies(view, self.css_version, self.theme_version)
+            return {key: (page, HTML) for key, page in pages.items()}
+        position = int(group.split("/")[1])
+        c = view.components[position - 1]  # positions are 1..n in display order (snapshot.load_page)
+        return {group: (badge_svg(c.name, c.state, c.under_maintenance), SVG)}
+
+
+def page_bodies(data: PageData, base_url: str, static: StaticFiles) -> tuple[Bodies, Snapshot]:
+    """The eagerly built assets (asset key -> (body, content type)) and the snapshot the others are built from."""
     view = build_view(data)
     bars, widths = paint_bars(view)
     theme = theme_css(data.accent_color, widths, data.bar_days)
-    bodies: dict[str, tuple[bytes, str]] = {
+    bodies: Bodies = {
         "theme.css": (theme, "text/css; charset=utf-8"),
-        "status.json": (status_json(view), JSON),
-        "badge.svg": (badge_svg("status", view.state), "image/svg+xml; charset=utf-8"),
-        "feed.atom": (atom_feed(view, base_url), "application/atom+xml; charset=utf-8"),
+        "badge.svg": (badge_svg("status", view.state), SVG),
     }
-    bodies.update({key: (body, JSON) for key, body in StatuspageApi(view, base_url).bodies().items()})
-    for c in view.components:
-        badge = badge_svg(c.name, c.state, c.under_maintenance)
-        bodies[f"components/{c.position}/badge.svg"] = (badge, "image/svg+xml; charset=utf-8")
     logo_version = ""
     if data.logo is not None:
         bodies["logo"] = data.logo
@@ -89,16 +166,35 @@ def page_bodies(data: PageData, base_url: str, static: StaticFiles) -> dict[str,
         js_version=static.js_version,
         theme_version=_version(theme),
         logo_version=logo_version,
-        ongoing=[incident_item(i, ZoneInfo(data.timezone), data.now) for i in view.public if i.ongoing],
+        ongoing=[incident_item(i, ZoneInfo(data.timezone), data.now) for i in view.ongoing],
     )
     bodies[""] = (html, "text/html; charset=utf-8")
-    for key, page in history_bodies(view, static.css_version, _version(theme)).items():
-        bodies[key] = (page, "text/html; charset=utf-8")
+    return bodies, Snapshot(view, base_url, static.css_version, _version(theme))
+
+
+def all_bodies(data: PageData, base_url: str, static: StaticFiles) -> Bodies:
+    """Every asset of a page, the lazy ones too (tests compare them with what is served)."""
+    bodies, snapshot = page_bodies(data, base_url, static)
+    for key in snapshot.lazy_keys():
+        found = snapshot.body(key)
+        if found is not None:
+            bodies[key] = found
     return bodies
 
 
 def publish(
     data: PageData, base_url: str, static: StaticFiles, now: float, previous: dict[str, Asset] | None
-) -> dict[str, Asset]:
-    """Render and package (hash, gzip) every asset of a page."""
-    return make_assets(page_bodies(data, base_url, static), data.refresh_s, now, previous)
+) -> tuple[dict[str, Asset], Snapshot]:
+    """Render and package (hash, gzip) the eagerly built assets; the snapshot builds the others on request."""
+    bodies, snapshot = page_bodies(data, base_url, static)
+    return make_assets(bodies, data.refresh_s, now, previous), snapshot
+
+
+def lazy_asset(snapshot: Snapshot, key: str, previous: Asset | None) -> Asset | None:
+    """The asset ``key`` of the snapshot's page, packaged like the eager ones (Last-Modified: the render's
+    time, like theirs); None when there is none."""
+    found = snapshot.body(key)
+    if found is None:
+        return None
+    data = snapshot.view.data
+    return make_asset(found[0], found[1], data.refresh_s, data.now, previous)

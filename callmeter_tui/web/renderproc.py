@@ -6,16 +6,18 @@ interval (``offloop``), a 1,000-component page kept the loop waiting ~10 ms at a
 the loop only receives finished bytes, unpickled by the pool's own thread.
 
 The child (one per server, forked from a forkserver that preloads this module) opens its own connection
-to the same database URL, reads the page, renders and compresses every asset, and writes the bodies to a
-file in a private folder (in /dev/shm where there is one); only a small manifest comes back through the
-pool. The parent reads each body with ``os.pread``, which copies without holding the GIL: unpickling a
-1,000-component page's 18 MB of bodies held it for 10-50 ms. Then the parent keeps an unchanged asset's
+to the same database URL, reads the page, renders and compresses its eager assets, and writes the bodies to
+a file in a private folder (in /dev/shm where there is one); only a small manifest comes back through the
+pool. The child keeps the page's snapshot: the lazily built assets (see lazy) are built there too, on
+their first request, and shipped back the same way. The parent reads each body with ``os.pread``, which
+copies without holding the GIL: unpickling a 1,000-component page's 18 MB of bodies held it for 10-50 ms. Then the parent keeps an unchanged asset's
 validators (``cache.keep_unchanged``) and builds its header sets. A database only this process can see
 (in-memory SQLite) renders in threads instead.
 """
 
 from __future__ import annotations
 
+import itertools
 import multiprocessing
 import os
 import tempfile
@@ -25,15 +27,19 @@ from pathlib import Path
 from ..store.connect import open_engine, session_factory
 from ..store.database import Database
 from .cache import Asset
-from .publish import StaticFiles, publish
+from .publish import Snapshot, StaticFiles, lazy_asset, publish
 from .snapshot import load_page
 
-Rendered = tuple[dict[str, Asset], frozenset[int]]
 # key -> (content type, digest, last modified, max age, body offset, body length, gzip offset, gzip length)
 Manifest = dict[str, tuple[str, str, float, int, int, int, int, int]]
-Shipped = tuple[str, Manifest, frozenset[int]]  # (file, manifest, probe ids)
+Token = tuple[int, int]  # (render process id, render number): names one Snapshot kept in that process
+Shipped = tuple[str, Manifest, frozenset[int], Token, int]  # (file, manifest, probe ids, snapshot, components)
+GONE = "gone"  # render_lazy: that snapshot is no longer kept here (render the page again)
+KEEP_SNAPSHOTS = 3  # per page: the installed one, and the renders that may have finished after it
 
 _databases: dict[str, Database] = {}  # in the child: one engine per URL, kept between renders
+_snapshots: dict[str, dict[Token, Snapshot]] = {}  # in the child: slug -> its last few snapshots
+_renders = itertools.count(1)
 
 
 def shareable(url: str) -> bool:
@@ -46,10 +52,23 @@ def shareable(url: str) -> bool:
     return bool(path) and not path.startswith(":memory:") and "mode=memory" not in url
 
 
+RENDER_NICENESS = 10  # added to the render process's nice value: see render_pool
+
+
 def render_pool() -> ProcessPoolExecutor:
+    """One render process, at a lower CPU priority: when the machine has no core to spare, the kernel lets
+    the event loop's process run first (a render is background work; the loop answers requests). Measured
+    on a loaded 2-core machine: at the same priority the loop waited 15-40 ms at a time during a render."""
     ctx = multiprocessing.get_context("forkserver")
     ctx.set_forkserver_preload([__name__])
-    return ProcessPoolExecutor(max_workers=1, mp_context=ctx)
+    return ProcessPoolExecutor(max_workers=1, mp_context=ctx, initializer=_background)
+
+
+def _background() -> None:
+    try:
+        os.nice(RENDER_NICENESS)
+    except OSError:  # not allowed here: render at the same priority
+        pass
 
 
 def _database(url: str) -> Database:
@@ -68,12 +87,36 @@ def ship_dir() -> str:
 
 
 def render_page(url: str, slug: str, now: float, base_url: str, static: StaticFiles, folder: str) -> Shipped | None:
-    """In the child: every asset of page ``slug`` (fresh validators) written to one file in ``folder``."""
+    """In the child: the eager assets of page ``slug`` (fresh validators) written to one file in ``folder``;
+    the snapshot stays here for ``render_lazy``."""
     with _database(url).session() as session:
         data = load_page(session, slug, now)
     if data is None:
+        _snapshots.pop(slug, None)
         return None
-    assets = publish(data, base_url, static, now, None)
+    assets, snapshot = publish(data, base_url, static, now, None)
+    token = (os.getpid(), next(_renders))
+    kept = _snapshots.setdefault(slug, {})
+    kept[token] = snapshot
+    for old in list(kept)[:-KEEP_SNAPSHOTS]:
+        del kept[old]
+    for older in list(kept.values())[:-1]:
+        older.drop_built()  # rebuilt if still asked for: memory goes to the newest snapshot's bodies
+    path, manifest = _write(assets, folder)
+    return path, manifest, frozenset(c.probe_id for c in data.components), token, snapshot.components
+
+
+def render_lazy(slug: str, token: Token, key: str, folder: str) -> tuple[str, Manifest] | str | None:
+    """In the child: asset ``key`` of the snapshot ``token`` of ``slug`` (see lazy), shipped like a page;
+    None when there is no such asset, GONE when that snapshot is no longer kept."""
+    snapshot = _snapshots.get(slug, {}).get(token)
+    if snapshot is None:
+        return GONE
+    asset = lazy_asset(snapshot, key, None)
+    return None if asset is None else _write({key: asset}, folder)
+
+
+def _write(assets: dict[str, Asset], folder: str) -> tuple[str, Manifest]:
     fd, path = tempfile.mkstemp(prefix="page-", dir=folder)
     manifest: Manifest = {}
     offset = 0
@@ -93,12 +136,11 @@ def render_page(url: str, slug: str, now: float, base_url: str, static: StaticFi
                 len(gz),
             )
             offset += len(a.body) + len(gz)
-    return path, manifest, frozenset(c.probe_id for c in data.components)
+    return path, manifest
 
 
-def receive(shipped: Shipped) -> Rendered:
+def receive(path: str, manifest: Manifest) -> dict[str, Asset]:
     """In the parent (a worker thread): the assets back from the child's file, which is then removed."""
-    path, manifest, probes = shipped
     fd = os.open(path, os.O_RDONLY)
     try:
         assets = {}
@@ -111,4 +153,4 @@ def receive(shipped: Shipped) -> Rendered:
     finally:
         os.close(fd)
         os.unlink(path)
-    return assets, probes
+    return assets

@@ -36,10 +36,11 @@ from .connections import (
 from .fastpath import SLUG as _SLUG
 from .fastpath import FastRoutes
 from .json_errors import json_error, wants_json
+from .lazy import LazyAssets, built_answers, cors, shipped_answers
 from .offloop import responsive
 from .ondemand import HISTORY_MAX_AGE, METRICS_MAX_AGE, OnDemand, history_answers, metrics_answers
-from .publish import StaticFiles, load_static, publish
-from .renderproc import Shipped, receive, render_page, render_pool, shareable, ship_dir
+from .publish import Snapshot, StaticFiles, load_static, publish
+from .renderproc import GONE, Shipped, receive, render_lazy, render_page, render_pool, shareable, ship_dir
 from .snapshot import list_slugs, load_page
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,9 @@ log = logging.getLogger(__name__)
 FULL_REFRESH_S = 60.0  # bars move with time even when nothing happens
 DEBOUNCE_S = 1.0  # at most one re-render per page per second for execution bursts
 RENDER_SHARE = 4  # ...and, for pages slow to render, at most one per 4x its render time
-_JSON_CORS = ("json", "feed.atom", "badge.svg")
+# A render's result: assets, their answers, the page's probe ids, its snapshot (or the render process's token
+# for it) and its component count (see lazy).
+Rendered = tuple[dict[str, Asset], dict[str, Answers], frozenset[int], Any, int]
 
 
 class WebServer:
@@ -86,6 +89,7 @@ class WebServer:
         self._pages: dict[str, dict[str, Asset]] = {}
         self._served: dict[str, dict[str, Answers]] = {}
         self._page_probes: dict[str, frozenset[int]] = {}
+        self._lazy = LazyAssets()  # assets built on their first request (see lazy)
         self._installed_gen: dict[str, int] = {}
         self._gen = itertools.count(1)
         self._debounced: dict[str, asyncio.Task[None]] = {}
@@ -206,46 +210,53 @@ class WebServer:
         assert self._executor is not None
         return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
 
-    def _render_sync(self, slug: str) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]] | None:
+    def _render_sync(self, slug: str) -> Rendered | None:
         with responsive():  # the event loop keeps running meanwhile (see offloop)
             return self._render_page(slug)
 
-    def _install_sync(self, slug: str, shipped: Shipped) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]]:
+    def _install_sync(self, slug: str, shipped: Shipped) -> Rendered:
         """A page the child process rendered: unchanged assets keep their validators, then header sets."""
+        path, manifest, probes, token, components = shipped
         with responsive():
-            rendered = receive(shipped)
-            assets = keep_unchanged(rendered[0], self._pages.get(slug))
-            return assets, self._answers_for(assets, self._served.get(slug, {})), rendered[1]
+            assets = keep_unchanged(receive(path, manifest), self._pages.get(slug))
+            return assets, self._answers_for(assets, self._served.get(slug, {})), probes, token, components
 
-    async def _render_elsewhere(self, slug: str) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]] | None:
+    async def _in_process(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
+        """``fn(*args)`` in the render process: (True, its result), or (False, None) when there is none (any more)."""
+        procs = self._procs
+        if procs is None:
+            return False, None
+        try:
+            return True, await asyncio.get_running_loop().run_in_executor(procs, fn, *args)
+        except BrokenProcessPool:
+            log.warning("status pages: the render process died; rendering in threads from now on")
+            self._procs = None
+            await asyncio.to_thread(procs.shutdown, False, cancel_futures=True)
+            return False, None
+
+    async def _render_elsewhere(self, slug: str) -> Rendered | None:
         """Render in the child process when there is one (see renderproc), else in a worker thread."""
-        procs, static = self._procs, self._static
-        if procs is not None and static is not None:
-            now, loop = self._clock(), asyncio.get_running_loop()
-            try:
-                shipped = await loop.run_in_executor(
-                    procs, render_page, self._db.url, slug, now, self.base_url, static, self._ship_dir
-                )
-            except BrokenProcessPool:
-                log.warning("status pages: the render process died; rendering in threads from now on")
-                self._procs = None
-                await asyncio.to_thread(procs.shutdown, False, cancel_futures=True)
-            else:
+        if self._static is not None:
+            args = (self._db.url, slug, self._clock(), self.base_url, self._static, self._ship_dir)
+            done, shipped = await self._in_process(render_page, *args)
+            if done:
                 return None if shipped is None else await self._off_loop(self._install_sync, slug, shipped)
         return await self._off_loop(self._render_sync, slug)
 
-    def _render_page(self, slug: str) -> tuple[dict[str, Asset], dict[str, Answers], frozenset[int]] | None:
+    def _render_page(self, slug: str) -> Rendered | None:
         now = self._clock()
         with self._db.session() as session:
             data = load_page(session, slug, now)
         if data is None:
             return None
         assert self._static is not None
-        assets = publish(data, self.base_url, self._static, now, self._pages.get(slug))
+        assets, snapshot = publish(data, self.base_url, self._static, now, self._pages.get(slug))
         return (
             assets,
             self._answers_for(assets, self._served.get(slug, {})),
             frozenset(c.probe_id for c in data.components),
+            snapshot,
+            snapshot.components,
         )
 
     def _answers_for(self, assets: dict[str, Asset], previous: dict[str, Answers]) -> dict[str, Answers]:
@@ -253,11 +264,7 @@ class WebServer:
         out = {}
         for key, asset in assets.items():
             old = previous.get(key)
-            out[key] = (
-                old
-                if old is not None and old.asset is asset
-                else answers(asset, self._fixed, cors=key.endswith(_JSON_CORS))
-            )
+            out[key] = old if old is not None and old.asset is asset else answers(asset, self._fixed, cors=cors(key))
         return out
 
     async def _render(self, slug: str) -> None:
@@ -277,14 +284,34 @@ class WebServer:
         if result is None:
             self._forget(slug)
         else:
-            self._pages[slug], self._served[slug], self._page_probes[slug] = result
+            self._pages[slug], self._served[slug], self._page_probes[slug], handle, components = result
+            self._lazy.install(slug, handle, components)
             self._fast.put(slug, self._served[slug], at_root=slug == self._config.web.root_page)
 
     def _forget(self, slug: str) -> None:
         self._pages.pop(slug, None)
         self._served.pop(slug, None)
         self._page_probes.pop(slug, None)
+        self._lazy.forget(slug)
         self._fast.drop(slug)
+
+    # ---- assets built on request (see lazy) ------------------------------------------------------
+
+    async def _build_lazy(self, handle: Any, key: str, previous: Asset | None, slug: str) -> Answers | None:
+        """Asset ``key`` of the snapshot ``handle``: in the render process when it holds the snapshot, else in
+        a thread. A snapshot the render process no longer has (or lost with it) is rendered again first."""
+        for attempt in range(2):
+            if isinstance(handle, Snapshot):
+                return await self._off_loop(built_answers, handle, key, previous, self._fixed)
+            done, shipped = await self._in_process(render_lazy, slug, handle, key, self._ship_dir)
+            if done and shipped != GONE:
+                if shipped is None:
+                    return None
+                return await self._off_loop(shipped_answers, key, shipped, previous, self._fixed)
+            if attempt == 0:
+                await self._render(slug)  # a fresh snapshot, then the asset from it
+                handle = self._lazy.handle(slug)
+        return None
 
     def _list_slugs_sync(self) -> list[str]:
         with self._db.session() as session:
@@ -417,6 +444,10 @@ class WebServer:
             rest = f"api/v2/{rest}"
         assets = self._served.get(slug)
         found = assets.get(rest) if assets is not None else None
+        if found is None and assets is not None:  # built on its first request (see lazy)
+            found = await self._lazy.get(slug, rest, lambda h, k, p: self._build_lazy(h, k, p, slug))
+            if found is not None and self._lazy.current(slug, rest) is found:  # not from a snapshot since replaced
+                self._fast.put_built(slug, rest, found, at_root=slug == self._config.web.root_page)
         if found is None:
             return self._not_found(request)
         return self._respond(request, found)

@@ -31,10 +31,20 @@ from ..domain.incident_status import (
 )
 from ..domain.public_incidents import PublicIncident
 from .history import incident_link
-from .maintenance_api import maintenance_bodies, scheduled_maintenances
+from .maintenance_api import MAINTENANCE_ROUTES, maintenance_bodies, scheduled_maintenances
 from .view import ComponentView, PageView, iso
 
 MAX_INCIDENTS = 50  # what Statuspage's incidents.json returns
+API_KEYS = frozenset(  # every document ``StatuspageApi.bodies`` writes (asset keys below /{slug}/)
+    {
+        "api/v2/summary.json",
+        "api/v2/status.json",
+        "api/v2/components.json",
+        "api/v2/incidents.json",
+        "api/v2/incidents/unresolved.json",
+        *MAINTENANCE_ROUTES,
+    }
+)
 
 
 def _dumps(obj: Any) -> bytes:
@@ -213,4 +223,4 @@ class StatuspageApi:
         }
 
 
-__all__ = ["StatuspageApi", "component_statuses", "sp_id", "sp_status"]
+__all__ = ["API_KEYS", "StatuspageApi", "component_statuses", "sp_id", "sp_status"]

@@ -9,26 +9,29 @@ would trigger full garbage collections that freeze the app's event loop (the GIL
 from __future__ import annotations
 
 import heapq
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
+from functools import cached_property
 from typing import cast
 
 import numpy as np
 
 from ..domain.banner import banner, banner_states
-from ..domain.bars import segment_states, state_seconds_matrix
+from ..domain.bars import SpanArrays, pack_spans, segment_states, state_seconds_matrix_arrays
 from ..domain.health import STATE_ORDER, HealthState
-from ..domain.incident_status import STATE_COMPONENT_STATUS, component_blend
-from ..domain.incidents import incidents
+from ..domain.incident_status import STATE_COMPONENT_STATUS, Impact, component_blend
+from ..domain.incidents import Incident, incidents
 from ..domain.isotime import iso_seconds
 from ..domain.maintenance import active, maintenance_matrix
+from ..domain.page_figures import incident_runs, uptime_sums
 from ..domain.public_incidents import AutoRun, PublicIncident, public_incidents
-from ..domain.spans import carve, format_uptime, uptime_ratio
+from ..domain.spans import HealthSpan, carve, format_uptime, uptime_ratio, uptime_text
 from .maintenance_view import MaintenanceView, maintenance_views
-from .snapshot import PageData
+from .snapshot import ComponentData, PageData
 
 MAX_INCIDENTS = 50
 NARROW_DAYS = 30  # days the bar still shows on phone-sized screens (and its uptime figure covers)
 BAR_CHUNK = 50  # components per numpy call: bounds how long one call holds the GIL
+_BAD = (HealthState.DEGRADED, HealthState.UNHEALTHY)
 
 
 @dataclass(frozen=True)
@@ -97,44 +100,164 @@ class PageView:
     bars: PageBars
     incidents: tuple[IncidentView, ...]  # newest first
     last_checked: float | None
-    public: tuple[PublicIncident, ...] = ()  # automatic + operator incidents, ongoing first (see domain)
-
     maintenances: tuple[MaintenanceView, ...] = ()  # active first, then upcoming, then recently completed
 
     @property
     def window_days(self) -> int:
         return self.data.bar_days
 
+    @cached_property
+    def public(self) -> tuple[PublicIncident, ...]:
+        """Automatic + operator incidents, ongoing first (see domain): every one of them, which only the
+        history, feed and API need (built on their first request, not with the page)."""
+        return tuple(page_incidents(self.data, self._states))
 
-def page_bars(data: PageData) -> PageBars:
-    """Seconds per state per day (domain.bars) and the worst-state colour rule (domain.bars)."""
+    @cached_property
+    def ongoing(self) -> tuple[PublicIncident, ...]:
+        """The ongoing ones of ``public`` (what the page shows above its components), without building
+        the others (see ``ongoing_incidents``)."""
+        if "public" in self.__dict__:
+            return tuple(i for i in self.public if i.ongoing)
+        return tuple(ongoing_incidents(self.data, self._states))
+
+    @property
+    def _states(self) -> list[HealthState]:
+        return [c.state for c in self.components]
+
+
+@dataclass(frozen=True)
+class _Measured:
+    """What one pass over a page's packed spans gives: bars, uptime figures, the newest incidents."""
+
+    bars: PageBars
+    uptime: list[tuple[str | None, str | None]]  # per component: (bar window, narrow window)
+    incidents: list[IncidentView]  # the newest MAX_INCIDENTS, newest first
+
+
+def _newest(found: list[IncidentView]) -> list[IncidentView]:
+    # heapq's loop lets the event loop in; one sort of a big page's thousands of incidents would hold the GIL.
+    return heapq.nlargest(MAX_INCIDENTS, found, key=lambda i: (i.ended_at is None, i.started_at, -i.position))
+
+
+def measure(data: PageData) -> _Measured:
+    """Seconds per state per day and the worst-state colour rule (domain.bars), uptime (domain.spans) and
+    incidents (domain.incidents) of every component, a chunk of components per numpy call
+    (domain.page_figures); a component the fast reading does not fit is counted with the per-component rules."""
     b = np.asarray(data.boundaries, dtype=np.float64)
-    n_days = len(b) - 1
+    since, since_narrow = data.boundaries[0], data.boundaries[max(0, len(data.boundaries) - 1 - NARROW_DAYS)]
     comps = data.components
-    blocks = []
+    blocks, uptime, found = [], [], []
     for i in range(0, len(comps), BAR_CHUNK):
         chunk = comps[i : i + BAR_CHUNK]
-        matrix = state_seconds_matrix([carve(c.spans, c.maintenance) for c in chunk], b, data.now)
+        packed = pack_spans([carve(c.spans, c.maintenance) for c in chunk])
+        matrix = state_seconds_matrix_arrays(packed, b, data.now)
         maint = maintenance_matrix([c.maintenance for c in chunk], b, data.now)
         matrix[..., 3] = np.clip(matrix[..., 3] - maint, 0.0, None)
         codes = segment_states(matrix).astype(np.float64)
         blocks.append(np.concatenate((codes[..., None], matrix, maint[..., None]), axis=2).reshape(-1, 6))
+        uptime += _uptime(data, chunk, packed, since, since_narrow)
+        found += _incidents(chunk, packed)
+    return _Measured(_bars(b, blocks, len(comps)), uptime, _newest(found))
+
+
+def _uptime(
+    data: PageData, chunk: tuple[ComponentData, ...], packed: SpanArrays, since: float, since_narrow: float
+) -> list[tuple[str | None, str | None]]:
+    """Uptime over the bar window and the narrow one: exact integer sums for the chunk at once, the
+    per-component rule for a component with maintenance (or when the sums do not fit)."""
+    wide, narrow = uptime_sums(packed, since, data.now), uptime_sums(packed, since_narrow, data.now)
+    out = []
+    for j, comp in enumerate(chunk):
+        if wide is not None and narrow is not None and not comp.maintenance:
+            out.append((_pct(wide[0][j], wide[1][j]), _pct(narrow[0][j], narrow[1][j])))
+            continue
+        figures = []
+        for start in (since, since_narrow):
+            ratio = uptime_ratio(
+                comp.spans,
+                start,
+                data.now,
+                comp.maintenance,
+                maintenance_is_downtime=data.count_maintenance_as_downtime,
+            )
+            figures.append(format_uptime(ratio))
+        out.append((figures[0], figures[1]))
+    return out
+
+
+def _pct(healthy: int, monitored: int) -> str | None:
+    return uptime_text(healthy, monitored) if monitored > 0 else None
+
+
+def _incidents(chunk: tuple[ComponentData, ...], packed: SpanArrays) -> list[IncidentView]:
+    """The chunk's newest incidents: runs of all its components at once where the spans allow it."""
+    runs = incident_runs(packed)
+    found = []
+    for comp in chunk:
+        if runs is None or comp.maintenance:  # packed spans are carved: the incidents are the raw spans'
+            found += [
+                IncidentView(comp.name, comp.position, HealthState.parse(i.worst), i.started_at, i.ended_at)
+                for i in incidents(comp.spans)
+            ]
+    if runs is None:
+        return _newest(found)
+    plain = np.array([not c.maintenance for c in chunk], dtype=bool)
+    pick = np.flatnonzero(plain[runs.comp]) if len(runs.comp) else np.zeros(0, dtype=np.int64)
+    rows, start, end, worst = runs.comp[pick], runs.start[pick], runs.end[pick], runs.worst[pick]
+    position = np.array([c.position for c in chunk], dtype=np.int64)[rows]
+    order = np.lexsort((position, -start, ~np.isnan(end)))[:MAX_INCIDENTS]
+    for j in order.tolist():
+        c = chunk[int(rows[j])]
+        ended = None if np.isnan(end[j]) else float(end[j])
+        found.append(IncidentView(c.name, c.position, STATE_ORDER[int(worst[j])], float(start[j]), ended))
+    return _newest(found)
+
+
+def _bars(b: np.ndarray, blocks: list[np.ndarray], components: int) -> PageBars:
+    """Distinct (colour, seconds per state) cells, each rendered once, numbered in order of first appearance.
+
+    Found by a 64-bit hash of each cell's six floats' bits (numpy arithmetic), np.unique over the hashes and
+    a check that equal hashes mean equal bits (a dict of 90,000 byte strings, or np.unique(axis=0) sorting a
+    void dtype, took tens of milliseconds)."""
     starts, ends = tuple(b[:-1].tolist()), tuple(b[1:].tolist())
+    n_days = len(b) - 1
     if not blocks:
         return PageBars(starts, ends, (), np.zeros((0, n_days), dtype=np.int64))
-    # Distinct (colour, seconds per state) cells, each rendered once, found with a dict keyed by each row's
-    # 40 raw bytes: not np.unique(axis=0), which sorts a void dtype holding the GIL (~100 ms for 1,000 x 90
-    # cells, a dashboard stall), and not a tuple of six floats per row (90,000 tuples, slow to build).
+    bits = np.ascontiguousarray(np.concatenate(blocks)).view(np.uint64)
+    h = np.zeros(len(bits), dtype=np.uint64)
+    for col in range(bits.shape[1]):
+        h = (h ^ bits[:, col]) * np.uint64(0x100000001B3) + np.uint64(col + 1)
+    _, first, inverse = np.unique(h, return_index=True, return_inverse=True)
+    if not np.array_equal(bits[first[inverse]], bits):
+        first, inverse = _distinct_rows(bits)
+    order = np.argsort(first, kind="stable")  # first appearance order
+    rank = np.empty_like(order)
+    rank[order] = np.arange(len(order))
+    rows = bits[first[order]].view(np.float64).tolist()
+    cells = tuple(_cell(row) for row in rows)
+    return PageBars(starts, ends, cells, rank[inverse.ravel()].reshape(components, n_days))
+
+
+_CELL_FIELDS = ("healthy_s", "degraded_s", "unhealthy_s", "unknown_s", "maintenance_s")
+assert tuple(f.name for f in fields(BarCell)) == ("state", *_CELL_FIELDS), "BarCell's fields moved: see _cell"
+
+
+def _cell(row: list[float]) -> BarCell:
+    """``BarCell(STATE_ORDER[row[0]], *row[1:])`` without the frozen dataclass's init (a big page has
+    thousands of distinct cells, and that init was a tenth of its render)."""
+    cell = object.__new__(BarCell)
+    cell.__dict__.update(zip(_CELL_FIELDS, row[1:]), state=STATE_ORDER[int(row[0])])
+    return cell
+
+
+def _distinct_rows(bits: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(first index, inverse) of equal rows without hashing (a hash collision: never seen, still handled)."""
     index: dict[bytes, int] = {}
-    keys: list[list[bytes]] = [
-        cast(list[bytes], np.ascontiguousarray(block).view(np.dtype((np.void, 48))).ravel().tolist())
-        for block in blocks
-    ]
-    total = sum(len(block) for block in blocks)
-    inverse = np.fromiter((index.setdefault(k, len(index)) for ks in keys for k in ks), dtype=np.int64, count=total)
-    rows = np.frombuffer(b"".join(index), dtype=np.float64).reshape(-1, 6).tolist()
-    cells = tuple(BarCell(STATE_ORDER[int(row[0])], *row[1:]) for row in rows)
-    return PageBars(starts, ends, cells, inverse.reshape(len(comps), n_days))
+    keys = cast(list[bytes], bits.view(np.dtype((np.void, bits.shape[1] * 8))).ravel().tolist())
+    inverse = np.fromiter((index.setdefault(k, len(index)) for k in keys), dtype=np.int64, count=len(keys))
+    first = np.zeros(len(index), dtype=np.int64)
+    first[inverse[::-1]] = np.arange(len(keys) - 1, -1, -1)
+    return first, inverse
 
 
 def build_view(data: PageData) -> PageView:
@@ -143,47 +266,31 @@ def build_view(data: PageData) -> PageView:
     states = [HealthState.parse(c.state) for c in data.components]
     in_maintenance = [active(c.maintenance, data.now) for c in data.components]
     overall, text = banner(banner_states(states, in_maintenance))
-    since = data.boundaries[0]
-    since_narrow = data.boundaries[max(0, len(data.boundaries) - 1 - NARROW_DAYS)]
-    comps = []
-    found: list[IncidentView] = []
-    downtime = data.count_maintenance_as_downtime
-    for index, (comp, state) in enumerate(zip(data.components, states)):
-        comps.append(
-            ComponentView(
-                index=index,
-                position=comp.position,
-                name=comp.name,
-                state=state,
-                uptime_pct=format_uptime(
-                    uptime_ratio(comp.spans, since, data.now, comp.maintenance, maintenance_is_downtime=downtime)
-                ),
-                uptime_pct_narrow=format_uptime(
-                    uptime_ratio(comp.spans, since_narrow, data.now, comp.maintenance, maintenance_is_downtime=downtime)
-                ),
-                last_checked=comp.last_checked,
-                created_at=comp.created_at,
-                updated_at=comp.updated_at,
-                under_maintenance=in_maintenance[index],
-            )
+    measured = measure(data)
+    comps = [
+        ComponentView(
+            index=index,
+            position=comp.position,
+            name=comp.name,
+            state=state,
+            uptime_pct=wide,
+            uptime_pct_narrow=narrow,
+            last_checked=comp.last_checked,
+            created_at=comp.created_at,
+            updated_at=comp.updated_at,
+            under_maintenance=in_maintenance[index],
         )
-        for inc in incidents(comp.spans):
-            found.append(
-                IncidentView(comp.name, comp.position, HealthState.parse(inc.worst), inc.started_at, inc.ended_at)
-            )
-    # The newest MAX_INCIDENTS: heapq's loop lets the event loop in, one sort of a big page's thousands
-    # of incidents would hold the GIL for milliseconds.
-    newest = heapq.nlargest(MAX_INCIDENTS, found, key=lambda i: (i.ended_at is None, i.started_at, -i.position))
+        for index, (comp, state, (wide, narrow)) in enumerate(zip(data.components, states, measured.uptime))
+    ]
     checked = [c.last_checked for c in data.components if c.last_checked is not None]
     return PageView(
         data=data,
         state=overall,
         banner=text,
         components=tuple(comps),
-        bars=page_bars(data),
-        incidents=tuple(newest),
+        bars=measured.bars,
+        incidents=tuple(measured.incidents),
         last_checked=max(checked) if checked else None,
-        public=tuple(page_incidents(data, states)),
         maintenances=maintenance_views(data.windows, data.now),
     )
 
@@ -195,8 +302,42 @@ def page_incidents(data: PageData, states: list[HealthState]) -> list[PublicInci
         for comp in data.components
         for inc in incidents((*comp.older_bad_spans, *comp.spans))
     ]
-    blend = component_blend(STATE_COMPONENT_STATUS[s] for s in states if s in STATE_COMPONENT_STATUS)
-    return public_incidents(runs, data.operator_incidents, blend)
+    return public_incidents(runs, data.operator_incidents, _blend(states))
+
+
+def ongoing_incidents(data: PageData, states: list[HealthState]) -> list[PublicIncident]:
+    """``page_incidents``' ongoing ones, from the few runs that can make or change them: each component's
+    ongoing run, and every run of a probe an operator incident adopts from. The same domain merge runs
+    over that subset, so the result is the same (an automatic incident shows unless adopted; an operator
+    incident adopts the first matching run of its probe, and all of that probe's runs are here, in order).
+    """
+    adopting = {op.auto_probe_id for op in data.operator_incidents if op.auto_probe_id is not None}
+    runs = []
+    for comp in data.components:
+        if comp.probe_id in adopting:
+            found = incidents((*comp.older_bad_spans, *comp.spans))
+        else:
+            found = ongoing_run(comp)
+        runs += [AutoRun(comp.probe_id, comp.name, inc) for inc in found]
+    found_all = public_incidents(runs, data.operator_incidents, _blend(states))
+    return [i for i in found_all if i.ongoing]
+
+
+def ongoing_run(comp: ComponentData) -> list[Incident]:
+    """The component's ongoing automatic incident (at most one), or nothing."""
+    spans = comp.spans or comp.older_bad_spans
+    if not spans or HealthState.parse(max(spans, key=_span_order).state) not in _BAD:
+        return []
+    found = incidents((*comp.older_bad_spans, *comp.spans))
+    return found[:1] if found and found[0].ongoing else []
+
+
+def _span_order(span: HealthSpan) -> tuple[float, float]:
+    return (span.started_at, span.ended_at)
+
+
+def _blend(states: list[HealthState]) -> Impact:
+    return component_blend(STATE_COMPONENT_STATUS[s] for s in states if s in STATE_COMPONENT_STATUS)
 
 
 def iso(ts: float | None) -> str | None:

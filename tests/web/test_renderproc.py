@@ -7,7 +7,7 @@ import os
 import signal
 
 from callmeter_tui.bus.events import EventBus, PagesChanged
-from callmeter_tui.web.renderproc import shareable
+from callmeter_tui.web.renderproc import RENDER_NICENESS, shareable
 
 from .conftest import Seed
 from .test_http import simple_page
@@ -36,3 +36,12 @@ async def test_pages_render_in_a_child_process_and_survive_its_death(seed: Seed,
     assert srv.server._procs is None
     await srv.server.stop()
     assert not os.path.exists(folder)
+
+
+async def test_the_render_process_runs_at_a_lower_cpu_priority(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
+    """When no core is free the kernel runs the event loop first: a render is background work."""
+    simple_page(seed)
+    srv = await make_server()
+    (pid,) = list(srv.server._procs._processes)
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + RENDER_NICENESS)

@@ -1,0 +1,238 @@
+"""Assets built on their first request (status.json, the Statuspage API, the feed, the history, component
+badges): the very bytes a full render of the same snapshot writes, never stale after a new snapshot, and
+answered with the same validators, 304s and HEADs as the assets rendered with the page."""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+
+import httpx
+import pytest
+
+from callmeter_tui.bus.events import EventBus, PagesChanged
+from callmeter_tui.domain.health import HealthState
+from callmeter_tui.domain.incident_status import (
+    AffectedComponent,
+    ComponentStatus,
+    Impact,
+    IncidentStatus,
+    IncidentUpdate,
+    OperatorIncident,
+)
+from callmeter_tui.domain.spans import HealthSpan
+from callmeter_tui.store.database import Database
+from callmeter_tui.web.publish import all_bodies
+from callmeter_tui.web.server import WebServer
+from callmeter_tui.web.snapshot import ComponentData, PageData, load_page
+from callmeter_tui.web.view import build_view
+
+from .conftest import DAY, HOUR, NOW, Seed, web_config
+from .test_http import SAME_ON_HEAD
+from .test_statuspage_api import seed_incident_pages
+
+LAZY = (
+    "status.json",
+    "feed.atom",
+    "history",
+    "api/v2/summary.json",
+    "api/v2/components.json",
+    "api/v2/incidents.json",
+    "api/v2/scheduled-maintenances.json",
+    "components/1/badge.svg",
+    "components/2/badge.svg",
+)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.t = NOW
+
+    def __call__(self) -> float:
+        return self.t
+
+
+async def started(db: Database, bus: EventBus, *, child: bool, clock: Clock | None = None) -> WebServer:
+    server = WebServer(db, web_config(), bus, clock=clock or (lambda: NOW), render_child=child)
+    await server.start()
+    assert (server._procs is not None) is child
+    return server
+
+
+@pytest.mark.parametrize("child", [True, False], ids=["render-process", "threads"])
+async def test_lazy_assets_are_the_bytes_of_a_full_render(seed: Seed, db: Database, bus: EventBus, child: bool) -> None:
+    seed_incident_pages(seed, db)
+    server = await started(db, bus, child=child)
+    try:
+        assert server._static is not None
+        with db.session() as s:
+            data = load_page(s, "voip", NOW)
+        assert data is not None
+        expected = all_bodies(data, server.base_url, server._static)
+        assert set(LAZY) <= set(expected) and "components/3/badge.svg" in expected
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            for key, (body, ctype) in expected.items():
+                r = await client.get(f"/voip/{key}", headers={"Accept-Encoding": "identity"})
+                assert (r.status_code, r.headers["content-type"]) == (200, ctype), key
+                assert r.content == body, key
+            for missing in ("components/4/badge.svg", "components/0/badge.svg", "history/9", "history/41", "history/1"):
+                assert (await client.get(f"/voip/{missing}")).status_code == 404, missing
+    finally:
+        await server.stop()
+
+
+@pytest.mark.parametrize("child", [True, False], ids=["render-process", "threads"])
+async def test_no_lazy_asset_is_stale_after_a_new_snapshot(
+    seed: Seed, db: Database, bus: EventBus, child: bool
+) -> None:
+    a = seed.probe("trunk-a", "HEALTHY", spans=[("HEALTHY", NOW - DAY, NOW)])
+    b = seed.probe("trunk-b", "HEALTHY", spans=[("HEALTHY", NOW - DAY, NOW)])
+    seed.page("voip", "Before", [(a, "Trunk A"), (b, "Trunk B")])
+    server = await started(db, bus, child=child)
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            before = {key: (await client.get(f"/voip/{key}")).text for key in LAZY}
+            assert all("Before" in before[k] for k in ("status.json", "feed.atom", "history", "api/v2/summary.json"))
+            assert "operational" in before["components/2/badge.svg"]
+            seed.edit_page("voip", name="After")
+            seed.set_state(b, "UNHEALTHY")
+            bus.publish(PagesChanged(("voip",)))
+            after = {key: (await client.get(f"/voip/{key}")).text for key in LAZY}
+        for key in ("status.json", "feed.atom", "history", "api/v2/summary.json", "api/v2/components.json"):
+            assert "After" in after[key] and "Before" not in after[key], key
+        assert "major outage" in after["components/2/badge.svg"]
+        assert after["components/1/badge.svg"] == before["components/1/badge.svg"]  # nothing changed there
+        assert '"status":"UNHEALTHY"' in after["status.json"]
+    finally:
+        await server.stop()
+
+
+@pytest.mark.parametrize("child", [True, False], ids=["render-process", "threads"])
+async def test_lazy_assets_keep_validators_and_answer_304_and_head(
+    seed: Seed, db: Database, bus: EventBus, child: bool
+) -> None:
+    a = seed.probe("trunk-a", "HEALTHY", spans=[("HEALTHY", NOW - DAY, NOW)])
+    seed.page("voip", "VoIP", [(a, "Trunk A")])
+    clock = Clock()
+    server = await started(db, bus, child=child, clock=clock)
+    try:
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            first = await client.get("/voip/components/1/badge.svg", headers={"Accept-Encoding": "gzip"})
+            assert first.headers["access-control-allow-origin"] == "*"
+            etag, modified = first.headers["etag"], first.headers["last-modified"]
+            clock.t += 120  # a new snapshot, the badge's bytes unchanged: its validators stay
+            bus.publish(PagesChanged(("voip",)))
+            again = await client.get("/voip/components/1/badge.svg", headers={"Accept-Encoding": "gzip"})
+            assert (again.headers["etag"], again.headers["last-modified"]) == (etag, modified)
+            for enc in ("gzip", "identity"):
+                get = await client.get("/voip/status.json", headers={"Accept-Encoding": enc})
+                head = await client.head("/voip/status.json", headers={"Accept-Encoding": enc})
+                assert (head.status_code, head.content) == (200, b"")
+                assert {k: head.headers.get(k) for k in SAME_ON_HEAD} == {k: get.headers.get(k) for k in SAME_ON_HEAD}
+                for method in ("GET", "HEAD"):
+                    r = await client.request(
+                        method,
+                        "/voip/status.json",
+                        headers={"Accept-Encoding": enc, "If-None-Match": get.headers["etag"]},
+                    )
+                    assert (r.status_code, r.content) == (304, b""), method
+            seed.set_state(a, "UNHEALTHY")
+            bus.publish(PagesChanged(("voip",)))
+            changed = await client.get("/voip/components/1/badge.svg", headers={"If-None-Match": etag})
+            assert changed.status_code == 200 and changed.headers["etag"] != etag
+    finally:
+        await server.stop()
+
+
+async def test_a_snapshot_the_render_process_no_longer_holds_is_rendered_again(
+    seed: Seed, db: Database, bus: EventBus
+) -> None:
+    a = seed.probe("trunk-a", "HEALTHY", spans=[("HEALTHY", NOW - DAY, NOW)])
+    seed.page("voip", "VoIP", [(a, "Trunk A")])
+    server = await started(db, bus, child=True)
+    try:
+        page = server._lazy._pages["voip"]
+        pid, _ = page.handle
+        page.handle = (pid, 10**9)  # a token the render process never gave out
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            r = await client.get("/voip/status.json")
+        assert r.status_code == 200 and r.json()["name"] == "VoIP"
+        assert server._procs is not None and server._lazy.handle("voip")[1] != 10**9
+    finally:
+        await server.stop()
+
+
+def _random_page(rng: random.Random) -> PageData:
+    """Components with random runs of states (some ongoing bad), operator incidents adopting some runs."""
+    comps = []
+    starts: list[tuple[int, float]] = []
+    for n in range(1, 13):
+        spans, t = [], NOW - 10 * DAY
+        older = [HealthSpan(HealthState.DEGRADED, NOW - 12 * DAY, NOW - 11 * DAY)] if n % 4 == 0 else []
+        while t < NOW:
+            state = rng.choice(["HEALTHY", "HEALTHY", "DEGRADED", "UNHEALTHY", "UNKNOWN"])
+            end = min(NOW, t + rng.uniform(0.2, 2) * DAY)
+            spans.append(HealthSpan(HealthState.parse(state), t, end))
+            if state != "HEALTHY":
+                starts.append((n, t))
+            t = end if rng.random() < 0.8 else end + HOUR
+        comps.append(
+            ComponentData(n, f"C{n}", n, spans[-1].state.value, NOW, NOW - DAY, NOW, tuple(spans), tuple(older))
+        )
+    ops = []
+    for i, (probe, start) in enumerate(rng.sample(starts, min(4, len(starts))), start=1):
+        status = rng.choice([IncidentStatus.RESOLVED, IncidentStatus.MONITORING])
+        affected = (AffectedComponent(probe, f"C{probe}", ComponentStatus.DEGRADED_PERFORMANCE),)
+        update = IncidentUpdate(i, status, "words", start + 60)
+        resolved = start + 120 if status is IncidentStatus.RESOLVED else None
+        ops.append(
+            OperatorIncident(
+                i,
+                "p",
+                f"op {i}",
+                Impact.MINOR,
+                status,
+                start,
+                start + 60,
+                resolved,
+                affected,
+                (update,),
+                auto_probe_id=probe,
+                auto_started_at=start,
+            )
+        )
+    boundaries = tuple(NOW - DAY * k for k in range(10, -1, -1))
+    return PageData(1, "p", "P", "", "#000000", "UTC", 10, 60, NOW, None, tuple(comps), boundaries, NOW, tuple(ops))
+
+
+def test_the_pages_ongoing_incidents_are_the_ongoing_ones_of_all() -> None:
+    """The page lists its ongoing incidents without building every incident: the same ones, in order
+    (adopted runs, ongoing or not, included)."""
+    shown = adopted = 0
+    for seed_value in range(40):
+        data = _random_page(random.Random(seed_value))
+        ongoing = build_view(data).ongoing
+        assert ongoing == tuple(i for i in build_view(data).public if i.ongoing), seed_value
+        shown += len(ongoing)
+        adopted += sum(1 for i in ongoing if not i.automatic)
+    assert shown > 40 and adopted > 5  # the generator does make both kinds
+
+
+async def test_a_lazy_asset_asked_for_after_the_render_process_died_is_built_in_a_thread(
+    seed: Seed, db: Database, bus: EventBus
+) -> None:
+    a = seed.probe("trunk-a", "HEALTHY", spans=[("HEALTHY", NOW - DAY, NOW)])
+    seed.page("voip", "VoIP", [(a, "Trunk A")])
+    server = await started(db, bus, child=True)
+    try:
+        assert server._procs is not None
+        (pid,) = list(server._procs._processes)  # type: ignore[attr-defined]
+        os.kill(pid, signal.SIGKILL)
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            r = await client.get("/voip/components/1/badge.svg")
+            assert r.status_code == 200 and "Trunk A" in r.text
+            assert (await client.get("/voip/status.json")).json()["name"] == "VoIP"
+        assert server._procs is None  # threads from now on
+    finally:
+        await server.stop()
