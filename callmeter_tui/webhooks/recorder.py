@@ -74,6 +74,10 @@ class AttemptRecorder:
             self._start_writer()
         return await future
 
+    def waiting(self) -> tuple[int, bool]:
+        """(outcomes waiting to be written, whether any of them is a failure)."""
+        return len(self._pending), any(not o.result.ok for o, _ in self._pending)
+
     def take(self) -> list[tuple[Outcome, asyncio.Future[Finished]]]:
         """The waiting outcomes (at most one batch), for the owner to ``write`` and ``settle``."""
         batch, self._pending = self._pending[: self.max_batch], self._pending[self.max_batch :]
