@@ -2,10 +2,11 @@
 
 Why: when a slot that an attempt freed stayed empty until the loop's next database hop (a hand-over to the
 database thread and a transaction, tens of ms on a loaded machine), that hop, not HTTP, bounded deliveries per
-second. So the loop claims up to one delivery per slot ahead (per webhook as many as its slots, overall as many
-as ``max_concurrency``), and a finishing attempt starts the next claimed one at once while the loop records
-outcomes and tops the queue up beside it. Claimed ahead means leased in the database like any attempt in
-flight: a crash leaves it to the lease's expiry and another run sends it (at least once, as before).
+second. So the loop claims deliveries ahead of the slots (per webhook one per slot, overall ``AHEAD`` per slot, so
+that the queue outlasts a slow hop), and a finishing attempt starts the next claimed one at once while the loop
+records outcomes and tops the queue up beside it. Claimed ahead means leased in the database like any attempt in
+flight: a crash leaves it to the lease's expiry and another run sends it (at least once, as before; the reclaim
+notes an "interrupted" attempt for it even when it never left, which counts toward nothing).
 
 Rules kept:
 - at most ``per_webhook`` requests of one webhook and ``max_concurrency`` overall are in flight (as before);
