@@ -162,8 +162,9 @@ def bodies(db: Database, limit: int) -> list[tuple[str, bytes, str]]:
     return [(u, bytes(b), k) for u, b, k in rows]
 
 
-async def peer_aiohttp(work: list[tuple[str, bytes, str]], ca_path: str) -> float:
-    """Deliveries/s of a bare aiohttp loop: sign, POST, read the answer; IN_FLIGHT at a time, keep-alive."""
+async def peer_aiohttp(work: list[tuple[str, bytes, str]], ca_path: str) -> tuple[float, float]:
+    """(deliveries/s, CPU ms per delivery in this process) of a bare aiohttp loop: sign, POST, read the answer;
+    IN_FLIGHT at a time, keep-alive."""
     ctx = ssl.create_default_context(cafile=ca_path)
     items = iter(work)
     async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(ssl=ctx, limit=IN_FLIGHT)) as http:
@@ -175,9 +176,9 @@ async def peer_aiohttp(work: list[tuple[str, bytes, str]], ca_path: str) -> floa
                     await resp.read()
                     assert resp.status == 204
 
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         await asyncio.gather(*(loop() for _ in range(IN_FLIGHT)))
-    return len(work) / (time.perf_counter() - t0)
+    return len(work) / (time.perf_counter() - t0), (time.process_time() - cpu0) * 1000 / len(work)
 
 
 async def peer_httpx(work: list[tuple[str, bytes, str]], ca_path: str) -> float:
@@ -270,7 +271,7 @@ async def run(args: argparse.Namespace, url: str, tmp: str) -> None:
         await asyncio.to_thread(lambda: [transition(db, probes[i % len(probes)], i) for i in range(args.throughput)])
         work = await asyncio.to_thread(bodies, db, args.latency + args.throughput)
         work = work[args.latency :]
-        peer = await peer_aiohttp(work, ca_path)
+        peer, peer_cpu = await peer_aiohttp(work, ca_path)
         httpx_rate = await peer_httpx(work, ca_path)
         start_count = len(receiver.arrivals)
         d = Dispatcher(db.sessions, settings, bus=bus, owner="bench2", max_concurrency=IN_FLIGHT)
@@ -289,21 +290,27 @@ async def run(args: argparse.Namespace, url: str, tmp: str) -> None:
         while await asyncio.to_thread(done) < args.latency + args.throughput:
             await asyncio.sleep(0.05)
         recorded = time.perf_counter() - t0
-        cpu = (time.process_time() - cpu0) / recorded
+        cpu_s = time.process_time() - cpu0
+        cpu = cpu_s / recorded
+        cpu_ms = cpu_s * 1000 / args.throughput
         rate = args.throughput / recorded
-        peer_after = await peer_aiohttp(work, ca_path)
+        peer_after, peer_cpu_after = await peer_aiohttp(work, ca_path)
         peer = (peer + peer_after) / 2  # before and after ours: the machine is shared, load drifts
+        peer_cpu = (peer_cpu + peer_cpu_after) / 2
         print(
             f"throughput: {args.throughput} deliveries over 20 webhooks: all received in {sent:.2f} s "
             f"({args.throughput / sent:.0f}/s), all recorded as succeeded in {recorded:.2f} s "
-            f"({rate:.0f}/s, {100 * cpu:.0f} % of a core in this process)"
+            f"({rate:.0f}/s, {100 * cpu:.0f} % of a core in this process, {cpu_ms:.2f} ms CPU per delivery)"
         )
         print(
             f"peer, same bodies, same receiver, {IN_FLIGHT} in flight, no database: bare aiohttp loop {peer:.0f}/s "
-            f"(ratio {rate / peer:.2f}); bare httpx loop {httpx_rate:.0f}/s"
+            f"(ratio {rate / peer:.2f}), {peer_cpu:.2f} ms CPU per delivery; bare httpx loop {httpx_rate:.0f}/s"
         )
         where = f"{db.dialect}, HTTPS receiver on 127.0.0.1, {IN_FLIGHT} in flight"
-        note = f"{load_note()}; bare httpx loop {httpx_rate:.0f}/s"
+        note = (
+            f"{load_note()}; CPU per delivery in the sending process {cpu_ms:.2f} ms (peer {peer_cpu:.2f} ms); "
+            f"bare httpx loop {httpx_rate:.0f}/s"
+        )
         record(
             f"webhooks.{db.dialect}.deliveries_per_s",
             round(rate),

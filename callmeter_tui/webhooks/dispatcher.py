@@ -3,9 +3,10 @@
 It sleeps until the next due time (or a foreign lease expiring) and is woken early by the event bus
 (DeliveriesQueued / StateChanged) and by its own finished attempts. Concurrency is bounded overall and per
 webhook, so a slow or dead endpoint only ever occupies its own slots. A slot is the request itself: it is free
-again when the answer is in, and the outcome is recorded by the loop's next database hop together with the
-next claim (one hand-over to the database thread per cycle: on a loaded machine each one waits for the
-scheduler, and that, not HTTP, was what bounded deliveries per second). Several dispatchers may share one
+again when the answer is in, and the next delivery claimed ahead for it starts at once (slots.py). The loop's
+database hops run beside the requests: each one records the outcomes that came in meanwhile and claims what
+is due (one hand-over to the database thread per cycle: on a loaded machine each one waits for the scheduler,
+and those waits, not HTTP, were what bounded deliveries per second). Several dispatchers may share one
 PostgreSQL database: a delivery is only ever in flight at one of them (see ledger.py).
 """
 
@@ -31,10 +32,11 @@ from ..domain.probe import WebhookFormat
 from ..store.database import in_transaction
 from . import ledger
 from .guard import Resolver
-from .ledger import Claimed, host_of
+from .ledger import Claimed, Finished, host_of
 from .payloads import fill_routing_key
 from .recorder import AttemptRecorder, Outcome
 from .sender import Sender, SendResult, signed_headers
+from .slots import Slots
 
 log = logging.getLogger("callmeter_tui.webhooks")
 
@@ -42,6 +44,9 @@ IDLE_S = 60.0  # safety net for rows written by other processes that did not wak
 LEASE_MARGIN_S = 30.0  # lease = attempt timeout + this
 RECLAIM_EVERY_S = 1.0  # look for expired leases at most this often (a lease is >= 30 s: a second late is nothing)
 LOCAL_SHORTAGE_RETRY_S = 30.0  # after a local shortage (descriptors...) in an attempt
+# A delivery claimed ahead starts only this long after its claim: its lease (timeout + LEASE_MARGIN_S) must still
+# cover a whole attempt; past this it is released unsent.
+CLAIMED_AHEAD_MAX_S = LEASE_MARGIN_S - 5.0
 _DEFAULT = object()
 T = TypeVar("T")
 
@@ -76,8 +81,10 @@ class Dispatcher:
         self.per_webhook = max(1, per_webhook_concurrency)
         self.resolver = resolver
         self.sender: Sender | None = None
-        self._tasks: dict[int, tuple[asyncio.Task[None], int]] = {}  # delivery id -> (task, webhook id)
-        self._sending: dict[int, int] = {}  # delivery id -> webhook id while its request is out: the slots
+        self._tasks: dict[int, asyncio.Task[None]] = {}  # delivery id -> its attempt
+        self.slots = Slots(self.max_concurrency, self.per_webhook)
+        self._release: list[int] = []  # claimed ahead, never sent: back to pending in the next hop
+        self._urgent = False  # new rows were committed: the next tick hops whatever it would batch
         self._wake = asyncio.Event()
         self._stopping = False
         self._reclaimed_at = float("-inf")
@@ -114,6 +121,7 @@ class Dispatcher:
         )
         self._stopping = False
         self._reclaimed_at = float("-inf")
+        self.slots = Slots(self.max_concurrency, self.per_webhook)
         self.recorder.deferred = True  # outcomes ride along with the loop's claims (see _tick)
         n = await self.unit_of_work(partial(ledger.retry_local_failures_now, now=self.clock()))
         if n:
@@ -139,7 +147,8 @@ class Dispatcher:
         if self.bus is not None and self._queue is not None:
             self.bus.unsubscribe(self._queue)
         self.recorder.release()  # no loop any more: outcomes are written on their own
-        pending = [t for t, _ in self._tasks.values()]
+        await self._release_waiting()
+        pending = list(self._tasks.values())
         if pending:
             _done, still = await asyncio.wait(
                 pending, timeout=self.settings.timeout_s + 1 if grace_s is None else grace_s
@@ -155,8 +164,20 @@ class Dispatcher:
             self._db = None
         self._loop_task = self._bus_task = None
 
+    async def _release_waiting(self) -> None:
+        """Deliveries claimed ahead and never started go back to pending (else they wait for their lease)."""
+        ids = [*self._release, *(c.delivery_id for c in self.slots.drop_all())]
+        self._release = []
+        if not ids:
+            return
+        try:
+            await self.unit_of_work(partial(ledger.release, ids=ids, owner=self.owner))
+        except Exception:  # their leases expire and another run sends them: nothing is lost
+            log.exception("releasing %d webhook deliveries claimed ahead failed", len(ids))
+
     def wake(self) -> None:
         """Look for due deliveries now (new outbox rows were committed)."""
+        self._urgent = True
         self._wake.set()
 
     async def _listen(self, queue: asyncio.Queue[Any]) -> None:
@@ -181,21 +202,29 @@ class Dispatcher:
 
     async def _tick(self) -> float | None:
         """Reclaim dead leases, claim what is due, start attempts. Returns seconds until the next timer (or None)."""
+        urgent, self._urgent = self._urgent, False
+        if not urgent and self._can_wait():
+            return None  # a finishing request wakes us
         now = self.clock()
-        live = set(self._tasks)
-        busy: dict[int, int] = {}
-        for wid in self._sending.values():
-            busy[wid] = busy.get(wid, 0) + 1
-        room = self.max_concurrency - len(self._sending)
+        slots = self.slots
+        live = set(self._tasks) | slots.waiting_ids()
+        busy = slots.claim_counts()
+        room = slots.claim_room()
+        cap = slots.claim_cap
 
         reclaim = now - self._reclaimed_at >= RECLAIM_EVERY_S
         if reclaim:
             self._reclaimed_at = now
         batch = self.recorder.take()
-        if not batch and room <= 0 and not reclaim:
+        release, self._release = self._release, []
+        if not batch and not release and room <= 0 and not reclaim:
             return None  # full and nothing to record: a finishing request wakes us
 
+        active = len(slots.sending) + len(slots.waiting)
+
         def claim(s: Session) -> tuple[list[Claimed], float | None]:
+            counts = dict(busy)  # this may run twice (see AttemptRecorder.write_with)
+            ledger.release(s, release, owner=self.owner)
             if reclaim:
                 ledger.reclaim_expired(s, now=now, live=live)
             claimed = ledger.claim_due(
@@ -204,45 +233,59 @@ class Dispatcher:
                 now=now,
                 lease_s=self.lease_s,
                 limit=room,
-                busy=busy,
-                per_webhook=self.per_webhook,
+                busy=counts,
+                per_webhook=cap,
             )
-            for c in claimed:
-                busy[c.webhook_id] = busy.get(c.webhook_id, 0) + 1
-            if room - len(claimed) <= 0:
-                return claimed, None  # full: a finishing attempt wakes us
-            return claimed, ledger.next_due(s, owner=self.owner, busy=busy, per_webhook=self.per_webhook)
+            if active or claimed or room - len(claimed) <= 0:
+                return claimed, None  # busy or full: a finishing attempt wakes us, and the next hop looks again
+            return claimed, ledger.next_due(s, owner=self.owner, busy=counts, per_webhook=cap)
 
         outcomes = [o for o, _ in batch]
-
-        def record_then_claim() -> tuple[list[Any], tuple[list[Claimed], float | None] | Exception]:
-            written = self.recorder.write(outcomes)  # never raises: failures are per-outcome results
-            try:
-                return written, in_transaction(self.sessions, claim)
-            except Exception as exc:
-                return written, exc
-
         try:
-            written, claim_result = await self._in_db(record_then_claim)
+            written, claim_result = await self._in_db(partial(self.recorder.write_with, outcomes, claim))
         except BaseException as exc:  # the database thread itself failed: every attempt of the batch learns it
+            self._release.extend(release)
             self.recorder.settle(batch, [exc if isinstance(exc, Exception) else RuntimeError(str(exc))] * len(batch))
             raise
         self.recorder.settle(batch, written)
         if isinstance(claim_result, Exception):
+            self._release.extend(release)  # not released: the next hop tries again
             raise claim_result
         claimed, due = claim_result
-        for c in claimed:
-            task = asyncio.create_task(self._attempt(c), name=f"webhook-delivery-{c.delivery_id}")
-            self._tasks[c.delivery_id] = (task, c.webhook_id)
-            self._sending[c.delivery_id] = c.webhook_id
-            task.add_done_callback(partial(self._done, c.delivery_id))
+        slots.add(claimed, now)
+        self._start_waiting()
         if due is None:
             return None
         return max(0.0, due - now)
 
+    def _can_wait(self) -> bool:
+        """True when a hop now would be a small one for nothing: every slot is busy, a round of deliveries is
+        claimed behind them, fewer outcomes than slots wait and none is a failure (failures may disable a webhook
+        or hold it back: those are written at once). Bigger batches cost less CPU per delivery, and a database
+        thread that holds the GIL less often delays the requests' answers less."""
+        slots = self.slots
+        full = slots.max_concurrency
+        if self._release or len(slots.sending) < full or len(slots.waiting) < full:
+            return False
+        outcomes, failed = self.recorder.waiting()
+        return outcomes < full and not failed
+
+    def _start_waiting(self) -> None:
+        """Start what the slots allow now; deliveries whose lease would not cover an attempt are released."""
+        if self._stopping:
+            return
+        start, stale = self.slots.startable(self.clock(), CLAIMED_AHEAD_MAX_S)
+        if stale:
+            self._release.extend(c.delivery_id for c in stale)
+            self._wake.set()
+        for c in start:
+            task = asyncio.create_task(self._attempt(c), name=f"webhook-delivery-{c.delivery_id}")
+            self._tasks[c.delivery_id] = task
+            task.add_done_callback(partial(self._done, c.delivery_id))
+
     def _done(self, delivery_id: int, _task: object = None) -> None:
         self._tasks.pop(delivery_id, None)
-        self._sending.pop(delivery_id, None)
+        self.slots.sending.pop(delivery_id, None)  # cancelled before its answer came in
         self._wake.set()
 
     async def _wait(self, delay: float | None) -> None:
@@ -257,7 +300,7 @@ class Dispatcher:
         waiter = asyncio.create_task(self._wake.wait())
         if delay is not None:
             timer: asyncio.Task[Any] | None = asyncio.create_task(self._sleep_for(delay))
-        elif not self._sending:
+        elif not self.slots.sending:
             timer = asyncio.create_task(asyncio.sleep(IDLE_S))
         else:
             timer = None  # a finishing attempt wakes us
@@ -283,14 +326,24 @@ class Dispatcher:
                 SendResult(None, f"internal error: {type(exc).__name__}: {exc}"[:300], None, 0.0),
                 None,
             )
-        self._sending.pop(c.delivery_id, None)  # the slot is free: the next claim can use it
-        self._wake.set()
+        self.slots.finished(c, result.ok)  # the slot is free: the next delivery claimed ahead takes it now
+        self._start_waiting()
+        self._wake.set()  # the loop records this outcome and claims more
         try:
-            fin = await self.recorder.record(Outcome(c, at, self.clock(), result, retry_after))
+            fin: Finished | None = await self.recorder.record(Outcome(c, at, self.clock(), result, retry_after))
         except Exception:
             log.exception(
                 "recording webhook delivery %d failed (its lease will expire and it is retried)", c.delivery_id
             )
+            fin = None
+        self.slots.recorded(c, result.ok)
+        if fin is not None and fin.disabled_reason is not None:  # nothing more to it: those claimed ahead fail
+            self._release.extend(d.delivery_id for d in self.slots.drop_webhook(c.webhook_id))
+            self._wake.set()
+        if not result.ok:
+            self._start_waiting()  # its webhook was held back until this outcome was in
+            self._wake.set()  # and the loop may have to time the retry (it does not while anything is in flight)
+        if fin is None:
             return
         where = f"webhook #{c.webhook_id} ({host_of(c.url)}) delivery {c.key}"
         if result.ok:

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from sqlalchemy import func, insert, or_, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..store.models import Delivery, DeliveryAttempt, Notification, Webhook
-from .outbox import disable_webhook
+from . import statements
+from .outbox import disable_webhook, fail_queued
 
 log = logging.getLogger("callmeter_tui.webhooks")
 
@@ -74,31 +75,12 @@ def claim_due(
     if limit <= 0:
         return []
     full = [wid for wid, n in busy.items() if n >= per_webhook]
-    q = (
-        select(
-            Delivery.id,
-            Delivery.webhook_id,
-            Delivery.key,
-            Delivery.body,
-            Delivery.attempts,
-            Webhook.url,
-            Webhook.format,
-            Webhook.secret,
-            Webhook.secret_env,
-            Webhook.routing_key_env,
-        )
-        .join(Webhook, Webhook.id == Delivery.webhook_id)
-        .where(Delivery.status == "pending", Delivery.next_attempt_at <= now, Webhook.enabled.is_(True))
-        .order_by(Delivery.next_attempt_at, Delivery.id)
-        .limit(limit * 4)
-    )
-    if full:
-        q = q.where(Delivery.webhook_id.not_in(full))
-    if s.get_bind().dialect.name == "postgresql":
-        q = q.with_for_update(skip_locked=True, of=Delivery)
+    s.flush()  # the statements below run on the connection, past the session's autoflush
+    conn = s.connection()
+    q = statements.claim_candidates(conn.dialect.name == "postgresql")
     chosen: list[Claimed] = []
     counts = dict(busy)
-    for row in s.execute(q).all():
+    for row in conn.execute(q, {"b_now": now, "b_full": full, "b_n": limit * 4}).all():
         if len(chosen) >= limit:
             break
         if counts.get(row.webhook_id, 0) >= per_webhook:
@@ -120,15 +102,30 @@ def claim_due(
         )
     if not chosen:
         return []
-    taken = set(
-        s.scalars(
-            update(Delivery)
-            .where(Delivery.id.in_([c.delivery_id for c in chosen]), Delivery.status == "pending")
-            .values(status="in_flight", lease_owner=owner, lease_until=now + lease_s)
-            .returning(Delivery.id)
-        )
-    )
+    ids = [c.delivery_id for c in chosen]
+    taken = set(conn.execute(statements.claim(), {"b_ids": ids, "b_owner": owner, "b_until": now + lease_s}).scalars())
     return [c for c in chosen if c.delivery_id in taken]
+
+
+def release(s: Session, ids: list[int], *, owner: str) -> int:
+    """Deliveries claimed ahead but never sent go back to pending, due as they were, with no attempt recorded;
+    those whose webhook was disabled meanwhile fail as its other queued deliveries did. Returns how many."""
+    if not ids:
+        return 0
+    res = s.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(ids), Delivery.status == "in_flight", Delivery.lease_owner == owner)
+        .values(status="pending", lease_owner=None, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    disabled = s.execute(
+        select(Webhook.id, Webhook.disabled_reason)
+        .where(Webhook.enabled.is_(False), Webhook.id.in_(select(Delivery.webhook_id).where(Delivery.id.in_(ids))))
+        .order_by(Webhook.id)
+    ).all()
+    for webhook_id, reason in disabled:
+        fail_queued(s, webhook_id, reason or "disabled")
+    return int(res.rowcount or 0)  # type: ignore[attr-defined]
 
 
 def reclaim_expired(s: Session, *, now: float, live: set[int]) -> int:
@@ -257,6 +254,7 @@ def finish(
         d.status = "failed"
     elif not hook.enabled:  # switched off while this attempt was in flight: no retry
         d.status, d.last_error = "failed", f"webhook disabled: {hook.disabled_reason or 'disabled'} (last: {error})"
+        return Finished("failed", disabled_reason=hook.disabled_reason or "disabled")
     else:
         delay = RETRY_DELAYS[d.attempts - 1]
         if retry_after_s is not None and retry_after_s > delay:
@@ -304,19 +302,10 @@ def finish_succeeded(s: Session, done: list[Success], *, owner: str) -> list[Fin
     count starts afresh only while our lease holds; otherwise the result is "lost", as in ``finish``. Whether
     the others still exist is only asked when some delivery was not ours any more (rare).
     """
-    s.flush()
+    s.flush()  # the statements below run on the connection, past the session's autoflush
+    conn = s.connection()
     ids = [d.claimed.delivery_id for d in done]
-    ours = set(
-        s.scalars(
-            update(Delivery)
-            .where(Delivery.id.in_(ids), Delivery.status == "in_flight", Delivery.lease_owner == owner)
-            .values(
-                status="succeeded", last_error=None, attempts=Delivery.attempts + 1, lease_owner=None, lease_until=None
-            )
-            .returning(Delivery.id)
-            .execution_options(synchronize_session=False)
-        )
-    )
+    ours = set(conn.execute(statements.succeed(), {"b_ids": ids, "b_owner": owner}).scalars())
     others = set(ids) - ours
     existing = ours | (set(s.scalars(select(Delivery.id).where(Delivery.id.in_(others)))) if others else set())
     rows = [
@@ -333,13 +322,13 @@ def finish_succeeded(s: Session, done: list[Success], *, owner: str) -> list[Fin
         if d.claimed.delivery_id in existing
     ]
     if rows:
-        s.execute(insert(DeliveryAttempt), rows)
+        conn.execute(statements.add_attempts(), rows)
     reset: dict[int, float] = {}
     for d in done:
         if d.claimed.delivery_id in ours:
             reset[d.claimed.webhook_id] = max(reset.get(d.claimed.webhook_id, d.now), d.now)
     if reset:
-        s.execute(update(Webhook), [{"id": wid, "failures_reset_at": at} for wid, at in sorted(reset.items())])
+        conn.execute(statements.reset_failures(), [{"b_id": wid, "b_at": at} for wid, at in sorted(reset.items())])
     s.expire_all()  # rows loaded by earlier ``finish`` calls in this session are stale now
     return [Finished("succeeded" if d.claimed.delivery_id in ours else "lost") for d in done]
 

@@ -30,6 +30,7 @@ __all__ = [
     "disable_webhook",
     "enqueue_for_transition",
     "enqueue_test",
+    "fail_queued",
     "mask_secret",
     "new_secret",
     "redeliver",
@@ -153,9 +154,14 @@ def set_enabled(session: Session, webhook_id: int, enabled: bool, now: float | N
 def disable_webhook(session: Session, hook: Webhook, reason: str) -> int:
     """Turn a webhook off and fail its queued deliveries (they can be redelivered). Returns how many failed."""
     hook.enabled, hook.disabled_reason = False, reason
+    return fail_queued(session, hook.id, reason)
+
+
+def fail_queued(session: Session, webhook_id: int, reason: str) -> int:
+    """Fail the pending deliveries of a disabled webhook (they can be redelivered). Returns how many failed."""
     res = session.execute(
         update(Delivery)
-        .where(Delivery.webhook_id == hook.id, Delivery.status == "pending")
+        .where(Delivery.webhook_id == webhook_id, Delivery.status == "pending")
         .values(status="failed", last_error=f"webhook disabled: {reason}")
     )
     return int(getattr(res, "rowcount", 0) or 0)

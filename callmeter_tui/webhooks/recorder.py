@@ -10,9 +10,10 @@ When a batch cannot be written, its outcomes are written one by one, so one bad 
 their records; an outcome that still cannot be written raises to its attempt (whose lease then expires).
 
 A running dispatcher defers the writing (``deferred``): its loop takes what is waiting (``take``) and writes it
-in the same database-thread hop as its next claim (``write`` then ``settle``), so a busy dispatcher pays one
-hand-over to the database thread per cycle instead of two; every hand-over waits for the scheduler on a loaded
-machine. ``release`` returns to writing on our own (the dispatcher is stopping).
+in the same database-thread hop and transaction as its next claim (``write_with`` then ``settle``), so a busy
+dispatcher pays one hand-over to the database thread and one commit per cycle instead of two; every hand-over
+waits for the scheduler on a loaded machine. ``release`` returns to writing on our own (the dispatcher is
+stopping).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..store.database import transaction
+from ..store.database import in_transaction, transaction
 from . import ledger
 from .ledger import Claimed, Finished
 from .sender import SendResult
@@ -72,6 +73,10 @@ class AttemptRecorder:
         if not self.deferred:
             self._start_writer()
         return await future
+
+    def waiting(self) -> tuple[int, bool]:
+        """(outcomes waiting to be written, whether any of them is a failure)."""
+        return len(self._pending), any(not o.result.ok for o, _ in self._pending)
 
     def take(self) -> list[tuple[Outcome, asyncio.Future[Finished]]]:
         """The waiting outcomes (at most one batch), for the owner to ``write`` and ``settle``."""
@@ -134,6 +139,26 @@ class AttemptRecorder:
             except Exception as exc:
                 out.append(exc)
         return out
+
+    def write_with(
+        self, outcomes: list[Outcome], then: Callable[[Session], T]
+    ) -> tuple[list[Finished | Exception], T | Exception]:
+        """On the database thread: ``write`` and ``then(session)`` (the loop's claim) in one transaction, one commit
+        per loop cycle. When that fails, each on its own as before: a claim that fails never costs the outcomes
+        their records, nor they it. Never raises: failures are results."""
+        try:
+            with transaction(self.sessions) as s:
+                written = self._finish_all(s, outcomes)
+                result = then(s)
+            self.batches += 1 if outcomes else 0
+            return written, result
+        except Exception:
+            log.debug("recording and claiming together failed: one after the other", exc_info=True)
+        written = self.write(outcomes)
+        try:
+            return written, in_transaction(self.sessions, then)
+        except Exception as exc:
+            return written, exc
 
     def _finish_all(self, s: Session, outcomes: list[Outcome]) -> list[Finished | Exception]:
         """In order; each run of consecutive successes is recorded together (``ledger.finish_succeeded``)."""

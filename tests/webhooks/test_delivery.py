@@ -222,11 +222,16 @@ async def test_slow_endpoint_does_not_hold_back_a_fast_one(sqlite_db, https_rece
     try:
         [fast] = await https_receiver.wait_for(1, "/fast", timeout=10)
         assert fast.verdict is None
-        # The slow endpoint holds exactly its two slots; the other four wait their turn.
+        # The slow endpoint holds exactly its two slots; the other four wait their turn (two of them claimed
+        # ahead, one behind each slot, the other two still pending).
         await https_receiver.wait_for(2, "/slow", timeout=10)
         await asyncio.sleep(0.3)
         assert len(https_receiver.at("/slow")) == 2
-        assert [d.status for d in deliveries(sqlite_db)].count("in_flight") == 2
+        assert [d.status for d in deliveries(sqlite_db)].count("in_flight") == 4
     finally:
         release.set()
         await d.stop()
+    # Stopped: the two claimed ahead were never sent, so they are pending again, with no attempt recorded.
+    assert sorted(d.status for d in deliveries(sqlite_db)) == ["pending"] * 4 + ["succeeded"] * 3
+    assert all(d.lease_owner is None for d in deliveries(sqlite_db))
+    assert len(attempts(sqlite_db)) == 3 and len(https_receiver.at("/slow")) == 2

@@ -151,3 +151,82 @@ async def test_two_dispatchers_on_one_database_never_double_send(database, https
     keys = Counter(r.headers["X-CallMeter-Delivery"] for r in https_receiver.received)
     assert len(keys) == 40 and set(keys.values()) == {1}
     assert len(attempts(database)) == 40
+
+
+VICTIM_UNRECORDED = textwrap.dedent("""
+    import asyncio, sys, time
+    from callmeter_tui.config.model import WebhookSettings
+    from callmeter_tui.store.database import open_database
+    from callmeter_tui.webhooks import recorder
+    from callmeter_tui.webhooks.dispatcher import Dispatcher
+
+    real = recorder.AttemptRecorder.write_with
+
+    def write_with(self, outcomes, then):  # the batch with the answered attempt never commits
+        if outcomes:
+            print("recording", flush=True)
+            time.sleep(3600)
+        return real(self, outcomes, then)
+
+    recorder.AttemptRecorder.write_with = write_with
+
+    async def main():
+        db = open_database(sys.argv[1])
+        d = Dispatcher(db.sessions, WebhookSettings(True, sys.argv[2], 30.0), owner="victim", per_webhook_concurrency=1)
+        await d.start()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+""")
+
+
+async def test_kill_9_after_the_answer_before_the_batch_commits_redelivers_and_loses_nothing(
+    database, https_receiver, hook_settings
+):
+    """The endpoint answered 2xx twice (the second delivery, claimed ahead, went out the moment the first was
+    answered), the outcomes waited for their batch, the process died: both are sent again (at least once, same
+    key and bytes), and the third, never claimed, is sent once."""
+    probe_id = add_probe(database)
+    _, secret = _hook(database, probe_id, https_receiver.url("/u"), time.time())
+    https_receiver.secrets["/u"] = secret
+    now = time.time()
+    record_transition(database, probe_id, "HEALTHY", "UNHEALTHY", at=now, now=now)
+    record_transition(database, probe_id, "UNHEALTHY", "HEALTHY", at=now + 1, now=now)
+    record_transition(database, probe_id, "HEALTHY", "DEGRADED", at=now + 2, now=now)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", VICTIM_UNRECORDED, database.url, hook_settings.ca_bundle],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )
+    try:
+        line = await asyncio.wait_for(asyncio.to_thread(proc.stdout.readline), 30)  # type: ignore[union-attr]
+        assert line.strip() == b"recording"
+        await https_receiver.wait_for(2, "/u", timeout=10)  # both answered 200 ...
+        assert [(r.status, r.lease_owner) for r in deliveries(database)] == [
+            ("in_flight", "victim"),
+            ("in_flight", "victim"),
+            ("pending", None),
+        ]
+        assert attempts(database) == []  # ... but nothing of it committed
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(timeout=10)
+    later = FakeClock(time.time() + hook_settings.timeout_s + 3600)  # past the victim's leases
+    d = Dispatcher(database.sessions, hook_settings, owner="survivor", clock=later, sleep=later.sleep)
+    await d.start()
+    try:
+        await eventually(lambda: [r.status for r in deliveries(database)] == ["succeeded"] * 3, timeout=15)
+    finally:
+        await d.stop()
+    first, second, third = deliveries(database)
+    reqs = https_receiver.at("/u")
+    assert Counter(r.headers["X-CallMeter-Delivery"] for r in reqs) == {first.key: 2, second.key: 2, third.key: 1}
+    assert all(r.verdict is None for r in reqs)
+    for row in (first, second):
+        assert {r.body for r in reqs if r.headers["X-CallMeter-Delivery"] == row.key} == {row.body}
+        interrupted, sent = attempts(database, row.id)
+        assert interrupted.error.startswith("interrupted: dispatcher victim stopped") and sent.success
+    assert [a.success for a in attempts(database, third.id)] == [True]
+    assert (first.attempts, second.attempts, third.attempts) == (1, 1, 1)
