@@ -20,6 +20,7 @@ import pjsua2 as pj
 from callmeter_tui.domain.siptrace import PROBE_HEADER, header_value
 
 from .audio_tap import TapPool
+from .call_slots import CallSlots
 from .siplog import TraceCollector
 
 TRANSPORT_TYPES = {
@@ -160,6 +161,7 @@ class WorkerEndpoint:
         self._pending: dict[str, Pending] = {}
         self._pending_lock = threading.Lock()
         self.notes: list[str] = []
+        self.call_slots = CallSlots(self.note)  # a call slot is reused only once its old Call object is gone
         self._players: dict[str, list[pj.AudioMediaPlayer]] = {}  # free players per file
         self._all_players: list[Any] = []  # every player and tone generator, referenced for the process's life
         self._tones: list[pj.ToneGenerator] = []  # free DTMF tone generators

@@ -4,26 +4,27 @@ Stats are read before hangup because pjsua drops them once the call is DISCONNEC
 is measured from the call's conference port level while the call is held and recorded through a tap
 port (recording.py): destroying a WAV player or recorder in pjsua 2.15.1 races the asynchronous
 conference bridge and crashes now and then (pjproject issue #4526, reproduced here as SIGSEGV), so
-players and taps are per worker and never destroyed, and no pjsua recorder is used.
+players and taps are per worker and never destroyed, and no pjsua recorder is used. The Call object
+itself is destroyed right after hangup, before the verdict (call_verdict.py): call_slots.py says why.
 """
 
 from __future__ import annotations
 
-import gc
 import os
 import threading
 import time
+import traceback
 from typing import Any
 
 import pjsua2 as pj
 
 from callmeter_tui.domain.results import ProbeResult
 
-from .audio_tap import Tap, save_wav
-from .call_stats import read_stream, score
-from .dtmf import DIGITS_MARGIN_S, dtmf_at, dtmf_result, inband_digits, send_dtmf, stop_tones
+from .audio_tap import Tap
+from .call_stats import read_stream
+from .call_verdict import Held, conclude
+from .dtmf import dtmf_at, send_dtmf, stop_tones
 from .endpoint import ProbeAccount, WorkerEndpoint, probe_header, run_tag
-from .listening import Heard, call_envelopes, listen_to_call, listen_to_prompt
 from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
 from .signal import REFERENCE_SPEECH
@@ -62,6 +63,8 @@ class ProbeCall(pj.Call):
         try:
             now = time.perf_counter()
             ci = self.getInfo()
+            if ci.state == pj.PJSIP_INV_STATE_DISCONNECTED:
+                self.wep.call_slots.retiring(self)  # before pjsua frees the slot (call_slots.py)
             with self.cond:
                 self.last_code, self.last_reason = int(ci.lastStatusCode), str(ci.lastReason)
                 if ci.state == pj.PJSIP_INV_STATE_EARLY and self.last_code in (180, 183) and self.t_ring is None:
@@ -153,18 +156,21 @@ def run_call(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event) ->
             field = "outbound_proxy" if order.outbound_proxy else "username"
             return clock.fail(f"{field}: {pj_error_text(exc)}")
         acc = own_acc
-    call = ProbeCall(acc, wep, audio)
+    box = [ProbeCall(acc, wep, audio)]  # the only reference: call_slots destroys the object right after hangup
     try:
-        return _drive(wep, order, cancel, clock, call, codec_id)
+        step = _drive(wep, order, cancel, clock, box[0], codec_id)
+    except BaseException as exc:
+        traceback.clear_frames(exc.__traceback__)  # a frame's locals must not keep the call object alive
+        raise
     finally:
-        _dispose(call, own_acc)
-        del call
-        gc.collect()
+        _dispose(box[0], own_acc)
+        wep.call_slots.destroy(box)
+    return conclude(wep.taps.clock_rate, order, clock, step) if isinstance(step, Held) else step
 
 
 def _drive(
     wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event, clock: Clock, call: ProbeCall, codec_id: str
-) -> ProbeResult:
+) -> ProbeResult | Held:
     prm = pj.CallOpParam(True)
     prm.opt.audioCount = 1
     prm.opt.videoCount = 0
@@ -173,7 +179,8 @@ def _drive(
         wep.prefer_codec(codec_id)
         t_call = time.perf_counter()
         try:
-            call.makeCall(order.target, prm)
+            with wep.call_slots.placing():
+                call.makeCall(order.target, prm)
             call.placed = True
         except pj.Error as exc:
             return clock.fail(f"target: {pj_error_text(exc)}", details={"call_answered": False})
@@ -213,73 +220,18 @@ def _drive(
     details["held_s"] = round(time.perf_counter() - t_hold, 2)
     _release_media(call)
     _hangup(call)
-    _keep_recording(wep, order, call, details)
-    if levels:
-        # pjmedia's level scale (0-255): silence stays near 0, speech-like audio reaches tens and more.
-        details["rx_level_peak"] = max(levels)
-        details["rx_level_mean"] = round(sum(levels) / len(levels), 1)
-    if call.media_error:
-        details["media_error"] = call.media_error
-    if "error" in stream:
-        return clock.fail(
-            f"stream stats unavailable: {stream['error']}",
-            metrics=metrics,
-            details=details,
-            sip_code=200,
-            sip_reason="OK",
-        )
-    metrics.update(stream.pop("metrics"))
-    details.update(stream)
-    metrics.update(score(metrics, details))
-    if details.get("packets_received", 0) == 0:
-        return clock.fail("no audio received", metrics=metrics, details=details, sip_code=200, sip_reason="OK")
-    heard = _judge_audio(wep, order, call, listen_s, metrics, details)
-    if not heard.speech:
-        return clock.fail(
-            "one-way audio: no speech received", metrics=metrics, details=details, sip_code=200, sip_reason="OK"
-        )
-    return ProbeResult(
-        ok=True,
-        started_at=clock.started_at,
-        duration_ms=clock.ms(),
-        metrics=metrics,
-        sip_code=200,
-        sip_reason="OK",
-        details=details,
+    return Held(
+        metrics,
+        details,
+        stream,
+        levels,
+        listen_s,
+        call.received,
+        call.audio_file,
+        call.start_pos,
+        "".join(call.dtmf_received),
+        call.media_error,
     )
-
-
-def _judge_audio(
-    wep: WorkerEndpoint,
-    order: ProbeOrder,
-    call: ProbeCall,
-    listen_s: float,
-    metrics: dict[str, float],
-    details: dict[str, Any],
-) -> Heard:
-    """After hangup, in this probe thread: what came back, scored (listening quality or the IVR prompt), its
-    picture, and the DTMF digits. Any failure here is one line in details, never a failed probe."""
-    rate = wep.taps.clock_rate
-    heard_s = listen_s - DIGITS_MARGIN_S if order.dtmf else listen_s  # the speech before the digits
-    speech = call.received[: int(max(0.0, heard_s) * rate) * 2]
-    try:
-        if order.expect_prompt:
-            heard = listen_to_prompt(order.expect_prompt, speech, rate, details)
-        else:
-            heard = listen_to_call(call.audio_file, speech, rate, call.start_pos, details)
-        picture = call_envelopes(call.audio_file, call.received, rate, call.start_pos)
-    except Exception as exc:
-        details["mos_lqo_unavailable"] = one_line(f"listening: {type(exc).__name__}: {exc}")
-        heard, picture = Heard(speech=True), None
-    metrics.update(heard.metrics())
-    if picture is not None:
-        details["audio_envelope"] = picture
-    if order.dtmf:
-        got = "".join(call.dtmf_received)
-        if order.dtmf_mode == "inband":
-            got = inband_digits(call.received, rate, listen_s)
-        metrics["dtmf_errors"] = dtmf_result(order.dtmf, got, details)
-    return heard
 
 
 def _not_answered(order: ProbeOrder, call: ProbeCall, clock: Clock, cancel: threading.Event) -> ProbeResult:
@@ -355,19 +307,6 @@ def _release_media(call: ProbeCall) -> None:
         call.wep.return_player(call.audio_file, call.player)
     call.audio = None
     call.player = None
-
-
-def _keep_recording(wep: WorkerEndpoint, order: ProbeOrder, call: ProbeCall, details: dict[str, Any]) -> None:
-    """Write the received audio of this call where the probe's last recording lives."""
-    if not call.received or not order.record_path:
-        return
-    try:
-        save_wav(order.record_path, call.received, wep.taps.clock_rate)
-    except OSError as exc:
-        details["recording_error"] = one_line(f"recording: {exc.strerror or exc}: {order.record_path}")
-        return
-    details["recording"] = order.record_path
-    details["recorded_s"] = round(len(call.received) / (2 * wep.taps.clock_rate), 2)
 
 
 def _dispose(call: ProbeCall, own_acc: ProbeAccount | None) -> None:

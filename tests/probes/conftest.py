@@ -249,10 +249,31 @@ module_app echo.so
 """
 
 
+EADDRINUSE_EXIT = 98  # baresip's exit code when its port was taken between free_port() and its bind
+
+
 @contextlib.contextmanager
 def baresip_peer(d: Path) -> Iterator[Peer]:
     """baresip auto-answering echo UA on 127.0.0.1 (user ``echo``); the echo app answers by itself.
-    With a certificate (trustme) it also serves SIP over TLS, on its port + 1."""
+    With a certificate (trustme) it also serves SIP over TLS, on its port + 1. On a shared host another
+    process can take the chosen port before baresip binds it: then it starts again on other ports."""
+    for attempt in range(3):
+        proc, peer = _start_baresip(d)
+        try:
+            _wait_options(peer.port, proc, "baresip")
+        except RuntimeError:
+            _stop(proc)
+            if proc.returncode == EADDRINUSE_EXIT and attempt < 2:
+                continue
+            raise
+        try:
+            yield peer
+        finally:
+            _stop(proc)
+        return
+
+
+def _start_baresip(d: Path) -> tuple[subprocess.Popen[bytes], Peer]:
     port = free_port()
     config = BARESIP_CONFIG.format(port=port, mpath=BARESIP_MODULES)
     tls_port = None
@@ -273,11 +294,7 @@ def baresip_peer(d: Path) -> Iterator[Peer]:
             stdin=subprocess.DEVNULL,
             start_new_session=True,
         )
-        try:
-            _wait_options(port, proc, "baresip")
-            yield Peer(port, {}, proc.pid, tls_port)
-        finally:
-            _stop(proc)
+    return proc, Peer(port, {}, proc.pid, tls_port)
 
 
 @pytest.fixture(scope="session")
