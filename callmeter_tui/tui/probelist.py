@@ -203,10 +203,14 @@ class ProbeList(ScrollView, can_focus=True):
             self.refresh()
             return
         top, page = int(self.scroll_offset.y), self.page_rows
+        width, full = self.scrollable_content_region.width, self.size.width
+        dirty = []
         for row in range(top, min(top + page, len(self.rows))):
             hit = self._drawn.get(self.rows[row])
-            if hit is None or hit[0] != self._key(row):
-                self.refresh(Region(0, row - top + 1, self.size.width, 1))
+            if hit is None or hit[0] != self._key(row, width):
+                dirty.append(Region(0, row - top + 1, full, 1))
+        if dirty:
+            self.refresh(*dirty)  # one call: each marks the widget dirty and works out its offset
 
     # --- cursor ---------------------------------------------------------------------------------
     @property
@@ -311,42 +315,35 @@ class ProbeList(ScrollView, can_focus=True):
         self.virtual_size = Size(0, self.content_lines + 1)
 
     def render_line(self, y: int) -> Strip:
-        """One screen line; the widget's own background goes under every cell (themes)."""
-        strip = self._line(y)
-        own = self._own_style()
-        return strip if strip.text and all(s.style and s.style.bgcolor for s in strip) else strip.apply_style(own)
-
-    def _line(self, y: int) -> Strip:
+        """One screen line, finished with the widget's own background under every cell (themes)."""
         width = self.scrollable_content_region.width  # the vertical scrollbar's column is not ours
         pal = palette_for(self.app.theme, mono=self.app.no_color)
-        cols = self._columns(width)
+        own = self._own_style()
         if y == 0:
-            if self.shape.cards:
-                return Strip(tiles.legend(len(self._row_of), self.history_title, pal)).adjust_cell_length(width)
-            return Strip(render.header_row(cols, pal, self.history_title)).adjust_cell_length(width)
+            legend = tiles.legend(len(self._row_of), self.history_title, pal) if self.shape.cards else None
+            segs = legend or render.header_row(self._columns(width), pal, self.history_title)
+            return Strip(segs).adjust_cell_length(width).apply_style(own)
         if self.shape.cards:
-            return self._card_line(int(self.scroll_offset.y) + y - 1, width, pal)
+            return self._card_line(int(self.scroll_offset.y) + y - 1, width, pal).apply_style(own)
         row = int(self.scroll_offset.y) + y - 1
         if row >= len(self.rows):
             if not self.rows and y == 2:
-                return Strip(
-                    [Segment("  No probes yet: press 'a' to add one.", Style(color=pal.dim))]
-                ).adjust_cell_length(width)
-            return Strip.blank(width)
-        key = self._key(row)
+                empty = Segment("  No probes yet: press 'a' to add one.", Style(color=pal.dim))
+                return Strip([empty]).adjust_cell_length(width).apply_style(own)
+            return Strip.blank(width, own)
+        key = self._key(row, width)
         hit = self._drawn.get(self.rows[row])
         if hit is not None and hit[0] == key:
             return hit[1]
-        strip = self._draw(row, width, pal, cols)
+        strip = self._draw(row, width, pal, own)
         if len(self._drawn) > 4 * len(self.rows) + 64:  # rows gone for good (filters, deletions)
             self._drawn.clear()
         self._drawn[self.rows[row]] = (key, strip)
         return strip
 
-    def _key(self, row: int) -> tuple[Any, ...]:
+    def _key(self, row: int, width: int) -> tuple[Any, ...]:
         """What a dense line shows: equal keys, equal strips (rows.row_key lists what a probe row reads)."""
         kind, data = self.rows[row]
-        width = self.scrollable_content_region.width
         look = (width, self.app.theme, self.app.no_color)
         if kind == "group":
             return (*look, data, self._tally(data[0]))
@@ -354,7 +351,7 @@ class ProbeList(ScrollView, can_focus=True):
         if view is None:
             return (*look, None)
         cols = self._columns(width)
-        cursor = self.show_cursor and self.has_focus and row == self.cursor
+        cursor = self.show_cursor and row == self.cursor and self.has_focus
         return (*look, render.row_key(view, self._now(), cols), self.history.get(data), self.n_segments, cursor)
 
     def _columns(self, width: int) -> list[render.Column]:
@@ -364,10 +361,9 @@ class ProbeList(ScrollView, can_focus=True):
             self._layout = (key, render.layout(*key))
         return self._layout[1]
 
-    def _draw(self, row: int, width: int, pal, cols: list[render.Column]) -> Strip:
-        """A dense line, finished with the widget's background (render_line keeps it as it is)."""
+    def _draw(self, row: int, width: int, pal, own: Style) -> Strip:
+        """A dense line, finished with the widget's background."""
         kind, data = self.rows[row]
-        own = self._own_style()
         if kind == "group":
             name, _count = data
             segs = render.group_row(name, _count, width, pal, self._group_states(name))
@@ -378,14 +374,18 @@ class ProbeList(ScrollView, can_focus=True):
         segs = render.probe_row(
             view,
             self.history.get(data),
-            cols,
+            self._columns(width),
             pal,
             self._now(),
             self.n_segments,
-            cursor=self.show_cursor and self.has_focus and row == self.cursor,
+            cursor=self.show_cursor and row == self.cursor and self.has_focus,
             background=own.bgcolor,
         )
-        return Strip(segs).adjust_cell_length(width, own)
+        used = sum(c.width + 1 for c in self._columns(width))  # probe_row draws exactly this many cells
+        if used < width:
+            segs.append(Segment(" " * (width - used), own))
+            used = width
+        return Strip(segs, used) if used == width else Strip(segs).adjust_cell_length(width, own)
 
     def _own_style(self) -> Style:
         """The widget's own style (background), looked up once per theme: a repaint asks for it per line."""

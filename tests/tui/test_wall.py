@@ -356,3 +356,29 @@ async def test_a_bar_the_engine_does_not_return_is_not_asked_for_in_a_loop() -> 
     async with app.run_test(size=(120, 30)) as pilot:
         await pilot.pause(0.5)
         assert m.history_calls <= 2 and app.wall.probes.history[gone].segments == ()
+
+
+async def test_a_tick_repaints_only_the_events_panel_lines_that_changed(monkeypatch) -> None:
+    """Issue 15 §4: the events panel was one Static; any change (an age, a new transition) re-wrapped and
+    redrew all of its ~55 lines every second (the largest share of the wall's steady CPU)."""
+    m = bulk_monitor(1000)
+    app = app_for(m)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause(0.1)
+        panel = app.wall.events_panel
+        drawn: list[int] = []
+        real_line = type(panel).render_line
+        monkeypatch.setattr(type(panel), "render_line", lambda self, y: drawn.append(y) or real_line(self, y))
+        app.tick()  # nothing moved: no line drawn
+        await pilot.pause(0.2)
+        assert drawn == []
+        healthy = next(pid for pid, v in m.views.items() if v.state == "HEALTHY")
+        m.record(healthy, "DEGRADED", at=T0 - 75)  # one more incident, a first transition
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "Recent transitions" in text and "●→▲ probe-" in text
+        assert panel.size.height > 40 and 0 < len(set(drawn)) <= 4, sorted(set(drawn))
