@@ -203,12 +203,12 @@ class ProbeList(ScrollView, can_focus=True):
             self.refresh()
             return
         top, page = int(self.scroll_offset.y), self.page_rows
-        width, full = self.scrollable_content_region.width, self.size.width
+        width = self.scrollable_content_region.width  # not the scrollbar's column: it did not move
         dirty = []
         for row in range(top, min(top + page, len(self.rows))):
             hit = self._drawn.get(self.rows[row])
             if hit is None or hit[0] != self._key(row, width):
-                dirty.append(Region(0, row - top + 1, full, 1))
+                dirty.append(Region(0, row - top + 1, width, 1))
         if dirty:
             self.refresh(*dirty)  # one call: each marks the widget dirty and works out its offset
 
