@@ -9,7 +9,9 @@ keys and paging are the same in both shapes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
 from rich.segment import Segment
@@ -27,6 +29,7 @@ from . import rows as render
 from . import tiles
 from .theme import palette_for
 
+_PLACE = attrgetter("group", "position", "name", "enabled")  # what orders and groups the rows
 Row = tuple[str, Any]  # ("group", (name, count)) | ("probe", probe_id)
 Band = tuple[int, int, list[int]]  # (first line, lines, row indexes): a group header or a band of cards
 
@@ -73,7 +76,7 @@ class ProbeList(ScrollView, can_focus=True):
         self._own: tuple[Any, Style] = (None, Style())
         self._drawn: dict[Row, tuple[tuple[Any, ...], Strip]] = {}  # dense line -> (what it shows, its strip)
         self._layout: tuple[Any, list[render.Column]] = (None, [])
-        self._tallies: dict[str, list[HealthState]] | None = None  # group -> its probes' states
+        self._tallies: Counter[tuple[str, str]] | None = None  # (group, state) -> probes
 
     # --- data -----------------------------------------------------------------------------------
     @property
@@ -88,11 +91,9 @@ class ProbeList(ScrollView, can_focus=True):
         changed = {i for i, v in new.items() if old.get(i) is not v}
         self.views = new
         self._tallies = None
-        if new.keys() != old.keys() or any(
-            (old[i].group, old[i].position, old[i].name, old[i].enabled)
-            != (new[i].group, new[i].position, new[i].name, new[i].enabled)
-            for i in changed
-            if i in old
+        kept = [i for i in changed if i in old]  # C-level passes: 1,000 changed views a second
+        if new.keys() != old.keys() or list(map(_PLACE, map(old.__getitem__, kept))) != list(
+            map(_PLACE, map(new.__getitem__, kept))
         ):
             self._rebuild()
             self.refresh()
@@ -395,18 +396,19 @@ class ProbeList(ScrollView, can_focus=True):
         return self._own[1]
 
     def _group_states(self, group: str) -> list[HealthState]:
-        """The states of a group's enabled probes shown; one pass over the probes per snapshot."""
-        if self._tallies is None:
-            tallies: dict[str, list[HealthState]] = {}
-            for v in self.views.values():
-                if v.enabled and (self.only is None or v.id in self.only):
-                    tallies.setdefault(v.group, []).append(HealthState.parse(v.state))
-            self._tallies = tallies
-        return self._tallies.get(group, [])
+        """The states of a group's enabled probes shown, worst first (its title line counts them)."""
+        counts = self._tally(group)
+        return [s for s, n in zip(HealthState, counts, strict=True) for _ in range(n)]
 
     def _tally(self, group: str) -> tuple[int, ...]:
-        states = self._group_states(group)
-        return tuple(states.count(s) for s in HealthState)
+        """How many of a group's enabled probes shown are in each state (HealthState order); one counting
+        pass over the probes per snapshot, on the states' spellings (no parsing)."""
+        if self._tallies is None:
+            only = self.only
+            self._tallies = Counter(
+                (v.group, v.state) for v in self.views.values() if v.enabled and (only is None or v.id in only)
+            )
+        return tuple(self._tallies[(group, s.value)] for s in HealthState)
 
     @property
     def history_title(self) -> str:
