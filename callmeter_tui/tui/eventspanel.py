@@ -171,6 +171,7 @@ class EventsPanel(Widget):
         self.lines: list[Line] = []
         self._strips: dict[tuple[Line, int, Style], Strip] = {}
         self._under: Style | None = None  # the panel's own style (theme), from the last show
+        self._width: int | None = None  # while painting
 
     def show(self, views: list[ProbeView], transitions: Iterable[Transition], now: float) -> None:
         """Repaint the lines whose text or style changed (ages and incidents often stand still)."""
@@ -193,8 +194,15 @@ class EventsPanel(Widget):
         if len(self._strips) > 4 * max(len(new), 16):
             self._strips = {}
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._width = self.size.width  # once a paint, not once a line
+        try:
+            return super().render_lines(crop)
+        finally:
+            self._width = None
+
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self._width if self._width is not None else self.size.width
         under = self._under if self._under is not None else self.rich_style
         if y >= len(self.lines):
             return Strip.blank(width, under)
