@@ -4,7 +4,8 @@ recent state transitions with their age, newest first. Fed snapshots by the app;
 Why line by line: with 1,000 probes the panel's 50 lines change every second (ages, new transitions). As
 a ``Static`` it re-parsed and re-wrapped its whole text on every tick (the largest share of the wall's
 steady CPU). Here ``show`` builds each line as plain (text, style) pieces, compares them with what is on
-screen and repaints only the lines that differ; ``render_line`` turns a line into a strip once.
+screen and repaints only the lines that differ; ``render_line`` turns a line into a strip once. Under a storm of
+transitions (most lines differ at every show) it shows every 2 s instead of every second.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from time import monotonic
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
@@ -29,6 +31,7 @@ from .theme import SYMBOLS, Palette, palette_for
 BAD = (HealthState.UNHEALTHY, HealthState.DEGRADED)
 _BAD_RANK: dict[str, int] = {s.value: i for i, s in enumerate(BAD)}  # a StrEnum looks up like its value
 MAX_EVENTS = 200
+BUSY_EVERY_S = 2.0  # a panel whose lines nearly all change at each show: unreadable at 1 Hz, half the cost
 
 Piece = tuple[str, str]  # text and a Rich style string ("bold #ff0000")
 Line = tuple[str, tuple[Piece, ...]]  # the line's base style (under every piece and its padding), its pieces
@@ -172,9 +175,15 @@ class EventsPanel(Widget):
         self._strips: dict[tuple[Line, int, Style], Strip] = {}
         self._under: Style | None = None  # the panel's own style (theme), from the last show
         self._width: int | None = None  # while painting
+        self._busy, self._shown_at = False, -1e9  # most lines changed at the last show; when it was
 
     def show(self, views: list[ProbeView], transitions: Iterable[Transition], now: float) -> None:
-        """Repaint the lines whose text or style changed (ages and incidents often stand still)."""
+        """Repaint the lines whose text or style changed (ages and incidents often stand still). While most
+        of the panel changes at every show (hundreds of transitions a second), it shows every BUSY_EVERY_S."""
+        mono = monotonic()
+        if self._busy and mono - self._shown_at < BUSY_EVERY_S:
+            return
+        self._shown_at = mono
         pal = palette_for(self.app.theme, mono=self.app.no_color)
         width = max(10, self.content_region.width)
         new = events_lines(views, list(transitions), now, pal, max(2, self.content_region.height), width)
@@ -191,6 +200,7 @@ class EventsPanel(Widget):
             ]
             if dirty:
                 self.refresh(*dirty)
+            self._busy = len(dirty) > len(new) // 2
         if len(self._strips) > 4 * max(len(new), 16):
             self._strips = {}
 

@@ -409,3 +409,32 @@ def test_the_heap_is_frozen_once_the_wall_has_painted() -> None:
     )
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
     assert int(out.stdout.split()[-1]) > 10_000, out.stdout
+
+
+async def test_under_a_storm_of_transitions_the_events_panel_shows_every_two_seconds(monkeypatch) -> None:
+    """Issue 15 §4: with 1,000 probes changing state every second nearly every line of the panel changed
+    at every tick; it now repaints every 2 s while that lasts (a quiet panel still follows at once)."""
+    from callmeter_tui.tui import eventspanel
+
+    clock = [1000.0]
+    monkeypatch.setattr(eventspanel, "monotonic", lambda: clock[0])
+    m = bulk_monitor(1000)
+    app = app_for(m)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause(0.3)
+        panel = app.wall.events_panel
+        healthy = [pid for pid, v in m.views.items() if v.state == "HEALTHY"]
+
+        def shown() -> str:
+            return "\n".join("".join(text for text, _style in line[1]) for line in panel.lines)
+
+        for burst in range(3):
+            batch = healthy[burst * 40 : (burst + 1) * 40]
+            for pid in batch:
+                m.record(pid, "DEGRADED", at=T0 - burst)  # 40 transitions: every transition line moves
+            await pilot.pause(0.3)
+            clock[0] += 1.0
+            app.tick()
+            await pilot.pause(0.1)
+            newest = f"●→▲ {m.views[batch[-1]].name}"
+            assert (newest in shown()) is (burst != 1), (burst, shown())  # 1 s after the storm began: its picture
