@@ -108,6 +108,17 @@ class ExecutionRow:
 
 
 @dataclass(frozen=True)
+class RecentTransition:
+    """A probe's confirmed state changed (``previous`` None: only known to hold since ``at``)."""
+
+    at: float
+    probe_id: int
+    name: str
+    previous: HealthState | None
+    current: HealthState
+
+
+@dataclass(frozen=True)
 class TransitionRow:
     at: float
     previous_state: HealthState
@@ -197,3 +208,7 @@ class MonitorAPI(Protocol):
     async def redeliver(self, delivery_id: int) -> int: ...
     async def send_test_event(self, webhook_id: int) -> int: ...
     def recent_notifications(self) -> list[NotificationRaised]: ...
+    async def recent_transitions(self, limit: int) -> list[RecentTransition]:
+        """Every probe's newest ``limit`` transitions from the store, oldest first (the wall's events panel
+        starts with what happened before the dashboard did)."""
+        ...

@@ -36,7 +36,7 @@ from ..store.retention import prune, rollup_hours
 from ..store.sync import probe_spec_from_row, sync_config
 from ..webhooks import outbox
 from . import actions, reads
-from .api import HistoryView, ProbeDetail, ProbeView, StatusPageView, TraceView
+from .api import HistoryView, ProbeDetail, ProbeView, RecentTransition, StatusPageView, TraceView
 from .maintenance_watch import POLL_S as MAINTENANCE_POLL_S
 from .maintenance_watch import MaintenanceWatch
 from .runner import Prober, Runner
@@ -299,6 +299,9 @@ class Monitor:
 
     def recent_notifications(self) -> list[NotificationRaised]:
         return list(self._notifications)
+
+    async def recent_transitions(self, limit: int) -> list[RecentTransition]:
+        return await asyncio.to_thread(reads.recent_transitions, self.db, limit)
 
     def notify(self, kind: str, text: str, level: str = "warning") -> None:
         """Store and publish an operator notification (e.g. prober restarted)."""

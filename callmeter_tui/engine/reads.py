@@ -32,6 +32,7 @@ from .api import (
     HistoryView,
     ProbeDetail,
     ProbeView,
+    RecentTransition,
     StatusPageView,
     TraceView,
     TransitionRow,
@@ -95,6 +96,17 @@ def probe_detail(db: Database, view: ProbeView, range_s: float, now: float) -> P
         means_before=means_before,
         spans=tuple(sp for sp in spans if sp.ended_at > now - range_s),
     )
+
+
+def recent_transitions(db: Database, limit: int) -> list[RecentTransition]:
+    with db.session() as s:
+        rows = queries.recent_transitions(s, limit)
+    return [
+        RecentTransition(
+            t.at, t.probe_id, name, HealthState.parse(t.previous_state), HealthState.parse(t.current_state)
+        )
+        for t, name in reversed(rows)
+    ]
 
 
 def execution_trace(db: Database, probe_id: int, execution_id: int | None) -> TraceView | None:

@@ -119,6 +119,17 @@ def transitions(session: Session, probe_id: int, limit: int = 50) -> list[Transi
     )
 
 
+def recent_transitions(session: Session, limit: int) -> list[tuple[Transition, str]]:
+    """The newest ``limit`` transitions of every probe, with the probe's name; newest first."""
+    rows = session.execute(
+        select(Transition, Probe.name)
+        .join(Probe, Probe.id == Transition.probe_id)
+        .order_by(Transition.at.desc(), Transition.id.desc())
+        .limit(limit)
+    )
+    return [(t, name) for t, name in rows]
+
+
 def chart_series(
     session: Session, probe_id: int, metrics: Iterable[str], since: float, until: float, *, hourly: bool
 ) -> tuple[dict[str, list[tuple[float, float]]], float]:

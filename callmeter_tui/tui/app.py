@@ -29,7 +29,7 @@ from ..bus.events import (
 )
 from ..domain.health import HealthState
 from ..engine.api import MonitorAPI
-from .eventspanel import Transition, Transitions
+from .eventspanel import MAX_EVENTS, Transition, Transitions
 from .history import HistoryMixin
 from .incident_actions import IncidentActions
 from .keys import ACTIONS
@@ -162,19 +162,22 @@ class CallMeterApp(ProbeActions, IncidentActions, HistoryMixin, KioskMixin, Pale
             self.wall.log_panel.write(self._log_line(n.level, n.text, n.at))
         self.apply_pending()
         self.run_worker(self._pump(), group="bus", exit_on_error=False)
-        if self._on_startup is not None:
-            self.run_worker(self._start(), group="startup", exit_on_error=False)
+        self.run_worker(self._start(), group="startup", exit_on_error=False)
         self.set_interval(1.0, self.tick)
         if self.kiosk:
             self.set_interval(self.kiosk_cycle_s, self.kiosk_cycle)
 
     async def _start(self) -> None:
         try:
-            assert self._on_startup is not None
-            await self._on_startup()
+            if self._on_startup is not None:
+                await self._on_startup()
         except Exception as e:  # the dashboard still shows; the operator sees why nothing runs
             log.exception("engine startup failed")
             notify_plain(self, f"Engine failed to start: {e}", severity="error", timeout=30)
+        try:  # the events panel starts with what happened before the dashboard did
+            self.transitions.seed(await self.monitor.recent_transitions(MAX_EVENTS))
+        except Exception:
+            log.exception("could not read the stored transitions")
         self._dirty = self._pages_dirty = True
         self.apply_pending()
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import lru_cache
 from time import monotonic
 
@@ -25,6 +24,7 @@ from textual.widget import Widget
 
 from ..domain.health import HealthState
 from ..engine.api import ProbeView
+from ..engine.api import RecentTransition as Transition
 from .rows import ago
 from .theme import SYMBOLS, Palette, palette_for
 
@@ -37,25 +37,20 @@ Piece = tuple[str, str]  # text and a Rich style string ("bold #ff0000")
 Line = tuple[str, tuple[Piece, ...]]  # the line's base style (under every piece and its padding), its pieces
 
 
-@dataclass(frozen=True)
-class Transition:
-    """A probe's confirmed state changed (``previous`` None: only known to hold since ``at``)."""
-
-    at: float
-    probe_id: int
-    name: str
-    previous: HealthState | None
-    current: HealthState
-
-
 class Transitions:
-    """The newest transitions the engine published while the dashboard ran (StateChanged events)."""
+    """The newest transitions: the stored ones from before the dashboard started, then those the engine
+    publishes while it runs (StateChanged events)."""
 
     def __init__(self) -> None:
         self.items: deque[Transition] = deque(maxlen=MAX_EVENTS)
 
     def add(self, t: Transition) -> None:
         self.items.append(t)
+
+    def seed(self, stored: Iterable[Transition]) -> None:
+        """Merge stored transitions (oldest first) with those already received live; each one once."""
+        merged = {(t.probe_id, t.at, t.current): t for t in (*stored, *self.items)}
+        self.items = deque(sorted(merged.values(), key=lambda t: t.at), maxlen=MAX_EVENTS)
 
 
 def ongoing(views: Iterable[ProbeView]) -> list[ProbeView]:

@@ -111,6 +111,15 @@ async def test_target_down_gives_one_transition_and_one_delivery_per_webhook(dat
         assert sum(isinstance(e, ExecutionRecorded) for e in seen) == 7
         view = next(v for v in m.probe_views() if v.id == pid)
         assert view.state == "UNHEALTHY" and view.error == "timeout after 3s" and view.sip_code == 408
+        # what a dashboard started now reads for its events panel: the stored transitions, oldest first
+        recent = await m.recent_transitions(10)
+        assert [(t.name, t.previous, t.current) for t in recent][-1] == (
+            "PBX",
+            HealthState.HEALTHY,
+            HealthState.UNHEALTHY,
+        )
+        assert [t.at for t in recent] == sorted(t.at for t in recent)
+        assert len(await m.recent_transitions(1)) == 1
     finally:
         await m.stop()
 

@@ -21,6 +21,8 @@ from callmeter_tui.store.database import open_database
 from callmeter_tui.store.models import HealthSpanRow, Probe
 from callmeter_tui.store.sync import sync_config
 
+from ..fixtures import peer_missing
+
 CLI = [sys.executable, "-m", "callmeter_tui.cli"]
 OCT = datetime(2026, 10, 1, tzinfo=UTC).timestamp()
 DAY = 86400.0
@@ -119,7 +121,7 @@ def test_pdf_is_a_real_pdf_naming_the_components(cfg: Path, tmp_path: Path) -> N
     assert data.startswith(b"%PDF-") and b"%%EOF" in data[-64:]
     pdftotext = shutil.which("pdftotext")
     if pdftotext is None:
-        pytest.skip("pdftotext (poppler-utils, scripts/install-peers.sh) is missing")
+        peer_missing("pdftotext (poppler-utils, scripts/install-peers.sh) is missing")
     text = subprocess.run([pdftotext, "-layout", str(out), "-"], capture_output=True, check=True).stdout.decode()
     assert 'Trunk <b>EU</b> & "Co"' in text and "IVR" in text  # the names as text, markup not interpreted
     assert "99.86%" in text and "FAIL" in text and "Acme <i>VoIP</i>" in text

@@ -33,6 +33,7 @@ from callmeter_tui.engine.api import (
     HistoryView,
     ProbeDetail,
     ProbeView,
+    RecentTransition,
     StatusPageView,
     TraceView,
     TransitionRow,
@@ -84,6 +85,7 @@ class FakeMonitor:
         self.pages: dict[int, StatusPageView] = {}
         self.webhooks: dict[int, WebhookView] = {}
         self.notifications: list[NotificationRaised] = []
+        self.stored_transitions: list[RecentTransition] = []  # what the store holds (oldest first)
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
         self._ids = itertools.count(1)
         self._exec_ids = itertools.count(1000)
@@ -166,6 +168,9 @@ class FakeMonitor:
         )
         self.bus.publish(ExecutionRecorded(pid, old.name, eid, at, state, state, metrics, ev.breaches))
         if state != old.state:
+            self.stored_transitions.append(
+                RecentTransition(at, pid, old.name, HealthState.parse(old.state), HealthState.parse(state))
+            )
             self.bus.publish(StateChanged(pid, old.name, old.state, state, at, eid, eid))
 
     def notify(self, level: str, text: str) -> None:
@@ -406,6 +411,9 @@ class FakeMonitor:
 
     def recent_notifications(self) -> list[NotificationRaised]:
         return list(self.notifications)
+
+    async def recent_transitions(self, limit: int) -> list[RecentTransition]:
+        return sorted(self.stored_transitions, key=lambda t: t.at)[-limit:]
 
 
 MIXES = {

@@ -51,12 +51,22 @@ def test_wall_fills_the_screen_snapshot(snap_compare, n: int, size: tuple[int, i
     app = CallMeterApp(m, clock=lambda: T0)
 
     async def settle(pilot) -> None:
+        await until(pilot, lambda: app.wall.ready)  # a loaded host mounts 1,000 rows slowly
         await pilot.pause(0.3)
         first, second = list(m.views)[:2]
         m.record(second, "HEALTHY", at=T0 - 75)  # a recovery and a new failure in the transitions panel
         m.record(first, "UNHEALTHY", at=T0 - 20)
-        await pilot.pause(0.3)
+        await until(pilot, lambda: any(t.at == T0 - 20 for t in app.transitions.items))
         app.tick()
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=size, run_before=settle)
+
+
+async def until(pilot, condition, timeout_s: float = 10.0) -> None:  # type: ignore[no-untyped-def]
+    """Pause until ``condition()`` holds (then once more, so what it caused is drawn)."""
+    for _ in range(int(timeout_s / 0.05)):
+        if condition():
+            break
+        await pilot.pause(0.05)
+    await pilot.pause(0.1)

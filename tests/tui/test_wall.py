@@ -453,3 +453,24 @@ async def test_under_a_storm_of_transitions_the_events_panel_shows_every_two_sec
         clock[0] += 2.0
         await tick()
         assert newest in shown()  # 2 s later: the newest transitions
+
+
+async def test_events_panel_starts_with_the_transitions_stored_before_the_dashboard() -> None:
+    m = mixed_monitor("major")
+    pid = next(v.id for v in m.views.values() if v.name == "IVR System")
+    m.record(pid, "UNHEALTHY", at=T0 - 3 * 3600)  # before the dashboard started: only the store knows
+    m.record(pid, "HEALTHY", at=T0 - 2 * 3600)
+    app = app_for(m)
+    async with app.run_test(size=(160, 30)) as pilot:
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause()
+        lines = [line[app.wall.events_panel.region.x :].strip(" ▏") for line in screen_text(app).splitlines()]
+        assert any("●→✖ IVR System" in line and line.rstrip().endswith("3h ago") for line in lines), lines
+        assert any("✖→● IVR System" in line and line.rstrip().endswith("2h ago") for line in lines), lines
+        m.record(pid, "DEGRADED", at=T0 - 60)  # then a live one joins them, each shown once
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause()
+        text = screen_text(app)
+        assert text.count("IVR System") >= 3 and text.count("●→✖ IVR System") == 1

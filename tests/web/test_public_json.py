@@ -14,6 +14,7 @@ import pytest
 
 from callmeter_tui.bus.events import EventBus, ExecutionRecorded, StateChanged
 
+from ..fixtures import peer_missing
 from .conftest import DAY, HOUR, NOW, Seed
 
 
@@ -352,7 +353,7 @@ async def test_metrics_pass_promtool(seed: Seed, make_server) -> None:  # type: 
     """What Prometheus users run on an exporter: `promtool check metrics` prints nothing."""
     promtool = shutil.which("promtool")
     if promtool is None:
-        pytest.skip("promtool not installed (Debian package prometheus, scripts/install-peers.sh)")
+        peer_missing("promtool not installed (Debian package prometheus, scripts/install-peers.sh)")
     a, _b = seed_trunks(seed)
     seed_history(seed, a)
     seed.probe("options-c", "HEALTHY", metrics={"response_time_ms": 42.0})

@@ -26,7 +26,8 @@ from callmeter_tui.domain.incident_status import Impact
 from callmeter_tui.store.database import Database, transaction
 from callmeter_tui.store.incidents import open_incident
 
-from ..fixtures.npm import install_lock
+from ..fixtures import peer_missing
+from ..fixtures.npm import install_lock, npm_install
 from .conftest import DAY, HOUR, NOW, Seed
 
 CACHE = Path.home() / ".cache" / "callmeter-tests"
@@ -51,7 +52,7 @@ def exporter_python() -> Path:
         if not marker.exists():
             _install_exporter(venv, python)
         if not marker.exists():
-            pytest.skip(f"pip install {EXPORTER} failed (see the first worker's skip reason)")
+            peer_missing(f"pip install {EXPORTER} failed (see the first worker's reason)")
     return python
 
 
@@ -67,7 +68,7 @@ def _install_exporter(venv: Path, python: Path) -> None:
         check=False,
     )
     if r.returncode != 0:
-        pytest.skip(f"pip install {EXPORTER} failed: {r.stderr.strip()[-200:]}")
+        peer_missing(f"pip install {EXPORTER} failed: {r.stderr.strip()[-200:]}")
     marker.touch()
 
 
@@ -75,20 +76,7 @@ def _install_exporter(venv: Path, python: Path) -> None:
 def widget_js() -> Path:
     prefix = CACHE / "npm-widget"
     js = prefix / "node_modules" / "@statuspage" / "status-widget" / "dist" / "index.js"
-    if js.exists():
-        return js
-    if shutil.which("npm") is None:
-        pytest.skip("npm not installed: the Statuspage widget check needs it")
-    prefix.mkdir(parents=True, exist_ok=True)
-    r = subprocess.run(
-        ["npm", "install", "--no-audit", "--no-fund", "--silent", "--prefix", str(prefix), WIDGET],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    if r.returncode != 0 or not js.exists():
-        pytest.skip(f"npm install {WIDGET} failed: {r.stderr.strip()[-200:]}")
+    npm_install(prefix, (WIDGET,), [js], "the Statuspage widget check")
     return js
 
 
