@@ -9,7 +9,9 @@ keys and paging are the same in both shapes.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
+from operator import attrgetter
 from typing import Any
 
 from rich.segment import Segment
@@ -21,17 +23,17 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from ..domain.health import HealthState
 from ..engine.api import HistoryView, ProbeView
 from . import rows as render
 from . import tiles
-from .theme import palette_for
+from .listpaint import ListPainter
 
+_PLACE = attrgetter("group", "position", "name", "enabled")  # what orders and groups the rows
 Row = tuple[str, Any]  # ("group", (name, count)) | ("probe", probe_id)
 Band = tuple[int, int, list[int]]  # (first line, lines, row indexes): a group header or a band of cards
 
 
-class ProbeList(ScrollView, can_focus=True):
+class ProbeList(ListPainter, ScrollView, can_focus=True):
     """Probe rows grouped by ``group`` and ordered by ``position``; header line stays on top."""
 
     BINDINGS = [
@@ -73,13 +75,10 @@ class ProbeList(ScrollView, can_focus=True):
         self._own: tuple[Any, Style] = (None, Style())
         self._drawn: dict[Row, tuple[tuple[Any, ...], Strip]] = {}  # dense line -> (what it shows, its strip)
         self._layout: tuple[Any, list[render.Column]] = (None, [])
-        self._tallies: dict[str, list[HealthState]] | None = None  # group -> its probes' states
+        self._paint: tuple[int, Any, Style, int] | None = None  # (width, palette, background, top) in a paint
+        self._tallies: Counter[tuple[str, str]] | None = None  # (group, state) -> probes
 
     # --- data -----------------------------------------------------------------------------------
-    @property
-    def n_segments(self) -> int:
-        return 90 if self.mode == "days" else 24
-
     def set_views(self, views: Iterable[ProbeView]) -> set[int]:
         """Swap in a snapshot; returns ids whose view is a new object. Rebuilds order only when needed;
         otherwise repaints the lines on screen that draw differently (refresh_changed)."""
@@ -88,11 +87,9 @@ class ProbeList(ScrollView, can_focus=True):
         changed = {i for i, v in new.items() if old.get(i) is not v}
         self.views = new
         self._tallies = None
-        if new.keys() != old.keys() or any(
-            (old[i].group, old[i].position, old[i].name, old[i].enabled)
-            != (new[i].group, new[i].position, new[i].name, new[i].enabled)
-            for i in changed
-            if i in old
+        kept = [i for i in changed if i in old]  # C-level passes: 1,000 changed views a second
+        if new.keys() != old.keys() or list(map(_PLACE, map(old.__getitem__, kept))) != list(
+            map(_PLACE, map(new.__getitem__, kept))
         ):
             self._rebuild()
             self.refresh()
@@ -203,10 +200,14 @@ class ProbeList(ScrollView, can_focus=True):
             self.refresh()
             return
         top, page = int(self.scroll_offset.y), self.page_rows
+        width = self.scrollable_content_region.width  # not the scrollbar's column: it did not move
+        dirty = []
         for row in range(top, min(top + page, len(self.rows))):
             hit = self._drawn.get(self.rows[row])
-            if hit is None or hit[0] != self._key(row):
-                self.refresh(Region(0, row - top + 1, self.size.width, 1))
+            if hit is None or hit[0] != self._key(row, width):
+                dirty.append(Region(0, row - top + 1, width, 1))
+        if dirty:
+            self.refresh(*dirty)  # one call: each marks the widget dirty and works out its offset
 
     # --- cursor ---------------------------------------------------------------------------------
     @property
@@ -309,136 +310,6 @@ class ProbeList(ScrollView, can_focus=True):
         sideways. (The widget's width used to count the vertical scrollbar: a horizontal scrollbar
         appeared and covered the last row of every page.)"""
         self.virtual_size = Size(0, self.content_lines + 1)
-
-    def render_line(self, y: int) -> Strip:
-        """One screen line; the widget's own background goes under every cell (themes)."""
-        strip = self._line(y)
-        own = self._own_style()
-        return strip if strip.text and all(s.style and s.style.bgcolor for s in strip) else strip.apply_style(own)
-
-    def _line(self, y: int) -> Strip:
-        width = self.scrollable_content_region.width  # the vertical scrollbar's column is not ours
-        pal = palette_for(self.app.theme, mono=self.app.no_color)
-        cols = self._columns(width)
-        if y == 0:
-            if self.shape.cards:
-                return Strip(tiles.legend(len(self._row_of), self.history_title, pal)).adjust_cell_length(width)
-            return Strip(render.header_row(cols, pal, self.history_title)).adjust_cell_length(width)
-        if self.shape.cards:
-            return self._card_line(int(self.scroll_offset.y) + y - 1, width, pal)
-        row = int(self.scroll_offset.y) + y - 1
-        if row >= len(self.rows):
-            if not self.rows and y == 2:
-                return Strip(
-                    [Segment("  No probes yet: press 'a' to add one.", Style(color=pal.dim))]
-                ).adjust_cell_length(width)
-            return Strip.blank(width)
-        key = self._key(row)
-        hit = self._drawn.get(self.rows[row])
-        if hit is not None and hit[0] == key:
-            return hit[1]
-        strip = self._draw(row, width, pal, cols)
-        if len(self._drawn) > 4 * len(self.rows) + 64:  # rows gone for good (filters, deletions)
-            self._drawn.clear()
-        self._drawn[self.rows[row]] = (key, strip)
-        return strip
-
-    def _key(self, row: int) -> tuple[Any, ...]:
-        """What a dense line shows: equal keys, equal strips (rows.row_key lists what a probe row reads)."""
-        kind, data = self.rows[row]
-        width = self.scrollable_content_region.width
-        look = (width, self.app.theme, self.app.no_color)
-        if kind == "group":
-            return (*look, data, self._tally(data[0]))
-        view = self.views.get(data)
-        if view is None:
-            return (*look, None)
-        cols = self._columns(width)
-        cursor = self.show_cursor and self.has_focus and row == self.cursor
-        return (*look, render.row_key(view, self._now(), cols), self.history.get(data), self.n_segments, cursor)
-
-    def _columns(self, width: int) -> list[render.Column]:
-        """The dense layout, worked out once per width, bar length and name need (asked for per line)."""
-        key = (width, self.n_segments, self.name_need)
-        if self._layout[0] != key:
-            self._layout = (key, render.layout(*key))
-        return self._layout[1]
-
-    def _draw(self, row: int, width: int, pal, cols: list[render.Column]) -> Strip:
-        """A dense line, finished with the widget's background (render_line keeps it as it is)."""
-        kind, data = self.rows[row]
-        own = self._own_style()
-        if kind == "group":
-            name, _count = data
-            segs = render.group_row(name, _count, width, pal, self._group_states(name))
-            return Strip(segs).adjust_cell_length(width).apply_style(own)
-        view = self.views.get(data)
-        if view is None:
-            return Strip.blank(width, own)
-        segs = render.probe_row(
-            view,
-            self.history.get(data),
-            cols,
-            pal,
-            self._now(),
-            self.n_segments,
-            cursor=self.show_cursor and self.has_focus and row == self.cursor,
-            background=own.bgcolor,
-        )
-        return Strip(segs).adjust_cell_length(width, own)
-
-    def _own_style(self) -> Style:
-        """The widget's own style (background), looked up once per theme: a repaint asks for it per line."""
-        key = (self.app.theme, self.app.no_color)
-        if self._own[0] != key:
-            self._own = (key, self.rich_style)
-        return self._own[1]
-
-    def _group_states(self, group: str) -> list[HealthState]:
-        """The states of a group's enabled probes shown; one pass over the probes per snapshot."""
-        if self._tallies is None:
-            tallies: dict[str, list[HealthState]] = {}
-            for v in self.views.values():
-                if v.enabled and (self.only is None or v.id in self.only):
-                    tallies.setdefault(v.group, []).append(HealthState.parse(v.state))
-            self._tallies = tallies
-        return self._tallies.get(group, [])
-
-    def _tally(self, group: str) -> tuple[int, ...]:
-        states = self._group_states(group)
-        return tuple(states.count(s) for s in HealthState)
-
-    @property
-    def history_title(self) -> str:
-        return "Last 90 days" if self.mode == "days" else "Last 24 hours"
-
-    def _card_line(self, line: int, width: int, pal) -> Strip:
-        if not 0 <= line < len(self._band_of_line):
-            return Strip.blank(width)
-        first, _lines, members = self._bands[self._band_of_line[line]]
-        if self.rows[members[0]][0] == "group":
-            name, count = self.rows[members[0]][1]
-            return Strip(render.group_row(name, count, width, pal, self._group_states(name))).adjust_cell_length(width)
-        segs: list[Segment] = []
-        for i, row in enumerate(members):
-            if i:
-                segs.append(Segment(" " * tiles.GAP))
-            segs += self._card(row, pal)[line - first]
-        return Strip(segs).adjust_cell_length(width)
-
-    def _card(self, row: int, pal) -> list[list[Segment]]:
-        """A card's lines, drawn once per second (its "ago" texts) or when its data changes."""
-        pid = self.rows[row][1]
-        view, hist, now = self.views[pid], self.history.get(pid), self._now()
-        cursor = self.show_cursor and self.has_focus and row == self.cursor
-        key = (view, hist, self.shape, id(pal), cursor, int(now), self.mode)
-        hit = self._cards.get(pid)
-        if hit is not None and all(a is b for a, b in zip(hit[0][:2], key[:2])) and hit[0][2:] == key[2:]:
-            return hit[1]
-        s = self.shape
-        lines = tiles.card_lines(view, hist, s.card_w, s.card_h, pal, now, self.n_segments, self.history_title, cursor)
-        self._cards[pid] = (key, lines)
-        return lines
 
     def on_focus(self) -> None:
         self.refresh()

@@ -179,12 +179,14 @@ METRIC_OF = {
 
 
 @lru_cache(maxsize=64)
-def breach_style(level: str | None, warning: str, critical: str, bg: Any) -> Style | None:
-    """A breached value: underlined (warning) or reversed (critical), so it reads on monochrome too."""
+def breach_style(level: str | None, warning: str, critical: str, bg: Any, text_on: Any = None) -> Style | None:
+    """A breached value: underlined (warning) or reversed (critical), so it reads on monochrome too.
+    ``text_on``: the colour a reversed value's digits take (the widget's background; None: the caller's
+    own style fills it in)."""
     if level == "warning":
         return Style(color=warning, bold=True, underline=True, bgcolor=bg)
     if level == "critical":
-        return Style(color=critical, bold=True, reverse=True)
+        return Style(color=critical, bold=True, reverse=True, bgcolor=text_on)
     return None
 
 
@@ -224,41 +226,90 @@ def probe_row(
     background: Any = None,
 ) -> list[Segment]:
     """The segments of one probe row, exactly ``sum(widths + gaps)`` cells wide. ``background`` (the
-    widget's) is set on every cell, so the line needs no second styling pass."""
-    state = HealthState.parse(view.state)
+    widget's) is set on every cell, so the line needs no second styling pass. Only the moving cells
+    ("checked … ago", the MOS trend) are drawn each time; the rest is kept per probe until it changes."""
     bg = pal.cursor_bg if cursor else background
-    base = style(pal.fg, bg)
-    dim = style(pal.dim, bg)
-    gap = Segment(" ", base)
-    levels = breach_levels(view)
     out: list[Segment] = []
-    for col in cols:
-        k, w = col.key, col.width
-        if k == "state" and view.under_maintenance:
-            out.append(_cell(MAINTENANCE_SYMBOL, w, style(pal.maintenance, bg, bold=True)))
-        elif k == "state":
-            out.append(_cell(SYMBOLS[state], w, style(pal.state[state], bg, bold=True)))
-        elif k == "name":
-            out.append(mid_cell(name_text(view), w, base if view.enabled else dim))
-        elif k == "reason":
-            color = pal.maintenance if view.under_maintenance else pal.state[state]
-            out.append(_cell(reason(view), w, style(color, bg)))
-        elif k == "bar":
-            out += bar(hist, w, n_segments, pal, bg)
-        elif k == "uptime":
-            text = f"{hist.uptime}%" if hist and hist.uptime is not None else "—"
-            out.append(_cell(text, w, base, right=True))
-        elif k == "ago":
-            out.append(_cell(ago(now, view.last_execution_at) if view.enabled else "paused", w, dim, right=True))
-        elif k == "spark":
-            out.append(_cell(sparkline(view.mos_history, w), w, style(pal.group_fg, bg)))
+    for part in _still_parts(view, hist, cols, pal, n_segments, bg, background):
+        if isinstance(part, Column):
+            out += [_moving_cell(part, view, now, pal, bg), Segment(" ", style(pal.fg, bg))]
         else:
-            metric = next((m for m in METRIC_OF[k] if m in view.metrics), METRIC_OF[k][0])
-            text = fmt_metric(metric, view.metrics.get(metric))[:w]
-            if w > cell_len(text):  # padding stays plain: the underline marks the value only
-                out.append(Segment(" " * (w - cell_len(text)), base))
-            out.append(Segment(text, breach_style(levels.get(metric), pal.warning, pal.critical, bg) or base))
-        out.append(gap)
+            out += part
+    return merged(out)
+
+
+MOVING = ("ago", "spark")  # the cells that change with every run, or every second
+_STILL: dict[int, tuple[tuple[Any, ...], list[Any]]] = {}  # probe id -> (what the rest shows, its parts)
+
+
+def _still_parts(
+    view: ProbeView, hist: HistoryView | None, cols: list[Column], pal: Palette, n: int, bg: Any, background: Any
+) -> list[Any]:
+    """The row as runs of finished segments, with each moving column left as its Column."""
+    key = (still_key(view), n, bg, background)
+    hit = _STILL.get(view.id)
+    if hit is not None and hit[0] == key and hit[1][0] is hist and hit[1][1] is cols and hit[1][2] is pal:
+        return hit[1][3]
+    parts: list[Any] = []
+    run: list[Segment] = []
+    for col in cols:
+        if col.key in MOVING:
+            parts += [merged(run), col]
+            run = []
+        else:
+            run += [*_still_cell(col, view, hist, pal, n, bg, background), Segment(" ", style(pal.fg, bg))]
+    parts.append(merged(run))
+    if len(_STILL) > 20_000:
+        _STILL.clear()
+    _STILL[view.id] = (key, [hist, cols, pal, parts])
+    return parts
+
+
+def _moving_cell(col: Column, view: ProbeView, now: float, pal: Palette, bg: Any) -> Segment:
+    if col.key == "ago":
+        return _cell(
+            ago(now, view.last_execution_at) if view.enabled else "paused", col.width, style(pal.dim, bg), True
+        )
+    return _cell(sparkline(view.mos_history, col.width), col.width, style(pal.group_fg, bg))
+
+
+def _still_cell(
+    col: Column, view: ProbeView, hist: HistoryView | None, pal: Palette, n: int, bg: Any, background: Any
+) -> list[Segment]:
+    """One cell that changes only with the probe's state, values or history."""
+    state = HealthState.parse(view.state)
+    base = style(pal.fg, bg)
+    k, w = col.key, col.width
+    if k == "state" and view.under_maintenance:
+        return [_cell(MAINTENANCE_SYMBOL, w, style(pal.maintenance, bg, bold=True))]
+    if k == "state":
+        return [_cell(SYMBOLS[state], w, style(pal.state[state], bg, bold=True))]
+    if k == "name":
+        return [mid_cell(name_text(view), w, base if view.enabled else style(pal.dim, bg))]
+    if k == "reason":
+        color = pal.maintenance if view.under_maintenance else pal.state[state]
+        return [_cell(reason(view), w, style(color, bg))]
+    if k == "bar":
+        return bar(hist, w, n, pal, bg)
+    if k == "uptime":
+        return [_cell(f"{hist.uptime}%" if hist and hist.uptime is not None else "—", w, base, right=True)]
+    metric = next((m for m in METRIC_OF[k] if m in view.metrics), METRIC_OF[k][0])
+    text = fmt_metric(metric, view.metrics.get(metric))[:w]
+    level = breach_levels(view).get(metric)
+    value = Segment(text, breach_style(level, pal.warning, pal.critical, bg, background) or base)
+    # padding stays plain: the underline marks the value only
+    return [Segment(" " * (w - cell_len(text)), base), value] if w > cell_len(text) else [value]
+
+
+def merged(segments: list[Segment]) -> list[Segment]:
+    """Adjacent segments of the very same style (styles come from ``style``'s cache) joined into one: a
+    row's ~36 segments become ~18, and every later step (strip, filters, compositor) works per segment."""
+    out: list[Segment] = []
+    for seg in segments:
+        if out and seg.style is out[-1].style:
+            out[-1] = Segment(out[-1].text + seg.text, seg.style)
+        else:
+            out.append(seg)
     return out
 
 
@@ -268,6 +319,15 @@ def row_key(view: ProbeView, now: float, cols: Sequence[Column]) -> tuple[Any, .
     Keep in step with probe_row (test_render checks each field it reads)."""
     spark = next((c.width for c in cols if c.key == "spark"), 0)
     return (
+        *still_key(view),
+        view.mos_history[-spark:] if spark else (),
+        ago(now, view.last_execution_at) if view.enabled else "paused",
+    )
+
+
+def still_key(view: ProbeView) -> tuple[Any, ...]:
+    """What a row's cells other than the MOVING ones read from a view."""
+    return (
         view.state,
         view.under_maintenance,
         view.name,
@@ -276,8 +336,6 @@ def row_key(view: ProbeView, now: float, cols: Sequence[Column]) -> tuple[Any, .
         view.sip_code,
         view.metrics,
         view.breaches,
-        view.mos_history[-spark:] if spark else (),
-        ago(now, view.last_execution_at) if view.enabled else "paused",
     )
 
 

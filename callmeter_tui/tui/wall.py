@@ -22,7 +22,8 @@ from ..domain.banner import banner, banner_states
 from ..domain.health import HealthState
 from ..domain.palette import MAINTENANCE_LABEL, MAINTENANCE_SYMBOL
 from ..engine.api import ProbeView
-from .panels import CountsBar, EventsPanel, KeysBar
+from .eventspanel import EventsPanel
+from .panels import CountsBar, KeysBar
 from .probelist import ProbeList
 from .theme import SYMBOLS, palette_for
 

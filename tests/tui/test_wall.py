@@ -358,6 +358,103 @@ async def test_a_bar_the_engine_does_not_return_is_not_asked_for_in_a_loop() -> 
         assert m.history_calls <= 2 and app.wall.probes.history[gone].segments == ()
 
 
+async def test_a_tick_repaints_only_the_events_panel_lines_that_changed(monkeypatch) -> None:
+    """Issue 15 §4: the events panel was one Static; any change (an age, a new transition) re-wrapped and
+    redrew all of its ~55 lines every second (the largest share of the wall's steady CPU)."""
+    from callmeter_tui.tui import eventspanel
+
+    clock = iter(range(0, 10_000, 5))  # 5 s between shows: never held back as a storm
+    monkeypatch.setattr(eventspanel, "monotonic", lambda: float(next(clock)))
+    m = bulk_monitor(1000)
+    app = app_for(m)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause(0.1)
+        panel = app.wall.events_panel
+        drawn: list[int] = []
+        real_line = type(panel).render_line
+        monkeypatch.setattr(type(panel), "render_line", lambda self, y: drawn.append(y) or real_line(self, y))
+        app.tick()  # nothing moved: no line drawn
+        await pilot.pause(0.2)
+        assert drawn == []
+        healthy = next(pid for pid, v in m.views.items() if v.state == "HEALTHY")
+        m.record(healthy, "DEGRADED", at=T0 - 75)  # one more incident, a first transition
+        await pilot.pause(0.3)
+        app.tick()
+        await pilot.pause(0.2)
+        text = screen_text(app)
+        assert "Recent transitions" in text and "●→▲ probe-" in text
+        assert panel.size.height > 40 and 0 < len(set(drawn)) <= 4, sorted(set(drawn))
+
+
+def test_the_heap_is_frozen_once_the_wall_has_painted() -> None:
+    """Issue 15 §4: every full garbage collection walked the whole heap (the engine's objects, 1,000
+    views, Textual's DOM and styles): ~130 ms, a fifth of the first paint and of the steady CPU. A fresh
+    process, since only the first dashboard of a process freezes."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        """
+        import asyncio, gc
+        from callmeter_tui.tui.app import CallMeterApp
+        from tests.tui.fakes import T0, bulk_monitor
+
+        async def main():
+            app = CallMeterApp(bulk_monitor(200), clock=lambda: T0)
+            async with app.run_test(size=(120, 30)) as pilot:
+                await pilot.pause(0.3)
+                print(gc.get_freeze_count())
+
+        asyncio.run(main())
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, check=True)
+    assert int(out.stdout.split()[-1]) > 10_000, out.stdout
+
+
+async def test_under_a_storm_of_transitions_the_events_panel_shows_every_two_seconds(monkeypatch) -> None:
+    """Issue 15 §4: with 1,000 probes changing state every second nearly every line of the panel changed
+    at every tick; it now repaints every 2 s while that lasts (a quiet panel still follows at once)."""
+    from callmeter_tui.tui import eventspanel
+
+    clock = [1000.0]
+    monkeypatch.setattr(eventspanel, "monotonic", lambda: clock[0])
+    m = bulk_monitor(1000)
+    app = app_for(m)
+    async with app.run_test(size=(200, 60)) as pilot:
+        await pilot.pause(0.3)
+        panel = app.wall.events_panel
+        healthy = [pid for pid, v in m.views.items() if v.state == "HEALTHY"]
+
+        def shown() -> str:
+            return "\n".join("".join(text for text, _style in line[1]) for line in panel.lines)
+
+        def burst(first: int) -> str:
+            batch = healthy[first : first + 40]
+            for pid in batch:
+                m.record(pid, "DEGRADED", at=T0 - first)  # 40 transitions: every transition line moves
+            return f"●→▲ {m.views[batch[-1]].name}"
+
+        async def tick() -> None:
+            await pilot.pause(0.3)  # the bus batches reach the app
+            app.tick()
+            await pilot.pause(0.1)
+
+        clock[0] += 1.0
+        newest = burst(0)
+        await tick()
+        assert newest in shown()  # the storm shows at once, the first time
+        newest = burst(40)  # the clock stands still: every show since the storm's is within 2 s
+        await tick()
+        assert newest not in shown(), shown()  # still the storm's last picture
+        clock[0] += 2.0
+        await tick()
+        assert newest in shown()  # 2 s later: the newest transitions
+
+
 async def test_events_panel_starts_with_the_transitions_stored_before_the_dashboard() -> None:
     m = mixed_monitor("major")
     pid = next(v.id for v in m.views.values() if v.name == "IVR System")
