@@ -285,7 +285,7 @@ async def cold_renders(server: WebServer, slug: str, runs: int) -> tuple[float, 
     """(best render time, longest event-loop stall) over ``runs`` renders with nothing to reuse; the render
     process's CPU seconds per render (least swayed by other work on a shared machine) in ``cold_renders.cpu``."""
     times, lags, cpus = [], [], []
-    procs = server._procs
+    procs = server._renderer.procs
     child = next(iter(procs._processes), None) if procs is not None else None  # type: ignore[attr-defined]
     for _ in range(runs):
         server._pages.pop(slug, None)  # cold: no previous assets to reuse

@@ -12,11 +12,8 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
-import shutil
 import time
 from collections.abc import Callable, MutableMapping
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from typing import Any
 
 from aiohttp import web
@@ -24,7 +21,7 @@ from aiohttp import web
 from ..bus.events import EventBus, ExecutionRecorded, PagesChanged, ProbesChanged, StateChanged
 from ..config.model import Config
 from ..config.validate import validate_frame_ancestors
-from .cache import Answers, Asset, GzipAccepted, answers, keep_unchanged, not_modified
+from .cache import Answers, Asset, GzipAccepted, answers, not_modified
 from .connections import (
     HANDLER_KWARGS,
     ConnectionGuard,
@@ -36,21 +33,16 @@ from .connections import (
 from .fastpath import SLUG as _SLUG
 from .fastpath import FastRoutes
 from .json_errors import json_error, wants_json
-from .lazy import LazyAssets, built_answers, cors, shipped_answers
-from .offloop import responsive
+from .lazy import LazyAssets
 from .ondemand import HISTORY_MAX_AGE, METRICS_MAX_AGE, OnDemand, history_answers, metrics_answers
-from .publish import Snapshot, StaticFiles, load_static, publish
-from .renderproc import GONE, Shipped, receive, render_lazy, render_page, render_pool, shareable, ship_dir
-from .snapshot import list_slugs, load_page
+from .publish import StaticFiles
+from .renderer import PageRenderer, Rendered
 
 log = logging.getLogger(__name__)
 
 FULL_REFRESH_S = 60.0  # bars move with time even when nothing happens
 DEBOUNCE_S = 1.0  # at most one re-render per page per second for execution bursts
 RENDER_SHARE = 4  # ...and, for pages slow to render, at most one per 4x its render time
-# A render's result: assets, their answers, the page's probe ids, its snapshot (or the render process's token
-# for it) and its component count (see lazy).
-Rendered = tuple[dict[str, Asset], dict[str, Answers], frozenset[int], Any, int]
 
 
 class WebServer:
@@ -69,9 +61,6 @@ class WebServer:
         if err := validate_frame_ancestors(fa):
             raise ValueError(f"web.frame_ancestors: {err}")
         self._db = database
-        # Pages render in a child process (see renderproc) unless the host says no: the dashboard's stderr is
-        # its screen, which a child must not inherit (and Textual's stand-in for sys.stderr has no descriptor).
-        self._render_child = render_child
         self._config = config
         self._bus = bus
         self._clock = clock
@@ -97,9 +86,16 @@ class WebServer:
         self._cost: dict[str, float] = {}
         self._urgent: set[asyncio.Future[Any]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
-        self._executor: ThreadPoolExecutor | None = None
-        self._procs: ProcessPoolExecutor | None = None  # renders pages (see renderproc)
-        self._ship_dir = ""  # where it leaves them
+        # Pages render in a child process (see renderproc) unless the host says no: the dashboard's stderr is
+        # its screen, which a child must not inherit (and Textual's stand-in for sys.stderr has no descriptor).
+        self._renderer = PageRenderer(
+            database,
+            self._fixed,
+            clock,
+            lambda: self.base_url,
+            lambda slug: (self._pages.get(slug), self._served.get(slug, {})),
+            child=render_child,
+        )
         self._static: StaticFiles | None = None
         self._static_answers: dict[str, Answers] = {}
         self._metrics = OnDemand(METRICS_MAX_AGE)
@@ -123,14 +119,10 @@ class WebServer:
 
     async def start(self) -> None:
         """Bind, render every page, then answer (page requests wait for that first render)."""
-        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="web-render")
         self._running = True
         self._undo_accept_log = throttle_accept_errors(asyncio.get_running_loop())
         try:
-            self._static = await self._off_loop(load_static, self._clock())
-            if self._render_child and shareable(str(getattr(self._db, "url", ""))):
-                self._ship_dir = ship_dir()
-                self._procs = render_pool()
+            self._static = await self._renderer.start()
             self._static_answers = {
                 "css": answers(self._static.css, self._fixed),
                 "js": answers(self._static.js, self._fixed),
@@ -190,82 +182,19 @@ class WebServer:
                 task.cancel()
         if self._runner is not None:
             await self._runner.cleanup()
-        if self._procs is not None:
-            await asyncio.to_thread(self._procs.shutdown, True, cancel_futures=True)
-            self._procs = None
-        if self._ship_dir:
-            shutil.rmtree(self._ship_dir, ignore_errors=True)
-            self._ship_dir = ""
-        if self._executor is not None:  # let an in-flight render finish before the database closes
-            await asyncio.to_thread(self._executor.shutdown, True, cancel_futures=True)
-            self._executor = None
+        await self._renderer.stop()
         self._runner = self._site = self._ticker = None
         if self._undo_accept_log is not None:  # after asyncio's pending accept retries (1 s) have run
             asyncio.get_running_loop().call_later(2.0, self._undo_accept_log)
             self._undo_accept_log = None
 
-    # ---- rendering (off the loop) ----------------------------------------------------------------
+    # ---- rendering (off the loop, see renderer) --------------------------------------------------
 
     async def _off_loop(self, fn: Callable[..., Any], *args: Any) -> Any:
-        assert self._executor is not None
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-
-    def _render_sync(self, slug: str) -> Rendered | None:
-        with responsive():  # the event loop keeps running meanwhile (see offloop)
-            return self._render_page(slug)
-
-    def _install_sync(self, slug: str, shipped: Shipped) -> Rendered:
-        """A page the child process rendered: unchanged assets keep their validators, then header sets."""
-        path, manifest, probes, token, components = shipped
-        with responsive():
-            assets = keep_unchanged(receive(path, manifest), self._pages.get(slug))
-            return assets, self._answers_for(assets, self._served.get(slug, {})), probes, token, components
-
-    async def _in_process(self, fn: Callable[..., Any], *args: Any) -> tuple[bool, Any]:
-        """``fn(*args)`` in the render process: (True, its result), or (False, None) when there is none (any more)."""
-        procs = self._procs
-        if procs is None:
-            return False, None
-        try:
-            return True, await asyncio.get_running_loop().run_in_executor(procs, fn, *args)
-        except BrokenProcessPool:
-            log.warning("status pages: the render process died; rendering in threads from now on")
-            self._procs = None
-            await asyncio.to_thread(procs.shutdown, False, cancel_futures=True)
-            return False, None
+        return await self._renderer.off_loop(fn, *args)
 
     async def _render_elsewhere(self, slug: str) -> Rendered | None:
-        """Render in the child process when there is one (see renderproc), else in a worker thread."""
-        if self._static is not None:
-            args = (self._db.url, slug, self._clock(), self.base_url, self._static, self._ship_dir)
-            done, shipped = await self._in_process(render_page, *args)
-            if done:
-                return None if shipped is None else await self._off_loop(self._install_sync, slug, shipped)
-        return await self._off_loop(self._render_sync, slug)
-
-    def _render_page(self, slug: str) -> Rendered | None:
-        now = self._clock()
-        with self._db.session() as session:
-            data = load_page(session, slug, now)
-        if data is None:
-            return None
-        assert self._static is not None
-        assets, snapshot = publish(data, self.base_url, self._static, now, self._pages.get(slug))
-        return (
-            assets,
-            self._answers_for(assets, self._served.get(slug, {})),
-            frozenset(c.probe_id for c in data.components),
-            snapshot,
-            snapshot.components,
-        )
-
-    def _answers_for(self, assets: dict[str, Asset], previous: dict[str, Answers]) -> dict[str, Answers]:
-        """Header sets per asset; an asset whose bytes did not change keeps the ones it had."""
-        out = {}
-        for key, asset in assets.items():
-            old = previous.get(key)
-            out[key] = old if old is not None and old.asset is asset else answers(asset, self._fixed, cors=cors(key))
-        return out
+        return await self._renderer.render(slug)
 
     async def _render(self, slug: str) -> None:
         """Render ``slug`` and install it unless a render that started later already did."""
@@ -298,28 +227,15 @@ class WebServer:
     # ---- assets built on request (see lazy) ------------------------------------------------------
 
     async def _build_lazy(self, handle: Any, key: str, previous: Asset | None, slug: str) -> Answers | None:
-        """Asset ``key`` of the snapshot ``handle``: in the render process when it holds the snapshot, else in
-        a thread. A snapshot the render process no longer has (or lost with it) is rendered again first."""
-        for attempt in range(2):
-            if isinstance(handle, Snapshot):
-                return await self._off_loop(built_answers, handle, key, previous, self._fixed)
-            done, shipped = await self._in_process(render_lazy, slug, handle, key, self._ship_dir)
-            if done and shipped != GONE:
-                if shipped is None:
-                    return None
-                return await self._off_loop(shipped_answers, key, shipped, previous, self._fixed)
-            if attempt == 0:
-                await self._render(slug)  # a fresh snapshot, then the asset from it
-                handle = self._lazy.handle(slug)
-        return None
+        async def fresh() -> Any:
+            await self._render(slug)  # a fresh snapshot, then the asset from it
+            return self._lazy.handle(slug)
 
-    def _list_slugs_sync(self) -> list[str]:
-        with self._db.session() as session:
-            return list_slugs(session)
+        return await self._renderer.build_lazy(handle, key, previous, slug, fresh)
 
     async def _refresh_all(self) -> None:
         try:
-            slugs = set(await self._off_loop(self._list_slugs_sync))
+            slugs = set(await self._renderer.slugs())
         except Exception:
             log.exception("status pages: cannot list pages")
             return

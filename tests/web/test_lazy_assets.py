@@ -56,7 +56,7 @@ class Clock:
 async def started(db: Database, bus: EventBus, *, child: bool, clock: Clock | None = None) -> WebServer:
     server = WebServer(db, web_config(), bus, clock=clock or (lambda: NOW), render_child=child)
     await server.start()
-    assert (server._procs is not None) is child
+    assert (server._renderer.procs is not None) is child
     return server
 
 
@@ -158,7 +158,7 @@ async def test_a_snapshot_the_render_process_no_longer_holds_is_rendered_again(
         async with httpx.AsyncClient(base_url=server.url) as client:
             r = await client.get("/voip/status.json")
         assert r.status_code == 200 and r.json()["name"] == "VoIP"
-        assert server._procs is not None and server._lazy.handle("voip")[1] != 10**9
+        assert server._renderer.procs is not None and server._lazy.handle("voip")[1] != 10**9
     finally:
         await server.stop()
 
@@ -226,13 +226,13 @@ async def test_a_lazy_asset_asked_for_after_the_render_process_died_is_built_in_
     seed.page("voip", "VoIP", [(a, "Trunk A")])
     server = await started(db, bus, child=True)
     try:
-        assert server._procs is not None
-        (pid,) = list(server._procs._processes)  # type: ignore[attr-defined]
+        assert server._renderer.procs is not None
+        (pid,) = list(server._renderer.procs._processes)  # type: ignore[attr-defined]
         os.kill(pid, signal.SIGKILL)
         async with httpx.AsyncClient(base_url=server.url) as client:
             r = await client.get("/voip/components/1/badge.svg")
             assert r.status_code == 200 and "Trunk A" in r.text
             assert (await client.get("/voip/status.json")).json()["name"] == "VoIP"
-        assert server._procs is None  # threads from now on
+        assert server._renderer.procs is None  # threads from now on
     finally:
         await server.stop()

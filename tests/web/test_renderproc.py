@@ -22,18 +22,18 @@ def test_which_databases_a_child_process_can_open() -> None:
 async def test_pages_render_in_a_child_process_and_survive_its_death(seed: Seed, bus: EventBus, make_server) -> None:  # type: ignore[no-untyped-def]
     simple_page(seed)
     srv = await make_server()
-    pool = srv.server._procs
+    pool = srv.server._renderer.procs
     assert pool is not None
     pids = list(pool._processes)  # the render process (forked from a forkserver), not us
     assert len(pids) == 1 and pids[0] != os.getpid()
     assert "Acme Voice" in (await srv.client.get("/status")).text
-    folder = srv.server._ship_dir  # the child hands the bodies over in files, read and removed at once
+    folder = srv.server._renderer.ship_dir  # the child hands the bodies over in files, read and removed at once
     assert os.path.isdir(folder) and os.listdir(folder) == []
     os.kill(pids[0], signal.SIGKILL)
     seed.edit_page("status", name="After the crash")
     bus.publish(PagesChanged(("status",)))
     assert "After the crash" in (await srv.client.get("/status")).text  # rendered in a thread instead
-    assert srv.server._procs is None
+    assert srv.server._renderer.procs is None
     await srv.server.stop()
     assert not os.path.exists(folder)
 
@@ -42,6 +42,6 @@ async def test_the_render_process_runs_at_a_lower_cpu_priority(seed: Seed, make_
     """When no core is free the kernel runs the event loop first: a render is background work."""
     simple_page(seed)
     srv = await make_server()
-    (pid,) = list(srv.server._procs._processes)
+    (pid,) = list(srv.server._renderer.procs._processes)
     ours = os.getpriority(os.PRIO_PROCESS, 0)
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + RENDER_NICENESS)
