@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
+
+import pytest
 
 from callmeter_tui.domain.banner import ALL_OPERATIONAL, MAJOR_ISSUES, PARTIAL_DEGRADATION, STATUS_PENDING
 from callmeter_tui.domain.probe import ComponentSpec, StatusPageSpec
@@ -319,9 +322,7 @@ async def test_a_tick_repaints_only_the_rows_whose_drawing_changed(monkeypatch) 
         app.tick()
         await pilot.pause(0.1)
         plist = app.wall.probes
-        drawn: list[int] = []
-        real_line = type(plist).render_line
-        monkeypatch.setattr(type(plist), "render_line", lambda self, y: drawn.append(y) or real_line(self, y))
+        drawn = drawn_lines(monkeypatch, plist)
         app.tick()  # nothing moved: no line drawn
         await pilot.pause(0.2)
         assert drawn == []
@@ -372,9 +373,7 @@ async def test_a_tick_repaints_only_the_events_panel_lines_that_changed(monkeypa
         app.tick()
         await pilot.pause(0.1)
         panel = app.wall.events_panel
-        drawn: list[int] = []
-        real_line = type(panel).render_line
-        monkeypatch.setattr(type(panel), "render_line", lambda self, y: drawn.append(y) or real_line(self, y))
+        drawn = drawn_lines(monkeypatch, panel)
         app.tick()  # nothing moved: no line drawn
         await pilot.pause(0.2)
         assert drawn == []
@@ -474,3 +473,11 @@ async def test_events_panel_starts_with_the_transitions_stored_before_the_dashbo
         await pilot.pause()
         text = screen_text(app)
         assert text.count("IVR System") >= 3 and text.count("●→✖ IVR System") == 1
+
+
+def drawn_lines(monkeypatch: pytest.MonkeyPatch, widget: Any) -> list[int]:
+    """The y of every line ``widget``'s class draws from now on."""
+    drawn: list[int] = []
+    real_line = type(widget).render_line
+    monkeypatch.setattr(type(widget), "render_line", lambda self, y: drawn.append(y) or real_line(self, y))
+    return drawn
