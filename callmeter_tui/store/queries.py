@@ -7,63 +7,18 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..domain.defaults import NO_DATA_INTERVALS
-from ..domain.health import HealthState
+from ..domain.packed_spans import ComponentSpans
 from ..domain.spans import HealthSpan
-from .models import Execution, HealthSpanRow, MetricRollup, Probe, RollupMark, Transition
+from .models import Execution, MetricRollup, Probe, RollupMark, Transition
 from .retention import HOUR, hour_floor
-
-# NO_DATA_INTERVALS: evidence more than this many intervals after the open span's end is a gap (no data).
-# recording.py applies the same rule when it stores, so a silent probe reads the same before and after it returns.
-
-
-def open_span_end(ended_at: float, interval_s: float, until: float) -> float:
-    """Where the open span ends as seen at ``until``: there if the probe is fresh, else one interval on.
-
-    The second case is exactly what the recorder stores when the probe comes back after the gap. Within
-    the grace of ``NO_DATA_INTERVALS`` the span is shown up to ``until``; if the probe then stays silent
-    past the grace, that tail becomes no data (one interval after the last result), as it is stored.
-    """
-    if until - ended_at <= NO_DATA_INTERVALS * interval_s:
-        return max(until, ended_at)
-    return ended_at + interval_s
+from .span_arrays import load_span_arrays
 
 
 def load_spans(session: Session, probe_ids: Iterable[int], since: float, until: float) -> dict[int, list[HealthSpan]]:
     """Spans overlapping [since, until), clipped to it, oldest first; every asked id is a key."""
     ids = list(probe_ids)
-    out: dict[int, list[HealthSpan]] = {pid: [] for pid in ids}
-    if not ids:
-        return out
-    intervals = dict(session.execute(select(Probe.id, Probe.interval_s).where(Probe.id.in_(ids))).all())
-    # On the session's Core connection: rows come back as plain tuples, without the ORM's per-row work
-    # (a 1,000-component page reads ~16,000 spans per render).
-    rows = session.connection().execute(
-        select(
-            HealthSpanRow.probe_id,
-            HealthSpanRow.state,
-            HealthSpanRow.started_at,
-            HealthSpanRow.ended_at,
-            HealthSpanRow.open,
-        )
-        .where(
-            HealthSpanRow.probe_id.in_(ids),
-            HealthSpanRow.started_at < until,
-            # An open span may reach past its stored end: filter it after extending.
-            (HealthSpanRow.ended_at > since) | HealthSpanRow.open.is_(True),
-        )
-        .order_by(HealthSpanRow.probe_id, HealthSpanRow.started_at)
-        .execution_options(yield_per=2000)  # fetched in batches: one fetchall of a big page holds the GIL
-    )
-    states = {s.value: s for s in HealthState}
-    for probe_id, state, started_at, ended_at, is_open in rows:
-        end = open_span_end(ended_at, intervals.get(probe_id, 60.0), until) if is_open else ended_at
-        start = started_at if started_at > since else since
-        if end > until:
-            end = until
-        if end > start:
-            out[probe_id].append(HealthSpan(states.get(state) or HealthState.parse(state), start, end))
-    return out
+    packed = load_span_arrays(session, ids, since, until)
+    return {pid: list(ComponentSpans(packed, i)) for i, pid in enumerate(ids)}
 
 
 def latest_executions(session: Session, probe_id: int, limit: int = 50) -> list[Execution]:

@@ -14,7 +14,6 @@ between runs with the arrow keys, Home and End.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -22,8 +21,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from markupsafe import Markup
 
-from ..domain.health import HealthState
-from .view import NARROW_DAYS, BarCell, PageBars
+from ..domain.health import STATE_ORDER, HealthState
+from .view import CELL_COLUMNS, NARROW_DAYS, BarCell, PageBars
 
 _SEG_CLASS = {
     HealthState.HEALTHY: "h",
@@ -32,6 +31,7 @@ _SEG_CLASS = {
     HealthState.UNKNOWN: "n",
 }
 NL = "&#10;"  # a line break inside an attribute (the tooltip is white-space: pre)
+_TAB_STOP = ' tabindex="0"'  # on a bar's newest run: one tab stop per bar
 
 
 def human_duration(seconds: float) -> str:
@@ -72,23 +72,29 @@ def cell_text(cell: BarCell, whole_day: bool = True) -> str:
     return NL.join(part for part in (healthy, *bad, maint, unknown) if part)
 
 
-def cell_texts(cells: Sequence[BarCell]) -> list[str]:
-    """``cell_text`` of every cell, written once per wording: a text depends only on which figures pass
-    their thresholds and on each one at the bar's resolution (whole minutes, or seconds under one), so
-    cells alike at that resolution share it (a big page has thousands of distinct cells, few wordings)."""
-    if len(cells) < 256:
-        return [cell_text(c) for c in cells]
-    x = np.array([(c.degraded_s, c.unhealthy_s, c.healthy_s, c.maintenance_s, c.unknown_s) for c in cells])
+def cell_texts(bars: PageBars) -> list[str]:
+    """``cell_text`` of every distinct cell of ``bars``, written once per wording: a text depends only on
+    which figures pass their thresholds and on each one at the bar's resolution (whole minutes, or seconds
+    under one), so cells alike at that resolution share it (a big page has thousands of distinct cells,
+    few wordings). Read from the cells' table: no BarCell is made but for one per wording."""
+    table = bars.table
+    if len(table) < 256:
+        return [cell_text(bars.cell(k)) for k in range(len(table))]
+    x = table[:, [_COLUMN[name] for name in _WORDED]]
     r = np.round(x)  # half to even, like round()
     shown = np.where(r < 60, r, 100 + r // 60)  # the human_duration a figure reads as
     shown[x < np.array([0.5, 0.5, 0.5, 0.5, 60.0])] = -1  # cell_text leaves these out
     fields = shown.astype(np.int64) + 1
     if fields.max() >= 1 << 12:  # longer than a day's figures: word each cell
-        return [cell_text(c) for c in cells]
+        return [cell_text(bars.cell(k)) for k in range(len(table))]
     packed = (fields << (12 * np.arange(5, dtype=np.int64))).sum(axis=1)  # one int per wording
     _, first, inverse = np.unique(packed, return_index=True, return_inverse=True)
-    texts = [cell_text(cells[i]) for i in first.tolist()]
+    texts = [cell_text(bars.cell(i)) for i in first.tolist()]
     return [texts[k] for k in inverse.ravel().tolist()]
+
+
+_COLUMN = {name: i for i, name in enumerate(CELL_COLUMNS)}
+_WORDED = ("degraded_s", "unhealthy_s", "healthy_s", "maintenance_s", "unknown_s")  # cell_text's thresholds
 
 
 class DayNames:
@@ -117,32 +123,22 @@ class DayNames:
         return f"{start} – {self.dmy[last]}"
 
 
-def runs(row: list[int], narrow_from: int) -> list[tuple[int, int]]:
-    """(first day, day count) of each run of equal cell keys; a run never crosses ``narrow_from``."""
-    out: list[tuple[int, int]] = []
-    start = 0
-    for i in range(1, len(row) + 1):
-        if i == len(row) or row[i] != row[start] or i == narrow_from:
-            out.append((start, i - start))
-            start = i
-    return out
-
-
 class BarPainter:
-    """Bar markup for one page. Day labels and cell texts are built once per page, and a row of cells
-    that another component already has is painted once (all-healthy components all look alike)."""
+    """Bar markup for one page. Day labels, class names and cell texts are written once per page, each
+    run's element is joined from them with numpy (object arrays of str: the concatenation loops in C), and
+    a row of cells that another component already has is painted once (all-healthy components look alike)."""
 
     def __init__(self, bars: PageBars, tz: ZoneInfo) -> None:
         self._bars = bars
         self._days = DayNames([datetime.fromtimestamp(s, tz) for s in bars.starts])
-        letters = ["m" if c.shows_maintenance else _SEG_CLASS[c.state] for c in bars.cells]
-        self._cells = list(zip(letters, cell_texts(bars.cells)))
+        codes = bars.table[:, 0].astype(np.int64)
+        maintenance = (codes == STATE_ORDER.index(HealthState.UNKNOWN)) & (bars.table[:, _COLUMN["maintenance_s"]] > 0)
+        letters = np.where(maintenance, "m", np.array([_SEG_CLASS[s] for s in STATE_ORDER])[codes]).tolist()
+        self._letters = letters
+        self._texts = cell_texts(bars)
         # Cells that read the same (a 25-hour day without data, a 24-hour one) are one run.
         first: dict[tuple[str, str], int] = {}
-        self._same = [first.setdefault(c, k) for k, c in enumerate(self._cells)]
-        self._today: dict[int, str] = {}  # today is not over: its cells say every state explicitly
-        self._painted: dict[tuple[int, ...], Markup] = {}
-        self._classes: dict[tuple[str, int, int], str] = {}
+        self._same = [first.setdefault(c, k) for k, c in enumerate(zip(letters, self._texts))]
         self.widths: set[int] = set()  # run lengths used: theme.css gives each a .wN class
 
     @property
@@ -150,8 +146,8 @@ class BarPainter:
         return max(0, len(self._bars.starts) - NARROW_DAYS)
 
     def paint_all(self) -> list[Markup]:
-        """Every row's bar markup, in row order. Runs are found for all rows at once (numpy); a row equal to
-        an earlier one reuses its markup; class names, labels and texts are looked up, not rebuilt, per run."""
+        """Every row's bar markup, in row order. Runs are found for all rows at once; a row equal to an
+        earlier one reuses its markup."""
         keys = self._bars.keys
         if not len(keys):
             return []
@@ -168,47 +164,50 @@ class BarPainter:
         comp, first = np.nonzero(start)  # row by row, runs in order
         flat = comp * n + first
         count = np.minimum(np.append(flat[1:], rows * n), (comp + 1) * n) - flat
-        last = np.append(comp[1:] != comp[:-1], True)
-        pieces: list[list[str]] = [[] for _ in range(rows)]
-        for r, f, k, c, stop in zip(
-            comp.tolist(), first.tolist(), same[comp, first].tolist(), count.tolist(), last.tolist()
-        ):
-            pieces[r].append(self._segment(f, c, k, stop, n))
-        painted = [Markup("".join(p)) for p in pieces]
+        last = np.append(comp[1:] != comp[:-1], True)  # a row's newest run: its tab stop
+        elements = self._heads(same[comp, first], first, count, last, n) + self._labels(first, count)
+        elements += self._run_texts(same[comp, first], first + count == n) + '"></i>'
+        flat_elements = elements.tolist()
+        ends = np.flatnonzero(last) + 1
+        painted: list[Markup] = [Markup("")] * rows
+        lo = 0
+        for r, hi in zip(comp[ends - 1].tolist(), ends.tolist()):
+            painted[r] = Markup("".join(flat_elements[lo:hi]))
+            lo = hi
         return [painted[o] for o in original]
 
-    def paint(self, component_index: int) -> Markup:
-        same = self._same
-        row = [same[k] for k in self._bars.row(component_index)]
-        key = tuple(row)
-        done = self._painted.get(key)
-        if done is None:
-            done = self._painted[key] = Markup("".join(self._segments(row)))
-        return done
+    def _heads(self, key: np.ndarray, first: np.ndarray, count: np.ndarray, stop: np.ndarray, n: int) -> np.ndarray:
+        """Each run's element up to its label: class names (by letter, position, length) and tab stop."""
+        letter_ids = np.unique(np.asarray(self._letters), return_inverse=True)
+        letters, letter_of = letter_ids[0].tolist(), letter_ids[1]
+        combined = ((letter_of[key] * (n + 1) + first) * (n + 1) + count) * 2 + stop
+        distinct, inverse = np.unique(combined, return_inverse=True)
+        heads = []
+        for value in distinct.tolist():
+            value, tab = divmod(value, 2)
+            value, c = divmod(value, n + 1)
+            li, f = divmod(value, n + 1)
+            cls = self._class(letters[li], f, c, n)
+            heads.append(f'<i class="{cls}"{_TAB_STOP if tab else ""} role="img" aria-label="')
+        return np.array(heads, dtype=object)[inverse.ravel()]
 
-    def _today_text(self, key: int) -> str:
-        text = self._today.get(key)
-        if text is None:
-            text = self._today[key] = cell_text(self._bars.cells[key], whole_day=False)
-        return text
+    def _labels(self, first: np.ndarray, count: np.ndarray) -> np.ndarray:
+        """Each run's dates and, for a run of several days, "Each day: "."""
+        distinct, inverse = np.unique(first * (len(self._bars.starts) + 1) + count, return_inverse=True)
+        labels = []
+        for value in distinct.tolist():
+            f, c = divmod(value, len(self._bars.starts) + 1)
+            labels.append(f"{self._days.label(f, f + c - 1)}{NL}{'Each day: ' if c > 1 else ''}")
+        return np.array(labels, dtype=object)[inverse.ravel()]
 
-    def _segments(self, row: list[int]) -> list[str]:
-        found = runs(row, self.narrow_from)
-        last = len(found) - 1
-        return [self._segment(first, count, row[first], j == last, len(row)) for j, (first, count) in enumerate(found)]
-
-    def _segment(self, first: int, count: int, key: int, stop: bool, n: int) -> str:
-        """One run's element: ``count`` days from ``first`` of cell ``key``; ``stop``: the bar's tab stop."""
-        letter, text = self._cells[key]
-        if first + count == n:
-            text = self._today_text(key)
-        cls = self._classes.get((letter, first, count))
-        if cls is None:
-            cls = self._classes[(letter, first, count)] = self._class(letter, first, count, n)
-        label = self._days.label(first, first + count - 1)
-        each = "Each day: " if count > 1 else ""
-        tab = ' tabindex="0"' if stop else ""
-        return f'<i class="{cls}"{tab} role="img" aria-label="{label}{NL}{each}{text}"></i>'
+    def _run_texts(self, key: np.ndarray, today: np.ndarray) -> np.ndarray:
+        """What each run's days held; a run ending today says every state explicitly (the day is not over)."""
+        texts = np.array(self._texts, dtype=object)[key]
+        if today.any():
+            keys, inverse = np.unique(key[today], return_inverse=True)
+            told = [cell_text(self._bars.cell(k), whole_day=False) for k in keys.tolist()]
+            texts[today] = np.array(told, dtype=object)[inverse.ravel()]
+        return texts
 
     def _class(self, letter: str, first: int, count: int, n: int) -> str:
         middle = first + count / 2

@@ -6,6 +6,7 @@ Only customer-facing fields are copied out: never probe targets, user names or s
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,14 +14,16 @@ from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from ..config.logo import load_logo, sniff_logo
-from ..domain.bars import day_boundaries
+from ..domain.bars import SpanArrays, day_boundaries
 from ..domain.defaults import BAR_DAYS, PAGE_REFRESH_S
 from ..domain.maintenance import Interval
+from ..domain.packed_spans import ComponentSpans
 from ..store.incidents import load_bad_spans_before, load_incidents
 from ..store.maintenance import WindowView, maintenance_intervals, page_windows
 from ..store.models import Component, Delivery, Execution, Probe, StatusPage, Webhook
 from ..store.queries import load_spans
 from ..store.reports import known_zone as safe_timezone  # the page's zone, else UTC: one rule
+from ..store.span_arrays import load_span_arrays
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +39,7 @@ class ComponentData:
     last_checked: float | None
     created_at: float
     updated_at: float
-    spans: tuple[Any, ...]  # domain.spans.HealthSpan within the bar window
+    spans: Sequence[Any]  # domain.spans.HealthSpan within the bar window (row of PageData.packed)
     older_bad_spans: tuple[Any, ...] = ()  # degraded/unhealthy spans before it (the page's history)
 
     maintenance: tuple[Interval, ...] = ()  # merged maintenance intervals, bar window start .. a week ahead
@@ -61,6 +64,7 @@ class PageData:
 
     windows: tuple[WindowView, ...] = ()  # maintenance windows of the page's probes not over before the bars
     count_maintenance_as_downtime: bool = False
+    packed: SpanArrays | None = None  # every component's spans (component i is row i): what the bars read
 
 
 def list_slugs(session: Session) -> list[str]:
@@ -103,12 +107,15 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
             Probe.created_at,
             Probe.updated_at,
             Probe.state_since,
+            Probe.interval_s,
         )
         .join(Probe, Probe.id == Component.probe_id)
         .where(Component.page_id == page.id)
         .order_by(Component.position, Component.id)
     ).all()
-    spans = load_spans(session, [r.id for r in rows], boundaries[0], now) if rows else {}
+    on_page = select(Component.probe_id).where(Component.page_id == page.id)
+    intervals = {r.id: r.interval_s for r in rows}
+    packed = load_span_arrays(session, [r.id for r in rows], boundaries[0], now, intervals=intervals, among=on_page)
     older = load_bad_spans_before(session, [r.id for r in rows], boundaries[0])
 
     ahead = now + MAINTENANCE_AHEAD_S
@@ -122,7 +129,7 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
             last_checked=r.last_execution_at,
             created_at=r.created_at,
             updated_at=max(r.updated_at or 0.0, r.state_since or 0.0),
-            spans=tuple(spans.get(r.id, ())),
+            spans=ComponentSpans(packed, i - 1),
             older_bad_spans=tuple(older.get(r.id, ())),
             maintenance=tuple(maint.get(r.id, ())),
         )
@@ -145,6 +152,7 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
         operator_incidents=tuple(load_incidents(session, page_id=page.id)),
         windows=tuple(page_windows(session, page.id, boundaries[0])) if rows else (),
         count_maintenance_as_downtime=bool(page.count_maintenance_as_downtime),
+        packed=packed,
     )
 
 

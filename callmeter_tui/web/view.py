@@ -22,6 +22,7 @@ from ..domain.incident_status import STATE_COMPONENT_STATUS, Impact, component_b
 from ..domain.incidents import Incident, incidents
 from ..domain.isotime import iso_seconds
 from ..domain.maintenance import active, maintenance_matrix
+from ..domain.packed_spans import latest_codes, rows
 from ..domain.page_figures import incident_runs, uptime_sums
 from ..domain.public_incidents import AutoRun, PublicIncident, public_incidents
 from ..domain.spans import HealthSpan, carve, format_uptime, uptime_ratio, uptime_text
@@ -53,12 +54,22 @@ class BarCell:
 
 @dataclass(frozen=True)
 class PageBars:
-    """Every component's daily segments: ``keys[c, i]`` indexes ``cells`` for component c, day i."""
+    """Every component's daily segments: ``keys[c, i]`` indexes the distinct cells for component c, day i.
+    ``table`` holds the cells as rows of numbers (see ``CELL_COLUMNS``); ``cells`` are their BarCell
+    objects, made on first use (the page itself is painted from the table)."""
 
     starts: tuple[float, ...]  # day starts in the page's zone, oldest first
     ends: tuple[float, ...]
-    cells: tuple[BarCell, ...]
+    table: np.ndarray  # (cells, 6) float64: STATE_ORDER index, then seconds per CELL_COLUMNS[1:]
     keys: np.ndarray  # (components, days) int
+
+    @cached_property
+    def cells(self) -> tuple[BarCell, ...]:
+        return tuple(_cell(row) for row in self.table.tolist())
+
+    def cell(self, key: int) -> BarCell:
+        """One distinct cell (without making all of them)."""
+        return self.cells[key] if "cells" in self.__dict__ else _cell(self.table[key].tolist())
 
     def row(self, component_index: int) -> list[int]:
         return self.keys[component_index].tolist() if len(self.keys) else []
@@ -149,7 +160,10 @@ def measure(data: PageData) -> _Measured:
     blocks, uptime, found = [], [], []
     for i in range(0, len(comps), BAR_CHUNK):
         chunk = comps[i : i + BAR_CHUNK]
-        packed = pack_spans([carve(c.spans, c.maintenance) for c in chunk])
+        if data.packed is not None and not any(c.maintenance for c in chunk):
+            packed = rows(data.packed, i, i + len(chunk))  # the loaded arrays themselves: nothing to carve
+        else:
+            packed = pack_spans([carve(c.spans, c.maintenance) for c in chunk])
         matrix = state_seconds_matrix_arrays(packed, b, data.now)
         maint = maintenance_matrix([c.maintenance for c in chunk], b, data.now)
         matrix[..., 3] = np.clip(matrix[..., 3] - maint, 0.0, None)
@@ -222,7 +236,7 @@ def _bars(b: np.ndarray, blocks: list[np.ndarray], components: int) -> PageBars:
     starts, ends = tuple(b[:-1].tolist()), tuple(b[1:].tolist())
     n_days = len(b) - 1
     if not blocks:
-        return PageBars(starts, ends, (), np.zeros((0, n_days), dtype=np.int64))
+        return PageBars(starts, ends, np.zeros((0, len(CELL_COLUMNS))), np.zeros((0, n_days), dtype=np.int64))
     bits = np.ascontiguousarray(np.concatenate(blocks)).view(np.uint64)
     h = np.zeros(len(bits), dtype=np.uint64)
     for col in range(bits.shape[1]):
@@ -233,13 +247,13 @@ def _bars(b: np.ndarray, blocks: list[np.ndarray], components: int) -> PageBars:
     order = np.argsort(first, kind="stable")  # first appearance order
     rank = np.empty_like(order)
     rank[order] = np.arange(len(order))
-    rows = bits[first[order]].view(np.float64).tolist()
-    cells = tuple(_cell(row) for row in rows)
-    return PageBars(starts, ends, cells, rank[inverse.ravel()].reshape(components, n_days))
+    table = bits[first[order]].view(np.float64)
+    return PageBars(starts, ends, table, rank[inverse.ravel()].reshape(components, n_days))
 
 
 _CELL_FIELDS = ("healthy_s", "degraded_s", "unhealthy_s", "unknown_s", "maintenance_s")
-assert tuple(f.name for f in fields(BarCell)) == ("state", *_CELL_FIELDS), "BarCell's fields moved: see _cell"
+CELL_COLUMNS = ("state", *_CELL_FIELDS)  # PageBars.table's columns (state as its STATE_ORDER index)
+assert tuple(f.name for f in fields(BarCell)) == CELL_COLUMNS, "BarCell's fields moved: see _cell"
 
 
 def _cell(row: list[float]) -> BarCell:
@@ -312,21 +326,27 @@ def ongoing_incidents(data: PageData, states: list[HealthState]) -> list[PublicI
     incident adopts the first matching run of its probe, and all of that probe's runs are here, in order).
     """
     adopting = {op.auto_probe_id for op in data.operator_incidents if op.auto_probe_id is not None}
+    latest = latest_codes(data.packed).tolist() if data.packed is not None else [None] * len(data.components)
     runs = []
-    for comp in data.components:
+    for comp, code in zip(data.components, latest):
         if comp.probe_id in adopting:
             found = incidents((*comp.older_bad_spans, *comp.spans))
         else:
-            found = ongoing_run(comp)
+            found = ongoing_run(comp, code)
         runs += [AutoRun(comp.probe_id, comp.name, inc) for inc in found]
     found_all = public_incidents(runs, data.operator_incidents, _blend(states))
     return [i for i in found_all if i.ongoing]
 
 
-def ongoing_run(comp: ComponentData) -> list[Incident]:
-    """The component's ongoing automatic incident (at most one), or nothing."""
-    spans = comp.spans or comp.older_bad_spans
-    if not spans or HealthState.parse(max(spans, key=_span_order).state) not in _BAD:
+def ongoing_run(comp: ComponentData, latest_code: int | None = None) -> list[Incident]:
+    """The component's ongoing automatic incident (at most one), or nothing. ``latest_code``: its latest
+    span's state (``STATE_ORDER`` index, -1 for none) when already read from the packed arrays."""
+    if latest_code is not None and latest_code >= 0:
+        bad = STATE_ORDER[latest_code] in _BAD
+    else:
+        spans = comp.spans or comp.older_bad_spans
+        bad = bool(spans) and HealthState.parse(max(spans, key=_span_order).state) in _BAD
+    if not bad:
         return []
     found = incidents((*comp.older_bad_spans, *comp.spans))
     return found[:1] if found and found[0].ongoing else []

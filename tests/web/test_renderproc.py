@@ -45,3 +45,30 @@ async def test_the_render_process_runs_at_a_lower_cpu_priority(seed: Seed, make_
     (pid,) = list(srv.server._renderer.procs._processes)
     ours = os.getpriority(os.PRIO_PROCESS, 0)
     assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + RENDER_NICENESS)
+
+
+def _gc_state() -> tuple[bool, int]:
+    import gc
+
+    return gc.isenabled(), gc.get_stats()[2]["collections"]
+
+
+async def test_the_render_process_collects_garbage_between_renders_not_during_them(seed: Seed, make_server) -> None:  # type: ignore[no-untyped-def]
+    """Automatic collections, triggered by a render's allocations, walked the kept snapshots mid-render;
+    the child collects once a render has been quiet for COLLECT_AFTER_S instead."""
+    import asyncio
+
+    from callmeter_tui.web.renderproc import COLLECT_AFTER_S
+
+    simple_page(seed)
+    srv = await make_server()
+    pool = srv.server._renderer.procs
+    loop = asyncio.get_running_loop()
+    await asyncio.sleep(COLLECT_AFTER_S + 0.5)  # the start's renders: collected by now
+    enabled, before = await loop.run_in_executor(pool, _gc_state)
+    assert not enabled  # no automatic collection in the render process
+    await srv.server._render("status")
+    _, right_after = await loop.run_in_executor(pool, _gc_state)
+    await asyncio.sleep(COLLECT_AFTER_S + 0.5)
+    _, later = await loop.run_in_executor(pool, _gc_state)
+    assert right_after == before and later == before + 1  # one full collection, after the render

@@ -1,0 +1,119 @@
+"""Spans read straight into packed arrays (``domain.bars.SpanArrays``): the status page's bulk read.
+
+Why: a 1,000-component page reads ~16,000 spans per render. Clipping them and ending the open ones one
+row at a time in Python, and making an object of each, was a third of a cold render; here the rows
+come back as plain tuples, are split into columns at C speed, and the rules run over whole columns.
+``queries.load_spans`` reads through this too, so both apply one open-span rule. NO_DATA_INTERVALS:
+evidence more than this many intervals after the open span's end is a gap (no data); recording.py applies
+the same rule when it stores, so a silent probe reads the same before and after it returns.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from itertools import compress
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Select, case, func, select
+from sqlalchemy.orm import Session
+
+from ..domain.bars import SpanArrays
+from ..domain.defaults import NO_DATA_INTERVALS
+from ..domain.health import STATE_ORDER
+from ..domain.packed_spans import take
+from .models import HealthSpanRow, Probe
+
+_CODES = {state.value: i for i, state in enumerate(STATE_ORDER)}
+BATCH_ROWS = 4000  # rows per fetch: one fetch of a big page's rows holds the GIL (a render thread shares it)
+
+
+# The state as its STATE_ORDER index, worked out by the database (an int per row reads faster than a
+# string); any spelling HealthState.parse takes (it upper-cases). A state no rule knows reads as NULL.
+_STATE_CODE = case(_CODES, value=func.upper(HealthSpanRow.state), else_=None)
+
+
+def _code(state: object) -> int:
+    if isinstance(state, int):
+        return state
+    raise ValueError(f"health_span.state: a state the store should not hold ({state!r})")
+
+
+def open_span_ends(ended_at: np.ndarray, interval_s: np.ndarray, until: float) -> np.ndarray:
+    """Where each open span ends as seen at ``until``: there if the probe is fresh, else one interval on.
+
+    The second case is exactly what the recorder stores when the probe comes back after the gap. Within
+    the grace of ``NO_DATA_INTERVALS`` intervals the span is shown up to ``until``; if the probe then stays
+    silent past the grace, that tail becomes no data (one interval after the last result), as it is stored.
+    """
+    fresh = until - ended_at <= NO_DATA_INTERVALS * interval_s
+    ends: np.ndarray = np.where(fresh, np.maximum(until, ended_at), ended_at + interval_s)
+    return ends
+
+
+def load_span_arrays(
+    session: Session,
+    probe_ids: Iterable[int],
+    since: float,
+    until: float,
+    *,
+    intervals: Mapping[int, float] | None = None,
+    among: Select[Any] | None = None,
+) -> SpanArrays:
+    """Spans overlapping ``[since, until)``, clipped to it, oldest first; component c is ``probe_ids[c]``
+    (an id asked twice gets its spans twice). ``intervals``: the probes' intervals when the caller has
+    read them already; ``among``: a query of (at least) those probe ids to select by, instead of a list
+    of a thousand bound ids."""
+    asked = list(probe_ids)
+    ids = list(dict.fromkeys(asked))
+    row_of = {pid: i for i, pid in enumerate(ids)}
+    columns: list[list[object]] = [[], [], [], [], []]
+    if ids and intervals is None:
+        intervals = dict(session.execute(select(Probe.id, Probe.interval_s).where(Probe.id.in_(ids))).all())
+    if ids:
+        result = session.connection().execute(
+            select(
+                HealthSpanRow.probe_id,
+                _STATE_CODE,
+                HealthSpanRow.started_at,
+                HealthSpanRow.ended_at,
+                case((HealthSpanRow.open.is_(True), 1), else_=0),
+            )
+            .where(
+                HealthSpanRow.probe_id.in_(ids if among is None else among),
+                HealthSpanRow.started_at < until,
+                # An open span may reach past its stored end: filter it after extending.
+                (HealthSpanRow.ended_at > since) | HealthSpanRow.open.is_(True),
+            )
+            .order_by(HealthSpanRow.probe_id, HealthSpanRow.started_at)
+            .execution_options(yield_per=BATCH_ROWS)
+        )
+        for part in result.partitions():
+            for column, values in zip(columns, zip(*part)):
+                column.extend(values)
+    n = len(columns[0])
+    probe = np.fromiter(columns[0], dtype=np.int64, count=n)
+    if among is not None:  # it may hold more probes than asked
+        asked_only = np.isin(probe, np.fromiter(row_of, dtype=np.int64, count=len(row_of)))
+        probe = probe[asked_only]
+        columns = [list(compress(c, asked_only.tolist())) for c in columns]
+        n = len(probe)
+    known = np.array(sorted(row_of), dtype=np.int64)
+    row = np.array([row_of[pid] for pid in known.tolist()], dtype=np.int64)[np.searchsorted(known, probe)]
+    codes = np.fromiter(map(_code, columns[1]), dtype=np.int8, count=n)
+    starts = np.fromiter(columns[2], dtype=np.float64, count=n)
+    ends = np.fromiter(columns[3], dtype=np.float64, count=n)
+    is_open = np.fromiter(columns[4], dtype=bool, count=n)
+    if is_open.any():
+        every = intervals or {}
+        interval = np.array([float(every.get(pid) or 60.0) for pid in ids], dtype=np.float64)[row]
+        ends = np.where(is_open, open_span_ends(ends, interval, until), ends)
+    starts = np.maximum(starts, since)
+    ends = np.minimum(ends, until)
+    keep = ends > starts
+    row, codes, starts, ends = row[keep], codes[keep], starts[keep], ends[keep]
+    order = np.argsort(row, kind="stable")  # by the asked order; each probe's rows stay oldest first
+    offsets = np.zeros(len(ids) + 1, dtype=np.int64)
+    np.cumsum(np.bincount(row, minlength=len(ids)), out=offsets[1:])
+    packed = SpanArrays(starts[order], ends[order], codes[order], offsets)
+    return packed if len(ids) == len(asked) else take(packed, [row_of[pid] for pid in asked])
