@@ -7,7 +7,9 @@ import re
 from typing import Any
 from xml.sax.saxutils import escape
 
-from ..domain.health import HealthState
+import numpy as np
+
+from ..domain.health import STATE_ORDER, HealthState
 from ..domain.palette import (
     MAINTENANCE_BADGE,
     MAINTENANCE_COLOR,
@@ -43,11 +45,15 @@ class _BarEncoder:
     def __init__(self, bars: PageBars) -> None:
         self._bars = bars
         self._heads = [f'{{"start":"{iso(a)}","end":"{iso(b)}",' for a, b in zip(bars.starts, bars.ends)]
+        # From the cells' table (view.CELL_COLUMNS): a big page's thousands of BarCell objects are not needed,
+        # and each distinct number is written once (whole days and zeros repeat a lot).
+        table = bars.table
+        values, inverse = np.unique(table[:, 1:], return_inverse=True)
+        text = [_seconds(v) for v in values.tolist()]
         self._tails = [
-            f'"status":"{c.state.value}","healthy_s":{_seconds(c.healthy_s)},"degraded_s":{_seconds(c.degraded_s)},'
-            f'"unhealthy_s":{_seconds(c.unhealthy_s)},"unknown_s":{_seconds(c.unknown_s)},'
-            f'"maintenance_s":{_seconds(c.maintenance_s)}}}'
-            for c in bars.cells
+            f'"status":"{STATE_ORDER[int(code)].value}","healthy_s":{text[h]},"degraded_s":{text[d]},'
+            f'"unhealthy_s":{text[u]},"unknown_s":{text[n]},"maintenance_s":{text[m]}}}'
+            for code, (h, d, u, n, m) in zip(table[:, 0].tolist(), inverse.reshape(-1, 5).tolist())
         ]
 
     def encode(self, component_index: int) -> str:
