@@ -11,8 +11,9 @@ from __future__ import annotations
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..config.fields import control_char_problem
@@ -180,21 +181,24 @@ def page_windows(session: Session, page_id: int, since: float) -> list[WindowVie
 
 
 def maintenance_intervals(
-    session: Session, probe_ids: Iterable[int], since: float, until: float
+    session: Session, probe_ids: Iterable[int], since: float, until: float, *, among: Select[Any] | None = None
 ) -> dict[int, list[Interval]]:
     """probe id -> merged maintenance intervals overlapping ``[since, until)`` (not clipped): the one read
-    the page, the webhooks and the SLA report use."""
+    the page, the webhooks and the SLA report use. ``among``: a query of (at least) those probe ids to
+    select by, instead of a list of bound ids."""
     ids = list(probe_ids)
     if not ids:
         return {}
+    asked = set(ids)
     q = select(MaintenanceWindow).where(
-        MaintenanceWindow.probe_id.in_(ids),
+        MaintenanceWindow.probe_id.in_(ids if among is None else among),
         MaintenanceWindow.starts_at < until + 86400.0,  # a DST shift at most moves the first start
         or_(MaintenanceWindow.ends_at.is_(None), MaintenanceWindow.ends_at > since),
     )
     found: dict[int, list[Interval]] = {}
     for row in session.scalars(q):
-        found.setdefault(row.probe_id, []).extend(expand(_rule(row), since, until))
+        if row.probe_id in asked:
+            found.setdefault(row.probe_id, []).extend(expand(_rule(row), since, until))
     return {pid: merge(v) for pid, v in found.items()}
 
 

@@ -116,10 +116,10 @@ def load_page(session: Session, slug: str, now: float) -> PageData | None:
     on_page = select(Component.probe_id).where(Component.page_id == page.id)
     intervals = {r.id: r.interval_s for r in rows}
     packed = load_span_arrays(session, [r.id for r in rows], boundaries[0], now, intervals=intervals, among=on_page)
-    older = load_bad_spans_before(session, [r.id for r in rows], boundaries[0])
+    older = load_bad_spans_before(session, [r.id for r in rows], boundaries[0], among=on_page)
 
     ahead = now + MAINTENANCE_AHEAD_S
-    maint = maintenance_intervals(session, [r.id for r in rows], boundaries[0], ahead) if rows else {}
+    maint = maintenance_intervals(session, [r.id for r in rows], boundaries[0], ahead, among=on_page) if rows else {}
     components = tuple(
         ComponentData(
             position=i,
