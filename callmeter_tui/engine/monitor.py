@@ -1,10 +1,10 @@
 """The monitor: keeps the scheduler's jobs equal to the probes in the store, runs them, and keeps an
-in-memory snapshot (ProbeView) that the views read without I/O. Implements engine.api.MonitorAPI."""
+in-memory snapshot (ProbeView; engine.snapshot holds it) that the views read without I/O.
+Implements engine.api.MonitorAPI."""
 
 from __future__ import annotations
 
 import asyncio
-import collections
 import dataclasses
 import gc
 import logging
@@ -14,28 +14,23 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..bus.events import (
     DeliveriesQueued,
     Event,
     EventBus,
-    ExecutionRecorded,
     NotificationRaised,
     PagesChanged,
     ProbesChanged,
-    StateChanged,
 )
 from ..config.model import Config
-from ..domain.health import HealthState
 from ..domain.probe import ProbeSpec, StatusPageSpec, WebhookFormat
 from ..store import maintenance as maintenance_store
-from ..store import queries
 from ..store.database import Database
-from ..store.models import Execution, Notification, Probe
+from ..store.models import Notification
 from ..store.retention import prune, rollup_hours
-from ..store.sync import probe_spec_from_row, sync_config
+from ..store.sync import sync_config
 from ..webhooks import outbox
 from . import actions, reads
 from .api import HistoryView, ProbeDetail, ProbeView, RecentTransition, StatusPageView, TraceView
@@ -43,9 +38,9 @@ from .maintenance_watch import POLL_S as MAINTENANCE_POLL_S
 from .maintenance_watch import MaintenanceWatch
 from .runner import Prober, Runner
 from .schedule import ProbeSchedule
+from .snapshot import Snapshot, load_rows, remote_events, remote_rows
 
 log = logging.getLogger("callmeter_tui.engine")
-MOS_HISTORY = 30
 # The store's writer thread runs Python (the ORM) for milliseconds per execution and holds the GIL meanwhile:
 # with the default 5 ms switch interval each system call of the loop (an order to a worker, a keep-alive)
 # could wait that long to get it back. At 10,000 probes that added up to runs starting hundreds of ms late.
@@ -73,6 +68,7 @@ class Monitor:
         self.bus = bus or EventBus()
         self.agent = agent
         self.clock = clock
+        self.snapshot = Snapshot()
         self.runner = Runner(
             db,
             self.bus,
@@ -81,20 +77,19 @@ class Monitor:
             clock=clock,
             max_concurrency=config.engine.max_concurrency,
             secrets=secrets,
-            observe=self._apply,
+            observe=self.snapshot.apply,
         )
         self.schedule = ProbeSchedule(self._job)
         self.watchdog_s = watchdog_s
         self.remote_s = remote_s
         self._specs: dict[int, ProbeSpec] = {}
-        self._views: dict[int, ProbeView] = {}
-        self._mos: dict[int, collections.deque[float]] = {}
-        self._notifications: collections.deque[NotificationRaised] = collections.deque(maxlen=200)
         self._web_url: str | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._stopping = False  # set by stop(): runs cancelled from then on are not job failures
         self._switch_interval: float | None = None  # the interpreter's own, restored by stop()
-        self.maintenance = MaintenanceWatch(self.runner.unit_of_work, self.bus.publish, clock, self._mark_maintenance)
+        self.maintenance = MaintenanceWatch(
+            self.runner.unit_of_work, self.bus.publish, clock, self.snapshot.mark_maintenance
+        )
 
     # --- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
@@ -157,31 +152,9 @@ class Monitor:
         self.bus.publish(ProbesChanged(tuple(self._specs)))
 
     async def _reload(self) -> None:
-        rows, mos = await self.runner.unit_of_work(self._load_rows)
+        rows, mos = await self.runner.unit_of_work(load_rows)
         self._specs = {pid: spec for pid, (spec, _meta) in rows.items()}
-        self._views = {pid: reads.probe_view(pid, spec, meta) for pid, (spec, meta) in rows.items()}
-        for pid, values in mos.items():
-            self._mos[pid] = collections.deque(values, maxlen=MOS_HISTORY)
-            self._views[pid] = dataclasses.replace(self._views[pid], mos_history=tuple(values))
-        self._mark_maintenance(self.maintenance.active)
-
-    def _mark_maintenance(self, active: frozenset[int]) -> None:
-        """Views say which probes are inside a maintenance window now (the dashboard's own state)."""
-        for pid, v in self._views.items():
-            if v.under_maintenance != (pid in active):
-                self._views[pid] = dataclasses.replace(v, under_maintenance=pid in active)
-
-    def _load_rows(self, s: Session) -> tuple[dict[int, tuple[ProbeSpec, dict[str, Any]]], dict[int, list[float]]]:
-        probes = queries.all_probes(s)
-        last_ids = [p.last_execution_id for p in probes if p.last_execution_id is not None]
-        last: dict[int | None, Execution] = {}
-        for chunk in range(0, len(last_ids), 500):
-            last.update(
-                {e.id: e for e in s.scalars(select(Execution).where(Execution.id.in_(last_ids[chunk : chunk + 500])))}
-            )
-        rows = {p.id: (probe_spec_from_row(p), reads.row_meta(p, last.get(p.last_execution_id))) for p in probes}
-        mos = queries.recent_metric_values(s, list(rows), "mos", MOS_HISTORY)
-        return rows, mos
+        self.snapshot.reset(rows, mos, self.maintenance.active)
 
     def _reconcile(self) -> None:
         wanted = {
@@ -207,7 +180,7 @@ class Monitor:
     async def _watchdog(self) -> None:
         """A probe with no result for 3 intervals goes to UNKNOWN (engine stalled, worker died, node down)."""
         now = self.clock()
-        for pid, view in list(self._views.items()):
+        for pid, view in list(self.snapshot.views.items()):
             spec = self._specs.get(pid)
             if spec is None or not spec.enabled or view.state == "UNKNOWN" or pid in self.runner.in_flight:
                 continue
@@ -218,49 +191,12 @@ class Monitor:
     async def _follow_remote(self) -> None:
         """Probes other nodes run (other agents, shared PostgreSQL): read their latest results from the
         store and publish them as events, so every view shows every probe."""
-        remote = {pid: v for pid, v in self._views.items() if self._specs[pid].agent != self.agent}
+        remote = {pid: v for pid, v in self.snapshot.views.items() if self._specs[pid].agent != self.agent}
         if not remote:
             return
-
-        def changed(s: Session) -> list[tuple[Probe, Execution | None]]:
-            rows = s.scalars(select(Probe).where(Probe.id.in_(list(remote)))).all()
-            fresh = [
-                p
-                for p in rows
-                if p.last_execution_id != remote[p.id].last_execution_id or p.state != remote[p.id].state
-            ]
-            return [(p, s.get(Execution, p.last_execution_id) if p.last_execution_id else None) for p in fresh]
-
-        for p, e in await self.runner.unit_of_work(changed):
-            old = remote[p.id]
-            if e is not None and e.id != old.last_execution_id:
-                self._emit(
-                    ExecutionRecorded(
-                        p.id,
-                        p.name,
-                        e.id,
-                        e.started_at,
-                        HealthState.parse(p.state),
-                        HealthState.parse(e.state),
-                        dict(e.metrics or {}),
-                        list(e.breaches or []),
-                        e.error,
-                        e.sip_code,
-                        e.duration_ms,
-                    )
-                )
-            if p.state != old.state:
-                self._emit(
-                    StateChanged(
-                        p.id,
-                        p.name,
-                        old.state,
-                        HealthState.parse(p.state),
-                        p.state_since or self.clock(),
-                        0,
-                        p.last_execution_id,
-                    )
-                )
+        for p, e in await self.runner.unit_of_work(remote_rows, remote):
+            for event in remote_events(p, e, remote[p.id], self.clock):
+                self._emit(event)
 
     async def _retention(self) -> None:
         def retain(s: Session) -> None:
@@ -275,38 +211,11 @@ class Monitor:
     # --- snapshot ---------------------------------------------------------------------------------
     def _emit(self, event: Event) -> None:
         """Update the snapshot, then tell the views: the snapshot is current before any view hears of it."""
-        self._apply(event)
+        self.snapshot.apply(event)
         self.bus.publish(event)
 
-    def _apply(self, event: object) -> None:
-        if isinstance(event, ExecutionRecorded):
-            v = self._views.get(event.probe_id)
-            if v is None:
-                return
-            if "mos" in event.metrics:
-                self._mos.setdefault(event.probe_id, collections.deque(maxlen=MOS_HISTORY)).append(event.metrics["mos"])
-            since = v.state_since if v.state == event.state else event.at
-            self._views[event.probe_id] = dataclasses.replace(
-                v,
-                state=event.state,
-                state_since=since,
-                last_execution_at=event.at,
-                last_execution_id=event.execution_id,
-                metrics=dict(event.metrics),
-                breaches=list(event.breaches),
-                error=event.error,
-                sip_code=event.sip_code,
-                mos_history=tuple(self._mos.get(event.probe_id, ())),
-            )
-        elif isinstance(event, StateChanged):
-            v = self._views.get(event.probe_id)
-            if v is not None and v.state != event.current:
-                self._views[event.probe_id] = dataclasses.replace(v, state=event.current, state_since=event.at)
-        elif isinstance(event, NotificationRaised):
-            self._notifications.appendleft(event)
-
     def probe_views(self) -> list[ProbeView]:
-        return sorted(self._views.values(), key=lambda v: (v.group, v.position, v.name.lower()))
+        return self.snapshot.sorted_views()
 
     def web_url(self) -> str | None:
         return self._web_url
@@ -315,7 +224,7 @@ class Monitor:
         self._web_url = url
 
     def recent_notifications(self) -> list[NotificationRaised]:
-        return list(self._notifications)
+        return self.snapshot.notifications()
 
     async def recent_transitions(self, limit: int) -> list[RecentTransition]:
         return await asyncio.to_thread(reads.recent_transitions, self.db, limit)
@@ -366,7 +275,7 @@ class Monitor:
         await self.runner.unit_of_work(actions.delete_probe, probe_id)
         self.schedule.remove(probe_id)
         self._specs.pop(probe_id, None)
-        self._views.pop(probe_id, None)
+        self.snapshot.drop(probe_id)
         self.bus.publish(ProbesChanged((probe_id,)))
 
     async def _after_probe_change(self, probe_id: int, *, unknown: bool) -> None:
@@ -412,7 +321,7 @@ class Monitor:
         return await asyncio.to_thread(reads.history, self.db, probe_ids, mode, self.clock())
 
     async def probe_detail(self, probe_id: int, range_s: float = 86400.0) -> ProbeDetail:
-        view = self._views[probe_id]
+        view = self.snapshot.views[probe_id]
         return await asyncio.to_thread(reads.probe_detail, self.db, view, range_s, self.clock())
 
     async def execution_trace(self, probe_id: int, execution_id: int | None = None) -> TraceView | None:
