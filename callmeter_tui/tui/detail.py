@@ -1,6 +1,7 @@
 """Probe drill-down: metrics vs thresholds, charts per range, executions, SIP trace, transitions, webhooks.
 
 A probe whose last run failed opens on its Trace tab; Enter on an execution shows that run's trace.
+The commands (run now, pause, edit, delete, open incident, webhook actions) are in ``detail_actions``.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ..domain.metric_catalog import METRICS
 from ..engine.api import ExecutionRow, MonitorAPI, ProbeDetail
 from .audio import CallAudio
 from .charts import ChartStack
+from .detail_actions import DetailActions
 from .keys import ACTIONS
 from .plain import notify_plain, plain
 from .rows import fmt_metric
@@ -37,7 +39,7 @@ def _t(at: float | None) -> str:
     return "—" if at is None else time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(at))
 
 
-class ProbeDetailScreen(Screen):
+class ProbeDetailScreen(DetailActions, Screen):
     BINDINGS = [
         Binding("escape,backspace", "app.pop_screen", "Back"),
         Binding("1", "range('1')", "1h"),
@@ -269,10 +271,7 @@ class ProbeDetailScreen(Screen):
         row = self.query_one("#deliveries", DataTable).cursor_row
         return hook.deliveries[max(0, min(row, len(hook.deliveries) - 1))]
 
-    # --- actions ------------------------------------------------------------------------------
-    def action_run_now(self) -> None:
-        self.app.action_run_now(self.probe_id)  # type: ignore[attr-defined]
-
+    # --- chart window (the other actions: detail_actions) -------------------------------------
     def action_range(self, key: str) -> None:
         self.range_key = key
         self.run_worker(self._load_charts(), group="charts", exclusive=True, exit_on_error=False)
@@ -289,109 +288,6 @@ class ProbeDetailScreen(Screen):
 
     def action_next_window(self) -> None:
         self.action_range(next_window(window_by_key(self.range_key)).key)
-
-    def action_pause(self) -> None:
-        self.app.action_toggle_pause(self.probe_id)  # type: ignore[attr-defined]
-        self.set_timer(0.5, self.reload)
-
-    def action_edit(self) -> None:
-        self.app.action_edit_probe(self.probe_id)  # type: ignore[attr-defined]
-
-    def action_delete(self) -> None:
-        self.app.action_delete_probe(self.probe_id)  # type: ignore[attr-defined]
-
-    def action_open_incident(self) -> None:
-        """ "Open incident for this component": prefilled, adopting the selected (else the ongoing) automatic
-        incident; an operator incident already about it gets an update instead."""
-        d = self.detail
-        if d is None or not hasattr(self.app, "open_incident_for_probe"):
-            return
-        auto = self._chosen_incident(d)
-        state = HealthState.parse(auto.worst if auto is not None else d.view.state)
-        start = auto.started_at if auto is not None else None
-        self.run_worker(self.app.open_incident_for_probe(self.probe_id, d.view.name, state.label, start))
-
-    def _chosen_incident(self, d: ProbeDetail) -> Any:
-        table = self.query_one("#incidents", DataTable)
-        if d.incidents and table.has_focus and 0 <= table.cursor_row < len(d.incidents):
-            return d.incidents[table.cursor_row]
-        newest = d.incidents[0] if d.incidents else None
-        return newest if newest is not None and newest.ended_at is None else None
-
-    def action_add_webhook(self) -> None:
-        from .forms import WebhookForm
-
-        self.app.push_screen(WebhookForm(self.monitor, self.probe_id), lambda _: self.reload())
-
-    async def _do(self, coro: Any, done: str) -> None:
-        try:
-            result = await coro
-        except Exception as e:
-            notify_plain(self, f"Failed: {e}", severity="error")
-            return
-        notify_plain(self, done.format(result=result), timeout=4)
-        self.reload()
-
-    def action_test_event(self) -> None:
-        hook = self.selected_webhook
-        if hook is None:
-            self.notify("No webhook: press 'a' to add one", severity="warning")
-            return
-        self.run_worker(self._do(self.monitor.send_test_event(hook.id), "Test event queued (delivery {result})"))
-
-    def action_toggle_webhook(self) -> None:
-        hook = self.selected_webhook
-        if hook is not None:
-            word = "Disabled" if hook.enabled else "Re-enabled"
-            self.run_worker(
-                self._do(self.monitor.set_webhook_enabled(hook.id, not hook.enabled), f"{word} webhook {hook.id}")
-            )
-
-    def action_redeliver(self) -> None:
-        dv = self.selected_delivery
-        if dv is None:
-            self.notify("No delivery selected", severity="warning")
-            return
-        self.run_worker(self._do(self.monitor.redeliver(dv.id), f"Redelivery of {dv.id} queued (delivery {{result}})"))
-
-    def action_delete_webhook(self) -> None:
-        from .screens import ConfirmScreen
-
-        hook = self.selected_webhook
-        if hook is None:
-            return
-
-        def done(ok: bool | None) -> None:
-            if ok:
-                self.run_worker(self._do(self.monitor.delete_webhook(hook.id), f"Deleted webhook {hook.id}"))
-
-        self.app.push_screen(ConfirmScreen(f"Delete webhook {hook.id} ({hook.url})?"), done)
-
-    def action_rotate(self) -> None:
-        """Asks first: the old secret stops working at once and every receiver must be updated."""
-        from .screens import ConfirmScreen
-
-        hook = self.selected_webhook
-        if hook is None:
-            return
-
-        def done(ok: bool | None) -> None:
-            if ok:
-                self.run_worker(self._rotate(hook.id))
-
-        question = f"Rotate the secret of webhook {hook.id} ({hook.url})? The old secret stops working now."
-        self.app.push_screen(ConfirmScreen(question, yes="Rotate"), done)
-
-    async def _rotate(self, webhook_id: int) -> None:
-        from .screens import SecretScreen
-
-        try:
-            secret = await self.monitor.rotate_webhook_secret(webhook_id)
-        except Exception as e:
-            notify_plain(self, f"Failed: {e}", severity="error")
-            return
-        self.app.push_screen(SecretScreen(f"New secret for webhook {webhook_id}", secret))
-        self.reload()
 
 
 def _execution_row(e: ExecutionRow) -> tuple[str | None, tuple[object, ...]]:
