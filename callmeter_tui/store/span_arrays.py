@@ -89,18 +89,25 @@ def load_span_arrays(
                 (HealthSpanRow.ended_at > since) | HealthSpanRow.open.is_(True),
             )
             .order_by(HealthSpanRow.probe_id, HealthSpanRow.started_at)
-            .execution_options(yield_per=BATCH_ROWS)
         )
-        for part in result.partitions():
-            for column, values in zip(columns, zip(*part)):
-                column.extend(values)
+        # The driver's cursor itself: its rows are plain tuples of ints and floats already, and making a
+        # Row of each (then buffering them one by one) was a fifth of this read. No column here needs a
+        # result processor.
+        cursor = result.cursor
+        try:
+            while part := cursor.fetchmany(BATCH_ROWS):
+                for column, values in zip(columns, zip(*part)):
+                    column.extend(values)
+        finally:
+            result.close()
     n = len(columns[0])
     probe = np.fromiter(columns[0], dtype=np.int64, count=n)
     if among is not None:  # it may hold more probes than asked
         asked_only = np.isin(probe, np.fromiter(row_of, dtype=np.int64, count=len(row_of)))
-        probe = probe[asked_only]
-        columns = [list(compress(c, asked_only.tolist())) for c in columns]
-        n = len(probe)
+        if not asked_only.all():
+            probe = probe[asked_only]
+            columns = [list(compress(c, asked_only.tolist())) for c in columns]
+            n = len(probe)
     known = np.array(sorted(row_of), dtype=np.int64)
     row = np.array([row_of[pid] for pid in known.tolist()], dtype=np.int64)[np.searchsorted(known, probe)]
     codes = _codes(columns[1])
