@@ -43,6 +43,20 @@ class Asset:
         return f'"{self.digest}-gz"'
 
 
+def fixed_headers(frame_ancestors: str) -> dict[str, str]:
+    """The headers every answer carries: the Content-Security-Policy (embedding allowed for the configured
+    ``frame_ancestors``, already validated), nosniff, no referrer, our Server name."""
+    return {
+        "Content-Security-Policy": (
+            "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; "
+            f"frame-ancestors {frame_ancestors}; base-uri 'none'; form-action 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Server": "callmeter-tui",
+    }
+
+
 def make_asset(body: bytes, content_type: str, max_age: int, now: float, previous: Asset | None = None) -> Asset:
     """An Asset for ``body``; reuses ``previous`` (and its Last-Modified) when the bytes are identical."""
     digest = hashlib.blake2b(body, digest_size=12).hexdigest()

@@ -21,11 +21,13 @@ from aiohttp import web
 from ..bus.events import EventBus, ExecutionRecorded, PagesChanged, ProbesChanged, StateChanged
 from ..config.model import Config
 from ..config.validate import validate_frame_ancestors
-from .cache import Answers, Asset, GzipAccepted, answers, not_modified
+from ..domain.shortage import out_of_resources
+from .cache import Answers, Asset, GzipAccepted, answers, fixed_headers, not_modified
 from .connections import (
     HANDLER_KWARGS,
     ConnectionGuard,
     GuardedSite,
+    Throttle,
     connection_limit,
     raise_nofile_limit,
     throttle_accept_errors,
@@ -64,15 +66,7 @@ class WebServer:
         self._config = config
         self._bus = bus
         self._clock = clock
-        self._fixed = {  # on every answer, aiohttp's own 400s for malformed requests included
-            "Content-Security-Policy": (
-                "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; connect-src 'self'; "
-                f"frame-ancestors {fa}; base-uri 'none'; form-action 'none'"
-            ),
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-            "Server": "callmeter-tui",
-        }
+        self._fixed = fixed_headers(fa)  # on every answer, aiohttp's own 400s for malformed requests included
         self._gzip_ok = GzipAccepted()
         self._fast = FastRoutes(self._gzip_ok)  # what connections answer themselves
         self._pages: dict[str, dict[str, Asset]] = {}
@@ -83,6 +77,7 @@ class WebServer:
         self._gen = itertools.count(1)
         self._debounced: dict[str, asyncio.Task[None]] = {}
         self._again: set[str] = set()
+        self._shortage = Throttle()  # renders that failed for want of descriptors: a line a minute at most
         self._cost: dict[str, float] = {}
         self._urgent: set[asyncio.Future[Any]] = set()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -202,8 +197,14 @@ class WebServer:
         started = time.monotonic()
         try:
             result = await self._render_elsewhere(slug)
-        except Exception:  # a broken page must not take the others (or the app) down
-            log.exception("status page %r failed to render", slug)
+        except Exception as exc:  # a broken page must not take the others (or the app) down
+            if not out_of_resources(exc):
+                log.exception("status page %r failed to render", slug)
+                return
+            # Descriptors ran out (a flood): the last version stays served, the debounce retries, one line.
+            self._shortage("status page %r not rendered for now: %s", slug, exc)
+            if self._running:
+                self._debounce(slug)
             return
         finally:
             self._cost[slug] = time.monotonic() - started

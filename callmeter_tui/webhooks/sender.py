@@ -8,7 +8,6 @@ environment (proxies), and at most 64 KiB of an answer is read.
 from __future__ import annotations
 
 import asyncio
-import errno
 import hashlib
 import hmac
 import ssl
@@ -21,6 +20,7 @@ from yarl import URL
 
 from .. import __version__
 from ..config import SettingError
+from ..domain.shortage import out_of_resources
 from .guard import BlockedTarget, GuardedResolver, Resolver
 from .pools import DestinationPools
 
@@ -111,7 +111,7 @@ class Sender:
         except BlockedTarget as exc:
             return SendResult(None, str(exc), None, _ms(started))
         except (aiohttp.ClientConnectorError, OSError) as exc:
-            if _out_of_resources(exc):  # our process ran out (descriptors...): not the endpoint's failure
+            if out_of_resources(exc):  # our process ran out (descriptors...): not the endpoint's failure
                 return SendResult(None, f"no resources to connect: {_reason(exc)}", None, _ms(started), local=True)
             return SendResult(None, f"connection failed: {_reason(exc)}", None, _ms(started))
         except (aiohttp.ClientResponseError, aiohttp.ClientPayloadError) as exc:
@@ -164,21 +164,6 @@ def _origin(url: str) -> str:
 
 def _ms(started: float) -> float:
     return (time.perf_counter() - started) * 1000.0
-
-
-_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
-
-
-def _out_of_resources(exc: BaseException) -> bool:
-    """True when the chain holds EMFILE, ENFILE, ENOBUFS or ENOMEM: a local shortage, not a refusal."""
-    cur: BaseException | None = exc
-    for _ in range(6):
-        if cur is None:
-            return False
-        if isinstance(cur, OSError) and cur.errno in _RESOURCE_ERRNOS:
-            return True
-        cur = cur.__cause__ or cur.__context__
-    return False
 
 
 def _reason(exc: BaseException) -> str:

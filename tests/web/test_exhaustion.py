@@ -5,6 +5,7 @@ Plus aiohttp's own 400s (malformed requests) carry our headers and log one line 
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import os
@@ -16,6 +17,8 @@ import time
 from pathlib import Path
 
 from callmeter_tui.web.connections import HEADER_TIMEOUT_S
+
+from .conftest import DAY, NOW, Seed
 
 NOFILE = 256  # soft = hard: the process cannot raise it
 FLOOD = 400  # connections opened by the "attacker", more than the process has descriptors
@@ -51,6 +54,43 @@ async def test_malformed_request_gets_our_headers_and_one_log_line(make_server, 
     logged = [r for r in caplog.records if r.name.startswith(("aiohttp", "callmeter_tui.web")) and r.levelno >= 30]
     assert len(logged) == 1 and logged[0].exc_info is None and "\n" not in logged[0].getMessage(), logged
     assert logged[0].getMessage().startswith("web: Error handling request from 127.0.0.1: BadHttpMessage 'Invalid")
+
+
+async def test_a_render_short_of_descriptors_is_one_line_and_is_retried(seed: Seed, make_server, caplog) -> None:
+    """A render that fails for want of descriptors (EMFILE: a flood holds them) is not a broken page: the
+    last version stays served, one warning line without a traceback, and the page renders again by itself
+    once descriptors are back. Any other failure is still logged with its traceback."""
+    a = seed.probe("trunk-a", "HEALTHY", spans=[("HEALTHY", NOW - DAY, NOW)])
+    seed.page("voip", "Before", [(a, "Trunk A")])
+    srv = await make_server()
+    original, calls = srv.server._render_elsewhere, []
+
+    async def short_twice(slug: str):  # type: ignore[no-untyped-def]
+        calls.append(time.monotonic())
+        if len(calls) <= 2:
+            raise OSError(errno.EMFILE, "Too many open files")
+        return await original(slug)
+
+    srv.server._render_elsewhere = short_twice
+    caplog.set_level(logging.DEBUG)
+    seed.edit_page("voip", name="After")
+    await srv.server._render("voip")
+    assert "Before" in (await srv.client.get("/voip")).text  # the last version, still served
+    deadline = time.monotonic() + 10
+    while "After" not in (await srv.client.get("/voip")).text:
+        assert time.monotonic() < deadline, calls
+        await asyncio.sleep(0.1)
+    assert len(calls) == 3 and calls[2] - calls[1] >= 0.9  # retried at the debounce's pace
+    logged = [r for r in caplog.records if r.name.startswith("callmeter_tui.web") and r.levelno >= logging.WARNING]
+    assert len(logged) == 1 and logged[0].exc_info is None, logged
+    assert "not rendered for now: [Errno 24] Too many open files" in logged[0].getMessage()
+
+    async def broken(slug: str):  # type: ignore[no-untyped-def]
+        raise RuntimeError("a real bug")
+
+    srv.server._render_elsewhere = broken
+    await srv.server._render("voip")
+    assert caplog.records[-1].exc_info is not None and "failed to render" in caplog.records[-1].getMessage()
 
 
 def _config(tmp_path: Path, hook_url: str, ca_bundle: str) -> Path:
