@@ -99,32 +99,26 @@ class DetailActions:
         self.run_worker(self._do(self.monitor.redeliver(dv.id), f"Redelivery of {dv.id} queued (delivery {{result}})"))
 
     def action_delete_webhook(self) -> None:
-        from .screens import ConfirmScreen
+        from .screens import ask
 
         hook = self.selected_webhook
         if hook is None:
             return
 
-        def done(ok: bool | None) -> None:
-            if ok:
-                self.run_worker(self._do(self.monitor.delete_webhook(hook.id), f"Deleted webhook {hook.id}"))
+        def delete() -> None:  # the coroutines are made only on Yes
+            self.run_worker(self._do(self.monitor.delete_webhook(hook.id), f"Deleted webhook {hook.id}"))
 
-        self.app.push_screen(ConfirmScreen(f"Delete webhook {hook.id} ({hook.url})?"), done)
+        ask(self.app, f"Delete webhook {hook.id} ({hook.url})?", delete)
 
     def action_rotate(self) -> None:
         """Asks first: the old secret stops working at once and every receiver must be updated."""
-        from .screens import ConfirmScreen
+        from .screens import ask
 
         hook = self.selected_webhook
         if hook is None:
             return
-
-        def done(ok: bool | None) -> None:
-            if ok:
-                self.run_worker(self._rotate(hook.id))
-
         question = f"Rotate the secret of webhook {hook.id} ({hook.url})? The old secret stops working now."
-        self.app.push_screen(ConfirmScreen(question, yes="Rotate"), done)
+        ask(self.app, question, lambda: self.run_worker(self._rotate(hook.id)), yes="Rotate")
 
     async def _rotate(self, webhook_id: int) -> None:
         from .screens import SecretScreen

@@ -87,19 +87,13 @@ class PagesScreen(Screen):
             self.app.push_screen(PageForm(self.monitor, self.selected), lambda _: self.reload())
 
     def action_delete(self) -> None:
-        from .screens import ConfirmScreen
+        from .screens import ask
 
         page = self.selected
         if page is None:
             return
-
-        def done(ok: bool | None) -> None:
-            if ok:
-                self.run_worker(self._delete(page.id), exit_on_error=False)
-
-        self.app.push_screen(
-            ConfirmScreen(f"Delete status page {page.spec.slug!r}? Its public URL stops working."), done
-        )
+        question = f"Delete status page {page.spec.slug!r}? Its public URL stops working."
+        ask(self.app, question, lambda: self.run_worker(self._delete(page.id), exit_on_error=False))
 
     async def _delete(self, page_id: int) -> None:
         try:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
@@ -38,6 +41,16 @@ class ConfirmScreen(ModalScreen[bool]):
 
     def action_answer(self, value: bool) -> None:
         self.dismiss(value)
+
+
+def ask(app: Any, question: str, then: Callable[[], object], yes: str = "Delete") -> None:
+    """Push a ConfirmScreen for ``question``; ``then()`` runs only on Yes."""
+
+    def done(ok: bool | None) -> None:
+        if ok:
+            then()
+
+    app.push_screen(ConfirmScreen(question, yes=yes), done)
 
 
 class SecretScreen(ModalScreen[None]):
