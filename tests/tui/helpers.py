@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from textual.app import App
+from textual.pilot import Pilot
+
+FLASH_S = 1.5
+"""A kiosk flash short enough to watch go away, long enough for a poll on a loaded host to see it."""
 
 
 def screen_text(app: App) -> str:
@@ -22,3 +29,17 @@ def card_block(app: App, name: str) -> list[str]:
             x = at - 1
             return [row[x : x + shape.card_w].rstrip() for row in lines[i : i + shape.card_h]]
     raise AssertionError(f"no card for {name!r} on screen:\n" + "\n".join(lines))
+
+
+async def until(pilot: Pilot[object], condition: Callable[[], bool], timeout_s: float = 10.0) -> bool:
+    """Pause until ``condition()`` holds, then once more so what it caused is drawn; False at the deadline.
+
+    Polls instead of one fixed pause: on a loaded 2-core host a ``pause(0.2)`` can last longer than a
+    short-lived screen (a 0.5 s kiosk flash was gone before the test looked)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        await pilot.pause(0.02)
+    await pilot.pause(0.05)
+    return True

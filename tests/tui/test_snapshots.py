@@ -10,6 +10,7 @@ import pytest
 
 from callmeter_tui.tui.app import CallMeterApp
 from tests.tui.fakes import NAMES, T0, FakeMonitor, bulk_monitor, mixed_monitor
+from tests.tui.helpers import until
 
 
 @pytest.mark.parametrize("size", [(80, 24), (200, 60)], ids=["80x24", "200x60"])
@@ -61,12 +62,3 @@ def test_wall_fills_the_screen_snapshot(snap_compare, n: int, size: tuple[int, i
         await pilot.pause(0.3)
 
     assert snap_compare(app, terminal_size=size, run_before=settle)
-
-
-async def until(pilot, condition, timeout_s: float = 10.0) -> None:  # type: ignore[no-untyped-def]
-    """Pause until ``condition()`` holds (then once more, so what it caused is drawn)."""
-    for _ in range(int(timeout_s / 0.05)):
-        if condition():
-            break
-        await pilot.pause(0.05)
-    await pilot.pause(0.1)
