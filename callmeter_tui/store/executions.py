@@ -7,7 +7,12 @@ Span rules (``load_spans`` in queries.py reads them back the same way):
 - the open span's ``ended_at`` is the time of its latest evidence (execution or mark);
 - the same confirmed state extends it; a new state closes it at the execution time and opens another;
 - evidence more than ``NO_DATA_INTERVALS`` x interval after the open span's end is a gap: the open span
-  is closed one interval after its end and the next span starts at the new execution (no data between).
+  is closed one interval after its end and the next span starts at the new execution (no data between);
+- a late result (older than the open span's end: two writers, or a run that outlasted a newer one) that
+  changes the state switches at the open span's end, not back at its own time: evidence already recorded
+  is never cut off, so the open span's end stays the newest evidence and the gap rule sees only real
+  silence. The transition's ``at`` and ``state_since`` are that switch time, so transitions stay in
+  time order with their spans: one transition per span, except a span opened after a gap.
 """
 
 from __future__ import annotations
@@ -75,14 +80,18 @@ def _close_stale(span: HealthSpanRow | None, interval_s: float, at: float) -> tu
     return None, True
 
 
-def _switch_span(session: Session, probe_id: int, span: HealthSpanRow | None, state: HealthState, at: float) -> None:
-    """Close ``span`` at ``at`` (never before its start) and open a span in ``state`` from there."""
-    start = at
+def _switch_span(session: Session, probe_id: int, span: HealthSpanRow | None, state: HealthState, at: float) -> float:
+    """Close ``span`` at ``at`` and open a span in ``state`` from there; returns that switch time.
+
+    A late ``at`` (before the open span's end) switches at the span's end instead: cutting the span back
+    would drop evidence it already holds, and the next result would then look like a gap (no data).
+    """
+    start = at if span is None else max(at, span.ended_at)
     if span is not None:
-        start = max(at, span.started_at)
         span.ended_at = start
         span.open = False
     session.add(HealthSpanRow(probe_id=probe_id, state=state.value, started_at=start, ended_at=start, open=True))
+    return start
 
 
 def record_execution(
@@ -118,10 +127,10 @@ def record_execution(
     span, _gap = _close_stale(open_span(session, probe_id), probe.interval_s, t)
     transition_id = None
     if confirmed.changed:
-        _switch_span(session, probe_id, span, confirmed.state, t)
+        since = _switch_span(session, probe_id, span, confirmed.state, t)
         tr = Transition(
             probe_id=probe_id,
-            at=t,
+            at=since,
             previous_state=previous.value,
             current_state=confirmed.state.value,
             execution_id=execution.id,
@@ -132,12 +141,12 @@ def record_execution(
         session.flush()
         transition_id = tr.id
         probe.state = confirmed.state.value
-        probe.state_since = t
+        probe.state_since = since
     elif span is None or span.state != confirmed.state.value:
         # No open span (first record, after a gap, or history pruned): start one without a transition.
-        _switch_span(session, probe_id, span, confirmed.state, t)
+        since = _switch_span(session, probe_id, span, confirmed.state, t)
         if probe.state_since is None:
-            probe.state_since = t
+            probe.state_since = since
     else:
         span.ended_at = max(span.ended_at, t)
 
@@ -162,10 +171,10 @@ def mark_unknown(session: Session, probe_id: int, at: float, reason: str) -> Rec
     if previous is HealthState.UNKNOWN:
         return None
     span, _gap = _close_stale(open_span(session, probe_id), probe.interval_s, at)
-    _switch_span(session, probe_id, span, HealthState.UNKNOWN, at)
+    since = _switch_span(session, probe_id, span, HealthState.UNKNOWN, at)
     tr = Transition(
         probe_id=probe_id,
-        at=at,
+        at=since,
         previous_state=previous.value,
         current_state=HealthState.UNKNOWN.value,
         execution_id=None,
@@ -175,7 +184,7 @@ def mark_unknown(session: Session, probe_id: int, at: float, reason: str) -> Rec
     )
     session.add(tr)
     probe.state = HealthState.UNKNOWN.value
-    probe.state_since = at
+    probe.state_since = since
     probe.pending_state = None
     probe.pending_count = 0
     session.flush()

@@ -1,4 +1,5 @@
-"""Property test: any sequence of results, gaps and UNKNOWN marks keeps the span timeline consistent.
+"""Property tests: any sequence of results, gaps and UNKNOWN marks keeps the span timeline consistent, and so
+does any order in which two writers' results for one probe reach the store.
 
 Real SQLite file (one database for all examples, a new probe per example).
 """
@@ -18,7 +19,7 @@ from callmeter_tui.store.database import open_database
 from callmeter_tui.store.executions import mark_unknown, record_execution
 from callmeter_tui.store.models import HealthSpanRow, Probe, Transition
 
-from .conftest import T0, add_probe, result
+from .conftest import T0, add_probe, assert_timeline, result
 
 STATES = [HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY]
 EVENT = st.tuples(st.sampled_from([30.0, 60.0, 60.0, 61.0, 180.0, 181.0, 900.0]), st.sampled_from([*STATES, "mark"]))
@@ -73,6 +74,30 @@ def test_span_timeline_invariants(tmp_path_factory) -> None:  # type: ignore[no-
                     assert all(min(x.ended_at, b) <= max(x.started_at, a + 60.0) for x in spans)
             n_transitions = len(s.scalars(select(Transition.id).where(Transition.probe_id == pid)).all())
             assert n_transitions == changes
+
+    try:
+        check()
+    finally:
+        db.close()
+
+
+def test_two_writers_in_any_order_keep_one_transition_per_span(tmp_path_factory) -> None:  # type: ignore[no-untyped-def]
+    """The serialised orders test_recording's two threads can produce, all of them reachable: writer 0 runs at
+    0, 60, 120 s..., writer 30 at 30, 90, 150 s..., every fifth run UNHEALTHY; one of them may run far ahead."""
+    db = open_database(f"sqlite:///{Path(tmp_path_factory.mktemp('order')) / 'o.db'}")
+    counter = iter(range(10**6))
+
+    @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(confirm=st.integers(1, 2), order=st.permutations([0.0] * 10 + [30.0] * 10))
+    def check(confirm: int, order: list[float]) -> None:
+        with db.session() as s:
+            pid = add_probe(s, f"w{next(counter)}", interval_s=60.0, confirm=confirm)
+            runs = {0.0: itertools.count(), 30.0: itertools.count()}
+            for offset in order:
+                i = next(runs[offset])
+                r, ev = result(T0 + offset + 60 * i, HealthState.UNHEALTHY if i % 5 == 4 else HealthState.HEALTHY)
+                record_execution(s, pid, r, ev)
+            assert_timeline(s, pid, T0 + 30 + 60 * 9)
 
     try:
         check()
