@@ -244,7 +244,7 @@ class Runner:
                     spec.name,
                     o.record.previous_state,
                     o.record.state,
-                    r.started_at,
+                    o.record.changed_at if o.record.changed_at is not None else r.started_at,
                     o.record.transition_id,
                     o.record.execution_id,
                 )
@@ -265,7 +265,15 @@ class Runner:
             return False
         log.info("%r: %s -> UNKNOWN (%s)", name, rec.previous_state.value, reason)
         self._emit(
-            StateChanged(probe_id, name, rec.previous_state, HealthState.UNKNOWN, self.clock(), rec.transition_id, None)
+            StateChanged(
+                probe_id,
+                name,
+                rec.previous_state,
+                HealthState.UNKNOWN,
+                rec.changed_at if rec.changed_at is not None else self.clock(),
+                rec.transition_id,
+                None,
+            )
         )
         if queued:
             self._emit(DeliveriesQueued(queued))

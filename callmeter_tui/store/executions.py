@@ -38,6 +38,7 @@ class RecordOutcome:
     previous_state: HealthState
     changed: bool
     transition_id: int | None
+    changed_at: float | None = None  # the transition's time (a late result's is the open span's end)
 
 
 def lock_probe(session: Session, probe_id: int) -> Probe:
@@ -125,9 +126,9 @@ def record_execution(
     probe.pending_count = confirmed.pending_count
 
     span, _gap = _close_stale(open_span(session, probe_id), probe.interval_s, t)
-    transition_id = None
+    transition_id, changed_at = None, None
     if confirmed.changed:
-        since = _switch_span(session, probe_id, span, confirmed.state, t)
+        since = changed_at = _switch_span(session, probe_id, span, confirmed.state, t)
         tr = Transition(
             probe_id=probe_id,
             at=since,
@@ -160,6 +161,7 @@ def record_execution(
         previous_state=previous,
         changed=confirmed.changed,
         transition_id=transition_id,
+        changed_at=changed_at,
     )
 
 
@@ -189,5 +191,10 @@ def mark_unknown(session: Session, probe_id: int, at: float, reason: str) -> Rec
     probe.pending_count = 0
     session.flush()
     return RecordOutcome(
-        execution_id=None, state=HealthState.UNKNOWN, previous_state=previous, changed=True, transition_id=tr.id
+        execution_id=None,
+        state=HealthState.UNKNOWN,
+        previous_state=previous,
+        changed=True,
+        transition_id=tr.id,
+        changed_at=since,
     )

@@ -146,7 +146,11 @@ def test_late_result_switches_at_the_newest_evidence(session) -> None:  # type: 
     assert (late.changed, late.previous_state, late.state) == (True, H, U)
     assert spans(session, pid) == [("HEALTHY", 0, 120, False), ("UNHEALTHY", 120, 120, True)]
     tr = session.get(Transition, late.transition_id)
-    assert (tr.at, tr.execution_id) == (T0 + 120, late.execution_id)
+    assert (tr.at, tr.execution_id, late.changed_at) == (
+        T0 + 120,
+        late.execution_id,
+        T0 + 120,
+    )  # what the engine announces
     probe = session.get(Probe, pid)
     assert (probe.state_since, probe.last_execution_at) == (T0 + 120, T0 + 120)
     record(session, pid, T0 + 240, U)  # 120 s after the newest evidence: no gap, no span without a transition
