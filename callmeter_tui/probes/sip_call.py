@@ -5,7 +5,8 @@ is measured from the call's conference port level while the call is held and rec
 port (recording.py): destroying a WAV player or recorder in pjsua 2.15.1 races the asynchronous
 conference bridge and crashes now and then (pjproject issue #4526, reproduced here as SIGSEGV), so
 players and taps are per worker and never destroyed, and no pjsua recorder is used. The Call object
-itself is destroyed right after hangup, before the verdict (call_verdict.py): call_slots.py says why.
+itself is destroyed right after hangup, before the verdict (call_verdict.py): call_slots.py says why; and
+so is the call's own account, if it has one: accounts.py says why.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import pjsua2 as pj
 
 from callmeter_tui.domain.results import ProbeResult
 
+from .accounts import let_go
 from .audio_tap import Tap
 from .call_stats import read_stream
 from .call_verdict import Held, conclude
@@ -146,25 +148,25 @@ def run_call(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event) ->
     audio = order.audio_file or str(REFERENCE_SPEECH)
     if not os.path.isfile(audio):
         return clock.fail(f"audio_file: {audio!r} does not exist")
-    acc: pj.Account = wep.shared
-    own_acc: ProbeAccount | None = None
+    own: list[ProbeAccount] = []  # the call's own account, as its only reference (accounts.py)
     if order.needs_account:
-        own_acc = ProbeAccount(wep)
+        own.append(ProbeAccount(wep))
         try:
-            own_acc.create(account_config(order, registrar=False, bind_address=wep.bind_address))
+            own[0].create(account_config(order, registrar=False, bind_address=wep.bind_address))
         except pj.Error as exc:
+            own.clear()
             field = "outbound_proxy" if order.outbound_proxy else "username"
             return clock.fail(f"{field}: {pj_error_text(exc)}")
-        acc = own_acc
-    box = [ProbeCall(acc, wep, audio)]  # the only reference: call_slots destroys the object right after hangup
+    box = [ProbeCall(own[0] if own else wep.shared, wep, audio)]  # the only reference: see call_slots.py
     try:
         step = _drive(wep, order, cancel, clock, box[0], codec_id)
     except BaseException as exc:
         traceback.clear_frames(exc.__traceback__)  # a frame's locals must not keep the call object alive
         raise
     finally:
-        _dispose(box[0], own_acc)
+        _dispose(box[0])
         wep.call_slots.destroy(box)
+        let_go(own, wep.note)  # before scoring: the account id is free (and reusable) only once the object is gone
     return conclude(wep.taps.clock_rate, order, clock, step) if isinstance(step, Held) else step
 
 
@@ -309,11 +311,6 @@ def _release_media(call: ProbeCall) -> None:
     call.player = None
 
 
-def _dispose(call: ProbeCall, own_acc: ProbeAccount | None) -> None:
+def _dispose(call: ProbeCall) -> None:
     _release_media(call)
     _hangup(call)
-    if own_acc is not None:
-        try:
-            own_acc.shutdown()
-        except pj.Error:
-            pass

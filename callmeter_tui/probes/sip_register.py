@@ -1,8 +1,10 @@
-"""REGISTER probe (runs inside a worker): digest auth through a short-lived account, then unregister."""
+"""REGISTER probe (runs inside a worker): digest auth through a short-lived account, then unregister.
+
+The account is deleted by letting go of its object, never by ``shutdown()``: accounts.py says why.
+"""
 
 from __future__ import annotations
 
-import gc
 import threading
 import time
 
@@ -11,6 +13,7 @@ import pjsua2 as pj
 from callmeter_tui.domain.results import ProbeResult
 from callmeter_tui.domain.sipuri import parse_sip_uri
 
+from .accounts import let_go
 from .endpoint import ProbeAccount, WorkerEndpoint, media_config, probe_header, run_tag
 from .outcome import Clock, pj_error_text, sip_failure_text, transport_failure
 from .protocol import ProbeOrder
@@ -59,56 +62,70 @@ def run_register(wep: WorkerEndpoint, order: ProbeOrder, cancel: threading.Event
     clock = Clock()
     if not order.username:
         return clock.fail("username: a REGISTER probe needs a username")
-    acc = ProbeAccount(wep)
+    box = [ProbeAccount(wep)]  # the only reference: let_go deletes the account with the object (accounts.py)
+    try:
+        return _register(wep, box[0], order, cancel, clock)
+    finally:
+        let_go(box, wep.note)
+
+
+def _register(
+    wep: WorkerEndpoint, acc: ProbeAccount, order: ProbeOrder, cancel: threading.Event, clock: Clock
+) -> ProbeResult:
+    """REGISTER with ``acc`` and wait for the final response; never shuts the account down (accounts.py)."""
     try:
         acc.create(account_config(order, registrar=True, bind_address=wep.bind_address))
     except pj.Error as exc:
         return clock.fail(f"target: {pj_error_text(exc)}")
+    t_sent = time.perf_counter()
     try:
-        t_sent = time.perf_counter()
+        acc.setRegistration(True)
+    except pj.Error as exc:
+        return clock.fail(f"target: {pj_error_text(exc)}")
+    ev = wait_reg(acc, 0, t_sent + order.timeout_s, cancel)
+    if ev is None:
+        return clock.fail(f"timeout: no final response within {order.timeout_s:g} s")
+    return _verdict(acc, order, cancel, clock, t_sent, ev)
+
+
+def _verdict(
+    acc: ProbeAccount,
+    order: ProbeOrder,
+    cancel: threading.Event,
+    clock: Clock,
+    t_sent: float,
+    ev: tuple[float, int, str, int, bool],
+) -> ProbeResult:
+    """The result of the REGISTER's final response ``ev``; a success is unregistered first."""
+    t_reply, code, reason, expiration, received = ev
+    rt_ms = round((t_reply - t_sent) * 1000.0, 3)
+    if received and 200 <= code < 300 and expiration > 0:
+        # Unregister so probes leave no bindings behind; its outcome does not change the verdict.
         try:
-            acc.setRegistration(True)
-        except pj.Error as exc:
-            return clock.fail(f"target: {pj_error_text(exc)}")
-        ev = wait_reg(acc, 0, t_sent + order.timeout_s, cancel)
-        if ev is None:
-            return clock.fail(f"timeout: no final response within {order.timeout_s:g} s")
-        t_reply, code, reason, expiration, received = ev
-        rt_ms = round((t_reply - t_sent) * 1000.0, 3)
-        if received and 200 <= code < 300 and expiration > 0:
-            # Unregister so probes leave no bindings behind; its outcome does not change the verdict.
-            try:
-                acc.setRegistration(False)
-                unreg = wait_reg(acc, 1, time.perf_counter() + UNREGISTER_WAIT_S, cancel)
-            except pj.Error:
-                unreg = None
-            return ProbeResult(
-                ok=True,
-                started_at=clock.started_at,
-                duration_ms=clock.ms(),
-                metrics={"response_time_ms": rt_ms},
-                sip_code=code,
-                sip_reason=reason,
-                details={"expires_s": expiration, "unregistered": bool(unreg and 200 <= unreg[1] < 300)},
-            )
-        if code in (401, 403, 407):
-            hint = "; no password given" if not order.password else ""
-            return clock.fail(
-                f"authentication rejected ({sip_failure_text(code, reason)}{hint})",
-                sip_code=code,
-                sip_reason=reason,
-                metrics={"response_time_ms": rt_ms},
-            )
-        if not received:
-            what = "timeout: no response" if code == 408 else transport_failure(order.target, reason)
-            return clock.fail(what)
-        return clock.fail(
-            sip_failure_text(code, reason), sip_code=code, sip_reason=reason, metrics={"response_time_ms": rt_ms}
-        )
-    finally:
-        try:
-            acc.shutdown()
+            acc.setRegistration(False)
+            unreg = wait_reg(acc, 1, time.perf_counter() + UNREGISTER_WAIT_S, cancel)
         except pj.Error:
-            pass
-        del acc
-        gc.collect()
+            unreg = None
+        return ProbeResult(
+            ok=True,
+            started_at=clock.started_at,
+            duration_ms=clock.ms(),
+            metrics={"response_time_ms": rt_ms},
+            sip_code=code,
+            sip_reason=reason,
+            details={"expires_s": expiration, "unregistered": bool(unreg and 200 <= unreg[1] < 300)},
+        )
+    if code in (401, 403, 407):
+        hint = "; no password given" if not order.password else ""
+        return clock.fail(
+            f"authentication rejected ({sip_failure_text(code, reason)}{hint})",
+            sip_code=code,
+            sip_reason=reason,
+            metrics={"response_time_ms": rt_ms},
+        )
+    if not received:
+        what = "timeout: no response" if code == 408 else transport_failure(order.target, reason)
+        return clock.fail(what)
+    return clock.fail(
+        sip_failure_text(code, reason), sip_code=code, sip_reason=reason, metrics={"response_time_ms": rt_ms}
+    )
