@@ -33,6 +33,8 @@ from .signal import REFERENCE_SPEECH
 from .sip_register import account_config
 
 HANGUP_WAIT_S = 3.0
+PJ_ETOOMANY = 70010  # pjsua has no free call slot (PJ_ERRNO_START_STATUS + 10)
+SLOT_RETRY_S = 0.05
 
 
 class ProbeCall(pj.Call):
@@ -177,17 +179,10 @@ def _drive(
     prm.opt.audioCount = 1
     prm.opt.videoCount = 0
     prm.txOption.headers.append(probe_header(run_tag(order.id)))  # ties the dialog's messages to this run
-    with wep.codec_lock:  # codec priorities are endpoint-wide: hold them until the offer is built
-        wep.prefer_codec(codec_id)
-        t_call = time.perf_counter()
-        try:
-            with wep.call_slots.placing():
-                call.makeCall(order.target, prm)
-            call.placed = True
-        except pj.Error as exc:
-            return clock.fail(f"target: {pj_error_text(exc)}", details={"call_answered": False})
-        # As for OPTIONS: the INVITE leaves at the end of makeCall (media set-up and SDP come first).
-        t_invite = time.perf_counter()
+    placed = _place(wep, order, cancel, clock, call, codec_id, prm)
+    if isinstance(placed, ProbeResult):
+        return placed
+    t_call, t_invite = placed
     first = min((t for t in (call.t_ring, call.t_answer) if t is not None), default=None)
     if first is not None and first < t_invite:
         t_invite = t_call
@@ -234,6 +229,46 @@ def _drive(
         "".join(call.dtmf_received),
         call.media_error,
     )
+
+
+def _place(
+    wep: WorkerEndpoint,
+    order: ProbeOrder,
+    cancel: threading.Event,
+    clock: Clock,
+    call: ProbeCall,
+    codec_id: str,
+    prm: pj.CallOpParam,
+) -> tuple[float, float] | ProbeResult:
+    """``makeCall``: (perf counter before it, when the INVITE left), or the failure.
+
+    A call we hung up is DISCONNECTED for us at once, but pjsua frees its call slot only when its CANCEL or
+    BYE transaction ends: a far end slow to answer it (CPU load) or never answering (up to 32 s) keeps the
+    slot after its probe reported back. So while all slots are held (PJ_ETOOMANY) this tries again, up to the
+    set-up timeout; the time waited is not part of any measured time (they start when the INVITE leaves).
+    """
+    deadline = time.perf_counter() + order.timeout_s
+    while True:
+        with wep.codec_lock:  # codec priorities are endpoint-wide: hold them until the offer is built
+            wep.prefer_codec(codec_id)
+            t_call = time.perf_counter()
+            try:
+                with wep.call_slots.placing():
+                    call.makeCall(order.target, prm)
+                call.placed = True
+                # As for OPTIONS: the INVITE leaves at the end of makeCall (media set-up and SDP come first).
+                return t_call, time.perf_counter()
+            except pj.Error as exc:
+                if getattr(exc, "status", None) != PJ_ETOOMANY:
+                    return clock.fail(f"target: {pj_error_text(exc)}", details={"call_answered": False})
+        if cancel.is_set():
+            return clock.fail("cancelled", details={"call_answered": False})
+        if time.perf_counter() + SLOT_RETRY_S > deadline:
+            return clock.fail(
+                f"prober busy: no free call slot within {order.timeout_s:g} s (earlier calls still closing their dialogs)",
+                details={"call_answered": False},
+            )
+        time.sleep(SLOT_RETRY_S)
 
 
 def _not_answered(order: ProbeOrder, call: ProbeCall, clock: Clock, cancel: threading.Event) -> ProbeResult:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import signal
 import socket
+import threading
+import time
 
 import pytest
 
@@ -132,3 +135,71 @@ async def test_a_fifth_call_waits_for_a_free_slot_in_a_one_worker_pool(echo_peer
     assert all(r.ok for r in results), json.dumps([(r.error, r.details) for r in results if not r.ok], default=str)
     starts = sorted(r.started_at for r in results)
     assert starts[4] - starts[0] >= 1.5, "the fifth call started only when one of the first four ended"
+
+
+async def test_a_call_waits_until_pjsua_frees_the_slot_of_a_cancelled_call(echo_peer) -> None:
+    """A hung-up call is DISCONNECTED for its probe at once, but pjsua frees its slot only when the CANCEL is
+    answered: the next call on the worker waits for that (it failed with PJ_ETOOMANY) within its set-up timeout."""
+    late = LateCancelPeer(late_s=1.5)
+    pool = ProberPool(4, sip_bind=LOOPBACK)  # one worker: 4 calls at most
+    await pool.start()
+    try:
+        ringing = [
+            ProbeSpec(name=f"r{i}", kind=ProbeKind.SIP_CALL, target=late.uri(), timeout_s=1.0, call_duration_s=1.0)
+            for i in range(4)
+        ]
+        unanswered = await asyncio.gather(*(pool.run(s) for s in ringing))
+        t_next = time.monotonic()
+        after = await pool.run(call(echo_peer.uri("echo"), 1.0))
+    finally:
+        await pool.stop()
+        late.close()
+    assert all(r.error == "timeout: no answer within 1 s (ringing)" for r in unanswered), [r.error for r in unanswered]
+    assert after.ok, after.error
+    assert after.metrics["setup_time_ms"] < 1000, "waiting for the slot is not set-up time"
+    assert time.monotonic() - t_next >= 1.0, "the call was placed once the cancelled calls were gone"
+
+
+class LateCancelPeer:
+    """A UDP UAS that rings (180) and answers a CANCEL, and the INVITE with 487, only ``late_s`` later: until then
+    pjsua keeps the cancelled call's slot although the call is DISCONNECTED for the probe."""
+
+    def __init__(self, late_s: float) -> None:
+        self.late_s = late_s
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.invites: dict[str, list[str]] = {}  # Call-ID -> the INVITE's headers to answer with
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def uri(self) -> str:
+        return f"sip:ring@127.0.0.1:{self.sock.getsockname()[1]}"
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                data, addr = self.sock.recvfrom(65535)
+            except OSError:
+                return
+            lines = data.decode(errors="replace").split("\r\n")
+            keep = [ln for ln in lines if ln.split(":")[0].strip().lower() in ("via", "from", "to", "call-id", "cseq")]
+            keep = [ln + ";tag=late" if ln.lower().startswith("to:") and "tag=" not in ln else ln for ln in keep]
+            call_id = next((ln.split(":", 1)[1].strip() for ln in keep if ln.lower().startswith("call-id")), "")
+            if lines[0].startswith("INVITE"):
+                self.invites[call_id] = keep
+                self._send(addr, "180 Ringing", keep)
+            elif lines[0].startswith("CANCEL"):
+                timer = threading.Timer(self.late_s, self._cancelled, (addr, keep, self.invites.get(call_id, [])))
+                timer.daemon = True
+                timer.start()
+
+    def _cancelled(self, addr: tuple[str, int], cancel: list[str], invite: list[str]) -> None:
+        self._send(addr, "200 OK", cancel)
+        self._send(addr, "487 Request Terminated", invite)
+
+    def _send(self, addr: tuple[str, int], status: str, headers: list[str]) -> None:
+        head = "".join(h + "\r\n" for h in headers)
+        with contextlib.suppress(OSError):
+            self.sock.sendto(f"SIP/2.0 {status}\r\n{head}Content-Length: 0\r\n\r\n".encode(), addr)
+
+    def close(self) -> None:
+        self.sock.close()
