@@ -24,7 +24,7 @@ from .icmpwatch import IcmpWatcher, Watch
 from .outcome import one_line
 from .precheck import DEFAULT_PORTS, check_spec, resolve, udp_port_unreachable
 from .protocol import ACCOUNTS_PER_WORKER, CALLS_PER_WORKER, SHARED_ACCOUNTS, ProbeOrder
-from .supervisor import WorkerHandle, WorkerLost
+from .supervisor import READY_TIMEOUT_S, WorkerHandle, WorkerLost
 
 HANG_AFTER_S = 5.0  # no heartbeat for this long = hung worker
 CALL_GRACE_S = 6.0  # media set-up, stats, hangup and recorder close after the held call
@@ -168,15 +168,23 @@ class ProberPool:
         return _OwnSocket(asyncio.ensure_future(udp_port_unreachable(uri, within_s)))
 
     async def _acquire(self, order: ProbeOrder, wait_s: float) -> WorkerHandle | None:
-        """The least loaded live worker with a free call/account slot, waiting up to ``wait_s``."""
+        """The least loaded live worker with a free call/account slot, waiting up to ``wait_s``.
+
+        While a worker restarts the wait goes on (up to READY_TIMEOUT_S): a probe's timeout is for its SIP
+        transaction, and a worker's start-up (0.3 s idle, seconds under load) must not turn a probe that
+        arrives meanwhile into a failure.
+        """
         assert self._slots is not None
-        deadline = time.monotonic() + wait_s
+        now = time.monotonic()
+        deadline, restart_deadline = now + wait_s, now + READY_TIMEOUT_S
         async with self._slots:
             while True:
                 worker = self._pick(order)
                 if worker is not None:
                     return worker
                 left = deadline - time.monotonic()
+                if left <= 0 and self._restarts:
+                    left = restart_deadline - time.monotonic()
                 if left <= 0:
                     return None
                 self._waiting += 1

@@ -15,6 +15,7 @@ import pytest
 
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.probes import ProberPool
+from callmeter_tui.probes.supervisor import WorkerHandle
 from tests.fixtures.sip import HOST as LOOPBACK  # the prober binds where the test peers listen
 
 pytestmark = pytest.mark.peers
@@ -93,6 +94,32 @@ async def test_hung_worker_is_detected_by_missing_heartbeats(registrar) -> None:
     )
     assert len(restarts) == 1 and "hung" in restarts[0]
     assert after.ok, after.error
+
+
+async def test_a_probe_arriving_during_a_worker_restart_waits_for_it_outside_its_timeout(
+    registrar, monkeypatch
+) -> None:
+    pool = ProberPool(1, sip_bind=LOOPBACK)
+    await pool.start()
+    real_start = WorkerHandle.start
+
+    async def slow_start(self: WorkerHandle) -> None:  # a start-up under load, longer than the probe's timeout
+        await asyncio.sleep(1.5)
+        await real_start(self)
+
+    monkeypatch.setattr(WorkerHandle, "start", slow_start)
+    try:
+        (victim,) = pool.workers
+        os.kill(victim.pid, signal.SIGKILL)
+        await _until(lambda: not victim.alive)  # the pool saw the exit: the restart is under way
+        t0 = time.monotonic()
+        res = await pool.run(ProbeSpec(name="o", kind=ProbeKind.SIP_OPTIONS, target=registrar.uri(), timeout_s=1.0))
+        waited = time.monotonic() - t0
+    finally:
+        await pool.stop()
+    assert res.ok, res.error  # was "prober busy: no free worker slot within 1 s"
+    assert res.details["prober_pid"] != victim.pid
+    assert waited >= 1.0, "it waited for the restarted worker"
 
 
 async def test_run_after_stop_fails_instead_of_starting_workers(registrar) -> None:
