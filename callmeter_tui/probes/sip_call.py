@@ -255,6 +255,7 @@ def _place(
             try:
                 with wep.call_slots.placing():
                     call.makeCall(order.target, prm)
+                wep.wake()  # see endpoint.wake: a TCP/TLS connection it opened is watched now
                 call.placed = True
                 # As for OPTIONS: the INVITE leaves at the end of makeCall (media set-up and SDP come first).
                 return t_call, time.perf_counter()

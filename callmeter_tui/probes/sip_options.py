@@ -49,6 +49,7 @@ def start_options(wep: WorkerEndpoint, order: ProbeOrder, finish: Callable[[Prob
     wep.expect(tag, on_reply, t_call + order.timeout_s, on_expire)
     try:
         wep.shared.sendRequest(prm)
+        wep.wake()  # a TCP/TLS connection it opened is watched now, not after the event thread's wait
         # The clock starts when sendRequest returns: building the request takes ~0.2 ms of Python and
         # pjsip work before the datagram leaves (sendto is its last step), which is not network time.
         t_sent.append(time.perf_counter())

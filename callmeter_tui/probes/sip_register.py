@@ -80,6 +80,7 @@ def _register(
     t_sent = time.perf_counter()
     try:
         acc.setRegistration(True)
+        wep.wake()  # see endpoint.wake: a TCP/TLS connection it opened is watched now
     except pj.Error as exc:
         return clock.fail(f"target: {pj_error_text(exc)}")
     ev = wait_reg(acc, 0, t_sent + order.timeout_s, cancel)
