@@ -26,6 +26,18 @@ class Clock:
     def fail(self, error: str, **kw: object) -> ProbeResult:
         return ProbeResult.failure(self.started_at, self.ms(), one_line(error), **kw)
 
+    def answered(self, rt_ms: float, code: int, reason: str, **details: object) -> ProbeResult:
+        """A success: the final response ``code`` ``reason`` after ``rt_ms`` (OPTIONS, REGISTER)."""
+        return ProbeResult(
+            ok=True,
+            started_at=self.started_at,
+            duration_ms=self.ms(),
+            metrics={"response_time_ms": rt_ms},
+            sip_code=code,
+            sip_reason=reason,
+            details=dict(details),
+        )
+
 
 def one_line(text: str, limit: int = 200) -> str:
     """Reasons end up in tables, webhooks and status lines: one line, bounded."""

@@ -69,14 +69,7 @@ def judge(order: ProbeOrder, clock: Clock, t_call: float, t_sent: float | None, 
         # pjsip reports transport failures (refused TCP, TLS handshake) as a local status with the OS reason.
         return clock.fail(transport_failure(order.target, reason))
     if code_is_healthy(code, order.expect_codes):
-        return ProbeResult(
-            ok=True,
-            started_at=clock.started_at,
-            duration_ms=clock.ms(),
-            metrics={"response_time_ms": rt_ms},
-            sip_code=code,
-            sip_reason=reason,
-        )
+        return clock.answered(rt_ms, code, reason)
     expected = "any 2xx" if not order.expect_codes else "/".join(map(str, order.expect_codes))
     return clock.fail(
         f"{sip_failure_text(code, reason)} (expected {expected})",

@@ -107,14 +107,8 @@ def _verdict(
             unreg = wait_reg(acc, 1, time.perf_counter() + UNREGISTER_WAIT_S, cancel)
         except pj.Error:
             unreg = None
-        return ProbeResult(
-            ok=True,
-            started_at=clock.started_at,
-            duration_ms=clock.ms(),
-            metrics={"response_time_ms": rt_ms},
-            sip_code=code,
-            sip_reason=reason,
-            details={"expires_s": expiration, "unregistered": bool(unreg and 200 <= unreg[1] < 300)},
+        return clock.answered(
+            rt_ms, code, reason, expires_s=expiration, unregistered=bool(unreg and 200 <= unreg[1] < 300)
         )
     if code in (401, 403, 407):
         hint = "; no password given" if not order.password else ""

@@ -51,15 +51,17 @@ def result(
     return r, Evaluation(state=state, breaches=breaches)
 
 
+def span_rows(session: Session, probe_id: int) -> list[HealthSpanRow]:
+    """The probe's stored spans, oldest first."""
+    query = select(HealthSpanRow).where(HealthSpanRow.probe_id == probe_id)
+    return list(session.scalars(query.order_by(HealthSpanRow.started_at, HealthSpanRow.id)))
+
+
 def assert_timeline(session: Session, probe_id: int, newest: float) -> None:
     """The span timeline of evidence with no silence in it, whatever order it was recorded in: spans back to back
     (no overlap, no hole), the last one open in the probe's state up to the newest evidence, and each span opened
     by its own transition, at its start, in time order."""
-    rows = session.scalars(
-        select(HealthSpanRow)
-        .where(HealthSpanRow.probe_id == probe_id)
-        .order_by(HealthSpanRow.started_at, HealthSpanRow.id)
-    ).all()
+    rows = span_rows(session, probe_id)
     probe = session.get(Probe, probe_id)
     assert probe is not None and rows
     assert [x.open for x in rows] == [False] * (len(rows) - 1) + [True]

@@ -17,9 +17,9 @@ from callmeter_tui.domain.confirm import apply_confirm
 from callmeter_tui.domain.health import HealthState
 from callmeter_tui.store.database import open_database
 from callmeter_tui.store.executions import mark_unknown, record_execution
-from callmeter_tui.store.models import HealthSpanRow, Probe, Transition
+from callmeter_tui.store.models import Probe, Transition
 
-from .conftest import T0, add_probe, assert_timeline, result
+from .conftest import T0, add_probe, assert_timeline, result, span_rows
 
 STATES = [HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY]
 EVENT = st.tuples(st.sampled_from([30.0, 60.0, 60.0, 61.0, 180.0, 181.0, 900.0]), st.sampled_from([*STATES, "mark"]))
@@ -55,11 +55,7 @@ def test_span_timeline_invariants(tmp_path_factory) -> None:  # type: ignore[no-
                 seen.append((t, state))
                 evidence.append(t)
 
-            spans = s.scalars(
-                select(HealthSpanRow)
-                .where(HealthSpanRow.probe_id == pid)
-                .order_by(HealthSpanRow.started_at, HealthSpanRow.id)
-            ).all()
+            spans = span_rows(s, pid)
             probe = s.get(Probe, pid)
             assert probe.state == state.value
             if spans:
