@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 
 from .calls import TIMER_H, Call, CallsMixin
+from .impair import calibrate
 from .media import MediaStats
 from .prompt import Prompt
 from .sipmsg import (
@@ -124,6 +125,9 @@ class DemoTarget(CallsMixin):
         return sum(1 for c in self._calls.values() if c.media is not None)
 
     async def start(self) -> None:
+        # The jitter calibration (~0.3 s, once per process) is built before any call, off the event loop:
+        # built on the first jittered packet, it held up the echo of every call this loop serves.
+        await asyncio.to_thread(calibrate)
         self._loop = asyncio.get_running_loop()
         self._transport, _ = await self._loop.create_datagram_endpoint(
             lambda: _SipProtocol(self), local_addr=(self.host, self.port)
