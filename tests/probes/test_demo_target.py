@@ -132,6 +132,22 @@ def test_jitter_setting_is_the_rfc3550_jitter_the_caller_sees(make_demo_target) 
     assert abs(run.jitter_ms - truth.applied_jitter_ms) <= 0.2 * truth.applied_jitter_ms + 2.0
 
 
+def test_inbound_jitter_is_the_callers_own_pacing_at_arrival(make_demo_target) -> None:  # type: ignore[no-untyped-def]
+    # We send late on purpose (0-12 ms per packet, seeded). An echo hands that pacing back to the caller, so the
+    # target reports it, from the kernel's arrival times: its own lag on a busy host is not the caller's.
+    target = make_demo_target(seed=13)
+    rng = random.Random(4)
+    late = [rng.uniform(0.0, 0.012) for _ in range(250)]
+    call = raw_invite(target.uri, (HOST, target.port))
+    rtp, rtcp = call.media
+    run = run_echo(rtp, rtcp, packets=250, late_s=late.__getitem__)
+    call.hangup()
+    truth = target.stats.media[-1]
+    assert run.send_jitter_ms > 2.0, run  # the pacing really was irregular
+    # Our send times are taken just before sendto: a preemption there shows as a small difference.
+    assert abs(truth.inbound_jitter_ms - run.send_jitter_ms) <= 0.5 + 0.05 * run.send_jitter_ms, (truth, run)
+
+
 def test_a_new_process_echoes_its_first_jittered_packets_on_time() -> None:
     # The jitter calibration (~0.3 s of numpy, once per process) is built when a target starts. Built on the
     # first jittered packet instead, it held the echo of every call on the event loop: the measurement-truth

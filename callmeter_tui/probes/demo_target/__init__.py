@@ -9,6 +9,8 @@ What the impairment settings mean (all applied on the target -> caller path only
   packets, seeded), and the caller sees exactly those as sequence gaps.
 * ``jitter_ms``: random extra delay per echoed RTP packet, calibrated so the caller's RFC 3550
   interarrival jitter is ``jitter_ms``; packets are numbered in send order, so no reordering.
+  An echo also hands back the caller's own send pacing (and our lateness on a busy host): with
+  ``jitter_ms`` 0 a caller measures that, which ``MediaStats`` reports apart from what we applied.
 * ``delay_ms``: added one way, to echoed RTP and to our RTCP reports (RTCP gets no jitter).
   The caller's RTCP round-trip time is therefore ``delay_ms`` plus loopback time (RTT ~= delay,
   not 2x delay). The audio echo comes back ``delay_ms`` (+ jitter) late.

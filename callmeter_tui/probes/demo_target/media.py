@@ -4,7 +4,13 @@ RTP: every packet from the caller is echoed back to where it came from (symmetri
 own SSRC, the caller's payload and timestamp (plus a fixed offset), and sequence numbers given
 in send order. Loss, delay and jitter (see ``impair``) are applied to this return path only.
 A dropped packet still consumes a sequence number at the moment it would have been sent, so
-the caller counts exactly the packets we dropped as lost.
+the caller counts exactly the packets we dropped as lost. Delay and jitter count from the
+kernel's arrival time of the caller's packet (``sockets``), not from when our loop got to it.
+
+An echo hands the caller's own pacing back: a caller that sends late gets its packets back late,
+and on a busy host we send late too. ``MediaStats`` keeps both apart from what we applied on purpose:
+``inbound_jitter_ms`` is the caller's pacing as it reached us (kernel arrival times), ``lag_jitter_ms``
+how unevenly our own sends ran late (send time minus due time). Host timing, not impairment.
 
 RTCP: on each caller SR we answer with an SR whose report block carries LSR/DLSR and the
 RFC 3550 loss and jitter of what *we* received
@@ -21,17 +27,18 @@ import random
 import socket
 import struct
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from .impair import LossPattern, Rfc3550Jitter, spread_for
 from .prompt import Prompt, payload
+from .sockets import bind_rtp_pair, read_stamped
 
 log = logging.getLogger("callmeter.demo_target")
 
 NTP_EPOCH_OFFSET = 2208988800
 REPORT_INTERVAL_S = 5.0
-SO_TIMESTAMPNS = getattr(socket, "SO_TIMESTAMPNS", 35)  # Linux value; Python does not export it
 
 
 class Impairment(Protocol):
@@ -56,44 +63,13 @@ class MediaStats:
     rtcp_in: int = 0
     rtcp_out: int = 0
     applied_jitter_ms: float = 0.0  # mean RFC 3550 jitter of what we emitted (pjmedia's "mean")
+    inbound_jitter_ms: float = 0.0  # the same for the caller's packets as they arrived: the caller's own pacing
+    lag_jitter_ms: float = 0.0  # the same for our lateness (send time minus due time): our own scheduling
 
     @property
     def loss_pct(self) -> float:
         sent = self.packets_out + self.packets_dropped
         return 100.0 * self.packets_dropped / sent if sent else 0.0
-
-
-def bind_rtp_pair(host: str) -> tuple[socket.socket, socket.socket]:
-    """Two UDP sockets on an even port and the next one (RTP, RTCP), as RFC 3550 expects."""
-    for _ in range(50):
-        rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-        rtp.bind((host, 0))
-        port = rtp.getsockname()[1]
-        if port % 2 == 0 and port < 65535:
-            rtcp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-            try:
-                rtcp.bind((host, port + 1))
-                rtp.setblocking(False)
-                rtcp.setblocking(False)
-                return rtp, rtcp
-            except OSError:
-                rtcp.close()
-        rtp.close()
-    raise OSError(f"no free RTP/RTCP port pair on {host}")
-
-
-class _Receiver(asyncio.DatagramProtocol):
-    def __init__(self, handler) -> None:
-        self._handler = handler
-
-    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
-        try:
-            self._handler(data, addr)
-        except Exception as exc:  # a bad packet must never stop the echo
-            log.warning("demo target: media packet from %s:%s ignored: %s", addr[0], addr[1], exc)
-
-    def error_received(self, exc: Exception) -> None:
-        log.debug("demo target: media socket error: %s", exc)
 
 
 class MediaSession:
@@ -108,7 +84,7 @@ class MediaSession:
         self.ssrc = self._rng.getrandbits(32)
         self._seq = self._rng.getrandbits(16)
         self._ts_offset = self._rng.getrandbits(32)
-        self._rtp_t: asyncio.DatagramTransport | None = None
+        self._rtp_sock: socket.socket | None = None
         self._rtcp_sock: socket.socket | None = None
         self.rtp_port = 0
         self.rtcp_port = 0
@@ -118,6 +94,8 @@ class MediaSession:
         self._closed = False
         self._timers: set[asyncio.TimerHandle] = set()
         self._emitted_jitter = Rfc3550Jitter()
+        self._arrival_jitter = Rfc3550Jitter()
+        self._lag_jitter = Rfc3550Jitter()
         # Inbound (caller -> target) stream state for our report block (RFC 3550 A.1/A.3/A.8).
         self._peer_ssrc = 0
         self._base_seq = -1
@@ -140,42 +118,48 @@ class MediaSession:
         self.last_activity = time.monotonic()
 
     async def open(self) -> None:
+        """Bind the port pair and read both sockets by hand, with the kernel's arrival times: an SR that
+        waited while our loop was busy must not shorten DLSR (that lag would show as network delay in the
+        caller's RTT), and an RTP packet that waited must not be delayed or jittered by our lag."""
         self._loop = asyncio.get_running_loop()
-        rtp, rtcp = bind_rtp_pair(self.host)
-        self.rtp_port, self.rtcp_port = rtp.getsockname()[1], rtcp.getsockname()[1]
-        self._rtp_t, _ = await self._loop.create_datagram_endpoint(lambda: _Receiver(self._on_rtp), sock=rtp)
-        # RTCP is read by hand to get the kernel's arrival time: an SR that waited while our loop was
-        # busy must not shorten DLSR (that lag would show as network delay in the caller's RTT).
-        try:
-            rtcp.setsockopt(socket.SOL_SOCKET, SO_TIMESTAMPNS, 1)
-        except OSError:
-            pass
-        self._rtcp_sock = rtcp
-        self._loop.add_reader(rtcp.fileno(), self._read_rtcp)
+        self._rtp_sock, self._rtcp_sock = bind_rtp_pair(self.host)
+        self.rtp_port, self.rtcp_port = self._rtp_sock.getsockname()[1], self._rtcp_sock.getsockname()[1]
+        self._loop.add_reader(self._rtp_sock.fileno(), self._read, self._rtp_sock, self._on_rtp)
+        self._loop.add_reader(self._rtcp_sock.fileno(), self._read, self._rtcp_sock, self._on_rtcp)
 
     def close(self) -> None:
         self._closed = True
         for h in self._timers:
             h.cancel()
         self._timers.clear()
-        if self._rtp_t is not None:
-            self._rtp_t.close()
-        if self._rtcp_sock is not None:
-            if self._loop is not None:
-                self._loop.remove_reader(self._rtcp_sock.fileno())
-            self._rtcp_sock.close()
-            self._rtcp_sock = None
+        for sock in (self._rtp_sock, self._rtcp_sock):
+            if sock is not None:
+                if self._loop is not None:
+                    self._loop.remove_reader(sock.fileno())
+                sock.close()
+        self._rtp_sock = self._rtcp_sock = None
+
+    def _read(self, sock: socket.socket, handle: Callable[[bytes, tuple[str, int], float], None]) -> None:
+        try:
+            for data, addr, arrived in read_stamped(sock):
+                try:
+                    handle(data, addr, arrived)
+                except Exception as exc:  # a bad packet must never stop the echo
+                    log.warning("demo target: media packet from %s:%s ignored: %s", addr[0], addr[1], exc)
+        except OSError as exc:
+            log.debug("demo target: media socket error: %s", exc)
 
     # --- RTP -------------------------------------------------------------------------------
 
-    def _on_rtp(self, data: bytes, addr: tuple[str, int]) -> None:
+    def _on_rtp(self, data: bytes, addr: tuple[str, int], arrived: float) -> None:
         if self._closed or len(data) < 12 or data[0] >> 6 != 2:
             return
-        now = time.monotonic()
-        self.last_activity = now
+        self.last_activity = arrived
         seq, ts, ssrc = struct.unpack_from("!HII", data, 2)
         self.remote_rtp = addr
-        self._track_inbound(seq, ts, ssrc, now)
+        self._track_inbound(seq, ts, ssrc, arrived)
+        self._arrival_jitter.update(arrived * 1000.0, ts / 8.0)
+        self.stats.inbound_jitter_ms = self._arrival_jitter.mean
         self.stats.packets_in += 1
         if self._imp.no_rtp:
             return
@@ -185,12 +169,13 @@ class MediaSession:
         extra_ms = max(0.0, float(self._imp.delay_ms))
         if jitter > 0:
             extra_ms += self._rng.uniform(0.0, spread_for(jitter, self._ptime_ms))
+        due = arrived + extra_ms / 1000.0
         if extra_ms <= 0:
-            self._emit(data, drop)
-        else:
-            self._later(extra_ms / 1000.0, self._emit, data, drop)
+            self._emit(data, drop, due)
+        else:  # due from the arrival time; through the timer queue even when overdue, so order is kept
+            self._later(max(0.0, due - time.monotonic()), self._emit, data, drop, due)
 
-    def _emit(self, data: bytes, drop: bool) -> None:
+    def _emit(self, data: bytes, drop: bool, due: float) -> None:
         if self._closed:
             return
         seq = self._seq
@@ -200,14 +185,19 @@ class MediaSession:
             return
         ts = (struct.unpack_from("!I", data, 4)[0] + self._ts_offset) & 0xFFFFFFFF
         out = data[:2] + struct.pack("!HII", seq, ts, self.ssrc) + data[12:]
-        if self._rtp_t is not None and self.remote_rtp is not None:
-            self._rtp_t.sendto(out, self.remote_rtp)
+        if self._rtp_sock is not None and self.remote_rtp is not None:
+            try:
+                self._rtp_sock.sendto(out, self.remote_rtp)
+            except OSError as exc:  # e.g. the caller already closed its port
+                log.debug("demo target: RTP to %s:%s not sent: %s", *self.remote_rtp, exc)
         now = time.monotonic()
         self.stats.packets_out += 1
         self._octets_out += max(0, len(data) - 12)
         self._last_ts_out, self._last_ts_out_at = ts, now
         self._emitted_jitter.update(now * 1000.0, ts / 8.0)
         self.stats.applied_jitter_ms = self._emitted_jitter.mean
+        self._lag_jitter.update(now * 1000.0, due * 1000.0)
+        self.stats.lag_jitter_ms = self._lag_jitter.mean
 
     def _track_inbound(self, seq: int, ts: int, ssrc: int, now: float) -> None:
         if self._base_seq < 0 or ssrc != self._peer_ssrc:
@@ -233,27 +223,6 @@ class MediaSession:
         self._in_transit = transit
 
     # --- RTCP ------------------------------------------------------------------------------
-
-    def _read_rtcp(self) -> None:
-        while self._rtcp_sock is not None:
-            try:
-                data, anc, _, addr = self._rtcp_sock.recvmsg(2048, socket.CMSG_SPACE(16))
-            except (BlockingIOError, InterruptedError):
-                return
-            except ConnectionRefusedError:  # ICMP for an earlier send: one-shot, read on
-                continue
-            except OSError as exc:
-                log.debug("demo target: RTCP socket error: %s", exc)
-                return
-            arrived = time.monotonic()
-            for level, kind, cdata in anc:
-                if level == socket.SOL_SOCKET and kind == SO_TIMESTAMPNS and len(cdata) >= 16:
-                    sec, nsec = struct.unpack("qq", cdata[:16])
-                    arrived -= max(0.0, time.time() - (sec + nsec / 1e9))
-            try:
-                self._on_rtcp(data, addr, arrived)
-            except Exception as exc:  # a bad packet must never stop the echo
-                log.warning("demo target: RTCP from %s:%s ignored: %s", addr[0], addr[1], exc)
 
     def _on_rtcp(self, data: bytes, addr: tuple[str, int], arrived: float) -> None:
         if self._closed:
