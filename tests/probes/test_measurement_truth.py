@@ -107,11 +107,19 @@ def test_prober_metrics_match_the_applied_impairment(make_demo_target: Any) -> N
             f"of {m.truth.packets_dropped + m.truth.packets_out} ({m.truth.loss_pct:.2f} %)",
         )
 
+    # The echo hands the prober's own pacing back, and on a loaded host the target sends late too: a clean line
+    # read 5.1 ms in CI and 2-10 ms here under load, all of it the prober's pacing (1.5-5.5 ms, already on the
+    # prober -> target leg in captures) and the target's lateness. Both are host timing, measured per call by
+    # the target (the pacing from kernel arrival times, its lateness against each packet's due time) and
+    # allowed on top of the tolerance. What the prober reads is held to what the target emitted just below.
     for name, jitter in (("clean", 0.0), ("jitter20", 20.0), ("jitter40", 40.0)):
         m = measured[name]
         reported = m.metric("jitter_ms")
+        host = m.truth.inbound_jitter_ms + m.truth.lag_jitter_ms
         check(
-            abs(reported - jitter) <= max(0.3 * jitter, 5.0), f"{name}: jitter reported {reported} ms for {jitter} ms"
+            abs(reported - jitter) <= max(0.3 * jitter, 5.0) + host,
+            f"{name}: jitter reported {reported} ms for {jitter} ms applied, beside {host:.1f} ms of host timing "
+            f"(prober pacing {m.truth.inbound_jitter_ms:.1f} ms, target lateness {m.truth.lag_jitter_ms:.1f} ms)",
         )
         check(
             abs(reported - m.truth.applied_jitter_ms) <= max(0.3 * m.truth.applied_jitter_ms, 5.0),
