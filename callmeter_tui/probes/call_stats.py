@@ -43,6 +43,7 @@ def read_stream(call: Any, med_idx: int = 0) -> dict[str, Any]:
         out["far_end_jitter_ms"] = round(tx.jitterUsec.mean / 1000.0, 3) if tx.jitterUsec.n else 0.0
     if st.rtcp.rttUsec.n:
         metrics["rtt_ms"] = round(st.rtcp.rttUsec.mean / 1000.0, 3)
+        out["rtt_min_ms"] = round(st.rtcp.rttUsec.min / 1000.0, 3)  # the path itself: host delays only add
         out["rtt_max_ms"] = round(st.rtcp.rttUsec.max / 1000.0, 3)
     out["metrics"] = metrics
     return out

@@ -127,9 +127,17 @@ def test_prober_metrics_match_the_applied_impairment(make_demo_target: Any) -> N
         )
         check(m.metric("packet_loss_pct") == 0.0, f"{name}: jitter alone showed as loss (reordering?)")
 
+    # The path's RTT is the smallest sample: a report the prober's worker handles late (its event thread
+    # waiting on a loaded host) only adds to one sample, as CI once read a mean of 243.5 ms for 200 ms of
+    # delay, while quiet runs read 200.0-200.25 ms. The mean must still lie between the samples.
     for name, delay in (("delay100", 100.0), ("delay200", 200.0)):
-        rtt = measured[name].metric("rtt_ms")
-        check(abs(rtt - delay) <= 0.2 * delay, f"{name}: RTT {rtt} ms for {delay} ms one-way delay")
+        rtt, got = measured[name].metric("rtt_ms"), measured[name].result.details
+        low, high = got["rtt_min_ms"], got["rtt_max_ms"]
+        check(
+            abs(low - delay) <= 0.2 * delay and low <= rtt <= high,
+            f"{name}: RTT {low} ms at least, mean {rtt} ms, at most {high} ms over {got['rtt_samples']} "
+            f"samples for {delay} ms one-way delay",
+        )
     rtt = measured["clean"].metric("rtt_ms")
     check(rtt < 20.0, f"clean: loopback RTT should be small, got {rtt} ms")
 
