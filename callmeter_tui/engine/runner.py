@@ -75,6 +75,7 @@ class Runner:
         self._pending: list[tuple[int, ProbeSpec, ProbeResult, asyncio.Future[RunOutcome]]] = []
         self._flushing = False
         self._flusher: asyncio.Task[None] | None = None
+        self._refusing = False  # set by cancel_in_flight: shutdown has begun, no new run starts
 
     async def db_call(self, fn: Callable[..., Any], *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.writer, fn, *args)
@@ -97,9 +98,10 @@ class Runner:
         return self._locks.setdefault(probe_id, asyncio.Lock())
 
     async def run(self, probe_id: int, spec: ProbeSpec) -> RunOutcome | None:
-        """Run ``spec`` once unless that probe is already running (a probe never overlaps itself)."""
+        """Run ``spec`` once unless that probe is already running (a probe never overlaps itself) or the
+        runner is shutting down (see cancel_in_flight)."""
         lock = self.lock_for(probe_id)
-        if lock.locked():
+        if lock.locked() or self._refusing:
             return None
         async with lock:
             self.in_flight.add(probe_id)
@@ -280,10 +282,14 @@ class Runner:
         return True
 
     async def cancel_in_flight(self) -> None:
-        """Cancel runs still going (shutdown grace over); each records itself as interrupted."""
+        """Cancel runs still going (shutdown grace over); each records itself as interrupted. From here on
+        no run starts: a job handed to the loop just before shutdown, or a "run now", would otherwise begin
+        a probe after this, outlive the writer and find it closed when the prober stops under it."""
+        self._refusing = True
         tasks = [t for t in self._tasks.values() if not t.done()]
         for t in tasks:
-            t.cancel()
+            if not t.cancelling():  # one already cancelled is recording itself: let it
+                t.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
     async def drain(self) -> None:

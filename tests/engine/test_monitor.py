@@ -368,6 +368,23 @@ async def test_a_scheduled_run_cancelled_at_stop_is_not_a_job_failure(database) 
     assert job.done() and not job.cancelled() and job.exception() is None
 
 
+async def test_a_run_that_starts_while_stop_runs_probes_nothing_and_outlives_nothing(database) -> None:
+    """A job the scheduler handed to the loop just before stop() (or an operator's "run now" at quit) starts
+    once stop() is under way. It must not begin a probe after the in-flight runs were cancelled: that run
+    outlived stop(), and when the prober shut down under it, it wrote "interrupted" to a closed writer
+    ("cannot schedule new futures after shutdown", seen at the end of a 10,000-probe bench)."""
+    m = _monitor_with_hanging_runs(database)
+    await m.start()
+    pid = _pid(m, "PBX")
+    late = asyncio.create_task(m._job(pid))  # not started yet: it starts inside stop()
+    await m.stop(grace_s=0.2)
+    await asyncio.wait({late}, timeout=2)
+    assert late.done(), "a run began during stop() and is still probing after it"
+    assert late.exception() is None
+    with database.session() as s:
+        assert s.scalars(select(Execution).where(Execution.probe_id == pid)).all() == []
+
+
 def test_start_spread_widens_with_probe_count() -> None:
     from callmeter_tui.engine.schedule import spread_window
 
