@@ -50,6 +50,10 @@ STATE_ORDER: tuple[HealthState, ...] = (
 )
 
 
+# The states an automatic incident is made of (and downtime counted against uptime): defined here once.
+BAD_STATES: tuple[HealthState, ...] = (HealthState.DEGRADED, HealthState.UNHEALTHY)
+
+
 def worst(states: Iterable[HealthState]) -> HealthState:
     """The most severe state; UNKNOWN for an empty collection."""
     result = HealthState.UNKNOWN

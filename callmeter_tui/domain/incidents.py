@@ -9,10 +9,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from .health import HealthState
+from .health import BAD_STATES, HealthState
 from .spans import HealthSpan
-
-_BAD = (HealthState.DEGRADED, HealthState.UNHEALTHY)
 
 
 @dataclass(frozen=True)
@@ -40,7 +38,7 @@ def incidents(spans: Iterable[HealthSpan], ongoing: bool = True) -> list[Inciden
     open_run = False
     for span in ordered:
         state = HealthState.parse(span.state)
-        if state not in _BAD:
+        if state not in BAD_STATES:
             if span.ended_at > span.started_at:  # a zero-length span covers no time: it ends nothing
                 open_run = False
             continue
@@ -54,7 +52,7 @@ def incidents(spans: Iterable[HealthSpan], ongoing: bool = True) -> list[Inciden
             runs.append([start, end, state])
             open_run = True
     found = [Incident(float(s), float(e), w) for s, e, w in runs]  # type: ignore[arg-type]
-    if found and ongoing and ordered and HealthState.parse(ordered[-1].state) in _BAD:
+    if found and ongoing and ordered and HealthState.parse(ordered[-1].state) in BAD_STATES:
         last = found[-1]
         found[-1] = Incident(last.started_at, None, last.worst)
     found.reverse()

@@ -4,12 +4,13 @@ Why: a 1,000-component page reads ~16,000 spans per render, and building one fro
 was a sixth of a cold render, although the page itself is drawn from the arrays (bars, uptime, incidents
 in numpy). ``ComponentSpans`` is a component's spans as a read-only sequence: its length comes from the
 offsets, and the objects are made the first time someone iterates or indexes it (status.json, the API,
-a component under maintenance).
+a component under maintenance). The arrays themselves may come later too: a function giving them, called
+the first time a component's spans are read (see web.snapshot: a page's older history).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import overload
 
 import numpy as np
@@ -20,21 +21,27 @@ from .spans import HealthSpan
 
 
 class ComponentSpans(Sequence[HealthSpan]):
-    """Row ``row`` of ``packed`` as a sequence of HealthSpan, oldest first (made on first read)."""
+    """Row ``row`` of ``packed`` as a sequence of HealthSpan, oldest first (made on first read).
+    ``packed`` may be a function that gives the arrays, called on first read (it may be shared by rows)."""
 
     __slots__ = ("_items", "_packed", "_row")
 
-    def __init__(self, packed: SpanArrays, row: int) -> None:
+    def __init__(self, packed: SpanArrays | Callable[[], SpanArrays], row: int) -> None:
         self._packed, self._row = packed, row
         self._items: tuple[HealthSpan, ...] | None = None
 
+    def _arrays(self) -> SpanArrays:
+        if not isinstance(self._packed, SpanArrays):
+            self._packed = self._packed()
+        return self._packed
+
     def __len__(self) -> int:
-        offsets = self._packed.offsets
+        offsets = self._arrays().offsets
         return int(offsets[self._row + 1] - offsets[self._row])
 
     def _all(self) -> tuple[HealthSpan, ...]:
         if self._items is None:
-            p = self._packed
+            p = self._arrays()
             lo, hi = int(p.offsets[self._row]), int(p.offsets[self._row + 1])
             order = STATE_ORDER
             self._items = tuple(

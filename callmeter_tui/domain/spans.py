@@ -25,10 +25,9 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
-from .health import STATE_ORDER, HealthState
+from .health import BAD_STATES, STATE_ORDER, HealthState
 from .maintenance import Interval, merge
 
-_BAD = (HealthState.DEGRADED, HealthState.UNHEALTHY)
 _MONITORED = (HealthState.HEALTHY, HealthState.DEGRADED, HealthState.UNHEALTHY)
 
 
@@ -229,4 +228,4 @@ def uptime_text(healthy: int, monitored: int) -> str:
 def bad_seconds(spans: Iterable[HealthSpan], start: float, end: float, maintenance: Iterable[Interval] = ()) -> float:
     """Degraded plus unhealthy seconds in the window outside maintenance (what an SLA report subtracts)."""
     secs = exact_state_seconds(spans, start, end, maintenance)
-    return float(sum((secs[s] for s in _BAD), Fraction(0)))
+    return float(sum((secs[s] for s in BAD_STATES), Fraction(0)))

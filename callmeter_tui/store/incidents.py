@@ -9,12 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..domain.health import HealthState
 from ..domain.incident_status import (
     IMPACT_COMPONENT_STATUS,
     AffectedComponent,
@@ -25,10 +23,8 @@ from ..domain.incident_status import (
     OperatorIncident,
     parse_choice,
 )
-from ..domain.spans import HealthSpan
 from .models import (
     Component,
-    HealthSpanRow,
     IncidentComponentRow,
     IncidentUpdateRow,
     OperatorIncidentRow,
@@ -272,27 +268,3 @@ def incident_revision(session: Session) -> tuple[int, int, float]:
 def incident_page_slugs(session: Session, incident_id: int) -> tuple[str, ...]:
     row = _incident(session, incident_id)
     return (session.get_one(StatusPage, row.page_id).slug,)
-
-
-def load_bad_spans_before(
-    session: Session, probe_ids: Sequence[int], until: float, *, among: Select[Any] | None = None
-) -> dict[int, list[HealthSpan]]:
-    """Degraded/unhealthy spans that started before ``until`` (the page's history, older than its bars).
-    Only bad spans: they alone make automatic incidents, and they are few next to the healthy ones.
-    ``among``: a query of (at least) those probe ids to select by, instead of a list of bound ids."""
-    out: dict[int, list[HealthSpan]] = {pid: [] for pid in probe_ids}
-    if not probe_ids:
-        return out
-    rows = session.execute(
-        select(HealthSpanRow.probe_id, HealthSpanRow.state, HealthSpanRow.started_at, HealthSpanRow.ended_at)
-        .where(
-            HealthSpanRow.probe_id.in_(list(probe_ids) if among is None else among),
-            HealthSpanRow.started_at < until,
-            HealthSpanRow.state.in_((HealthState.DEGRADED.value, HealthState.UNHEALTHY.value)),
-        )
-        .order_by(HealthSpanRow.probe_id, HealthSpanRow.started_at)
-    )
-    for probe_id, state, started_at, ended_at in rows:
-        if probe_id in out:
-            out[probe_id].append(HealthSpan(HealthState.parse(state), started_at, min(ended_at, until)))
-    return out

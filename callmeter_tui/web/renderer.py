@@ -138,7 +138,7 @@ class PageRenderer:
     def _render_page(self, slug: str) -> Rendered | None:
         now = self._clock()
         with self._db.session() as session:
-            data = load_page(session, slug, now)
+            data = load_page(session, slug, now, later=self._db.session)
         if data is None:
             return None
         assert self.static is not None

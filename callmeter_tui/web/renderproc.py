@@ -131,8 +131,9 @@ def render_page(url: str, slug: str, now: float, base_url: str, static: StaticFi
 
 
 def _render_page(url: str, slug: str, now: float, base_url: str, static: StaticFiles, folder: str) -> Shipped | None:
-    with _database(url).session() as session:
-        data = load_page(session, slug, now)
+    db = _database(url)
+    with db.session() as session:
+        data = load_page(session, slug, now, later=db.session)  # older history: read if a lazy asset needs it
     if data is None:
         _snapshots.pop(slug, None)
         return None

@@ -17,7 +17,7 @@ import numpy as np
 
 from ..domain.banner import banner, banner_states
 from ..domain.bars import SpanArrays, pack_spans, segment_states, state_seconds_matrix_arrays
-from ..domain.health import STATE_ORDER, HealthState
+from ..domain.health import BAD_STATES, STATE_ORDER, HealthState
 from ..domain.incident_status import STATE_COMPONENT_STATUS, Impact, component_blend
 from ..domain.incidents import Incident, incidents
 from ..domain.isotime import iso_seconds
@@ -34,7 +34,6 @@ NARROW_DAYS = 30  # days the bar still shows on phone-sized screens (and its upt
 # Components per numpy call: bounds how long one call holds the GIL when a page renders in a thread.
 # Measured on a 1,000-component page: 200 a call spent 53 ms of CPU, 50 a call 65 ms, 1,000 at once 61 ms.
 BAR_CHUNK = 200
-_BAD = (HealthState.DEGRADED, HealthState.UNHEALTHY)
 
 
 @dataclass(frozen=True)
@@ -344,10 +343,10 @@ def ongoing_run(comp: ComponentData, latest_code: int | None = None) -> list[Inc
     """The component's ongoing automatic incident (at most one), or nothing. ``latest_code``: its latest
     span's state (``STATE_ORDER`` index, -1 for none) when already read from the packed arrays."""
     if latest_code is not None and latest_code >= 0:
-        bad = STATE_ORDER[latest_code] in _BAD
+        bad = STATE_ORDER[latest_code] in BAD_STATES
     else:
         spans = comp.spans or comp.older_bad_spans
-        bad = bool(spans) and HealthState.parse(max(spans, key=_span_order).state) in _BAD
+        bad = bool(spans) and HealthState.parse(max(spans, key=_span_order).state) in BAD_STATES
     if not bad:
         return []
     found = incidents((*comp.older_bad_spans, *comp.spans))

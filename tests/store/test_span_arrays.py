@@ -13,7 +13,7 @@ from callmeter_tui.domain.health import HealthState
 from callmeter_tui.domain.packed_spans import ComponentSpans
 from callmeter_tui.domain.spans import HealthSpan
 from callmeter_tui.store.models import Component, HealthSpanRow, StatusPage
-from callmeter_tui.store.span_arrays import load_span_arrays
+from callmeter_tui.store.span_arrays import load_bad_span_arrays, load_span_arrays
 
 from .conftest import T0, add_probe
 
@@ -117,3 +117,41 @@ def test_a_state_no_rule_knows_is_refused_naming_the_column(database) -> None:  
         )
         with pytest.raises(ValueError, match=r"health_span\.state"):
             load_span_arrays(session, [pid], T0 - 10, T0 + 10)
+
+
+def older_reference(rows: list[dict], pid: int, until: float) -> list[HealthSpan]:
+    """A page's older history one span at a time: stored DEGRADED/UNHEALTHY spans started before ``until``,
+    ended there at the latest, open or not (the rest of an open one is the bars')."""
+    ordered = sorted((r for r in rows if r["probe_id"] == pid), key=lambda r: r["started_at"])
+    return [
+        HealthSpan(HealthState.parse(r["state"]), r["started_at"], min(r["ended_at"], until))
+        for r in ordered
+        if r["started_at"] < until and r["state"] in ("DEGRADED", "UNHEALTHY")
+    ]
+
+
+@pytest.mark.parametrize("seed", [4, 5])
+def test_older_bad_spans_are_the_stored_bad_ones_before_the_bars(database, seed: int) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import select
+
+    rng = random.Random(seed)
+    with database.session() as session:
+        pids, rows, _ = seed_spans(session, rng)
+        page = StatusPage(slug="p", name="P", updated_at=T0)
+        page.components = [Component(probe_id=pid, name=f"c{pid}", position=i) for i, pid in enumerate(pids[1:])]
+        session.add(page)
+        session.flush()
+        on_page = select(Component.probe_id).where(Component.page_id == page.id)
+        found = 0
+        for until in (T0 - 2000, T0 + 1000, max(r["ended_at"] for r in rows) + 1):
+            asked = [pids[3], pids[1], pids[5], pids[3]]  # any order, a repeat, one without spans
+            for packed in (
+                load_bad_span_arrays(session, asked, until),
+                load_bad_span_arrays(session, asked, until, among=on_page),
+            ):
+                assert packed.components == len(asked)
+                for c, pid in enumerate(asked):
+                    expected = older_reference(rows, pid, until)
+                    assert list(ComponentSpans(packed, c)) == expected, (until, pid)
+                    found += len(expected)
+        assert found  # the comparison is about something

@@ -236,3 +236,61 @@ async def test_a_lazy_asset_asked_for_after_the_render_process_died_is_built_in_
         assert server._renderer.procs is None  # threads from now on
     finally:
         await server.stop()
+
+
+def _seed_long_history(seed: Seed, db: Database, rng: random.Random) -> None:
+    """A page over 200 days of random runs (the bars show 90): components healthy now with older incidents,
+    one bad since before the bars, one with no span in the bars, and operator incidents adopting older runs."""
+    members, older_runs = [], []
+    for n in range(12):
+        spans, t = [], NOW - 200 * DAY
+        while t < NOW - (95 * DAY if n == 11 else 0):  # the last one falls silent before the bars
+            state = rng.choice(["HEALTHY", "HEALTHY", "DEGRADED", "UNHEALTHY", "UNKNOWN"])
+            end = min(NOW, t + rng.uniform(0.5, 20) * DAY)
+            spans.append((state, t, end))
+            t = end if rng.random() < 0.8 else end + HOUR
+        if n == 0:  # bad since before the bars, still bad: its ongoing incident began in the older history
+            spans = [s for s in spans if s[1] < NOW - 100 * DAY] + [("UNHEALTHY", spans[-1][2], NOW)]
+        older_runs += [(n, s[1]) for s in spans if s[0] in ("DEGRADED", "UNHEALTHY") and s[1] < NOW - 91 * DAY]
+        state = spans[-1][0] if spans else "UNKNOWN"
+        members.append((seed.probe(f"p{n}", state, spans=[s for s in spans if s[2] > s[1]]), f"C{n}"))
+    seed.page("voip", "VoIP", members)
+    from callmeter_tui.store.database import transaction
+    from callmeter_tui.store.incidents import open_incident
+
+    for n, start in rng.sample(older_runs, 3):
+        with transaction(db.sessions) as s:
+            open_incident(s, slug="voip", title=f"adopted {n}", message="m", now=NOW - 60, auto=(members[n][0], start))
+
+
+@pytest.mark.parametrize("seed_value", range(4))
+def test_the_older_history_read_later_gives_the_same_page_and_is_not_read_for_it(
+    seed: Seed, db: Database, seed_value: int
+) -> None:
+    """The bad spans older than the bars are read when a lazy asset (history, feed, API) first needs them, not
+    with the page: every asset comes out as from a page read all at once, and the page itself (HTML, theme,
+    badge, its ongoing incidents, one of which began in the older history) is built without that read."""
+    from callmeter_tui.web.publish import load_static, page_bodies
+
+    _seed_long_history(seed, db, random.Random(seed_value))
+    static = load_static(NOW)
+    reads = []
+
+    def later():  # type: ignore[no-untyped-def]
+        reads.append(1)
+        return db.session()
+
+    with db.session() as s:
+        whole = load_page(s, "voip", NOW)
+        parted = load_page(s, "voip", NOW, later=later)
+    assert whole is not None and parted is not None
+    eager, snapshot = page_bodies(parted, "http://x", static)
+    assert reads == [], "the page itself read the older history"
+    (c0,) = [i for i in snapshot.view.ongoing if i.automatic and i.components[0].name == "C0"]
+    assert c0.started_at < NOW - 100 * DAY  # found in the older history read with the page
+    everything = all_bodies(whole, "http://x", static)
+    assert {k: v for k, v in everything.items() if k in eager} == eager
+    assert all_bodies(parted, "http://x", static) == everything
+    assert reads == [1]  # once, for every component whose older history was left for later
+    history = b"".join(body for key, (body, _) in everything.items() if key.startswith("history"))
+    assert history.count(b"adopted ") == 3 and history.count(b"auto-") > 20  # older runs are on the history
