@@ -16,6 +16,7 @@ import random
 import re
 import shutil
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -40,12 +41,14 @@ from callmeter_tui.store.models import Component, HealthSpanRow, Probe, StatusPa
 from callmeter_tui.web.server import WebServer
 
 DAY = 86400.0
+HISTORY_DAYS = 400  # RetentionSettings.history_s's default, in days
+RENDERS = 7  # cold renders per page; the median counts
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
 
 
-def seed(db, slug: str, components: int, now: float, first_probe: int, rng: random.Random) -> None:  # type: ignore[no-untyped-def]
-    """``components`` probes with 90 days of spans (mostly healthy, a few bad hours) and one page."""
+def seed(db, slug: str, components: int, now: float, first_probe: int, rng: random.Random, days: int = 91) -> None:  # type: ignore[no-untyped-def]
+    """``components`` probes with ``days`` days of spans (mostly healthy, a few bad hours) and one page."""
     with db.session() as s:
         pid = project_id(s)
         probes, spans = [], []
@@ -66,7 +69,7 @@ def seed(db, slug: str, components: int, now: float, first_probe: int, rng: rand
                     "interval_s": 60.0,
                 }
             )
-            t = now - 91 * DAY
+            t = now - days * DAY
             while t < now:
                 run = rng.uniform(3, 20) * DAY
                 end = min(now, t + run)
@@ -282,8 +285,9 @@ async def start_engine(root: Path, count: int) -> Engine:
 
 
 async def cold_renders(server: WebServer, slug: str, runs: int) -> tuple[float, float]:
-    """(best render time, longest event-loop stall) over ``runs`` renders with nothing to reuse; the render
-    process's CPU seconds per render (least swayed by other work on a shared machine) in ``cold_renders.cpu``."""
+    """(median render time, longest event-loop stall) over ``runs`` renders with nothing to reuse; the best
+    time in ``cold_renders.best`` and the render process's CPU seconds per render (median; least swayed by
+    other work on a shared machine) in ``cold_renders.cpu``."""
     times, lags, cpus = [], [], []
     procs = server._renderer.procs
     child = next(iter(procs._processes), None) if procs is not None else None  # type: ignore[attr-defined]
@@ -295,8 +299,9 @@ async def cold_renders(server: WebServer, slug: str, runs: int) -> tuple[float, 
         times.append(time.perf_counter() - t)
         cpus.append(cpu_s(child) - c0 if child else times[-1])
         lags.append(lag)
-    cold_renders.cpu = min(cpus)  # type: ignore[attr-defined]
-    return min(times), max(lags)
+    cold_renders.cpu = statistics.median(cpus)  # type: ignore[attr-defined]
+    cold_renders.best = min(times)  # type: ignore[attr-defined]
+    return statistics.median(times), max(lags)
 
 
 async def first_requests(server: WebServer, slug: str, key: str, runs: int) -> tuple[float, float]:
@@ -441,19 +446,23 @@ async def main(args: argparse.Namespace) -> None:
         db = open_database(f"sqlite:///{root / 'bench.db'}")
         seed(db, "noc", args.components, now, 1, rng)
         seed(db, "big", 1000, now, 10_000, rng)
+        # The same page size after a year: the store keeps 400 days by default (retention.history), and
+        # what lies before the bars is the page's history (incidents), read only when something shows it.
+        seed(db, "year", 1000, now, 20_000, rng, days=HISTORY_DAYS)
         config = Config(web=WebSettings(host="127.0.0.1", port=0))
         server = WebServer(db, config, EventBus())
         engine = await start_engine(root, args.probes) if args.probes else None
         t0 = time.perf_counter()
         await server.start()
-        print(f"start (render both pages): {time.perf_counter() - t0:.2f} s")
+        print(f"start (render the three pages): {time.perf_counter() - t0:.2f} s")
         try:
             # Cold render of the 1,000-component page: DB read, domain rules, the eager assets (HTML page, its
             # theme.css, the page badge; gzip). status.json, the Statuspage API, feed, history and component
             # badges are built from the same snapshot on their first request: measured apart below.
             pauses = GcPauses()
             t = time.perf_counter()
-            best, stall = await cold_renders(server, "big", 3)
+            median, stall = await cold_renders(server, "big", RENDERS)
+            best = cold_renders.best  # type: ignore[attr-defined]
             spent = time.perf_counter() - t
             # The same ticker for as long without rendering: what the machine alone does to the loop (other
             # processes on shared cores, the engine), and with one CPU-bound process beside it (the render
@@ -466,22 +475,39 @@ async def main(args: argparse.Namespace) -> None:
             burn.wait()
             big = server._pages["big"][""]
             print(
-                f"cold render, 1,000 components x 90 days: best {best * 1000:.0f} ms "
+                f"cold render, 1,000 components x 90 days: median {median * 1000:.0f} ms of {RENDERS}, best {best * 1000:.0f} ms "
                 f"(HTML {len(big.body) / 1e6:.2f} MB, gzip {len(big.gz or b'') / 1e6:.2f} MB); "
                 f"longest event-loop stall {stall * 1000:.1f} ms; without a render {idle * 1000:.1f} ms, "
                 f"{busy * 1000:.1f} ms beside one CPU-bound process "
                 f"({pauses.count} full GC passes meanwhile, longest {pauses.worst * 1000:.1f} ms)"
             )
             cpu = cold_renders.cpu  # type: ignore[attr-defined]
-            print(f"  the render process's CPU time per render: best {cpu * 1000:.0f} ms")
+            print(f"  the render process's CPU time per render: median {cpu * 1000:.0f} ms")
             record(
                 "web.cold_render_1000_ms",
-                round(best * 1000, 1),
+                round(median * 1000, 1),
                 "ms",
                 higher_is_better=False,
-                label="cold render of a 1,000-component page (90 days): the HTML page, theme.css, page badge",
-                note=f"render process CPU {cpu * 1000:.0f} ms; status.json, Statuspage API, feed, history, "
-                f"component badges: built on their first request; {load_note()}",
+                label=f"cold render of a 1,000-component page (90 days), median of {RENDERS}: the HTML page, "
+                "theme.css, page badge",
+                note=f"best {best * 1000:.0f} ms; render process CPU {cpu * 1000:.0f} ms (median); status.json, "
+                f"Statuspage API, feed, history, component badges: built on their first request; {load_note()}",
+            )
+            year, year_stall = await cold_renders(server, "year", RENDERS)
+            year_cpu = cold_renders.cpu  # type: ignore[attr-defined]
+            print(
+                f"cold render, 1,000 components, {HISTORY_DAYS} days of history: median {year * 1000:.0f} ms "
+                f"(render process CPU {year_cpu * 1000:.0f} ms), longest event-loop stall {year_stall * 1000:.1f} ms"
+            )
+            record(
+                "web.cold_render_1000_400d_ms",
+                round(year * 1000, 1),
+                "ms",
+                higher_is_better=False,
+                label=f"cold render of a 1,000-component page with {HISTORY_DAYS} days of history (the default "
+                f"retention; bars 90 days), median of {RENDERS}",
+                note=f"render process CPU {year_cpu * 1000:.0f} ms (median); longest event-loop stall "
+                f"{year_stall * 1000:.1f} ms; {load_note()}",
             )
             record(
                 "web.loop_block_max_ms",
@@ -506,9 +532,9 @@ async def main(args: argparse.Namespace) -> None:
                 label="first GET of a 1,000-component page's status.json after a render (built on that request)",
                 note=f"longest event-loop stall meanwhile {lazy_stall * 1000:.1f} ms; {load_note()}",
             )
-            best_s, stall_s = await cold_renders(server, "noc", 5)
+            median_s, stall_s = await cold_renders(server, "noc", RENDERS)
             print(
-                f"cold render, {args.components} components: best {best_s * 1000:.0f} ms, "
+                f"cold render, {args.components} components: median {median_s * 1000:.0f} ms, "
                 f"longest event-loop stall {stall_s * 1000:.1f} ms"
             )
             page = server._pages["noc"][""]
