@@ -21,6 +21,7 @@ import gc
 import itertools
 import multiprocessing
 import os
+import signal
 import tempfile
 import threading
 from collections.abc import Iterator
@@ -74,6 +75,9 @@ def _background() -> None:
     except OSError:  # not allowed here: render at the same priority
         pass
     gc.disable()  # collected between renders (see _quiet)
+    # Ctrl-C reaches the whole foreground process group, this process too: stopping it is the server's
+    # (see PageRenderer.stop). Left to Python, it died printing a KeyboardInterrupt traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 COLLECT_AFTER_S = 0.5  # the child's garbage collection runs this long after a render, not during one

@@ -144,6 +144,51 @@ async def test_serve_bad_config_exits_2_with_one_line_per_problem(tmp_path) -> N
     assert err.decode().strip().startswith("bad.toml: probes[0].interval: expected a duration like")
 
 
+async def test_ctrl_c_stops_serve_and_its_render_process_without_a_traceback(tmp_path, make_demo_target) -> None:
+    """Ctrl-C in a terminal sends SIGINT to the whole foreground process group: serve and the process that
+    renders its status pages. serve shuts down; the render process is serve's to stop (it printed a
+    KeyboardInterrupt traceback from its task queue)."""
+    target = make_demo_target()
+    cfg = tmp_path / "c.toml"
+    cfg.write_text(
+        '[project]\nname = "Ctrl-C"\n\n'
+        f'[database]\nurl = "sqlite:///{tmp_path / "c.db"}"\n\n'
+        '[web]\nenabled = true\nhost = "127.0.0.1"\nport = 0\n\n'
+        '[engine]\nsip_bind = "127.0.0.1"\n\n'
+        f'[[probes]]\nname = "PBX"\nkind = "sip_options"\ntarget = "sip:127.0.0.1:{target.port}"\ninterval = "1s"\n\n'
+        '[[status_pages]]\nslug = "voip"\nname = "VoIP"\ncomponents = [ { probe = "PBX", name = "Trunk" } ]\n'
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "callmeter_tui.cli",
+        "serve",
+        "--config",
+        str(cfg),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=dict(os.environ, PYTHONUNBUFFERED="1"),
+        start_new_session=True,  # its own process group, as a shell gives a foreground job
+    )
+    assert proc.stdout is not None
+    seen = b""
+    try:
+        deadline = time.monotonic() + 30
+        while b"serving 1 probes" not in seen:  # running, its page rendered (by the render process)
+            assert time.monotonic() < deadline, seen.decode()
+            seen += await asyncio.wait_for(proc.stdout.readline(), 30)
+        await asyncio.sleep(1.0)  # the render process idle, waiting for its next page
+        os.killpg(proc.pid, signal.SIGINT)
+        out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    finally:
+        if proc.returncode is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    text = (seen + out).decode()
+    assert proc.returncode == 0, text
+    assert "Traceback" not in text and "KeyboardInterrupt" not in text, text
+    assert text.rstrip().endswith("stopped"), text
+
+
 async def test_sighup_reload_adds_a_probe_without_restart(
     tmp_path, make_demo_target, https_receiver, webhook_ca
 ) -> None:
