@@ -10,6 +10,7 @@ import signal
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -41,6 +42,11 @@ def _config(path: Path, db_url: str, probes: list[tuple[str, str, str]], hook_ur
 
 
 async def _serve(config: Path, *extra: str) -> asyncio.subprocess.Process:
+    return await _serve_process(config, "--log-format", "json", *extra, stderr=asyncio.subprocess.STDOUT)
+
+
+async def _serve_process(config: Path, *extra: str, **kw: Any) -> asyncio.subprocess.Process:
+    """``callmeter-tui serve --config config ...`` with its output piped (``kw``: more for the subprocess)."""
     env = dict(os.environ, SERVE_HOOK_SECRET=SECRET, PYTHONUNBUFFERED="1")
     return await asyncio.create_subprocess_exec(
         sys.executable,
@@ -49,12 +55,10 @@ async def _serve(config: Path, *extra: str) -> asyncio.subprocess.Process:
         "serve",
         "--config",
         str(config),
-        "--log-format",
-        "json",
         *extra,
         stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
         env=env,
+        **kw,
     )
 
 
@@ -129,16 +133,7 @@ async def test_serve_target_down_one_transition_signed_webhook_and_clean_sigterm
 async def test_serve_bad_config_exits_2_with_one_line_per_problem(tmp_path) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text('[[probes]]\nname = "x"\nkind = "sip_options"\ntarget = "sip:127.0.0.1"\ninterval = "often"\n')
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "callmeter_tui.cli",
-        "serve",
-        "--config",
-        str(cfg),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    proc = await _serve_process(cfg, stderr=asyncio.subprocess.PIPE)
     out, err = await asyncio.wait_for(proc.communicate(), 30)
     assert proc.returncode == 2
     assert err.decode().strip().startswith("bad.toml: probes[0].interval: expected a duration like")
@@ -158,18 +153,8 @@ async def test_ctrl_c_stops_serve_and_its_render_process_without_a_traceback(tmp
         f'[[probes]]\nname = "PBX"\nkind = "sip_options"\ntarget = "sip:127.0.0.1:{target.port}"\ninterval = "1s"\n\n'
         '[[status_pages]]\nslug = "voip"\nname = "VoIP"\ncomponents = [ { probe = "PBX", name = "Trunk" } ]\n'
     )
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "callmeter_tui.cli",
-        "serve",
-        "--config",
-        str(cfg),
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        env=dict(os.environ, PYTHONUNBUFFERED="1"),
-        start_new_session=True,  # its own process group, as a shell gives a foreground job
-    )
+    # Its own process group, as a shell gives a foreground job.
+    proc = await _serve_process(cfg, stderr=asyncio.subprocess.STDOUT, start_new_session=True)
     assert proc.stdout is not None
     seen = b""
     try:
