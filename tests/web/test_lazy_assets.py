@@ -294,3 +294,24 @@ def test_the_older_history_read_later_gives_the_same_page_and_is_not_read_for_it
     assert reads == [1]  # once, for every component whose older history was left for later
     history = b"".join(body for key, (body, _) in everything.items() if key.startswith("history"))
     assert history.count(b"adopted ") == 3 and history.count(b"auto-") > 20  # older runs are on the history
+
+
+async def test_a_served_page_with_a_long_history_serves_every_asset_as_read_at_once(database, bus: EventBus) -> None:  # type: ignore[no-untyped-def]
+    """Through the real server and its render process, on SQLite and PostgreSQL: the page is rendered without
+    its older history, and every asset built later (reading it on the render process's own connection) is
+    byte for byte what a page read all at once gives."""
+    _seed_long_history(Seed(database), database, random.Random(11))
+    server = await started(database, bus, child=True)
+    try:
+        assert server._static is not None
+        with database.session() as s:
+            data = load_page(s, "voip", NOW)
+        assert data is not None
+        expected = all_bodies(data, server.base_url, server._static)
+        async with httpx.AsyncClient(base_url=server.url) as client:
+            for key, (body, _) in expected.items():
+                r = await client.get(f"/voip/{key}", headers={"Accept-Encoding": "identity"})
+                assert r.status_code == 200 and r.content == body, key
+        assert server._renderer.procs is not None  # built in the render process all along
+    finally:
+        await server.stop()
