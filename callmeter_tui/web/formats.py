@@ -178,7 +178,7 @@ def _entry(entry_id: str, title: str, published: float, updated: float, link: st
 def _operator_entries(view: PageView, page_url: str, base: str) -> list[tuple[float, list[str]]]:
     """One entry per operator update (their words, as text), id stable per update row."""
     out = []
-    for inc in view.public:
+    for inc in view.recent:  # every operator incident is there
         if inc.automatic:
             continue
         link = f"{base}{incident_link(view, inc)}"

@@ -32,9 +32,9 @@ from ..domain.incident_status import (
 from ..domain.public_incidents import PublicIncident
 from .history import incident_link
 from .maintenance_api import MAINTENANCE_ROUTES, maintenance_bodies, scheduled_maintenances
-from .view import ComponentView, PageView, iso
+from .view import RECENT_INCIDENTS, ComponentView, PageView, iso
 
-MAX_INCIDENTS = 50  # what Statuspage's incidents.json returns
+MAX_INCIDENTS = RECENT_INCIDENTS  # what Statuspage's incidents.json returns (50)
 API_KEYS = frozenset(  # every document ``StatuspageApi.bodies`` writes (asset keys below /{slug}/)
     {
         "api/v2/summary.json",
@@ -62,7 +62,8 @@ def page_url(view: PageView, base_url: str) -> str:
 
 def sp_page(view: PageView, base_url: str) -> dict[str, Any]:
     data = view.data
-    updated = max([data.updated_at, *(c.updated_at for c in view.components), *(i.updated_at for i in view.public)])
+    incidents = [] if view.incidents_updated_at is None else [view.incidents_updated_at]
+    updated = max([data.updated_at, *(c.updated_at for c in view.components), *incidents])
     return {
         "id": sp_id("p", data.id),
         "name": data.name,
@@ -75,8 +76,8 @@ def sp_page(view: PageView, base_url: str) -> dict[str, Any]:
 def _operator_statuses(view: PageView) -> dict[int, ComponentStatus]:
     """probe id -> the worst status an unresolved operator incident sets for it."""
     out: dict[int, ComponentStatus] = {}
-    for inc in view.public:
-        if inc.ongoing and not inc.automatic:
+    for inc in view.ongoing:
+        if not inc.automatic:
             for c in inc.components:
                 out[c.probe_id] = worse_component_status(c.status, out.get(c.probe_id))
     return out
@@ -99,7 +100,7 @@ def component_statuses(view: PageView) -> list[tuple[ComponentView, ComponentSta
 
 def sp_status(view: PageView) -> dict[str, str]:
     listed = component_statuses(view)
-    unresolved = [i.impact for i in view.public if i.ongoing]
+    unresolved = [i.impact for i in view.ongoing]
     indicator, by_incident = page_indicator((s for _, s in listed), unresolved)
     own = component_blend(
         STATE_COMPONENT_STATUS[c.state]
@@ -191,7 +192,7 @@ class StatuspageApi:
         self.status = sp_status(view)
 
     def incidents(self, ongoing_only: bool) -> list[dict[str, Any]]:
-        chosen = [i for i in self.view.public if i.ongoing or not ongoing_only]
+        chosen = self.view.ongoing if ongoing_only else self.view.recent
         return [sp_incident(self.view, i, self.base_url, self._objects) for i in chosen[:MAX_INCIDENTS]]
 
     def _component_object(self, view: PageView, c: ComponentView) -> dict[str, Any] | None:
