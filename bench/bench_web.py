@@ -532,6 +532,20 @@ async def main(args: argparse.Namespace) -> None:
                 label="first GET of a 1,000-component page's status.json after a render (built on that request)",
                 note=f"longest event-loop stall meanwhile {lazy_stall * 1000:.1f} ms; {load_note()}",
             )
+            summary, summary_stall = await first_requests(server, "year", "api/v2/summary.json", 3)
+            print(
+                f"first request of summary.json after a render, {HISTORY_DAYS} days of history: best "
+                f"{summary * 1000:.0f} ms, longest event-loop stall {summary_stall * 1000:.1f} ms"
+            )
+            record(
+                "web.lazy_summary_json_1000_400d_ms",
+                round(summary * 1000, 1),
+                "ms",
+                higher_is_better=False,
+                label=f"first GET of a 1,000-component page's Statuspage summary.json after a render, {HISTORY_DAYS} "
+                "days of history (built on that request)",
+                note=f"longest event-loop stall meanwhile {summary_stall * 1000:.1f} ms; {load_note()}",
+            )
             median_s, stall_s = await cold_renders(server, "noc", RENDERS)
             print(
                 f"cold render, {args.components} components: median {median_s * 1000:.0f} ms, "
