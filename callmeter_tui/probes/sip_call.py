@@ -28,6 +28,7 @@ from .call_verdict import Held, conclude
 from .dtmf import dtmf_at, send_dtmf, stop_tones
 from .endpoint import ProbeAccount, WorkerEndpoint, probe_header, run_tag
 from .outcome import Clock, one_line, pj_error_text, sip_failure_text, transport_failure
+from .phase import connect_at_phase
 from .protocol import ProbeOrder
 from .signal import REFERENCE_SPEECH
 from .sip_register import account_config
@@ -105,9 +106,7 @@ class ProbeCall(pj.Call):
                 aud.startTransmit(self.wep.sink)
                 self.tap = self.wep.taps.acquire()
                 if self.tap is not None:
-                    self.tap.begin()
-                    aud.startTransmit(self.tap)
-                    self.start_pos = _player_pos(self.player)
+                    self.start_pos = _record(aud, self.tap, self.player)
                 self.audio = aud
                 with self.cond:
                     self.media_ready = True
@@ -131,6 +130,16 @@ class ProbeCall(pj.Call):
                     return bool(pred())
                 self.cond.wait(min(left, 0.05))
             return True
+
+
+def _record(aud: pj.AudioMedia, tap: Tap, player: pj.AudioMediaPlayer) -> int | None:
+    """Record the call's received audio with ``tap``; the player's position at that moment (see phase)."""
+
+    def connect() -> None:
+        tap.begin()
+        aud.startTransmit(tap)
+
+    return connect_at_phase(lambda: _player_pos(player), connect, lambda: aud.stopTransmit(tap))
 
 
 def _player_pos(player: pj.AudioMediaPlayer) -> int | None:
