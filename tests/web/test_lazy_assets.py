@@ -60,22 +60,31 @@ async def started(db: Database, bus: EventBus, *, child: bool, clock: Clock | No
     return server
 
 
+def read_at_once(db: Database, server: WebServer) -> dict[str, tuple[bytes, str]]:
+    """Every asset of page "voip" (body, content type) from one read of the store: what is served must match."""
+    assert server._static is not None
+    with db.session() as s:
+        data = load_page(s, "voip", NOW)
+    assert data is not None
+    return all_bodies(data, server.base_url, server._static)
+
+
+async def assert_served(client: httpx.AsyncClient, expected: dict[str, tuple[bytes, str]]) -> None:
+    for key, (body, ctype) in expected.items():
+        r = await client.get(f"/voip/{key}", headers={"Accept-Encoding": "identity"})
+        assert (r.status_code, r.headers["content-type"]) == (200, ctype), key
+        assert r.content == body, key
+
+
 @pytest.mark.parametrize("child", [True, False], ids=["render-process", "threads"])
 async def test_lazy_assets_are_the_bytes_of_a_full_render(seed: Seed, db: Database, bus: EventBus, child: bool) -> None:
     seed_incident_pages(seed, db)
     server = await started(db, bus, child=child)
     try:
-        assert server._static is not None
-        with db.session() as s:
-            data = load_page(s, "voip", NOW)
-        assert data is not None
-        expected = all_bodies(data, server.base_url, server._static)
+        expected = read_at_once(db, server)
         assert set(LAZY) <= set(expected) and "components/3/badge.svg" in expected
         async with httpx.AsyncClient(base_url=server.url) as client:
-            for key, (body, ctype) in expected.items():
-                r = await client.get(f"/voip/{key}", headers={"Accept-Encoding": "identity"})
-                assert (r.status_code, r.headers["content-type"]) == (200, ctype), key
-                assert r.content == body, key
+            await assert_served(client, expected)
             for missing in ("components/4/badge.svg", "components/0/badge.svg", "history/9", "history/41", "history/1"):
                 assert (await client.get(f"/voip/{missing}")).status_code == 404, missing
     finally:
@@ -303,15 +312,8 @@ async def test_a_served_page_with_a_long_history_serves_every_asset_as_read_at_o
     _seed_long_history(Seed(database), database, random.Random(11))
     server = await started(database, bus, child=True)
     try:
-        assert server._static is not None
-        with database.session() as s:
-            data = load_page(s, "voip", NOW)
-        assert data is not None
-        expected = all_bodies(data, server.base_url, server._static)
         async with httpx.AsyncClient(base_url=server.url) as client:
-            for key, (body, _) in expected.items():
-                r = await client.get(f"/voip/{key}", headers={"Accept-Encoding": "identity"})
-                assert r.status_code == 200 and r.content == body, key
+            await assert_served(client, read_at_once(database, server))
         assert server._renderer.procs is not None  # built in the render process all along
     finally:
         await server.stop()
