@@ -148,12 +148,18 @@ def public_incidents(
     blend: Impact = Impact.NONE,
     *,
     first: int | None = None,
+    started: tuple[float, float] | None = None,
 ) -> list[PublicIncident]:
     """Every incident of a page, ongoing first, then newest first. ``blend`` is the page's component blend
     (an unhealthy component's incident is critical when the whole page is down). ``first``: every operator
     incident but only the ``first`` automatic ones that come first, so the list's first ``first`` are the
-    whole list's: a feed or an API lists 50 of a year's tens of thousands (made at ~12 us each)."""
+    whole list's: a feed or an API lists 50 of a year's tens of thousands (made at ~12 us each).
+    ``started``: only those that started in ``[lo, hi)`` (a page of the history), the others never made."""
     found, free = _split(list(runs), operator)
+    if started is not None:
+        lo, hi = started
+        found = [i for i in found if lo <= i.started_at < hi]
+        free = [r for r in free if lo <= r.incident.started_at < hi]
     if first is not None:
         free = heapq.nsmallest(first, free, key=_run_order)
     found += [_automatic(run, blend) for run in free]
@@ -168,6 +174,13 @@ def latest_update(runs: Iterable[AutoRun], operator: Iterable[OperatorIncident])
     times = [i.updated_at for i in found]
     times += [r.incident.started_at if r.incident.ended_at is None else r.incident.ended_at for r in free]
     return max(times, default=None)
+
+
+def earliest_start(runs: Iterable[AutoRun], operator: Iterable[OperatorIncident]) -> float | None:
+    """The earliest ``started_at`` of ``public_incidents(runs, operator)``, without making the automatic
+    ones; None when there are none."""
+    found, free = _split(list(runs), operator)
+    return min([i.started_at for i in found] + [r.incident.started_at for r in free], default=None)
 
 
 def _split(runs: list[AutoRun], operator: Iterable[OperatorIncident]) -> tuple[list[PublicIncident], list[AutoRun]]:

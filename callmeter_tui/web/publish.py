@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from .cache import Asset, make_asset, make_assets
 from .formats import atom_feed, badge_svg, status_json
-from .history import MAX_PAGES, history_bodies, incident_item
+from .history import MAX_PAGES, history_body, incident_item
 from .page_html import paint_bars, render_html, render_not_found, theme_css
 from .snapshot import PageData
 from .statuspage_api import API_KEYS, StatuspageApi
@@ -86,7 +86,7 @@ def lazy_group(key: str, components: int) -> str | None:
     if key in API_KEYS:
         return "api"
     if m := _HISTORY.fullmatch(key):
-        return "history" if m.group(1) is None or 2 <= int(m.group(1)) <= MAX_PAGES else None
+        return key if m.group(1) is None or 2 <= int(m.group(1)) <= MAX_PAGES else None  # one page each
     if (m := _BADGE.fullmatch(key)) and int(m.group(1)) <= components:
         return key
     return None
@@ -138,9 +138,10 @@ class Snapshot:
             return {group: (atom_feed(view, self.base_url), "application/atom+xml; charset=utf-8")}
         if group == "api":
             return {key: (body, JSON) for key, body in StatuspageApi(view, self.base_url).bodies().items()}
-        if group == "history":
-            pages = history_bodies(view, self.css_version, self.theme_version)
-            return {key: (page, HTML) for key, page in pages.items()}
+        if group.startswith("history"):
+            page_no = int(group.partition("/")[2] or 1)
+            page = history_body(view, page_no, self.css_version, self.theme_version)
+            return {} if page is None else {group: (page, HTML)}
         position = int(group.split("/")[1])
         c = view.components[position - 1]  # positions are 1..n in display order (snapshot.load_page)
         return {group: (badge_svg(c.name, c.state, c.under_maintenance), SVG)}

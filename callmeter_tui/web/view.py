@@ -24,7 +24,7 @@ from ..domain.isotime import iso_seconds
 from ..domain.maintenance import active, maintenance_matrix
 from ..domain.packed_spans import latest_codes, rows
 from ..domain.page_figures import incident_runs, uptime_sums
-from ..domain.public_incidents import AutoRun, PublicIncident, latest_update, public_incidents
+from ..domain.public_incidents import AutoRun, PublicIncident, earliest_start, latest_update, public_incidents
 from ..domain.spans import HealthSpan, carve, format_uptime, uptime_ratio, uptime_text
 from .maintenance_view import MaintenanceView, maintenance_views
 from .snapshot import ComponentData, PageData
@@ -139,6 +139,18 @@ class PageView:
     def incidents_updated_at(self) -> float | None:
         """The latest ``updated_at`` of ``public`` (None without incidents), without making them."""
         return latest_update(self._runs, self.data.operator_incidents)
+
+    @cached_property
+    def incidents_started_at(self) -> float | None:
+        """The earliest ``started_at`` of ``public`` (None without incidents), without making them."""
+        return earliest_start(self._runs, self.data.operator_incidents)
+
+    def incidents_started(self, lo: float, hi: float) -> tuple[PublicIncident, ...]:
+        """The incidents of ``public`` that started in ``[lo, hi)``, in its order, making only those."""
+        if "public" in self.__dict__:
+            return tuple(i for i in self.public if lo <= i.started_at < hi)
+        ops, blend = self.data.operator_incidents, _blend(self._states)
+        return tuple(public_incidents(self._runs, ops, blend, started=(lo, hi)))
 
     @cached_property
     def _runs(self) -> list[AutoRun]:

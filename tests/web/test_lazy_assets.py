@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import signal
+from datetime import datetime
 
 import httpx
 import pytest
@@ -247,7 +249,7 @@ async def test_a_lazy_asset_asked_for_after_the_render_process_died_is_built_in_
         await server.stop()
 
 
-def _seed_long_history(seed: Seed, db: Database, rng: random.Random) -> None:
+def _seed_long_history(seed: Seed, db: Database, rng: random.Random, timezone: str = "UTC") -> None:
     """A page over 200 days of random runs (the bars show 90): components healthy now with older incidents,
     one bad since before the bars, one with no span in the bars, and operator incidents adopting older runs."""
     members, older_runs = [], []
@@ -263,7 +265,7 @@ def _seed_long_history(seed: Seed, db: Database, rng: random.Random) -> None:
         older_runs += [(n, s[1]) for s in spans if s[0] in ("DEGRADED", "UNHEALTHY") and s[1] < NOW - 91 * DAY]
         state = spans[-1][0] if spans else "UNKNOWN"
         members.append((seed.probe(f"p{n}", state, spans=[s for s in spans if s[2] > s[1]]), f"C{n}"))
-    seed.page("voip", "VoIP", members)
+    seed.page("voip", "VoIP", members, timezone=timezone)
     from callmeter_tui.store.database import transaction
     from callmeter_tui.store.incidents import open_incident
 
@@ -341,3 +343,37 @@ def test_the_feed_and_api_lists_are_the_first_incidents_of_all() -> None:
             assert some[:first] == public_incidents(runs, ops)[:first], (seed_value, first)
             cut += len(every) > len(some)
     assert cut > 100  # the lists were cut (there are more incidents than asked for)
+
+
+@pytest.mark.parametrize("timezone", ["UTC", "America/New_York", "Pacific/Chatham"])
+def test_each_history_page_lists_its_months_incidents_of_all(seed: Seed, db: Database, timezone: str) -> None:
+    """Each history page is built alone, from the incidents that started in its months: together the pages
+    list every incident, each once, by month in the page's zone (newest first), newest first within one."""
+    from zoneinfo import ZoneInfo
+
+    from callmeter_tui.web.history import MONTHS_PER_PAGE, history_body, history_page_count
+
+    _seed_long_history(seed, db, random.Random(3), timezone)
+    with db.session() as s:
+        data = load_page(s, "voip", NOW, later=db.session)
+    assert data is not None
+    view, every = build_view(data), build_view(data).public
+    tz = ZoneInfo(timezone)
+
+    def month(ts: float) -> tuple[int, int]:
+        d = datetime.fromtimestamp(ts, tz)
+        return d.year, d.month
+
+    pages = history_page_count(view)
+    months = {month(i.started_at) for i in every} | {month(NOW)}
+    assert pages == -(
+        -(len(range(min(y * 12 + m for y, m in months), month(NOW)[0] * 12 + month(NOW)[1] + 1))) // MONTHS_PER_PAGE
+    )
+    listed = []
+    for n in range(1, pages + 1):
+        body = history_body(view, n, "c", "t")
+        assert body is not None and "public" not in view.__dict__  # built without making every incident
+        listed += re.findall(r'<li class="incident[^"]*" id="([^"]+)"', body.decode())
+    assert history_body(view, pages + 1, "c", "t") is None
+    expected = sorted(every, key=lambda i: (tuple(-x for x in month(i.started_at)), -i.started_at))
+    assert listed == [i.key for i in expected] and len(listed) > 40 and sum(k.startswith("op-") for k in listed) == 3
