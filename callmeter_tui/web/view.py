@@ -121,8 +121,9 @@ class PageView:
 
     @cached_property
     def public(self) -> tuple[PublicIncident, ...]:
-        """Automatic + operator incidents, ongoing first (see domain): every one of them, which only the
-        history needs (built on its first request, not with the page)."""
+        """Automatic + operator incidents, ongoing first (see domain): every one of them. The page, feed, API
+        and history read the cheaper views below (``ongoing``, ``recent``, ``incidents_started``), which
+        give the same incidents without making all of them."""
         return tuple(public_incidents(self._runs, self.data.operator_incidents, _blend(self._states)))
 
     @cached_property
