@@ -142,20 +142,49 @@ def _adopted(op: OperatorIncident, runs: Sequence[AutoRun]) -> AutoRun | None:
     return None
 
 
+@dataclass(frozen=True)
+class IncidentParts:
+    """A page's incidents before any automatic one is made: the operator's (each with the run it adopts,
+    made: they are few) and the runs that stay automatic incidents. Split once, read by every list."""
+
+    operator: tuple[PublicIncident, ...]
+    automatic: tuple[AutoRun, ...]
+
+
+def split_incidents(runs: Iterable[AutoRun], operator: Iterable[OperatorIncident]) -> IncidentParts:
+    runs = list(runs)
+    adopted: set[str] = set()
+    found: list[PublicIncident] = []
+    for op in operator:
+        run = _adopted(op, runs)
+        if run is not None:
+            adopted.add(auto_key(run.probe_id, run.incident.started_at))
+        found.append(_operator(op, run))
+    if adopted:
+        runs = [run for run in runs if auto_key(run.probe_id, run.incident.started_at) not in adopted]
+    return IncidentParts(tuple(found), tuple(runs))
+
+
 def public_incidents(
-    runs: Iterable[AutoRun],
-    operator: Iterable[OperatorIncident],
+    runs: Iterable[AutoRun], operator: Iterable[OperatorIncident], blend: Impact = Impact.NONE
+) -> list[PublicIncident]:
+    """Every incident of a page, ongoing first, then newest first. ``blend`` is the page's component blend
+    (an unhealthy component's incident is critical when the whole page is down)."""
+    return incidents_of(split_incidents(runs, operator), blend)
+
+
+def incidents_of(
+    parts: IncidentParts,
     blend: Impact = Impact.NONE,
     *,
     first: int | None = None,
     started: tuple[float, float] | None = None,
 ) -> list[PublicIncident]:
-    """Every incident of a page, ongoing first, then newest first. ``blend`` is the page's component blend
-    (an unhealthy component's incident is critical when the whole page is down). ``first``: every operator
-    incident but only the ``first`` automatic ones that come first, so the list's first ``first`` are the
-    whole list's: a feed or an API lists 50 of a year's tens of thousands (made at ~12 us each).
-    ``started``: only those that started in ``[lo, hi)`` (a page of the history), the others never made."""
-    found, free = _split(list(runs), operator)
+    """``public_incidents`` of the split ``parts``. ``first``: every operator incident but only the
+    ``first`` automatic ones that come first, so the list's first ``first`` are the whole list's: a feed
+    or an API lists 50 of a year's tens of thousands (made at ~12 us each). ``started``: only those that
+    started in ``[lo, hi)`` (a page of the history), the others never made."""
+    found, free = list(parts.operator), list(parts.automatic)
     if started is not None:
         lo, hi = started
         found = [i for i in found if lo <= i.started_at < hi]
@@ -167,32 +196,19 @@ def public_incidents(
     return found
 
 
-def latest_update(runs: Iterable[AutoRun], operator: Iterable[OperatorIncident]) -> float | None:
-    """The latest ``updated_at`` of ``public_incidents(runs, operator)``, without making the automatic ones
-    (theirs is their end, or their start while ongoing); None when there are none."""
-    found, free = _split(list(runs), operator)
-    times = [i.updated_at for i in found]
-    times += [r.incident.started_at if r.incident.ended_at is None else r.incident.ended_at for r in free]
+def latest_update(parts: IncidentParts) -> float | None:
+    """The latest ``updated_at`` of the incidents of ``parts``, without making the automatic ones (theirs
+    is their end, or their start while ongoing); None when there are none."""
+    times = [i.updated_at for i in parts.operator]
+    times += [r.incident.started_at if r.incident.ended_at is None else r.incident.ended_at for r in parts.automatic]
     return max(times, default=None)
 
 
-def earliest_start(runs: Iterable[AutoRun], operator: Iterable[OperatorIncident]) -> float | None:
-    """The earliest ``started_at`` of ``public_incidents(runs, operator)``, without making the automatic
-    ones; None when there are none."""
-    found, free = _split(list(runs), operator)
-    return min([i.started_at for i in found] + [r.incident.started_at for r in free], default=None)
-
-
-def _split(runs: list[AutoRun], operator: Iterable[OperatorIncident]) -> tuple[list[PublicIncident], list[AutoRun]]:
-    """The operator incidents (each with the run it adopts) and the runs that stay automatic incidents."""
-    adopted: set[str] = set()
-    found: list[PublicIncident] = []
-    for op in operator:
-        run = _adopted(op, runs)
-        if run is not None:
-            adopted.add(auto_key(run.probe_id, run.incident.started_at))
-        found.append(_operator(op, run))
-    return found, [run for run in runs if auto_key(run.probe_id, run.incident.started_at) not in adopted]
+def earliest_start(parts: IncidentParts) -> float | None:
+    """The earliest ``started_at`` of the incidents of ``parts``, without making the automatic ones; None
+    when there are none."""
+    starts = [i.started_at for i in parts.operator] + [r.incident.started_at for r in parts.automatic]
+    return min(starts, default=None)
 
 
 def _order(i: PublicIncident) -> tuple[bool, float, str]:

@@ -24,7 +24,16 @@ from ..domain.isotime import iso_seconds
 from ..domain.maintenance import active, maintenance_matrix
 from ..domain.packed_spans import latest_codes, rows
 from ..domain.page_figures import incident_runs, uptime_sums
-from ..domain.public_incidents import AutoRun, PublicIncident, earliest_start, latest_update, public_incidents
+from ..domain.public_incidents import (
+    AutoRun,
+    IncidentParts,
+    PublicIncident,
+    earliest_start,
+    incidents_of,
+    latest_update,
+    public_incidents,
+    split_incidents,
+)
 from ..domain.spans import HealthSpan, carve, format_uptime, uptime_ratio, uptime_text
 from .maintenance_view import MaintenanceView, maintenance_views
 from .snapshot import ComponentData, PageData
@@ -124,7 +133,7 @@ class PageView:
         """Automatic + operator incidents, ongoing first (see domain): every one of them. The page, feed, API
         and history read the cheaper views below (``ongoing``, ``recent``, ``incidents_started``), which
         give the same incidents without making all of them."""
-        return tuple(public_incidents(self._runs, self.data.operator_incidents, _blend(self._states)))
+        return tuple(incidents_of(self._parts, _blend(self._states)))
 
     @cached_property
     def recent(self) -> tuple[PublicIncident, ...]:
@@ -133,29 +142,28 @@ class PageView:
         page with a year of history has ~34,000 automatic incidents: making them all took 0.4 s."""
         if "public" in self.__dict__:
             return self.public
-        ops, blend = self.data.operator_incidents, _blend(self._states)
-        return tuple(public_incidents(self._runs, ops, blend, first=RECENT_INCIDENTS))
+        return tuple(incidents_of(self._parts, _blend(self._states), first=RECENT_INCIDENTS))
 
     @cached_property
     def incidents_updated_at(self) -> float | None:
         """The latest ``updated_at`` of ``public`` (None without incidents), without making them."""
-        return latest_update(self._runs, self.data.operator_incidents)
+        return latest_update(self._parts)
 
     @cached_property
     def incidents_started_at(self) -> float | None:
         """The earliest ``started_at`` of ``public`` (None without incidents), without making them."""
-        return earliest_start(self._runs, self.data.operator_incidents)
+        return earliest_start(self._parts)
 
     def incidents_started(self, lo: float, hi: float) -> tuple[PublicIncident, ...]:
         """The incidents of ``public`` that started in ``[lo, hi)``, in its order, making only those."""
         if "public" in self.__dict__:
             return tuple(i for i in self.public if lo <= i.started_at < hi)
-        ops, blend = self.data.operator_incidents, _blend(self._states)
-        return tuple(public_incidents(self._runs, ops, blend, started=(lo, hi)))
+        return tuple(incidents_of(self._parts, _blend(self._states), started=(lo, hi)))
 
     @cached_property
-    def _runs(self) -> list[AutoRun]:
-        return page_runs(self.data)
+    def _parts(self) -> IncidentParts:
+        """Every automatic run and the operator's incidents, split once for every list above."""
+        return split_incidents(page_runs(self.data), self.data.operator_incidents)
 
     @cached_property
     def ongoing(self) -> tuple[PublicIncident, ...]:

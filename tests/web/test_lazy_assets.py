@@ -325,7 +325,7 @@ def test_the_feed_and_api_lists_are_the_first_incidents_of_all() -> None:
     """The feed and the Statuspage API read ``recent``: every operator incident, and only as many automatic
     ones as a list shows. Its first ones are those of every incident, in the same order, for any count;
     the latest update time is every incident's."""
-    from callmeter_tui.domain.public_incidents import latest_update, public_incidents
+    from callmeter_tui.domain.public_incidents import incidents_of, latest_update, public_incidents, split_incidents
     from callmeter_tui.web.view import RECENT_INCIDENTS, page_runs
 
     cut = 0
@@ -337,9 +337,9 @@ def test_the_feed_and_api_lists_are_the_first_incidents_of_all() -> None:
         assert [i for i in recent if not i.automatic] == [i for i in every if not i.automatic]
         assert view.incidents_updated_at == max(i.updated_at for i in every)
         runs, ops = page_runs(data), data.operator_incidents
-        assert latest_update(runs, ops) == view.incidents_updated_at
+        assert latest_update(split_incidents(runs, ops)) == view.incidents_updated_at
         for first in (0, 1, 3, 10):
-            some = public_incidents(runs, ops, first=first)
+            some = incidents_of(split_incidents(runs, ops), first=first)
             assert some[:first] == public_incidents(runs, ops)[:first], (seed_value, first)
             cut += len(every) > len(some)
     assert cut > 100  # the lists were cut (there are more incidents than asked for)
