@@ -70,6 +70,7 @@ class PageData:
     windows: tuple[WindowView, ...] = ()  # maintenance windows of the page's probes not over before the bars
     count_maintenance_as_downtime: bool = False
     packed: SpanArrays | None = None  # every component's spans (component i is row i): what the bars read
+    latest: tuple[int, ...] = ()  # per component, its latest span's STATE_ORDER index in ``packed`` (-1: none)
 
 
 def list_slugs(session: Session) -> list[str]:
@@ -126,7 +127,8 @@ def load_page(session: Session, slug: str, now: float, later: Sessions | None = 
     packed = load_span_arrays(session, ids, boundaries[0], now, intervals=intervals, among=on_page)
     operator_incidents = tuple(load_incidents(session, page_id=page.id))
     adopting = {op.auto_probe_id for op in operator_incidents if op.auto_probe_id is not None}
-    older = _older_bad_spans(session, ids, boundaries[0], on_page, packed, adopting, later)
+    latest = tuple(latest_codes(packed).tolist())
+    older = _older_bad_spans(session, ids, boundaries[0], on_page, latest, adopting, later)
 
     ahead = now + MAINTENANCE_AHEAD_S
     maint = maintenance_intervals(session, ids, boundaries[0], ahead, among=on_page) if rows else {}
@@ -163,6 +165,7 @@ def load_page(session: Session, slug: str, now: float, later: Sessions | None = 
         windows=tuple(page_windows(session, page.id, boundaries[0])) if rows else (),
         count_maintenance_as_downtime=bool(page.count_maintenance_as_downtime),
         packed=packed,
+        latest=latest,
     )
 
 
@@ -171,7 +174,7 @@ def _older_bad_spans(
     ids: list[int],
     until: float,
     on_page: Select[Any],
-    packed: SpanArrays,
+    latest: tuple[int, ...],
     adopting: set[int],
     later: Sessions | None,
 ) -> list[Sequence[HealthSpan]]:
@@ -182,12 +185,12 @@ def _older_bad_spans(
     an operator incident adopts from. The others are read, all at once, the first time any of them is
     (the history, feed, API and status.json, built on their first request). Why: the store keeps 400 days
     by default, and a 1,000-component page's older bad spans are then ~26,000 rows: 57 ms of a 140 ms
-    render as objects, 26 ms packed, for a page that shows none of them. Spans that started before ``until`` are settled history (clipped there), so
-    reading them later gives what reading them now would, unless retention prunes them meanwhile."""
+    render as objects, 26 ms packed, for a page that shows none of them. Spans that started before
+    ``until`` are settled history (clipped there), so reading them later gives what reading them now
+    would, unless retention prunes them meanwhile."""
     if later is None:
         every = load_bad_span_arrays(session, ids, until, among=on_page)
         return [ComponentSpans(every, i) for i in range(len(ids))]
-    latest = latest_codes(packed).tolist()
     eager = [i for i, code in enumerate(latest) if code < 0 or STATE_ORDER[code] in BAD_STATES or ids[i] in adopting]
     needed = load_bad_span_arrays(session, [ids[i] for i in eager], until)
 

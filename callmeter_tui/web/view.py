@@ -367,7 +367,9 @@ def ongoing_incidents(data: PageData, states: list[HealthState]) -> list[PublicI
     incident adopts the first matching run of its probe, and all of that probe's runs are here, in order).
     """
     adopting = {op.auto_probe_id for op in data.operator_incidents if op.auto_probe_id is not None}
-    latest = latest_codes(data.packed).tolist() if data.packed is not None else [None] * len(data.components)
+    latest: list[int | None] = list(data.latest)  # worked out once, by load_page
+    if not latest:
+        latest = latest_codes(data.packed).tolist() if data.packed is not None else [None] * len(data.components)
     runs = []
     for comp, code in zip(data.components, latest):
         if comp.probe_id in adopting:
