@@ -34,14 +34,14 @@ from sqlalchemy import insert
 from callmeter_tui.bus.events import EventBus
 from callmeter_tui.commands.runloop import run as run_loop
 from callmeter_tui.commands.runtime import Runtime
-from callmeter_tui.config.model import Config, EngineSettings, WebSettings
+from callmeter_tui.config.model import Config, EngineSettings, RetentionSettings, WebSettings
 from callmeter_tui.domain.probe import ProbeKind, ProbeSpec
 from callmeter_tui.store.database import open_database, project_id
 from callmeter_tui.store.models import Component, HealthSpanRow, Probe, StatusPage
 from callmeter_tui.web.server import WebServer
 
 DAY = 86400.0
-HISTORY_DAYS = 400  # RetentionSettings.history_s's default, in days
+HISTORY_DAYS = round(RetentionSettings().history_s / DAY)  # the default retention.history (400 days)
 RENDERS = 7  # cold renders per page; the median counts
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 WRK = shutil.which("wrk") or "/usr/bin/wrk"
